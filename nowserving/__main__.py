@@ -1,0 +1,3 @@
+from nowserving.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""The `nowserving` command: every part of the system starts from here."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from nowserving import __version__
+from nowserving.errors import NowservingError
+
+# Each app lives in its own package and is imported only when started, so the
+# core (and the hub on a server) never loads Qt.
+APPS = {
+    "hub": "nowserving.hub.run:main",
+    "kiosk": "kiosk.app:main",
+    "display": "display.app:main",
+    "desk": "desk.app:main",
+    "demo": "nowserving.demo:main",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nowserving",
+        description="Line management for public offices: kiosk, lobby display, front desk, hub.",
+    )
+    parser.add_argument("--version", action="version", version=f"nowserving {__version__}")
+    parser.add_argument(
+        "--data", metavar="DIR", help="folder for the store (default: the user data folder)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = commands.add_parser("demo", help="start a hub, kiosk, display and desk on this PC")
+    demo.add_argument("--config", metavar="FILE", help="office config (default: the sample)")
+    demo.add_argument("--port", type=int, default=8400, help="hub port (default 8400)")
+    demo.add_argument(
+        "--only",
+        nargs="*",
+        choices=["hub", "kiosk", "display", "desk"],
+        help="start only these parts",
+    )
+
+    hub = commands.add_parser("hub", help="run the office hub (HTTP API and phone pages)")
+    _config_arg(hub)
+    hub.add_argument("--host", help="address to listen on (default from the config)")
+    hub.add_argument("--port", type=int, help="port to listen on (default from the config)")
+
+    for name, what in (
+        ("kiosk", "the ticket kiosk"),
+        ("display", "the lobby display"),
+        ("desk", "the front-desk console"),
+    ):
+        app = commands.add_parser(name, help=f"run {what}")
+        _config_arg(app)
+        app.add_argument("--hub", metavar="URL", help="the hub to sync with (default: local store)")
+        app.add_argument("--device", metavar="ID", help="this device's id from the config")
+        app.add_argument("--windowed", action="store_true", help="a window, not full screen")
+        if name == "desk":
+            app.add_argument("--counter", metavar="ID", help="open at this counter")
+
+    init = commands.add_parser("init", help="write a starter office config with fresh secrets")
+    init.add_argument("path", nargs="?", default="office.toml", help="where (default office.toml)")
+    init.add_argument("--name", default="My Office", help="the office's name")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    check = commands.add_parser("check-config", help="validate an office config file")
+    check.add_argument("path", metavar="FILE")
+
+    commands.add_parser("hash-pin", help="hash a staff PIN for the config (reads the PIN)")
+    return parser
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", required=True, help="office config file")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS.get(args.command, _start_app)(args)
+    except NowservingError as exc:
+        print(f"nowserving: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _start_app(args: argparse.Namespace) -> int:
+    module_name, _, function = APPS[args.command].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            print(f"nowserving: the {args.command} is not built yet.", file=sys.stderr)
+            return 2
+        raise
+    start: Callable[[argparse.Namespace], int] = getattr(module, function)
+    return start(args)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from nowserving.config import load_config
+
+    config = load_config(args.path)
+    print(
+        f"{args.path}: OK — {config.office.name}: {len(config.lines)} lines, "
+        f"{len(config.counters)} counters, {len(config.devices)} devices, "
+        f"{len(config.staff)} staff, languages {', '.join(config.office.languages)}."
+    )
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from nowserving.starter import write_starter_config
+
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        print(f"nowserving: {path} exists; use --force to overwrite it.", file=sys.stderr)
+        return 1
+    pins = write_starter_config(path, args.name)
+    print(f"Wrote {path}. Staff PINs (shown once; the file keeps only hashes):")
+    for name, pin in pins.items():
+        print(f"  {name}: {pin}")
+    print(f"Check it with: nowserving check-config {path}")
+    return 0
+
+
+def _hash_pin(args: argparse.Namespace) -> int:
+    from nowserving.security import hash_pin
+
+    pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    try:
+        print(hash_pin(pin))
+    except ValueError as exc:
+        print(f"nowserving: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check-config": _check_config,
+    "init": _init,
+    "hash-pin": _hash_pin,
+}

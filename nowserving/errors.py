@@ -1,0 +1,27 @@
+"""Errors the user can act on. Anything else is a bug and is allowed to crash loudly."""
+
+from __future__ import annotations
+
+
+class NowservingError(Exception):
+    """Base class: its message is written for the person in front of the screen."""
+
+
+class ConfigError(NowservingError):
+    """The office config file is missing, unreadable or invalid."""
+
+
+class StoreError(NowservingError):
+    """The store cannot be used: damaged, from a newer version, or the disk is full."""
+
+
+class StoreFullError(StoreError):
+    """The disk (or the store's size limit) is full; nothing was written."""
+
+
+class Rejected(NowservingError):
+    """An operation that the rules do not allow in the current state (nothing was written)."""
+
+
+class NotFound(Rejected):
+    """An unknown line, counter, ticket or token."""

@@ -1,0 +1,345 @@
+"""The one service interface every app uses, and its local implementation.
+
+A tap or click becomes one call here; the call decides with the pure rules,
+appends the events in one transaction, and updates the projection. The hub
+exposes the same calls over HTTP, and a replica client offers them remotely,
+so the apps never know which one they hold.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from nowserving import rules
+from nowserving.clock import HybridClock, wall_ms
+from nowserving.config import OfficeConfig
+from nowserving.errors import NotFound, Rejected
+from nowserving.events import Draft, Event, Kind
+from nowserving.state import OfficeState, apply, replay
+from nowserving.store import EventStore
+from nowserving.views import (
+    BoardView,
+    CounterView,
+    LineView,
+    TicketView,
+    board_view,
+    counter_view,
+    line_view,
+    ticket_view,
+)
+
+
+class Expired(NotFound):
+    """A ticket of an earlier day: its page shows nothing but that."""
+
+
+class Service(Protocol):
+    """What the kiosk, display, desk and hub may ask of an office."""
+
+    config: OfficeConfig
+
+    def refresh(self) -> bool: ...
+    def issue(
+        self, line: str, *, priority: bool = False, lang: str = "", source: str = "kiosk"
+    ) -> TicketView: ...
+    def call_next(self, counter: str, *, staff: str | None = None) -> TicketView | None: ...
+    def call_ticket(
+        self, counter: str, ticket: str, *, reason: str, staff: str | None = None
+    ) -> TicketView: ...
+    def recall(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def complete(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def no_show(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def return_no_show(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def transfer(
+        self, ticket: str, to_line: str, *, keep_place: bool = True, staff: str | None = None
+    ) -> TicketView: ...
+    def cancel(self, token: str) -> TicketView: ...
+    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView: ...
+    def resume_line(self, line: str, *, staff: str | None = None) -> LineView: ...
+    def reroute_line(self, line: str, to_line: str, *, staff: str | None = None) -> LineView: ...
+    def end_reroute(self, line: str, *, staff: str | None = None) -> LineView: ...
+    def open_counter(self, counter: str, *, staff: str | None = None) -> CounterView: ...
+    def close_counter(self, counter: str, *, staff: str | None = None) -> CounterView: ...
+    def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None: ...
+    def report_alert(self, alert: str, message: str) -> None: ...
+    def end_day(self, *, staff: str | None = None) -> None: ...
+    def board(self) -> BoardView: ...
+    def lines(self) -> list[LineView]: ...
+    def counter(self, counter: str) -> CounterView: ...
+    def queue(self, counter: str) -> list[TicketView]: ...
+    def ticket(self, ticket: str) -> TicketView: ...
+    def ticket_status(self, token: str) -> TicketView: ...
+
+
+class LocalService:
+    """The service over an event store on this machine.
+
+    Args:
+        store: the SQLite event store (may be shared with other processes).
+        config: the office.
+        device: the id stamped on every event written from here.
+        now: wall clock in ms (tests freeze or skew it).
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        config: OfficeConfig,
+        device: str,
+        now: Callable[[], int] = wall_ms,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = HybridClock(device, now)
+        self._now = now
+        self._lock = threading.RLock()
+        self._state = OfficeState("")
+        self._rowid = 0
+        self._version = (-1, -1)
+        self._changed = False
+        self.refresh()
+
+    # -- keeping the projection current ------------------------------------------------
+
+    def today(self) -> str:
+        return rules.office_day(self._now(), self.config.zone)
+
+    def refresh(self) -> bool:
+        """Catch up with events written by others; True if anything changed since last time."""
+        with self._lock:
+            self._catch_up()
+            changed, self._changed = self._changed, False
+            return changed
+
+    def _catch_up(self) -> OfficeState:
+        day = self.today()
+        if day != self._state.day:
+            self._rebuild(day)
+            return self._state
+        version = self.store.version()
+        if version == self._version:
+            return self._state
+        self._version = version
+        rebuild = False
+        while batch := self.store.events_after(self._rowid):
+            for rowid, event in batch:
+                self._rowid = rowid
+                if event.day not in (None, day):
+                    continue
+                if event.hlc < self._state.last_hlc:
+                    rebuild = True  # a late event from a device that was offline
+                elif not rebuild:
+                    apply(self._state, event)
+                self._changed = True
+        if rebuild:
+            self._rebuild(day)
+        return self._state
+
+    def _rebuild(self, day: str) -> None:
+        # In this order: whatever commits in between is caught up next time, never twice.
+        self._version = self.store.version()
+        self._rowid = self.store.last_rowid()
+        self._state = replay(day, self.store.events_for_day(day, up_to=self._rowid))
+        self._changed = True
+
+    def _write(self, decide: Callable[[OfficeState], list[Draft]]) -> list[Event]:
+        """Decide against the freshest state and append, all under the write lock."""
+        with self._lock:
+            with self.store.write():
+                state = self._catch_up()
+                events = self.store.append(decide(state), self.clock)
+            # Committed: only now may the projection change (a rollback leaves it as it was).
+            self._catch_up()
+        return events
+
+    @property
+    def state(self) -> OfficeState:
+        with self._lock:
+            return self._catch_up()
+
+    # -- residents ---------------------------------------------------------------------
+
+    def issue(
+        self, line: str, *, priority: bool = False, lang: str = "", source: str = "kiosk"
+    ) -> TicketView:
+        """Issue a ticket; it is committed before this returns (write before print)."""
+        if lang and lang not in self.config.office.languages:
+            raise Rejected(f"Not an office language: {lang!r}.")
+        token = rules.new_token()
+
+        def decide(state: OfficeState) -> list[Draft]:
+            target = rules.issue_target(state, self.config, line)
+            number = self.store.next_number(state.day, target)
+            draft = rules.decide_issue(
+                state,
+                self.config,
+                line,
+                number,
+                token,
+                priority=priority,
+                lang=lang,
+                source=source,
+            )
+            return [draft]
+
+        (event,) = self._write(decide)
+        return self._ticket_view(event.ticket, with_token=True)
+
+    def cancel(self, token: str) -> TicketView:
+        """The resident leaves the line (from the phone page)."""
+        self._find_by_token(token)
+        (event,) = self._write(lambda state: [rules.decide_leave(state, token)])
+        return self._ticket_view(event.ticket)
+
+    def ticket_status(self, token: str) -> TicketView:
+        """The resident's view of their own ticket, by the token in the QR code."""
+        return self._ticket_view(self._find_by_token(token))
+
+    def _find_by_token(self, token: str) -> str:
+        found = rules.ticket_id(token)
+        with self._lock:
+            ticket = self._catch_up().tickets.get(found)
+        if ticket is not None and hmac.compare_digest(ticket.token, token):
+            return found
+        day = self.store.ticket_day(found)
+        if day is not None:
+            raise Expired(f"This ticket was for {day}; it has expired.")
+        raise NotFound("This ticket is not known here.")
+
+    # -- staff at a counter ------------------------------------------------------------
+
+    def call_next(self, counter: str, *, staff: str | None = None) -> TicketView | None:
+        """Call the next resident to `counter`; None when nobody is waiting for it."""
+
+        def decide(state: OfficeState) -> list[Draft]:
+            draft = rules.decide_call_next(state, self.config, counter, staff)
+            return [draft] if draft else []
+
+        events = self._write(decide)
+        return self._ticket_view(events[0].ticket) if events else None
+
+    def call_ticket(
+        self, counter: str, ticket: str, *, reason: str, staff: str | None = None
+    ) -> TicketView:
+        return self._on_ticket(
+            lambda s: rules.decide_call_ticket(s, self.config, counter, ticket, reason, staff)
+        )
+
+    def recall(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        return self._on_ticket(
+            lambda s: rules.decide_on_called(s, ticket, Kind.TICKET_RECALLED, staff)
+        )
+
+    def complete(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        return self._on_ticket(
+            lambda s: rules.decide_on_called(s, ticket, Kind.TICKET_SERVED, staff)
+        )
+
+    def no_show(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        return self._on_ticket(
+            lambda s: rules.decide_on_called(s, ticket, Kind.TICKET_NO_SHOW, staff)
+        )
+
+    def return_no_show(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        return self._on_ticket(lambda s: rules.decide_return(s, ticket, staff))
+
+    def transfer(
+        self, ticket: str, to_line: str, *, keep_place: bool = True, staff: str | None = None
+    ) -> TicketView:
+        return self._on_ticket(
+            lambda s: rules.decide_transfer(
+                s, self.config, ticket, to_line, keep_place=keep_place, staff=staff
+            )
+        )
+
+    def _on_ticket(self, decide: Callable[[OfficeState], Draft]) -> TicketView:
+        (event,) = self._write(lambda state: [decide(state)])
+        return self._ticket_view(event.ticket)
+
+    def open_counter(self, counter: str, *, staff: str | None = None) -> CounterView:
+        self._write(
+            lambda s: [rules.decide_counter(s, self.config, counter, open=True, staff=staff)]
+        )
+        return self.counter(counter)
+
+    def close_counter(self, counter: str, *, staff: str | None = None) -> CounterView:
+        self._write(
+            lambda s: [rules.decide_counter(s, self.config, counter, open=False, staff=staff)]
+        )
+        return self.counter(counter)
+
+    # -- line control ------------------------------------------------------------------
+
+    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView:
+        return self._on_line(
+            line, lambda s: rules.decide_pause(s, self.config, line, reason, staff)
+        )
+
+    def resume_line(self, line: str, *, staff: str | None = None) -> LineView:
+        return self._on_line(line, lambda s: rules.decide_resume(s, self.config, line, staff))
+
+    def reroute_line(self, line: str, to_line: str, *, staff: str | None = None) -> LineView:
+        return self._on_line(
+            line, lambda s: rules.decide_reroute(s, self.config, line, to_line, staff)
+        )
+
+    def end_reroute(self, line: str, *, staff: str | None = None) -> LineView:
+        return self._on_line(line, lambda s: rules.decide_end_reroute(s, self.config, line, staff))
+
+    def _on_line(self, line: str, decide: Callable[[OfficeState], Draft]) -> LineView:
+        self._write(lambda state: [decide(state)])
+        with self._lock:
+            return line_view(self._catch_up(), self.config, line)
+
+    def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None:
+        self._write(lambda s: [rules.decide_announcement(self.config, texts, staff)])
+
+    def report_alert(self, alert: str, message: str) -> None:
+        """A device problem staff should see (printer out of paper...); "" clears it."""
+        data = {"alert": alert, "message": message}
+        self._write(lambda s: [Draft(Kind.DEVICE_ALERT, None, data=data)])
+
+    def end_day(self, *, staff: str | None = None) -> None:
+        self._write(lambda s: [rules.decide_end_day(s, staff)])
+
+    # -- reading -----------------------------------------------------------------------
+
+    def board(self) -> BoardView:
+        with self._lock:
+            return board_view(self._catch_up(), self.config)
+
+    def lines(self) -> list[LineView]:
+        with self._lock:
+            state = self._catch_up()
+            return [line_view(state, self.config, line.id) for line in self.config.lines]
+
+    def counter(self, counter: str) -> CounterView:
+        try:
+            self.config.counter(counter)
+        except KeyError:
+            raise NotFound(f"There is no counter {counter!r}.") from None
+        with self._lock:
+            return counter_view(self._catch_up(), self.config, counter)
+
+    def queue(self, counter: str) -> list[TicketView]:
+        """Waiting residents of the lines a counter serves, oldest first."""
+        lines = self.counter(counter).lines
+        with self._lock:
+            state = self._catch_up()
+            waiting = [t for line in lines for t in state.waiting(line)]
+            waiting.sort(key=lambda t: t.queue_key)
+            return [ticket_view(state, self.config, t) for t in waiting]
+
+    def ticket(self, ticket: str) -> TicketView:
+        return self._ticket_view(ticket)
+
+    def _ticket_view(self, ticket: str | None, *, with_token: bool = False) -> TicketView:
+        with self._lock:
+            state = self._catch_up()
+            found = state.tickets.get(ticket or "")
+            if found is None:
+                raise NotFound("That ticket is not in today's lines.")
+            return ticket_view(state, self.config, found, with_token=with_token)

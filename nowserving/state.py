@@ -1,0 +1,382 @@
+"""The office's current state, and how each event changes it.
+
+`apply` is the one place where events become state. It is total: any event in
+any state leads to a defined result, so that every node holding the same events
+computes the same state. An event that no longer makes sense when its turn comes
+(a ticket already called by another desk while the two were cut off) is kept in
+the log but changes nothing and is recorded as a `Conflict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from nowserving.events import Event, Kind
+
+RECENT_SERVICE_SAMPLES = 20
+RECENT_CALLS = 30
+
+
+class Status(StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVED = "served"
+    NO_SHOW = "no_show"
+    LEFT = "left"
+    EXPIRED = "expired"
+
+
+@dataclass(slots=True)
+class Ticket:
+    id: str
+    token: str
+    line: str
+    number: int
+    label: str
+    day: str
+    priority: bool
+    lang: str
+    source: str
+    issued_at: int
+    queue_key: str  # clock stamp that sets its place in line (issue time, or transfer "to the end")
+    status: Status = Status.WAITING
+    counter: str | None = None
+    called_at: int | None = None
+    finished_at: int | None = None
+    recalls: int = 0
+    transferred_from: str | None = None
+    returned: bool = False
+    out_of_order_reason: str | None = None
+
+
+@dataclass(slots=True)
+class LineState:
+    id: str
+    paused: bool = False
+    pause_reason: str = ""
+    reroute_to: str | None = None
+    priority_streak: int = 0  # priority calls in a row that passed a waiting ordinary ticket
+    service_ms: list[int] = field(default_factory=list)  # recent call-to-served durations
+
+
+@dataclass(slots=True)
+class CounterState:
+    id: str
+    open: bool = False
+    staff: str | None = None
+    current: str | None = None  # ticket id being served
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One entry on the lobby board: a ticket called (or recalled) to a counter."""
+
+    event_id: str
+    ticket: str
+    label: str
+    line: str
+    counter: str
+    at: int
+    recall: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """An event that lost: it arrived (by clock order) after the state it assumed was gone."""
+
+    event_id: str
+    device: str
+    ticket: str | None
+    reason: str
+
+
+@dataclass(slots=True)
+class OfficeState:
+    """The projection of one office day (plus the lasting line settings)."""
+
+    day: str
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    lines: dict[str, LineState] = field(default_factory=dict)
+    counters: dict[str, CounterState] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    announcement: dict[str, str] = field(default_factory=dict)
+    alerts: dict[tuple[str, str], str] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+    last_hlc: str = ""
+    ended: bool = False
+
+    def line(self, line_id: str) -> LineState:
+        if line_id not in self.lines:
+            self.lines[line_id] = LineState(line_id)
+        return self.lines[line_id]
+
+    def counter(self, counter_id: str) -> CounterState:
+        if counter_id not in self.counters:
+            self.counters[counter_id] = CounterState(counter_id)
+        return self.counters[counter_id]
+
+    def effective_line(self, line_id: str) -> str:
+        """Follow reroutes (stopping at a loop) to the line that actually serves `line_id`."""
+        seen = {line_id}
+        while (target := self.line(line_id).reroute_to) is not None and target not in seen:
+            seen.add(target)
+            line_id = target
+        return line_id
+
+    def waiting(self, line_id: str) -> list[Ticket]:
+        """Waiting tickets of a line in service order (by place in line)."""
+        found = [
+            t for t in self.tickets.values() if t.line == line_id and t.status is Status.WAITING
+        ]
+        return sorted(found, key=lambda t: t.queue_key)
+
+
+def replay(day: str, events: list[Event]) -> OfficeState:
+    """The state after `events`, applied in clock order."""
+    state = OfficeState(day)
+    for event in sorted(events, key=lambda e: e.hlc):
+        apply(state, event)
+    return state
+
+
+def apply(state: OfficeState, event: Event) -> None:
+    """Change `state` by one event. Events must come in clock order."""
+    if event.day is not None and event.day != state.day:
+        return
+    state.last_hlc = max(state.last_hlc, event.hlc)
+    handler = _HANDLERS.get(event.kind)
+    if handler is not None:
+        reason = handler(state, event)
+        if reason:
+            state.conflicts.append(Conflict(event.id, event.device, event.ticket, reason))
+
+
+def _issued(state: OfficeState, event: Event) -> str | None:
+    assert event.ticket is not None and event.line is not None
+    if event.ticket in state.tickets:
+        return "ticket issued twice"
+    data = event.data
+    state.tickets[event.ticket] = Ticket(
+        id=event.ticket,
+        token=str(data["token"]),
+        line=state.effective_line(event.line),
+        number=int(data["number"]),
+        label=str(data["label"]),
+        day=state.day,
+        priority=bool(data.get("priority", False)),
+        lang=str(data.get("lang", "")),
+        source=str(data.get("source", "kiosk")),
+        issued_at=event.wall,
+        queue_key=event.hlc,
+        status=Status.EXPIRED if state.ended else Status.WAITING,
+    )
+    return None
+
+
+def _ticket(state: OfficeState, event: Event, *allowed: Status) -> Ticket | str:
+    ticket = state.tickets.get(event.ticket or "")
+    if ticket is None:
+        return "unknown ticket"
+    if ticket.status not in allowed:
+        where = f" at {ticket.counter}" if ticket.status is Status.CALLED else ""
+        return f"{ticket.label} was already {ticket.status.value.replace('_', '-')}{where}"
+    return ticket
+
+
+def _release(state: OfficeState, ticket: Ticket) -> None:
+    if ticket.counter and state.counter(ticket.counter).current == ticket.id:
+        state.counter(ticket.counter).current = None
+
+
+def _called(state: OfficeState, event: Event) -> str | None:
+    ticket = _ticket(state, event, Status.WAITING)
+    if isinstance(ticket, str):
+        return ticket
+    counter = state.counter(str(event.data["counter"]))
+    if counter.current is not None:  # calling the next one finishes the one at the desk
+        previous = state.tickets[counter.current]
+        _finish(state, previous, Status.SERVED, event.wall)
+    line = state.line(ticket.line)
+    line.priority_streak = line.priority_streak + 1 if _passes_ordinary(state, ticket) else 0
+    ticket.status, ticket.counter, ticket.called_at = Status.CALLED, counter.id, event.wall
+    ticket.out_of_order_reason = event.data.get("reason") or None
+    counter.open, counter.current = True, ticket.id
+    if event.staff:
+        counter.staff = event.staff
+    _board(state, event, ticket, recall=False)
+    return None
+
+
+def _passes_ordinary(state: OfficeState, ticket: Ticket) -> bool:
+    """Whether calling this priority ticket makes an ordinary one in its line wait longer."""
+    return ticket.priority and any(
+        t.line == ticket.line and t.status is Status.WAITING and not t.priority
+        for t in state.tickets.values()
+    )
+
+
+def _recalled(state: OfficeState, event: Event) -> str | None:
+    ticket = _ticket(state, event, Status.CALLED)
+    if isinstance(ticket, str):
+        return ticket
+    ticket.recalls += 1
+    _board(state, event, ticket, recall=True)
+    return None
+
+
+def _board(state: OfficeState, event: Event, ticket: Ticket, *, recall: bool) -> None:
+    assert ticket.counter is not None
+    call = Call(event.id, ticket.id, ticket.label, ticket.line, ticket.counter, event.wall, recall)
+    state.calls.append(call)
+    del state.calls[:-RECENT_CALLS]
+
+
+def _finish(state: OfficeState, ticket: Ticket, status: Status, at: int) -> None:
+    if status is Status.SERVED and ticket.called_at is not None:
+        samples = state.line(ticket.line).service_ms
+        samples.append(at - ticket.called_at)
+        del samples[:-RECENT_SERVICE_SAMPLES]
+    ticket.status, ticket.finished_at = status, at
+    _release(state, ticket)
+
+
+def _served(state: OfficeState, event: Event) -> str | None:
+    ticket = _ticket(state, event, Status.CALLED)
+    if isinstance(ticket, str):
+        return ticket
+    _finish(state, ticket, Status.SERVED, event.wall)
+    return None
+
+
+def _no_show(state: OfficeState, event: Event) -> str | None:
+    ticket = _ticket(state, event, Status.CALLED)
+    if isinstance(ticket, str):
+        return ticket
+    _finish(state, ticket, Status.NO_SHOW, event.wall)
+    return None
+
+
+def _returned(state: OfficeState, event: Event) -> str | None:
+    ticket = _ticket(state, event, Status.NO_SHOW)
+    if isinstance(ticket, str):
+        return ticket
+    ticket.status, ticket.returned, ticket.counter = Status.WAITING, True, None
+    ticket.called_at = ticket.finished_at = None
+    return None
+
+
+def _transferred(state: OfficeState, event: Event) -> str | None:
+    ticket = _ticket(state, event, Status.WAITING, Status.CALLED)
+    if isinstance(ticket, str):
+        return ticket
+    _release(state, ticket)
+    ticket.transferred_from = ticket.line
+    ticket.line = state.effective_line(str(event.data["to_line"]))
+    ticket.status, ticket.counter, ticket.called_at = Status.WAITING, None, None
+    if not event.data.get("keep_place", True):
+        ticket.queue_key = event.hlc
+    return None
+
+
+def _left(state: OfficeState, event: Event) -> str | None:
+    ticket = _ticket(state, event, Status.WAITING, Status.CALLED)
+    if isinstance(ticket, str):
+        return ticket
+    _finish(state, ticket, Status.LEFT, event.wall)
+    return None
+
+
+def _paused(state: OfficeState, event: Event) -> str | None:
+    assert event.line is not None
+    line = state.line(event.line)
+    line.paused, line.pause_reason = True, str(event.data.get("reason", ""))
+    return None
+
+
+def _resumed(state: OfficeState, event: Event) -> str | None:
+    assert event.line is not None
+    line = state.line(event.line)
+    line.paused, line.pause_reason = False, ""
+    return None
+
+
+def _rerouted(state: OfficeState, event: Event) -> str | None:
+    assert event.line is not None
+    target = str(event.data["to_line"])
+    state.line(event.line).reroute_to = target
+    if state.effective_line(target) == event.line:
+        state.line(event.line).reroute_to = None
+        return "reroute would make a loop"
+    destination = state.effective_line(event.line)
+    for ticket in state.tickets.values():  # waiting residents move, keeping their place
+        moves = ticket.line != destination and state.effective_line(ticket.line) == destination
+        if ticket.status is Status.WAITING and moves:
+            ticket.transferred_from, ticket.line = ticket.line, destination
+    return None
+
+
+def _reroute_ended(state: OfficeState, event: Event) -> str | None:
+    assert event.line is not None
+    state.line(event.line).reroute_to = None
+    return None
+
+
+def _counter_opened(state: OfficeState, event: Event) -> str | None:
+    counter = state.counter(str(event.data["counter"]))
+    counter.open, counter.staff = True, event.staff
+    return None
+
+
+def _counter_closed(state: OfficeState, event: Event) -> str | None:
+    counter = state.counter(str(event.data["counter"]))
+    if counter.current is not None:
+        _finish(state, state.tickets[counter.current], Status.SERVED, event.wall)
+    counter.open, counter.staff = False, None
+    return None
+
+
+def _announcement(state: OfficeState, event: Event) -> str | None:
+    state.announcement = {str(k): str(v) for k, v in dict(event.data.get("texts", {})).items()}
+    return None
+
+
+def _day_ended(state: OfficeState, event: Event) -> str | None:
+    for ticket in state.tickets.values():
+        if ticket.status in (Status.WAITING, Status.CALLED):
+            ticket.status, ticket.finished_at = Status.EXPIRED, event.wall
+    for counter in state.counters.values():
+        counter.open, counter.current, counter.staff = False, None, None
+    state.ended = True
+    return None
+
+
+def _alert(state: OfficeState, event: Event) -> str | None:
+    key = (event.device, str(event.data.get("alert", "")))
+    message = str(event.data.get("message", ""))
+    if message:
+        state.alerts[key] = message
+    else:
+        state.alerts.pop(key, None)
+    return None
+
+
+_HANDLERS = {
+    Kind.TICKET_ISSUED: _issued,
+    Kind.TICKET_CALLED: _called,
+    Kind.TICKET_RECALLED: _recalled,
+    Kind.TICKET_SERVED: _served,
+    Kind.TICKET_NO_SHOW: _no_show,
+    Kind.TICKET_RETURNED: _returned,
+    Kind.TICKET_TRANSFERRED: _transferred,
+    Kind.TICKET_LEFT: _left,
+    Kind.LINE_PAUSED: _paused,
+    Kind.LINE_RESUMED: _resumed,
+    Kind.LINE_REROUTED: _rerouted,
+    Kind.LINE_REROUTE_ENDED: _reroute_ended,
+    Kind.COUNTER_OPENED: _counter_opened,
+    Kind.COUNTER_CLOSED: _counter_closed,
+    Kind.ANNOUNCEMENT_SET: _announcement,
+    Kind.DAY_ENDED: _day_ended,
+    Kind.DEVICE_ALERT: _alert,
+}

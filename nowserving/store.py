@@ -1,0 +1,269 @@
+"""The event store: an append-only log in one SQLite file (WAL), via sqlite-utils.
+
+Several processes on one machine (hub, kiosk, display, desk) share a file
+safely: every read-then-write runs inside `write()`, which takes SQLite's write
+lock up front (BEGIN IMMEDIATE) and waits for it (busy_timeout). sqlite-utils'
+own `atomic()` starts a deferred transaction, which loses writes between
+processes, so it is not used here.
+
+Faults of the environment become `StoreError`s with a plain message; the file
+is never rewritten to "fix" it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from nowserving.clock import HybridClock
+from nowserving.errors import StoreError, StoreFullError
+from nowserving.events import Draft, Event
+
+APPLICATION_ID = 0x4E6F5753  # "NoWS": marks a file as a Nowserving store
+BUSY_TIMEOUT_MS = 10_000
+_COLUMNS = "id, device, seq, hlc, kind, day, ticket, line, staff, data"
+
+
+def _create_events(db: sqlite_utils.Database) -> None:
+    db["events"].create(  # type: ignore[union-attr]
+        {
+            "rowid": int,  # local arrival order: readers resume from the last rowid seen
+            "id": str,
+            "device": str,
+            "seq": int,
+            "hlc": str,
+            "kind": str,
+            "day": str,
+            "ticket": str,
+            "line": str,
+            "staff": str,
+            "data": str,
+        },
+        pk="rowid",
+        not_null={"id", "device", "seq", "hlc", "kind", "data"},
+    )
+    db["events"].create_index(["id"], unique=True)  # type: ignore[union-attr]
+    db["events"].create_index(["device", "seq"], unique=True)  # type: ignore[union-attr]
+    db["events"].create_index(["hlc"])  # type: ignore[union-attr]
+    db["events"].create_index(["day", "hlc"])  # type: ignore[union-attr]
+    db["events"].create_index(["ticket"])  # type: ignore[union-attr]
+
+
+def _create_numbers(db: sqlite_utils.Database) -> None:
+    db["numbers"].create(  # type: ignore[union-attr]
+        {"day": str, "line": str, "next": int}, pk=("day", "line"), not_null={"next"}
+    )
+
+
+# Migrations run in order, each in the same transaction as raising user_version.
+# Never edit or reorder one that has shipped: append a new one.
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_create_events, _create_numbers)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    message = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and "full" in message:
+        return StoreFullError(
+            f"The disk holding {path} is full: nothing was saved. Free some space and retry."
+        )
+    if "locked" in message or "busy" in message:
+        return StoreError(f"{path} stayed busy for {BUSY_TIMEOUT_MS // 1000} s: {message}.")
+    if "not a database" in message or "malformed" in message or "corrupt" in message:
+        return StoreError(
+            f"{path} is damaged or is not a Nowserving store ({message}). It was left as it is; "
+            "restore a backup, or move it aside to start a new store."
+        )
+    return StoreError(f"{path}: {message}")
+
+
+class EventStore:
+    """The append-only log of one node, plus its ticket-number counters.
+
+    Args:
+        path: the SQLite file (created if missing, with its folder).
+        max_pages: a size limit in pages, for tests of a full disk.
+    """
+
+    def __init__(self, path: Path | str, *, max_pages: int | None = None) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._own_writes = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"Cannot open the store {self.path}: {exc}") from None
+        self.db = sqlite_utils.Database(conn)
+        try:
+            self._configure(max_pages)
+            self._migrate()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _translate(exc, self.path) from None
+        except StoreError:
+            conn.close()
+            raise
+
+    def _configure(self, max_pages: int | None) -> None:
+        conn = self.db.conn
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a committed ticket survives a power cut, so the receipt never lies.
+        conn.execute("PRAGMA synchronous = FULL")
+        if max_pages is not None:
+            conn.execute(f"PRAGMA max_page_count = {int(max_pages)}")
+
+    def _migrate(self) -> None:
+        conn = self.db.conn
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id not in (0, APPLICATION_ID) or (app_id == 0 and self.db.table_names()):
+            raise StoreError(
+                f"{self.path} is an SQLite file of another program; it was left untouched."
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer Nowserving (schema {version}, this one "
+                f"knows {SCHEMA_VERSION}). Update Nowserving on this PC; the file was left as is."
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.write():
+                MIGRATIONS[number](self.db)
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One transaction holding the write lock from its start (BEGIN IMMEDIATE)."""
+        with self._lock:
+            conn = self.db.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise _translate(exc, self.path) from None
+                raise
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self.db.conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+
+    # -- writing (call inside write()) -------------------------------------------------
+
+    def append(self, drafts: Sequence[Draft], clock: HybridClock) -> list[Event]:
+        """Stamp and append this device's new events; call inside `write()`."""
+        conn = self.db.conn
+        top = conn.execute("SELECT max(hlc) FROM events").fetchone()[0]
+        if top:
+            clock.observe(top)  # after every event in the file, whoever wrote it
+        seq = conn.execute(
+            "SELECT coalesce(max(seq), 0) FROM events WHERE device = ?", (clock.device,)
+        ).fetchone()[0]
+        events = [
+            draft.stamped(clock.device, seq + n, clock.tick())
+            for n, draft in enumerate(drafts, start=1)
+        ]
+        self._insert(events)
+        return events
+
+    def merge(self, events: Sequence[Event]) -> int:
+        """Add events from other nodes, skipping those already here; call inside `write()`."""
+        return self._insert(events, ignore=True)
+
+    def _insert(self, events: Sequence[Event], *, ignore: bool = False) -> int:
+        verb = "INSERT OR IGNORE" if ignore else "INSERT"
+        rows = [tuple(e.to_row().values()) for e in events]
+        before = self.db.conn.total_changes
+        self.db.conn.executemany(
+            f"{verb} INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+        self._own_writes += 1
+        return self.db.conn.total_changes - before
+
+    def next_number(self, day: str, line: str) -> int:
+        """Take the next ticket number of a line for a day; call inside `write()`."""
+        conn = self.db.conn
+        row = conn.execute(
+            "SELECT next FROM numbers WHERE day = ? AND line = ?", (day, line)
+        ).fetchone()
+        if row is None:  # first of the day, or counters lost: never reuse a logged number
+            used = conn.execute(
+                "SELECT max(json_extract(data, '$.number')) FROM events "
+                "WHERE day = ? AND line = ? AND kind = 'ticket.issued'",
+                (day, line),
+            ).fetchone()[0]
+            number = (used or 0) + 1
+        else:
+            number = row[0]
+        conn.execute(
+            "INSERT INTO numbers (day, line, next) VALUES (?, ?, ?) "
+            "ON CONFLICT (day, line) DO UPDATE SET next = excluded.next",
+            (day, line, number + 1),
+        )
+        return int(number)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def version(self) -> tuple[int, int]:
+        """Changes whenever anyone may have added events: a cheap "anything new?" poll.
+
+        SQLite's data_version moves only for other connections' commits; this
+        connection's own writes are counted here.
+        """
+        return int(self._read("PRAGMA data_version")[0][0]), self._own_writes
+
+    def last_rowid(self) -> int:
+        return int(self._read("SELECT coalesce(max(rowid), 0) FROM events")[0][0])
+
+    def events_after(self, rowid: int, limit: int = 10_000) -> list[tuple[int, Event]]:
+        """Events that arrived here after `rowid`, in arrival order."""
+        rows = self._read(
+            f"SELECT rowid, {_COLUMNS} FROM events WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (rowid, limit),
+        )
+        return [(row[0], _event(row[1:])) for row in rows]
+
+    def events_for_day(self, day: str, up_to: int | None = None) -> list[Event]:
+        """The day's events and all lasting ones, in clock order: what a day's state needs."""
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM events WHERE (day = ? OR day IS NULL) AND rowid <= ? "
+            "ORDER BY hlc",
+            (day, up_to if up_to is not None else 2**62),
+        )
+        return [_event(row) for row in rows]
+
+    def ticket_day(self, ticket: str) -> str | None:
+        """The day a ticket was issued, if it is in the log at all."""
+        rows = self._read(
+            "SELECT day FROM events WHERE ticket = ? AND kind = 'ticket.issued' LIMIT 1", (ticket,)
+        )
+        return str(rows[0][0]) if rows else None
+
+    def count(self) -> int:
+        return int(self._read("SELECT count(*) FROM events")[0][0])
+
+
+def _event(row: Sequence[Any]) -> Event:
+    keys = ("id", "device", "seq", "hlc", "kind", "day", "ticket", "line", "staff", "data")
+    return Event.from_row(dict(zip(keys, row, strict=True)))

@@ -1,0 +1,199 @@
+"""Read models: what screens and the API show, built from the state.
+
+Plain, JSON-ready dataclasses. The apps render these and never look inside the
+projection themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nowserving.config import OfficeConfig
+from nowserving.estimate import WaitRange, estimate_wait, service_minutes
+from nowserving.state import OfficeState, Status, Ticket
+
+RECENT_ON_BOARD = 8
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    id: str
+    label: str
+    line: str
+    status: Status
+    ahead: int
+    wait: WaitRange
+    priority: bool
+    lang: str
+    source: str
+    day: str
+    issued_at: int
+    counter: str | None = None
+    called_at: int | None = None
+    recalls: int = 0
+    transferred_from: str | None = None
+    returned: bool = False
+    token: str = field(default="", repr=False)  # only for the resident's own receipt
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    id: str
+    prefix: str
+    waiting: int
+    wait: WaitRange
+    paused: bool
+    pause_reason: str
+    reroute_to: str | None
+    counters_open: int
+    remote_join: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    event_id: str
+    ticket: str
+    label: str
+    line: str
+    counter: str
+    at: int
+    recall: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CounterView:
+    id: str
+    name: str
+    lines: list[str]
+    open: bool
+    staff: str | None
+    current: TicketView | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    device: str
+    alert: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoardView:
+    """Everything the lobby display and the desks show, in one read."""
+
+    day: str
+    version: str
+    calls: list[CallView]
+    lines: list[LineView]
+    counters: list[CounterView]
+    announcement: dict[str, str]
+    alerts: list[AlertView]
+    ended: bool
+
+
+def counters_serving(state: OfficeState, config: OfficeConfig, line_id: str) -> float:
+    """Open counters working on a line; a counter shared by busy lines counts in part."""
+    total = 0.0
+    for counter in config.counters:
+        if line_id not in counter.lines or not state.counter(counter.id).open:
+            continue
+        busy = [
+            other
+            for other in counter.lines
+            if other == line_id
+            or (not state.line(other).paused and state.waiting(other) and other != line_id)
+        ]
+        total += 1 / len(busy)
+    return total
+
+
+def _wait(state: OfficeState, config: OfficeConfig, line_id: str, ahead: int) -> WaitRange:
+    minutes = service_minutes(state.line(line_id).service_ms, config.line(line_id).typical_minutes)
+    return estimate_wait(ahead, counters_serving(state, config, line_id), minutes)
+
+
+def ahead_of(state: OfficeState, ticket: Ticket) -> int:
+    """Residents who will be called before this ticket (priority residents go first)."""
+    if ticket.status is not Status.WAITING:
+        return 0
+    waiting = state.waiting(ticket.line)
+    ahead = [t for t in waiting if t.queue_key < ticket.queue_key]
+    if ticket.priority:
+        return sum(1 for t in ahead if t.priority)
+    return len(ahead) + sum(1 for t in waiting if t.priority and t.queue_key > ticket.queue_key)
+
+
+def ticket_view(
+    state: OfficeState, config: OfficeConfig, ticket: Ticket, *, with_token: bool = False
+) -> TicketView:
+    ahead = ahead_of(state, ticket)
+    return TicketView(
+        id=ticket.id,
+        label=ticket.label,
+        line=ticket.line,
+        status=ticket.status,
+        ahead=ahead,
+        wait=_wait(state, config, ticket.line, ahead),
+        priority=ticket.priority,
+        lang=ticket.lang,
+        source=ticket.source,
+        day=ticket.day,
+        issued_at=ticket.issued_at,
+        counter=ticket.counter,
+        called_at=ticket.called_at,
+        recalls=ticket.recalls,
+        transferred_from=ticket.transferred_from,
+        returned=ticket.returned,
+        token=ticket.token if with_token else "",
+    )
+
+
+def line_view(state: OfficeState, config: OfficeConfig, line_id: str) -> LineView:
+    line = state.line(line_id)
+    waiting = len(state.waiting(line_id))
+    configured = config.line(line_id)
+    open_counters = sum(
+        1 for c in config.counters if line_id in c.lines and state.counter(c.id).open
+    )
+    return LineView(
+        id=line_id,
+        prefix=configured.prefix,
+        waiting=waiting,
+        wait=_wait(state, config, line_id, waiting),
+        paused=line.paused,
+        pause_reason=line.pause_reason,
+        reroute_to=line.reroute_to,
+        counters_open=open_counters,
+        remote_join=configured.remote_join,
+    )
+
+
+def counter_view(state: OfficeState, config: OfficeConfig, counter_id: str) -> CounterView:
+    configured = config.counter(counter_id)
+    counter = state.counter(counter_id)
+    current = state.tickets.get(counter.current) if counter.current else None
+    return CounterView(
+        id=counter_id,
+        name=configured.name,
+        lines=list(configured.lines),
+        open=counter.open,
+        staff=counter.staff,
+        current=ticket_view(state, config, current) if current else None,
+    )
+
+
+def board_view(state: OfficeState, config: OfficeConfig) -> BoardView:
+    calls = [
+        CallView(c.event_id, c.ticket, c.label, c.line, c.counter, c.at, c.recall)
+        for c in reversed(state.calls[-RECENT_ON_BOARD:])
+    ]
+    return BoardView(
+        day=state.day,
+        version=state.last_hlc,
+        calls=calls,
+        lines=[line_view(state, config, line.id) for line in config.lines],
+        counters=[counter_view(state, config, c.id) for c in config.counters],
+        announcement=dict(state.announcement),
+        alerts=[AlertView(d, a, m) for (d, a), m in sorted(state.alerts.items())],
+        ended=state.ended,
+    )
