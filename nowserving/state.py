@@ -105,6 +105,8 @@ class OfficeState:
     conflicts: list[Conflict] = field(default_factory=list)
     last_hlc: str = ""
     ended: bool = False
+    # Waiting tickets per line in order; screens ask often, events change it rarely.
+    _waiting: dict[str, list[Ticket]] = field(default_factory=dict, repr=False, compare=False)
 
     def line(self, line_id: str) -> LineState:
         if line_id not in self.lines:
@@ -126,10 +128,12 @@ class OfficeState:
 
     def waiting(self, line_id: str) -> list[Ticket]:
         """Waiting tickets of a line in service order (by place in line)."""
-        found = [
-            t for t in self.tickets.values() if t.line == line_id and t.status is Status.WAITING
-        ]
-        return sorted(found, key=lambda t: t.queue_key)
+        if line_id not in self._waiting:
+            found = [
+                t for t in self.tickets.values() if t.line == line_id and t.status is Status.WAITING
+            ]
+            self._waiting[line_id] = sorted(found, key=lambda t: t.queue_key)
+        return list(self._waiting[line_id])
 
 
 def replay(day: str, events: list[Event]) -> OfficeState:
@@ -145,6 +149,7 @@ def apply(state: OfficeState, event: Event) -> None:
     if event.day is not None and event.day != state.day:
         return
     state.last_hlc = max(state.last_hlc, event.hlc)
+    state._waiting.clear()
     handler = _HANDLERS.get(event.kind)
     if handler is not None:
         reason = handler(state, event)
