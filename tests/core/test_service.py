@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,7 @@ def test_two_desks_calling_at_once_never_get_the_same_resident(
         start.wait()
         while (ticket := desk.call_next(counter)) is not None:
             got[counter].append(ticket.id)
+            time.sleep(0.001)  # let the other desk's thread in, as two real clerks would
 
     threads = [threading.Thread(target=work, args=(d, c)) for d, c in zip(desks, got, strict=True)]
     for thread in threads:
