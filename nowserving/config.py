@@ -154,9 +154,23 @@ class Kiosk(_Strict):
     ticket_seconds: int = Field(default=12, ge=3, le=120)
 
 
+PublicAction = Literal["read", "stream", "leave", "join"]
+PerMinute = Annotated[int, Field(ge=1, le=100_000)]
+
+
+class RateLimits(_Strict):
+    """Requests per minute from one address to the public endpoints."""
+
+    read: PerMinute = 240
+    stream: PerMinute = 60
+    leave: PerMinute = 10
+    join: PerMinute = 6
+
+
 class Hub(_Strict):
     host: str = "0.0.0.0"
     port: int = Field(default=8400, ge=1, le=65535)
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
 
 
 class OfficeConfig(_Strict):

@@ -64,12 +64,13 @@ class Service(Protocol):
     def open_counter(self, counter: str, *, staff: str | None = None) -> CounterView: ...
     def close_counter(self, counter: str, *, staff: str | None = None) -> CounterView: ...
     def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None: ...
-    def report_alert(self, alert: str, message: str) -> None: ...
+    def report_alert(self, alert: str, message: str, *, device: str | None = None) -> None: ...
     def end_day(self, *, staff: str | None = None) -> None: ...
     def board(self) -> BoardView: ...
     def lines(self) -> list[LineView]: ...
     def counter(self, counter: str) -> CounterView: ...
     def queue(self, counter: str) -> list[TicketView]: ...
+    def queue_for_line(self, line: str) -> list[TicketView]: ...
     def ticket(self, ticket: str) -> TicketView: ...
     def ticket_status(self, token: str) -> TicketView: ...
 
@@ -297,9 +298,12 @@ class LocalService:
     def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None:
         self._write(lambda s: [rules.decide_announcement(self.config, texts, staff)])
 
-    def report_alert(self, alert: str, message: str) -> None:
-        """A device problem staff should see (printer out of paper...); "" clears it."""
-        data = {"alert": alert, "message": message}
+    def report_alert(self, alert: str, message: str, *, device: str | None = None) -> None:
+        """A device problem staff should see (printer out of paper...); "" clears it.
+
+        `device` names the device with the problem when it reports through another (the hub).
+        """
+        data = {"alert": alert, "message": message, "device": device or self.clock.device}
         self._write(lambda s: [Draft(Kind.DEVICE_ALERT, None, data=data)])
 
     def end_day(self, *, staff: str | None = None) -> None:
@@ -326,7 +330,13 @@ class LocalService:
 
     def queue(self, counter: str) -> list[TicketView]:
         """Waiting residents of the lines a counter serves, oldest first."""
-        lines = self.counter(counter).lines
+        return self._waiting(self.counter(counter).lines)
+
+    def queue_for_line(self, line: str) -> list[TicketView]:
+        """Waiting residents of one line, in their order."""
+        return self._waiting([line])
+
+    def _waiting(self, lines: list[str]) -> list[TicketView]:
         with self._lock:
             state = self._catch_up()
             waiting = [t for line in lines for t in state.waiting(line)]

@@ -357,7 +357,7 @@ def _day_ended(state: OfficeState, event: Event) -> str | None:
 
 
 def _alert(state: OfficeState, event: Event) -> str | None:
-    key = (event.device, str(event.data.get("alert", "")))
+    key = (str(event.data.get("device", event.device)), str(event.data.get("alert", "")))
     message = str(event.data.get("message", ""))
     if message:
         state.alerts[key] = message

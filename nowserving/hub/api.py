@@ -1,0 +1,272 @@
+"""The JSON API for kiosks, displays, desks and integrators.
+
+Each route is one service call. The operationIds are a promise to integrators:
+do not rename them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from nowserving.hub.auth import Caller, Role
+from nowserving.hub.context import Hub, allowed, bearer, hub_of
+from nowserving.hub.schemas import (
+    AlertRequest,
+    AnnouncementRequest,
+    CallTicketRequest,
+    IssuedTicket,
+    IssueRequest,
+    JoinRequest,
+    LoginRequest,
+    LoginResponse,
+    PauseRequest,
+    Problem,
+    RerouteRequest,
+    ResidentTicket,
+    TransferRequest,
+)
+from nowserving.views import BoardView, CounterView, LineView, TicketView
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem} for code in (400, 401, 403, 404, 409, 410, 413, 422, 429, 503, 507)
+}
+router = APIRouter(prefix="/api", responses=ERRORS)
+HubDep = Annotated[Hub, Depends(hub_of)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+
+
+def needs(*roles: Role) -> Callable[..., Caller]:
+    """A dependency: the caller, if signed in with one of `roles`."""
+
+    def dependency(request: Request, credentials: Credentials) -> Caller:
+        return allowed(request, credentials, *roles)
+
+    return dependency
+
+
+Device = Annotated[Caller, Depends(needs("kiosk", "display", "desk", "staff"))]
+Kiosk = Annotated[Caller, Depends(needs("kiosk"))]
+DeskDevice = Annotated[Caller, Depends(needs("desk"))]
+Staff = Annotated[Caller, Depends(needs("staff"))]
+LineControl = Annotated[Caller, Depends(needs("line_control"))]
+
+
+# -- public ------------------------------------------------------------------------------
+
+
+@router.get("/health", operation_id="health", tags=["public"])
+def health(hub: HubDep) -> dict[str, Any]:
+    return {"ok": True, "office": hub.config.office.name, "followers": hub.live.followers}
+
+
+@router.get("/lines", operation_id="list_lines", tags=["public"])
+def list_lines(hub: HubDep, request: Request) -> list[LineView]:
+    """Every line with people waiting, the estimated wait and whether it is paused."""
+    hub.check_rate(request, "read")
+    return hub.service.lines()
+
+
+@router.get("/tickets/{token}", operation_id="ticket_status", tags=["resident"])
+def ticket_status(token: str, hub: HubDep, request: Request) -> ResidentTicket:
+    """A resident's own ticket, by the token in their QR code."""
+    hub.check_rate(request, "read")
+    return hub.resident_ticket(token)
+
+
+@router.post("/tickets/{token}/leave", operation_id="leave_line", tags=["resident"])
+def leave_line(token: str, hub: HubDep, request: Request) -> ResidentTicket:
+    """The resident leaves the line."""
+    hub.check_rate(request, "leave")
+    hub.service.cancel(token)
+    return hub.resident_ticket(token)
+
+
+@router.get("/tickets/{token}/events", operation_id="follow_ticket", tags=["resident"])
+async def follow_ticket(token: str, hub: HubDep, request: Request) -> EventSourceResponse:
+    """Server-Sent Events: the resident's ticket now and after every change."""
+    hub.check_rate(request, "stream")
+    first = hub.resident_ticket(token).model_dump()  # 404/410 before the stream starts
+    return _stream(hub.live.ticket_stream(token, first), "ticket")
+
+
+@router.post("/join", operation_id="join_remotely", tags=["resident"], status_code=201)
+def join_remotely(body: JoinRequest, hub: HubDep, request: Request) -> IssuedTicket:
+    """Take a ticket from a phone, for lines that allow remote joining."""
+    hub.check_rate(request, "join")
+    line = hub.remote_join_target(body.line)
+    view = hub.service.issue(line, lang=body.lang, source="remote")
+    return IssuedTicket(
+        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token)
+    )
+
+
+# -- devices -----------------------------------------------------------------------------
+
+
+@router.post("/tickets", operation_id="issue_ticket", tags=["kiosk"], status_code=201)
+def issue_ticket(body: IssueRequest, hub: HubDep, caller: Kiosk) -> IssuedTicket:
+    """Issue a ticket; it is stored before the answer is sent."""
+    view = hub.service.issue(body.line, priority=body.priority, lang=body.lang, source="kiosk")
+    return IssuedTicket(
+        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token)
+    )
+
+
+@router.get("/board", operation_id="get_board", tags=["display"])
+def get_board(hub: HubDep, caller: Device) -> BoardView:
+    """Calls, lines, counters, the announcement and device alerts."""
+    return hub.service.board()
+
+
+@router.get("/board/events", operation_id="follow_board", tags=["display"])
+async def follow_board(
+    hub: HubDep,
+    caller: Device,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> EventSourceResponse:
+    """Server-Sent Events: the board after every change; resumes with Last-Event-ID."""
+    return _stream(hub.live.board_stream(last_event_id), "board")
+
+
+@router.post("/alerts", operation_id="report_alert", tags=["kiosk"], status_code=204)
+def report_alert(body: AlertRequest, hub: HubDep, caller: Device) -> None:
+    """A device problem for staff to see (paper out, ...); an empty message clears it."""
+    hub.service.report_alert(body.alert, body.message, device=caller.device_id)
+
+
+# -- staff -------------------------------------------------------------------------------
+
+
+@router.post("/staff/login", operation_id="staff_login", tags=["staff"])
+def staff_login(body: LoginRequest, hub: HubDep, caller: DeskDevice) -> LoginResponse:
+    """Exchange a staff PIN (at a desk device) for a session token."""
+    session = hub.access.sign_in(caller, body.staff, body.pin)
+    staff = session.staff
+    return LoginResponse(
+        token=session.token,
+        staff=staff.id,
+        name=staff.name,
+        line_control=staff.line_control,
+        expires_in=int(session.expires - hub.access.now()),
+    )
+
+
+@router.post("/staff/logout", operation_id="staff_logout", tags=["staff"], status_code=204)
+def staff_logout(hub: HubDep, caller: Staff, credentials: Credentials) -> None:
+    if credentials is not None:
+        hub.access.sign_out(credentials.credentials)
+
+
+@router.get("/counters/{counter}", operation_id="get_counter", tags=["staff"])
+def get_counter(counter: str, hub: HubDep, caller: Device) -> CounterView:
+    return hub.service.counter(counter)
+
+
+@router.get("/counters/{counter}/queue", operation_id="get_queue", tags=["staff"])
+def get_queue(counter: str, hub: HubDep, caller: Staff) -> list[TicketView]:
+    """Who is waiting for this counter, in the order they will be called."""
+    return hub.service.queue(counter)
+
+
+@router.post("/counters/{counter}/open", operation_id="open_counter", tags=["staff"])
+def open_counter(counter: str, hub: HubDep, caller: Staff) -> CounterView:
+    return hub.service.open_counter(counter, staff=caller.staff_id)
+
+
+@router.post("/counters/{counter}/close", operation_id="close_counter", tags=["staff"])
+def close_counter(counter: str, hub: HubDep, caller: Staff) -> CounterView:
+    return hub.service.close_counter(counter, staff=caller.staff_id)
+
+
+@router.post("/counters/{counter}/call-next", operation_id="call_next", tags=["staff"])
+def call_next(counter: str, hub: HubDep, caller: Staff) -> TicketView | None:
+    """Call the next resident to this counter; null when nobody is waiting for it."""
+    return hub.service.call_next(counter, staff=caller.staff_id)
+
+
+@router.post("/counters/{counter}/call", operation_id="call_ticket", tags=["staff"])
+def call_ticket(counter: str, body: CallTicketRequest, hub: HubDep, caller: Staff) -> TicketView:
+    """Call one ticket out of order; the reason is kept in the audit log."""
+    return hub.service.call_ticket(counter, body.ticket, reason=body.reason, staff=caller.staff_id)
+
+
+@router.post("/staff/tickets/{ticket}/recall", operation_id="recall_ticket", tags=["staff"])
+def recall_ticket(ticket: str, hub: HubDep, caller: Staff) -> TicketView:
+    return hub.service.recall(ticket, staff=caller.staff_id)
+
+
+@router.post("/staff/tickets/{ticket}/complete", operation_id="complete_ticket", tags=["staff"])
+def complete_ticket(ticket: str, hub: HubDep, caller: Staff) -> TicketView:
+    return hub.service.complete(ticket, staff=caller.staff_id)
+
+
+@router.post("/staff/tickets/{ticket}/no-show", operation_id="mark_no_show", tags=["staff"])
+def mark_no_show(ticket: str, hub: HubDep, caller: Staff) -> TicketView:
+    return hub.service.no_show(ticket, staff=caller.staff_id)
+
+
+@router.post("/staff/tickets/{ticket}/return", operation_id="return_no_show", tags=["staff"])
+def return_no_show(ticket: str, hub: HubDep, caller: Staff) -> TicketView:
+    """A resident marked no-show came back: they wait again at their old place."""
+    return hub.service.return_no_show(ticket, staff=caller.staff_id)
+
+
+@router.post("/staff/tickets/{ticket}/transfer", operation_id="transfer_ticket", tags=["staff"])
+def transfer_ticket(ticket: str, body: TransferRequest, hub: HubDep, caller: Staff) -> TicketView:
+    return hub.service.transfer(
+        ticket, body.to_line, keep_place=body.keep_place, staff=caller.staff_id
+    )
+
+
+@router.post("/lines/{line}/pause", operation_id="pause_line", tags=["line control"])
+def pause_line(line: str, body: PauseRequest, hub: HubDep, caller: LineControl) -> LineView:
+    return hub.service.pause_line(line, body.reason, staff=caller.staff_id)
+
+
+@router.post("/lines/{line}/resume", operation_id="resume_line", tags=["line control"])
+def resume_line(line: str, hub: HubDep, caller: LineControl) -> LineView:
+    return hub.service.resume_line(line, staff=caller.staff_id)
+
+
+@router.post("/lines/{line}/reroute", operation_id="reroute_line", tags=["line control"])
+def reroute_line(line: str, body: RerouteRequest, hub: HubDep, caller: LineControl) -> LineView:
+    """Send this line's waiting and new residents to another line until the reroute ends."""
+    return hub.service.reroute_line(line, body.to_line, staff=caller.staff_id)
+
+
+@router.post("/lines/{line}/end-reroute", operation_id="end_reroute", tags=["line control"])
+def end_reroute(line: str, hub: HubDep, caller: LineControl) -> LineView:
+    return hub.service.end_reroute(line, staff=caller.staff_id)
+
+
+@router.put(
+    "/announcement", operation_id="set_announcement", tags=["line control"], status_code=204
+)
+def set_announcement(body: AnnouncementRequest, hub: HubDep, caller: LineControl) -> None:
+    """The lobby ticker, per language; empty texts clear it."""
+    hub.service.set_announcement(body.texts, staff=caller.staff_id)
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _without_token(view: TicketView) -> TicketView:
+    return replace(view, token="")
+
+
+def _stream(snapshots: AsyncIterator[dict[str, Any]], name: str) -> EventSourceResponse:
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        async for snapshot in snapshots:
+            event_id = snapshot.get("version") or None
+            yield ServerSentEvent(
+                data=json.dumps(snapshot, ensure_ascii=False), event=name, id=event_id
+            )
+
+    return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store"})

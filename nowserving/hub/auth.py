@@ -1,0 +1,146 @@
+"""Who may call what: devices by their secret, staff by PIN-for-session, residents by token.
+
+Staff sign in at a desk device with their PIN and get a short-lived session
+token. Repeated wrong PINs lock that staff member out for a while, so a PIN
+cannot be guessed by trying.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from nowserving.config import Device, OfficeConfig, Staff
+from nowserving.security import verify_pin
+
+SESSION_SECONDS = 10 * 3600  # one working day
+MAX_WRONG_PINS = 5
+LOCKOUT_SECONDS = 300
+
+Role = Literal["kiosk", "display", "desk", "staff", "line_control"]
+
+
+class AuthError(Exception):
+    """Not signed in, or not allowed: the message says which."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    token: str
+    staff: Staff
+    device: str
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated party of one request."""
+
+    device: Device | None = None
+    session: Session | None = None
+
+    @property
+    def roles(self) -> set[str]:
+        if self.session is not None:
+            roles = {"staff"}
+            if self.session.staff.line_control:
+                roles.add("line_control")
+            return roles
+        return {self.device.role} if self.device else set()
+
+    @property
+    def staff_id(self) -> str | None:
+        return self.session.staff.id if self.session else None
+
+    @property
+    def device_id(self) -> str:
+        if self.session is not None:
+            return self.session.device
+        return self.device.id if self.device else "anonymous"
+
+
+class Access:
+    """Checks bearer tokens: a device secret or a staff session."""
+
+    def __init__(self, config: OfficeConfig, clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self._clock = clock
+        self._sessions: dict[str, Session] = {}
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return self._clock()
+
+    def identify(self, token: str | None) -> Caller:
+        """The caller behind a bearer token; AuthError 401 if it is unknown or expired."""
+        if not token:
+            raise AuthError("Sign in first: this needs a device secret or a staff session.", 401)
+        with self._lock:
+            session = self._sessions.get(token)
+            if session is not None:
+                if session.expires > self._clock():
+                    return Caller(session=session)
+                del self._sessions[token]
+                raise AuthError("Your session has ended; sign in again with your PIN.", 401)
+        for device in self.config.devices:
+            if hmac.compare_digest(device.secret.encode(), token.encode()):
+                return Caller(device=device)
+        raise AuthError("Unknown device secret or session token.", 401)
+
+    def sign_in(self, caller: Caller, staff_id: str, pin: str) -> Session:
+        """Exchange a staff PIN for a session, at a desk device."""
+        if caller.device is None or caller.device.role != "desk":
+            raise AuthError("Staff sign in at a desk device.", 403)
+        staff = next((s for s in self.config.staff if s.id == staff_id), None)
+        self._check_lockout(staff_id)
+        if staff is None or not verify_pin(pin, staff.pin_hash):
+            self._fail(staff_id)
+            raise AuthError("Wrong staff member or PIN.", 401)
+        with self._lock:
+            self._failures.pop(staff_id, None)
+            session = Session(
+                secrets.token_urlsafe(32), staff, caller.device.id, self._clock() + SESSION_SECONDS
+            )
+            self._sessions[session.token] = session
+        return session
+
+    def sign_out(self, token: str) -> None:
+        with self._lock:
+            self._sessions.pop(token, None)
+
+    def _check_lockout(self, staff_id: str) -> None:
+        with self._lock:
+            failures = self._failures.get(staff_id)
+            if failures and len(failures) >= MAX_WRONG_PINS:
+                wait = failures[-1] + LOCKOUT_SECONDS - self._clock()
+                if wait > 0:
+                    minutes = max(1, round(wait / 60))
+                    raise AuthError(
+                        f"Too many wrong PINs: try again in {minutes} min, or ask a supervisor.",
+                        429,
+                    )
+                failures.clear()
+
+    def _fail(self, staff_id: str) -> None:
+        with self._lock:
+            failures = self._failures.setdefault(staff_id, deque(maxlen=MAX_WRONG_PINS))
+            failures.append(self._clock())
+
+
+def require(caller: Caller, *roles: Role) -> Caller:
+    """`caller` if it has one of `roles`, else AuthError 403 naming what is needed."""
+    if not caller.roles.intersection(roles):
+        needed = " or ".join(roles)
+        raise AuthError(f"Not allowed: this needs a {needed} sign-in.", 403)
+    return caller

@@ -1,0 +1,99 @@
+"""What every request handler of the hub shares: the service, access control, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from nowserving.config import OfficeConfig, PublicAction
+from nowserving.errors import NotFound, NowservingError, Rejected
+from nowserving.hub.auth import Access, Caller, Role, require
+from nowserving.hub.live import LiveHub
+from nowserving.hub.schemas import ResidentTicket
+from nowserving.service import Service
+from nowserving.state import Status
+
+
+class RateLimited(NowservingError):
+    """Too many requests from one address."""
+
+
+@dataclass
+class Hub:
+    """The hub's shared parts, built once per app."""
+
+    service: Service
+    access: Access = field(init=False)
+    live: LiveHub = field(init=False)
+    limiter: MovingWindowRateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.access = Access(self.service.config)
+        self.live = LiveHub(self.service, lambda token: self.resident_ticket(token).model_dump())
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    @property
+    def config(self) -> OfficeConfig:
+        return self.service.config
+
+    def ticket_url(self, token: str) -> str:
+        return f"{self.config.office.public_base_url}/t/{token}"
+
+    def resident_ticket(self, token: str) -> ResidentTicket:
+        view = self.service.ticket_status(token)
+        counter = self.config.counter(view.counter).name if view.counter else None
+        return ResidentTicket(
+            label=view.label,
+            status=view.status.value,
+            line=view.line,
+            line_names=dict(self.config.line(view.line).name),
+            ahead=view.ahead,
+            wait_low=view.wait.low,
+            wait_high=view.wait.high,
+            wait_known=view.wait.known,
+            counter_name=counter,
+            lang=view.lang,
+            day=view.day,
+            can_leave=view.status in (Status.WAITING, Status.CALLED),
+        )
+
+    def check_rate(self, request: Request, kind: PublicAction) -> None:
+        """Count a request to a public endpoint against its client address's limit."""
+        per_minute: int = getattr(self.config.hub.rate_limits, kind)
+        client = request.client.host if request.client else "unknown"
+        if not self.limiter.hit(RateLimitItemPerMinute(per_minute), kind, client):
+            raise RateLimited("Too many requests from this address; wait a minute and retry.")
+
+    def remote_join_target(self, line: str) -> str:
+        """The line a remote join goes to, if remote joining it is allowed and not full."""
+        try:
+            configured = self.config.line(line)
+        except KeyError:
+            raise NotFound(f"There is no line {line!r}.") from None
+        if not configured.remote_join:
+            raise Rejected("This line cannot be joined remotely; please come to the office.")
+        waiting_remote = sum(1 for t in self.service.queue_for_line(line) if t.source == "remote")
+        if waiting_remote >= configured.remote_cap:
+            raise Rejected("This line is full for remote joining. Please come to the office.")
+        return line
+
+
+bearer = HTTPBearer(auto_error=False, description="A device secret or a staff session token")
+
+
+def hub_of(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
+    return hub_of(request).access.identify(credentials.credentials if credentials else None)
+
+
+def allowed(request: Request, creds: HTTPAuthorizationCredentials | None, *roles: Role) -> Caller:
+    return require(authenticate(request, creds), *roles)

@@ -1,0 +1,114 @@
+"""The residents' pages: the ticket page behind the QR code, and remote join.
+
+Server-rendered so the first paint needs no script, then kept live by a small
+script over Server-Sent Events. No cookies, no accounts, no personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from nowserving import i18n
+from nowserving.errors import NotFound
+from nowserving.hub.context import Hub, hub_of
+from nowserving.paths import resources_dir
+from nowserving.service import Expired
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=resources_dir() / "web" / "templates")
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the token in the URL must not leak to other sites
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+}
+
+
+def _language(hub: Hub, requested: str | None, fallback: str | None = None) -> str:
+    languages = hub.config.office.languages
+    for candidate in (requested, fallback):
+        if candidate in languages:
+            return candidate
+    return languages[0]
+
+
+def _page(
+    request: Request, template: str, hub: Hub, lang: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    languages = hub.config.office.languages
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "office": hub.config.office.name,
+            "lang": lang,
+            "dir": i18n.direction(lang),
+            "t": lambda key, **values: i18n.text(lang, key, **values),
+            "languages": [(code, i18n.language_name(code)) for code in languages],
+            "catalogs": i18n.bundle(languages),
+            **context,
+        },
+        status_code=status,
+        headers=SECURITY_HEADERS,
+    )
+
+
+@router.get("/t/{token}", response_class=HTMLResponse)
+def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLResponse:
+    """The page a resident's phone opens from the QR code."""
+    hub = hub_of(request)
+    hub.check_rate(request, "read")
+    try:
+        ticket = hub.resident_ticket(token)
+    except Expired:
+        chosen = _language(hub, lang)
+        return _page(request, "gone.html", hub, chosen, 410, message_key="phone.expired")
+    except NotFound:
+        chosen = _language(hub, lang)
+        return _page(request, "gone.html", hub, chosen, 404, message_key="phone.unknown")
+    chosen = _language(hub, lang, ticket.lang)
+    counters = {c.name for c in hub.config.counters}
+    return _page(
+        request,
+        "ticket.html",
+        hub,
+        chosen,
+        ticket=ticket.model_dump(),
+        token=token,
+        counters=sorted(counters),
+    )
+
+
+@router.get("/join", response_class=HTMLResponse)
+def join_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """Pick a line and get a ticket, from a lobby-door poster or the office's website."""
+    hub = hub_of(request)
+    hub.check_rate(request, "read")
+    chosen = _language(hub, lang)
+    views = {view.id: view for view in hub.service.lines()}
+    lines = [
+        {
+            "id": line.id,
+            "name": hub.config.text(line.name, chosen),
+            "description": hub.config.text(line.description, chosen),
+            "waiting": views[line.id].waiting,
+            "wait": i18n.wait_text(
+                chosen, views[line.id].wait.low, views[line.id].wait.high, views[line.id].wait.known
+            ),
+            "paused": views[line.id].pause_reason if views[line.id].paused else "",
+        }
+        for line in hub.config.lines
+        if line.remote_join
+    ]
+    return _page(request, "join.html", hub, chosen, lines=lines)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, lang: str | None = None) -> HTMLResponse:
+    hub = hub_of(request)
+    return _page(request, "home.html", hub, _language(hub, lang))

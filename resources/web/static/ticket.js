@@ -1,0 +1,128 @@
+// The resident's ticket page: live over Server-Sent Events, alerts when it is their turn.
+(() => {
+  "use strict";
+  const data = JSON.parse(document.getElementById("page-data").textContent);
+  const { token, catalogs, lang } = data;
+  const ALMOST = 2; // alert when this many (or fewer) are ahead
+  const FINAL = new Set(["served", "left", "expired", "no_show"]);
+  const $ = (id) => document.getElementById(id);
+  let ticket = data.ticket;
+  let warnedAlmost = ticket.ahead <= ALMOST;
+  let alertsOn = false;
+  let audio = null;
+  let source = null;
+
+  function t(key, values = {}) {
+    let text = (catalogs[lang] || {})[key] || (catalogs.en || {})[key] || key;
+    for (const [name, value] of Object.entries(values)) text = text.split(`{${name}}`).join(String(value));
+    return text;
+  }
+
+  function waitText(tk) {
+    if (!tk.wait_known) return t("common.no_counter_open");
+    if (tk.wait_low === 0) return t("common.minutes_short", { high: Math.max(tk.wait_high, 1) });
+    return t("common.minutes_range", { low: tk.wait_low, high: tk.wait_high });
+  }
+
+  function aheadText(count) {
+    if (count === 0) return t("common.people_ahead_none");
+    if (count === 1) return t("common.people_ahead_one");
+    return t("common.people_ahead", { count });
+  }
+
+  function render() {
+    const state = $("state");
+    const waiting = ticket.status === "waiting";
+    state.dataset.status = ticket.status;
+    state.setAttribute("aria-live", ticket.status === "called" ? "assertive" : "polite");
+    $("headline").textContent = t(`status.${ticket.status}`);
+    const details = {
+      called: t("phone.go_to_counter", { counter: ticket.counter_name || "" }),
+      served: t("phone.served"),
+      no_show: t("phone.no_show"),
+      left: t("phone.left"),
+      expired: t("phone.expired"),
+      waiting: ticket.ahead <= ALMOST && ticket.ahead > 0 ? t("phone.almost") : "",
+    };
+    $("detail").textContent = details[ticket.status] || "";
+    $("ahead").textContent = waiting ? aheadText(ticket.ahead) : "";
+    $("ahead").hidden = !waiting;
+    $("wait").textContent = waiting ? waitText(ticket) : "";
+    $("wait-row").hidden = !waiting;
+    $("leave").hidden = !ticket.can_leave;
+    $("notify").hidden = alertsOn || FINAL.has(ticket.status);
+    $("notify-on").hidden = !alertsOn || FINAL.has(ticket.status);
+    $("updated").textContent = t("phone.updated", { time: new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" }) });
+    document.title = `${ticket.label} — ${t(`status.${ticket.status}`)}`;
+  }
+
+  function beep(pattern) {
+    if (!audio) return;
+    let at = audio.currentTime;
+    for (const ms of pattern) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = 880;
+      gain.gain.value = 0.3;
+      osc.connect(gain).connect(audio.destination);
+      osc.start(at);
+      osc.stop(at + ms / 1000);
+      at += (ms + 150) / 1000;
+    }
+  }
+
+  function alertResident(urgent) {
+    const message = urgent ? t("phone.go_to_counter", { counter: ticket.counter_name || "" }) : t("phone.almost");
+    if (navigator.vibrate) navigator.vibrate(urgent ? [400, 150, 400, 150, 800] : [250]);
+    beep(urgent ? [400, 400, 700] : [250]);
+    if (alertsOn && "Notification" in window && Notification.permission === "granted" && document.hidden) {
+      new Notification(`${ticket.label}: ${t(`status.${ticket.status}`)}`, { body: message, tag: "nowserving", renotify: true });
+    }
+    document.body.dataset.alert = urgent ? "called" : "almost";
+  }
+
+  function update(next) {
+    const before = ticket;
+    ticket = next;
+    render();
+    if (next.status === "called" && (before.status !== "called" || next.label !== before.label)) alertResident(true);
+    if (next.status === "waiting" && next.ahead <= ALMOST && !warnedAlmost) {
+      warnedAlmost = true;
+      alertResident(false);
+    }
+    if (FINAL.has(next.status) && source) source.close();
+  }
+
+  function connect() {
+    source = new EventSource(`/api/tickets/${encodeURIComponent(token)}/events`);
+    source.addEventListener("ticket", (event) => update(JSON.parse(event.data)));
+    source.addEventListener("open", () => { $("offline").hidden = true; });
+    source.addEventListener("error", () => {
+      if (source.readyState !== EventSource.CLOSED || !FINAL.has(ticket.status)) $("offline").hidden = false;
+    });
+  }
+
+  $("notify").addEventListener("click", async () => {
+    alertsOn = true;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      await audio.resume();
+    } catch (_) { audio = null; }
+    if ("Notification" in window && Notification.permission === "default") {
+      try { await Notification.requestPermission(); } catch (_) { /* not allowed here */ }
+    }
+    render();
+  });
+
+  const dialog = $("confirm-leave");
+  $("leave").addEventListener("click", () => dialog.showModal());
+  $("leave-no").addEventListener("click", () => dialog.close());
+  $("leave-yes").addEventListener("click", async () => {
+    dialog.close();
+    const response = await fetch(`/api/tickets/${encodeURIComponent(token)}/leave`, { method: "POST" });
+    if (response.ok) update(await response.json());
+  });
+
+  render();
+  if (!FINAL.has(ticket.status)) connect();
+})();

@@ -1,0 +1,116 @@
+"""A real hub process on loopback, with its own store and a copy of the sample office."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from nowserving.paths import sample_config
+
+KIOSK = "Fpac3jYCoCpQWaBXGvvEjjQip_SLUYVK"
+DISPLAY = "CTlt9w8DZmt11IuditsF-KPnKTR3gDx8"
+DESK = "7wtzMkqDbOs3K7IyXVbWGktcHkgfHxfH"
+PINS = {"maria": "1234", "tom": "2468", "lin": "1357"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningHub:
+    url: str
+    process: subprocess.Popen[bytes]
+    data: Path
+    config: Path
+
+    def get(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return requests.get(self.url + path, headers=_auth(token), timeout=10, **kwargs)
+
+    def post(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return requests.post(self.url + path, headers=_auth(token), timeout=10, **kwargs)
+
+    def put(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return requests.put(self.url + path, headers=_auth(token), timeout=10, **kwargs)
+
+    def issue(self, line: str = "permits", **body: Any) -> dict[str, Any]:
+        response = self.post("/api/tickets", KIOSK, json={"line": line, **body})
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def sign_in(self, staff: str = "maria") -> str:
+        response = self.post("/api/staff/login", DESK, json={"staff": staff, "pin": PINS[staff]})
+        assert response.status_code == 200, response.text
+        token: str = response.json()["token"]
+        return token
+
+
+def _auth(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def start_hub(folder: Path, extra_config: str = "") -> RunningHub:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = folder / "office.toml"
+    text = sample_config().read_text(encoding="utf-8")
+    text = text.replace('"http://localhost:8400"', f'"{url}"') + extra_config
+    config.write_text(text, encoding="utf-8")
+    log = folder / "hub.log"
+    with log.open("wb") as output:  # the child keeps its own copy of the handle
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "nowserving",
+                "--data",
+                str(folder / "data"),
+                "hub",
+                "--config",
+                str(config),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/api/health", timeout=1).ok:
+                return RunningHub(url, process, folder / "data", config)
+        except requests.ConnectionError:
+            time.sleep(0.1)
+        if process.poll() is not None:
+            raise RuntimeError(f"the hub stopped: {log.read_text(errors='replace')}")
+    process.kill()
+    raise RuntimeError("the hub did not start within 30 s")
+
+
+def stop_hub(hub: RunningHub) -> None:
+    hub.process.terminate()
+    try:
+        hub.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        hub.process.kill()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
+    running = start_hub(tmp_path_factory.mktemp("hub"))
+    yield running
+    stop_hub(running)
