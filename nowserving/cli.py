@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     _config_arg(hub)
     hub.add_argument("--host", help="address to listen on (default from the config)")
     hub.add_argument("--port", type=int, help="port to listen on (default from the config)")
+    hub.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="address phones use to reach the hub (default from the config)",
+    )
 
     for name, what in (
         ("kiosk", "the ticket kiosk"),

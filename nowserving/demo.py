@@ -66,7 +66,10 @@ def _start(part: str, config: Path, folder: Path, port: int) -> subprocess.Popen
         "--config",
         str(config),
     ]
-    command += ["--port", str(port)] if part == "hub" else ["--device", device, *extra]
+    if part == "hub":
+        command += ["--port", str(port), "--public-url", f"http://localhost:{port}"]
+    else:
+        command += ["--device", device, *extra]
     return subprocess.Popen(command)
 
 

@@ -18,6 +18,9 @@ log = logging.getLogger("nowserving.hub")
 
 def main(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if args.public_url:
+        office = config.office.model_copy(update={"public_base_url": args.public_url.rstrip("/")})
+        config = config.model_copy(update={"office": office})
     folder = data_dir(args.data)
     store = EventStore(folder / "office.sqlite")
     service = LocalService(store, config, device="hub")
