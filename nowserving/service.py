@@ -73,6 +73,7 @@ class Service(Protocol):
     def queue_for_line(self, line: str) -> list[TicketView]: ...
     def ticket(self, ticket: str) -> TicketView: ...
     def ticket_status(self, token: str) -> TicketView: ...
+    def token_for_code(self, code: str) -> str: ...
 
 
 class LocalService:
@@ -198,6 +199,15 @@ class LocalService:
     def ticket_status(self, token: str) -> TicketView:
         """The resident's view of their own ticket, by the token in the QR code."""
         return self._ticket_view(self._find_by_token(token))
+
+    def token_for_code(self, code: str) -> str:
+        """The token behind a receipt's short code, among today's tickets."""
+        code = code.strip().upper()
+        with self._lock:
+            for ticket in self._catch_up().tickets.values():
+                if rules.short_code(ticket.token) == code:
+                    return ticket.token
+        raise NotFound("No ticket today has that code.")
 
     def _find_by_token(self, token: str) -> str:
         found = rules.ticket_id(token)

@@ -15,6 +15,7 @@ from nowserving.errors import NotFound, NowservingError, Rejected
 from nowserving.hub.auth import Access, Caller, Role, require
 from nowserving.hub.live import LiveHub
 from nowserving.hub.schemas import ResidentTicket
+from nowserving.links import ticket_url
 from nowserving.service import Service
 from nowserving.state import Status
 
@@ -42,7 +43,7 @@ class Hub:
         return self.service.config
 
     def ticket_url(self, token: str) -> str:
-        return f"{self.config.office.public_base_url}/t/{token}"
+        return ticket_url(self.config, token)
 
     def resident_ticket(self, token: str) -> ResidentTicket:
         view = self.service.ticket_status(token)

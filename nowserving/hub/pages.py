@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from nowserving import i18n
@@ -82,6 +82,19 @@ def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLRe
         token=token,
         counters=sorted(counters),
     )
+
+
+@router.get("/c/{code}", response_class=HTMLResponse, response_model=None)
+def short_link(code: str, request: Request, lang: str | None = None) -> Response:
+    """The short code printed under the QR code, for residents who type it in."""
+    hub = hub_of(request)
+    hub.check_rate(request, "read")
+    try:
+        token = hub.service.token_for_code(code)
+    except NotFound:
+        return _page(request, "gone.html", hub, _language(hub, lang), 404,
+                     message_key="phone.unknown")
+    return RedirectResponse(f"/t/{token}", status_code=303, headers=SECURITY_HEADERS)
 
 
 @router.get("/join", response_class=HTMLResponse)

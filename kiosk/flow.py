@@ -1,0 +1,101 @@
+"""The resident's way through the kiosk, as a plain state machine (no Qt).
+
+welcome → services → (priority question) → ticket → welcome. The window only
+renders `KioskFlow` and forwards taps and key presses to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from nowserving.views import LineView, TicketView
+
+
+class Screen(StrEnum):
+    WELCOME = "welcome"
+    SERVICES = "services"
+    PRIORITY = "priority"
+    TICKET = "ticket"
+
+
+@dataclass
+class Accessibility:
+    """The resident's chosen aids; cleared for the next resident."""
+
+    large_text: bool = False
+    high_contrast: bool = False
+    low_reach: bool = False
+    voice: bool = False
+
+
+@dataclass
+class IssueRequest:
+    line: str
+    priority: bool
+    lang: str
+
+
+@dataclass
+class KioskFlow:
+    """Where one resident is, and what they chose so far."""
+
+    languages: list[str]
+    ask_priority: bool = True
+    screen: Screen = Screen.WELCOME
+    lang: str = ""
+    line: str | None = None
+    busy: bool = False  # a ticket is being issued: further taps are ignored
+    ticket: TicketView | None = None
+    error: str = ""
+    aids: Accessibility = field(default_factory=Accessibility)
+
+    def __post_init__(self) -> None:
+        self.lang = self.lang or self.languages[0]
+
+    def choose_language(self, lang: str) -> None:
+        if lang in self.languages and not self.busy:
+            self.lang, self.screen, self.error = lang, Screen.SERVICES, ""
+
+    def choose_line(self, line: LineView) -> IssueRequest | None:
+        """A tap on a service tile: ask about priority, or issue at once."""
+        if self.busy or self.screen is not Screen.SERVICES or line.paused:
+            return None
+        self.line, self.error = line.id, ""
+        if self.ask_priority:
+            self.screen = Screen.PRIORITY
+            return None
+        return self._request(priority=False)
+
+    def answer_priority(self, priority: bool) -> IssueRequest | None:
+        if self.busy or self.screen is not Screen.PRIORITY:
+            return None
+        return self._request(priority)
+
+    def _request(self, priority: bool) -> IssueRequest | None:
+        assert self.line is not None
+        self.busy = True
+        return IssueRequest(self.line, priority, self.lang)
+
+    def issued(self, ticket: TicketView) -> None:
+        self.busy, self.ticket, self.screen = False, ticket, Screen.TICKET
+
+    def failed(self, message: str) -> None:
+        """Issuing failed (line paused meanwhile, store full...): back to the services."""
+        self.busy, self.error, self.screen = False, message, Screen.SERVICES
+
+    def back(self) -> None:
+        if self.busy:
+            return
+        self.error = ""
+        if self.screen is Screen.PRIORITY:
+            self.screen = Screen.SERVICES
+        elif self.screen in (Screen.SERVICES, Screen.TICKET):
+            self.reset()
+
+    def reset(self) -> None:
+        """Ready for the next resident: first language, no aids, nothing chosen."""
+        if self.busy:
+            return
+        self.screen, self.lang, self.line = Screen.WELCOME, self.languages[0], None
+        self.ticket, self.error, self.aids = None, "", Accessibility()

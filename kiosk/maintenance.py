@@ -1,0 +1,141 @@
+"""Staff only: a PIN pad behind a hidden corner, then printer and device status, and exit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
+
+from kiosk.screens.base import KioskScreen, button, label
+from nowserving.config import OfficeConfig
+from nowserving.security import verify_pin
+
+TAPS_TO_OPEN = 5
+TAP_WINDOW_S = 4.0
+MAX_WRONG = 5
+LOCK_S = 300
+
+
+class CornerTaps:
+    """Counts taps on the hidden corner: five within four seconds opens the PIN pad."""
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self._now = now
+        self._taps: list[float] = []
+
+    def tap(self) -> bool:
+        moment = self._now()
+        self._taps = [t for t in self._taps if moment - t < TAP_WINDOW_S] + [moment]
+        if len(self._taps) >= TAPS_TO_OPEN:
+            self._taps.clear()
+            return True
+        return False
+
+
+class PinScreen(KioskScreen):
+    """An on-screen number pad (the kiosk has no keyboard).
+
+    Signals:
+        accepted: a staff member's id.
+        cancelled: back to the kiosk.
+    """
+
+    accepted = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, config: OfficeConfig, now: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.config = config
+        self._now = now
+        self._pin = ""
+        self._wrong = 0
+        self._locked_until = 0.0
+        layout = QVBoxLayout(self)
+        layout.addWidget(label("Staff PIN", "title"))
+        self.dots = label("", "huge")
+        self.message = label("", "warning")
+        layout.addWidget(self.dots)
+        layout.addWidget(self.message)
+        grid = QGridLayout()
+        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "Clear", "0", "OK"]
+        self.keys = {}
+        for n, key in enumerate(keys):
+            pad = button(key, "primary" if key == "OK" else "")
+            pad.clicked.connect(lambda _=False, k=key: self.press(k))
+            self.keys[key] = pad
+            grid.addWidget(pad, n // 3, n % 3)
+        layout.addLayout(grid)
+        cancel = button("Cancel")
+        cancel.clicked.connect(self._cancel)
+        layout.addWidget(cancel)
+
+    def press(self, key: str) -> None:
+        if key == "Clear":
+            self._pin = ""
+        elif key == "OK":
+            self._check()
+        elif len(self._pin) < 12:
+            self._pin += key
+        self.dots.setText("●" * len(self._pin))
+
+    def _check(self) -> None:
+        pin, self._pin = self._pin, ""
+        self.dots.setText("")
+        if self._now() < self._locked_until:
+            self.message.setText("Too many wrong PINs. Try again later.")
+            return
+        for person in self.config.staff:
+            if verify_pin(pin, person.pin_hash):
+                self._wrong = 0
+                self.message.setText("")
+                self.accepted.emit(person.id)
+                return
+        self._wrong += 1
+        if self._wrong >= MAX_WRONG:
+            self._wrong, self._locked_until = 0, self._now() + LOCK_S
+        self.message.setText("Wrong PIN.")
+
+    def _cancel(self) -> None:
+        self._pin = ""
+        self.dots.setText("")
+        self.message.setText("")
+        self.cancelled.emit()
+
+
+class MaintenanceScreen(KioskScreen):
+    """Printer test, paper status, device and store status, last errors, exit.
+
+    Signals:
+        test_print: print a test receipt.
+        resume: back to the kiosk.
+        quit_kiosk: close the kiosk app.
+    """
+
+    test_print = Signal()
+    resume = Signal()
+    quit_kiosk = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.addWidget(label("Kiosk maintenance", "title"))
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        layout.addWidget(self.details, 1)
+        row = QHBoxLayout()
+        for text, signal in (
+            ("Print a test receipt", self.test_print),
+            ("Back to the kiosk", self.resume),
+            ("Exit the kiosk", self.quit_kiosk),
+        ):
+            action = button(text, "primary" if signal is self.resume else "")
+            action.clicked.connect(signal.emit)
+            row.addWidget(action)
+        layout.addLayout(row)
+
+    def render(self, facts: dict[str, str], errors: list[str]) -> None:
+        lines = [f"<b>{name}</b>: {value}" for name, value in facts.items()]
+        lines.append("<b>Last errors</b>:" + ("<br>".join(["", *errors[-8:]]) or " none"))
+        self.details.setText("<br>".join(lines))

@@ -1,0 +1,1 @@
+"""One module per kiosk screen; each renders what the window gives it and emits taps."""

@@ -1,0 +1,117 @@
+"""What every kiosk screen has: choices in reading order, and what to say aloud."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nowserving.paths import resources_dir
+
+
+class KioskScreen(QWidget):
+    """A full-screen page of the kiosk."""
+
+    def choices(self) -> list[QAbstractButton]:
+        """The buttons a keypad user steps through, in reading order (enabled ones)."""
+        return [b for b in self.findChildren(QAbstractButton) if b.isEnabled() and b.isVisible()]
+
+    def intro(self) -> str:
+        """What voice guidance says when this screen appears."""
+        return ""
+
+
+def label(
+    text: str = "",
+    role: str = "",
+    *,
+    wrap: bool = True,
+    align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter,
+) -> QLabel:
+    widget = QLabel(text)
+    widget.setWordWrap(wrap)
+    widget.setAlignment(align)
+    if role:
+        widget.setProperty("role", role)
+    return widget
+
+
+def button(text: str, role: str = "", name: str | None = None) -> QPushButton:
+    widget = QPushButton(text)
+    if role:
+        widget.setProperty("role", role)
+    widget.setAccessibleName(name or text)
+    widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    return widget
+
+
+class CardButton(QPushButton):
+    """A button whose content is wrapped text (and an optional icon): long translations fit.
+
+    QPushButton cannot wrap its own text, so the text lives in labels that let
+    taps through to the button.
+    """
+
+    def __init__(
+        self, parts: list[tuple[str, str]], role: str, name: str, picture: QPixmap | None = None
+    ) -> None:
+        super().__init__()
+        self.setProperty("role", role)
+        self.setAccessibleName(name)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        row = QHBoxLayout(self)
+        if picture is not None:
+            image = QLabel()
+            image.setPixmap(picture)
+            image.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            row.addWidget(image, 0, Qt.AlignmentFlag.AlignTop)
+        column = QVBoxLayout()
+        align = Qt.AlignmentFlag.AlignLeading if picture else Qt.AlignmentFlag.AlignCenter
+        for text, part_role in parts:
+            part = label(text, part_role, align=align)
+            part.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            column.addWidget(part)
+        row.addLayout(column, 1)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    # A QPushButton sizes itself by its own (empty) text; these make it fit its labels.
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's names)
+        return self.layout().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        hint = self.layout().minimumSize()
+        return QSize(hint.width(), self.heightForWidth(max(self.width(), hint.width())))
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self.layout().totalHeightForWidth(width)
+
+
+def icon(name: str) -> QIcon:
+    path = resources_dir() / "icons" / f"{name}.svg"
+    return QIcon(str(path if path.exists() else resources_dir() / "icons" / "generic.svg"))
+
+
+def clear(layout: QLayout) -> None:
+    """Remove and delete every widget of a layout (before re-rendering it)."""
+    while (item := layout.takeAt(0)) is not None:
+        widget = item.widget()
+        if widget is not None:
+            widget.hide()  # until deleteLater runs it would still paint at its old place
+            widget.setParent(None)
+            widget.deleteLater()
+        elif item.layout() is not None:
+            clear(item.layout())

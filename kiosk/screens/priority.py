@@ -1,0 +1,63 @@
+"""The optional question: "Do you need priority assistance?"."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+
+from kiosk.screens.base import KioskScreen, button, label
+from nowserving import i18n
+
+
+class PriorityScreen(KioskScreen):
+    """Signals:
+    answered: True for priority, False for no.
+    back: return to the services.
+    """
+
+    answered = Signal(bool)
+    back = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lang = "en"
+        layout = QVBoxLayout(self)
+        self.question = label("", "title")
+        self.explain = label("", "subtitle")
+        layout.addStretch(1)
+        layout.addWidget(self.question)
+        layout.addWidget(self.explain)
+        layout.addStretch(1)
+        answers = QHBoxLayout()
+        self.yes = button("", "primary")
+        self.no = button("", "primary")
+        self.yes.clicked.connect(lambda: self.answered.emit(True))
+        self.no.clicked.connect(lambda: self.answered.emit(False))
+        answers.addWidget(self.yes, 1)
+        answers.addWidget(self.no, 1)
+        layout.addLayout(answers)
+        layout.addStretch(1)
+        self.back_button = button("")
+        self.back_button.clicked.connect(self.back.emit)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.back_button)
+        bottom.addStretch(1)
+        layout.addLayout(bottom)
+
+    def render(self, lang: str) -> None:
+        self.lang = lang
+        self.question.setText(i18n.text(lang, "kiosk.priority_question"))
+        self.explain.setText(i18n.text(lang, "kiosk.priority_explain"))
+        for widget, key in (
+            (self.yes, "kiosk.priority_yes"),
+            (self.no, "kiosk.priority_no"),
+            (self.back_button, "common.back"),
+        ):
+            widget.setText(i18n.text(lang, key))
+            widget.setAccessibleName(i18n.text(lang, key))
+
+    def choices(self) -> list:  # type: ignore[type-arg]
+        return [self.yes, self.no, self.back_button]
+
+    def intro(self) -> str:
+        return f"{self.question.text()} {self.explain.text()}"

@@ -1,0 +1,71 @@
+"""Welcome: the office, a language button for each language (in its own script), today's lines."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout
+
+from kiosk.screens.base import CardButton, KioskScreen, clear, label
+from nowserving import i18n
+from nowserving.config import OfficeConfig
+from nowserving.views import LineView
+
+
+class WelcomeScreen(KioskScreen):
+    """Signals:
+    language_chosen: a language code, from its button.
+    """
+
+    language_chosen = Signal(str)
+
+    def __init__(self, config: OfficeConfig) -> None:
+        super().__init__()
+        self.config = config
+        layout = QVBoxLayout(self)
+        self.office = label(config.office.name, "title")
+        self.greeting = label("", "subtitle")
+        layout.addWidget(self.office)
+        layout.addWidget(self.greeting)
+        layout.addStretch(1)
+        self.buttons = QGridLayout()
+        layout.addLayout(self.buttons)
+        layout.addStretch(1)
+        self.glance = QHBoxLayout()
+        layout.addLayout(self.glance)
+        self._language_buttons()
+
+    def _language_buttons(self) -> None:
+        languages = self.config.office.languages
+        columns = 2 if len(languages) <= 4 else 3
+        for n, lang in enumerate(languages):
+            name = i18n.language_name(lang)
+            hint = i18n.text(lang, "kiosk.touch_to_start")
+            choice = CardButton(
+                [(name, "language-name"), (hint, "language-hint")], "language", f"{name}. {hint}"
+            )
+            choice.setLayoutDirection(
+                Qt.LayoutDirection.RightToLeft
+                if i18n.direction(lang) == "rtl"
+                else Qt.LayoutDirection.LeftToRight
+            )
+            choice.clicked.connect(lambda _=False, code=lang: self.language_chosen.emit(code))
+            self.buttons.addWidget(choice, n // columns, n % columns)
+
+    def render(self, lines: list[LineView]) -> None:
+        languages = self.config.office.languages
+        self.greeting.setText("  ·  ".join(i18n.text(lang, "kiosk.welcome") for lang in languages))
+        clear(self.glance)
+        default = self.config.default_language
+        for line in lines:
+            name = self.config.text(self.config.line(line.id).name, default)
+            state = (
+                i18n.text(default, "display.paused")
+                if line.paused
+                else i18n.text(default, "common.people_waiting", count=line.waiting)
+            )
+            self.glance.addWidget(label(f"{line.prefix} · {name}\n{state}", "glance"), 1)
+
+    def intro(self) -> str:
+        return " ".join(
+            i18n.text(lang, "kiosk.touch_to_start") for lang in self.config.office.languages
+        )

@@ -1,0 +1,438 @@
+"""The kiosk window: renders the flow, forwards taps and keypad presses, never decides."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.accessibility import AccessibilityBar
+from kiosk.flow import KioskFlow, Screen
+from kiosk.maintenance import CornerTaps, MaintenanceScreen, PinScreen
+from kiosk.printing import PrinterState, PrinterStatus, PrintQueue
+from kiosk.receipt import receipt_for
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.priority import PriorityScreen
+from kiosk.screens.services import ServicesScreen
+from kiosk.screens.ticket import TicketScreen
+from kiosk.screens.welcome import WelcomeScreen
+from nowserving import i18n
+from nowserving.errors import NowservingError
+from nowserving.links import short_url, ticket_url
+from nowserving.views import LineView, TicketView
+from nowserving_qt.background import run_in_background
+from nowserving_qt.bootstrap import Session
+from nowserving_qt.speech import Speaker
+from nowserving_qt.theme import stylesheet, unit
+from nowserving_qt.watcher import ServiceWatcher
+
+log = logging.getLogger(__name__)
+
+INPUT_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress}
+KEYPAD_KEYS = {
+    Qt.Key.Key_Left,
+    Qt.Key.Key_Right,
+    Qt.Key.Key_Up,
+    Qt.Key.Key_Down,
+    Qt.Key.Key_Return,
+    Qt.Key.Key_Enter,
+    Qt.Key.Key_Space,
+    Qt.Key.Key_Backspace,
+    Qt.Key.Key_Escape,
+    Qt.Key.Key_Minus,
+    Qt.Key.Key_Asterisk,
+    Qt.Key.Key_0,
+    Qt.Key.Key_Plus,
+    *(getattr(Qt.Key, f"Key_{n}") for n in range(1, 10)),
+}
+
+
+class KioskWindow(QWidget):
+    """The whole kiosk.
+
+    Signals:
+        ticket_shown: a TicketView, once it is on screen.
+    """
+
+    ticket_shown = Signal(object)
+
+    def __init__(
+        self, session: Session, printer: PrintQueue, speaker: Speaker, *, kiosk_mode: bool = True
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.config = session.config
+        self.service = session.service
+        self.printer = printer
+        self.speaker = speaker
+        self.kiosk_mode = kiosk_mode
+        self.flow = KioskFlow(self.config.office.languages, self.config.kiosk.ask_priority)
+        self.errors: deque[str] = deque(maxlen=50)
+        self.printer_status = PrinterStatus(PrinterState.UNKNOWN, "")
+        self.allow_close = not kiosk_mode
+        self._style_key: tuple[int, bool, bool] | None = None
+        self._focus = -1
+        self._lines: list[LineView] = []
+        self._build()
+        self.watcher = ServiceWatcher(self.service, parent=self)
+        self.watcher.changed.connect(self._lines_changed)
+        self.idle = QTimer(self, singleShot=True, interval=self.config.kiosk.idle_seconds * 1000)
+        self.idle.timeout.connect(self._idle)
+        self.ticket_timer = QTimer(
+            self, singleShot=True, interval=self.config.kiosk.ticket_seconds * 1000
+        )
+        self.ticket_timer.timeout.connect(self._done)
+        QApplication.instance().installEventFilter(self)  # type: ignore[union-attr]
+        self._lines_changed()
+
+    # -- building ----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.setWindowTitle(f"{self.config.office.name} — Nowserving")
+        outer = QVBoxLayout(self)
+        self.reach_spacer = QWidget()
+        self.reach_spacer.setFixedHeight(0)
+        outer.addWidget(self.reach_spacer)
+        # The staff corner floats over the top-left, outside the layout (see resizeEvent).
+        self.corner = QPushButton(self)
+        self.corner.setFlat(True)
+        self.corner.setFixedSize(72, 72)
+        self.corner.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.corner.setAccessibleName("")
+        self.corner.setStyleSheet("border: none; background: transparent;")
+        self.taps = CornerTaps()
+        self.corner.clicked.connect(self._corner_tapped)
+        self.stack = QStackedWidget()
+        outer.addWidget(self.stack, 1)
+        self.welcome = WelcomeScreen(self.config)
+        self.services = ServicesScreen(self.config)
+        self.priority = PriorityScreen()
+        self.ticket = TicketScreen(self.config)
+        self.pin = PinScreen(self.config)
+        self.maintenance = MaintenanceScreen()
+        for screen in (
+            self.welcome,
+            self.services,
+            self.priority,
+            self.ticket,
+            self.pin,
+            self.maintenance,
+        ):
+            self.stack.addWidget(screen)
+        self.bar = AccessibilityBar()
+        outer.addWidget(self.bar)
+        self.welcome.language_chosen.connect(self.choose_language)
+        self.services.line_chosen.connect(self.choose_line)
+        self.services.back.connect(self.go_back)
+        self.priority.answered.connect(self.answer_priority)
+        self.priority.back.connect(self.go_back)
+        self.ticket.done.connect(self._done)
+        self.bar.toggled.connect(self.toggle_aid)
+        self.pin.accepted.connect(self._open_maintenance)
+        self.pin.cancelled.connect(self._resume)
+        self.maintenance.resume.connect(self._resume)
+        self.maintenance.test_print.connect(self._test_print)
+        self.maintenance.quit_kiosk.connect(self._quit)
+
+    # -- resident actions (each one flow call, then render) -----------------------------
+
+    def choose_language(self, lang: str) -> None:
+        self.flow.choose_language(lang)
+        self.render()
+
+    def choose_line(self, line: LineView) -> None:
+        request = self.flow.choose_line(line)
+        if request is not None:
+            self._issue(request.line, request.priority, request.lang)
+        self.render()
+
+    def answer_priority(self, priority: bool) -> None:
+        request = self.flow.answer_priority(priority)
+        if request is not None:
+            self._issue(request.line, request.priority, request.lang)
+        self.render()
+
+    def go_back(self) -> None:
+        self.flow.back()
+        self.render()
+
+    def toggle_aid(self, aid: str, on: bool) -> None:
+        setattr(self.flow.aids, aid, on)
+        if aid == "voice" and on:
+            self._say(i18n.text(self.flow.lang, "kiosk.voice_intro"), interrupt=True)
+            self._say(self._screen().intro())
+        self.render()
+
+    def _issue(self, line: str, priority: bool, lang: str) -> None:
+        run_in_background(
+            lambda: self.service.issue(line, priority=priority, lang=lang, source="kiosk"),
+            self._issued,
+            self._issue_failed,
+        )
+
+    def _issued(self, ticket: TicketView) -> None:
+        printing = self.printer.submit(
+            receipt_for(
+                self.config,
+                ticket,
+                ticket_url(self.config, ticket.token),
+                short_url(self.config, ticket.token),
+            )
+        )
+        self._printing = printing and self.printer.state.can_print
+        self.flow.issued(ticket)
+        self.render()
+        self.ticket_timer.start()
+        self.ticket_shown.emit(ticket)
+
+    def _issue_failed(self, error: Exception) -> None:
+        if not isinstance(error, NowservingError):
+            log.error("issuing a ticket failed", exc_info=error)
+        self.errors.append(str(error))
+        message = str(error) if isinstance(error, NowservingError) else ""
+        self.flow.failed(message or i18n.text(self.flow.lang, "kiosk.try_again"))
+        self._lines_changed()
+
+    def _done(self) -> None:
+        self.ticket_timer.stop()
+        self.flow.reset()
+        self.render()
+
+    def _idle(self) -> None:
+        if self.stack.currentWidget() in (self.pin, self.maintenance):
+            self._resume()
+        elif self.flow.screen is not Screen.WELCOME:
+            self._done()
+
+    # -- printer -----------------------------------------------------------------------
+
+    def printer_changed(self, status: PrinterStatus) -> None:
+        """The print thread's report, delivered on the UI thread."""
+        self.printer_status = status
+        if status.message and status.state.needs_staff:
+            self.errors.append(status.message)
+        try:
+            self.service.report_alert("printer", status.message if status.state.needs_staff else "")
+        except NowservingError as exc:
+            self.errors.append(str(exc))
+        self.render()
+
+    def _test_print(self) -> None:
+        ticket = TicketView(
+            id="test",
+            label="TEST",
+            line=self.config.lines[0].id,
+            status=None,  # type: ignore[arg-type]
+            ahead=0,
+            wait=self.service.lines()[0].wait,
+            priority=False,
+            lang=self.config.default_language,
+            source="test",
+            day="",
+            issued_at=0,
+        )
+        receipt = receipt_for(
+            self.config,
+            ticket,
+            self.config.office.public_base_url,
+            self.config.office.public_base_url,
+        )
+        self.printer.submit(receipt)
+
+    # -- staff -------------------------------------------------------------------------
+
+    def _corner_tapped(self) -> None:
+        if self.taps.tap():
+            self.stack.setCurrentWidget(self.pin)
+            self.idle.start()
+
+    def _open_maintenance(self, staff: str) -> None:
+        log.info("maintenance opened by %s", staff)
+        facts = {
+            "Device": self.session.device.id,
+            "Store": str(self.service.store.path),
+            "Printer": f"{self.printer_status.state.value} {self.printer_status.message}",
+            "Receipts printed / dropped": f"{self.printer.printed} / {self.printer.dropped}",
+            "Speech": "on" if self.speaker.available else "off (no speech engine)",
+        }
+        self.maintenance.render(facts, list(self.errors))
+        self.stack.setCurrentWidget(self.maintenance)
+
+    def _resume(self) -> None:
+        self.flow.reset()
+        self.render()
+
+    def _quit(self) -> None:
+        self.allow_close = True
+        self.close()
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def _lines_changed(self) -> None:
+        try:
+            self._lines = self.service.lines()
+        except NowservingError as exc:
+            self.errors.append(str(exc))
+            return
+        if self.stack.currentWidget() in (self.welcome, self.services) or not self.isVisible():
+            self.render()
+
+    def _screen(self) -> KioskScreen:
+        return {
+            Screen.WELCOME: self.welcome,
+            Screen.SERVICES: self.services,
+            Screen.PRIORITY: self.priority,
+            Screen.TICKET: self.ticket,
+        }[self.flow.screen]
+
+    def render(self) -> None:
+        flow, height = self.flow, max(self.height(), 600)
+        self._apply_style(height)
+        lang = flow.lang
+        self.setLayoutDirection(
+            Qt.LayoutDirection.RightToLeft
+            if i18n.direction(lang) == "rtl"
+            else Qt.LayoutDirection.LeftToRight
+        )
+        self.reach_spacer.setFixedHeight(round(height * 0.42) if flow.aids.low_reach else 0)
+        u = unit(height, flow.aids.large_text)
+        screen = self._screen()
+        previous = self.stack.currentWidget()
+        if screen is self.welcome:
+            self.welcome.render(self._lines)
+        elif screen is self.services:
+            columns = 1 if flow.aids.low_reach or self.width() < self.height() else 2
+            self.services.render(self._lines, lang, flow.error, round(u * 3), columns)
+        elif screen is self.priority:
+            self.priority.render(lang)
+        elif flow.ticket is not None:
+            token = flow.ticket.token
+            qr_size = round(
+                min(self.width() * 0.3, height * (0.3 if flow.aids.low_reach else 0.45))
+            )
+            self.ticket.render(
+                flow.ticket,
+                lang,
+                ticket_url(self.config, token),
+                short_url(self.config, token),
+                getattr(self, "_printing", False),
+                qr_size,
+            )
+        for widget in screen.choices():
+            widget.setEnabled(widget.isEnabled() and not flow.busy)
+        self.bar.render(
+            flow.aids,
+            lang,
+            round(u * 1.4),
+            self.printer_status.state.needs_staff
+            and self.printer_status.state is not PrinterState.NOT_CONFIGURED,
+        )
+        self.stack.setCurrentWidget(screen)
+        if screen is not previous:
+            self._focus = -1
+            if flow.aids.voice:
+                self._say(screen.intro(), interrupt=True)
+        if flow.screen is not Screen.WELCOME:
+            self.idle.start()
+
+    def _apply_style(self, height: int) -> None:
+        key = (height, self.flow.aids.large_text, self.flow.aids.high_contrast)
+        if key != self._style_key:
+            self._style_key = key
+            self.setStyleSheet(
+                stylesheet(
+                    height,
+                    large=key[1],
+                    contrast=key[2],
+                    primary=self.config.office.colors.get("primary"),
+                )
+            )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.corner.raise_()
+        self.render()
+
+    # -- keypad and voice ----------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in INPUT_EVENTS and self.flow.screen is not Screen.WELCOME:
+            self.idle.start()
+        is_key = event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+        if is_key and Qt.Key(event.key()) in KEYPAD_KEYS and self.isActiveWindow():
+            self.keypad(Qt.Key(event.key()))
+            return True
+        return False
+
+    def keypad(self, key: Qt.Key) -> None:
+        """A key of the tactile keypad: move, choose, go back or hear it again."""
+        if self.stack.currentWidget() in (self.pin, self.maintenance):
+            return
+        if not self.flow.aids.voice:
+            self.toggle_aid("voice", True)
+            return
+        choices = self._screen().choices()
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Right, Qt.Key.Key_Down):
+            step = -1 if key in (Qt.Key.Key_Left, Qt.Key.Key_Up) else 1
+            self._move_focus(choices, step)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            if 0 <= self._focus < len(choices):
+                choices[self._focus].click()
+            else:
+                self._move_focus(choices, 1)
+        elif key in (Qt.Key.Key_Backspace, Qt.Key.Key_Escape, Qt.Key.Key_Minus):
+            self.go_back()
+        elif key in (Qt.Key.Key_0, Qt.Key.Key_Asterisk, Qt.Key.Key_Plus):
+            self._say(self._screen().intro(), interrupt=True)
+        else:
+            index = int(key) - int(Qt.Key.Key_1)
+            if index < len(choices):
+                choices[index].click()
+
+    def _move_focus(self, choices: list[QAbstractButton], step: int) -> None:
+        if not choices:
+            return
+        self._focus = (self._focus + step) % len(choices) if self._focus >= 0 else 0
+        chosen = choices[self._focus]
+        chosen.setFocus(Qt.FocusReason.TabFocusReason)
+        detail = chosen.accessibleDescription() or ""
+        self._say(
+            i18n.text(
+                self.flow.lang,
+                "kiosk.voice_choice",
+                name=chosen.accessibleName(),
+                detail=detail,
+                position=self._focus + 1,
+                total=len(choices),
+            ),
+            interrupt=True,
+        )
+
+    def _say(self, text: str, interrupt: bool = False) -> None:
+        if text.strip():
+            self.speaker.say(
+                text.replace(" .", "").replace(". .", "."), self.flow.lang, interrupt=interrupt
+            )
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.allow_close:
+            self.watcher.stop()
+            event.accept()
+        else:
+            event.ignore()  # kiosk mode: residents cannot close it
+
+
+class PrinterBridge(QObject):
+    """Carries the print thread's reports to the UI thread (a queued signal)."""
+
+    status = Signal(object)

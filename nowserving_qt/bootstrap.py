@@ -1,0 +1,77 @@
+"""Starting a Qt app: the QApplication, fonts, and the service it works with."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from nowserving.config import Device, OfficeConfig, load_config
+from nowserving.errors import ConfigError
+from nowserving.paths import data_dir
+from nowserving.service import LocalService
+from nowserving.store import EventStore
+
+# Latin, Vietnamese, Arabic and CJK each find a face here; Qt falls back along the list.
+FONT_FAMILIES = ["Noto Sans", "DejaVu Sans", "Noto Sans Arabic", "Noto Sans CJK SC"]
+
+
+def application(name: str) -> QApplication:
+    """The one QApplication of this process, with Nowserving's defaults."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName(f"nowserving-{name}")
+    app.setApplicationDisplayName("Nowserving")
+    app.setStyle("Fusion")
+    font = QFont()
+    font.setFamilies(FONT_FAMILIES)
+    app.setFont(font)
+    return app
+
+
+@dataclass(frozen=True)
+class Session:
+    """What an app runs with: the office, this device, and the service."""
+
+    config: OfficeConfig
+    device: Device
+    service: LocalService
+
+
+def pick_device(config: OfficeConfig, role: str, requested: str | None) -> Device:
+    """The device entry for this app: the one named, or the first of its role."""
+    candidates = [d for d in config.devices if d.role == role]
+    if requested:
+        for device in config.devices:
+            if device.id == requested:
+                if device.role != role:
+                    raise ConfigError(f"Device {requested!r} is a {device.role}, not a {role}.")
+                return device
+        raise ConfigError(f"No device {requested!r} in the config's [[devices]].")
+    if not candidates:
+        raise ConfigError(f"The config has no device with role = {role!r} in [[devices]].")
+    return candidates[0]
+
+
+def open_session(args: argparse.Namespace, role: str) -> Session:
+    """Load the config and open the local store for an app started from the CLI."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    config = load_config(args.config)
+    device = pick_device(config, role, getattr(args, "device", None))
+    if getattr(args, "hub", None):
+        raise ConfigError(
+            "--hub (a replica that syncs with a hub on another PC) is not available yet; "
+            "run this app on the hub's PC, where it shares the hub's store."
+        )
+    store = EventStore(data_dir(args.data) / "office.sqlite")
+    return Session(config, device, LocalService(store, config, device.id))

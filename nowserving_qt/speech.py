@@ -1,0 +1,67 @@
+"""Offline speech: Qt's text-to-speech, one utterance after another, never cut off.
+
+Engines: "speechd" (Debian's speech-dispatcher + espeak-ng) on a real kiosk or
+display, "mock" in tests. Without a working engine the app stays silent and
+says so once in the log. `spoken` keeps what was asked, newest last, so tests
+(and the maintenance screen) can check what a blind resident heard.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+from PySide6.QtCore import QLocale, QObject
+from PySide6.QtTextToSpeech import QTextToSpeech
+
+log = logging.getLogger(__name__)
+
+# Speech locales to try per office language code.
+LOCALES = {"en": "en_US", "es": "es_ES", "zh": "zh_CN", "vi": "vi_VN", "ar": "ar_SA"}
+
+
+class Speaker(QObject):
+    """Queues phrases and speaks them in order, each in its own language."""
+
+    def __init__(
+        self, engine: str | None = None, volume: float = 1.0, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.spoken: deque[tuple[str, str]] = deque(maxlen=200)
+        self._tts: QTextToSpeech | None = None
+        try:
+            self._tts = QTextToSpeech(engine, self) if engine else QTextToSpeech(self)
+        except RuntimeError as exc:  # no engine plugin at all
+            log.warning("speech is off: %s", exc)
+            return
+        if self._tts.state() == QTextToSpeech.State.Error:
+            log.warning("speech is off: %s", self._tts.errorString() or "no speech engine")
+            self._tts = None
+            return
+        self._tts.setVolume(max(0.0, min(1.0, volume)))
+
+    @property
+    def available(self) -> bool:
+        return self._tts is not None
+
+    def say(self, text: str, lang: str = "en", *, interrupt: bool = False) -> None:
+        """Speak `text` after whatever is queued (or at once, dropping the queue)."""
+        self.spoken.append((lang, text))
+        if self._tts is None:
+            return
+        locale = QLocale(LOCALES.get(lang, lang))
+        if locale in self._tts.availableLocales() and self._tts.locale() != locale:
+            self._tts.setLocale(locale)
+        if interrupt:
+            self._tts.stop()
+            self._tts.say(text)
+        else:
+            self._tts.enqueue(text)
+
+    def stop(self) -> None:
+        if self._tts is not None:
+            self._tts.stop()
+
+    @property
+    def last(self) -> str:
+        return self.spoken[-1][1] if self.spoken else ""

@@ -1,0 +1,51 @@
+"""Tell screens when the office changed, whoever changed it."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from nowserving.errors import StoreError
+from nowserving.service import Service
+
+log = logging.getLogger(__name__)
+
+
+class ServiceWatcher(QObject):
+    """Polls `service.refresh()` (a cheap SQLite data_version check) and emits `changed`.
+
+    Signals:
+        changed: the state moved; re-render from the service.
+        trouble: the store or hub cannot be read (message), or "" once it can again.
+    """
+
+    changed = Signal()
+    trouble = Signal(str)
+
+    def __init__(self, service: Service, interval_ms: int = 100, parent: QObject | None = None):
+        super().__init__(parent)
+        self.service = service
+        self._problem = ""
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.poll)
+        self._timer.start()
+
+    def poll(self) -> None:
+        try:
+            changed = self.service.refresh()
+        except StoreError as exc:
+            if str(exc) != self._problem:
+                log.warning("cannot read the store: %s", exc)
+                self._problem = str(exc)
+                self.trouble.emit(self._problem)
+            return
+        if self._problem:
+            self._problem = ""
+            self.trouble.emit("")
+        if changed:
+            self.changed.emit()
+
+    def stop(self) -> None:
+        self._timer.stop()
