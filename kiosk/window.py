@@ -80,7 +80,7 @@ class KioskWindow(QWidget):
         self.errors: deque[str] = deque(maxlen=50)
         self.printer_status = PrinterStatus(PrinterState.UNKNOWN, "")
         self.allow_close = not kiosk_mode
-        self._style_key: tuple[int, bool, bool] | None = None
+        self._style_key: tuple[int, bool, bool, bool] | None = None
         self._focus = -1
         self._lines: list[LineView] = []
         self._build()
@@ -346,14 +346,17 @@ class KioskWindow(QWidget):
             self.idle.start()
 
     def _apply_style(self, height: int) -> None:
-        key = (height, self.flow.aids.large_text, self.flow.aids.high_contrast)
+        aids = self.flow.aids
+        key = (height, aids.large_text, aids.high_contrast, aids.voice)
         if key != self._style_key:
             self._style_key = key
+            # A focus ring helps keypad users; on a touch screen it only confuses.
             self.setStyleSheet(
                 stylesheet(
                     height,
-                    large=key[1],
-                    contrast=key[2],
+                    large=aids.large_text,
+                    contrast=aids.high_contrast,
+                    focus_ring=aids.voice,
                     primary=self.config.office.colors.get("primary"),
                 )
             )

@@ -56,7 +56,12 @@ def unit(height: int, large: bool = False) -> int:
 
 
 def stylesheet(
-    height: int, *, large: bool = False, contrast: bool = False, primary: str | None = None
+    height: int,
+    *,
+    large: bool = False,
+    contrast: bool = False,
+    primary: str | None = None,
+    focus_ring: bool = True,
 ) -> str:
     """The whole app's Qt stylesheet for one window size and accessibility mode."""
     p = HIGH_CONTRAST if contrast else NORMAL
@@ -79,7 +84,8 @@ def stylesheet(
     QPushButton {{ background: {p.surface}; color: {p.text}; border: {border}px solid {p.primary};
         border-radius: {round(u * 0.8)}px; padding: {u // 2}px {u}px; font-weight: 600;
         min-height: {round(u * 3)}px; }}
-    QPushButton:focus {{ border: {border + 3}px solid {p.accent}; }}
+    QPushButton:focus {{ border: {border + 3 if focus_ring else border}px solid
+        {p.accent if focus_ring else p.primary}; }}
     QPushButton[role="primary"] {{ background: {p.primary}; color: {p.on_primary}; }}
     QLabel[role="glance"] {{ color: {p.muted}; font-size: {round(u * 0.85)}px; }}
     QPushButton[role="tool"] {{ font-size: {round(u * 0.95)}px; min-height: {round(u * 2.8)}px;
