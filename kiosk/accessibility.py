@@ -6,8 +6,9 @@ from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from kiosk.flow import Accessibility
-from kiosk.screens.base import button, icon
+from kiosk.screens.base import button, toggle_icon
 from nowserving import i18n
+from nowserving_qt.theme import Palette
 
 AIDS = (
     ("large_text", "kiosk.larger_text", "text-larger"),
@@ -20,19 +21,24 @@ AIDS = (
 class AccessibilityBar(QWidget):
     """Signals:
     toggled: (aid name, on).
+    back: the Back button, which lives here so it is always within reach.
     """
 
     toggled = Signal(str, bool)
+    back = Signal()
 
     def __init__(self) -> None:
         super().__init__()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
+        self.back_button = button("", "back")
+        self.back_button.clicked.connect(self.back.emit)
+        row.addWidget(self.back_button)
+        row.addSpacing(24)
         self.buttons: dict[str, QPushButton] = {}
-        for name, _key, picture in AIDS:
+        for name, _key, _picture in AIDS:
             toggle = button("", "tool")
             toggle.setCheckable(True)
-            toggle.setIcon(icon(picture))
             toggle.toggled.connect(lambda on, aid=name: self.toggled.emit(aid, on))
             self.buttons[name] = toggle
             row.addWidget(toggle)
@@ -42,9 +48,21 @@ class AccessibilityBar(QWidget):
         self.printer.hide()
         row.addWidget(self.printer)
 
-    def render(self, aids: Accessibility, lang: str, icon_size: int, printer_problem: bool) -> None:
-        for name, key, _ in AIDS:
+    def render(
+        self,
+        aids: Accessibility,
+        lang: str,
+        icon_size: int,
+        printer_problem: bool,
+        palette: Palette,
+        can_go_back: bool,
+    ) -> None:
+        self.back_button.setText(i18n.text(lang, "common.back"))
+        self.back_button.setAccessibleName(i18n.text(lang, "common.back"))
+        self.back_button.setVisible(can_go_back)
+        for name, key, picture in AIDS:
             toggle = self.buttons[name]
+            toggle.setIcon(toggle_icon(picture, icon_size, palette.primary, palette.on_primary))
             toggle.blockSignals(True)
             toggle.setChecked(getattr(aids, name))
             toggle.blockSignals(False)

@@ -46,7 +46,7 @@ class PrinterState(StrEnum):
 
     @property
     def needs_staff(self) -> bool:
-        return self not in (PrinterState.READY, PrinterState.UNKNOWN)
+        return self not in (PrinterState.READY, PrinterState.UNKNOWN, PrinterState.NOT_CONFIGURED)
 
 
 MESSAGES = {

@@ -33,7 +33,7 @@ from nowserving.views import LineView, TicketView
 from nowserving_qt.background import run_in_background
 from nowserving_qt.bootstrap import Session
 from nowserving_qt.speech import Speaker
-from nowserving_qt.theme import stylesheet, unit
+from nowserving_qt.theme import palette, stylesheet, unit
 from nowserving_qt.watcher import ServiceWatcher
 
 log = logging.getLogger(__name__)
@@ -100,9 +100,6 @@ class KioskWindow(QWidget):
     def _build(self) -> None:
         self.setWindowTitle(f"{self.config.office.name} — Nowserving")
         outer = QVBoxLayout(self)
-        self.reach_spacer = QWidget()
-        self.reach_spacer.setFixedHeight(0)
-        outer.addWidget(self.reach_spacer)
         # The staff corner floats over the top-left, outside the layout (see resizeEvent).
         self.corner = QPushButton(self)
         self.corner.setFlat(True)
@@ -133,9 +130,8 @@ class KioskWindow(QWidget):
         outer.addWidget(self.bar)
         self.welcome.language_chosen.connect(self.choose_language)
         self.services.line_chosen.connect(self.choose_line)
-        self.services.back.connect(self.go_back)
+        self.bar.back.connect(self.go_back)
         self.priority.answered.connect(self.answer_priority)
-        self.priority.back.connect(self.go_back)
         self.ticket.done.connect(self._done)
         self.bar.toggled.connect(self.toggle_aid)
         self.pin.accepted.connect(self._open_maintenance)
@@ -279,13 +275,21 @@ class KioskWindow(QWidget):
     # -- rendering ---------------------------------------------------------------------
 
     def _lines_changed(self) -> None:
+        if self.flow.screen in (Screen.WELCOME, Screen.SERVICES):
+            self.render()
+
+    def _fresh_lines(self) -> list[LineView]:
+        """The lines now (the last known ones if the store cannot be read)."""
         try:
             self._lines = self.service.lines()
         except NowservingError as exc:
             self.errors.append(str(exc))
-            return
-        if self.stack.currentWidget() in (self.welcome, self.services) or not self.isVisible():
-            self.render()
+        return self._lines
+
+    def choices(self) -> list[QAbstractButton]:
+        """What the keypad steps through: the screen's choices, then Back when there is one."""
+        back = [self.bar.back_button] if self.bar.back_button.isVisibleTo(self) else []
+        return self._screen().choices() + back
 
     def _screen(self) -> KioskScreen:
         return {
@@ -304,17 +308,23 @@ class KioskWindow(QWidget):
             if i18n.direction(lang) == "rtl"
             else Qt.LayoutDirection.LeftToRight
         )
-        self.reach_spacer.setFixedHeight(round(height * 0.42) if flow.aids.low_reach else 0)
         u = unit(height, flow.aids.large_text)
         screen = self._screen()
         previous = self.stack.currentWidget()
         if screen is self.welcome:
-            self.welcome.render(self._lines)
+            self.welcome.render(self._fresh_lines())
         elif screen is self.services:
-            columns = 1 if flow.aids.low_reach or self.width() < self.height() else 2
-            self.services.render(self._lines, lang, flow.error, round(u * 3), columns)
+            columns = 1 if self.width() < self.height() else (3 if flow.aids.low_reach else 2)
+            self.services.render(
+                self._fresh_lines(),
+                lang,
+                flow.error,
+                round(u * 3),
+                columns,
+                compact=flow.aids.low_reach,
+            )
         elif screen is self.priority:
-            self.priority.render(lang)
+            self.priority.render(lang, busy=flow.busy)
         elif flow.ticket is not None:
             token = flow.ticket.token
             qr_size = round(
@@ -328,15 +338,16 @@ class KioskWindow(QWidget):
                 getattr(self, "_printing", False),
                 qr_size,
             )
-        for widget in screen.choices():
-            widget.setEnabled(widget.isEnabled() and not flow.busy)
         self.bar.render(
             flow.aids,
             lang,
             round(u * 1.4),
-            self.printer_status.state.needs_staff
-            and self.printer_status.state is not PrinterState.NOT_CONFIGURED,
+            self.printer_status.state.needs_staff,
+            palette(flow.aids.high_contrast),
+            can_go_back=flow.screen in (Screen.SERVICES, Screen.PRIORITY),
         )
+        for page in (self.welcome, self.services, self.priority, self.ticket):
+            page.set_low_reach(flow.aids.low_reach)
         self.stack.setCurrentWidget(screen)
         if screen is not previous:
             self._focus = -1
@@ -384,7 +395,7 @@ class KioskWindow(QWidget):
         if not self.flow.aids.voice:
             self.toggle_aid("voice", True)
             return
-        choices = self._screen().choices()
+        choices = self.choices()
         if key in (Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Right, Qt.Key.Key_Down):
             step = -1 if key in (Qt.Key.Key_Left, Qt.Key.Key_Up) else 1
             self._move_focus(choices, step)

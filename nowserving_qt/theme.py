@@ -49,6 +49,10 @@ HIGH_CONTRAST = Palette(
 )
 
 
+def palette(contrast: bool) -> Palette:
+    return HIGH_CONTRAST if contrast else NORMAL
+
+
 def unit(height: int, large: bool = False) -> int:
     """The base text size in px for a window `height` px tall (x1.35 for larger text)."""
     base = max(16, round(height / 38))
@@ -68,13 +72,14 @@ def stylesheet(
     if primary and not contrast:
         p = Palette(**{**p.__dict__, "primary": primary})
     u = unit(height, large)
+    base = unit(height)  # the bottom bar keeps its size: it must always fit in one row
     border = 4 if contrast else 2
     return f"""
     QWidget {{ background: {p.background}; color: {p.text}; font-size: {u}px; }}
     QLabel {{ background: transparent; }}
     QLabel[role="title"] {{ font-size: {round(u * 2.1)}px; font-weight: 700; }}
     QLabel[role="subtitle"] {{ font-size: {round(u * 1.3)}px; color: {p.muted}; }}
-    QLabel[role="huge"] {{ font-size: {round(u * 6.5)}px; font-weight: 800; }}
+    QLabel[role="huge"] {{ font-size: {round(unit(height) * 6)}px; font-weight: 800; }}
     QLabel[role="big"] {{ font-size: {round(u * 1.6)}px; font-weight: 600; }}
     QLabel[role="warning"] {{ color: {p.danger}; font-weight: 700; }}
     QLabel[role="banner"] {{ background: {p.primary}; color: {p.on_primary};
@@ -88,13 +93,14 @@ def stylesheet(
         {p.accent if focus_ring else p.primary}; }}
     QPushButton[role="primary"] {{ background: {p.primary}; color: {p.on_primary}; }}
     QLabel[role="glance"] {{ color: {p.muted}; font-size: {round(u * 0.85)}px; }}
-    QPushButton[role="tool"] {{ font-size: {round(u * 0.95)}px; min-height: {round(u * 2.8)}px;
+    QPushButton[role="tool"], QPushButton[role="back"] {{ font-size: {round(base * 0.95)}px;
+        min-height: {round(base * 2.8)}px;
         padding: {u // 4}px {u // 2}px; }}
     QPushButton[role="tool"]:checked {{ background: {p.primary}; color: {p.on_primary}; }}
     QPushButton:disabled {{ color: {p.disabled}; border-color: {p.disabled}; }}
     QPushButton[role="tile"], QPushButton[role="language"] {{ padding: {u // 3}px;
         min-height: 0px; }}
-    QPushButton[role="back"] {{ min-width: {u * 8}px; }}
+    QPushButton[role="back"] {{ min-width: {base * 6}px; }}
     QLabel[role="language-name"] {{ font-size: {round(u * 1.4)}px; font-weight: 700; }}
     QLabel[role="language-hint"] {{ color: {p.muted}; }}
     QLabel[role="tile-name"] {{ font-size: {round(u * 1.35)}px; font-weight: 700; }}

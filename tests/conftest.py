@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", "/tmp/nowserving-escpos-cache")
+
 
 from nowserving.config import OfficeConfig, load_config
 from nowserving.paths import sample_config

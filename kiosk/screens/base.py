@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QBoxLayout,
     QHBoxLayout,
     QLabel,
     QLayout,
     QPushButton,
     QSizePolicy,
+    QSpacerItem,
     QVBoxLayout,
     QWidget,
 )
@@ -19,7 +24,37 @@ from nowserving.paths import resources_dir
 
 
 class KioskScreen(QWidget):
-    """A full-screen page of the kiosk."""
+    """A full-screen page of the kiosk.
+
+    Screens put flexible space in `_space_above` (empty unless low reach) and
+    `_space_between` (collapsed in low reach), so low-reach mode pushes every
+    control into the lower half while the text may stay above.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._space_above: list[QSpacerItem] = []
+        self._space_between: list[QSpacerItem] = []
+
+    def space(self, layout: QBoxLayout, *, above: bool = False) -> None:
+        """Add flexible space; `above` marks the space that low reach opens up."""
+        item = QSpacerItem(
+            0,
+            0,
+            QSizePolicy.Policy.Minimum,
+            QSizePolicy.Policy.Fixed if above else QSizePolicy.Policy.Expanding,
+        )
+        layout.addItem(item)
+        (self._space_above if above else self._space_between).append(item)
+
+    def set_low_reach(self, on: bool) -> None:
+        grow, fixed = QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed
+        for item in self._space_above:
+            item.changeSize(0, 0, QSizePolicy.Policy.Minimum, grow if on else fixed)
+        for item in self._space_between:
+            item.changeSize(0, 0, QSizePolicy.Policy.Minimum, fixed if on else grow)
+        if self.layout() is not None:
+            self.layout().invalidate()
 
     def choices(self) -> list[QAbstractButton]:
         """The buttons a keypad user steps through, in reading order (enabled ones)."""
@@ -101,8 +136,32 @@ class CardButton(QPushButton):
 
 
 def icon(name: str) -> QIcon:
+    return QIcon(str(_icon_path(name)))
+
+
+def _icon_path(name: str) -> Path:
     path = resources_dir() / "icons" / f"{name}.svg"
-    return QIcon(str(path if path.exists() else resources_dir() / "icons" / "generic.svg"))
+    return path if path.exists() else resources_dir() / "icons" / "generic.svg"
+
+
+def tinted(name: str, size: int, color: str) -> QPixmap:
+    """An icon drawn in one colour (the SVGs are single-colour line art)."""
+    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    QSvgRenderer(str(_icon_path(name))).render(painter)
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+    painter.fillRect(image.rect(), QColor(color))
+    painter.end()
+    return QPixmap.fromImage(image)
+
+
+def toggle_icon(name: str, size: int, off: str, on: str) -> QIcon:
+    """An icon that stays visible on a checked (filled) toggle."""
+    both = QIcon()
+    both.addPixmap(tinted(name, size, off), QIcon.Mode.Normal, QIcon.State.Off)
+    both.addPixmap(tinted(name, size, on), QIcon.Mode.Normal, QIcon.State.On)
+    return both
 
 
 def clear(layout: QLayout) -> None:

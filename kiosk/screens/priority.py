@@ -12,11 +12,9 @@ from nowserving import i18n
 class PriorityScreen(KioskScreen):
     """Signals:
     answered: True for priority, False for no.
-    back: return to the services.
     """
 
     answered = Signal(bool)
-    back = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -24,10 +22,11 @@ class PriorityScreen(KioskScreen):
         layout = QVBoxLayout(self)
         self.question = label("", "title")
         self.explain = label("", "subtitle")
-        layout.addStretch(1)
+        self.space(layout)
         layout.addWidget(self.question)
         layout.addWidget(self.explain)
-        layout.addStretch(1)
+        self.space(layout)
+        self.space(layout, above=True)
         answers = QHBoxLayout()
         self.yes = button("", "primary")
         self.no = button("", "primary")
@@ -36,28 +35,23 @@ class PriorityScreen(KioskScreen):
         answers.addWidget(self.yes, 1)
         answers.addWidget(self.no, 1)
         layout.addLayout(answers)
-        layout.addStretch(1)
-        self.back_button = button("")
-        self.back_button.clicked.connect(self.back.emit)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.back_button)
-        bottom.addStretch(1)
-        layout.addLayout(bottom)
+        self.space(layout)
 
-    def render(self, lang: str) -> None:
+    def render(self, lang: str, busy: bool = False) -> None:
         self.lang = lang
+        for answer in (self.yes, self.no):
+            answer.setEnabled(not busy)  # one ticket per resident: no second tap
         self.question.setText(i18n.text(lang, "kiosk.priority_question"))
         self.explain.setText(i18n.text(lang, "kiosk.priority_explain"))
         for widget, key in (
             (self.yes, "kiosk.priority_yes"),
             (self.no, "kiosk.priority_no"),
-            (self.back_button, "common.back"),
         ):
             widget.setText(i18n.text(lang, key))
             widget.setAccessibleName(i18n.text(lang, key))
 
     def choices(self) -> list:  # type: ignore[type-arg]
-        return [self.yes, self.no, self.back_button]
+        return [self.yes, self.no]
 
     def intro(self) -> str:
         return f"{self.question.text()} {self.explain.text()}"

@@ -3,35 +3,46 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Signal
-from PySide6.QtWidgets import QAbstractButton, QGridLayout, QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QAbstractButton, QGridLayout, QVBoxLayout
 
-from kiosk.screens.base import CardButton, KioskScreen, button, clear, icon, label
+from kiosk.screens.base import CardButton, KioskScreen, clear, icon, label
 from nowserving import i18n
 from nowserving.config import OfficeConfig
 from nowserving.views import LineView
 
 
-def tile_status(config: OfficeConfig, line: LineView, lang: str) -> tuple[str, str]:
+def tile_status(
+    config: OfficeConfig, line: LineView, lang: str, compact: bool = False
+) -> tuple[str, str]:
     """The tile's last line and its style: paused, rerouted, or waiting and wait."""
     if line.paused:
         return i18n.text(lang, "kiosk.paused", reason=line.pause_reason), "tile-warning"
     if line.reroute_to:
         target = config.text(config.line(line.reroute_to).name, lang)
         return i18n.text(lang, "kiosk.rerouted", line=target), "tile-warning"
-    wait = i18n.wait_text(lang, line.wait.low, line.wait.high, line.wait.known)
     waiting = i18n.text(lang, "common.people_waiting", count=line.waiting)
+    if compact:
+        wait = i18n.wait_text(lang, line.wait.low, line.wait.high) if line.wait.known else ""
+        return "  ·  ".join(filter(None, [waiting, wait])), "tile-status"
+    if not line.wait.known:
+        return f"{waiting}  ·  {i18n.text(lang, 'common.no_counter_open')}", "tile-status"
+    wait = i18n.wait_text(lang, line.wait.low, line.wait.high)
     return f"{waiting}  ·  {i18n.text(lang, 'common.estimated_wait')}: {wait}", "tile-status"
 
 
 class ServiceTile(CardButton):
     """One service; a paused one shows why and cannot be taken."""
 
-    def __init__(self, config: OfficeConfig, line: LineView, lang: str, size: int) -> None:
+    def __init__(
+        self, config: OfficeConfig, line: LineView, lang: str, size: int, compact: bool = False
+    ) -> None:
         configured = config.line(line.id)
         name = config.text(configured.name, lang)
         detail = config.text(configured.description, lang)
-        status, status_role = tile_status(config, line, lang)
-        parts = [(name, "tile-name"), (detail, "tile-detail"), (status, status_role)]
+        status, status_role = tile_status(config, line, lang, compact)
+        parts = [(name, "tile-name"), (status, status_role)]
+        if not compact:  # the one-line description goes when space is short
+            parts.insert(1, (detail, "tile-detail"))
         super().__init__(parts, "tile", name, icon(configured.icon).pixmap(QSize(size, size)))
         self.line = line
         self.setEnabled(not line.paused)
@@ -41,43 +52,46 @@ class ServiceTile(CardButton):
 class ServicesScreen(KioskScreen):
     """Signals:
     line_chosen: the LineView of the tapped tile.
-    back: the resident wants the welcome screen.
     """
 
     line_chosen = Signal(object)
-    back = Signal()
 
     def __init__(self, config: OfficeConfig) -> None:
         super().__init__()
         self.config = config
         self.lang = config.default_language
+        self._shown: tuple[object, ...] = ()
         layout = QVBoxLayout(self)
         self.title = label("", "title")
         self.error = label("", "warning")
         layout.addWidget(self.title)
         layout.addWidget(self.error)
+        self.space(layout, above=True)
         self.grid = QGridLayout()
         self.grid.setSpacing(16)
-        layout.addLayout(self.grid, 1)
-        self.back_button = button("", "back")
-        self.back_button.clicked.connect(self.back.emit)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.back_button)
-        bottom.addStretch(1)
-        layout.addLayout(bottom)
+        layout.addLayout(self.grid)
+        self.space(layout)
 
     def render(
-        self, lines: list[LineView], lang: str, error: str, icon_size: int, columns: int
+        self,
+        lines: list[LineView],
+        lang: str,
+        error: str,
+        icon_size: int,
+        columns: int,
+        compact: bool = False,
     ) -> None:
+        key = (tuple(lines), lang, error, icon_size, columns, compact)
+        if key == self._shown:
+            return  # rebuilding would only flicker and lose the keypad focus
+        self._shown = key
         self.lang = lang
         self.title.setText(i18n.text(lang, "kiosk.choose_service"))
         self.error.setText(error)
         self.error.setVisible(bool(error))
-        self.back_button.setText(i18n.text(lang, "common.back"))
-        self.back_button.setAccessibleName(i18n.text(lang, "common.back"))
         clear(self.grid)
         for n, line in enumerate(lines):
-            tile = ServiceTile(self.config, line, lang, icon_size)
+            tile = ServiceTile(self.config, line, lang, icon_size, compact)
             tile.clicked.connect(lambda _=False, view=line: self.line_chosen.emit(view))
             self.grid.addWidget(tile, n // columns, n % columns)
 
@@ -86,7 +100,7 @@ class ServicesScreen(KioskScreen):
         return [tile for tile in found if isinstance(tile, ServiceTile)]
 
     def choices(self) -> list[QAbstractButton]:
-        return [*(t for t in self.tiles() if t.isEnabled()), self.back_button]
+        return [t for t in self.tiles() if t.isEnabled()]
 
     def intro(self) -> str:
         return i18n.text(self.lang, "kiosk.choose_service")

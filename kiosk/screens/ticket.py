@@ -26,7 +26,7 @@ class TicketScreen(KioskScreen):
         layout = QHBoxLayout(self)
         facts = QVBoxLayout()
         self.heading = label("", "subtitle")
-        self.number = label("", "huge")
+        self.number = label("", "huge", wrap=False)  # already huge; never split A-042
         self.service = label("", "big")
         self.ahead = label("", "big")
         self.wait = label("", "")

@@ -1,0 +1,90 @@
+"""Screenshots of every kiosk screen, offscreen, for looking at (and for the README).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [OUT_DIR]
+
+Writes OUT_DIR/kiosk-<size>-<lang>-<screen>.png (default OUT_DIR: screenshots/).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from kiosk.app import build  # noqa: E402
+from nowserving.config import load_config  # noqa: E402
+from nowserving.paths import sample_config  # noqa: E402
+from nowserving.service import LocalService  # noqa: E402
+from nowserving.store import EventStore  # noqa: E402
+from nowserving_qt.bootstrap import Session, application, pick_device  # noqa: E402
+
+SIZES = [(1280, 800), (1920, 1080)]
+
+
+def settle(app: QApplication, seconds: float = 0.05) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def kiosk_shots(out: Path) -> None:
+    app = application("kiosk")
+    config = load_config(sample_config())
+    for width, height in SIZES:
+        for lang in config.office.languages:
+            folder = Path(tempfile.mkdtemp())
+            service = LocalService(EventStore(folder / "office.sqlite"), config, "kiosk-1")
+            for _ in range(6):
+                service.issue("permits")
+            service.open_counter("c1")
+            service.open_counter("c2")
+            service.pause_line("records", "Back at 2 pm")
+            window = build(Session(config, pick_device(config, "kiosk", None), service),
+                           kiosk_mode=False, tts_engine="mock")
+            window.setFixedSize(width, height)
+            window.show()
+
+            def shot(name: str, window=window, lang=lang, width=width, height=height) -> None:
+                settle(app)
+                window.grab().save(str(out / f"kiosk-{width}x{height}-{lang}-{name}.png"))
+
+            shot("1-welcome")
+            window.choose_language(lang)
+            shot("2-services")
+            window.choose_line(service.lines()[0])
+            shot("3-priority")
+            window.answer_priority(False)
+            deadline = time.monotonic() + 5
+            while window.flow.ticket is None and time.monotonic() < deadline:
+                settle(app, 0.01)
+            shot("4-ticket")
+            window.flow.aids.large_text = window.flow.aids.high_contrast = True
+            window.render()
+            shot("5-ticket-large-contrast")
+            window.flow.reset()
+            window.choose_language(lang)
+            window.flow.aids.low_reach = True
+            window.render()
+            shot("6-services-low-reach")
+            window.printer.stop()
+            window.close()
+            window.deleteLater()
+            service.store.close()
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    kiosk_shots(out)
+    print(f"screenshots in {out}/")
+
+
+if __name__ == "__main__":
+    main()

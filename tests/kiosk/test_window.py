@@ -1,0 +1,263 @@
+"""The kiosk driven by taps and by a tactile keypad, as residents would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
+from pytestqt.qtbot import QtBot
+
+from kiosk.flow import Screen
+from kiosk.window import KioskWindow
+from nowserving import i18n
+from nowserving.config import OfficeConfig
+from tests.kiosk.conftest import language_button, open_kiosk, tap
+
+LANGUAGES = ["en", "es", "zh", "vi", "ar"]
+
+
+def _take_ticket(
+    qtbot: QtBot, kiosk: KioskWindow, lang: str, tile: int = 0, priority: bool = False
+) -> None:
+    tap(qtbot, language_button(kiosk, lang))
+    tap(qtbot, kiosk.services.tiles()[tile])
+    with qtbot.waitSignal(kiosk.ticket_shown, timeout=5000):
+        tap(qtbot, kiosk.priority.yes if priority else kiosk.priority.no)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_tap_through_in_every_language(qtbot: QtBot, kiosk: KioskWindow, lang: str) -> None:
+    tap(qtbot, language_button(kiosk, lang))
+    assert kiosk.services.title.text() == i18n.text(lang, "kiosk.choose_service")
+    expected_direction = (
+        Qt.LayoutDirection.RightToLeft if lang == "ar" else Qt.LayoutDirection.LeftToRight
+    )
+    assert kiosk.layoutDirection() == expected_direction
+    tap(qtbot, kiosk.services.tiles()[1])
+    assert kiosk.priority.question.text() == i18n.text(lang, "kiosk.priority_question")
+    with qtbot.waitSignal(kiosk.ticket_shown, timeout=5000) as shown:
+        tap(qtbot, kiosk.priority.yes)
+    ticket = shown.args[0]
+    stored = kiosk.service.ticket(ticket.id)
+    assert (stored.label, stored.line, stored.priority, stored.lang) == (
+        "B-001",
+        "licenses",
+        True,
+        lang,
+    )
+    assert kiosk.ticket.number.text() == "B-001"
+    assert kiosk.ticket.service.text() == kiosk.config.line("licenses").name[lang]
+    assert kiosk.ticket.qr.pixmap() is not None and not kiosk.ticket.qr.pixmap().isNull()
+    assert "/c/" in kiosk.ticket.short.text()
+    tap(qtbot, kiosk.ticket.done_button)
+    assert kiosk.flow.screen is Screen.WELCOME and kiosk.flow.lang == "en"
+
+
+def test_a_double_tap_issues_one_ticket(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    tap(qtbot, language_button(kiosk, "en"))
+    tap(qtbot, kiosk.services.tiles()[0])
+    with qtbot.waitSignal(kiosk.ticket_shown, timeout=5000):
+        qtbot.mouseClick(kiosk.priority.no, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(kiosk.priority.no, Qt.MouseButton.LeftButton)
+        kiosk.answer_priority(False)  # and a third, straight at the window
+    qtbot.wait(200)
+    assert len(kiosk.service.state.tickets) == 1
+    tap(qtbot, kiosk.ticket.done_button)
+    _take_ticket(qtbot, kiosk, "en")  # the next resident can answer again
+    assert len(kiosk.service.state.tickets) == 2
+
+
+def test_paused_and_rerouted_lines(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    kiosk.service.pause_line("records", "Back at 2 pm")
+    kiosk.service.reroute_line("payments", "licenses")
+    qtbot.waitUntil(lambda: kiosk.service.lines()[2].paused)
+    tap(qtbot, language_button(kiosk, "en"))
+    records, payments = kiosk.services.tiles()[2], kiosk.services.tiles()[3]
+    assert not records.isEnabled()
+    texts = [label.text() for label in records.findChildren(QLabel)]
+    assert "Paused: Back at 2 pm" in texts
+    assert any(
+        "now handled at Business licenses" in label.text()
+        for label in payments.findChildren(QLabel)
+    )
+    tap(qtbot, payments)
+    with qtbot.waitSignal(kiosk.ticket_shown, timeout=5000) as shown:
+        tap(qtbot, kiosk.priority.no)
+    assert shown.args[0].line == "licenses" and kiosk.ticket.number.text() == "B-001"
+
+
+def test_the_idle_timer_returns_to_welcome(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    kiosk.idle.setInterval(150)
+    tap(qtbot, language_button(kiosk, "vi"))
+    tap(qtbot, kiosk.bar.buttons["high_contrast"])
+    qtbot.waitUntil(lambda: kiosk.flow.screen is Screen.WELCOME, timeout=2000)
+    assert kiosk.flow.lang == "en" and not kiosk.flow.aids.high_contrast
+
+
+def test_the_ticket_screen_goes_back_by_itself(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    kiosk.ticket_timer.setInterval(200)
+    _take_ticket(qtbot, kiosk, "en")
+    qtbot.waitUntil(lambda: kiosk.flow.screen is Screen.WELCOME, timeout=2000)
+
+
+def _tops(window: KioskWindow) -> dict[str, int]:
+    controls = window.choices() + list(window.bar.buttons.values())
+    return {c.accessibleName(): c.mapTo(window, c.rect().topLeft()).y() for c in controls}
+
+
+def test_accessibility_modes(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    tap(qtbot, language_button(kiosk, "es"))
+    tap(qtbot, kiosk.bar.buttons["low_reach"])
+    qtbot.wait(50)
+    half = kiosk.height() / 2
+    assert all(top >= half for top in _tops(kiosk).values()), _tops(kiosk)
+    normal_size = kiosk.services.title.font().pixelSize()
+    tap(qtbot, kiosk.bar.buttons["large_text"])
+    assert kiosk.services.title.font().pixelSize() > normal_size
+    qtbot.wait(50)
+    # Larger text needs more room: the controls stay in the lower two thirds.
+    assert all(top >= kiosk.height() / 3 for top in _tops(kiosk).values()), _tops(kiosk)
+    assert _clipped(kiosk) == []
+    tap(qtbot, kiosk.bar.buttons["high_contrast"])
+    assert "#ffff00" in kiosk.styleSheet()
+    tap(qtbot, kiosk.bar.back_button)
+    assert kiosk.flow.screen is Screen.WELCOME and not kiosk.flow.aids.large_text
+
+
+def test_voice_guided_by_keypad_alone(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    spoken = kiosk.speaker.spoken
+
+    def press(key: Qt.Key) -> None:
+        qtbot.keyClick(kiosk, key)
+
+    press(Qt.Key.Key_5)  # any keypad key turns voice guidance on
+    assert kiosk.flow.aids.voice
+    assert spoken[-2][1] == i18n.text("en", "kiosk.voice_intro")
+    assert "Touch your language" in spoken[-1][1]
+    press(Qt.Key.Key_Right)
+    press(Qt.Key.Key_Right)
+    assert spoken[-1][1].startswith("Español")
+    press(Qt.Key.Key_Return)
+    assert kiosk.flow.lang == "es"
+    assert spoken[-1] == ("es", i18n.text("es", "kiosk.choose_service"))
+    press(Qt.Key.Key_Down)
+    assert spoken[-1][1].startswith("Permisos de construcción")
+    assert "1 de 6" in spoken[-1][1]  # five services and Back
+    press(Qt.Key.Key_Return)
+    assert kiosk.flow.screen is Screen.PRIORITY
+    assert spoken[-1][1].startswith(i18n.text("es", "kiosk.priority_question"))
+    with qtbot.waitSignal(kiosk.ticket_shown, timeout=5000):
+        press(Qt.Key.Key_2)  # number keys choose directly: 2 = "No"
+    assert "A 001" in spoken[-1][1] and "Permisos de construcción" in spoken[-1][1]
+    press(Qt.Key.Key_0)  # hear it again
+    assert spoken[-1][1] == spoken[-2][1]
+    press(Qt.Key.Key_Down)
+    assert spoken[-1][1].startswith(i18n.text("es", "kiosk.done"))
+    press(Qt.Key.Key_Return)
+    assert kiosk.flow.screen is Screen.WELCOME
+
+
+def test_kiosk_mode_hides_a_staff_screen_behind_a_pin(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    window = open_kiosk(qtbot, config, tmp_path)
+    window.allow_close = False
+    window.close()
+    assert window.isVisible()  # residents cannot close it
+    for _ in range(4):
+        tap(qtbot, window.corner)
+    assert window.stack.currentWidget() is not window.pin
+    tap(qtbot, window.corner)
+    assert window.stack.currentWidget() is window.pin
+    for key in "9999":
+        tap(qtbot, window.pin.keys[key])
+    tap(qtbot, window.pin.keys["OK"])
+    assert window.pin.message.text() == "Wrong PIN."
+    for key in ["2", "4", "6", "8", "OK"]:  # Tom's PIN
+        tap(qtbot, window.pin.keys[key])
+    assert window.stack.currentWidget() is window.maintenance
+    assert "Printer" in window.maintenance.details.text()
+    window.maintenance.quit_kiosk.emit()
+    assert not window.isVisible()
+    window.printer.stop()
+
+
+def _clipped(window: QWidget) -> list[str]:
+    """Visible widgets that stick out of the window or got less height than they need."""
+    problems = []
+    bounds = window.rect()
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisibleTo(window) or widget.width() == 0:
+            continue
+        rect = widget.rect().translated(widget.mapTo(window, widget.rect().topLeft()))
+        if not bounds.contains(rect):
+            problems.append(f"{type(widget).__name__} '{_name(widget)}' outside: {rect}")
+        if isinstance(widget, QLabel) and widget.text() and widget.wordWrap():
+            needed = widget.heightForWidth(widget.width())
+            if needed > widget.height() + 1:
+                problems.append(
+                    f"label '{widget.text()[:30]}' needs {needed}px, has {widget.height()}"
+                )
+    return problems
+
+
+def _name(widget: QWidget) -> str:
+    return widget.accessibleName() or (
+        widget.text() if isinstance(widget, QLabel | QAbstractButton) else ""
+    )
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_screen_fits_with_big_touch_targets(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path, size: tuple[int, int], lang: str
+) -> None:
+    window = open_kiosk(qtbot, config, tmp_path, size)
+    window.service.pause_line("records", "Closed for staff training until 2 pm today")
+    window.service.open_counter("c1")
+    window.render()
+    dots_per_mm = window.logicalDpiX() / 25.4
+    screens = []
+    for step in ("welcome", "services", "priority", "ticket", "large", "low"):
+        if step == "services":
+            tap(qtbot, language_button(window, lang))
+        elif step == "priority":
+            tap(qtbot, window.services.tiles()[0])
+        elif step == "ticket":
+            with qtbot.waitSignal(window.ticket_shown, timeout=5000):
+                tap(qtbot, window.priority.no)
+        elif step == "large":
+            tap(qtbot, window.bar.buttons["large_text"])
+        elif step == "low":
+            tap(qtbot, window.ticket.done_button)
+            tap(qtbot, language_button(window, lang))
+            tap(qtbot, window.bar.buttons["low_reach"])
+        qtbot.wait(20)
+        screens.append(step)
+        assert _clipped(window) == [], f"{step} at {size} in {lang}"
+        for choice in window.choices() + list(window.bar.buttons.values()):
+            assert choice.height() >= 15 * dots_per_mm, f"{_name(choice)} is too short"
+            assert choice.width() >= 15 * dots_per_mm, f"{_name(choice)} is too narrow"
+    window.printer.stop()
+    assert screens
+
+
+def test_chinese_glyphs_really_render(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    from PySide6.QtGui import QImage
+
+    def drawn(text: str) -> QImage:
+        probe = QLabel(text)
+        probe.setStyleSheet("font-size: 48px; color: black; background: white;")
+        qtbot.addWidget(probe)
+        probe.resize(80, 80)
+        return probe.grab().toImage()
+
+    middle, text, missing = drawn("中"), drawn("文"), drawn("\U0010fffd")
+    assert middle != text, "two different Han characters look the same: a missing CJK font"
+    assert middle != missing
+    tap(qtbot, language_button(kiosk, "zh"))
+    title = kiosk.services.title
+    assert title.text() == i18n.text("zh", "kiosk.choose_service")
+    assert title.fontMetrics().inFontUcs4(ord(title.text()[0]))
