@@ -15,14 +15,14 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-from kiosk.app import build  # noqa: E402
-from nowserving.config import load_config  # noqa: E402
-from nowserving.paths import sample_config  # noqa: E402
-from nowserving.service import LocalService  # noqa: E402
-from nowserving.store import EventStore  # noqa: E402
-from nowserving_qt.bootstrap import Session, application, pick_device  # noqa: E402
+from kiosk.app import build
+from nowserving.config import load_config
+from nowserving.paths import sample_config
+from nowserving.service import LocalService
+from nowserving.store import EventStore
+from nowserving_qt.bootstrap import Session, application, pick_device
 
 SIZES = [(1280, 800), (1920, 1080)]
 
@@ -46,8 +46,11 @@ def kiosk_shots(out: Path) -> None:
             service.open_counter("c1")
             service.open_counter("c2")
             service.pause_line("records", "Back at 2 pm")
-            window = build(Session(config, pick_device(config, "kiosk", None), service),
-                           kiosk_mode=False, tts_engine="mock")
+            window = build(
+                Session(config, pick_device(config, "kiosk", None), service),
+                kiosk_mode=False,
+                tts_engine="mock",
+            )
             window.setFixedSize(width, height)
             window.show()
 

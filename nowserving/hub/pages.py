@@ -92,8 +92,9 @@ def short_link(code: str, request: Request, lang: str | None = None) -> Response
     try:
         token = hub.service.token_for_code(code)
     except NotFound:
-        return _page(request, "gone.html", hub, _language(hub, lang), 404,
-                     message_key="phone.unknown")
+        return _page(
+            request, "gone.html", hub, _language(hub, lang), 404, message_key="phone.unknown"
+        )
     return RedirectResponse(f"/t/{token}", status_code=303, headers=SECURITY_HEADERS)
 
 
