@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 
-from PySide6.QtCore import QLocale, QObject
+from PySide6.QtCore import QLocale, QObject, Signal
 from PySide6.QtTextToSpeech import QTextToSpeech
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,13 @@ LOCALES = {"en": "en_US", "es": "es_ES", "zh": "zh_CN", "vi": "vi_VN", "ar": "ar
 
 
 class Speaker(QObject):
-    """Queues phrases and speaks them in order, each in its own language."""
+    """Queues phrases and speaks them in order, each in its own language.
+
+    Signals:
+        finished: everything queued has been spoken.
+    """
+
+    finished = Signal()
 
     def __init__(
         self, engine: str | None = None, volume: float = 1.0, parent: QObject | None = None
@@ -39,6 +45,11 @@ class Speaker(QObject):
             self._tts = None
             return
         self._tts.setVolume(max(0.0, min(1.0, volume)))
+        self._tts.stateChanged.connect(self._state_changed)
+
+    def _state_changed(self, state: QTextToSpeech.State) -> None:
+        if state == QTextToSpeech.State.Ready:
+            self.finished.emit()
 
     @property
     def available(self) -> bool:

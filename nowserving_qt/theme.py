@@ -80,6 +80,8 @@ def stylesheet(
     QLabel[role="title"] {{ font-size: {round(u * 2.1)}px; font-weight: 700; }}
     QLabel[role="subtitle"] {{ font-size: {round(u * 1.3)}px; color: {p.muted}; }}
     QLabel[role="huge"] {{ font-size: {round(unit(height) * 6)}px; font-weight: 800; }}
+    QLabel[role="huge-flash"] {{ font-size: {round(unit(height) * 6)}px; font-weight: 800;
+        background: {p.accent}; color: #ffffff; border-radius: {u}px; }}
     QLabel[role="big"] {{ font-size: {round(u * 1.6)}px; font-weight: 600; }}
     QLabel[role="warning"] {{ color: {p.danger}; font-weight: 700; }}
     QLabel[role="banner"] {{ background: {p.primary}; color: {p.on_primary};

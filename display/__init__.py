@@ -1,0 +1,1 @@
+"""The lobby display: now serving, with a chime and a spoken call."""

@@ -1,0 +1,111 @@
+"""Calls announced one after another: a chime, then the call in each office language.
+
+Calls that come together wait their turn; none is cut off or dropped, and a
+recall is announced again. The chime is synthesised once into the cache folder
+(no binary in the repository).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import struct
+import wave
+from collections import deque
+from pathlib import Path
+
+import platformdirs
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtMultimedia import QSoundEffect
+
+from nowserving import i18n
+from nowserving_qt.speech import Speaker
+
+log = logging.getLogger(__name__)
+CHIME_MS = 900
+
+
+def chime_file() -> Path:
+    """A two-note chime (E5 then C5) as a WAV file, made on first use."""
+    path = Path(platformdirs.user_cache_dir("nowserving", appauthor=False)) / "chime.wav"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rate, frames = 22050, bytearray()
+    for frequency, seconds in ((659.25, 0.35), (523.25, 0.55)):
+        count = int(rate * seconds)
+        for n in range(count):
+            fade = math.exp(-3.0 * n / count)
+            sample = 0.45 * fade * math.sin(2 * math.pi * frequency * n / rate)
+            frames += struct.pack("<h", int(sample * 32767))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(frames))
+    return path
+
+
+def call_phrases(
+    label: str, counter: str, languages: list[str], recall: bool
+) -> list[tuple[str, str]]:
+    """What is said for one call: (language, sentence) for each office language."""
+    spoken_number = label.replace("-", " ")  # "A 042": letters and digits read separately
+    key = "voice.recall" if recall else "voice.call"
+    return [
+        (lang, i18n.text(lang, key, number=spoken_number, counter=counter)) for lang in languages
+    ]
+
+
+class Announcer(QObject):
+    """Plays the chime and speaks each queued call in turn.
+
+    Signals:
+        announced: (label, counter) once a call's announcement has started.
+    """
+
+    announced = Signal(str, str)
+
+    def __init__(
+        self,
+        speaker: Speaker,
+        languages: list[str],
+        volume: float = 1.0,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.speaker = speaker
+        self.languages = languages
+        self.queue: deque[tuple[str, str, bool]] = deque()
+        self._busy = False
+        self._chime = QSoundEffect(self)
+        self._chime.setSource(QUrl.fromLocalFile(str(chime_file())))
+        self._chime.setVolume(volume)
+        self._timer = QTimer(self, singleShot=True)  # the chime's turn, and a safety net
+        self._timer.timeout.connect(self._next)
+        speaker.finished.connect(self._spoken)
+
+    def announce(self, label: str, counter: str, recall: bool = False) -> None:
+        self.queue.append((label, counter, recall))
+        if not self._busy:
+            self._next()
+
+    def _next(self) -> None:
+        if not self.queue:
+            self._busy = False
+            return
+        self._busy = True
+        label, counter, recall = self.queue.popleft()
+        self._chime.play()
+        phrases = call_phrases(label, counter, self.languages, recall)
+        for lang, sentence in phrases:
+            self.speaker.say(sentence, lang)
+        self.announced.emit(label, counter)
+        # The next call waits until this one has been spoken in full (never cut off);
+        # without speech, the chime alone sets the pace. The long timer is a safety net.
+        words = sum(len(sentence.split()) for _, sentence in phrases)
+        self._timer.start(CHIME_MS + words * 600 if self.speaker.available else CHIME_MS)
+
+    def _spoken(self) -> None:
+        if self._busy:
+            self._timer.start(CHIME_MS // 3)  # a short breath between announcements

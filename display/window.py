@@ -1,0 +1,243 @@
+"""The lobby display: renders the board, announces new calls, never decides anything."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from display.announcer import Announcer
+from kiosk.screens.base import clear, label
+from nowserving import i18n
+from nowserving.config import OfficeConfig
+from nowserving.errors import NowservingError
+from nowserving.service import Service
+from nowserving.views import BoardView, CallView
+from nowserving_qt.qr import qr_pixmap
+from nowserving_qt.theme import stylesheet, unit
+from nowserving_qt.watcher import ServiceWatcher
+
+log = logging.getLogger(__name__)
+FLASH_MS = 6000
+RECENT = 6
+
+
+class DisplayWindow(QWidget):
+    """Now serving, the recent calls, the lines, the ticker, the clock, the join QR."""
+
+    def __init__(self, config: OfficeConfig, service: Service, announcer: Announcer) -> None:
+        super().__init__()
+        self.config = config
+        self.service = service
+        self.announcer = announcer
+        self.board: BoardView | None = None
+        self._seen: set[str] | None = None  # call event ids already shown (None: first board)
+        self._offline_since: datetime | None = None
+        self._ticker_lang = 0
+        self._style_key: tuple[int, bool] | None = None
+        self._join_size = 0
+        self._build()
+        self.flash_timer = QTimer(self, singleShot=True, interval=FLASH_MS)
+        self.flash_timer.timeout.connect(self.render)
+        self.watcher = ServiceWatcher(service, interval_ms=50, parent=self)
+        self.watcher.changed.connect(self.refresh)
+        self.watcher.trouble.connect(self.set_trouble)
+        self.clock = QTimer(self, interval=1000)
+        self.clock.timeout.connect(self._tick)
+        self.clock.start()
+        self.ticker_timer = QTimer(self, interval=8000)
+        self.ticker_timer.timeout.connect(self._rotate_ticker)
+        self.ticker_timer.start()
+        self.refresh()
+
+    def _build(self) -> None:
+        self.setWindowTitle(f"{self.config.office.name} — Now serving")
+        outer = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.office = label(self.config.office.name, "title", align=Qt.AlignmentFlag.AlignLeading)
+        self.time = label("", "big", wrap=False, align=Qt.AlignmentFlag.AlignTrailing)
+        top.addWidget(self.office, 1)
+        top.addWidget(self.time)
+        outer.addLayout(top)
+        self.banner = label("", "banner")
+        self.banner.hide()
+        outer.addWidget(self.banner)
+        self.body = QGridLayout()
+        outer.addLayout(self.body, 1)
+        self.now = QVBoxLayout()
+        self.now_title = label("", "subtitle")
+        self.now_label = label("", "huge", wrap=False)
+        self.now_counter = label("", "title")
+        for widget in (self.now_title, self.now_label, self.now_counter):
+            self.now.addWidget(widget)
+        self.recent = QGridLayout()
+        self.now.addLayout(self.recent)
+        self.now.addStretch(1)
+        self.side = QVBoxLayout()
+        self.lines = QGridLayout()
+        self.side.addLayout(self.lines)
+        self.side.addStretch(1)
+        self.join = QHBoxLayout()
+        self.join_qr = QLabel()
+        self.join_text = label("", "subtitle")
+        self.join.addWidget(self.join_qr)
+        self.join.addWidget(self.join_text, 1)
+        self.side.addLayout(self.join)
+        self.ticker = label("", "banner")
+        outer.addWidget(self.ticker)
+
+    # -- data ------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        try:
+            board = self.service.board()
+        except NowservingError as exc:
+            self.set_trouble(str(exc))
+            return
+        self.set_trouble("")
+        fresh = [
+            c
+            for c in reversed(board.calls)
+            if self._seen is not None and c.event_id not in self._seen
+        ]
+        self._seen = {c.event_id for c in board.calls} | (self._seen or set())
+        for call in fresh:
+            self.announcer.announce(call.label, self._counter_name(call), call.recall)
+        self.board = board
+        self.render(flash=bool(fresh))
+
+    def set_trouble(self, message: str) -> None:
+        """While the store or hub cannot be read: keep the last board, say since when."""
+        if message and self._offline_since is None:
+            self._offline_since = datetime.now()
+            log.warning("display offline: %s", message)
+        elif not message:
+            self._offline_since = None
+        self._render_banner()
+
+    def _counter_name(self, call: CallView) -> str:
+        try:
+            return self.config.counter(call.counter).name
+        except KeyError:
+            return call.counter
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def render(self, flash: bool = False) -> None:
+        height = max(self.height(), 480)
+        portrait = self.height() > self.width()
+        scale = min(height, round(self.width() * 0.75))
+        if (scale, portrait) != self._style_key:
+            self._style_key = (scale, portrait)
+            self.setStyleSheet(stylesheet(scale, primary=self.config.office.colors.get("primary")))
+            self._place(portrait)
+        lang = self.config.default_language
+        board = self.board
+        self.now_title.setText(i18n.text(lang, "display.now_serving"))
+        calls = board.calls if board else []
+        if calls:
+            latest = calls[0]
+            self.now_label.setText(latest.label)
+            self.now_counter.setText(self._counter_name(latest))
+        else:
+            self.now_label.setText("—")
+            self.now_counter.setText("")
+        self.now_label.setProperty("role", "huge-flash" if flash else "huge")
+        self.now_label.style().unpolish(self.now_label)
+        self.now_label.style().polish(self.now_label)
+        if flash:
+            self.flash_timer.start()
+        clear(self.recent)
+        for row, call in enumerate(calls[1:RECENT]):
+            self.recent.addWidget(label(call.label, "big", wrap=False), row, 0)
+            self.recent.addWidget(label(self._counter_name(call), "big"), row, 1)
+        self._render_lines(board, lang)
+        self._render_join(lang, unit(height))
+        self._render_ticker()
+        self._render_banner()
+        self._tick()
+
+    def _place(self, portrait: bool) -> None:
+        for layout in (self.now, self.side):
+            self.body.removeItem(layout)
+        if portrait:
+            self.body.addLayout(self.now, 0, 0)
+            self.body.addLayout(self.side, 1, 0)
+            self.body.setColumnStretch(0, 1)
+            self.body.setColumnStretch(1, 0)
+        else:
+            self.body.addLayout(self.now, 0, 0)
+            self.body.addLayout(self.side, 0, 1)
+            self.body.setColumnStretch(0, 3)
+            self.body.setColumnStretch(1, 2)
+
+    def _render_lines(self, board: BoardView | None, lang: str) -> None:
+        clear(self.lines)
+        if board is None:
+            return
+        names = {line.id: self.config.text(line.name, lang) for line in self.config.lines}
+        for row, line in enumerate(board.lines):
+            if line.paused:
+                state, role = f"{i18n.text(lang, 'display.paused')}: {line.pause_reason}", "warning"
+            elif line.reroute_to:
+                state, role = (
+                    i18n.text(lang, "display.go_to", line=names[line.reroute_to]),
+                    "warning",
+                )
+            else:
+                wait = i18n.wait_text(lang, line.wait.low, line.wait.high, line.wait.known)
+                state, role = (
+                    f"{i18n.text(lang, 'common.people_waiting', count=line.waiting)} · {wait}",
+                    "",
+                )
+            self.lines.addWidget(
+                label(
+                    f"{line.prefix}  {names[line.id]}", "big", align=Qt.AlignmentFlag.AlignLeading
+                ),
+                row * 2,
+                0,
+            )
+            self.lines.addWidget(
+                label(state, role, align=Qt.AlignmentFlag.AlignLeading), row * 2 + 1, 0
+            )
+
+    def _render_join(self, lang: str, u: int) -> None:
+        remote = [line for line in self.config.lines if line.remote_join]
+        self.join_qr.setVisible(bool(remote))
+        self.join_text.setVisible(bool(remote))
+        if remote and self._join_size != u * 6:
+            self._join_size = u * 6
+            base = self.config.office.public_base_url
+            self.join_qr.setPixmap(qr_pixmap(f"{base}/join", self._join_size))
+        self.join_text.setText(i18n.text(lang, "display.scan_to_join"))
+
+    def _render_ticker(self) -> None:
+        texts = [t for t in (self.board.announcement.values() if self.board else []) if t]
+        self.ticker.setVisible(bool(texts))
+        if texts:
+            self.ticker.setText(texts[self._ticker_lang % len(texts)])
+
+    def _rotate_ticker(self) -> None:
+        self._ticker_lang += 1
+        self._render_ticker()
+
+    def _render_banner(self) -> None:
+        if self._offline_since is None:
+            self.banner.hide()
+            return
+        since = self._offline_since.strftime("%H:%M")
+        self.banner.setText(
+            i18n.text(self.config.default_language, "display.reconnecting", time=since)
+        )
+        self.banner.show()
+
+    def _tick(self) -> None:
+        now = datetime.now(self.config.zone)
+        self.time.setText(now.strftime("%H:%M   %a %d %b"))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.render()

@@ -1,0 +1,146 @@
+"""The lobby display over a real store, with Qt's mock speech engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from display.app import build
+from display.window import DisplayWindow
+from nowserving.config import OfficeConfig
+from nowserving.service import LocalService
+from nowserving.store import EventStore
+from nowserving_qt.bootstrap import Session, pick_device
+from tests.kiosk.test_window import _clipped
+
+pytestmark = pytest.mark.gui
+
+
+def open_display(
+    qtbot: QtBot, config: OfficeConfig, folder: Path, size: tuple[int, int] = (1920, 1080)
+) -> tuple[DisplayWindow, LocalService]:
+    path = folder / "office.sqlite"
+    display_service = LocalService(EventStore(path), config, "display-1")
+    desk = LocalService(EventStore(path), config, "desk-1")  # another process's connection
+    window = build(
+        Session(config, pick_device(config, "display", None), display_service), tts_engine="mock"
+    )
+    qtbot.addWidget(window)
+    window.setFixedSize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    return window, desk
+
+
+@pytest.fixture
+def display(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> Iterator[tuple[DisplayWindow, LocalService]]:
+    yield open_display(qtbot, config, tmp_path)
+
+
+def _spoken(window: DisplayWindow) -> list[str]:
+    return [text for _, text in window.announcer.speaker.spoken]
+
+
+def test_a_call_appears_and_is_announced_in_every_language(
+    qtbot: QtBot, display: tuple[DisplayWindow, LocalService]
+) -> None:
+    window, desk = display
+    desk.issue("permits")
+    desk.call_next("c1")
+    qtbot.waitUntil(lambda: window.now_label.text() == "A-001", timeout=1000)
+    assert window.now_counter.text() == "Counter 1"
+    qtbot.waitUntil(lambda: len(_spoken(window)) >= 5, timeout=1000)
+    assert len(_spoken(window)) == 5
+    assert _spoken(window)[0] == "Ticket A 001, please go to Counter 1."
+    assert [lang for lang, _ in window.announcer.speaker.spoken] == ["en", "es", "zh", "vi", "ar"]
+
+
+def test_calls_together_are_queued_and_a_recall_is_announced_again(
+    qtbot: QtBot, display: tuple[DisplayWindow, LocalService]
+) -> None:
+    window, desk = display
+    for _ in range(2):
+        desk.issue("ids")
+    first = desk.call_next("c4")
+    desk.call_next("c5")
+    assert first is not None
+    desk.recall(first.id)
+    qtbot.waitUntil(
+        lambda: len(window.announcer.queue) == 0 and len(_spoken(window)) == 15, timeout=15_000
+    )
+    english = [text for lang, text in window.announcer.speaker.spoken if lang == "en"]
+    assert english == [
+        "Ticket E 001, please go to Counter 4.",
+        "Ticket E 002, please go to Counter 5.",
+        "Again: ticket E 001, please go to Counter 4.",
+    ]
+
+
+def test_old_calls_are_not_announced_on_start(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    first, desk = open_display(qtbot, config, tmp_path)
+    desk.issue("permits")
+    desk.call_next("c1")
+    qtbot.waitUntil(lambda: first.now_label.text() == "A-001", timeout=1000)
+    second, _ = open_display(qtbot, config, tmp_path)
+    qtbot.wait(200)
+    assert second.now_label.text() == "A-001" and _spoken(second) == []
+
+
+def test_paused_rerouted_lines_and_the_ticker(
+    qtbot: QtBot, display: tuple[DisplayWindow, LocalService]
+) -> None:
+    window, desk = display
+    desk.pause_line("records", "Back at 2 pm")
+    desk.reroute_line("payments", "licenses")
+    desk.set_announcement({"en": "Closing at 4 pm", "es": "Cerramos a las 4 pm"})
+
+    def texts() -> list[str]:
+        return [window.lines.itemAt(n).widget().text() for n in range(window.lines.count())]
+
+    qtbot.waitUntil(lambda: "Paused: Back at 2 pm" in texts(), timeout=1000)
+    assert "Go to Business licenses" in texts()
+    assert window.ticker.text() == "Closing at 4 pm"
+    window._rotate_ticker()
+    assert window.ticker.text() == "Cerramos a las 4 pm"
+
+
+def test_the_offline_banner_appears_and_clears(
+    qtbot: QtBot, display: tuple[DisplayWindow, LocalService]
+) -> None:
+    window, desk = display
+    desk.issue("permits")
+    desk.call_next("c1")
+    qtbot.waitUntil(lambda: window.now_label.text() == "A-001", timeout=1000)
+    store = window.service.store  # type: ignore[attr-defined]
+    store.close()  # the store goes away (unplugged disk, hub gone)
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=1000)
+    assert window.banner.text().startswith("Reconnecting since")
+    assert window.now_label.text() == "A-001"  # the last state stays up
+    window.service.store = EventStore(store.path)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=1000)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (3840, 2160), (1080, 1920)])
+def test_every_size_and_orientation_fits(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    window, desk = open_display(qtbot, config, tmp_path, size)
+    for line in ("permits", "licenses", "ids", "payments", "permits", "ids", "ids"):
+        desk.issue(line)
+    for counter in ("c1", "c2", "c3", "c5", "c6", "c1", "c5"):
+        desk.call_next(counter)
+    desk.pause_line("records", "Closed for staff training until 2 pm today")
+    desk.set_announcement({"en": "The office closes at 4 pm today. Thank you for your patience."})
+    qtbot.waitUntil(lambda: window.ticker.isVisible(), timeout=1000)
+    window.flash_timer.stop()
+    window.render()
+    qtbot.wait(30)
+    assert _clipped(window) == []
+    assert window.now_label.height() >= size[1] / 12  # readable across the room
