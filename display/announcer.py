@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtMultimedia import QSoundEffect
 
 from nowserving import i18n
+from nowserving_qt.espeak import EspeakSpeaker
 from nowserving_qt.speech import Speaker
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class Announcer(QObject):
 
     def __init__(
         self,
-        speaker: Speaker,
+        speaker: Speaker | EspeakSpeaker,
         languages: list[str],
         volume: float = 1.0,
         parent: QObject | None = None,

@@ -6,23 +6,47 @@ import argparse
 import os
 
 from display.announcer import Announcer
-from display.window import DisplayWindow
-from nowserving_qt.bootstrap import Session, application, open_session
+from display.window import BoardSource, DisplayWindow
+from nowserving.config import OfficeConfig, load_config
+from nowserving.remote_board import HubBoard
+from nowserving_qt.bootstrap import Session, application, open_session, pick_device
+from nowserving_qt.espeak import EspeakSpeaker
 from nowserving_qt.speech import Speaker
 
 
+def speaker_for(engine: str, volume: float) -> Speaker | EspeakSpeaker:
+    """The configured voice: espeak-ng directly, or a Qt speech engine."""
+    if engine == "espeak-ng":
+        return EspeakSpeaker(volume)
+    return Speaker(None if engine == "none" else engine, volume, enabled=engine != "none")
+
+
 def build(session: Session, tts_engine: str | None = None) -> DisplayWindow:
-    """The display window with its announcer (not shown yet)."""
-    speaker = Speaker(tts_engine or os.environ.get("NOWSERVING_TTS_ENGINE") or None)
-    announcer = Announcer(speaker, session.config.office.languages)
-    window = DisplayWindow(session.config, session.service, announcer)
+    """The display over this PC's store, with its announcer (not shown yet)."""
+    return build_remote(session.config, session.service, tts_engine)
+
+
+def build_remote(
+    config: OfficeConfig, source: BoardSource, tts_engine: str | None = None
+) -> DisplayWindow:
+    """The display over any board source (local service or the hub's stream)."""
+    settings = config.display
+    engine = tts_engine or os.environ.get("NOWSERVING_TTS_ENGINE") or settings.speech
+    languages = settings.announce_in or config.office.languages
+    announcer = Announcer(speaker_for(engine, settings.volume), languages, settings.volume)
+    window = DisplayWindow(config, source, announcer)
     announcer.setParent(window)
     return window
 
 
 def main(args: argparse.Namespace) -> int:
     app = application("display")
-    window = build(open_session(args, "display"))
+    if args.hub:  # on another PC: follow the hub's live board stream
+        config = load_config(args.config)
+        device = pick_device(config, "display", args.device)
+        window = build_remote(config, HubBoard(args.hub, device.secret, config))
+    else:
+        window = build(open_session(args, "display"))
     if args.windowed:
         window.resize(1280, 720)
         window.show()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QResizeEvent
@@ -14,21 +15,28 @@ from kiosk.screens.base import clear, label
 from nowserving import i18n
 from nowserving.config import OfficeConfig
 from nowserving.errors import NowservingError
-from nowserving.service import Service
 from nowserving.views import BoardView, CallView
 from nowserving_qt.qr import qr_pixmap
 from nowserving_qt.theme import stylesheet, unit
 from nowserving_qt.watcher import ServiceWatcher
 
 log = logging.getLogger(__name__)
+
+
+class BoardSource(Protocol):
+    """Where a display reads the board: the local store's service, or the hub's stream."""
+
+    def refresh(self) -> bool: ...
+    def board(self) -> BoardView: ...
+
+
 FLASH_MS = 6000
-RECENT = 6
 
 
 class DisplayWindow(QWidget):
     """Now serving, the recent calls, the lines, the ticker, the clock, the join QR."""
 
-    def __init__(self, config: OfficeConfig, service: Service, announcer: Announcer) -> None:
+    def __init__(self, config: OfficeConfig, service: BoardSource, announcer: Announcer) -> None:
         super().__init__()
         self.config = config
         self.service = service
@@ -103,7 +111,9 @@ class DisplayWindow(QWidget):
             for c in reversed(board.calls)
             if self._seen is not None and c.event_id not in self._seen
         ]
-        self._seen = {c.event_id for c in board.calls} | (self._seen or set())
+        # Only the last board's calls are remembered: a day of calls costs nothing, and a
+        # display back from an outage does not replay a backlog.
+        self._seen = {c.event_id for c in board.calls}
         for call in fresh:
             self.announcer.announce(call.label, self._counter_name(call), call.recall)
         self.board = board
@@ -128,7 +138,10 @@ class DisplayWindow(QWidget):
 
     def render(self, flash: bool = False) -> None:
         height = max(self.height(), 480)
-        portrait = self.height() > self.width()
+        orientation = self.config.display.orientation
+        portrait = orientation == "portrait" or (
+            orientation == "auto" and self.height() > self.width()
+        )
         scale = min(height, round(self.width() * 0.75))
         if (scale, portrait) != self._style_key:
             self._style_key = (scale, portrait)
@@ -151,7 +164,7 @@ class DisplayWindow(QWidget):
         if flash:
             self.flash_timer.start()
         clear(self.recent)
-        for row, call in enumerate(calls[1:RECENT]):
+        for row, call in enumerate(calls[1 : 1 + self.config.display.recent_calls]):
             self.recent.addWidget(label(call.label, "big", wrap=False), row, 0)
             self.recent.addWidget(label(self._counter_name(call), "big"), row, 1)
         self._render_lines(board, lang)

@@ -167,6 +167,14 @@ class RateLimits(_Strict):
     join: PerMinute = 6
 
 
+class Display(_Strict):
+    orientation: Literal["auto", "landscape", "portrait"] = "auto"
+    speech: Literal["espeak-ng", "speechd", "mock", "none"] = "espeak-ng"
+    volume: float = Field(default=0.9, ge=0, le=1)
+    announce_in: list[LanguageCode] = Field(default_factory=list)  # empty: every office language
+    recent_calls: int = Field(default=6, ge=0, le=12)
+
+
 class Hub(_Strict):
     host: str = "0.0.0.0"
     port: int = Field(default=8400, ge=1, le=65535)
@@ -183,6 +191,7 @@ class OfficeConfig(_Strict):
     staff: list[Staff] = Field(default_factory=list)
     printer: Printer = Field(default_factory=Printer)
     kiosk: Kiosk = Field(default_factory=Kiosk)
+    display: Display = Field(default_factory=Display)
     hub: Hub = Field(default_factory=Hub)
 
     @model_validator(mode="after")
@@ -197,6 +206,9 @@ class OfficeConfig(_Strict):
             unknown = [line for line in counter.lines if line not in line_ids]
             if unknown:
                 raise ValueError(f"counters[{n}].lines: there is no line {unknown[0]!r}")
+        strangers = sorted(set(self.display.announce_in) - set(self.office.languages))
+        if strangers:
+            raise ValueError(f"display.announce_in: not an office language: {strangers}")
         default = self.office.languages[0]
         for n, line in enumerate(self.lines):
             if default not in line.name:

@@ -19,6 +19,10 @@ class StoreFullError(StoreError):
     """The disk (or the store's size limit) is full; nothing was written."""
 
 
+class HubUnavailable(NowservingError):
+    """The hub cannot be reached (network down, hub stopped); the last state stays up."""
+
+
 class Rejected(NowservingError):
     """An operation that the rules do not allow in the current state (nothing was written)."""
 

@@ -30,11 +30,18 @@ class Speaker(QObject):
     finished = Signal()
 
     def __init__(
-        self, engine: str | None = None, volume: float = 1.0, parent: QObject | None = None
+        self,
+        engine: str | None = None,
+        volume: float = 1.0,
+        parent: QObject | None = None,
+        *,
+        enabled: bool = True,
     ) -> None:
         super().__init__(parent)
         self.spoken: deque[tuple[str, str]] = deque(maxlen=200)
         self._tts: QTextToSpeech | None = None
+        if not enabled:
+            return
         try:
             self._tts = QTextToSpeech(engine, self) if engine else QTextToSpeech(self)
         except RuntimeError as exc:  # no engine plugin at all

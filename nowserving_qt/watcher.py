@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from nowserving.errors import StoreError
-from nowserving.service import Service
+from nowserving.errors import HubUnavailable, StoreError
 
 log = logging.getLogger(__name__)
+
+
+class Refreshable(Protocol):
+    def refresh(self) -> bool: ...
 
 
 class ServiceWatcher(QObject):
@@ -23,7 +27,9 @@ class ServiceWatcher(QObject):
     changed = Signal()
     trouble = Signal(str)
 
-    def __init__(self, service: Service, interval_ms: int = 100, parent: QObject | None = None):
+    def __init__(
+        self, service: Refreshable, interval_ms: int = 100, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.service = service
         self._problem = ""
@@ -35,7 +41,7 @@ class ServiceWatcher(QObject):
     def poll(self) -> None:
         try:
             changed = self.service.refresh()
-        except StoreError as exc:
+        except (StoreError, HubUnavailable) as exc:
             if str(exc) != self._problem:
                 log.warning("cannot read the store: %s", exc)
                 self._problem = str(exc)

@@ -82,10 +82,36 @@ def kiosk_shots(out: Path) -> None:
             service.store.close()
 
 
+def display_shots(out: Path) -> None:
+    from display.app import build as build_display
+
+    app = application("display")
+    config = load_config(sample_config())
+    for width, height in [(1280, 720), (1920, 1080), (3840, 2160), (1080, 1920)]:
+        service = LocalService(EventStore(Path(tempfile.mkdtemp()) / "o.sqlite"), config, "d")
+        for line in ["permits"] * 5 + ["licenses"] * 3 + ["ids"] * 4 + ["payments"] * 2:
+            service.issue(line)
+        for counter in ["c1", "c2", "c3", "c5", "c6", "c1", "c5"]:
+            service.call_next(counter)
+        service.pause_line("records", "Back at 2 pm")
+        service.set_announcement({"en": "The office closes at 4 pm today."})
+        window = build_display(
+            Session(config, pick_device(config, "display", None), service), tts_engine="mock"
+        )
+        window.setFixedSize(width, height)
+        window.show()
+        settle(app)
+        service.call_next("c2")
+        settle(app, 0.2)
+        window.grab().save(str(out / f"display-{width}x{height}.png"))
+        window.close()
+
+
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     kiosk_shots(out)
+    display_shots(out)
     print(f"screenshots in {out}/")
 
 

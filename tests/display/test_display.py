@@ -46,7 +46,7 @@ def _spoken(window: DisplayWindow) -> list[str]:
     return [text for _, text in window.announcer.speaker.spoken]
 
 
-def test_a_call_appears_and_is_announced_in_every_language(
+def test_a_call_appears_and_is_announced_in_the_office_languages(
     qtbot: QtBot, display: tuple[DisplayWindow, LocalService]
 ) -> None:
     window, desk = display
@@ -54,10 +54,10 @@ def test_a_call_appears_and_is_announced_in_every_language(
     desk.call_next("c1")
     qtbot.waitUntil(lambda: window.now_label.text() == "A-001", timeout=1000)
     assert window.now_counter.text() == "Counter 1"
-    qtbot.waitUntil(lambda: len(_spoken(window)) >= 5, timeout=1000)
-    assert len(_spoken(window)) == 5
+    qtbot.waitUntil(lambda: len(_spoken(window)) >= 3, timeout=1000)
     assert _spoken(window)[0] == "Ticket A 001, please go to Counter 1."
-    assert [lang for lang, _ in window.announcer.speaker.spoken] == ["en", "es", "zh", "vi", "ar"]
+    # The sample office announces in English, Spanish and Chinese ([display] announce_in).
+    assert [lang for lang, _ in window.announcer.speaker.spoken] == ["en", "es", "zh"]
 
 
 def test_calls_together_are_queued_and_a_recall_is_announced_again(
@@ -71,7 +71,7 @@ def test_calls_together_are_queued_and_a_recall_is_announced_again(
     assert first is not None
     desk.recall(first.id)
     qtbot.waitUntil(
-        lambda: len(window.announcer.queue) == 0 and len(_spoken(window)) == 15, timeout=15_000
+        lambda: len(window.announcer.queue) == 0 and len(_spoken(window)) == 9, timeout=15_000
     )
     english = [text for lang, text in window.announcer.speaker.spoken if lang == "en"]
     assert english == [
@@ -144,3 +144,38 @@ def test_every_size_and_orientation_fits(
     qtbot.wait(30)
     assert _clipped(window) == []
     assert window.now_label.height() >= size[1] / 12  # readable across the room
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.slow
+def test_thousands_of_calls_neither_slow_down_nor_grow(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    import time
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window, desk = open_display(qtbot, config, tmp_path)
+    timings, memory = [], []
+    for batch in range(30):
+        for _ in range(100):
+            desk.issue("payments")
+            desk.call_next("c6")
+        began = time.perf_counter()
+        window.refresh()
+        timings.append(time.perf_counter() - began)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        window.announcer.queue.clear()  # a real lobby hears them minutes apart
+        if batch in (5, 29):
+            memory.append(_rss_mb())
+    assert window.now_label.text() == "D-3000"
+    first, last = sorted(timings[1:6])[2], sorted(timings[-5:])[2]
+    assert last < max(5 * first, 0.05), f"render slowed from {first:.4f} s to {last:.4f} s"
+    assert memory[1] - memory[0] < 40, f"memory grew {memory[1] - memory[0]:.0f} MB"
+    assert len(window._seen or ()) <= 8

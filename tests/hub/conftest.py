@@ -61,8 +61,9 @@ def _auth(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def start_hub(folder: Path, extra_config: str = "") -> RunningHub:
-    port = free_port()
+def start_hub(folder: Path, extra_config: str = "", port: int | None = None) -> RunningHub:
+    """A hub process with its store in `folder` (started again: same store, same port)."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     config = folder / "office.toml"
     text = sample_config().read_text(encoding="utf-8")

@@ -1,0 +1,109 @@
+"""Speech through espeak-ng directly: no speech daemon, works offline on any Debian box.
+
+Each phrase is synthesised to a WAV file by `espeak-ng -w` on a worker thread,
+then played in order. Same interface as `speech.Speaker`.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import tempfile
+from collections import deque
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
+
+from nowserving_qt.background import run_in_background
+
+log = logging.getLogger(__name__)
+
+VOICES = {"zh": "cmn"}  # office language code -> espeak-ng voice, where they differ
+
+
+def synthesize(text: str, lang: str, path: Path, *, speed: int = 150) -> Path:
+    """Speak `text` in `lang` into a WAV file (raises OSError if espeak-ng fails)."""
+    executable = shutil.which("espeak-ng")
+    if executable is None:
+        raise OSError("espeak-ng is not installed (Debian package espeak-ng)")
+    subprocess.run(
+        [executable, "-v", VOICES.get(lang, lang), "-s", str(speed), "-w", str(path), text],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    return path
+
+
+class EspeakSpeaker(QObject):
+    """Queues phrases, synthesises them with espeak-ng and plays them one after another.
+
+    Signals:
+        finished: everything queued has been spoken.
+    """
+
+    finished = Signal()
+
+    def __init__(self, volume: float = 1.0, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.spoken: deque[tuple[str, str]] = deque(maxlen=200)
+        self._pending: deque[tuple[str, str]] = deque()
+        self._folder = Path(tempfile.mkdtemp(prefix="nowserving-speech-"))
+        self._count = 0
+        self._busy = False
+        self._player = QSoundEffect(self)
+        self._player.setVolume(max(0.0, min(1.0, volume)))
+        self._player.playingChanged.connect(self._played)
+        self.available = shutil.which("espeak-ng") is not None
+        self._has_output = bool(QMediaDevices.audioOutputs())
+        if not self.available:
+            log.warning("speech is off: espeak-ng is not installed")
+        elif not self._has_output:
+            log.warning("speech is off: this PC has no audio output")
+
+    def say(self, text: str, lang: str = "en", *, interrupt: bool = False) -> None:
+        self.spoken.append((lang, text))
+        if not self.available:
+            return
+        if interrupt:
+            self._pending.clear()
+            self._player.stop()
+        self._pending.append((lang, text))
+        if not self._busy:
+            self._next()
+
+    def stop(self) -> None:
+        self._pending.clear()
+        self._player.stop()
+
+    @property
+    def last(self) -> str:
+        return self.spoken[-1][1] if self.spoken else ""
+
+    def _next(self) -> None:
+        if not self._pending:
+            self._busy = False
+            self.finished.emit()
+            return
+        self._busy = True
+        lang, text = self._pending.popleft()
+        self._count += 1
+        path = self._folder / f"phrase-{self._count % 8}.wav"
+        run_in_background(lambda: synthesize(text, lang, path), self._play, self._failed)
+
+    def _play(self, path: Path) -> None:
+        if not self._has_output:  # nothing to play it on: go on silently
+            self._next()
+            return
+        self._player.setSource(QUrl.fromLocalFile(str(path)))
+        self._player.play()
+
+    def _played(self) -> None:
+        if not self._player.isPlaying() and self._busy:
+            self._next()
+
+    def _failed(self, error: Exception) -> None:
+        log.warning("espeak-ng failed: %s", error)
+        self._next()

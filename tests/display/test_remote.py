@@ -1,0 +1,48 @@
+"""A display on another PC follows the hub's live stream, and survives the hub going away."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from display.app import build_remote
+from nowserving.config import load_config
+from nowserving.remote_board import HubBoard
+from tests.hub.conftest import DISPLAY, start_hub, stop_hub
+
+pytestmark = pytest.mark.gui
+
+
+def test_across_the_lan_through_the_hub(qtbot: QtBot, tmp_path: Path) -> None:
+    hub = start_hub(tmp_path)
+    try:
+        config = load_config(hub.config)
+        source = HubBoard(hub.url, DISPLAY, config)
+        window = build_remote(config, source, tts_engine="mock")
+        qtbot.addWidget(window)
+        window.setFixedSize(1280, 720)
+        window.show()
+        clerk = hub.sign_in("maria")
+        hub.issue("licenses")
+        called_at = time.perf_counter()
+        hub.post("/api/counters/c3/call-next", clerk)
+        qtbot.waitUntil(lambda: window.now_label.text() == "B-001", timeout=2000)
+        assert time.perf_counter() - called_at < 1.0
+        assert any("B 001" in text for _, text in window.announcer.speaker.spoken)
+
+        stop_hub(hub)  # the hub's PC is switched off
+        qtbot.waitUntil(window.banner.isVisible, timeout=5000)
+        assert window.now_label.text() == "B-001"  # the last state stays up
+
+        restarted = start_hub(tmp_path, port=int(hub.url.rsplit(":", 1)[1]))
+        qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=15_000)
+        restarted.issue("licenses")
+        restarted.post("/api/counters/c3/call-next", restarted.sign_in("maria"))
+        qtbot.waitUntil(lambda: window.now_label.text() == "B-002", timeout=3000)
+        source.close()
+        hub = restarted
+    finally:
+        stop_hub(hub)
