@@ -10,12 +10,10 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from kiosk.screens.base import KioskScreen, button, label
 from nowserving.config import OfficeConfig
-from nowserving.security import verify_pin
+from nowserving.signin import PinGate, SignInRefused
 
 TAPS_TO_OPEN = 5
 TAP_WINDOW_S = 4.0
-MAX_WRONG = 5
-LOCK_S = 300
 
 
 class CornerTaps:
@@ -48,10 +46,8 @@ class PinScreen(KioskScreen):
     def __init__(self, config: OfficeConfig, now: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.config = config
-        self._now = now
+        self._gate = PinGate(config, now)
         self._pin = ""
-        self._wrong = 0
-        self._locked_until = 0.0
         layout = QVBoxLayout(self)
         layout.addWidget(label("Staff PIN", "title"))
         self.dots = label("", "huge")
@@ -83,19 +79,13 @@ class PinScreen(KioskScreen):
     def _check(self) -> None:
         pin, self._pin = self._pin, ""
         self.dots.setText("")
-        if self._now() < self._locked_until:
-            self.message.setText("Too many wrong PINs. Try again later.")
+        try:
+            person = self._gate.check_any(pin)
+        except SignInRefused as refused:
+            self.message.setText(str(refused))
             return
-        for person in self.config.staff:
-            if verify_pin(pin, person.pin_hash):
-                self._wrong = 0
-                self.message.setText("")
-                self.accepted.emit(person.id)
-                return
-        self._wrong += 1
-        if self._wrong >= MAX_WRONG:
-            self._wrong, self._locked_until = 0, self._now() + LOCK_S
-        self.message.setText("Wrong PIN.")
+        self.message.setText("")
+        self.accepted.emit(person.id)
 
     def _cancel(self) -> None:
         self._pin = ""

@@ -11,17 +11,14 @@ import hmac
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from nowserving.config import Device, OfficeConfig, Staff
-from nowserving.security import verify_pin
+from nowserving.signin import PinGate, SignInRefused
 
 SESSION_SECONDS = 10 * 3600  # one working day
-MAX_WRONG_PINS = 5
-LOCKOUT_SECONDS = 300
 
 Role = Literal["kiosk", "display", "desk", "staff", "line_control"]
 
@@ -76,7 +73,7 @@ class Access:
         self.config = config
         self._clock = clock
         self._sessions: dict[str, Session] = {}
-        self._failures: dict[str, deque[float]] = {}
+        self._pins = PinGate(config, clock)
         self._lock = threading.Lock()
 
     def now(self) -> float:
@@ -102,13 +99,11 @@ class Access:
         """Exchange a staff PIN for a session, at a desk device."""
         if caller.device is None or caller.device.role != "desk":
             raise AuthError("Staff sign in at a desk device.", 403)
-        staff = next((s for s in self.config.staff if s.id == staff_id), None)
-        self._check_lockout(staff_id)
-        if staff is None or not verify_pin(pin, staff.pin_hash):
-            self._fail(staff_id)
-            raise AuthError("Wrong staff member or PIN.", 401)
+        try:
+            staff = self._pins.check(staff_id, pin)
+        except SignInRefused as refused:
+            raise AuthError(str(refused), 429 if refused.locked else 401) from None
         with self._lock:
-            self._failures.pop(staff_id, None)
             session = Session(
                 secrets.token_urlsafe(32), staff, caller.device.id, self._clock() + SESSION_SECONDS
             )
@@ -118,24 +113,6 @@ class Access:
     def sign_out(self, token: str) -> None:
         with self._lock:
             self._sessions.pop(token, None)
-
-    def _check_lockout(self, staff_id: str) -> None:
-        with self._lock:
-            failures = self._failures.get(staff_id)
-            if failures and len(failures) >= MAX_WRONG_PINS:
-                wait = failures[-1] + LOCKOUT_SECONDS - self._clock()
-                if wait > 0:
-                    minutes = max(1, round(wait / 60))
-                    raise AuthError(
-                        f"Too many wrong PINs: try again in {minutes} min, or ask a supervisor.",
-                        429,
-                    )
-                failures.clear()
-
-    def _fail(self, staff_id: str) -> None:
-        with self._lock:
-            failures = self._failures.setdefault(staff_id, deque(maxlen=MAX_WRONG_PINS))
-            failures.append(self._clock())
 
 
 def require(caller: Caller, *roles: Role) -> Caller:

@@ -174,7 +174,7 @@ def test_kiosk_mode_hides_a_staff_screen_behind_a_pin(
     for key in "9999":
         tap(qtbot, window.pin.keys[key])
     tap(qtbot, window.pin.keys["OK"])
-    assert window.pin.message.text() == "Wrong PIN."
+    assert window.pin.message.text() == "Wrong staff member or PIN."
     for key in ["2", "4", "6", "8", "OK"]:  # Tom's PIN
         tap(qtbot, window.pin.keys[key])
     assert window.stack.currentWidget() is window.maintenance
