@@ -368,6 +368,7 @@ class KioskWindow(QWidget):
                     large=aids.large_text,
                     contrast=aids.high_contrast,
                     focus_ring=aids.voice,
+                    thick_focus=aids.voice,  # for residents who see a little
                     primary=self.config.office.colors.get("primary"),
                 )
             )

@@ -66,6 +66,7 @@ def stylesheet(
     contrast: bool = False,
     primary: str | None = None,
     focus_ring: bool = True,
+    thick_focus: bool = False,
 ) -> str:
     """The whole app's Qt stylesheet for one window size and accessibility mode."""
     p = HIGH_CONTRAST if contrast else NORMAL
@@ -91,7 +92,7 @@ def stylesheet(
     QPushButton {{ background: {p.surface}; color: {p.text}; border: {border}px solid {p.primary};
         border-radius: {round(u * 0.8)}px; padding: {u // 2}px {u}px; font-weight: 600;
         min-height: {round(u * 3)}px; }}
-    QPushButton:focus {{ border: {border + 3 if focus_ring else border}px solid
+    QPushButton:focus {{ border: {border + 3 if thick_focus else border}px solid
         {p.accent if focus_ring else p.primary}; }}
     QPushButton[role="primary"] {{ background: {p.primary}; color: {p.on_primary}; }}
     QLabel[role="glance"] {{ color: {p.muted}; font-size: {round(u * 0.85)}px; }}

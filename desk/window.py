@@ -1,0 +1,263 @@
+"""The front-desk console: sign in, serve at a counter, control lines. Renders and forwards."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desk.console import ACTIONS, CounterPanel
+from desk.linecontrol import LineControlPanel
+from desk.signin import SignInScreen
+from nowserving.clock import wall_ms
+from nowserving.config import OfficeConfig, Staff
+from nowserving.errors import NowservingError
+from nowserving.service import LocalService
+from nowserving.signin import PinGate, SignInRefused
+from nowserving_qt.background import run_in_background
+from nowserving_qt.theme import stylesheet
+from nowserving_qt.watcher import ServiceWatcher
+
+log = logging.getLogger(__name__)
+
+
+class DeskWindow(QWidget):
+    """Signals:
+    done: (action name, result) after each action succeeded; for tests and logs.
+    """
+
+    done = Signal(str, object)
+
+    def __init__(
+        self, config: OfficeConfig, service: LocalService, counter: str | None = None
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.service = service
+        self.gate = PinGate(config)
+        self.staff: Staff | None = None
+        self.counter_id = counter or config.counters[0].id
+        self.setWindowTitle(f"{config.office.name} — front desk")
+        self.setStyleSheet(stylesheet(700))
+        layout = QVBoxLayout(self)
+        self.banner = QLabel()
+        self.banner.setProperty("role", "banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.signin = SignInScreen(config, counter)
+        self.signin.submitted.connect(self.sign_in)
+        self.stack.addWidget(self.signin)
+        self.stack.addWidget(self._console())
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.watcher = ServiceWatcher(service, parent=self)
+        self.watcher.changed.connect(self.render)
+        self.watcher.trouble.connect(self._trouble)
+        self._shortcuts()
+
+    def _console(self) -> QWidget:
+        console = QWidget()
+        layout = QVBoxLayout(console)
+        top = QHBoxLayout()
+        self.who = QLabel()
+        self.who.setProperty("role", "big")
+        top.addWidget(self.who, 1)
+        self.break_button = QPushButton("Take a break")
+        self.close_button = QPushButton("Close counter")
+        self.signout_button = QPushButton("Sign out")
+        for button, handler in (
+            (self.break_button, self.take_break),
+            (self.close_button, self.close_counter),
+            (self.signout_button, self.sign_out),
+        ):
+            button.clicked.connect(handler)
+            top.addWidget(button)
+        layout.addLayout(top)
+        self.alerts = QListWidget()
+        self.alerts.setMaximumHeight(90)
+        layout.addWidget(self.alerts)
+        self.tabs = QTabWidget()
+        self.counter_panel = CounterPanel(self.config)
+        self.counter_panel.action.connect(self.act)
+        self.lines_panel = LineControlPanel(self.config)
+        self.lines_panel.action.connect(self.act_on_line)
+        self.tabs.addTab(self.counter_panel, "Counter")
+        self.tabs.addTab(self.lines_panel, "Lines")
+        layout.addWidget(self.tabs, 1)
+        return console
+
+    def _shortcuts(self) -> None:
+        for name, (_text, key) in ACTIONS.items():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(lambda a=name: self._shortcut(a))
+
+    def _shortcut(self, name: str) -> None:
+        if self.staff is not None and self.counter_panel.buttons[name].isEnabled():
+            self.counter_panel.trigger(name)
+
+    # -- signing in and out ------------------------------------------------------------
+
+    def sign_in(self, staff_id: str, pin: str, counter: str) -> None:
+        try:
+            self.staff = self.gate.check(staff_id, pin)
+        except SignInRefused as refused:
+            self.signin.refuse(str(refused))
+            return
+        self.counter_id = counter
+        self.signin.refuse("")
+        self.tabs.setTabVisible(1, self.staff.line_control)
+        self._run("open_counter", lambda: self.service.open_counter(counter, staff=staff_id))
+        self.stack.setCurrentIndex(1)
+        self.render()
+
+    def sign_out(self) -> None:
+        self.staff = None
+        self.stack.setCurrentIndex(0)
+        self.status.setText("Signed out. The counter stays open for the next clerk.")
+
+    def take_break(self) -> None:
+        self._run(
+            "close_counter",
+            lambda: self.service.close_counter(self.counter_id, staff=self._staff_id()),
+        )
+        self.staff = None
+        self.stack.setCurrentIndex(0)
+
+    def close_counter(self) -> None:
+        self._run(
+            "close_counter",
+            lambda: self.service.close_counter(self.counter_id, staff=self._staff_id()),
+        )
+
+    def _staff_id(self) -> str | None:
+        return self.staff.id if self.staff else None
+
+    # -- actions -------------------------------------------------------------------------
+
+    def act(self, name: str, ticket: str, extra: dict[str, Any]) -> None:
+        """One counter action, run off the UI thread."""
+        staff, counter, service = self._staff_id(), self.counter_id, self.service
+        if name != "call_next" and not ticket:
+            self.status.setText(
+                "Select a resident first." if name == "call_ticket" else "Nobody to do that for."
+            )
+            return
+        work: dict[str, Callable[[], Any]] = {
+            "call_next": lambda: service.call_next(counter, staff=staff),
+            "recall": lambda: service.recall(ticket, staff=staff),
+            "complete": lambda: service.complete(ticket, staff=staff),
+            "no_show": lambda: service.no_show(ticket, staff=staff),
+            "return": lambda: service.return_no_show(ticket, staff=staff),
+            "transfer": lambda: service.transfer(
+                ticket, extra["to_line"], keep_place=extra["keep_place"], staff=staff
+            ),
+            "call_ticket": lambda: service.call_ticket(
+                counter, ticket, reason=extra["reason"], staff=staff
+            ),
+        }
+        self._run(name, work[name])
+
+    def act_on_line(self, name: str, line: str, extra: dict[str, Any]) -> None:
+        staff, service = self._staff_id(), self.service
+        if self.staff is None or not self.staff.line_control:
+            self.status.setText("Only staff allowed to control lines can do that.")
+            return
+        work: dict[str, Callable[[], Any]] = {
+            "pause_line": lambda: service.pause_line(line, extra.get("reason", ""), staff=staff),
+            "resume_line": lambda: service.resume_line(line, staff=staff),
+            "reroute_line": lambda: service.reroute_line(line, extra["to_line"], staff=staff),
+            "end_reroute": lambda: service.end_reroute(line, staff=staff),
+            "set_announcement": lambda: service.set_announcement(extra["texts"], staff=staff),
+        }
+        self._run(name, work[name])
+
+    def _run(self, name: str, work: Callable[[], Any]) -> None:
+        def succeeded(result: Any) -> None:
+            self._succeeded(name, result)
+
+        run_in_background(work, succeeded, lambda error: self._failed(name, error))
+
+    def _succeeded(self, name: str, result: Any) -> None:
+        if name == "call_next" and result is None:
+            self.status.setText("Nobody is waiting for this counter.")
+        elif name == "no_show" and result is not None:
+            self.counter_panel.no_shows.append(result)
+            self.status.setText(f"{result.label} marked no-show. Back in line (F7) if they come.")
+        elif name == "return" and result is not None:
+            self.counter_panel.no_shows = [
+                t for t in self.counter_panel.no_shows if t.id != result.id
+            ]
+            self.status.setText(f"{result.label} is back in line at their place.")
+        elif name in ("open_counter", "close_counter"):
+            closed = name == "close_counter"
+            self.status.setText(
+                ("Counter closed." if closed else "Counter open.")
+                if self.staff
+                else "On a break: the counter is closed; sign in again to reopen it."
+            )
+        elif name == "call_ticket":
+            self.counter_panel.reason.clear()
+            self.status.setText(f"Called {result.label} out of order.")
+        else:
+            label = getattr(result, "label", "")
+            self.status.setText(f"{name.replace('_', ' ').capitalize()}: {label}".rstrip(": "))
+        self.render()
+        self.done.emit(name, result)
+
+    def _failed(self, name: str, error: Exception) -> None:
+        if isinstance(error, NowservingError):
+            self.status.setText(str(error))
+        else:
+            log.error("%s failed", name, exc_info=error)
+            self.status.setText(f"That did not work ({error}). Nothing was changed.")
+        self.render()
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def render(self) -> None:
+        if self.staff is None:
+            return
+        try:
+            board = self.service.board()
+            counter = self.service.counter(self.counter_id)
+            queue = self.service.queue(self.counter_id)
+        except NowservingError as exc:
+            self._trouble(str(exc))
+            return
+        name = counter.name + (" (open)" if counter.open else " (closed)")
+        self.who.setText(f"{self.staff.name} at {name}")
+        self.counter_panel.render(counter, queue, wall_ms())
+        self.lines_panel.render(board)
+        self.alerts.clear()
+        for alert in board.alerts:
+            self.alerts.addItem(f"{alert.device}: {alert.message}")
+        for conflict in self.service.state.conflicts[-5:]:
+            if conflict.device == self.service.clock.device:
+                self.alerts.addItem(f"Your action did not count: {conflict.reason}")
+        self.alerts.setVisible(self.alerts.count() > 0)
+
+    def _trouble(self, message: str) -> None:
+        if message:
+            self.banner.setText(
+                f"The office store cannot be reached: {message} Nothing can be changed until "
+                "it is back; what you already did is saved."
+            )
+        self.banner.setVisible(bool(message))

@@ -1,0 +1,212 @@
+"""The front-desk console, driven by clicks and keyboard shortcuts over a real store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from desk.window import DeskWindow
+from display.app import build as build_display
+from nowserving.config import OfficeConfig
+from nowserving.service import LocalService
+from nowserving.state import Status
+from nowserving.store import EventStore
+from nowserving_qt.bootstrap import Session, pick_device
+from tests.kiosk.conftest import language_button, open_kiosk, tap
+from tests.kiosk.test_window import _clipped
+
+pytestmark = pytest.mark.gui
+
+
+def open_desk(
+    qtbot: QtBot, config: OfficeConfig, folder: Path, counter: str = "c2", device: str = "desk-1"
+) -> DeskWindow:
+    service = LocalService(EventStore(folder / "office.sqlite"), config, device)
+    window = DeskWindow(config, service, counter)
+    qtbot.addWidget(window)
+    window.resize(1100, 760)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    return window
+
+
+def sign_in(qtbot: QtBot, desk: DeskWindow, staff: str, pin: str) -> None:
+    desk.signin.staff.setCurrentIndex(desk.signin.staff.findData(staff))
+    qtbot.keyClicks(desk.signin.pin, pin)
+    tap(qtbot, desk.signin.sign_in)
+
+
+def kiosk_issues(config: OfficeConfig, folder: Path, *lines: str) -> LocalService:
+    kiosk = LocalService(EventStore(folder / "office.sqlite"), config, "kiosk-1")
+    for line in lines:
+        kiosk.issue(line)
+    return kiosk
+
+
+def wait_done(qtbot: QtBot, desk: DeskWindow, name: str, trigger) -> object:  # type: ignore[no-untyped-def]
+    """Run `trigger` and wait until the desk reports that action `name` is done."""
+    with qtbot.waitSignal(
+        desk.done, timeout=3000, check_params_cb=lambda action, _result: action == name
+    ) as finished:
+        trigger()
+    return finished.args[1]
+
+
+def test_wrong_pins_and_lockout(qtbot: QtBot, config: OfficeConfig, tmp_path: Path) -> None:
+    desk = open_desk(qtbot, config, tmp_path)
+    sign_in(qtbot, desk, "tom", "1111")
+    assert desk.signin.message.text() == "Wrong staff member or PIN."
+    assert desk.staff is None and desk.signin.pin.text() == ""
+    for _ in range(4):
+        sign_in(qtbot, desk, "tom", "1111")
+    sign_in(qtbot, desk, "tom", "2468")
+    assert "Too many wrong PINs" in desk.signin.message.text() and desk.staff is None
+    sign_in(qtbot, desk, "maria", "1234")
+    assert desk.staff is not None and desk.staff.name == "Maria"
+
+
+def test_every_action_by_click_and_by_shortcut(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    kiosk = kiosk_issues(config, tmp_path, "permits", "licenses", "permits", "permits")
+    desk = open_desk(qtbot, config, tmp_path)
+    sign_in(qtbot, desk, "tom", "2468")
+    qtbot.waitUntil(lambda: desk.service.counter("c2").open, timeout=2000)
+    panel = desk.counter_panel
+    first = wait_done(qtbot, desk, "call_next", lambda: tap(qtbot, panel.buttons["call_next"]))
+    assert panel.number.text() == "A-001" and "Building permits" in panel.details.text()
+    wait_done(qtbot, desk, "recall", lambda: qtbot.keyClick(desk, Qt.Key.Key_F2))  # recall
+    assert desk.service.ticket(first.id).recalls == 1  # type: ignore[attr-defined]
+    wait_done(qtbot, desk, "complete", lambda: qtbot.keyClick(desk, Qt.Key.Key_F3))  # served
+    assert desk.service.ticket(first.id).status is Status.SERVED  # type: ignore[attr-defined]
+    second = wait_done(qtbot, desk, "call_next", lambda: qtbot.keyClick(desk, Qt.Key.Key_F1))
+    assert second.label == "B-001"  # type: ignore[attr-defined]
+    wait_done(qtbot, desk, "no_show", lambda: qtbot.keyClick(desk, Qt.Key.Key_F4))  # no-show
+    assert "marked no-show" in desk.status.text()
+    back = wait_done(qtbot, desk, "return", lambda: qtbot.keyClick(desk, Qt.Key.Key_F7))
+    assert back.status is Status.WAITING and back.returned  # type: ignore[attr-defined]
+    third = wait_done(qtbot, desk, "call_next", lambda: qtbot.keyClick(desk, Qt.Key.Key_F1))
+    assert third.label == "B-001"  # back at their original place, first in line
+    # Transfer to the end of another line, then one keeping their place.
+    panel.transfer_line.setCurrentIndex(panel.transfer_line.findData("ids"))
+    panel.keep_place.setChecked(False)
+    moved = wait_done(qtbot, desk, "transfer", lambda: qtbot.keyClick(desk, Qt.Key.Key_F5))
+    assert moved.line == "ids" and moved.transferred_from == "licenses"  # type: ignore[attr-defined]
+    # Call a specific ticket out of order, with a reason.
+    qtbot.waitUntil(lambda: panel.queue.rowCount() == 2)
+    panel.queue.selectRow(1)
+    assert panel.selected() is not None and panel.selected().label == "A-003"  # type: ignore[union-attr]
+    qtbot.keyClick(desk, Qt.Key.Key_F6)  # no reason given: refused, nothing written
+    qtbot.waitUntil(lambda: "Say why" in desk.status.text(), timeout=3000)
+    qtbot.keyClicks(panel.reason, "Interpreter available")
+    panel.queue.selectRow(1)
+    special = wait_done(
+        qtbot, desk, "call_ticket", lambda: tap(qtbot, panel.buttons["call_ticket"])
+    )
+    assert special.label == "A-003"  # type: ignore[attr-defined]
+    assert kiosk.state.tickets[special.id].out_of_order_reason == "Interpreter available"  # type: ignore[attr-defined]
+
+
+def test_two_desks_never_call_the_same_resident(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    kiosk_issues(config, tmp_path, *["licenses"] * 6)
+    left = open_desk(qtbot, config, tmp_path, "c2", "desk-1")
+    right = open_desk(qtbot, config, tmp_path, "c3", "desk-2")
+    sign_in(qtbot, left, "maria", "1234")
+    sign_in(qtbot, right, "tom", "2468")
+    called: list[object] = []
+    for desk in (left, right):
+        desk.done.connect(
+            lambda action, result: called.append(result) if action == "call_next" else None
+        )
+    for _ in range(3):
+        left.counter_panel.trigger("call_next")  # the same moment, on two PCs
+        right.counter_panel.trigger("call_next")
+    qtbot.waitUntil(lambda: len(called) == 6, timeout=5000)
+    labels = [ticket.label for ticket in called]  # type: ignore[attr-defined]
+    assert len(labels) == len(set(labels)) == 6
+
+
+def test_line_control_is_seen_by_the_kiosk_and_the_display(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    desk = open_desk(qtbot, config, tmp_path)
+    kiosk = open_kiosk(qtbot, config, tmp_path)
+    display_service = LocalService(EventStore(tmp_path / "office.sqlite"), config, "display-1")
+    display = build_display(
+        Session(config, pick_device(config, "display", None), display_service), tts_engine="mock"
+    )
+    qtbot.addWidget(display)
+    display.resize(1280, 720)
+    display.show()
+    sign_in(qtbot, desk, "maria", "1234")
+    lines = desk.lines_panel
+    assert desk.tabs.isTabVisible(1)
+    desk.tabs.setCurrentIndex(1)
+    qtbot.keyClicks(lines.reason["records"], "System upgrade until 11:00")
+    wait_done(qtbot, desk, "pause_line", lambda: tap(qtbot, lines.pause["records"]))
+    lines.target["permits"].setCurrentIndex(lines.target["permits"].findData("licenses"))
+    wait_done(qtbot, desk, "reroute_line", lambda: tap(qtbot, lines.reroute["permits"]))
+    lines.announcement["en"].setText("Closing at 4 pm")
+    wait_done(qtbot, desk, "set_announcement", lambda: tap(qtbot, lines.save))
+
+    tap(qtbot, language_button(kiosk, "en"))
+    qtbot.waitUntil(lambda: not kiosk.services.tiles()[2].isEnabled(), timeout=2000)
+    assert "System upgrade until 11:00" in kiosk.services.tiles()[2].accessibleDescription()
+    assert "now handled at Business licenses" in kiosk.services.tiles()[0].accessibleDescription()
+
+    def display_texts() -> list[str]:
+        return [display.lines.itemAt(n).widget().text() for n in range(display.lines.count())]
+
+    qtbot.waitUntil(
+        lambda: (
+            {"Paused: System upgrade until 11:00", "Go to Business licenses"}
+            <= set(display_texts())
+        ),
+        timeout=2000,
+    )
+    assert display.ticker.text() == "Closing at 4 pm"
+    wait_done(qtbot, desk, "resume_line", lambda: tap(qtbot, lines.pause["records"]))
+    qtbot.waitUntil(lambda: kiosk.services.tiles()[2].isEnabled(), timeout=2000)
+    kiosk.printer.stop()
+
+
+def test_clerks_without_line_control_cannot_pause(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    desk = open_desk(qtbot, config, tmp_path)
+    sign_in(qtbot, desk, "tom", "2468")
+    assert not desk.tabs.isTabVisible(1)
+    desk.act_on_line("pause_line", "permits", {"reason": "x"})
+    assert "Only staff allowed" in desk.status.text()
+    assert not desk.service.lines()[0].paused
+
+
+def test_alerts_from_kiosks_show_at_the_desk(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    kiosk = kiosk_issues(config, tmp_path)
+    desk = open_desk(qtbot, config, tmp_path)
+    sign_in(qtbot, desk, "lin", "1357")
+    kiosk.report_alert("printer", "The receipt printer is out of paper.")
+    qtbot.waitUntil(lambda: desk.alerts.count() == 1, timeout=2000)
+    assert desk.alerts.item(0).text() == "kiosk-1: The receipt printer is out of paper."
+    kiosk.report_alert("printer", "")
+    qtbot.waitUntil(lambda: desk.alerts.count() == 0, timeout=2000)
+
+
+def test_break_closes_the_counter_and_the_console_fits(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    desk = open_desk(qtbot, config, tmp_path)
+    sign_in(qtbot, desk, "maria", "1234")
+    qtbot.waitUntil(lambda: desk.service.counter("c2").open, timeout=2000)
+    assert _clipped(desk) == []
+    tap(qtbot, desk.break_button)
+    qtbot.waitUntil(lambda: not desk.service.counter("c2").open, timeout=2000)
+    assert desk.stack.currentIndex() == 0 and "break" in desk.status.text()
