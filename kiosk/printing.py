@@ -159,6 +159,7 @@ class PrintQueue:
         self._jobs: queue.Queue[Receipt | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="receipt-printer", daemon=True)
         self._state: PrinterState | None = None
+        self._stopping = threading.Event()
         self.printed = 0
         self.dropped = 0
 
@@ -173,8 +174,9 @@ class PrintQueue:
         self._thread.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._thread.is_alive():
-            self._jobs.put(None)
+            self._jobs.put(None)  # wakes a thread waiting for work
             self._thread.join(timeout=5)
 
     def submit(self, receipt: Receipt) -> bool:
@@ -187,8 +189,8 @@ class PrintQueue:
     def _run(self) -> None:
         self._probe()
         pending: Receipt | None = None
-        while True:
-            wait = self.retry_every if pending or (self.state.needs_staff) else self.probe_every
+        while not self._stopping.is_set():
+            wait = self.retry_every if pending or self.state.needs_staff else self.probe_every
             if pending is None:
                 try:
                     pending = self._jobs.get(timeout=wait)
@@ -206,8 +208,8 @@ class PrintQueue:
                 continue
             if self._print(pending):
                 pending = None
-            else:
-                time.sleep(self.retry_every)
+            elif self._stopping.wait(self.retry_every):
+                return
 
     def _print(self, receipt: Receipt) -> bool:
         assert self._connect is not None

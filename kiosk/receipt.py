@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from escpos.escpos import Escpos
 from PIL import Image
 from PySide6.QtCore import QBuffer, QIODevice, QRect, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 
 from nowserving import i18n
 from nowserving.config import OfficeConfig
@@ -88,7 +88,11 @@ def render_text(text: str, width: int, size: int, rtl: bool = False) -> Image.Im
     font = QFont()
     font.setFamilies(FONT_FAMILIES)
     font.setPixelSize(size)
-    image = QImage(width, size * 3, QImage.Format.Format_RGB32)
+    flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+    # Measure first, so a line that wraps gets all the height it needs.
+    needed = QFontMetrics(font).boundingRect(QRect(0, 0, width, 100_000), flags, text)
+    box = QRect(0, 0, width, max(needed.height(), size) + 4)
+    image = QImage(box.width(), box.height(), QImage.Format.Format_RGB32)
     image.fill(QColor("white"))
     painter = QPainter(image)
     painter.setFont(font)
@@ -96,14 +100,11 @@ def render_text(text: str, width: int, size: int, rtl: bool = False) -> Image.Im
     painter.setLayoutDirection(
         Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight
     )
-    flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-    used = painter.boundingRect(QRect(0, 0, width, size * 3), flags, text)
-    painter.drawText(QRect(0, 0, width, size * 3), flags, text)
+    painter.drawText(box, flags, text)
     painter.end()
-    cropped = image.copy(0, 0, width, max(used.height(), size) + 4)
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    cropped.save(buffer, "PNG")
+    image.save(buffer, "PNG")
     return Image.open(io.BytesIO(buffer.data().data())).convert("1")
 
 

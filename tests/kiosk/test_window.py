@@ -261,3 +261,40 @@ def test_chinese_glyphs_really_render(qtbot: QtBot, kiosk: KioskWindow) -> None:
     title = kiosk.services.title
     assert title.text() == i18n.text("zh", "kiosk.choose_service")
     assert title.fontMetrics().inFontUcs4(ord(title.text()[0]))
+
+
+@pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
+def test_printer_faults_never_cost_a_resident_their_ticket(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    from nowserving.config import Printer
+    from tests.kiosk.fake_printer import FakePrinter
+
+    with FakePrinter() as printer:
+        printer.mode = "paper_out"
+        with_printer = config.model_copy(
+            update={"printer": Printer(kind="network", host=printer.host, port=printer.port)}
+        )
+        window = open_kiosk(qtbot, with_printer, tmp_path)
+        window.printer.retry_every = window.printer.probe_every = 0.1
+        qtbot.waitUntil(lambda: window.bar.printer.isVisible(), timeout=5000)
+        qtbot.waitUntil(
+            lambda: (
+                [a.message for a in window.service.board().alerts]
+                == ["The receipt printer is out of paper."]
+            ),
+            timeout=5000,
+        )
+        _take_ticket(qtbot, window, "en")
+        assert window.ticket.number.text() == "A-001"  # stored and shown all the same
+        assert window.ticket.printing.text() == i18n.text("en", "kiosk.no_printer")
+        printer.mode = "ok"  # staff put in a new roll
+        qtbot.waitUntil(lambda: not window.service.board().alerts, timeout=5000)
+        qtbot.waitUntil(lambda: b"A-001" in printer.received, timeout=5000)  # resumed by itself
+        tap(qtbot, window.ticket.done_button)
+        _take_ticket(qtbot, window, "es")
+        assert window.ticket.printing.text() == i18n.text("es", "kiosk.printing")
+        qtbot.waitUntil(lambda: b"A-002" in printer.received, timeout=5000)
+        printer.down()  # unplugged
+        qtbot.waitUntil(lambda: window.bar.printer.isVisible(), timeout=5000)
+        window.printer.stop()
