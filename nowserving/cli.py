@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", metavar="FILE")
 
     commands.add_parser("hash-pin", help="hash a staff PIN for the config (reads the PIN)")
+
+    status = commands.add_parser(
+        "status", help="each device: last seen, outbox, lag (asks the hub)"
+    )
+    _config_arg(status)
+    status.add_argument("--hub", metavar="URL", default="http://localhost:8400")
+    status.add_argument("--device", metavar="ID", help="device whose secret to use")
     return parser
 
 
@@ -146,7 +153,30 @@ def _hash_pin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    from nowserving.config import load_config
+    from nowserving.sync import HubClient
+    from nowserving.syncproto import DeviceStatus
+
+    config = load_config(args.config)
+    device = next((d for d in config.devices if d.id == args.device), None)
+    device = device or (config.devices[0] if config.devices else None)
+    if device is None:
+        print("nowserving: the config has no [[devices]] to ask the hub with.", file=sys.stderr)
+        return 1
+    rows = [
+        DeviceStatus.model_validate(row)
+        for row in HubClient(args.hub, device.secret).call("GET", "/api/sync/status")
+    ]
+    print(f"{'device':<14}{'role':<9}{'last seen':>12}{'outbox':>8}{'lag':>8}")
+    for row in rows:
+        seen = "never" if row.last_seen is None else f"{row.last_seen:.0f} s ago"
+        print(f"{row.device:<14}{row.role:<9}{seen:>12}{row.outbox:>8}{row.lag:>8}")
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "status": _status,
     "check-config": _check_config,
     "init": _init,
     "hash-pin": _hash_pin,

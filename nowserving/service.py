@@ -106,6 +106,10 @@ class LocalService:
 
     # -- keeping the projection current ------------------------------------------------
 
+    def clock_now(self) -> int:
+        """This node's wall clock in ms (frozen or skewed in tests)."""
+        return self._now()
+
     def today(self) -> str:
         return rules.office_day(self._now(), self.config.zone)
 
@@ -174,7 +178,7 @@ class LocalService:
 
         def decide(state: OfficeState) -> list[Draft]:
             target = rules.issue_target(state, self.config, line)
-            number = self.store.next_number(state.day, target)
+            number = self._take_number(state.day, target)
             draft = rules.decide_issue(
                 state,
                 self.config,
@@ -189,6 +193,10 @@ class LocalService:
 
         (event,) = self._write(decide)
         return self._ticket_view(event.ticket, with_token=True)
+
+    def _take_number(self, day: str, line: str) -> int:
+        """The next ticket number (inside the write transaction)."""
+        return self.store.next_number(day, line)
 
     def cancel(self, token: str) -> TicketView:
         """The resident leaves the line (from the phone page)."""

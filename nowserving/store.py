@@ -26,6 +26,10 @@ from nowserving.errors import StoreError, StoreFullError
 from nowserving.events import Draft, Event
 
 APPLICATION_ID = 0x4E6F5753  # "NoWS": marks a file as a Nowserving store
+# Numbers below LEASE_BASE are handed out one by one by the hub; from LEASE_BASE up, in
+# blocks leased to kiosks for when they are cut off (and, past that, the hub's overflow).
+# A ticket numbered 500 or more was issued by a kiosk while the hub was out of reach.
+LEASE_BASE = 500
 BUSY_TIMEOUT_MS = 10_000
 _COLUMNS = "id, device, seq, hlc, kind, day, ticket, line, staff, data"
 
@@ -61,9 +65,24 @@ def _create_numbers(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_sync(db: sqlite_utils.Database) -> None:
+    # numbers.high: the next number above LEASE_BASE, shared by leases and overflow.
+    db.execute(f"ALTER TABLE numbers ADD COLUMN high INTEGER NOT NULL DEFAULT {LEASE_BASE}")
+    db["leases"].create(  # type: ignore[union-attr]
+        {"day": str, "line": str, "start": int, "end": int, "next": int},
+        pk=("day", "line", "start"),
+        not_null={"end", "next"},
+    )
+    db["sync_state"].create({"key": str, "value": str}, pk="key")  # type: ignore[union-attr]
+
+
 # Migrations run in order, each in the same transaction as raising user_version.
 # Never edit or reorder one that has shipped: append a new one.
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_create_events, _create_numbers)
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
+    _create_events,
+    _create_numbers,
+    _add_sync,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -201,27 +220,105 @@ class EventStore:
         self._own_writes += 1
         return self.db.conn.total_changes - before
 
-    def next_number(self, day: str, line: str) -> int:
-        """Take the next ticket number of a line for a day; call inside `write()`."""
+    def _counters(self, day: str, line: str) -> tuple[int, int]:
+        """(next low number, next high number) of a line for a day."""
         conn = self.db.conn
         row = conn.execute(
-            "SELECT next FROM numbers WHERE day = ? AND line = ?", (day, line)
+            "SELECT next, high FROM numbers WHERE day = ? AND line = ?", (day, line)
         ).fetchone()
-        if row is None:  # first of the day, or counters lost: never reuse a logged number
-            used = conn.execute(
-                "SELECT max(json_extract(data, '$.number')) FROM events "
-                "WHERE day = ? AND line = ? AND kind = 'ticket.issued'",
-                (day, line),
-            ).fetchone()[0]
-            number = (used or 0) + 1
-        else:
-            number = row[0]
-        conn.execute(
-            "INSERT INTO numbers (day, line, next) VALUES (?, ?, ?) "
-            "ON CONFLICT (day, line) DO UPDATE SET next = excluded.next",
-            (day, line, number + 1),
+        if row is not None:
+            return int(row[0]), int(row[1])
+        # First of the day, or counters lost: never reuse a logged number.
+        low, high = conn.execute(
+            "SELECT max(CASE WHEN n < ? THEN n END), max(n) FROM (SELECT "
+            "json_extract(data, '$.number') AS n FROM events "
+            "WHERE day = ? AND line = ? AND kind = 'ticket.issued')",
+            (LEASE_BASE, day, line),
+        ).fetchone()
+        leased = conn.execute(
+            "SELECT max(end) FROM leases WHERE day = ? AND line = ?", (day, line)
+        ).fetchone()[0]
+        return (low or 0) + 1, max(LEASE_BASE, (high or 0) + 1, leased or 0)
+
+    def _save_counters(self, day: str, line: str, low: int, high: int) -> None:
+        self.db.conn.execute(
+            "INSERT INTO numbers (day, line, next, high) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (day, line) DO UPDATE SET next = excluded.next, high = excluded.high",
+            (day, line, low, high),
         )
-        return int(number)
+
+    def next_number(self, day: str, line: str) -> int:
+        """Take the next ticket number of a line for a day; call inside `write()`."""
+        low, high = self._counters(day, line)
+        if low < LEASE_BASE:
+            self._save_counters(day, line, low + 1, high)
+            return low
+        self._save_counters(day, line, low, high + 1)
+        return high
+
+    def lease_numbers(self, day: str, line: str, count: int) -> tuple[int, int]:
+        """Reserve `count` numbers for a kiosk's offline use: [start, end). Inside `write()`."""
+        low, high = self._counters(day, line)
+        self._save_counters(day, line, low, high + count)
+        return high, high + count
+
+    def add_lease(self, day: str, line: str, start: int, end: int) -> None:
+        """Keep a block leased from the hub (on the kiosk's replica). Inside `write()`."""
+        self.db.conn.execute(
+            "INSERT OR IGNORE INTO leases (day, line, start, end, next) VALUES (?, ?, ?, ?, ?)",
+            (day, line, start, end, start),
+        )
+
+    def next_leased_number(self, day: str, line: str) -> int | None:
+        """Take a number from this node's leases, or None when none is left. Inside `write()`."""
+        conn = self.db.conn
+        row = conn.execute(
+            "SELECT start, next FROM leases WHERE day = ? AND line = ? AND next < end "
+            "ORDER BY start LIMIT 1",
+            (day, line),
+        ).fetchone()
+        if row is None:
+            return None
+        conn.execute(
+            "UPDATE leases SET next = next + 1 WHERE day = ? AND line = ? AND start = ?",
+            (day, line, row[0]),
+        )
+        return int(row[1])
+
+    def leased_left(self, day: str, line: str) -> int:
+        rows = self._read(
+            "SELECT coalesce(sum(end - next), 0) FROM leases WHERE day = ? AND line = ?",
+            (day, line),
+        )
+        return int(rows[0][0])
+
+    def get_state(self, key: str, default: str = "") -> str:
+        rows = self._read("SELECT value FROM sync_state WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else default
+
+    def set_state(self, key: str, value: str) -> None:
+        """Remember a sync cursor or the like (its own small transaction)."""
+        with self.write():
+            self.db.conn.execute(
+                "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def own_events_after(self, device: str, seq: int, limit: int = 500) -> list[Event]:
+        """This device's events after `seq`, in order: what still has to be pushed."""
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM events WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (device, seq, limit),
+        )
+        return [_event(row) for row in rows]
+
+    def max_seq(self, device: str) -> int:
+        rows = self._read("SELECT coalesce(max(seq), 0) FROM events WHERE device = ?", (device,))
+        return int(rows[0][0])
+
+    def integrity(self) -> str:
+        return str(self._read("PRAGMA integrity_check")[0][0])
 
     # -- reading -----------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from nowserving.config import Device, OfficeConfig, load_config
 from nowserving.errors import ConfigError
 from nowserving.paths import data_dir
+from nowserving.replica import ReplicaService, open_replica
 from nowserving.service import LocalService
 from nowserving.store import EventStore
 
@@ -68,10 +69,9 @@ def open_session(args: argparse.Namespace, role: str) -> Session:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     config = load_config(args.config)
     device = pick_device(config, role, getattr(args, "device", None))
-    if getattr(args, "hub", None):
-        raise ConfigError(
-            "--hub (a replica that syncs with a hub on another PC) is not available yet; "
-            "run this app on the hub's PC, where it shares the hub's store."
-        )
-    store = EventStore(data_dir(args.data) / "office.sqlite")
+    folder = data_dir(args.data)
+    if getattr(args, "hub", None):  # another PC: a replica that syncs with the hub
+        replica = open_replica(folder / f"replica-{device.id}.sqlite")
+        return Session(config, device, ReplicaService(replica, config, device, args.hub))
+    store = EventStore(folder / "office.sqlite")
     return Session(config, device, LocalService(store, config, device.id))

@@ -16,16 +16,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
 from nowserving.errors import NotFound, Rejected, StoreError, StoreFullError
-from nowserving.hub import api, pages
+from nowserving.hub import api, pages, sync_api
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import Hub, RateLimited
+from nowserving.hub.sync_api import OutdatedDevice
 from nowserving.paths import resources_dir
-from nowserving.service import Expired, Service
+from nowserving.service import Expired, LocalService
 
 MAX_BODY_BYTES = 64 * 1024
+SYNC_BODY_BYTES = 4 * 1024 * 1024  # a replica's batch of events after an outage
 
 
-def create_app(service: Service) -> FastAPI:
+def create_app(service: LocalService) -> FastAPI:
     """The hub over `service` (a LocalService on the hub's own store)."""
     hub = Hub(service)
 
@@ -46,6 +48,7 @@ def create_app(service: Service) -> FastAPI:
     )
     app.state.hub = hub
     app.include_router(api.router)
+    app.include_router(sync_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=resources_dir() / "web" / "static"), "static")
     _add_error_handlers(app)
@@ -54,7 +57,7 @@ def create_app(service: Service) -> FastAPI:
     return app
 
 
-def _document_ids(app: FastAPI, service: Service) -> None:
+def _document_ids(app: FastAPI, service: LocalService) -> None:
     """Show this office's real line and counter ids as examples in the OpenAPI document."""
     examples = {
         "line": [line.id for line in service.config.lines],
@@ -86,6 +89,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     statuses: list[tuple[type[Exception], int]] = [
         (Expired, 410),
         (NotFound, 404),
+        (OutdatedDevice, 426),
         (Rejected, 409),
         (RateLimited, 429),
         (StoreFullError, 507),
@@ -150,7 +154,8 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        limit = SYNC_BODY_BYTES if scope.get("path") == "/api/sync/push" else MAX_BODY_BYTES
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _send_too_large(send)
             return
         received = 0
@@ -159,7 +164,7 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > MAX_BODY_BYTES:
+            if received > limit:
                 raise _TooLarge
             return message
 

@@ -16,7 +16,7 @@ from nowserving.hub.auth import Access, Caller, Role, require
 from nowserving.hub.live import LiveHub
 from nowserving.hub.schemas import ResidentTicket
 from nowserving.links import ticket_url
-from nowserving.service import Service
+from nowserving.service import LocalService
 from nowserving.state import Status
 
 
@@ -28,8 +28,9 @@ class RateLimited(NowservingError):
 class Hub:
     """The hub's shared parts, built once per app."""
 
-    service: Service
+    service: LocalService
     access: Access = field(init=False)
+    devices: dict[str, dict[str, float]] = field(default_factory=dict)  # sync presence
     live: LiveHub = field(init=False)
     limiter: MovingWindowRateLimiter = field(init=False)
 

@@ -64,6 +64,7 @@ def _auth(token: str | None) -> dict[str, str]:
 def start_hub(folder: Path, extra_config: str = "", port: int | None = None) -> RunningHub:
     """A hub process with its store in `folder` (started again: same store, same port)."""
     port = port or free_port()
+    folder.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{port}"
     config = folder / "office.toml"
     text = sample_config().read_text(encoding="utf-8")

@@ -1,0 +1,212 @@
+"""A device's replica keeps in step with the hub: push its own events, pull the rest.
+
+One thread per device does the talking (requests): push the events the hub has
+not acknowledged, pull the hub's events after the last position seen, keep a
+stock of leased ticket numbers (kiosks), and back off while the hub is away.
+Everything is idempotent (event ids; the hub acknowledges by sequence number)
+and resumable (both cursors live in the replica's own SQLite file), so a sync
+cut at any point simply continues next time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from nowserving import rules
+from nowserving.config import Device, OfficeConfig
+from nowserving.errors import HubUnavailable, NotFound, NowservingError, Rejected
+from nowserving.store import EventStore
+from nowserving.syncproto import (
+    PROTOCOL_HEADER,
+    SYNC_PROTOCOL,
+    EventBody,
+    LeaseResponse,
+    PullResponse,
+    PushResponse,
+)
+
+log = logging.getLogger(__name__)
+
+PUSH_BATCH = 500
+LEASE_SIZE = 20
+LEASE_LOW = 8  # ask for more before a kiosk runs out
+MAX_BACKOFF_S = 15.0
+
+
+class HubRefused(NowservingError):
+    """The hub answered, but no: wrong secret, outdated device, bad request."""
+
+
+@dataclass
+class SyncStatus:
+    online: bool = False
+    last_ok: float | None = None
+    problem: str = ""
+    outbox: int = 0
+    pushed: int = 0
+    pulled: int = 0
+
+
+class HubClient:
+    """The hub's HTTP API as this device uses it."""
+
+    def __init__(self, url: str, secret: str, timeout: float = 3.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {secret}",
+                PROTOCOL_HEADER: str(SYNC_PROTOCOL),
+            }
+        )
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """JSON from the hub; HubUnavailable when it cannot be reached, HubRefused on a 4xx."""
+        try:
+            response = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise HubUnavailable(f"The hub at {self.url} cannot be reached ({exc}).") from None
+        if response.status_code >= 500:
+            raise HubUnavailable(f"The hub had a problem ({response.status_code}).")
+        if response.status_code >= 400:
+            try:
+                message = str(response.json().get("error", response.text))
+            except ValueError:
+                message = response.text
+            if response.status_code == 404:
+                raise NotFound(message)
+            if response.status_code in (409, 422):
+                raise Rejected(message)  # the rules said no, as they would have here
+            raise HubRefused(f"The hub refused this device: {message}")
+        return response.json() if response.content else None
+
+
+class SyncClient:
+    """Keeps a replica store in step with the hub, on its own thread.
+
+    Args:
+        store: this device's replica.
+        hub: the hub client.
+        device: this device (kiosks also keep number leases topped up).
+        config: the office (its lines, its time zone).
+        interval: seconds between rounds while online.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        hub: HubClient,
+        device: Device,
+        config: OfficeConfig,
+        writer: str,
+        interval: float = 0.2,
+    ) -> None:
+        self.store = store
+        self.hub = hub
+        self.device = device
+        self.writer = writer  # the id this replica writes its events under
+        self.config = config
+        self.interval = interval
+        self.status = SyncStatus()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def now(self) -> None:
+        """Sync as soon as possible (after a local write, or to pick up a hub write)."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                self.round()
+                backoff = 0.5
+                wait = self.interval
+            except (HubUnavailable, HubRefused) as exc:
+                if self.status.online or self.status.problem != str(exc):
+                    log.warning("sync: %s", exc)
+                self.status.online, self.status.problem = False, str(exc)
+                wait, backoff = backoff, min(backoff * 2, MAX_BACKOFF_S)
+            except NowservingError as exc:  # our own store: disk full, locked
+                log.error("sync: %s", exc)
+                self.status.problem = str(exc)
+                wait = MAX_BACKOFF_S
+            if self.status.online:
+                self._wake.wait(wait)  # a local write wakes it early
+            else:
+                self._stop.wait(wait)  # while the hub is away, writes do not cut the backoff
+            self._wake.clear()
+
+    def round(self) -> None:
+        """One push, pull and lease check; raises when the hub cannot be reached."""
+        self._push()
+        self._pull()
+        if self.device.role == "kiosk":
+            self._top_up_leases()
+        self.status.online, self.status.problem = True, ""
+        self.status.last_ok = time.monotonic()
+
+    def _push(self) -> None:
+        acknowledged = int(self.store.get_state("pushed_seq", "0"))
+        while True:
+            batch = self.store.own_events_after(self.writer, acknowledged, PUSH_BATCH)
+            self.status.outbox = self.store.max_seq(self.writer) - acknowledged
+            if not batch:
+                return
+            answer = PushResponse.model_validate(
+                self.hub.call(
+                    "POST",
+                    "/api/sync/push",
+                    json={
+                        "events": [EventBody.of(e).model_dump(mode="json") for e in batch],
+                        "outbox": self.status.outbox,
+                    },
+                )
+            )
+            self.status.pushed += answer.accepted
+            acknowledged = max(acknowledged, answer.acknowledged_seq)
+            self.store.set_state("pushed_seq", str(acknowledged))
+
+    def _pull(self) -> None:
+        cursor = int(self.store.get_state("pull_cursor", "0"))
+        while True:
+            answer = PullResponse.model_validate(
+                self.hub.call("GET", "/api/sync/pull", params={"after": cursor, "limit": 500})
+            )
+            if answer.events:
+                with self.store.write():
+                    self.status.pulled += self.store.merge([e.event() for e in answer.events])
+            if answer.next != cursor:
+                cursor = answer.next
+                self.store.set_state("pull_cursor", str(cursor))
+            if not answer.more:
+                return
+
+    def _top_up_leases(self) -> None:
+        day = rules.office_day(int(time.time() * 1000), self.config.zone)
+        for line in self.config.lines:
+            if self.store.leased_left(day, line.id) >= LEASE_LOW:
+                continue
+            lease = LeaseResponse.model_validate(
+                self.hub.call(
+                    "POST", "/api/sync/lease", json={"line": line.id, "count": LEASE_SIZE}
+                )
+            )
+            with self.store.write():
+                self.store.add_lease(lease.day, lease.line, lease.start, lease.end)

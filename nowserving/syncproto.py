@@ -1,0 +1,99 @@
+"""What crosses the wire between a device's replica and the hub: events as JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from nowserving.events import Event, Kind
+
+# Bumped whenever the sync payloads change incompatibly; the hub refuses other versions
+# with a message that says which side to update.
+SYNC_PROTOCOL = 1
+PROTOCOL_HEADER = "X-Nowserving-Sync"
+MAX_BATCH = 1000
+
+
+class EventBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, StringConstraints(pattern=r"^[0-9a-zA-Z]{1,64}$")]
+    device: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    seq: int = Field(ge=1)
+    hlc: Annotated[str, StringConstraints(pattern=r"^\d{15}\.\d{6}\..{1,64}$")]
+    kind: Kind
+    day: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    ticket: Annotated[str, StringConstraints(max_length=64)] | None = None
+    line: Annotated[str, StringConstraints(max_length=64)] | None = None
+    staff: Annotated[str, StringConstraints(max_length=64)] | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, event: Event) -> EventBody:
+        return cls(
+            id=event.id,
+            device=event.device,
+            seq=event.seq,
+            hlc=event.hlc,
+            kind=event.kind,
+            day=event.day,
+            ticket=event.ticket,
+            line=event.line,
+            staff=event.staff,
+            data=event.data,
+        )
+
+    def event(self) -> Event:
+        return Event(
+            self.id,
+            self.device,
+            self.seq,
+            self.hlc,
+            self.kind,
+            self.day,
+            self.ticket,
+            self.line,
+            self.staff,
+            self.data,
+        )
+
+
+class PushRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[EventBody] = Field(max_length=MAX_BATCH)
+    outbox: int = Field(default=0, ge=0)  # how many more are waiting on the device
+
+
+class PushResponse(BaseModel):
+    accepted: int
+    acknowledged_seq: int  # the hub holds every event of this device up to here
+
+
+class PullResponse(BaseModel):
+    events: list[EventBody]
+    next: int  # pass as `after` next time
+    more: bool
+
+
+class LeaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    count: int = Field(default=20, ge=1, le=200)
+
+
+class LeaseResponse(BaseModel):
+    day: str
+    line: str
+    start: int
+    end: int
+
+
+class DeviceStatus(BaseModel):
+    device: str
+    role: str
+    last_seen: float | None  # seconds ago, None if never
+    outbox: int
+    lag: int  # events the device has not pulled yet

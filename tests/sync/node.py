@@ -1,0 +1,76 @@
+"""A kiosk or desk on its own PC, as a separate process, for fault tests.
+
+    python -m tests.sync.node --hub URL --config FILE --device ID --folder DIR --count N
+
+Prints one JSON line per ticket it issued (or called) the moment the resident
+would see it, then, when told to settle, waits until everything is pushed and
+pulled and prints the ids it holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+
+from nowserving.config import load_config
+from nowserving.errors import NowservingError
+from nowserving.replica import ReplicaService, open_replica
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    for name in ("--hub", "--config", "--device", "--folder"):
+        parser.add_argument(name, required=True)
+    parser.add_argument("--count", type=int, default=20)
+    parser.add_argument("--counter", default="")
+    parser.add_argument("--settle", type=float, default=60)
+    args = parser.parse_args()
+    config = load_config(args.config)
+    device = next(d for d in config.devices if d.id == args.device)
+    node = ReplicaService(
+        open_replica(f"{args.folder}/{device.id}.sqlite"), config, device, args.hub, interval=0.05
+    )
+    lines = [line.id for line in config.lines]
+    rng = random.Random(device.id)
+    done = 0
+    while done < args.count:
+        try:
+            if args.counter:
+                ticket = node.call_next(args.counter)
+                if ticket is None:
+                    time.sleep(0.05)
+                    continue
+            else:
+                ticket = node.issue(rng.choice(lines))
+        except NowservingError as exc:
+            print(json.dumps({"error": str(exc)}), flush=True)
+            time.sleep(0.1)
+            continue
+        print(
+            json.dumps({"id": ticket.id, "label": ticket.label, "token": ticket.token}), flush=True
+        )
+        done += 1
+        time.sleep(rng.uniform(0.01, 0.06))
+    deadline = time.monotonic() + args.settle
+    while time.monotonic() < deadline:
+        status = node.sync.status
+        if status.online and status.outbox == 0 and status.last_ok:
+            node.sync.now()
+            time.sleep(0.5)  # one more round to pull what others pushed meanwhile
+            if node.sync.status.outbox == 0:
+                break
+        time.sleep(0.1)
+    node.refresh()
+    print(
+        json.dumps({"settled": node.sync.status.outbox == 0, "holds": sorted(node.state.tickets)}),
+        flush=True,
+    )
+    node.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

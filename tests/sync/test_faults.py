@@ -1,0 +1,155 @@
+"""Real processes on loopback: hubs killed, networks misbehaving, kiosks killed mid-write."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nowserving.config import load_config
+from nowserving.rules import ticket_id
+from nowserving.state import replay
+from nowserving.store import EventStore
+from tests.hub.conftest import RunningHub, start_hub, stop_hub
+from tests.sync.proxy import ChaosProxy
+
+pytestmark = pytest.mark.slow
+THIRD_KIOSK = (
+    '\n[[devices]]\nid = "kiosk-3"\nrole = "kiosk"\nsecret = "third-kiosk-secret-0123456789"\n'
+)
+
+
+def node(
+    hub_url: str, config: Path, device: str, folder: Path, count: int, counter: str = ""
+) -> subprocess.Popen[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "tests.sync.node",
+        "--hub",
+        hub_url,
+        "--config",
+        str(config),
+        "--device",
+        device,
+        "--folder",
+        str(folder),
+        "--count",
+        str(count),
+    ]
+    if counter:
+        command += ["--counter", counter]
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+
+
+def outputs(process: subprocess.Popen[str], timeout: float = 120) -> list[dict[str, Any]]:
+    out, _ = process.communicate(timeout=timeout)
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def hub_tickets(hub: RunningHub) -> dict[str, str]:
+    """ticket id -> label, read straight from the hub's SQLite file."""
+    with sqlite3.connect(hub.data / "office.sqlite") as conn:
+        rows = conn.execute(
+            "SELECT ticket, json_extract(data, '$.label') FROM events WHERE kind = 'ticket.issued'"
+        ).fetchall()
+    assert len(rows) == len({row[0] for row in rows}), "a ticket was stored twice"
+    return dict(rows)
+
+
+def test_three_kiosks_through_hub_crashes_and_a_bad_network(tmp_path: Path) -> None:
+    hub = start_hub(tmp_path / "hub", extra_config=THIRD_KIOSK)
+    port = int(hub.url.rsplit(":", 1)[1])
+    with ChaosProxy(port, drop=0.1, cut=0.15, delay=0.03) as proxy:
+        via = f"http://127.0.0.1:{proxy.port}"
+        kiosks = [node(via, hub.config, f"kiosk-{n}", tmp_path / f"pc{n}", 40) for n in (1, 2, 3)]
+        for _ in range(3):  # the hub's PC crashes, again and again
+            time.sleep(1.5)
+            hub.process.send_signal(signal.SIGKILL)
+            hub.process.wait()
+            time.sleep(0.7)
+            hub = start_hub(tmp_path / "hub", extra_config=THIRD_KIOSK, port=port)
+        reports = [outputs(k) for k in kiosks]
+    try:
+        shown = [r for report in reports for r in report if "label" in r]
+        assert len(shown) == 120 and proxy.stats["dropped"] and proxy.stats["cut"]
+        at_hub = hub_tickets(hub)
+        for ticket in shown:
+            assert at_hub.get(ticket["id"]) == ticket["label"], ticket  # exactly once
+        labels = Counter(at_hub.values())
+        assert max(labels.values()) == 1, "a number was given twice"
+        for report in reports:
+            final = report[-1]
+            assert final["settled"] and set(final["holds"]) == set(at_hub), "a node differs"
+        offline = [t for t in shown if int(t["label"].split("-")[1]) >= 500]
+        assert offline, "no kiosk ever had to use its lease: the faults did not bite"
+    finally:
+        stop_hub(hub)
+
+
+def test_kill_nine_keeps_every_ticket_that_was_shown(tmp_path: Path) -> None:
+    hub = start_hub(tmp_path / "hub")
+    try:
+        kiosk = node(hub.url, hub.config, "kiosk-1", tmp_path / "pc1", 10_000)
+        time.sleep(2.5)
+        kiosk.send_signal(signal.SIGKILL)  # power cut in the middle of writes
+        shown = [r for r in outputs(kiosk) if "label" in r]
+        assert len(shown) > 10
+        replica = tmp_path / "pc1" / "kiosk-1.sqlite"
+        with sqlite3.connect(replica) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        held = EventStore(replica)
+        day = sorted({e.day for _, e in held.events_after(0) if e.day})[-1]
+        state = replay(day, held.events_for_day(day))
+        for ticket in shown:
+            assert ticket["id"] in state.tickets or ticket["id"] in hub_tickets(hub)
+        held.close()
+        # The desk, killed while calling residents.
+        desk = node(hub.url, hub.config, "desk-1", tmp_path / "pc2", 10_000, counter="c2")
+        time.sleep(2)
+        desk.send_signal(signal.SIGKILL)
+        called = [r for r in outputs(desk) if "label" in r]
+        with sqlite3.connect(tmp_path / "pc2" / "desk-1.sqlite") as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            mine = {
+                row[0]
+                for row in conn.execute("SELECT ticket FROM events WHERE kind = 'ticket.called'")
+            }
+        assert {c["id"] for c in called} <= mine
+        # The hub, killed while a kiosk writes through it; what it confirmed survives.
+        confirmed = []
+        for n in range(400):
+            try:
+                confirmed.append(hub.issue("ids"))
+            except Exception:
+                break
+            if n == 150:
+                hub.process.send_signal(signal.SIGKILL)
+        hub.process.wait()
+        with sqlite3.connect(hub.data / "office.sqlite") as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        hub = start_hub(tmp_path / "hub", port=int(hub.url.rsplit(":", 1)[1]))
+        at_hub = hub_tickets(hub)
+        assert all(ticket_id(t["token"]) in at_hub for t in confirmed)
+        # The killed kiosk comes back and hands over what it had not pushed yet.
+        again = node(hub.url, hub.config, "kiosk-1", tmp_path / "pc1", 0)
+        assert outputs(again)[-1]["settled"]
+        at_hub = hub_tickets(hub)
+        assert all(t["id"] in at_hub for t in shown)
+    finally:
+        stop_hub(hub)
+        assert load_config(hub.config)

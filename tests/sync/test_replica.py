@@ -1,0 +1,201 @@
+"""Replicas on other PCs against a real hub process: online, cut off, and back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from nowserving.config import load_config
+from nowserving.replica import ReplicaService, open_replica
+from nowserving.store import LEASE_BASE
+from nowserving.sync import HubClient, HubRefused
+from tests.hub.conftest import RunningHub, start_hub, stop_hub
+
+
+def wait_until(check: Callable[[], object], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {seconds} s: {check}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[RunningHub]:
+    running = start_hub(tmp_path / "hub")
+    yield running
+    stop_hub(running)
+
+
+def replica(hub: RunningHub, folder: Path, device: str, **kwargs: object) -> ReplicaService:
+    config = load_config(hub.config)
+    entry = next(d for d in config.devices if d.id == device)
+    node = ReplicaService(
+        open_replica(folder / f"{device}.sqlite"), config, entry, hub.url, interval=0.05, **kwargs
+    )  # type: ignore[arg-type]
+    wait_until(lambda: node.sync.status.online)
+    return node
+
+
+def restart(hub: RunningHub) -> RunningHub:
+    return start_hub(hub.data.parent, port=int(hub.url.rsplit(":", 1)[1]))
+
+
+def settled(node: ReplicaService) -> bool:
+    return node.sync.status.online and node.sync.status.outbox == 0
+
+
+def test_a_kiosk_issues_through_the_hub_and_from_its_lease_when_cut_off(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    kiosk = replica(hub, tmp_path, "kiosk-1")
+    day = kiosk.today()
+    wait_until(
+        lambda: all(kiosk.store.leased_left(day, line.id) >= 8 for line in kiosk.config.lines)
+    )
+    online = kiosk.issue("permits")
+    assert online.label == "A-001"  # the hub's own sequence
+    wait_until(lambda: online.id in kiosk.state.tickets)  # pulled into the replica
+    stop_hub(hub)
+    offline = kiosk.issue("permits", lang="vi")
+    assert int(offline.label.split("-")[1]) >= LEASE_BASE  # from the leased block
+    assert kiosk.ticket_status(offline.token).ahead == 1  # still in line behind A-001
+    back = restart(hub)
+    try:
+        wait_until(lambda: settled(kiosk))
+        page = back.get(f"/api/tickets/{offline.token}")
+        assert page.status_code == 200 and page.json()["label"] == offline.label
+        assert back.issue("permits")["ticket"]["label"] == "A-002"  # no number reused
+    finally:
+        kiosk.close()
+        stop_hub(back)
+
+
+def test_desks_cut_off_from_each_other_agree_on_who_called_first(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    hub.issue("licenses")
+    first = replica(hub, tmp_path, "desk-1")
+    second = replica(hub, tmp_path, "desk-2")
+    for node in (first, second):
+        wait_until(lambda node=node: len(node.state.tickets) == 1)
+    stop_hub(hub)
+    mine = first.call_next("c2", staff="maria")
+    time.sleep(0.01)
+    theirs = second.call_next("c3", staff="tom")
+    assert mine is not None and theirs is not None and mine.id == theirs.id  # same resident!
+    back = restart(hub)
+    try:
+        for node in (first, second):
+            wait_until(lambda node=node: settled(node))
+        wait_until(
+            lambda: all(len(n.state.calls) == 1 and n.state.conflicts for n in (first, second))
+        )
+        for node in (first, second):
+            assert node.state.tickets[mine.id].counter == "c2"  # the earlier call won
+            (conflict,) = node.state.conflicts
+            assert conflict.device == second.clock.device  # desk 2 is told, everywhere
+        assert (
+            back.get("/api/counters/c2", "7wtzMkqDbOs3K7IyXVbWGktcHkgfHxfH").json()["current"]["id"]
+            == mine.id
+        )
+    finally:
+        first.close()
+        second.close()
+        stop_hub(back)
+
+
+def test_a_desk_with_a_slow_clock_still_acts_after_what_it_saw(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    five_minutes_slow = lambda: int(time.time() * 1000) - 300_000  # noqa: E731
+    desk = replica(hub, tmp_path, "desk-1", now=five_minutes_slow)
+    issued = hub.issue("ids")
+    wait_until(lambda: issued["ticket"]["id"] in desk.state.tickets)
+    called = desk.call_next("c5")
+    assert called is not None and called.id == issued["ticket"]["id"]
+    wait_until(lambda: settled(desk))
+    clerk = hub.sign_in("maria")
+    wait_until(lambda: hub.get("/api/counters/c5", clerk).json()["current"] is not None)
+    assert not desk.state.conflicts
+    desk.close()
+
+
+def test_a_lost_or_damaged_replica_rebuilds_from_the_hub(hub: RunningHub, tmp_path: Path) -> None:
+    for line in ("permits", "ids", "payments"):
+        hub.issue(line)
+    kiosk = replica(hub, tmp_path, "kiosk-1")
+    wait_until(lambda: len(kiosk.state.tickets) == 3)
+    kiosk.close()
+    kiosk.store.close()
+    path = tmp_path / "kiosk-1.sqlite"
+    path.write_bytes(b"\x00garbage" * 1000)  # a disk error, say
+    rebuilt = replica(hub, tmp_path, "kiosk-1")
+    wait_until(lambda: len(rebuilt.state.tickets) == 3)
+    assert list(tmp_path.glob("kiosk-1.sqlite.damaged-*"))  # kept for a look, not deleted
+    rebuilt.close()
+    rebuilt.store.close()
+    for file in tmp_path.glob("kiosk-1.sqlite*"):
+        file.unlink()
+    fresh = replica(hub, tmp_path, "kiosk-1")
+    wait_until(lambda: len(fresh.state.tickets) == 3)
+    assert fresh.clock.device != rebuilt.clock.device  # a new writer: no sequence reuse
+    fresh.close()
+
+
+def test_an_outdated_device_is_refused_with_a_clear_message(hub: RunningHub) -> None:
+    client = HubClient(hub.url, "Fpac3jYCoCpQWaBXGvvEjjQip_SLUYVK")
+    client.session.headers["X-Nowserving-Sync"] = "0"
+    with pytest.raises(HubRefused, match="update Nowserving on this device"):
+        client.call("GET", "/api/sync/pull")
+    client.session.headers["X-Nowserving-Sync"] = "9"
+    with pytest.raises(HubRefused, match="update Nowserving on the hub"):
+        client.call("GET", "/api/sync/pull")
+
+
+def test_status_lists_every_device(hub: RunningHub, tmp_path: Path) -> None:
+    kiosk = replica(hub, tmp_path, "kiosk-1")
+    kiosk.issue("permits")
+    wait_until(lambda: settled(kiosk))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nowserving",
+            "status",
+            "--config",
+            str(hub.config),
+            "--hub",
+            hub.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    kiosk.close()
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}
+    assert rows["kiosk-1"][-2:] == ["0", "0"]  # nothing waiting, nothing behind
+    assert "never" in " ".join(rows["desk-2"])
+
+
+def test_sync_payloads_are_validated(hub: RunningHub) -> None:
+    client = HubClient(hub.url, "Fpac3jYCoCpQWaBXGvvEjjQip_SLUYVK")
+    forged = {
+        "id": "x1",
+        "device": "desk-1",
+        "seq": 1,
+        "hlc": "000000000000001.000000.desk-1",
+        "kind": "ticket.called",
+        "data": {"counter": "c1"},
+    }
+    with pytest.raises(Exception, match="its own events"):
+        client.call("POST", "/api/sync/push", json={"events": [forged]})
+    with pytest.raises(Exception, match="kind"):
+        client.call("POST", "/api/sync/push", json={"events": [{**forged, "kind": "nope"}]})
