@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -69,6 +69,9 @@ class DeskWindow(QWidget):
         layout.addWidget(self.status)
         self.watcher = ServiceWatcher(service, parent=self)
         self.watcher.changed.connect(self.render)
+        self.sync_timer = QTimer(self, interval=1000)  # sync state changes without new events
+        self.sync_timer.timeout.connect(self._show_sync)
+        self.sync_timer.start()
         self.watcher.trouble.connect(self._trouble)
         self._shortcuts()
 
@@ -253,6 +256,24 @@ class DeskWindow(QWidget):
             if conflict.device == self.service.clock.device:
                 self.alerts.addItem(f"Your action did not count: {conflict.reason}")
         self.alerts.setVisible(self.alerts.count() > 0)
+        self._show_sync()
+
+    def _show_sync(self) -> None:
+        """On a PC other than the hub's: say plainly when working cut off, and what that means."""
+        sync = getattr(self.service, "sync", None)
+        if sync is None:
+            return
+        if sync.status.online:
+            self.banner.hide()
+            return
+        waiting = sync.status.outbox
+        self.banner.setText(
+            "Working offline: the office server cannot be reached. You can go on calling and "
+            f"serving; {waiting} action(s) are saved on this PC and will be sent when it is "
+            "back. Until then another desk may call the same resident: if so, the earlier call "
+            "counts and you will see it here."
+        )
+        self.banner.show()
 
     def _trouble(self, message: str) -> None:
         if message:

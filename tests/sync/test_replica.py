@@ -199,3 +199,44 @@ def test_sync_payloads_are_validated(hub: RunningHub) -> None:
         client.call("POST", "/api/sync/push", json={"events": [forged]})
     with pytest.raises(Exception, match="kind"):
         client.call("POST", "/api/sync/push", json={"events": [{**forged, "kind": "nope"}]})
+
+
+def test_a_full_disk_on_a_replica_is_reported_and_corrupts_nothing(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    from nowserving.store import EventStore
+
+    for _ in range(300):
+        hub.issue("payments")
+    config = load_config(hub.config)
+    device = next(d for d in config.devices if d.id == "desk-1")
+    path = tmp_path / "small.sqlite"
+    empty = EventStore(path)
+    pages = empty.db.conn.execute("PRAGMA page_count").fetchone()[0]
+    empty.close()
+    # Room for a few dozen events only: the pull must run into the limit.
+    node = ReplicaService(
+        EventStore(path, max_pages=pages + 8), config, device, hub.url, interval=0.05
+    )
+    wait_until(lambda: "full" in node.sync.status.problem)
+    node.close()
+    assert "nothing was saved" in node.sync.status.problem
+    assert node.store.integrity() == "ok"
+    held = node.store.count()
+    node.store.close()
+    assert EventStore(path).count() == held  # what was saved is intact
+
+
+def test_an_offline_desk_says_so(hub: RunningHub, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from desk.window import DeskWindow
+
+    desk_node = replica(hub, tmp_path, "desk-1")
+    window = DeskWindow(desk_node.config, desk_node, "c2")
+    qtbot.addWidget(window)
+    window.show()
+    window.sign_in("maria", "1234", "c2")
+    assert not window.banner.isVisible()
+    stop_hub(hub)
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
+    assert "Working offline" in window.banner.text()
+    desk_node.close()
