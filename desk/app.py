@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from desk.window import DeskWindow
-from nowserving_qt.bootstrap import application, open_session
+from nowserving_qt.bootstrap import application, open_session, run
 
 
 def main(args: argparse.Namespace) -> int:
@@ -17,4 +17,4 @@ def main(args: argparse.Namespace) -> int:
         window.show()
     else:
         window.showMaximized()
-    return app.exec()
+    return run(app, args)

@@ -9,7 +9,7 @@ from display.announcer import Announcer
 from display.window import BoardSource, DisplayWindow
 from nowserving.config import OfficeConfig, load_config
 from nowserving.remote_board import HubBoard
-from nowserving_qt.bootstrap import Session, application, open_session, pick_device
+from nowserving_qt.bootstrap import Session, application, open_session, pick_device, run
 from nowserving_qt.espeak import EspeakSpeaker
 from nowserving_qt.speech import Speaker
 
@@ -52,4 +52,4 @@ def main(args: argparse.Namespace) -> int:
         window.show()
     else:
         window.showFullScreen()
-    return app.exec()
+    return run(app, args)

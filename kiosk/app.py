@@ -8,7 +8,7 @@ import os
 from kiosk.printing import PrintQueue, connector
 from kiosk.receipt import write_receipt
 from kiosk.window import KioskWindow, PrinterBridge
-from nowserving_qt.bootstrap import Session, application, open_session
+from nowserving_qt.bootstrap import Session, application, open_session, run
 from nowserving_qt.speech import Speaker
 
 
@@ -38,6 +38,6 @@ def main(args: argparse.Namespace) -> int:
         window.show()
     else:
         window.showFullScreen()
-    code = app.exec()
+    code = run(app, args)
     window.printer.stop()
     return code

@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         app.add_argument("--hub", metavar="URL", help="the hub to sync with (default: local store)")
         app.add_argument("--device", metavar="ID", help="this device's id from the config")
         app.add_argument("--windowed", action="store_true", help="a window, not full screen")
+        app.add_argument(
+            "--exit-after",
+            type=float,
+            metavar="SECONDS",
+            help="quit after this long (a smoke test of an installation)",
+        )
         if name == "desk":
             app.add_argument("--counter", metavar="ID", help="open at this counter")
 

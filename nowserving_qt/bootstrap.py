@@ -7,7 +7,7 @@ import logging
 import sys
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -47,6 +47,14 @@ class Session:
     config: OfficeConfig
     device: Device
     service: LocalService
+
+
+def run(app: QApplication, args: argparse.Namespace) -> int:
+    """The event loop; `--exit-after` ends it on its own (installation smoke tests)."""
+    seconds = getattr(args, "exit_after", None)
+    if seconds:
+        QTimer.singleShot(int(seconds * 1000), app.quit)
+    return app.exec()
 
 
 def pick_device(config: OfficeConfig, role: str, requested: str | None) -> Device:
