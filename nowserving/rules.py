@@ -121,8 +121,12 @@ def decide_issue(
     priority: bool = False,
     lang: str = "",
     source: str = "kiosk",
+    expected: float | None = None,
 ) -> Draft:
-    """A ticket for `line_id` with an already allocated `number` in its target line."""
+    """A ticket for `line_id` with an already allocated `number` in its target line.
+
+    `expected` is the wait (minutes) shown to the resident; kept to learn from.
+    """
     target = issue_target(state, config, line_id)
     data = {
         "number": number,
@@ -134,6 +138,8 @@ def decide_issue(
     }
     if target != line_id:
         data["requested_line"] = line_id
+    if expected is not None:
+        data["expected"] = round(expected, 1)
     return Draft(Kind.TICKET_ISSUED, state.day, ticket=ticket_id(token), line=target, data=data)
 
 

@@ -29,6 +29,7 @@ from nowserving.views import (
     counter_view,
     line_view,
     ticket_view,
+    wait_for,
 )
 
 
@@ -179,6 +180,7 @@ class LocalService:
         def decide(state: OfficeState) -> list[Draft]:
             target = rules.issue_target(state, self.config, line)
             number = self._take_number(state.day, target)
+            shown = wait_for(state, self.config, target)
             draft = rules.decide_issue(
                 state,
                 self.config,
@@ -188,6 +190,7 @@ class LocalService:
                 priority=priority,
                 lang=lang,
                 source=source,
+                expected=None if priority else shown.expected,
             )
             return [draft]
 

@@ -48,6 +48,7 @@ class Ticket:
     transferred_from: str | None = None
     returned: bool = False
     out_of_order_reason: str | None = None
+    expected: float | None = None  # minutes estimated at issue
 
 
 @dataclass(slots=True)
@@ -58,6 +59,7 @@ class LineState:
     reroute_to: str | None = None
     priority_streak: int = 0  # priority calls in a row that passed a waiting ordinary ticket
     service_ms: list[int] = field(default_factory=list)  # recent call-to-served durations
+    wait_ratios: list[float] = field(default_factory=list)  # recent actual / estimated waits
 
 
 @dataclass(slots=True)
@@ -175,6 +177,7 @@ def _issued(state: OfficeState, event: Event) -> str | None:
         issued_at=event.wall,
         queue_key=event.hlc,
         status=Status.EXPIRED if state.ended else Status.WAITING,
+        expected=float(data["expected"]) if data.get("expected") is not None else None,
     )
     return None
 
@@ -204,6 +207,7 @@ def _called(state: OfficeState, event: Event) -> str | None:
         _finish(state, previous, Status.SERVED, event.wall)
     line = state.line(ticket.line)
     line.priority_streak = line.priority_streak + 1 if _passes_ordinary(state, ticket) else 0
+    _learn_wait(line, ticket, event.wall)
     ticket.status, ticket.counter, ticket.called_at = Status.CALLED, counter.id, event.wall
     ticket.out_of_order_reason = event.data.get("reason") or None
     counter.open, counter.current = True, ticket.id
@@ -211,6 +215,16 @@ def _called(state: OfficeState, event: Event) -> str | None:
         counter.staff = event.staff
     _board(state, event, ticket, recall=False)
     return None
+
+
+def _learn_wait(line: LineState, ticket: Ticket, at: int) -> None:
+    """Compare a first call in line order with the wait that was shown at issue."""
+    plain = not (ticket.returned or ticket.transferred_from or ticket.out_of_order_reason)
+    if ticket.expected is None or ticket.called_at is not None or not plain:
+        return
+    waited = (at - ticket.issued_at) / 60_000
+    line.wait_ratios.append(round(waited / max(ticket.expected, 1.0), 3))
+    del line.wait_ratios[:-RECENT_SERVICE_SAMPLES]
 
 
 def _passes_ordinary(state: OfficeState, ticket: Ticket) -> bool:

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nowserving.config import OfficeConfig
-from nowserving.estimate import WaitRange, estimate_wait, service_minutes
+from nowserving.estimate import (
+    CounterLoad,
+    WaitRange,
+    correction,
+    queue_wait,
+    service_minutes,
+    wait_range,
+)
 from nowserving.state import OfficeState, Status, Ticket
 
 RECENT_ON_BOARD = 8
@@ -107,9 +114,37 @@ def counters_serving(state: OfficeState, config: OfficeConfig, line_id: str) -> 
     return total
 
 
-def _wait(state: OfficeState, config: OfficeConfig, line_id: str, ahead: int) -> WaitRange:
-    minutes = service_minutes(state.line(line_id).service_ms, config.line(line_id).typical_minutes)
-    return estimate_wait(ahead, counters_serving(state, config, line_id), minutes)
+def wait_for(
+    state: OfficeState, config: OfficeConfig, line_id: str, before: str | None = None
+) -> WaitRange:
+    """The wait for a resident of `line_id` whose place is `before` (None: joining now)."""
+    minutes = {
+        line.id: service_minutes(state.line(line.id).service_ms, line.typical_minutes)
+        for line in config.lines
+    }
+    counters = []
+    for counter in config.counters:
+        status = state.counter(counter.id)
+        if not status.open or line_id not in counter.lines:
+            continue
+        current = state.tickets.get(status.current or "")
+        busy = minutes[current.line] / 2 if current else 0.0  # half a service still to go
+        lines = frozenset(other for other in counter.lines if not state.line(other).paused)
+        counters.append(CounterLoad(busy, lines | {line_id}))
+    served = frozenset().union(*(c.lines for c in counters)) if counters else frozenset()
+    ahead = sorted(
+        (
+            t
+            for t in state.tickets.values()
+            if t.status is Status.WAITING
+            and t.line in served
+            and (before is None or t.queue_key < before)
+        ),
+        key=lambda t: t.queue_key,
+    )
+    expected = queue_wait(counters, [t.line for t in ahead], line_id, minutes)
+    learned = correction(state.line(line_id).wait_ratios)
+    return wait_range(expected, minutes[line_id], learned)
 
 
 def ahead_of(state: OfficeState, ticket: Ticket) -> int:
@@ -133,7 +168,7 @@ def ticket_view(
         line=ticket.line,
         status=ticket.status,
         ahead=ahead,
-        wait=_wait(state, config, ticket.line, ahead),
+        wait=wait_for(state, config, ticket.line, ticket.queue_key),
         priority=ticket.priority,
         lang=ticket.lang,
         source=ticket.source,
@@ -159,7 +194,7 @@ def line_view(state: OfficeState, config: OfficeConfig, line_id: str) -> LineVie
         id=line_id,
         prefix=configured.prefix,
         waiting=waiting,
-        wait=_wait(state, config, line_id, waiting),
+        wait=wait_for(state, config, line_id),
         paused=line.paused,
         pause_reason=line.pause_reason,
         reroute_to=line.reroute_to,
