@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desk.console import ACTIONS, CounterPanel
+from desk.dashboard import DashboardPanel
 from desk.linecontrol import LineControlPanel
 from desk.signin import SignInScreen
 from nowserving.clock import wall_ms
@@ -101,8 +102,11 @@ class DeskWindow(QWidget):
         self.counter_panel.action.connect(self.act)
         self.lines_panel = LineControlPanel(self.config)
         self.lines_panel.action.connect(self.act_on_line)
+        self.dashboard = DashboardPanel(self.config)
         self.tabs.addTab(self.counter_panel, "Counter")
         self.tabs.addTab(self.lines_panel, "Lines")
+        self.tabs.addTab(self.dashboard, "Today")
+        self.tabs.currentChanged.connect(lambda _: self._render_dashboard(force=True))
         layout.addWidget(self.tabs, 1)
         return console
 
@@ -257,6 +261,11 @@ class DeskWindow(QWidget):
                 self.alerts.addItem(f"Your action did not count: {conflict.reason}")
         self.alerts.setVisible(self.alerts.count() > 0)
         self._show_sync()
+        self._render_dashboard()
+
+    def _render_dashboard(self, force: bool = False) -> None:
+        if self.staff is not None and self.tabs.currentWidget() is self.dashboard:
+            self.dashboard.render(self.service.store, self.service.today(), force=force)
 
     def _show_sync(self) -> None:
         """On a PC other than the hub's: say plainly when working cut off, and what that means."""

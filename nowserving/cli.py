@@ -7,10 +7,15 @@ import getpass
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nowserving import __version__
-from nowserving.errors import NowservingError
+from nowserving.errors import ConfigError, NowservingError
+
+if TYPE_CHECKING:
+    from nowserving.store import EventStore
 
 # Each app lives in its own package and is imported only when started, so the
 # core (and the hub on a server) never loads Qt.
@@ -82,6 +87,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", metavar="FILE")
 
     commands.add_parser("hash-pin", help="hash a staff PIN for the config (reads the PIN)")
+
+    report = commands.add_parser("report", help="CSV files, charts and a PDF summary")
+    _config_arg(report)
+    report.add_argument("--from", dest="start", required=True, metavar="DATE")
+    report.add_argument("--to", dest="end", required=True, metavar="DATE")
+    report.add_argument("--line", metavar="ID", help="only this line")
+    report.add_argument("--out", required=True, metavar="DIR")
+
+    simulate = commands.add_parser("simulate", help="play realistic office days into the store")
+    _config_arg(simulate)
+    simulate.add_argument("--days", type=int, default=1)
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--start", metavar="DATE", help="first day (default: days ago)")
+
+    purge = commands.add_parser("purge", help="strip personal data older than retention_days")
+    _config_arg(purge)
 
     status = commands.add_parser(
         "status", help="each device: last seen, outbox, lag (asks the hub)"
@@ -181,7 +202,74 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store(args: argparse.Namespace) -> EventStore:
+    from nowserving.paths import data_dir
+    from nowserving.store import EventStore
+
+    return EventStore(data_dir(args.data) / "office.sqlite")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from nowserving.config import load_config
+    from nowserving.reports import build, write_report
+
+    config = load_config(args.config)
+    start, end = _date(args.start), _date(args.end)
+    tables = build(_store(args), config, start, end, args.line)
+    if not tables:
+        print(f"No tickets between {start} and {end}.")
+        return 0
+    for path in write_report(tables, config, Path(args.out), f"{start} to {end}"):
+        print(path)
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from datetime import date, timedelta
+
+    from nowserving.config import load_config
+    from nowserving.simulate import simulate_office
+
+    config = load_config(args.config)
+    store = _store(args)
+    first = _date(args.start) if args.start else date.today() - timedelta(days=args.days)
+    for n in range(args.days):
+        day = first + timedelta(days=n)
+        result = simulate_office(store, config, day, args.seed + n)
+        print(
+            f"{day}: {len(result.estimates)} tickets; the wait shown held for "
+            f"{result.coverage:.0%} of residents (mean error {result.mean_absolute_error:.1f} min)"
+        )
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from nowserving.config import load_config
+    from nowserving.privacy import purge
+
+    config = load_config(args.config)
+    count = purge(_store(args), config, date.today())
+    print(
+        f"Personal data removed from {count} events older than {config.office.retention_days} days."
+    )
+    return 0
+
+
+def _date(text: str) -> date:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{text!r} is not a date like 2026-11-24") from None
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "report": _report,
+    "simulate": _simulate,
+    "purge": _purge,
     "status": _status,
     "check-config": _check_config,
     "init": _init,

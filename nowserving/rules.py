@@ -122,6 +122,7 @@ def decide_issue(
     lang: str = "",
     source: str = "kiosk",
     expected: float | None = None,
+    shown: tuple[int, int] | None = None,
 ) -> Draft:
     """A ticket for `line_id` with an already allocated `number` in its target line.
 
@@ -140,6 +141,8 @@ def decide_issue(
         data["requested_line"] = line_id
     if expected is not None:
         data["expected"] = round(expected, 1)
+    if shown is not None:
+        data["shown"] = list(shown)  # the range the resident saw, checked in the reports
     return Draft(Kind.TICKET_ISSUED, state.day, ticket=ticket_id(token), line=target, data=data)
 
 

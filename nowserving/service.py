@@ -190,7 +190,8 @@ class LocalService:
                 priority=priority,
                 lang=lang,
                 source=source,
-                expected=None if priority else shown.expected,
+                expected=None if priority or not shown.known else shown.expected,
+                shown=(shown.low, shown.high) if shown.known else None,
             )
             return [draft]
 

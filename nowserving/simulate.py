@@ -162,13 +162,15 @@ def simulate_day(
                 )
             elif what in ("done", "no_show"):
                 at_counter, ticket_id = args
+                busy[at_counter] = False  # free again, whatever the rules say next
                 if what == "no_show":
                     service.no_show(ticket_id)
                 elif rng.random() < TRANSFER:
                     service.transfer(ticket_id, rng.choice(lines), keep_place=True)
                 else:
                     service.complete(ticket_id)
-                busy[at_counter] = False
+                if at_counter in on_break:  # finished the last one before the break
+                    service.close_counter(at_counter)
             elif what == "open":
                 on_break.discard(args[0])
                 service.open_counter(args[0])

@@ -166,7 +166,7 @@ def _issued(state: OfficeState, event: Event) -> str | None:
     data = event.data
     state.tickets[event.ticket] = Ticket(
         id=event.ticket,
-        token=str(data["token"]),
+        token=str(data.get("token", "")),  # gone once purged
         line=state.effective_line(event.line),
         number=int(data["number"]),
         label=str(data["label"]),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,8 +24,10 @@ from nowserving.hub.auth import AuthError
 from nowserving.hub.context import Hub, RateLimited
 from nowserving.hub.sync_api import OutdatedDevice
 from nowserving.paths import resources_dir
+from nowserving.privacy import purge
 from nowserving.service import Expired, LocalService
 
+log = logging.getLogger("nowserving.hub")
 MAX_BODY_BYTES = 64 * 1024
 SYNC_BODY_BYTES = 4 * 1024 * 1024  # a replica's batch of events after an outage
 
@@ -33,11 +38,12 @@ def create_app(service: LocalService) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        watcher = asyncio.create_task(hub.live.run())
+        tasks = [asyncio.create_task(hub.live.run()), asyncio.create_task(_purge_daily(service))]
         yield
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     app = FastAPI(
         title=f"Nowserving hub — {service.config.office.name}",
@@ -79,6 +85,18 @@ def _document_ids(app: FastAPI, service: LocalService) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+async def _purge_daily(service: LocalService) -> None:
+    """Retention, enforced by the hub itself: at start, then once a day."""
+    while True:
+        today = date.fromisoformat(service.today())
+        try:
+            count = await anyio.to_thread.run_sync(purge, service.store, service.config, today)
+            log.info("retention: personal data removed from %d old events", count)
+        except StoreError as exc:
+            log.error("retention purge failed: %s", exc)
+        await asyncio.sleep(24 * 3600)
 
 
 def _problem(status: int, message: str, **headers: str) -> JSONResponse:

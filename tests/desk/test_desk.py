@@ -210,3 +210,18 @@ def test_break_closes_the_counter_and_the_console_fits(
     tap(qtbot, desk.break_button)
     qtbot.waitUntil(lambda: not desk.service.counter("c2").open, timeout=2000)
     assert desk.stack.currentIndex() == 0 and "break" in desk.status.text()
+
+
+def test_the_dashboard_shows_today(qtbot: QtBot, config: OfficeConfig, tmp_path: Path) -> None:
+    kiosk_issues(config, tmp_path, "permits", "permits", "ids")
+    desk = open_desk(qtbot, config, tmp_path)
+    sign_in(qtbot, desk, "maria", "1234")
+    wait_done(qtbot, desk, "call_next", lambda: desk.counter_panel.trigger("call_next"))
+    desk.tabs.setCurrentWidget(desk.dashboard)
+    qtbot.waitUntil(lambda: desk.dashboard.table.rowCount() == 2, timeout=3000)
+    cells = {
+        desk.dashboard.table.item(r, 0).text(): desk.dashboard.table.item(r, 1).text()
+        for r in range(2)
+    }
+    assert cells == {"Building permits": "2", "Resident ID cards": "1"}
+    assert desk.dashboard.chart.pixmap() is not None and not desk.dashboard.chart.pixmap().isNull()

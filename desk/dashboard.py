@@ -1,0 +1,81 @@
+"""Today at a glance: the report's figures and charts, live, for the office manager."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nowserving.config import OfficeConfig
+from nowserving.reports import build, chart_png
+from nowserving.store import EventStore
+
+COLUMNS = [
+    "line",
+    "issued",
+    "served",
+    "no_shows",
+    "left",
+    "wait_median",
+    "wait_p90",
+    "service_median",
+    "estimate_held",
+]
+REFRESH_S = 30
+
+
+class DashboardPanel(QWidget):
+    def __init__(self, config: OfficeConfig) -> None:
+        super().__init__()
+        self.config = config
+        self._last = 0.0
+        layout = QVBoxLayout(self)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(
+            [
+                "Service",
+                "Issued",
+                "Served",
+                "No-shows",
+                "Left",
+                "Median wait",
+                "90 % wait",
+                "Median service",
+                "Estimate held",
+            ]
+        )
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        layout.addWidget(self.table)
+        self.chart = QLabel()
+        layout.addWidget(self.chart, 1)
+
+    def render(self, store: EventStore, today: str, *, force: bool = False) -> None:
+        """Recompute at most every REFRESH_S seconds (a day's log replays in milliseconds)."""
+        if not force and time.monotonic() - self._last < REFRESH_S:
+            return
+        self._last = time.monotonic()
+        day = date.fromisoformat(today)
+        tables = build(store, self.config, day, day)
+        rows = tables.get("lines", [])
+        names = {line.id: self.config.text(line.name, "en") for line in self.config.lines}
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, key in enumerate(COLUMNS):
+                value = names.get(row[key], row[key]) if key == "line" else row[key]
+                if key == "estimate_held" and value != "":
+                    value = f"{float(value):.0%}"
+                self.table.setItem(r, c, QTableWidgetItem(str(value)))
+        if rows:
+            image = QPixmap()
+            image.loadFromData(chart_png(tables, self.config, "volume"))
+            self.chart.setPixmap(image)
