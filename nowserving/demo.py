@@ -11,11 +11,15 @@ import importlib.util
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from nowserving.cli import APPS
-from nowserving.config import load_config
+from nowserving.clock import wall_ms
+from nowserving.config import OfficeConfig, load_config
 from nowserving.paths import data_dir, sample_config
+from nowserving.simulate import simulate_office
+from nowserving.store import EventStore
 
 # part -> (device id, extra arguments)
 PARTS: dict[str, tuple[str, list[str]]] = {
@@ -46,12 +50,26 @@ def main(args: argparse.Namespace) -> int:
     if not parts:
         print("Nothing to start yet.")
         return 0
+    _bring_to_life(folder, config)
     processes = {part: _start(part, config_path, folder, args.port) for part in parts}
     print(f"{config.office.name}: started {', '.join(parts)}; data in {folder}.")
     if "hub" in parts:
         print(f"Hub: http://localhost:{args.port}/  (API docs at /docs)")
     print("Press Ctrl-C to stop.")
     return _supervise(processes)
+
+
+def _bring_to_life(folder: Path, config: OfficeConfig) -> None:
+    """A fresh demo store gets a simulated yesterday and today so far: something to see."""
+    store = EventStore(folder / "office.sqlite")
+    try:
+        if store.count() == 0:
+            today = datetime.now(config.zone).date()
+            simulate_office(store, config, today - timedelta(days=1), seed=1)
+            simulate_office(store, config, today, seed=2, until=wall_ms())
+            print("Filled the demo with a simulated yesterday and this morning so far.")
+    finally:
+        store.close()
 
 
 def _start(part: str, config: Path, folder: Path, port: int) -> subprocess.Popen[bytes]:

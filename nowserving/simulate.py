@@ -81,16 +81,26 @@ def office_ms(day: date, hour: float, zone: ZoneInfo) -> int:
 
 
 def simulate_office(
-    store: EventStore, config: OfficeConfig, day: date, seed: int, arrivals: int = 330
+    store: EventStore,
+    config: OfficeConfig,
+    day: date,
+    seed: int,
+    arrivals: int = 330,
+    until: int | None = None,
 ) -> DayResult:
-    """A simulated day on `store`, with a clock of its own starting before opening."""
+    """A simulated day on `store` (up to `until` ms), with a clock of its own."""
     clock = SimClock(office_ms(day, 7.9, config.zone))
     service = LocalService(store, config, f"simulator-{seed}", now=clock)
-    return simulate_day(service, clock, day, seed, arrivals)
+    return simulate_day(service, clock, day, seed, arrivals, until)
 
 
 def simulate_day(
-    service: LocalService, clock: SimClock, day: date, seed: int, arrivals: int = 330
+    service: LocalService,
+    clock: SimClock,
+    day: date,
+    seed: int,
+    arrivals: int = 330,
+    until: int | None = None,
 ) -> DayResult:
     """Play one office day on `service` (whose clock is `clock`); return the estimates shown."""
     rng = random.Random(seed)
@@ -146,7 +156,7 @@ def simulate_day(
         minutes = rng.lognormvariate(math.log(typical) - 0.08, 0.4)
         at(clock.ms + int(minutes * 60_000), "done", counter, ticket.id)
 
-    while queue:
+    while queue and (until is None or queue[0][0] <= until):
         clock.ms, _, what, args = heapq.heappop(queue)
         try:
             if what == "arrive":
