@@ -70,13 +70,17 @@ def fill_history(store: EventStore, days: int, per_day: int) -> int:
     return total
 
 
-def bench_issue(service: LocalService, count: int) -> list[float]:
+def bench_issue(service: LocalService, count: int, queue: int) -> list[float]:
+    """Time `issue()` alone; counters keep about `queue` residents waiting (0: none served)."""
     lines = [line.id for line in service.config.lines]
+    counters = [counter.id for counter in service.config.counters]
     timings = []
     for n in range(count):
         began = time.perf_counter()
         service.issue(lines[n % len(lines)])
         timings.append(time.perf_counter() - began)
+        if queue and n >= queue:
+            service.call_next(counters[n % len(counters)])
     return timings
 
 
@@ -111,6 +115,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=300)
     parser.add_argument("--per-day", type=int, default=1000)
     parser.add_argument("--issues", type=int, default=2000)
+    parser.add_argument(
+        "--queue",
+        type=int,
+        default=100,
+        help="residents kept waiting (0: nobody is served, the queue only grows)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         store = EventStore(Path(folder) / "year.sqlite")
@@ -127,7 +137,8 @@ def main() -> None:
             f"open the service on it (build today's state): "
             f"{(time.perf_counter() - began) * 1000:.1f} ms"
         )
-        print(describe("issue() on the year-old store", bench_issue(service, args.issues)))
+        label = f"issue(), ~{args.queue} waiting" if args.queue else "issue(), queue only grows"
+        print(describe(label, bench_issue(service, args.issues, args.queue)))
         print(
             describe(
                 "bare SQLite, 1 row per transaction",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,28 +62,47 @@ class CounterLoad:
     lines: frozenset[str]
 
 
-def queue_wait(
-    counters: Sequence[CounterLoad], ahead: Sequence[str], line: str, minutes: dict[str, float]
-) -> float | None:
-    """Minutes until a counter calls a resident of `line` who has `ahead` in front.
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When each waiting resident will be called, played forward once for the whole office."""
 
-    `ahead` lists the lines of the residents called before them, oldest first,
-    across every line these counters serve. None if no open counter serves `line`.
+    called_in: dict[str, float]  # ticket id -> minutes from now
+    free_in: list[float]  # per counter, minutes until it has no one left to call
+    counters: Sequence[CounterLoad]
+
+    def newcomer(self, line: str) -> float | None:
+        """Minutes until someone joining `line` now would be called; None if no counter."""
+        times = [
+            free for free, c in zip(self.free_in, self.counters, strict=True) if line in c.lines
+        ]
+        return min(times) if times else None
+
+
+def queue_schedule(
+    counters: Sequence[CounterLoad], waiting: Sequence[tuple[str, str]], minutes: dict[str, float]
+) -> Schedule:
+    """Play the office forward: each counter, when free, calls the oldest resident of its lines.
+
+    `waiting` is (ticket id, line) in order of place in line, oldest first. Residents
+    of lines no open counter serves are left out (their wait cannot be known).
     """
-    free = {n: counter.free_in for n, counter in enumerate(counters)}
-    if not any(line in counter.lines for counter in counters):
-        return None
-    waiting = list(ahead)
-    while True:
-        n = min(free, key=lambda k: free[k])
-        serves = counters[n].lines
-        taken = next((i for i, other in enumerate(waiting) if other in serves), None)
-        if taken is None:
-            if line in serves:
-                return free[n]
-            del free[n]  # nothing more for this counter before our resident
+    heads: dict[str, deque[tuple[int, str]]] = {}
+    for order, (ticket, line) in enumerate(waiting):
+        heads.setdefault(line, deque()).append((order, ticket))
+    free = [counter.free_in for counter in counters]
+    active = set(range(len(counters)))
+    called: dict[str, float] = {}
+    while active:
+        n = min(active, key=free.__getitem__)
+        lines = [line for line in counters[n].lines if heads.get(line)]
+        if not lines:
+            active.discard(n)  # nobody left for this counter
             continue
-        free[n] += minutes.get(waiting.pop(taken), 5.0)
+        line = min(lines, key=lambda candidate: heads[candidate][0][0])
+        _, ticket = heads[line].popleft()
+        called[ticket] = free[n]
+        free[n] += minutes.get(line, 5.0)
+    return Schedule(called, free, counters)
 
 
 def wait_range(expected: float | None, minutes_each: float, learned: float = 1.0) -> WaitRange:

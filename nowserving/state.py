@@ -109,6 +109,8 @@ class OfficeState:
     ended: bool = False
     # Waiting tickets per line in order; screens ask often, events change it rarely.
     _waiting: dict[str, list[Ticket]] = field(default_factory=dict, repr=False, compare=False)
+    # Other read-side results (the wait schedule), dropped on every event like _waiting.
+    _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def line(self, line_id: str) -> LineState:
         if line_id not in self.lines:
@@ -152,6 +154,7 @@ def apply(state: OfficeState, event: Event) -> None:
         return
     state.last_hlc = max(state.last_hlc, event.hlc)
     state._waiting.clear()
+    state._cache.clear()
     handler = _HANDLERS.get(event.kind)
     if handler is not None:
         reason = handler(state, event)

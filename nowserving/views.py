@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from nowserving.config import OfficeConfig
 from nowserving.estimate import (
     CounterLoad,
+    Schedule,
     WaitRange,
     correction,
-    queue_wait,
+    queue_schedule,
     service_minutes,
     wait_range,
 )
@@ -114,37 +115,45 @@ def counters_serving(state: OfficeState, config: OfficeConfig, line_id: str) -> 
     return total
 
 
-def wait_for(
-    state: OfficeState, config: OfficeConfig, line_id: str, before: str | None = None
-) -> WaitRange:
-    """The wait for a resident of `line_id` whose place is `before` (None: joining now)."""
-    minutes = {
-        line.id: service_minutes(state.line(line.id).service_ms, line.typical_minutes)
-        for line in config.lines
-    }
+def schedule(state: OfficeState, config: OfficeConfig) -> Schedule:
+    """The office played forward from now (computed once per state change)."""
+    cached = state._cache.get("schedule")
+    if isinstance(cached, Schedule):
+        return cached
+    minutes = service_minutes_by_line(state, config)
     counters = []
     for counter in config.counters:
         status = state.counter(counter.id)
-        if not status.open or line_id not in counter.lines:
+        if not status.open:
             continue
         current = state.tickets.get(status.current or "")
         busy = minutes[current.line] / 2 if current else 0.0  # half a service still to go
         lines = frozenset(other for other in counter.lines if not state.line(other).paused)
-        counters.append(CounterLoad(busy, lines | {line_id}))
-    served = frozenset().union(*(c.lines for c in counters)) if counters else frozenset()
-    ahead = sorted(
-        (
-            t
-            for t in state.tickets.values()
-            if t.status is Status.WAITING
-            and t.line in served
-            and (before is None or t.queue_key < before)
-        ),
+        counters.append(CounterLoad(busy, lines))
+    waiting = sorted(
+        (t for t in state.tickets.values() if t.status is Status.WAITING),
         key=lambda t: t.queue_key,
     )
-    expected = queue_wait(counters, [t.line for t in ahead], line_id, minutes)
-    learned = correction(state.line(line_id).wait_ratios)
-    return wait_range(expected, minutes[line_id], learned)
+    result = queue_schedule(counters, [(t.id, t.line) for t in waiting], minutes)
+    state._cache["schedule"] = result
+    return result
+
+
+def service_minutes_by_line(state: OfficeState, config: OfficeConfig) -> dict[str, float]:
+    return {
+        line.id: service_minutes(state.line(line.id).service_ms, line.typical_minutes)
+        for line in config.lines
+    }
+
+
+def wait_for(
+    state: OfficeState, config: OfficeConfig, line_id: str, ticket: str | None = None
+) -> WaitRange:
+    """The wait for `ticket` of `line_id` (None: someone joining the line now)."""
+    plan = schedule(state, config)
+    expected = plan.newcomer(line_id) if ticket is None else plan.called_in.get(ticket)
+    minutes = service_minutes(state.line(line_id).service_ms, config.line(line_id).typical_minutes)
+    return wait_range(expected, minutes, correction(state.line(line_id).wait_ratios))
 
 
 def ahead_of(state: OfficeState, ticket: Ticket) -> int:
@@ -168,7 +177,7 @@ def ticket_view(
         line=ticket.line,
         status=ticket.status,
         ahead=ahead,
-        wait=wait_for(state, config, ticket.line, ticket.queue_key),
+        wait=wait_for(state, config, ticket.line, ticket.id),
         priority=ticket.priority,
         lang=ticket.lang,
         source=ticket.source,

@@ -3,12 +3,21 @@ from __future__ import annotations
 from nowserving.estimate import (
     CounterLoad,
     correction,
-    queue_wait,
+    queue_schedule,
     service_minutes,
     wait_range,
 )
 
 MINUTES = {"a": 10.0, "b": 4.0}
+
+
+def queue_wait(
+    counters: list[CounterLoad], ahead: list[str], line: str, minutes: dict[str, float]
+) -> float | None:
+    """When a resident of `line` behind `ahead` is called, from the office-wide schedule."""
+    waiting = [(f"t{n}", other) for n, other in enumerate(ahead)] + [("me", line)]
+    plan = queue_schedule(counters, waiting, minutes)
+    return plan.called_in.get("me")
 
 
 def test_nobody_ahead_at_a_free_counter_is_a_short_wait() -> None:
@@ -34,7 +43,15 @@ def test_a_shared_counter_serves_the_oldest_resident_of_either_line() -> None:
 
 def test_no_counter_for_the_line_is_flagged() -> None:
     assert queue_wait([CounterLoad(0, frozenset({"b"}))], ["a"], "a", MINUTES) is None
+    assert queue_schedule([CounterLoad(0, frozenset({"b"}))], [], MINUTES).newcomer("a") is None
     assert not wait_range(None, 10).known
+
+
+def test_a_newcomer_waits_for_everyone_already_there() -> None:
+    plan = queue_schedule(
+        [CounterLoad(0, frozenset({"a", "b"}))], [("x", "a"), ("y", "b")], MINUTES
+    )
+    assert plan.called_in == {"x": 0, "y": 10} and plan.newcomer("b") == 14
 
 
 def test_the_range_brackets_the_centre_and_learns_from_the_day() -> None:
