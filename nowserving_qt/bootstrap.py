@@ -17,6 +17,7 @@ from nowserving.paths import data_dir
 from nowserving.replica import ReplicaService, open_replica
 from nowserving.service import LocalService
 from nowserving.store import EventStore
+from nowserving_qt.systemd import start_watchdog
 
 # Latin, Vietnamese, Arabic and CJK each find a face here; Qt falls back along the list.
 FONT_FAMILIES = ["Noto Sans", "DejaVu Sans", "Noto Sans Arabic", "Noto Sans CJK SC"]
@@ -54,6 +55,7 @@ def run(app: QApplication, args: argparse.Namespace) -> int:
     seconds = getattr(args, "exit_after", None)
     if seconds:
         QTimer.singleShot(int(seconds * 1000), app.quit)
+    QTimer.singleShot(0, lambda: start_watchdog(app))  # once the window is up
     return app.exec()
 
 
