@@ -170,7 +170,7 @@ def test_line_control_is_seen_by_the_kiosk_and_the_display(
         ),
         timeout=2000,
     )
-    assert display.ticker.text() == "Closing at 4 pm"
+    qtbot.waitUntil(lambda: display.ticker.text() == "Closing at 4 pm", timeout=2000)
     wait_done(qtbot, desk, "resume_line", lambda: tap(qtbot, lines.pause["records"]))
     qtbot.waitUntil(lambda: kiosk.services.tiles()[2].isEnabled(), timeout=2000)
     kiosk.printer.stop()
