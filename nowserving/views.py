@@ -18,7 +18,7 @@ from nowserving.estimate import (
     service_minutes,
     wait_range,
 )
-from nowserving.state import OfficeState, Status, Ticket
+from nowserving.state import Call, OfficeState, Status, Ticket
 
 RECENT_ON_BOARD = 8
 
@@ -57,15 +57,8 @@ class LineView:
     remote_join: bool
 
 
-@dataclass(frozen=True, slots=True)
-class CallView:
-    event_id: str
-    ticket: str
-    label: str
-    line: str
-    counter: str
-    at: int
-    recall: bool
+# A call on the board is shown as the projection keeps it.
+CallView = Call
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,10 +220,7 @@ def counter_view(state: OfficeState, config: OfficeConfig, counter_id: str) -> C
 
 
 def board_view(state: OfficeState, config: OfficeConfig) -> BoardView:
-    calls = [
-        CallView(c.event_id, c.ticket, c.label, c.line, c.counter, c.at, c.recall)
-        for c in reversed(state.calls[-RECENT_ON_BOARD:])
-    ]
+    calls = list(reversed(state.calls[-RECENT_ON_BOARD:]))
     return BoardView(
         day=state.day,
         version=state.last_hlc,
