@@ -78,9 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "desk":
             app.add_argument("--counter", metavar="ID", help="open at this counter")
 
-    init = commands.add_parser("init", help="write a starter office config with fresh secrets")
+    init = commands.add_parser("init", help="set up a new office: config, secrets, PINs, steps")
     init.add_argument("path", nargs="?", default="office.toml", help="where (default office.toml)")
     init.add_argument("--name", default="My Office", help="the office's name")
+    init.add_argument("--timezone", default="UTC", help="e.g. America/Chicago")
+    init.add_argument("--languages", default="en", help="comma separated, first is the default")
+    init.add_argument(
+        "--public-url",
+        default="http://localhost:8400",
+        help="the hub's address as phones reach it (goes into the QR codes)",
+    )
+    init.add_argument("--lines", default="General enquiries", help="service names, comma separated")
+    init.add_argument("--counters", type=int, default=2)
+    init.add_argument("--kiosks", type=int, default=1)
+    init.add_argument("--displays", type=int, default=1)
+    init.add_argument("--desks", type=int, default=2)
+    init.add_argument("--staff", default="Supervisor", help="names, comma separated")
+    init.add_argument("--yes", action="store_true", help="take the options as given, ask nothing")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     check = commands.add_parser("check-config", help="validate an office config file")
@@ -154,17 +168,35 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from nowserving.starter import write_starter_config
+    from nowserving.starter import Answers, ask, next_steps, write_starter_config
 
     path = Path(args.path)
     if path.exists() and not args.force:
         print(f"nowserving: {path} exists; use --force to overwrite it.", file=sys.stderr)
         return 1
-    pins = write_starter_config(path, args.name)
+
+    def split(text: str) -> list[str]:
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    answers = Answers(
+        args.name,
+        args.timezone,
+        split(args.languages),
+        args.public_url,
+        split(args.lines),
+        args.counters,
+        args.kiosks,
+        args.displays,
+        args.desks,
+        split(args.staff),
+    )
+    if not args.yes and sys.stdin.isatty():
+        answers = ask(answers, input)
+    config, pins = write_starter_config(path, answers)
     print(f"Wrote {path}. Staff PINs (shown once; the file keeps only hashes):")
     for name, pin in pins.items():
         print(f"  {name}: {pin}")
-    print(f"Check it with: nowserving check-config {path}")
+    print(*next_steps(config, path), sep="\n")
     return 0
 
 

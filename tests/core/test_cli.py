@@ -34,18 +34,68 @@ def test_help_and_version() -> None:
     assert _run("--version").stdout.strip() == f"nowserving {__version__}"
 
 
-def test_init_writes_a_valid_config_with_fresh_secrets(tmp_path: Path) -> None:
+def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> None:
     path = tmp_path / "office.toml"
-    result = _run("init", str(path), "--name", "Harbor Permit Office")
+    result = _run(
+        "init",
+        str(path),
+        "--yes",
+        "--name",
+        'Harbor "Permit" Office',
+        "--languages",
+        "en,es",
+        "--lines",
+        "Building permits, Business licenses",
+        "--counters",
+        "3",
+        "--kiosks",
+        "2",
+        "--public-url",
+        "http://192.0.2.10:8400",
+        "--staff",
+        "Ana, Ben",
+    )
     assert result.returncode == 0, result.stderr
     config = load_config(path)
+    assert config.office.name == 'Harbor "Permit" Office'
+    assert [line.prefix for line in config.lines] == ["A", "B"]
+    assert len(config.counters) == 3 and len({d.secret for d in config.devices}) == 5
     sample = load_config(sample_config())
-    assert config.office.name == "Harbor Permit Office"
     assert {d.secret for d in config.devices}.isdisjoint(d.secret for d in sample.devices)
-    pins = dict(line.strip().split(": ") for line in result.stdout.splitlines()[1:4])
+    pins = dict(line.strip().split(": ") for line in result.stdout.splitlines()[1:3])
     for person in config.staff:
         assert verify_pin(pins[person.name], person.pin_hash)
-    assert _run("init", str(path)).returncode == 1  # never overwrites by surprise
+    assert config.staff[0].line_control and not config.staff[1].line_control
+    assert "nowserving kiosk --config" in result.stdout and "--device kiosk-2" in result.stdout
+    assert "--hub http://192.0.2.10:8400" in result.stdout
+    assert _run("init", str(path), "--yes").returncode == 1  # never overwrites by surprise
+
+
+def test_init_asks_a_person_at_a_terminal() -> None:
+    from nowserving.starter import Answers, ask, render
+
+    replies = iter(
+        [
+            "City Hall",
+            "Europe/Paris",
+            "fr, en",
+            "",
+            "Passeports, Cartes",
+            "2",
+            "1",
+            "1",
+            "1",
+            "Chloé",
+        ]
+    )
+    answers = ask(Answers(), lambda _question: next(replies))
+    assert (answers.name, answers.languages, answers.lines) == (
+        "City Hall",
+        ["fr", "en"],
+        ["Passeports", "Cartes"],
+    )
+    text, pins = render(answers)
+    assert 'name = { fr = "Passeports" }' in text and list(pins) == ["Chloé"]
 
 
 def test_check_config_reports_problems_without_a_traceback(tmp_path: Path) -> None:

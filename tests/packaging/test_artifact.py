@@ -187,7 +187,7 @@ def test_the_installed_command_validates_the_sample_office(installed: Installed)
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_the_installed_command_writes_a_starter_config(installed: Installed) -> None:
-    # `init` copies the shipped sample office: it needs the resources folder installed.
+    # `init` from the installed command, outside the checkout: it must write a config that loads.
     target = installed.work / "office.toml"
     result = run([installed.nowserving, "init", target], cwd=installed.work, timeout=120)
     assert result.returncode == 0, explain(result)
