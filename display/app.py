@@ -10,6 +10,7 @@ from display.window import BoardSource, DisplayWindow
 from nowserving.config import OfficeConfig, load_config
 from nowserving.remote_board import HubBoard
 from nowserving_qt.bootstrap import Session, application, open_session, pick_device, run
+from nowserving_qt.checks import startup_problems
 from nowserving_qt.espeak import EspeakSpeaker
 from nowserving_qt.speech import Speaker
 
@@ -41,6 +42,7 @@ def build_remote(
 
 def main(args: argparse.Namespace) -> int:
     app = application("display")
+    startup_problems(load_config(args.config), needs_sound=True)
     if args.hub:  # on another PC: follow the hub's live board stream
         config = load_config(args.config)
         device = pick_device(config, "display", args.device)

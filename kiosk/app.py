@@ -9,6 +9,7 @@ from kiosk.printing import PrintQueue, connector
 from kiosk.receipt import write_receipt
 from kiosk.window import KioskWindow, PrinterBridge
 from nowserving_qt.bootstrap import Session, application, open_session, run
+from nowserving_qt.checks import startup_problems
 from nowserving_qt.speech import Speaker
 
 
@@ -32,6 +33,7 @@ def build(session: Session, *, kiosk_mode: bool, tts_engine: str | None = None) 
 def main(args: argparse.Namespace) -> int:
     app = application("kiosk")
     session = open_session(args, "kiosk")
+    startup_problems(session.config, needs_sound=False)
     window = build(session, kiosk_mode=not args.windowed)
     if args.windowed:
         window.resize(1280, 800)

@@ -35,6 +35,7 @@ class PrinterState(StrEnum):
     PAPER_LOW = "paper_low"
     UNKNOWN = "unknown"  # the printer takes jobs but does not answer status queries
     NOT_CONFIGURED = "not_configured"
+    NO_PERMISSION = "no_permission"
     UNREACHABLE = "unreachable"
     PAPER_OUT = "paper_out"
     COVER_OPEN = "cover_open"
@@ -55,6 +56,8 @@ MESSAGES = {
     PrinterState.NOT_CONFIGURED: "No receipt printer is configured.",
     PrinterState.PAPER_LOW: "Receipt paper is running low.",
     PrinterState.UNREACHABLE: "The receipt printer does not answer (unplugged or off?).",
+    PrinterState.NO_PERMISSION: "No permission to use the receipt printer: install the udev "
+    "rule from packaging/udev and add the kiosk user to the lp group (docs/deploy.md).",
     PrinterState.PAPER_OUT: "The receipt printer is out of paper.",
     PrinterState.COVER_OPEN: "The receipt printer's cover is open.",
     PrinterState.FAULT: "The receipt printer reports a jam or cutter error.",
@@ -88,6 +91,15 @@ def _query(printer: Escpos, kind: int) -> int | None:
     except (NotImplementedError, OSError, EscposError, AttributeError):
         return None
     return reply[0] if reply else None
+
+
+def connection_problem(exc: BaseException) -> PrinterState:
+    """Why the printer could not be opened: no permission (fixable by IT), or not there."""
+    text = str(exc).lower()
+    denied = isinstance(exc, PermissionError) or getattr(exc, "errno", None) == 13
+    if denied or "access denied" in text or "permission denied" in text:
+        return PrinterState.NO_PERMISSION
+    return PrinterState.UNREACHABLE
 
 
 def connector(config: PrinterConfig) -> Callable[[], Escpos] | None:
@@ -217,7 +229,7 @@ class PrintQueue:
             printer = self._connect()
         except (OSError, EscposError) as exc:
             log.info("printer unreachable: %s", exc)
-            self._report(PrinterState.UNREACHABLE)
+            self._report(connection_problem(exc))
             return False
         try:
             state = read_state(printer)
@@ -239,8 +251,8 @@ class PrintQueue:
         assert self._connect is not None
         try:
             printer = self._connect()
-        except (OSError, EscposError):
-            self._report(PrinterState.UNREACHABLE)
+        except (OSError, EscposError) as exc:
+            self._report(connection_problem(exc))
             return
         try:
             self._report(read_state(printer))

@@ -17,6 +17,7 @@ from nowserving.paths import data_dir
 from nowserving.replica import ReplicaService, open_replica
 from nowserving.service import LocalService
 from nowserving.store import EventStore
+from nowserving_qt.checks import require_screen
 from nowserving_qt.systemd import start_watchdog
 
 # Latin, Vietnamese, Arabic and CJK each find a face here; Qt falls back along the list.
@@ -28,6 +29,7 @@ def application(name: str) -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
+    require_screen()
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )

@@ -1,0 +1,49 @@
+"""What an app needs from the PC, checked at start, with a message an IT person can act on."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtMultimedia import QMediaDevices
+
+from nowserving.config import OfficeConfig
+from nowserving.errors import NowservingError
+
+log = logging.getLogger(__name__)
+CJK = {"zh", "ja", "ko"}
+
+
+class NoScreen(NowservingError):
+    """No display to show a window on."""
+
+
+def require_screen() -> None:
+    """Fail clearly (instead of Qt's abort) when there is no screen to draw on."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    raise NoScreen(
+        "No screen: DISPLAY and WAYLAND_DISPLAY are not set. Start the app in a desktop "
+        "session or under cage (packaging/systemd), or set QT_QPA_PLATFORM=offscreen to try "
+        "it without one."
+    )
+
+
+def startup_problems(config: OfficeConfig, *, needs_sound: bool) -> list[str]:
+    """Missing fonts or sound as sentences, logged once (call after the QApplication exists)."""
+    problems = []
+    families = " ".join(QFontDatabase.families())
+    if CJK & set(config.office.languages) and "CJK" not in families:
+        problems.append(
+            "No CJK font: Chinese text shows as boxes. Install Debian's fonts-noto-cjk."
+        )
+    if needs_sound and not QMediaDevices.audioOutputs():
+        problems.append(
+            "No audio output: calls are shown but not heard. Check the speakers "
+            "and that libpulse0 and a sound server (pipewire-pulse) are running."
+        )
+    for problem in problems:
+        log.warning(problem)
+    return problems
