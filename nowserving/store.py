@@ -313,6 +313,16 @@ class EventStore:
         )
         return [_event(row) for row in rows]
 
+    def contiguous_seq(self, device: str) -> int:
+        """The n such that this device's events 1..n are all here (0 if its first is missing)."""
+        rows = self._read(
+            "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM events WHERE device = ? AND seq = 1) "
+            "THEN 0 ELSE (SELECT min(e.seq) FROM events e WHERE e.device = ? AND NOT EXISTS "
+            "(SELECT 1 FROM events f WHERE f.device = e.device AND f.seq = e.seq + 1)) END",
+            (device, device),
+        )
+        return int(rows[0][0] or 0)
+
     def max_seq(self, device: str) -> int:
         rows = self._read("SELECT coalesce(max(seq), 0) FROM events WHERE device = ?", (device,))
         return int(rows[0][0])

@@ -167,21 +167,32 @@ class SyncClient:
         while True:
             batch = self.store.own_events_after(self.writer, acknowledged, PUSH_BATCH)
             self.status.outbox = self.store.max_seq(self.writer) - acknowledged
-            if not batch:
-                return
+            # Sent even when empty: the answer says what the hub holds, and a hub restored
+            # from a backup thereby asks again for what it lost.
             answer = PushResponse.model_validate(
                 self.hub.call(
                     "POST",
                     "/api/sync/push",
                     json={
                         "events": [EventBody.of(e).model_dump(mode="json") for e in batch],
+                        "writer": self.writer,
                         "outbox": self.status.outbox,
                     },
                 )
             )
             self.status.pushed += answer.accepted
-            acknowledged = max(acknowledged, answer.acknowledged_seq)
-            self.store.set_state("pushed_seq", str(acknowledged))
+            if answer.acknowledged_seq != acknowledged:
+                acknowledged = answer.acknowledged_seq
+                self.store.set_state("pushed_seq", str(acknowledged))
+            written = self.store.max_seq(self.writer)
+            self.status.outbox = written - acknowledged
+            if acknowledged >= written:
+                return
+            if batch and acknowledged < batch[0].seq - 1 + len(batch) and answer.accepted == 0:
+                raise HubRefused(
+                    f"The hub does not take event {acknowledged + 1} of {self.writer}: is this "
+                    "replica file in use on two PCs? Give each PC its own data folder."
+                )
 
     def _pull(self) -> None:
         cursor = int(self.store.get_state("pull_cursor", "0"))
@@ -189,6 +200,10 @@ class SyncClient:
             answer = PullResponse.model_validate(
                 self.hub.call("GET", "/api/sync/pull", params={"after": cursor, "limit": 500})
             )
+            if cursor > answer.latest:  # the hub was restored from a backup: read it again
+                cursor = 0
+                self.store.set_state("pull_cursor", "0")
+                continue
             if answer.events:
                 with self.store.write():
                     self.status.pulled += self.store.merge([e.event() for e in answer.events])

@@ -63,18 +63,22 @@ class PushRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     events: list[EventBody] = Field(max_length=MAX_BATCH)
+    writer: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
     outbox: int = Field(default=0, ge=0)  # how many more are waiting on the device
 
 
 class PushResponse(BaseModel):
     accepted: int
-    acknowledged_seq: int  # the hub holds every event of this device up to here
+    # The hub holds every event of this writer from 1 up to here, with no gap. It can go
+    # down: a hub restored from a backup asks for what it lost.
+    acknowledged_seq: int
 
 
 class PullResponse(BaseModel):
     events: list[EventBody]
     next: int  # pass as `after` next time
     more: bool
+    latest: int = 0  # the hub's newest position (below `after`: the hub was restored)
 
 
 class LeaseRequest(BaseModel):

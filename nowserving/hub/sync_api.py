@@ -53,7 +53,7 @@ def _seen(hub: Hub, device: str, **facts: int) -> None:
 def sync_push(body: PushRequest, hub: HubDep, caller: Device) -> PushResponse:
     """Events written on a device (its own only); events the hub already has are skipped."""
     device = caller.device_id
-    writers = {event.device for event in body.events}
+    writers = {event.device for event in body.events} | ({body.writer} if body.writer else set())
     if len(writers) > 1 or any(w != device and not w.startswith(f"{device}~") for w in writers):
         raise Rejected("A device pushes only its own events, one replica at a time.")
     store = hub.service.store
@@ -61,7 +61,7 @@ def sync_push(body: PushRequest, hub: HubDep, caller: Device) -> PushResponse:
         accepted = store.merge([event.event() for event in body.events])
     _seen(hub, device, outbox=body.outbox)
     writer = writers.pop() if writers else device
-    return PushResponse(accepted=accepted, acknowledged_seq=store.max_seq(writer))
+    return PushResponse(accepted=accepted, acknowledged_seq=store.contiguous_seq(writer))
 
 
 @router.get("/pull", operation_id="sync_pull")
@@ -77,7 +77,12 @@ def sync_pull(
     batch = batch[:limit]
     last = batch[-1][0] if batch else after
     _seen(hub, caller.device_id, cursor=last)
-    return PullResponse(events=[EventBody.of(event) for _, event in batch], next=last, more=more)
+    return PullResponse(
+        events=[EventBody.of(event) for _, event in batch],
+        next=last,
+        more=more,
+        latest=hub.service.store.last_rowid(),
+    )
 
 
 @router.post("/lease", operation_id="lease_numbers")

@@ -74,7 +74,7 @@ def hub_tickets(hub: RunningHub) -> dict[str, str]:
 def test_three_kiosks_through_hub_crashes_and_a_bad_network(tmp_path: Path) -> None:
     hub = start_hub(tmp_path / "hub", extra_config=THIRD_KIOSK)
     port = int(hub.url.rsplit(":", 1)[1])
-    with ChaosProxy(port, drop=0.1, cut=0.15, delay=0.03) as proxy:
+    with ChaosProxy(port, drop=0.1, cut=0.3, delay=0.03) as proxy:
         via = f"http://127.0.0.1:{proxy.port}"
         kiosks = [node(via, hub.config, f"kiosk-{n}", tmp_path / f"pc{n}", 40) for n in (1, 2, 3)]
         for _ in range(3):  # the hub's PC crashes, again and again
@@ -86,7 +86,7 @@ def test_three_kiosks_through_hub_crashes_and_a_bad_network(tmp_path: Path) -> N
         reports = [outputs(k) for k in kiosks]
     try:
         shown = [r for report in reports for r in report if "label" in r]
-        assert len(shown) == 120 and proxy.stats["dropped"] and proxy.stats["cut"]
+        assert len(shown) == 120 and proxy.stats["dropped"] + proxy.stats["cut"] > 5
         at_hub = hub_tickets(hub)
         for ticket in shown:
             assert at_hub.get(ticket["id"]) == ticket["label"], ticket  # exactly once
