@@ -85,7 +85,14 @@ class HubClient:
             if response.status_code in (409, 422):
                 raise Rejected(message)  # the rules said no, as they would have here
             raise HubRefused(f"The hub refused this device: {message}")
-        return response.json() if response.content else None
+        if response.status_code == 204:
+            return None
+        try:
+            return response.json()
+        except ValueError:  # cut off on the way, or not the hub at all
+            raise HubUnavailable(
+                f"The hub's answer from {self.url} was garbled or cut off."
+            ) from None
 
 
 class SyncClient:
@@ -127,6 +134,10 @@ class SyncClient:
         self._wake.set()
         self._thread.join(timeout=10)
 
+    def pending(self) -> int:
+        """Events written here that the hub has not acknowledged yet (read from the store)."""
+        return self.store.max_seq(self.writer) - int(self.store.get_state("pushed_seq", "0"))
+
     def now(self) -> None:
         """Sync as soon as possible (after a local write, or to pick up a hub write)."""
         self._wake.set()
@@ -146,6 +157,14 @@ class SyncClient:
             except NowservingError as exc:  # our own store: disk full, locked
                 log.error("sync: %s", exc)
                 self.status.problem = str(exc)
+                wait = MAX_BACKOFF_S
+            except ValueError as exc:  # an answer that is JSON but not what the hub sends
+                log.warning("sync: unexpected answer from the hub: %s", exc)
+                self.status.online, self.status.problem = False, "Unexpected answer from the hub."
+                wait, backoff = backoff, min(backoff * 2, MAX_BACKOFF_S)
+            except Exception:  # a bug: log it loudly, but never stop syncing
+                log.exception("sync: unexpected error")
+                self.status.online, self.status.problem = False, "Sync error (see the log)."
                 wait = MAX_BACKOFF_S
             if self.status.online:
                 self._wake.wait(wait)  # a local write wakes it early

@@ -56,18 +56,18 @@ def main() -> int:
         time.sleep(rng.uniform(0.01, 0.06))
     deadline = time.monotonic() + args.settle
     while time.monotonic() < deadline:
-        status = node.sync.status
-        if status.online and status.outbox == 0 and status.last_ok:
-            node.sync.now()
-            time.sleep(0.5)  # one more round to pull what others pushed meanwhile
-            if node.sync.status.outbox == 0:
+        node.sync.now()
+        # Settled: everything written here acknowledged, and a full round since then.
+        if node.sync.pending() == 0 and node.sync.status.online:
+            began = time.monotonic()
+            while (node.sync.status.last_ok or 0) < began and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if node.sync.pending() == 0 and node.sync.status.online:
                 break
         time.sleep(0.1)
     node.refresh()
-    print(
-        json.dumps({"settled": node.sync.status.outbox == 0, "holds": sorted(node.state.tickets)}),
-        flush=True,
-    )
+    settled = node.sync.pending() == 0
+    print(json.dumps({"settled": settled, "holds": sorted(node.state.tickets)}), flush=True)
     node.close()
     return 0
 

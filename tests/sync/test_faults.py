@@ -47,13 +47,10 @@ def node(
     ]
     if counter:
         command += ["--counter", counter]
-    return subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=Path(__file__).parents[2],
-    )
+    with (folder.parent / f"{device}.log").open("a") as log:  # kept, for a failing run
+        return subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=log, text=True, cwd=Path(__file__).parents[2]
+        )
 
 
 def outputs(process: subprocess.Popen[str], timeout: float = 120) -> list[dict[str, Any]]:
@@ -85,6 +82,7 @@ def test_three_kiosks_through_hub_crashes_and_a_bad_network(tmp_path: Path) -> N
             hub = start_hub(tmp_path / "hub", extra_config=THIRD_KIOSK, port=port)
         reports = [outputs(k) for k in kiosks]
     try:
+        assert all(report[-1].get("settled") for report in reports), "a kiosk could not settle"
         shown = [r for report in reports for r in report if "label" in r]
         assert len(shown) == 120 and proxy.stats["dropped"] + proxy.stats["cut"] > 5
         at_hub = hub_tickets(hub)

@@ -279,3 +279,29 @@ def test_a_hub_restored_from_a_backup_gets_back_what_it_lost(
     finally:
         kiosk.close()
         stop_hub(back)
+
+
+def test_a_garbled_answer_is_a_hub_problem_not_the_end_of_sync(tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from nowserving.errors import HubUnavailable
+
+    class CutOff(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)  # headers, then the connection drops: no body
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), CutOff)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = HubClient(f"http://127.0.0.1:{server.server_port}", "secret")
+        with pytest.raises(HubUnavailable, match="garbled or cut off"):
+            client.call("GET", "/api/sync/pull")
+    finally:
+        server.shutdown()
+        server.server_close()
