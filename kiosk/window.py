@@ -83,6 +83,7 @@ class KioskWindow(QWidget):
         self._style_key: tuple[int, bool, bool, bool] | None = None
         self._focus = -1
         self._lines: list[LineView] = []
+        self._printing = False  # whether the shown ticket's receipt is on its way
         self._build()
         self.watcher = ServiceWatcher(self.service, parent=self)
         self.watcher.changed.connect(self._lines_changed)
@@ -335,7 +336,7 @@ class KioskWindow(QWidget):
                 lang,
                 ticket_url(self.config, token),
                 short_url(self.config, token),
-                getattr(self, "_printing", False),
+                self._printing,
                 qr_size,
             )
         self.bar.render(
