@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from typing import Any
 
 import requests
@@ -105,14 +104,3 @@ class HubBoard:
         with self._lock:
             self._board, self._changed = board, True
             self._last_id = event.get("id") or self._last_id
-
-
-def wait_for_board(source: HubBoard, seconds: float = 10) -> BoardView | None:
-    """The first board, or None if none came in time (the screen shows it is waiting)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            return source.board()
-        except HubUnavailable:
-            time.sleep(0.05)
-    return None

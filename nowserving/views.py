@@ -92,22 +92,6 @@ class BoardView:
     ended: bool
 
 
-def counters_serving(state: OfficeState, config: OfficeConfig, line_id: str) -> float:
-    """Open counters working on a line; a counter shared by busy lines counts in part."""
-    total = 0.0
-    for counter in config.counters:
-        if line_id not in counter.lines or not state.counter(counter.id).open:
-            continue
-        busy = [
-            other
-            for other in counter.lines
-            if other == line_id
-            or (not state.line(other).paused and state.waiting(other) and other != line_id)
-        ]
-        total += 1 / len(busy)
-    return total
-
-
 def schedule(state: OfficeState, config: OfficeConfig) -> Schedule:
     """The office played forward from now (computed once per state change)."""
     cached = state._cache.get("schedule")

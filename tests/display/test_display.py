@@ -42,6 +42,13 @@ def display(
     yield open_display(qtbot, config, tmp_path)
 
 
+def _call_first_resident(qtbot: QtBot, window: DisplayWindow, desk: LocalService) -> None:
+    """A desk calls A-001; the display shows it."""
+    desk.issue("permits")
+    desk.call_next("c1")
+    qtbot.waitUntil(lambda: window.now_label.text() == "A-001", timeout=1000)
+
+
 def _spoken(window: DisplayWindow) -> list[str]:
     return [text for _, text in window.announcer.speaker.spoken]
 
@@ -50,9 +57,7 @@ def test_a_call_appears_and_is_announced_in_the_office_languages(
     qtbot: QtBot, display: tuple[DisplayWindow, LocalService]
 ) -> None:
     window, desk = display
-    desk.issue("permits")
-    desk.call_next("c1")
-    qtbot.waitUntil(lambda: window.now_label.text() == "A-001", timeout=1000)
+    _call_first_resident(qtbot, window, desk)
     assert window.now_counter.text() == "Counter 1"
     qtbot.waitUntil(lambda: len(_spoken(window)) >= 3, timeout=1000)
     assert _spoken(window)[0] == "Ticket A 001, please go to Counter 1."
@@ -85,9 +90,7 @@ def test_old_calls_are_not_announced_on_start(
     qtbot: QtBot, config: OfficeConfig, tmp_path: Path
 ) -> None:
     first, desk = open_display(qtbot, config, tmp_path)
-    desk.issue("permits")
-    desk.call_next("c1")
-    qtbot.waitUntil(lambda: first.now_label.text() == "A-001", timeout=1000)
+    _call_first_resident(qtbot, first, desk)
     second, _ = open_display(qtbot, config, tmp_path)
     qtbot.wait(200)
     assert second.now_label.text() == "A-001" and _spoken(second) == []
@@ -115,9 +118,7 @@ def test_the_offline_banner_appears_and_clears(
     qtbot: QtBot, display: tuple[DisplayWindow, LocalService]
 ) -> None:
     window, desk = display
-    desk.issue("permits")
-    desk.call_next("c1")
-    qtbot.waitUntil(lambda: window.now_label.text() == "A-001", timeout=1000)
+    _call_first_resident(qtbot, window, desk)
     store = window.service.store  # type: ignore[attr-defined]
     store.close()  # the store goes away (unplugged disk, hub gone)
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=1000)
