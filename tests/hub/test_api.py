@@ -77,6 +77,7 @@ def test_staff_sign_in_and_lockout(hub: RunningHub) -> None:
         assert wrong.status_code == 401
     locked = hub.post("/api/staff/login", DESK, json={"staff": "lin", "pin": "1357"})
     assert locked.status_code == 429 and "Too many wrong PINs" in locked.json()["detail"]
+    assert 1 <= int(locked.headers["Retry-After"]) <= 300  # the five-minute lockout
     assert hub.sign_in("tom")  # others are not locked out
     session = hub.sign_in("maria")
     assert hub.post("/api/staff/logout", session).status_code == 204
@@ -176,8 +177,22 @@ def test_remote_join_respects_the_config(hub: RunningHub) -> None:
     assert (
         not_remote.status_code == 409 and "cannot be joined remotely" in not_remote.json()["detail"]
     )
-    statuses = [hub.post("/api/join", json={"line": "payments"}).status_code for _ in range(8)]
-    assert statuses[-1] == 429  # six a minute from one address
+    answers = [hub.post("/api/join", json={"line": "payments"}) for _ in range(8)]
+    assert answers[-1].status_code == 429  # six a minute from one address
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60  # the minute's window
+    assert answers[-1].headers["Content-Type"] == "application/problem+json"
+
+
+def test_an_unknown_address_is_a_problem_document(hub: RunningHub) -> None:
+    answer = hub.get("/api/no-such-thing")
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "There is nothing at this address.",
+    }
 
 
 def _read_events(response: requests.Response, count: int, into: list[dict[str, Any]]) -> None:
