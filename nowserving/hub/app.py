@@ -168,16 +168,26 @@ def _handler(status: int) -> Any:
     return handle
 
 
-class CrashGuard:
-    """A bug answers 500 with a plain sentence and nothing internal; the log gets the rest."""
+class _HttpMiddleware:
+    """An ASGI middleware that acts on HTTP requests and passes everything else on."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class CrashGuard(_HttpMiddleware):
+    """A bug answers 500 with a plain sentence and nothing internal; the log gets the rest."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking(message: Message) -> None:
@@ -195,16 +205,10 @@ class CrashGuard:
             await problem(500, detail)(scope, receive, send)
 
 
-class BodyLimit:
+class BodyLimit(_HttpMiddleware):
     """Refuse request bodies over MAX_BODY_BYTES (413), declared or streamed."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope.get("headers", [])).get(b"content-length")
         limit = SYNC_BODY_BYTES if scope.get("path") == "/api/sync/push" else MAX_BODY_BYTES
         if declared is not None and (not declared.isdigit() or int(declared) > limit):

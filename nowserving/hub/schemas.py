@@ -65,7 +65,7 @@ class AlertRequest(_Body):
 
 class LoginRequest(_Body):
     staff: Ident
-    pin: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
+    pin: Annotated[str, StringConstraints(pattern=r"^[0-9]{4,12}$")]
 
 
 class LoginResponse(BaseModel):

@@ -20,12 +20,13 @@ from nowserving.store import EventStore
 from tests.hub.conftest import DESK, KIOSK, PINS
 
 PROBLEM = "application/problem+json"
+READS_PER_MINUTE = 5
 
 
 @pytest.fixture
 def app(store: EventStore, config: OfficeConfig) -> FastAPI:
-    # Two reads a minute from one address: enough to reach the limit in two requests.
-    hub = config.hub.model_copy(update={"rate_limits": RateLimits(read=2)})
+    # Few reads a minute from one address: the limit is reached in a few requests.
+    hub = config.hub.model_copy(update={"rate_limits": RateLimits(read=READS_PER_MINUTE)})
     service = LocalService(store, config.model_copy(update={"hub": hub}), "hub")
     app = create_app(service)
 
@@ -121,8 +122,9 @@ def test_bad_path_parameters_are_refused_by_name(client: TestClient) -> None:
     line = problem_of(client.post("/api/lines/Permits Desk/resume", headers=_auth(session)), 422)
     assert line["errors"][0]["field"] == "line"
     # The resident's page stays a page: an odd token is an unknown ticket, not JSON.
-    page = client.get("/t/" + "a" * 5000)
-    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    for junk in ("/t/" + "a" * 5000, "/c/" + "x" * 5000, "/c/0O1I0O1I"):
+        page = client.get(junk)
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
 
 
 def test_sync_numbers_are_bounded(client: TestClient) -> None:
@@ -185,7 +187,7 @@ def test_an_unusable_store_is_a_503_with_retry_after(client: TestClient) -> None
 
 
 def test_a_429_says_when_to_retry(client: TestClient) -> None:
-    for _ in range(2):
+    for _ in range(READS_PER_MINUTE):
         assert client.get("/api/lines").status_code == 200
     limited = client.get("/api/lines")
     assert "Too many requests" in problem_of(limited, 429)["detail"]
