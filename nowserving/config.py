@@ -23,7 +23,8 @@ from pydantic import (
 
 from nowserving.errors import ConfigError
 
-Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+IDENT = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # line, counter, device and staff ids
+Ident = Annotated[str, StringConstraints(pattern=IDENT)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 Texts = dict[LanguageCode, Annotated[str, StringConstraints(min_length=1, max_length=200)]]
 

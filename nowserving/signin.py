@@ -19,9 +19,10 @@ LOCKOUT_SECONDS = 300
 class SignInRefused(NowservingError):
     """Wrong staff member or PIN, or locked out for now."""
 
-    def __init__(self, message: str, locked: bool = False) -> None:
+    def __init__(self, message: str, locked: bool = False, retry_after: float = 0) -> None:
         super().__init__(message)
         self.locked = locked
+        self.retry_after = retry_after  # seconds until the lockout ends
 
 
 class PinGate:
@@ -52,6 +53,7 @@ class PinGate:
                     raise SignInRefused(
                         f"Too many wrong PINs: try again in {minutes} min, or ask a supervisor.",
                         locked=True,
+                        retry_after=wait,
                     )
                 failures.clear()
         staff = next((s for s in self.config.staff if s.id == staff_id), None)

@@ -26,9 +26,10 @@ Role = Literal["kiosk", "display", "desk", "staff", "line_control"]
 class AuthError(Exception):
     """Not signed in, or not allowed: the message says which."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, retry_after: float = 0) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after  # for a 429: seconds until trying again makes sense
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,8 @@ class Access:
         try:
             staff = self._pins.check(staff_id, pin)
         except SignInRefused as refused:
-            raise AuthError(str(refused), 429 if refused.locked else 401) from None
+            status = 429 if refused.locked else 401
+            raise AuthError(str(refused), status, refused.retry_after) from None
         with self._lock:
             session = Session(
                 secrets.token_urlsafe(32), staff, caller.device.id, self._clock() + SESSION_SECONDS

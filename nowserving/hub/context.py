@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -21,7 +22,11 @@ from nowserving.state import Status
 
 
 class RateLimited(NowservingError):
-    """Too many requests from one address."""
+    """Too many requests from one address; `retry_after` seconds until one more is allowed."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -66,10 +71,14 @@ class Hub:
 
     def check_rate(self, request: Request, kind: PublicAction) -> None:
         """Count a request to a public endpoint against its client address's limit."""
-        per_minute: int = getattr(self.config.hub.rate_limits, kind)
+        limit = RateLimitItemPerMinute(getattr(self.config.hub.rate_limits, kind))
         client = request.client.host if request.client else "unknown"
-        if not self.limiter.hit(RateLimitItemPerMinute(per_minute), kind, client):
-            raise RateLimited("Too many requests from this address; wait a minute and retry.")
+        if not self.limiter.hit(limit, kind, client):
+            reset = self.limiter.get_window_stats(limit, kind, client).reset_time
+            raise RateLimited(
+                "Too many requests from this address; wait a minute and retry.",
+                retry_after=reset - time.time(),
+            )
 
     def remote_join_target(self, line: str) -> str:
         """The line a remote join goes to, if remote joining it is allowed and not full."""

@@ -66,7 +66,7 @@ def test_roles_are_enforced(hub: RunningHub) -> None:
     assert hub.post("/api/lines/permits/pause", KIOSK, json={"reason": "x"}).status_code == 403
     assert hub.post("/api/tickets", DISPLAY, json={"line": "permits"}).status_code == 403
     refused = hub.post("/api/lines/permits/pause", hub.sign_in("tom"), json={"reason": "x"})
-    assert refused.status_code == 403 and "line_control" in refused.json()["error"]
+    assert refused.status_code == 403 and "line_control" in refused.json()["detail"]
 
 
 def test_staff_sign_in_and_lockout(hub: RunningHub) -> None:
@@ -77,7 +77,8 @@ def test_staff_sign_in_and_lockout(hub: RunningHub) -> None:
         wrong = hub.post("/api/staff/login", DESK, json={"staff": "lin", "pin": "0000"})
         assert wrong.status_code == 401
     locked = hub.post("/api/staff/login", DESK, json={"staff": "lin", "pin": "1357"})
-    assert locked.status_code == 429 and "Too many wrong PINs" in locked.json()["error"]
+    assert locked.status_code == 429 and "Too many wrong PINs" in locked.json()["detail"]
+    assert 1 <= int(locked.headers["Retry-After"]) <= 300  # the five-minute lockout
     assert hub.sign_in("tom")  # others are not locked out
     session = hub.sign_in("maria")
     assert hub.post("/api/staff/logout", session).status_code == 204
@@ -120,7 +121,7 @@ def test_line_control_reaches_new_tickets(hub: RunningHub) -> None:
     paused = hub.post("/api/lines/payments/pause", clerk, json={"reason": "Card reader down"})
     assert paused.json()["paused"] is True
     refused = hub.post("/api/tickets", KIOSK, json={"line": "payments"})
-    assert refused.status_code == 409 and "Card reader down" in refused.json()["error"]
+    assert refused.status_code == 409 and "Card reader down" in refused.json()["detail"]
     hub.post("/api/lines/payments/resume", clerk)
     assert hub.post("/api/lines/records/reroute", clerk, json={"to_line": "ids"}).ok
     assert hub.issue("records")["ticket"]["line"] == "ids"
@@ -144,21 +145,24 @@ def test_bad_input_gets_a_precise_4xx(hub: RunningHub) -> None:
         )
 
     broken = post("{not json")
-    assert broken.status_code == 400 and "not valid JSON" in broken.json()["error"]
+    assert broken.status_code == 400 and "not valid JSON" in broken.json()["detail"]
     missing = post("{}")
-    assert missing.status_code == 422 and "line: Field required" in missing.json()["error"]
+    assert missing.status_code == 422 and "line: Field required" in missing.json()["detail"]
     wrong_type = post(json.dumps({"line": "permits", "priority": "very"}))
-    assert wrong_type.status_code == 422 and "priority" in wrong_type.json()["error"]
+    assert wrong_type.status_code == 422 and "priority" in wrong_type.json()["detail"]
     extra = post(json.dumps({"line": "permits", "name": "Jane Doe"}))
-    assert extra.status_code == 422 and "name" in extra.json()["error"]
+    assert extra.status_code == 422 and "name" in extra.json()["detail"]
     unknown = post(json.dumps({"line": "dragons"}))
-    assert unknown.status_code == 404 and "no line 'dragons'" in unknown.json()["error"]
+    assert unknown.status_code == 404 and "no line 'dragons'" in unknown.json()["detail"]
     language = post(json.dumps({"line": "permits", "lang": "xx"}))
-    assert language.status_code == 409 and "language" in language.json()["error"]
+    assert language.status_code == 409 and "language" in language.json()["detail"]
     huge = post(json.dumps({"line": "permits", "lang": "x" * 100_000}))
     assert huge.status_code == 413
     assert hub.get("/api/tickets/not-a-real-token").status_code == 404
-    assert hub.post("/api/staff/tickets/nope/complete", hub.sign_in("tom")).status_code == 404
+    assert (
+        hub.post(f"/api/staff/tickets/{'0' * 24}/complete", hub.sign_in("tom")).status_code == 404
+    )
+    assert hub.post("/api/staff/tickets/nope/complete", hub.sign_in("tom")).status_code == 422
 
 
 def test_leaving_the_line(hub: RunningHub) -> None:
@@ -173,10 +177,24 @@ def test_remote_join_respects_the_config(hub: RunningHub) -> None:
     assert joined.status_code == 201 and joined.json()["ticket"]["source"] == "remote"
     not_remote = hub.post("/api/join", json={"line": "records"})
     assert (
-        not_remote.status_code == 409 and "cannot be joined remotely" in not_remote.json()["error"]
+        not_remote.status_code == 409 and "cannot be joined remotely" in not_remote.json()["detail"]
     )
-    statuses = [hub.post("/api/join", json={"line": "payments"}).status_code for _ in range(8)]
-    assert statuses[-1] == 429  # six a minute from one address
+    answers = [hub.post("/api/join", json={"line": "payments"}) for _ in range(8)]
+    assert answers[-1].status_code == 429  # six a minute from one address
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60  # the minute's window
+    assert answers[-1].headers["Content-Type"] == "application/problem+json"
+
+
+def test_an_unknown_address_is_a_problem_document(hub: RunningHub) -> None:
+    answer = hub.get("/api/no-such-thing")
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "There is nothing at this address.",
+    }
 
 
 def _read_events(response: requests.Response, count: int, into: list[dict[str, Any]]) -> None:

@@ -138,3 +138,18 @@ def test_join_remotely_from_the_poster(hub: RunningHub, page: Page) -> None:
     page.wait_for_url(re.compile(r"/t/[\w-]{22}\?lang=es$"))
     expect(page.locator("#number")).to_have_text(re.compile(r"^B-\d{3}$"))
     expect(page.locator("#headline")).to_have_text("En espera")
+
+
+def test_a_refused_join_shows_the_hubs_sentence(hub: RunningHub, page: Page) -> None:
+    page.goto(f"{hub.url}/join?lang=en")
+    join = page.locator("li.line", has_text="Business licenses").get_by_role("button")
+    expect(join).to_be_visible()
+    clerk = hub.sign_in("maria")  # the line pauses while the resident reads the page
+    paused = hub.post("/api/lines/licenses/pause", clerk, json={"reason": "Back at 2 pm"})
+    assert paused.status_code == 200, paused.text
+    try:
+        join.click()
+        # The problem document's `detail`, as the hub wrote it.
+        expect(page.locator("#join-error")).to_have_text("This line is paused: Back at 2 pm.")
+    finally:
+        hub.post("/api/lines/licenses/resume", clerk)
