@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -179,6 +180,7 @@ class Hub(_Strict):
     host: str = "0.0.0.0"
     port: int = Field(default=8400, ge=1, le=65535)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list, max_length=64)
 
 
 class OfficeConfig(_Strict):

@@ -145,9 +145,11 @@ def report_alert(body: AlertRequest, hub: HubDep, caller: Device) -> None:
 
 
 @router.post("/staff/login", operation_id="staff_login", tags=["staff"])
-def staff_login(body: LoginRequest, hub: HubDep, caller: DeskDevice) -> LoginResponse:
+def staff_login(
+    body: LoginRequest, hub: HubDep, caller: DeskDevice, request: Request
+) -> LoginResponse:
     """Exchange a staff PIN (at a desk device) for a session token."""
-    session = hub.access.sign_in(caller, body.staff, body.pin)
+    session = hub.access.sign_in(caller, body.staff, body.pin, hub.client(request))
     staff = session.staff
     return LoginResponse(
         token=session.token,

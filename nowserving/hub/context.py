@@ -13,6 +13,7 @@ from limits.strategies import MovingWindowRateLimiter
 from nowserving.config import OfficeConfig, PublicAction
 from nowserving.errors import NotFound, NowservingError, Rejected
 from nowserving.hub.auth import Access, Caller, Role, require
+from nowserving.hub.clients import scope_client
 from nowserving.hub.live import LiveHub
 from nowserving.hub.schemas import ResidentTicket
 from nowserving.links import ticket_url
@@ -67,9 +68,12 @@ class Hub:
     def check_rate(self, request: Request, kind: PublicAction) -> None:
         """Count a request to a public endpoint against its client address's limit."""
         per_minute: int = getattr(self.config.hub.rate_limits, kind)
-        client = request.client.host if request.client else "unknown"
-        if not self.limiter.hit(RateLimitItemPerMinute(per_minute), kind, client):
+        if not self.limiter.hit(RateLimitItemPerMinute(per_minute), kind, self.client(request)):
             raise RateLimited("Too many requests from this address; wait a minute and retry.")
+
+    def client(self, request: Request) -> str:
+        """The client's address (see `clients.client_address`): what per-address limits key on."""
+        return scope_client(request.scope, self.config.hub.trusted_proxies)
 
     def remote_join_target(self, line: str) -> str:
         """The line a remote join goes to, if remote joining it is allowed and not full."""

@@ -33,7 +33,7 @@ def main(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         log_level="info",
-        proxy_headers=True,
+        proxy_headers=False,  # X-Forwarded-For: see nowserving.hub.clients
         timeout_graceful_shutdown=3,
     )
     store.close()
