@@ -92,6 +92,7 @@ def leave_line(token: str, hub: HubDep, request: Request) -> ResidentTicket:
 async def follow_ticket(token: str, hub: HubDep, request: Request) -> EventSourceResponse:
     """Server-Sent Events: the resident's ticket now and after every change."""
     hub.check_rate(request, "stream")
+    hub.check_streams(request)
     first = hub.resident_ticket(token).model_dump()  # 404/410 before the stream starts
     return _stream(hub.live.ticket_stream(token, first), "ticket")
 
@@ -129,9 +130,11 @@ def get_board(hub: HubDep, caller: Device) -> BoardView:
 async def follow_board(
     hub: HubDep,
     caller: Device,
+    request: Request,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: the board after every change; resumes with Last-Event-ID."""
+    hub.check_streams(request)
     return _stream(hub.live.board_stream(last_event_id), "board")
 
 

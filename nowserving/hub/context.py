@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -34,6 +35,7 @@ class Hub:
     devices: dict[str, dict[str, float]] = field(default_factory=dict)  # sync presence
     live: LiveHub = field(init=False)
     limiter: MovingWindowRateLimiter = field(init=False)
+    streams: Counter[str] = field(default_factory=Counter)  # open event streams per client
 
     def __post_init__(self) -> None:
         self.access = Access(self.service.config)
@@ -70,6 +72,11 @@ class Hub:
         per_minute: int = getattr(self.config.hub.rate_limits, kind)
         if not self.limiter.hit(RateLimitItemPerMinute(per_minute), kind, self.client(request)):
             raise RateLimited("Too many requests from this address; wait a minute and retry.")
+
+    def check_streams(self, request: Request) -> None:
+        """Refuse an event stream beyond the client's budget (counted by guard.StreamCount)."""
+        if self.streams[self.client(request)] > self.config.hub.max_streams_per_address:
+            raise RateLimited("Too many live updates open from this address; close some pages.")
 
     def client(self, request: Request) -> str:
         """The client's address (see `clients.client_address`): what per-address limits key on."""
