@@ -69,10 +69,11 @@ class Summarise(logging.Filter):
         _log_summaries(due)
         return keep
 
-    def sweep(self) -> None:
-        """Log the counts of the windows that have ended (call it now and then)."""
+    def sweep(self, *, final: bool = False) -> None:
+        """Log the counts of the windows that have ended (call it now and then), or of
+        every window if `final` (the program is stopping)."""
         with self._lock:
-            due = self._ended(self._clock())
+            due = self._ended(self._clock() + (self.window if final else 0))
         _log_summaries(due)
 
     def _ended(self, now: float) -> list[tuple[Kind, _Window]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import sys
 from pathlib import Path
 
 import uvicorn
@@ -47,11 +49,13 @@ def main(args: argparse.Namespace) -> int:
         )
     )
     stop_sweeping = start_sweeping(summarise)
+    # uvicorn re-raises SIGTERM once it has shut down; exit through `finally` then.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.run()
     finally:
         stop_sweeping.set()
-        summarise.sweep()
+        summarise.sweep(final=True)
         store.close()
     return 0
 
