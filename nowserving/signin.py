@@ -53,7 +53,7 @@ class PinGate:
         staff = next((s for s in self.config.staff if verify_pin(pin, s.pin_hash)), None)
         return self._outcome(staff, (ANY,))
 
-    def check(self, staff_id: str, pin: str, *, sources: Sequence[str] = (ANY,)) -> Staff:
+    def check(self, staff_id: str, pin: str, *, sources: Sequence[str]) -> Staff:
         """The staff member if the PIN is right; SignInRefused otherwise.
 
         `sources` name where the try came from (e.g. the desk device and the client
