@@ -13,26 +13,13 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.hub.conftest import KIOSK, start_hub, stop_hub
+from bench_hub import bench_issue  # this script's folder is on the path
+
+from tests.hub.conftest import start_hub, stop_hub
 from tests.hub.flood import flooding, percentile, raise_open_files
-
-
-def issue_latencies(url: str, count: int) -> list[float]:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {KIOSK}"
-    timings = []
-    for _ in range(count):
-        began = time.perf_counter()
-        response = session.post(url + "/api/tickets", json={"line": "payments"}, timeout=30)
-        timings.append(time.perf_counter() - began)
-        response.raise_for_status()
-    return timings
 
 
 def summary(name: str, timings: list[float]) -> str:
@@ -50,12 +37,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         hub = start_hub(Path(folder))
         try:
-            print(summary("kiosk issue, no flood", issue_latencies(hub.url, args.issues)))
+            print(summary("kiosk issue, no flood", bench_issue(hub.url, args.issues)))
             port = int(hub.url.rsplit(":", 1)[1])
             with flooding(port, "127.0.0.2", args.connections) as flood:
                 if not flood.pressure.wait(60):
                     sys.exit("the hub never closed the flood's connections")
-                timings = issue_latencies(hub.url, args.issues)
+                timings = bench_issue(hub.url, args.issues)
             print(summary(f"kiosk issue, {args.connections} flooding", timings))
             print(f"flood: {flood.opened} connections opened, {flood.closed_by_hub} closed by hub")
         finally:
