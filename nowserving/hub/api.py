@@ -96,6 +96,7 @@ def leave_line(token: TokenParam, hub: HubDep, request: Request) -> ResidentTick
 async def follow_ticket(token: TokenParam, hub: HubDep, request: Request) -> EventSourceResponse:
     """Server-Sent Events: the resident's ticket now and after every change."""
     hub.check_rate(request, "stream")
+    hub.check_streams(request)
     first = hub.resident_ticket(token).model_dump()  # 404/410 before the stream starts
     return _stream(hub.live.ticket_stream(token, first), "ticket")
 
@@ -133,9 +134,11 @@ def get_board(hub: HubDep, caller: Device) -> BoardView:
 async def follow_board(
     hub: HubDep,
     caller: Device,
+    request: Request,
     last_event_id: Annotated[str | None, Header(max_length=120)] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: the board after every change; resumes with Last-Event-ID."""
+    hub.check_streams(request)
     return _stream(hub.live.board_stream(last_event_id), "board")
 
 
@@ -149,9 +152,11 @@ def report_alert(body: AlertRequest, hub: HubDep, caller: Device) -> None:
 
 
 @router.post("/staff/login", operation_id="staff_login", tags=["staff"])
-def staff_login(body: LoginRequest, hub: HubDep, caller: DeskDevice) -> LoginResponse:
+def staff_login(
+    body: LoginRequest, hub: HubDep, caller: DeskDevice, request: Request
+) -> LoginResponse:
     """Exchange a staff PIN (at a desk device) for a session token."""
-    session = hub.access.sign_in(caller, body.staff, body.pin)
+    session = hub.access.sign_in(caller, body.staff, body.pin, hub.client(request))
     staff = session.staff
     return LoginResponse(
         token=session.token,

@@ -24,6 +24,7 @@ from nowserving.errors import NotFound, Rejected, StoreError, StoreFullError
 from nowserving.hub import api, pages, sync_api
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import Hub, RateLimited
+from nowserving.hub.guard import StreamCount
 from nowserving.hub.problems import (
     RETRY_AFTER_503_S,
     describe,
@@ -69,6 +70,7 @@ def create_app(service: LocalService) -> FastAPI:
     app.mount("/static", StaticFiles(directory=resources_dir() / "web" / "static"), "static")
     _add_error_handlers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(StreamCount, trusted=service.config.hub.trusted_proxies, open=hub.streams)
     app.add_middleware(CrashGuard)  # outermost of ours: it also covers BodyLimit
     _document_ids(app, service)
     return app

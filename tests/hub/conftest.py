@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
 from nowserving.paths import sample_config
 
@@ -61,6 +62,24 @@ class RunningHub:
         assert response.status_code == 200, response.text
         token: str = response.json()["token"]
         return token
+
+
+class _FromAddress(HTTPAdapter):
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def session_from(address: str) -> requests.Session:
+    """A session whose connections leave from `address`: all of 127.0.0.0/8 is loopback,
+    so tests can be several clients of the hub."""
+    session = requests.Session()
+    session.mount("http://", _FromAddress(address))
+    return session
 
 
 def _auth(token: str | None) -> dict[str, str]:
