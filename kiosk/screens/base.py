@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
@@ -165,7 +166,11 @@ def toggle_icon(name: str, size: int, off: str, on: str) -> QIcon:
 
 
 def clear(layout: QLayout) -> None:
-    """Remove and delete every widget of a layout (before re-rendering it)."""
+    """Remove and delete every widget of a layout (before re-rendering it).
+
+    `takeAt()` hands back a layout item that PySide6 never frees (about 100 B per
+    widget, per redraw, for months): each item is deleted here explicitly.
+    """
     while (item := layout.takeAt(0)) is not None:
         widget = item.widget()
         if widget is not None:
@@ -174,3 +179,4 @@ def clear(layout: QLayout) -> None:
             widget.deleteLater()
         elif item.layout() is not None:
             clear(item.layout())
+        shiboken6.delete(item)  # a widget's item, a spacer, or an emptied sub-layout
