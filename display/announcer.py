@@ -1,8 +1,11 @@
 """Calls announced one after another: a chime, then the call in each office language.
 
-Calls that come together wait their turn; none is cut off or dropped, and a
-recall is announced again. The chime is synthesised once into the cache folder
-(no binary in the repository).
+Calls that come together wait their turn and none is cut off; a recall is
+announced again. The queue is bounded and never speaks stale news: a waiting call
+is dropped when a newer call of the same ticket or to the same counter comes in,
+or when it has waited longer than `max_age` (said minutes late, it sends people
+to the wrong counter). The chime is synthesised once into the cache folder (no
+binary in the repository).
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from __future__ import annotations
 import logging
 import math
 import struct
+import time
 import wave
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
@@ -24,6 +30,7 @@ from nowserving_qt.speech import Speaker
 
 log = logging.getLogger(__name__)
 CHIME_MS = 900
+MAX_WAITING = 20  # calls waiting to be spoken; beyond this the oldest is dropped
 
 
 def chime_file() -> Path:
@@ -58,6 +65,16 @@ def call_phrases(
     ]
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A call waiting for its turn to be announced."""
+
+    label: str
+    counter: str
+    recall: bool
+    since: float  # when it was queued, on the announcer's monotonic clock
+
+
 class Announcer(QObject):
     """Plays the chime and speaks each queued call in turn.
 
@@ -73,11 +90,17 @@ class Announcer(QObject):
         languages: list[str],
         volume: float = 1.0,
         parent: QObject | None = None,
+        *,
+        max_age: float = 60.0,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent)
         self.speaker = speaker
         self.languages = languages
-        self.queue: deque[tuple[str, str, bool]] = deque()
+        self.max_age = max_age
+        self._now = now
+        self.queue: deque[Waiting] = deque(maxlen=MAX_WAITING)
+        self.dropped = 0  # calls never spoken because they were superseded or too old
         self._busy = False
         self._chime = QSoundEffect(self)
         self._chime.setSource(QUrl.fromLocalFile(str(chime_file())))
@@ -87,16 +110,33 @@ class Announcer(QObject):
         speaker.finished.connect(self._spoken)
 
     def announce(self, label: str, counter: str, recall: bool = False) -> None:
-        self.queue.append((label, counter, recall))
+        """Queue a call; it replaces any waiting call of the same ticket or counter."""
+        kept = [w for w in self.queue if w.label != label and w.counter != counter]
+        self._drop(len(self.queue) - len(kept), "superseded")
+        if len(kept) == MAX_WAITING:
+            self._drop(1, "the queue is full")
+        self.queue = deque(kept, maxlen=MAX_WAITING)
+        self.queue.append(Waiting(label, counter, recall, self._now()))
         if not self._busy:
             self._next()
 
+    def _drop(self, count: int, why: str) -> None:
+        if count > 0:
+            self.dropped += count
+            log.info("announcer: %d waiting call(s) not spoken: %s", count, why)
+
     def _next(self) -> None:
+        stale = 0
+        while self.queue and self._now() - self.queue[0].since > self.max_age:
+            self.queue.popleft()
+            stale += 1
+        self._drop(stale, f"waited over {self.max_age:.0f} s")
         if not self.queue:
             self._busy = False
             return
         self._busy = True
-        label, counter, recall = self.queue.popleft()
+        waiting = self.queue.popleft()
+        label, counter, recall = waiting.label, waiting.counter, waiting.recall
         self._chime.play()
         phrases = call_phrases(label, counter, self.languages, recall)
         for lang, sentence in phrases:

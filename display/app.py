@@ -34,7 +34,12 @@ def build_remote(
     settings = config.display
     engine = tts_engine or os.environ.get("NOWSERVING_TTS_ENGINE") or settings.speech
     languages = settings.announce_in or config.office.languages
-    announcer = Announcer(speaker_for(engine, settings.volume), languages, settings.volume)
+    announcer = Announcer(
+        speaker_for(engine, settings.volume),
+        languages,
+        settings.volume,
+        max_age=settings.announce_max_age,
+    )
     window = DisplayWindow(config, source, announcer)
     announcer.setParent(window)
     return window

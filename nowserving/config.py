@@ -175,6 +175,8 @@ class Display(_Strict):
     volume: float = Field(default=0.9, ge=0, le=1)
     announce_in: list[LanguageCode] = Field(default_factory=list)  # empty: every office language
     recent_calls: int = Field(default=6, ge=0, le=12)
+    # A call still waiting to be spoken after this long is dropped: late, it misdirects.
+    announce_max_age: float = Field(default=60, ge=5, le=600)
 
 
 class Hub(_Strict):
@@ -187,6 +189,7 @@ class Hub(_Strict):
     max_connections: int = Field(default=2000, ge=10, le=100_000)
     max_connections_per_address: int = Field(default=64, ge=2, le=100_000)
     max_streams_per_address: int = Field(default=32, ge=1, le=100_000)
+    purge_hour: int = Field(default=3, ge=0, le=23)  # local hour of the nightly retention purge
 
     @model_validator(mode="after")
     def _streams_leave_room(self) -> Hub:
