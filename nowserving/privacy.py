@@ -20,8 +20,8 @@ def purge(store: EventStore, config: OfficeConfig, today: date) -> int:
     """Strip personal data from events of days before the retention window; returns how many."""
     cutoff = (today - timedelta(days=config.office.retention_days)).isoformat()
     paths = ", ".join(f"'$.{key}'" for key in PERSONAL_KEYS)
-    store.db.conn.execute("PRAGMA secure_delete = ON")  # old bytes are zeroed, not just freed
     with store.write():
+        store.db.conn.execute("PRAGMA secure_delete = ON")  # old bytes zeroed, not just freed
         cursor = store.db.conn.execute(
             f"UPDATE events SET staff = NULL, data = json_remove(data, {paths}) "
             "WHERE day IS NOT NULL AND day < ? AND (staff IS NOT NULL OR "
@@ -30,5 +30,5 @@ def purge(store: EventStore, config: OfficeConfig, today: date) -> int:
             (cutoff,),
         )
         count = cursor.rowcount
-    store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # no old copies left in the WAL
+    store.checkpoint()  # no old copies left in the WAL
     return count

@@ -182,6 +182,15 @@ class EventStore:
                     raise _translate(exc, self.path) from None
                 raise
 
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the file and truncate it; False if readers kept part of it.
+
+        Under the store's lock like every other use of the shared connection: run
+        beside a request's statement, it failed with "database table is locked".
+        """
+        rows = self._read("PRAGMA wal_checkpoint(TRUNCATE)")
+        return not rows[0][0]
+
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:

@@ -7,11 +7,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
 from http import HTTPStatus
 from typing import Any
 
-import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -34,8 +32,8 @@ from nowserving.hub.problems import (
     retry_after,
 )
 from nowserving.hub.sync_api import OutdatedDevice
+from nowserving.hub.tasks import Supervisor, purge_nightly
 from nowserving.paths import resources_dir
-from nowserving.privacy import purge
 from nowserving.service import Expired, LocalService
 
 log = logging.getLogger("nowserving.hub")
@@ -46,10 +44,14 @@ SYNC_BODY_BYTES = 4 * 1024 * 1024  # a replica's batch of events after an outage
 def create_app(service: LocalService) -> FastAPI:
     """The hub over `service` (a LocalService on the hub's own store)."""
     hub = Hub(service)
+    supervisor = Supervisor(service)  # every background task: restarted, and alerts the desk
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(hub.live.run()), asyncio.create_task(_purge_daily(service))]
+        tasks = [
+            supervisor.start("live", hub.live.run),
+            supervisor.start("retention", lambda: purge_nightly(service, supervisor)),
+        ]
         yield
         for task in tasks:
             task.cancel()
@@ -100,18 +102,6 @@ def _document_ids(app: FastAPI, service: LocalService) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-async def _purge_daily(service: LocalService) -> None:
-    """Retention, enforced by the hub itself: at start, then once a day."""
-    while True:
-        today = date.fromisoformat(service.today())
-        try:
-            count = await anyio.to_thread.run_sync(purge, service.store, service.config, today)
-            log.info("retention: personal data removed from %d old events", count)
-        except StoreError as exc:
-            log.error("retention purge failed: %s", exc)
-        await asyncio.sleep(24 * 3600)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
