@@ -227,10 +227,18 @@ def _status(args: argparse.Namespace) -> int:
         DeviceStatus.model_validate(row)
         for row in HubClient(args.hub, device.secret).call("GET", "/api/sync/status")
     ]
-    print(f"{'device':<14}{'role':<9}{'last seen':>12}{'outbox':>8}{'lag':>8}")
+    print(
+        f"{'device':<14}{'role':<9}{'last seen':>12}{'outbox':>8}{'lag':>8}"
+        f"{'memory':>10}{'up':>9}  version"
+    )
     for row in rows:
         seen = "never" if row.last_seen is None else f"{row.last_seen:.0f} s ago"
-        print(f"{row.device:<14}{row.role:<9}{seen:>12}{row.outbox:>8}{row.lag:>8}")
+        memory = "—" if row.rss_mb is None else f"{row.rss_mb:.0f} MB"
+        up = "—" if row.uptime_s is None else f"{row.uptime_s / 3600:.1f} h"
+        print(
+            f"{row.device:<14}{row.role:<9}{seen:>12}{row.outbox:>8}{row.lag:>8}"
+            f"{memory:>10}{up:>9}  {row.version or '—'}"
+        )
     return 0
 
 

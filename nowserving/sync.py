@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from nowserving import rules
+from nowserving import health, rules
 from nowserving.config import Device, OfficeConfig
 from nowserving.errors import HubUnavailable, NotFound, NowservingError, Rejected
 from nowserving.store import EventStore
@@ -203,6 +203,7 @@ class SyncClient:
                         "events": [EventBody.of(e).model_dump(mode="json") for e in batch],
                         "writer": self.writer,
                         "outbox": self.status.outbox,
+                        "health": health.current(),
                     },
                 )
             )

@@ -61,12 +61,23 @@ class EventBody(BaseModel):
         )
 
 
+class DeviceHealth(BaseModel):
+    """How the device's process is doing: IT sees a growing one before residents do."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rss_mb: float = Field(ge=0, le=1_000_000)
+    uptime_s: int = Field(ge=0, le=10**10)
+    version: Annotated[str, StringConstraints(max_length=40)]
+
+
 class PushRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     events: list[EventBody] = Field(max_length=MAX_BATCH)
     writer: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
     outbox: int = Field(default=0, ge=0, le=MAX_POSITION)  # how many are waiting on the device
+    health: DeviceHealth | None = None
 
 
 class PushResponse(BaseModel):
@@ -103,3 +114,6 @@ class DeviceStatus(BaseModel):
     last_seen: float | None  # seconds ago, None if never
     outbox: int
     lag: int  # events the device has not pulled yet
+    rss_mb: float | None = None  # from the device's last push (None: not reported)
+    uptime_s: int | None = None
+    version: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -39,7 +40,8 @@ class Hub:
 
     service: LocalService
     access: Access = field(init=False)
-    devices: dict[str, dict[str, float]] = field(default_factory=dict)  # sync presence
+    # sync presence and health: outbox, cursor, last_seen, rss_mb, uptime_s, version
+    devices: dict[str, dict[str, Any]] = field(default_factory=dict)
     live: LiveHub = field(init=False)
     limiter: MovingWindowRateLimiter = field(init=False)
     streams: Counter[str] = field(default_factory=Counter)  # open event streams per client

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query
 
 from nowserving import rules
 from nowserving.errors import NotFound, Rejected
+from nowserving.health import current
 from nowserving.hub.api import Device, HubDep, Kiosk
 from nowserving.hub.context import Hub
 from nowserving.hub.problems import ERRORS, Problem
@@ -50,7 +51,7 @@ router = APIRouter(
 )
 
 
-def _seen(hub: Hub, device: str, **facts: int) -> None:
+def _seen(hub: Hub, device: str, **facts: float | str) -> None:
     entry = hub.devices.setdefault(device, {"outbox": 0, "cursor": 0})
     entry.update(facts)
     entry["last_seen"] = time.monotonic()
@@ -66,7 +67,7 @@ def sync_push(body: PushRequest, hub: HubDep, caller: Device) -> PushResponse:
     store = hub.service.store
     with store.write():
         accepted = store.merge([event.event() for event in body.events])
-    _seen(hub, device, outbox=body.outbox)
+    _seen(hub, device, outbox=body.outbox, **(body.health.model_dump() if body.health else {}))
     writer = writers.pop() if writers else device
     return PushResponse(accepted=accepted, acknowledged_seq=store.contiguous_seq(writer))
 
@@ -108,10 +109,11 @@ def lease_numbers(body: LeaseRequest, hub: HubDep, caller: Kiosk) -> LeaseRespon
 
 @router.get("/status", operation_id="device_status", dependencies=[])
 def device_status(hub: HubDep, caller: Device) -> list[DeviceStatus]:
-    """Each configured device: last seen, outbox length, how far behind it is."""
+    """The hub, then each configured device: last seen, outbox length, how far behind it
+    is, and its memory, uptime and version as it last reported them."""
     top = hub.service.store.last_rowid()
     now = time.monotonic()
-    result = []
+    result = [DeviceStatus(device="hub", role="hub", last_seen=0, outbox=0, lag=0, **current())]
     for device in hub.config.devices:
         entry = hub.devices.get(device.id, {})
         seen = entry.get("last_seen")
@@ -122,6 +124,9 @@ def device_status(hub: HubDep, caller: Device) -> list[DeviceStatus]:
                 last_seen=round(now - seen, 1) if seen is not None else None,
                 outbox=int(entry.get("outbox", 0)),
                 lag=max(0, top - int(entry.get("cursor", 0))) if seen is not None else top,
+                rss_mb=entry.get("rss_mb"),
+                uptime_s=entry.get("uptime_s"),
+                version=entry.get("version"),
             )
         )
     return result

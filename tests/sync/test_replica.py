@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from nowserving import __version__
 from nowserving.config import load_config
 from nowserving.replica import ReplicaService, open_replica
 from nowserving.store import LEASE_BASE
@@ -180,9 +182,12 @@ def test_status_lists_every_device(hub: RunningHub, tmp_path: Path) -> None:
     )
     kiosk.close()
     assert result.returncode == 0, result.stderr
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}
-    assert rows["kiosk-1"][-2:] == ["0", "0"]  # nothing waiting, nothing behind
-    assert "never" in " ".join(rows["desk-2"])
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    # Nothing waiting, nothing behind, and the memory, uptime and version it reported.
+    health = rf"\d+ MB\s+\d+\.\d h\s+{re.escape(__version__)}$"
+    assert re.search(rf"s ago\s+0\s+0\s+{health}", rows["kiosk-1"]), rows["kiosk-1"]
+    assert re.search(health, rows["hub"]), rows["hub"]  # the hub's own
+    assert "never" in rows["desk-2"] and rows["desk-2"].endswith("—")
 
 
 def test_sync_payloads_are_validated(hub: RunningHub) -> None:
