@@ -1,13 +1,20 @@
 """Months unattended, compressed: each app under load for N operations, memory slope.
 
-    .venv/bin/python benchmarks/soak.py [--ops 2000] [--apps display kiosk desk hub]
+    .venv/bin/python benchmarks/soak.py [--ops 1000] [--day-every 100] [--apps display ...]
 
 Each app runs in its own process (offscreen, mock speech, no printer): the display
 follows a desk's calls, the kiosk is tapped through language → service → priority →
 ticket → done, the desk calls the next resident, and the hub answers an issue and a
-call over HTTP. After a warm-up of a fifth of the operations, RSS is sampled ten
-times; the script prints the least-squares slope per 1,000 operations, and the open
-file descriptors and threads at the start and end of the measured part.
+call over HTTP.
+
+Every operation adds a ticket, and today's tickets are real data each projection
+holds (about 0.8 kB per ticket and projection) until the day ends. So the clock
+moves a day ahead every `--day-every` operations and RSS is sampled at the end of
+each day after a warm-up of a fifth of the operations: what a day leaves behind
+after the next one has replaced it is a leak, what it held while it lasted is not.
+`--day-every 0` keeps every operation in one day (the raw slope, data included).
+The script prints the least-squares slope per 1,000 operations, and the open file
+descriptors and threads at the start and end of the measured part.
 """
 
 from __future__ import annotations
@@ -34,13 +41,68 @@ def probe(pid: int) -> tuple[float, int, int]:
     return rss, len(list(Path(f"/proc/{pid}/fd").iterdir())), int(fields["Threads"])
 
 
-def measure(ops: int, step: Callable[[int], None], pid: int) -> dict[str, object]:
+DAY_MS = 86_400_000
+CACHE_ENV = "NOWSERVING_SOAK_PAGE_CACHE_KB"  # how the children learn --page-cache-kb
+
+
+class Days:
+    """The soak's wall clock: real time, set ahead by whole days as the soak goes on."""
+
+    def __init__(self) -> None:
+        from nowserving.clock import wall_ms
+
+        self._wall = wall_ms
+        self.offset = 0
+
+    def __call__(self) -> int:
+        return self._wall() + self.offset * DAY_MS
+
+    def next(self) -> None:
+        self.offset += 1
+
+
+class Counter:
+    """A slot that counts the signals it receives and keeps nothing of them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_args: object) -> None:
+        self.count += 1
+
+
+def small_page_cache(kb: int) -> None:
+    """Give each store of this process an SQLite page cache of `kb` kB.
+
+    The cache (2 MB per connection by default) fills as the file grows: bounded, and
+    full from the start on a store with months in it, but on a fresh one a short soak
+    would count its filling as growth.
+    """
+    from nowserving.store import EventStore
+
+    configure = EventStore._configure
+
+    def _configure(self: EventStore, max_pages: int | None) -> None:
+        configure(self, max_pages)
+        self.db.conn.execute(f"PRAGMA cache_size = -{int(kb)}")
+
+    EventStore._configure = _configure  # type: ignore[method-assign]
+
+
+def measure(
+    ops: int, step: Callable[[int], None], pid: int, day_every: int, next_day: Callable[[], None]
+) -> dict[str, object]:
+    """Run `step` `ops` times; RSS, fds and threads of `pid` at the end of each day."""
     warm = ops // 5
-    samples, every = [], max(1, (ops - warm) // 10)
+    every = day_every or max(1, (ops - warm) // 10)
+    samples = []
     for n in range(ops):
         step(n)
-        if n >= warm and (n - warm) % every == 0:
-            samples.append((n, *probe(pid)))
+        if (n + 1) % every == 0:
+            if n >= warm:
+                samples.append((n, *probe(pid)))
+            if day_every:
+                next_day()
     xs = [s[0] for s in samples]
     ys = [s[1] for s in samples]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
@@ -70,7 +132,7 @@ def _wait(condition: Callable[[], bool]) -> None:
         QThread.msleep(1)
 
 
-def soak_display(ops: int, folder: Path) -> dict[str, object]:
+def soak_display(ops: int, day_every: int, folder: Path) -> dict[str, object]:
     from display.app import build
     from nowserving.config import load_config
     from nowserving.paths import sample_config
@@ -81,8 +143,9 @@ def soak_display(ops: int, folder: Path) -> dict[str, object]:
     application("display")
     config = load_config(sample_config())
     path = folder / "office.sqlite"
-    service = LocalService(EventStore(path), config, "display-1")
-    desk = LocalService(EventStore(path), config, "desk-1")
+    days = Days()
+    service = LocalService(EventStore(path), config, "display-1", now=days)
+    desk = LocalService(EventStore(path), config, "desk-1", now=days)
     window = build(Session(config, pick_device(config, "display", None), service), "mock")
     window.resize(1920, 1080)
     window.show()
@@ -93,10 +156,10 @@ def soak_display(ops: int, folder: Path) -> dict[str, object]:
         window.refresh()  # the watcher would do this within 50 ms
         _qt_settle()
 
-    return measure(ops, step, os.getpid())
+    return measure(ops, step, os.getpid(), day_every, days.next)
 
 
-def soak_kiosk(ops: int, folder: Path) -> dict[str, object]:
+def soak_kiosk(ops: int, day_every: int, folder: Path) -> dict[str, object]:
     from kiosk.app import build
     from nowserving.config import load_config
     from nowserving.paths import sample_config
@@ -106,27 +169,28 @@ def soak_kiosk(ops: int, folder: Path) -> dict[str, object]:
 
     application("kiosk")
     config = load_config(sample_config())
-    service = LocalService(EventStore(folder / "office.sqlite"), config, "kiosk-1")
+    days = Days()
+    service = LocalService(EventStore(folder / "office.sqlite"), config, "kiosk-1", now=days)
     session = Session(config, pick_device(config, "kiosk", None), service)
     window = build(session, kiosk_mode=False, tts_engine="mock")
     window.resize(1280, 800)
     window.show()
-    shown: list[object] = []
-    window.ticket_shown.connect(shown.append)
+    shown = Counter()  # not a list of the tickets: that would be the soak's own leak
+    window.ticket_shown.connect(shown)
 
     def step(n: int) -> None:
         window.welcome.choices()[0].click()
         _wait(lambda: bool(window.services.tiles()))
         window.services.tiles()[n % 2].click()
         window.priority.no.click()
-        _wait(lambda: len(shown) > n)
+        _wait(lambda: shown.count > n)
         window.ticket.done_button.click()
         _qt_settle()
 
-    return measure(ops, step, os.getpid())
+    return measure(ops, step, os.getpid(), day_every, days.next)
 
 
-def soak_desk(ops: int, folder: Path) -> dict[str, object]:
+def soak_desk(ops: int, day_every: int, folder: Path) -> dict[str, object]:
     from PySide6.QtCore import QThreadPool
 
     from desk.window import DeskWindow
@@ -139,35 +203,38 @@ def soak_desk(ops: int, folder: Path) -> dict[str, object]:
     application("desk")
     config = load_config(sample_config())
     path = folder / "office.sqlite"
-    window = DeskWindow(config, LocalService(EventStore(path), config, "desk-1"), "c2")
-    kiosk = LocalService(EventStore(path), config, "kiosk-1")
+    days = Days()
+    window = DeskWindow(config, LocalService(EventStore(path), config, "desk-1", now=days), "c2")
+    kiosk = LocalService(EventStore(path), config, "kiosk-1", now=days)
     window.show()
     window.signin.staff.setCurrentIndex(window.signin.staff.findData("maria"))
     window.signin.pin.setText("1234")
     window.signin.sign_in.click()
-    done: list[object] = []
-    window.done.connect(lambda action, _result: done.append(action))
+    done = Counter()
+    window.done.connect(done)
 
     def step(n: int) -> None:
         kiosk.issue("permits")
         window.act("call_next", "", {})
-        _wait(lambda: len(done) > n)
+        _wait(lambda: done.count > n)
         _qt_settle()
 
-    result = measure(ops, step, os.getpid())
+    result = measure(ops, step, os.getpid(), day_every, days.next)
     _wait(lambda: QThreadPool.globalInstance().waitForDone(0))  # nothing left at exit
     return result
 
 
-def soak_hub(ops: int, folder: Path) -> dict[str, object]:
+def soak_hub(ops: int, day_every: int, folder: Path) -> dict[str, object]:
+    import signal
+
     import requests
 
     from tests.hub.conftest import KIOSK, start_hub, stop_hub
 
-    hub = start_hub(folder, "[hub.rate_limits]\nread = 100000\n")
+    extra = "[hub.rate_limits]\nread = 100000\n"
+    hub = start_hub(folder, extra, command=(sys.executable, __file__, "--hub-child"))
     try:
         clerk = hub.sign_in("maria")
-        hub.post("/api/counters/c2/open", clerk)
         kiosk = requests.Session()
         kiosk.headers["Authorization"] = f"Bearer {KIOSK}"
         desk = requests.Session()
@@ -177,28 +244,60 @@ def soak_hub(ops: int, folder: Path) -> dict[str, object]:
             kiosk.post(hub.url + "/api/tickets", json={"line": "permits"}, timeout=10)
             desk.post(hub.url + "/api/counters/c2/call-next", timeout=10).raise_for_status()
 
-        return measure(ops, step, hub.process.pid)
+        def next_day() -> None:
+            hub.process.send_signal(signal.SIGUSR1)
+
+        return measure(ops, step, hub.process.pid, day_every, next_day)
     finally:
         stop_hub(hub)
+
+
+def serve_hub(argv: list[str]) -> None:
+    """The hub's own command line, with a clock that moves a day on each SIGUSR1."""
+    import signal
+    from functools import partial
+
+    from nowserving.cli import main as cli
+    from nowserving.hub import run
+    from nowserving.service import LocalService
+
+    days = Days()
+    signal.signal(signal.SIGUSR1, lambda *_: days.next())
+    run.LocalService = partial(LocalService, now=days)  # type: ignore[misc]
+    raise SystemExit(cli(argv))
 
 
 APPS = {"display": soak_display, "kiosk": soak_kiosk, "desk": soak_desk, "hub": soak_hub}
 
 
 def main() -> None:
+    cache_kb = int(os.environ.get(CACHE_ENV, "0"))
+    if cache_kb:  # in a child
+        small_page_cache(cache_kb)
+    if sys.argv[1:2] == ["--hub-child"]:
+        serve_hub(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ops", type=int, default=2000)
+    parser.add_argument("--ops", type=int, default=1000)
+    parser.add_argument("--day-every", type=int, default=100, help="0: all in one day")
     parser.add_argument("--apps", nargs="+", choices=sorted(APPS), default=list(APPS))
+    parser.add_argument(
+        "--page-cache-kb", type=int, default=256, help="SQLite page cache (0: its 2 MB default)"
+    )
     parser.add_argument("--one", choices=sorted(APPS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:  # the child: one app in this process
         with tempfile.TemporaryDirectory() as folder:
-            print(json.dumps(APPS[args.one](args.ops, Path(folder))))
+            result = APPS[args.one](args.ops, args.day_every, Path(folder))
+            print(json.dumps(result))
         return
     print(f"{'app':<9}{'MB / 1,000 ops':>16}{'RSS MB':>16}{'fds':>10}{'threads':>10}")
     for app in args.apps:
         child = [sys.executable, __file__, "--one", app, "--ops", str(args.ops)]
-        out = subprocess.run(child, capture_output=True, text=True, check=True, timeout=1800)
+        child += ["--day-every", str(args.day_every)]
+        env = {**os.environ, CACHE_ENV: str(args.page_cache_kb)}
+        out = subprocess.run(
+            child, capture_output=True, text=True, check=True, timeout=1800, env=env
+        )
         result = json.loads(out.stdout.strip().splitlines()[-1])
         rss, fds, threads = result["rss_mb"], result["fds"], result["threads"]
         print(

@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,8 +86,16 @@ def _auth(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def start_hub(folder: Path, extra_config: str = "", port: int | None = None) -> RunningHub:
-    """A hub process with its store in `folder` (started again: same store, same port)."""
+def start_hub(
+    folder: Path,
+    extra_config: str = "",
+    port: int | None = None,
+    command: Sequence[str] = (sys.executable, "-m", "nowserving"),
+) -> RunningHub:
+    """A hub process with its store in `folder` (started again: same store, same port).
+
+    `command` starts Nowserving's command line (the soak benchmark's moves its clock).
+    """
     port = port or free_port()
     folder.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{port}"
@@ -99,9 +107,7 @@ def start_hub(folder: Path, extra_config: str = "", port: int | None = None) -> 
     with log.open("wb") as output:  # the child keeps its own copy of the handle
         process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "nowserving",
+                *command,
                 "--data",
                 str(folder / "data"),
                 "hub",
