@@ -3,6 +3,9 @@
 Read-only: enough for a lobby display across the LAN. It keeps the last board
 while the hub is away, says so, and reconnects with backoff, resuming with
 Last-Event-ID. (Writing devices get a full replica in the offline-sync work.)
+With no events of its own to sync, it reports its health (memory, uptime,
+version) by an empty sync push every `health_every` seconds, as replicas do
+with each of theirs, so the desk and `nowserving status` show it too.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ from typing import Any
 import requests
 from pydantic import TypeAdapter
 
+from nowserving import health
 from nowserving.config import OfficeConfig
-from nowserving.errors import HubUnavailable
-from nowserving.sync import error_detail
+from nowserving.errors import HubUnavailable, NowservingError
+from nowserving.sync import HubClient, error_detail
 from nowserving.views import BoardView
 
 log = logging.getLogger(__name__)
 _BOARD = TypeAdapter(BoardView)
 MAX_BACKOFF_S = 10.0
+HEALTH_EVERY_S = 60.0
 
 
 class HubBoard:
@@ -32,9 +37,12 @@ class HubBoard:
         hub: the hub's base URL, e.g. http://192.168.1.10:8400.
         secret: this device's secret from the office config.
         config: the office (for names and languages).
+        health_every: seconds between reports of this process's health.
     """
 
-    def __init__(self, hub: str, secret: str, config: OfficeConfig) -> None:
+    def __init__(
+        self, hub: str, secret: str, config: OfficeConfig, *, health_every: float = HEALTH_EVERY_S
+    ) -> None:
         self.url = hub.rstrip("/") + "/api/board/events"
         self.config = config
         self._headers = {"Authorization": f"Bearer {secret}", "Accept": "text/event-stream"}
@@ -46,6 +54,9 @@ class HubBoard:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="hub-board", daemon=True)
         self._thread.start()
+        self._hub = HubClient(hub, secret)
+        self._health_every = health_every
+        threading.Thread(target=self._report_health, name="hub-health", daemon=True).start()
 
     def close(self) -> None:
         self._stop.set()
@@ -76,6 +87,17 @@ class HubBoard:
                 log.info("board stream interrupted: %s; retrying in %.1f s", exc, backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    def _report_health(self) -> None:
+        while True:
+            try:
+                self._hub.call(
+                    "POST", "/api/sync/push", json={"events": [], "health": health.current()}
+                )
+            except NowservingError as exc:  # the board stream says what is wrong, on screen
+                log.debug("health report not sent: %s", exc)
+            if self._stop.wait(self._health_every):
+                return
 
     def _stream(self) -> None:
         headers = dict(self._headers)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from display.app import build_remote
+from nowserving import __version__
 from nowserving.config import load_config
 from nowserving.remote_board import HubBoard
+from nowserving.sync import HubClient
 from tests.hub.conftest import DISPLAY, start_hub, stop_hub
 
 pytestmark = pytest.mark.gui
@@ -48,5 +51,24 @@ def test_across_the_lan_through_the_hub(qtbot: QtBot, tmp_path: Path) -> None:
         qtbot.waitUntil(lambda: window.now_label.text() == "B-002", timeout=10_000)
         source.close()
         hub = restarted
+    finally:
+        stop_hub(hub)
+
+
+def test_a_display_across_the_lan_reports_its_health(qtbot: QtBot, tmp_path: Path) -> None:
+    hub = start_hub(tmp_path)
+    try:
+        source = HubBoard(hub.url, DISPLAY, load_config(hub.config), health_every=0.2)
+
+        def reported() -> dict[str, Any]:
+            rows = HubClient(hub.url, DISPLAY).call("GET", "/api/sync/status")
+            return next(row for row in rows if row["device"] == "display-1")
+
+        qtbot.waitUntil(lambda: reported()["rss_mb"] is not None, timeout=10_000)
+        row = reported()
+        assert row["last_seen"] < 10 and row["version"] == __version__
+        first = row["uptime_s"]
+        qtbot.waitUntil(lambda: reported()["uptime_s"] > first, timeout=10_000)  # reported again
+        source.close()
     finally:
         stop_hub(hub)
