@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 
 from desk.window import DeskWindow
+from nowserving.sync import HubClient
 from nowserving_qt.bootstrap import application, open_session, run
 
 
 def main(args: argparse.Namespace) -> int:
     app = application("desk")
     session = open_session(args, "desk")
-    window = DeskWindow(session.config, session.service, args.counter)
+    # The hub this desk syncs with, or on the hub's own PC the hub's port there.
+    hub = HubClient(
+        args.hub or f"http://localhost:{session.config.hub.port}", session.device.secret
+    )
+    window = DeskWindow(session.config, session.service, args.counter, hub.device_status)
     window.resize(1100, 760)
     if args.windowed:
         window.show()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from desk.console import ACTIONS, CounterPanel
 from desk.dashboard import DashboardPanel
+from desk.devices import REFRESH_MS, DevicesPanel
 from desk.linecontrol import LineControlPanel
 from desk.signin import SignInScreen
 from nowserving.clock import wall_ms
@@ -28,6 +29,7 @@ from nowserving.config import OfficeConfig, Staff
 from nowserving.errors import NowservingError
 from nowserving.service import LocalService
 from nowserving.signin import PinGate, SignInRefused
+from nowserving.syncproto import DeviceStatus
 from nowserving_qt.background import run_in_background
 from nowserving_qt.theme import stylesheet
 from nowserving_qt.watcher import ServiceWatcher
@@ -36,18 +38,26 @@ log = logging.getLogger(__name__)
 
 
 class DeskWindow(QWidget):
-    """Signals:
-    done: (action name, result) after each action succeeded; for tests and logs.
+    """The console; `device_status` (asks the hub) adds a Devices tab for IT.
+
+    Signals:
+        done: (action name, result) after each action succeeded; for tests and logs.
     """
 
     done = Signal(str, object)
 
     def __init__(
-        self, config: OfficeConfig, service: LocalService, counter: str | None = None
+        self,
+        config: OfficeConfig,
+        service: LocalService,
+        counter: str | None = None,
+        device_status: Callable[[], list[DeviceStatus]] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
         self.service = service
+        self.device_status = device_status
+        self._asking = False
         self.gate = PinGate(config)
         self.staff: Staff | None = None
         self.counter_id = counter or config.counters[0].id
@@ -106,7 +116,14 @@ class DeskWindow(QWidget):
         self.tabs.addTab(self.counter_panel, "Counter")
         self.tabs.addTab(self.lines_panel, "Lines")
         self.tabs.addTab(self.dashboard, "Today")
+        self.devices = DevicesPanel()
+        if self.device_status is not None:
+            self.tabs.addTab(self.devices, "Devices")
+        self.devices_timer = QTimer(self, interval=REFRESH_MS)
+        self.devices_timer.timeout.connect(self._ask_devices)
+        self.devices_timer.start()
         self.tabs.currentChanged.connect(lambda _: self._render_dashboard(force=True))
+        self.tabs.currentChanged.connect(lambda _: self._ask_devices())
         layout.addWidget(self.tabs, 1)
         return console
 
@@ -261,12 +278,33 @@ class DeskWindow(QWidget):
             if conflict.device == self.service.clock.device:
                 self.alerts.addItem(f"Your action did not count: {conflict.reason}")
         self.alerts.setVisible(self.alerts.count() > 0)
+        self.devices.show_alerts(board.alerts)
         self._show_sync()
         self._render_dashboard()
 
     def _render_dashboard(self, force: bool = False) -> None:
         if self.staff is not None and self.tabs.currentWidget() is self.dashboard:
             self.dashboard.render(self.service.store, self.service.today(), force=force)
+
+    def _ask_devices(self) -> None:
+        """While the Devices tab is open: ask the hub how each device is, off the UI thread."""
+        if (
+            self.device_status is None
+            or self._asking
+            or self.tabs.currentWidget() is not self.devices
+        ):
+            return
+        self._asking = True
+
+        def answered(rows: list[DeviceStatus]) -> None:
+            self._asking = False
+            self.devices.show_status(rows)
+
+        def failed(error: Exception) -> None:
+            self._asking = False
+            self.devices.show_trouble(str(error))
+
+        run_in_background(self.device_status, answered, failed)
 
     def _show_sync(self) -> None:
         """On a PC other than the hub's: say plainly when working cut off, and what that means."""

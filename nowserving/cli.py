@@ -215,7 +215,6 @@ def _hash_pin(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from nowserving.config import load_config
     from nowserving.sync import HubClient
-    from nowserving.syncproto import DeviceStatus
 
     config = load_config(args.config)
     device = next((d for d in config.devices if d.id == args.device), None)
@@ -223,21 +222,16 @@ def _status(args: argparse.Namespace) -> int:
     if device is None:
         print("nowserving: the config has no [[devices]] to ask the hub with.", file=sys.stderr)
         return 1
-    rows = [
-        DeviceStatus.model_validate(row)
-        for row in HubClient(args.hub, device.secret).call("GET", "/api/sync/status")
-    ]
+    rows = HubClient(args.hub, device.secret).device_status()
     print(
         f"{'device':<14}{'role':<9}{'last seen':>12}{'outbox':>8}{'lag':>8}"
         f"{'memory':>10}{'up':>9}  version"
     )
     for row in rows:
-        seen = "never" if row.last_seen is None else f"{row.last_seen:.0f} s ago"
-        memory = "—" if row.rss_mb is None else f"{row.rss_mb:.0f} MB"
-        up = "—" if row.uptime_s is None else f"{row.uptime_s / 3600:.1f} h"
+        seen, memory, up, version = row.shown()
         print(
             f"{row.device:<14}{row.role:<9}{seen:>12}{row.outbox:>8}{row.lag:>8}"
-            f"{memory:>10}{up:>9}  {row.version or '—'}"
+            f"{memory:>10}{up:>9}  {version}"
         )
     return 0
 

@@ -25,6 +25,7 @@ from nowserving.store import EventStore
 from nowserving.syncproto import (
     PROTOCOL_HEADER,
     SYNC_PROTOCOL,
+    DeviceStatus,
     EventBody,
     LeaseResponse,
     PullResponse,
@@ -100,6 +101,10 @@ class HubClient:
             raise HubUnavailable(
                 f"The hub's answer from {self.url} was garbled or cut off."
             ) from None
+
+    def device_status(self) -> list[DeviceStatus]:
+        """The hub and each device, as the hub last heard from them."""
+        return [DeviceStatus.model_validate(row) for row in self.call("GET", "/api/sync/status")]
 
 
 class SyncClient:

@@ -117,3 +117,10 @@ class DeviceStatus(BaseModel):
     rss_mb: float | None = None  # from the device's last push (None: not reported)
     uptime_s: int | None = None
     version: str | None = None
+
+    def shown(self) -> tuple[str, str, str, str]:
+        """Last seen, memory, uptime and version, as the desk and `nowserving status` say them."""
+        seen = "never" if self.last_seen is None else f"{self.last_seen:.0f} s ago"
+        memory = "—" if self.rss_mb is None else f"{self.rss_mb:.0f} MB"
+        up = "—" if self.uptime_s is None else f"{self.uptime_s / 3600:.1f} h"
+        return seen, memory, up, self.version or "—"

@@ -10,11 +10,14 @@ from pytestqt.qtbot import QtBot
 
 from desk.window import DeskWindow
 from display.app import build as build_display
-from nowserving.config import OfficeConfig
+from nowserving import __version__
+from nowserving.config import OfficeConfig, load_config
 from nowserving.service import LocalService
 from nowserving.state import Status
 from nowserving.store import EventStore
+from nowserving.sync import HubClient
 from nowserving_qt.bootstrap import Session, pick_device
+from tests.hub.conftest import DESK, KIOSK, start_hub, stop_hub
 from tests.kiosk.conftest import language_button, open_kiosk, tap
 from tests.kiosk.test_window import _clipped
 
@@ -226,3 +229,49 @@ def test_the_dashboard_shows_today(qtbot: QtBot, config: OfficeConfig, tmp_path:
     }
     assert cells == {"Building permits": "2", "Resident ID cards": "1"}
     assert desk.dashboard.chart.pixmap() is not None and not desk.dashboard.chart.pixmap().isNull()
+
+
+def test_the_devices_tab_shows_memory_uptime_and_alerts_from_the_hub(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    hub = start_hub(tmp_path)
+    try:
+        config = load_config(hub.config)
+        health = {"rss_mb": 123.4, "uptime_s": 7200, "version": "9.9.9"}
+        HubClient(hub.url, KIOSK).call(
+            "POST", "/api/sync/push", json={"events": [], "health": health}
+        )
+        # A desk on the hub's PC: the hub's store file, and the hub on its port for the figures.
+        service = LocalService(EventStore(hub.data / "office.sqlite"), config, "desk-1")
+        service.report_alert("printer", "Out of paper.", device="kiosk-1")
+        desk = DeskWindow(config, service, "c2", HubClient(hub.url, DESK).device_status)
+        qtbot.addWidget(desk)
+        desk.show()
+        sign_in(qtbot, desk, "maria", "1234")
+        tabs = desk.tabs.tabBar()
+        qtbot.mouseClick(
+            tabs,
+            Qt.MouseButton.LeftButton,
+            pos=tabs.tabRect(desk.tabs.indexOf(desk.devices)).center(),
+        )
+
+        def row(device: str) -> list[str]:
+            table = desk.devices.table
+            for r in range(table.rowCount()):
+                if table.item(r, 0).text() == device:
+                    return [table.item(r, c).text() for c in range(table.columnCount())]
+            return []
+
+        qtbot.waitUntil(lambda: row("kiosk-1")[1:2] == ["kiosk"], timeout=10_000)
+        assert row("kiosk-1")[2].endswith("s ago")
+        assert row("kiosk-1")[3:] == ["123 MB", "2.0 h", "9.9.9", "Out of paper."]
+        assert row("hub")[3].endswith(" MB") and row("hub")[5] == __version__
+        assert row("display-1")[2:6] == ["never", "—", "—", "—"]
+
+        stop_hub(hub)  # the figures stay, and the desk says why they do not move
+        desk.devices_timer.timeout.emit()
+        qtbot.waitUntil(lambda: "Could not ask the hub" in desk.devices.note.text(), timeout=10_000)
+        assert row("kiosk-1")[3] == "123 MB"
+        service.store.close()
+    finally:
+        stop_hub(hub)
