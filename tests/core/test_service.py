@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from nowserving.config import OfficeConfig
 from nowserving.errors import NotFound, Rejected
 from nowserving.service import Expired, LocalService
-from nowserving.state import Status, replay
+from nowserving.state import Status, Ticket, replay
 from nowserving.store import EventStore
 from tests.conftest import FakeClock, office_time
 
@@ -195,3 +196,22 @@ def test_a_late_event_rebuilds_the_day_in_clock_order(
     assert waiting[0].id == early.id
     expected = replay(service.state.day, store.events_for_day(service.state.day))
     assert service.state.tickets == expected.tickets
+
+
+def test_a_day_that_ends_leaves_nothing_of_itself_in_memory(
+    service: LocalService, clock: FakeClock
+) -> None:
+    # The soak benchmark counts on this: today's tickets are data, kept only for today.
+    def tickets_alive() -> int:
+        gc.collect()
+        return sum(type(o) is Ticket for o in gc.get_objects())
+
+    before = tickets_alive()  # another test's may still be about
+    for _day in range(3):
+        for _ in range(50):
+            service.issue("permits")
+            service.call_next("c1")
+        assert tickets_alive() == before + 50
+        clock.advance(minutes=24 * 60)
+        service.board()  # the next day's first read drops the last one
+        assert tickets_alive() == before
