@@ -267,6 +267,33 @@ def serve_hub(argv: list[str]) -> None:
     raise SystemExit(cli(argv))
 
 
+def ticket_bytes(folder: Path, tickets: int = 300) -> float:
+    """What one ticket of today (issued and called) costs in a projection, in bytes."""
+    import gc
+    import tracemalloc
+
+    from nowserving.config import load_config
+    from nowserving.paths import sample_config
+    from nowserving.service import LocalService
+    from nowserving.store import EventStore
+
+    config = load_config(sample_config())
+    service = LocalService(EventStore(folder / "office.sqlite"), config, "desk-1")
+    service.issue("payments")
+    service.call_next("c6")  # the first of the day builds what every day has
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(tickets):
+        service.issue("payments")
+        service.call_next("c6")
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    service.store.close()
+    return grown / tickets
+
+
 APPS = {"display": soak_display, "kiosk": soak_kiosk, "desk": soak_desk, "hub": soak_hub}
 
 
@@ -290,6 +317,9 @@ def main() -> None:
             result = APPS[args.one](args.ops, args.day_every, Path(folder))
             print(json.dumps(result))
         return
+    with tempfile.TemporaryDirectory() as folder:
+        per_ticket = ticket_bytes(Path(folder))
+    print(f"Today's data: {per_ticket:.0f} B per ticket and projection, until the day ends.")
     print(f"{'app':<9}{'MB / 1,000 ops':>16}{'RSS MB':>16}{'fds':>10}{'threads':>10}")
     for app in args.apps:
         child = [sys.executable, __file__, "--one", app, "--ops", str(args.ops)]
