@@ -1,6 +1,6 @@
 """Months unattended, compressed: each app under load for N operations, memory slope.
 
-    .venv/bin/python benchmarks/soak.py [--ops 1000] [--day-every 100] [--apps display ...]
+    .venv/bin/python benchmarks/soak.py [--ops 1000] [--day-every 100] [--page-cache-kb 256]
 
 Each app runs in its own process (offscreen, mock speech, no printer): the display
 follows a desk's calls, the kiosk is tapped through language → service → priority →
@@ -13,6 +13,8 @@ moves a day ahead every `--day-every` operations and RSS is sampled at the end o
 each day after a warm-up of a fifth of the operations: what a day leaves behind
 after the next one has replaced it is a leak, what it held while it lasted is not.
 `--day-every 0` keeps every operation in one day (the raw slope, data included).
+SQLite's page cache, bounded but filling as a fresh file grows, is kept small the
+same way (`--page-cache-kb 0`: SQLite's 2 MB per connection).
 The script prints the least-squares slope per 1,000 operations, and the open file
 descriptors and threads at the start and end of the measured part.
 """
