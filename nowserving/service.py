@@ -102,6 +102,7 @@ class LocalService:
         self._state = OfficeState("")
         self._rowid = 0
         self._version = (-1, -1)
+        self._hidden = 0
         self._changed = False
         self.refresh()
 
@@ -130,7 +131,8 @@ class LocalService:
         if version == self._version:
             return self._state
         self._version = version
-        rebuild = False
+        # The hub refused some of this replica's own events: project without them.
+        rebuild = self.store.hidden() != self._hidden
         while batch := self.store.events_after(self._rowid):
             for rowid, event in batch:
                 self._rowid = rowid
@@ -148,6 +150,7 @@ class LocalService:
     def _rebuild(self, day: str) -> None:
         # In this order: whatever commits in between is caught up next time, never twice.
         self._version = self.store.version()
+        self._hidden = self.store.hidden()
         self._rowid = self.store.last_rowid()
         self._state = replay(day, self.store.events_for_day(day, up_to=self._rowid))
         self._changed = True

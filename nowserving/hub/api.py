@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from nowserving.events import Kind
 from nowserving.hub.auth import Caller, Role
 from nowserving.hub.context import Hub, allowed, bearer, hub_of
 from nowserving.hub.schemas import (
@@ -32,6 +33,7 @@ from nowserving.hub.schemas import (
     ResidentTicket,
     TransferRequest,
 )
+from nowserving.permissions import rest_roles
 from nowserving.views import BoardView, CounterView, LineView, TicketView
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -51,11 +53,13 @@ def needs(*roles: Role) -> Callable[..., Caller]:
     return dependency
 
 
+# The roles come from the one permission table the sync push also checks events with.
 Device = Annotated[Caller, Depends(needs("kiosk", "display", "desk", "staff"))]
-Kiosk = Annotated[Caller, Depends(needs("kiosk"))]
-DeskDevice = Annotated[Caller, Depends(needs("desk"))]
-Staff = Annotated[Caller, Depends(needs("staff"))]
-LineControl = Annotated[Caller, Depends(needs("line_control"))]
+Kiosk = Annotated[Caller, Depends(needs(*rest_roles(Kind.TICKET_ISSUED)))]
+DeskDevice = Annotated[Caller, Depends(needs(*rest_roles(Kind.STAFF_SIGNED_IN)))]
+Staff = Annotated[Caller, Depends(needs(*rest_roles(Kind.TICKET_CALLED)))]
+LineControl = Annotated[Caller, Depends(needs(*rest_roles(Kind.LINE_PAUSED)))]
+Alerting = Annotated[Caller, Depends(needs(*rest_roles(Kind.DEVICE_ALERT)))]
 
 
 # -- public ------------------------------------------------------------------------------
@@ -136,7 +140,7 @@ async def follow_board(
 
 
 @router.post("/alerts", operation_id="report_alert", tags=["kiosk"], status_code=204)
-def report_alert(body: AlertRequest, hub: HubDep, caller: Device) -> None:
+def report_alert(body: AlertRequest, hub: HubDep, caller: Alerting) -> None:
     """A device problem for staff to see (paper out, ...); an empty message clears it."""
     hub.service.report_alert(body.alert, body.message, device=caller.device_id)
 
