@@ -85,6 +85,8 @@ def test_desks_cut_off_from_each_other_agree_on_who_called_first(
     for node in (first, second):
         wait_until(lambda node=node: len(node.state.tickets) == 1)
     stop_hub(hub)
+    first.record_sign_in("maria", "c2")  # signed in while cut off: the hub takes it later
+    second.record_sign_in("tom", "c3")
     mine = first.call_next("c2", staff="maria")
     time.sleep(0.01)
     theirs = second.call_next("c3", staff="tom")
@@ -117,7 +119,8 @@ def test_a_desk_with_a_slow_clock_still_acts_after_what_it_saw(
     desk = replica(hub, tmp_path, "desk-1", now=five_minutes_slow)
     issued = hub.issue("ids")
     wait_until(lambda: issued["ticket"]["id"] in desk.state.tickets)
-    called = desk.call_next("c5")
+    desk.record_sign_in("tom", "c5")
+    called = desk.call_next("c5", staff="tom")
     assert called is not None and called.id == issued["ticket"]["id"]
     wait_until(lambda: settled(desk))
     clerk = hub.sign_in("maria")
