@@ -128,8 +128,8 @@ def _clock_problem(event: Event, config: OfficeConfig, facts: Facts) -> str | No
 
 
 def _span(ms: int) -> str:
-    minutes = ms // 60_000
-    return f"{minutes} min" if minutes < 48 * 60 else f"{minutes // (24 * 60)} days"
+    minutes = round(ms / 60_000)
+    return f"{minutes} min" if minutes < 48 * 60 else f"{round(minutes / (24 * 60))} days"
 
 
 def _unknown_reference(event: Event, config: OfficeConfig, facts: Facts) -> str | None:
