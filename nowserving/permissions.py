@@ -100,6 +100,13 @@ class Facts(Protocol):
     def signed_in(self, desk: str, staff: str, day: str, before_hlc: str) -> bool: ...
 
 
+def line_refusal(device: Device, line: str) -> str | None:
+    """Why `device` may not issue tickets for `line`, or None (a kiosk's `lines`; empty: all)."""
+    if device.lines and line not in device.lines:
+        return f"{device.id} does not issue tickets for {line}"
+    return None
+
+
 def refusal(device: Device, event: Event, config: OfficeConfig, facts: Facts) -> str | None:
     """Why `device` may not have caused `event` (one line), or None when it may."""
     right = NEEDS[event.kind]
@@ -116,6 +123,8 @@ def refusal(device: Device, event: Event, config: OfficeConfig, facts: Facts) ->
 
 
 def _clock_problem(event: Event, config: OfficeConfig, facts: Facts) -> str | None:
+    if event.stamp.device != event.device:
+        return "its clock stamp names another device"
     ahead = event.wall - facts.now_ms()
     if ahead > MAX_SKEW_MS:
         return f"this device's clock is {_span(ahead)} fast"
@@ -178,9 +187,9 @@ def _role_problem(
 def _issue_problem(device: Device, event: Event, config: OfficeConfig, facts: Facts) -> str | None:
     assert event.line is not None and event.ticket is not None and event.day is not None
     data = event.data
-    asked = data.get("requested_line", event.line)
-    if device.lines and asked not in device.lines:
-        return f"{device.id} does not issue tickets for {asked}"
+    problem = line_refusal(device, data.get("requested_line", event.line))
+    if problem:
+        return problem
     if event.ticket != ticket_id(data["token"]):
         return "its ticket id does not match its token"
     number = int(data["number"])

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from nowserving.errors import Rejected
 from nowserving.events import Kind
 from nowserving.hub.auth import Caller, Role
 from nowserving.hub.context import Hub, allowed, bearer, hub_of
@@ -33,7 +34,7 @@ from nowserving.hub.schemas import (
     ResidentTicket,
     TransferRequest,
 )
-from nowserving.permissions import rest_roles
+from nowserving.permissions import line_refusal, rest_roles
 from nowserving.views import BoardView, CounterView, LineView, TicketView
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -117,6 +118,9 @@ def join_remotely(body: JoinRequest, hub: HubDep, request: Request) -> IssuedTic
 @router.post("/tickets", operation_id="issue_ticket", tags=["kiosk"], status_code=201)
 def issue_ticket(body: IssueRequest, hub: HubDep, caller: Kiosk) -> IssuedTicket:
     """Issue a ticket; it is stored before the answer is sent."""
+    problem = line_refusal(caller.device, body.line) if caller.device else None
+    if problem:
+        raise Rejected(f"{problem}.")
     view = hub.service.issue(body.line, priority=body.priority, lang=body.lang, source="kiosk")
     return IssuedTicket(
         ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token)

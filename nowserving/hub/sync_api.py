@@ -19,6 +19,7 @@ from nowserving.hub.context import Hub
 from nowserving.store import EventStore
 from nowserving.syncproto import (
     MAX_BATCH,
+    MAX_POSITION,
     PROTOCOL_HEADER,
     SYNC_PROTOCOL,
     DeviceStatus,
@@ -129,7 +130,7 @@ def _refused_message(device: str, refused: list[tuple[Event, str]]) -> str:
 def sync_pull(
     hub: HubDep,
     caller: Device,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_BATCH)] = 500,
 ) -> PullResponse:
     """Events the hub received after position `after`, in its order; resume from `next`."""
@@ -159,8 +160,9 @@ def lease_numbers(body: LeaseRequest, hub: HubDep, caller: Kiosk) -> LeaseRespon
     except KeyError:
         raise NotFound(f"There is no line {body.line!r}.") from None
     device = configured(hub, caller)
-    if device.lines and body.line not in device.lines:
-        raise Rejected(f"{device.id} does not issue tickets for {body.line}.")
+    problem = permissions.line_refusal(device, body.line)
+    if problem:
+        raise Rejected(f"{problem}.")
     service, limits = hub.service, hub.config.hub
     day = rules.office_day(service.clock_now(), hub.config.zone)
     with service.store.write():

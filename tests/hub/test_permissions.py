@@ -338,3 +338,50 @@ def test_leases_are_capped_per_kiosk_and_line(hub: RunningHub) -> None:
     assert lease(hub, KIOSK, "payments", 20)  # another kiosk is not held back
     alerts = hub.get("/api/board", DESK).json()["alerts"]
     assert any(a["device"] == "kiosk-2" and a["alert"] == "lease" for a in alerts)
+
+
+def test_a_kiosk_only_for_its_lines_and_a_desk_only_for_its_counters(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from tests.hub.conftest import start_hub, stop_hub
+
+    kiosk_9, desk_9 = "kiosk-nine-secret-0123456789", "desk-nine-secret-0123456789"
+    hub = start_hub(
+        tmp_path_factory.mktemp("hub-scoped"),
+        f'\n[[devices]]\nid = "kiosk-9"\nrole = "kiosk"\nsecret = "{kiosk_9}"\nlines = ["ids"]\n'
+        f'\n[[devices]]\nid = "desk-9"\nrole = "desk"\nsecret = "{desk_9}"\ncounters = ["c5"]\n',
+    )
+    try:
+        assert hub.post("/api/tickets", kiosk_9, json={"line": "ids"}).status_code == 201
+        refused = hub.post("/api/tickets", kiosk_9, json={"line": "records"})
+        assert refused.status_code == 409 and "kiosk-9 does not issue tickets for records" in (
+            refused.text
+        )
+        lease_refused = sync(hub, "POST", "/api/sync/lease", kiosk_9, json={"line": "records"})
+        assert lease_refused.status_code == 409
+        kiosk = Pusher(hub, "kiosk-9", kiosk_9)
+        (refusal,) = kiosk.push(issued_event(kiosk, "records", 600))["refused"]
+        assert "does not issue tickets for records" in refusal["reason"]
+        desk = Pusher(hub, "desk-9", desk_9)
+        signed = desk.event(Kind.STAFF_SIGNED_IN, staff="tom", data={"counter": "c5"})
+        elsewhere = desk.event(Kind.COUNTER_OPENED, staff="tom", data={"counter": "c4"})
+        here = desk.event(Kind.COUNTER_OPENED, staff="tom", data={"counter": "c5"})
+        answer = desk.push(signed, elsewhere, here)
+        assert [r["id"] for r in answer["refused"]] == [elsewhere["id"]]
+        assert "desk-9 may not act for counter c4" in answer["refused"][0]["reason"]
+    finally:
+        stop_hub(hub)
+
+
+def test_sequence_numbers_and_positions_are_bounded(hub: RunningHub) -> None:
+    kiosk = Pusher(hub, "kiosk-1", KIOSK)
+    event = kiosk.event(Kind.DEVICE_ALERT, data={"alert": "x", "message": "", "device": "kiosk-1"})
+    event["seq"] = 10**30
+    pushed = sync(hub, "POST", "/api/sync/push", KIOSK, json={"events": [event]})
+    assert pushed.status_code == 422 and "seq" in pushed.text
+    pulled = sync(hub, "GET", "/api/sync/pull", KIOSK, params={"after": 10**30})
+    assert pulled.status_code == 422
+    forged = kiosk.event(Kind.DEVICE_ALERT, data={"alert": "x", "message": "", "device": "kiosk-1"})
+    forged["hlc"] = forged["hlc"].replace(kiosk.writer, "hub")
+    (refusal,) = kiosk.push(forged)["refused"]
+    assert "names another device" in refusal["reason"]
