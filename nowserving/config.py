@@ -183,8 +183,8 @@ class Hub(_Strict):
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     # Numbers a kiosk may hold unused per line (leased for when it is cut off), and lease
     # per line and day in all: a kiosk cannot exhaust a line's numbers.
-    lease_held_max: int = Field(default=100, ge=1, le=10_000)
-    lease_day_max: int = Field(default=1_000, ge=1, le=50_000)
+    lease_held_max: int = Field(default=100, ge=20, le=10_000)  # a kiosk asks for 20 at a time
+    lease_day_max: int = Field(default=1_000, ge=20, le=50_000)
 
 
 class OfficeConfig(_Strict):

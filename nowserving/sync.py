@@ -123,6 +123,7 @@ class SyncClient:
         self.config = config
         self.interval = interval
         self.status = SyncStatus()
+        self._capped: set[tuple[str, str]] = set()  # (day, line) the hub leases no more of
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
@@ -249,12 +250,15 @@ class SyncClient:
         for line in self.device.lines or [line.id for line in self.config.lines]:
             if self.store.leased_left(day, line) >= LEASE_LOW:
                 continue
+            if (day, line) in self._capped:
+                continue
             try:
                 answer = self.hub.call(
                     "POST", "/api/sync/lease", json={"line": line, "count": LEASE_SIZE}
                 )
             except Rejected as exc:  # over its cap: the hub shows staff an alert
-                log.warning("sync: no more numbers for %s: %s", line, exc)
+                log.warning("sync: no more numbers for %s today: %s", line, exc)
+                self._capped.add((day, line))  # not again today (a restart asks once more)
                 continue
             lease = LeaseResponse.model_validate(answer)
             with self.store.write():

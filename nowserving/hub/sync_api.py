@@ -108,7 +108,7 @@ def sync_push(body: PushRequest, hub: HubDep, caller: Device) -> PushResponse:
                 refused.append((event, reason))
         store.keep_refused(refused)
     if refused:
-        hub.service.report_alert("refused", _refused_message(device.id, refused), device=device.id)
+        _alert_once(hub, device.id, "refused", _refused_message(device.id, refused))
     _seen(hub, device.id, outbox=body.outbox)
     writer = writers.pop() if writers else device.id
     return PushResponse(
@@ -174,9 +174,15 @@ def lease_numbers(body: LeaseRequest, hub: HubDep, caller: Kiosk) -> LeaseRespon
         else:
             start, end = service.store.lease_numbers(day, body.line, body.count, device.id)
             return LeaseResponse(day=day, line=body.line, start=start, end=end)
-    message = f"{device.id} asked for {body.count} more numbers of {body.line} but {problem}."
-    service.report_alert("lease", message, device=device.id)
+    message = f"{device.id} asked for more numbers of {body.line} but {problem}."
+    _alert_once(hub, device.id, "lease", message)
     raise Rejected(message)
+
+
+def _alert_once(hub: Hub, device: str, alert: str, message: str) -> None:
+    """A device alert for the desk, unless the very same one is showing already."""
+    if hub.service.state.alerts.get((device, alert)) != message:
+        hub.service.report_alert(alert, message, device=device)
 
 
 @router.get("/status", operation_id="device_status", dependencies=[])
