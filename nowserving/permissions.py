@@ -32,6 +32,7 @@ from nowserving.clock import MAX_SKEW_MS
 from nowserving.config import Device, OfficeConfig, Staff
 from nowserving.events import LASTING_KINDS, Event, Kind
 from nowserving.payloads import payload_problem
+from nowserving.privacy import PERSONAL_KEYS
 from nowserving.rules import office_day, ticket_id, ticket_label
 
 Right = Literal["issue", "alert", "sign_in", "staff", "line_control", "nobody"]
@@ -77,7 +78,6 @@ PUSH_ROLE: dict[Right, tuple[str, ...]] = {
     "line_control": ("desk",),
     "nobody": (),
 }
-PERSONAL_KEYS = ("token", "name", "phone", "email")
 
 
 def rest_roles(kind: Kind) -> tuple[RestRole, ...]:

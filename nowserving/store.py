@@ -12,7 +12,6 @@ is never rewritten to "fix" it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -89,9 +88,21 @@ def _add_trust(db: sqlite_utils.Database) -> None:
     # refused: on the hub, the audit of pushed events it did not take; on a replica, its
     # own events the hub refused (left out of its projection). Never part of the log.
     db["refused"].create(  # type: ignore[union-attr]
-        {"id": str, "device": str, "seq": int, "kind": str, "reason": str, "event": str},
+        {
+            "id": str,
+            "device": str,
+            "seq": int,
+            "hlc": str,
+            "kind": str,
+            "day": str,
+            "ticket": str,
+            "line": str,
+            "staff": str,
+            "data": str,
+            "reason": str,
+        },
         pk="id",
-        not_null={"device", "seq", "kind", "reason", "event"},
+        not_null={"device", "seq", "hlc", "kind", "data", "reason"},
     )
     db["refused"].create_index(["device", "seq"])  # type: ignore[union-attr]
 
@@ -338,12 +349,9 @@ class EventStore:
         """Record events the hub refused (its audit), or, `own`, this replica's own events
         that the hub refused (hidden from the projection from now on). Inside `write()`."""
         self.db.conn.executemany(
-            "INSERT OR IGNORE INTO refused (id, device, seq, kind, reason, event) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (e.id, e.device, e.seq, str(e.kind), reason, json.dumps(e.to_row()))
-                for e, reason in refusals
-            ],
+            f"INSERT OR IGNORE INTO refused ({_COLUMNS}, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*event.to_row().values(), reason) for event, reason in refusals],
         )
         if own and refusals:
             self.db.conn.execute(
