@@ -76,6 +76,11 @@ class Empty(_Payload):
     pass
 
 
+class SignedIn(_Payload):
+    counter: Ident | None = None
+    desk: Ident | None = None  # the desk, when the hub records a sign-in to its API
+
+
 PAYLOADS: dict[Kind, type[_Payload]] = {
     Kind.TICKET_ISSUED: Issued,
     Kind.TICKET_CALLED: Called,
@@ -94,8 +99,8 @@ PAYLOADS: dict[Kind, type[_Payload]] = {
     Kind.ANNOUNCEMENT_SET: Announcement,
     Kind.DAY_ENDED: Empty,
     Kind.DEVICE_ALERT: Alert,
-    Kind.STAFF_SIGNED_IN: AtCounter,
-    Kind.STAFF_SIGNED_OUT: AtCounter,
+    Kind.STAFF_SIGNED_IN: SignedIn,
+    Kind.STAFF_SIGNED_OUT: SignedIn,
 }
 
 

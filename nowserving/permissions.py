@@ -175,7 +175,8 @@ def _role_problem(
     if event.staff is None:
         return "no staff member named"
     if right == "sign_in":
-        return None
+        desk = event.data.get("desk", device.id)
+        return None if desk == device.id else f"a sign-in at {desk}, not at {device.id}"
     day = event.day or office_day(event.wall, config.zone)
     if not facts.signed_in(device.id, event.staff, day, event.hlc):
         return f"{event.staff} is not signed in at {device.id}"

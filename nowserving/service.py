@@ -67,7 +67,9 @@ class Service(Protocol):
     def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None: ...
     def report_alert(self, alert: str, message: str, *, device: str | None = None) -> None: ...
     def end_day(self, *, staff: str | None = None) -> None: ...
-    def record_sign_in(self, staff: str, counter: str, *, signed_in: bool = True) -> None: ...
+    def record_sign_in(
+        self, staff: str, counter: str | None, *, signed_in: bool = True, desk: str | None = None
+    ) -> None: ...
     def board(self) -> BoardView: ...
     def lines(self) -> list[LineView]: ...
     def counter(self, counter: str) -> CounterView: ...
@@ -335,11 +337,15 @@ class LocalService:
     def end_day(self, *, staff: str | None = None) -> None:
         self._write(lambda s: [rules.decide_end_day(s, staff)])
 
-    def record_sign_in(self, staff: str, counter: str, *, signed_in: bool = True) -> None:
+    def record_sign_in(
+        self, staff: str, counter: str | None, *, signed_in: bool = True, desk: str | None = None
+    ) -> None:
         """Staff signed in (or out) at this desk, offline too: the hub accepts a desk's
-        staff events only after that staff member's sign-in there."""
+        staff events only after that staff member's sign-in there. The hub names the
+        `desk` when it records a sign-in to its API on a desk's behalf."""
         kind = Kind.STAFF_SIGNED_IN if signed_in else Kind.STAFF_SIGNED_OUT
-        self._write(lambda s: [Draft(kind, s.day, staff=staff, data={"counter": counter})])
+        data = {key: value for key, value in (("counter", counter), ("desk", desk)) if value}
+        self._write(lambda s: [Draft(kind, s.day, staff=staff, data=data)])
 
     # -- reading -----------------------------------------------------------------------
 

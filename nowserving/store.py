@@ -335,13 +335,15 @@ class EventStore:
         )
 
     def signed_in(self, desk: str, staff: str, day: str, before_hlc: str) -> bool:
-        """Whether `staff`'s latest sign-in or -out at `desk` (any of its replicas) on `day`
-        before the stamp `before_hlc` is a sign-in."""
+        """Whether `staff`'s latest sign-in or -out at `desk` on `day` before the stamp
+        `before_hlc` is a sign-in: written by the desk (any of its replicas), or by the hub
+        for a session at that desk (naming it; a desk cannot name another one)."""
         rows = self._read(
             "SELECT kind FROM events WHERE day = ? AND hlc < ? AND staff = ? "
-            "AND kind IN ('staff.signed_in', 'staff.signed_out') "
-            "AND (device = ? OR substr(device, 1, ?) = ?) ORDER BY hlc DESC LIMIT 1",
-            (day, before_hlc, staff, desk, len(desk) + 1, f"{desk}~"),
+            "AND kind IN ('staff.signed_in', 'staff.signed_out') AND (device = ? "
+            "OR substr(device, 1, ?) = ? OR json_extract(data, '$.desk') = ?) "
+            "ORDER BY hlc DESC LIMIT 1",
+            (day, before_hlc, staff, desk, len(desk) + 1, f"{desk}~", desk),
         )
         return bool(rows) and rows[0][0] == "staff.signed_in"
 

@@ -157,6 +157,8 @@ def staff_login(body: LoginRequest, hub: HubDep, caller: DeskDevice) -> LoginRes
     """Exchange a staff PIN (at a desk device) for a session token."""
     session = hub.access.sign_in(caller, body.staff, body.pin)
     staff = session.staff
+    # Recorded, so the desk's own events by this clerk are taken when it pushes them.
+    hub.service.record_sign_in(staff.id, None, desk=session.device)
     return LoginResponse(
         token=session.token,
         staff=staff.id,
@@ -170,6 +172,8 @@ def staff_login(body: LoginRequest, hub: HubDep, caller: DeskDevice) -> LoginRes
 def staff_logout(hub: HubDep, caller: Staff, credentials: Credentials) -> None:
     if credentials is not None:
         hub.access.sign_out(credentials.credentials)
+    if caller.staff_id is not None:
+        hub.service.record_sign_in(caller.staff_id, None, signed_in=False, desk=caller.device_id)
 
 
 @router.get("/counters/{counter}", operation_id="get_counter", tags=["staff"])

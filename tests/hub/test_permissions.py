@@ -385,3 +385,18 @@ def test_sequence_numbers_and_positions_are_bounded(hub: RunningHub) -> None:
     forged["hlc"] = forged["hlc"].replace(kiosk.writer, "hub")
     (refusal,) = kiosk.push(forged)["refused"]
     assert "names another device" in refusal["reason"]
+
+
+def test_a_sign_in_at_the_hub_counts_for_the_desk_it_was_made_at(hub: RunningHub) -> None:
+    desk_2 = "5ueZGHSlvJoJ-cn-qkni39uJAcRodC6A"
+    login = hub.post("/api/staff/login", desk_2, json={"staff": "lin", "pin": "1357"})
+    assert login.status_code == 200, login.text
+    desk = Pusher(hub, "desk-2", desk_2)
+    opened = desk.event(Kind.COUNTER_OPENED, staff="lin", data={"counter": "c5"})
+    assert desk.push(opened)["refused"] == []  # no sign-in event of its own needed
+    other = Pusher(hub, "desk-1", DESK)
+    borrowed = other.event(Kind.STAFF_SIGNED_IN, staff="lin", data={"desk": "desk-2"})
+    assert "a sign-in at desk-2, not at desk-1" in other.push(borrowed)["refused"][0]["reason"]
+    assert hub.post("/api/staff/logout", login.json()["token"]).status_code == 204
+    closed = desk.event(Kind.COUNTER_CLOSED, staff="lin", data={"counter": "c5"})
+    assert "lin is not signed in at desk-2" in desk.push(closed)["refused"][0]["reason"]
