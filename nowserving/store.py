@@ -87,20 +87,9 @@ def _add_trust(db: sqlite_utils.Database) -> None:
     db["granted"].create_index(["device", "day", "line"])  # type: ignore[union-attr]
     # refused: on the hub, the audit of pushed events it did not take; on a replica, its
     # own events the hub refused (left out of its projection). Never part of the log.
+    columns: dict[str, type] = {name: str for name in _COLUMNS.split(", ")}
     db["refused"].create(  # type: ignore[union-attr]
-        {
-            "id": str,
-            "device": str,
-            "seq": int,
-            "hlc": str,
-            "kind": str,
-            "day": str,
-            "ticket": str,
-            "line": str,
-            "staff": str,
-            "data": str,
-            "reason": str,
-        },
+        columns | {"seq": int, "reason": str},
         pk="id",
         not_null={"device", "seq", "hlc", "kind", "data", "reason"},
     )

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from nowserving.config import load_config
-from nowserving.events import Kind
+from nowserving.events import LASTING_KINDS, Kind
 from nowserving.rules import new_token, office_day, ticket_id, ticket_label
 from nowserving.syncproto import PROTOCOL_HEADER, SYNC_PROTOCOL
 from tests.hub.conftest import DESK, DISPLAY, KIOSK, RunningHub
@@ -43,14 +43,6 @@ LINE_CONTROL_KINDS = {
     Kind.LINE_REROUTE_ENDED,
     Kind.ANNOUNCEMENT_SET,
     Kind.DAY_ENDED,
-}
-DAYLESS = {
-    Kind.LINE_PAUSED,
-    Kind.LINE_RESUMED,
-    Kind.LINE_REROUTED,
-    Kind.LINE_REROUTE_ENDED,
-    Kind.ANNOUNCEMENT_SET,
-    Kind.DEVICE_ALERT,
 }
 
 
@@ -91,7 +83,7 @@ class Pusher:
             "seq": self.seq,
             "hlc": f"{at:015d}.{self.seq:06d}.{self.writer}",
             "kind": str(kind),
-            "day": None if kind in DAYLESS else office_day(at, self.zone),
+            "day": None if kind in LASTING_KINDS else office_day(at, self.zone),
             "data": {},
         }
         body.update(fields)
