@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from nowserving.config import Ident
 from nowserving.events import Event, Kind
 
 # Bumped whenever the sync payloads change incompatibly; the hub refuses other versions
@@ -13,7 +14,7 @@ from nowserving.events import Event, Kind
 SYNC_PROTOCOL = 1
 PROTOCOL_HEADER = "X-Nowserving-Sync"
 MAX_BATCH = 1000
-MAX_POSITION = 2**62  # sequence numbers and log positions fit SQLite's 64-bit integers
+MAX_POSITION = 2**53  # sequence numbers and store positions: far beyond any real office
 
 
 class EventBody(BaseModel):
@@ -65,7 +66,7 @@ class PushRequest(BaseModel):
 
     events: list[EventBody] = Field(max_length=MAX_BATCH)
     writer: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
-    outbox: int = Field(default=0, ge=0, le=MAX_POSITION)  # how many more wait on the device
+    outbox: int = Field(default=0, ge=0, le=MAX_POSITION)  # how many are waiting on the device
 
 
 class Refusal(BaseModel):
@@ -93,7 +94,7 @@ class PullResponse(BaseModel):
 class LeaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    line: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    line: Ident
     count: int = Field(default=20, ge=1, le=200)
 
 

@@ -16,6 +16,7 @@ from nowserving.events import Event
 from nowserving.hub.api import Device, HubDep, Kiosk
 from nowserving.hub.auth import Caller
 from nowserving.hub.context import Hub
+from nowserving.hub.problems import ERRORS, Problem
 from nowserving.store import EventStore
 from nowserving.syncproto import (
     MAX_BATCH,
@@ -48,7 +49,12 @@ def same_protocol(
         )
 
 
-router = APIRouter(prefix="/api/sync", tags=["sync"], dependencies=[Depends(same_protocol)])
+router = APIRouter(
+    prefix="/api/sync",
+    tags=["sync"],
+    dependencies=[Depends(same_protocol)],
+    responses={**ERRORS, 426: {"model": Problem}},
+)
 
 
 def _seen(hub: Hub, device: str, **facts: int) -> None:

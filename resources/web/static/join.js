@@ -10,13 +10,13 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ line: button.dataset.line, lang }),
       });
-      const body = await response.json();
+      const body = await response.json().catch(() => ({}));
       if (response.ok) {
         window.location.assign(`/t/${encodeURIComponent(body.token)}?lang=${lang}`);
         return;
       }
       const error = document.getElementById("join-error");
-      error.textContent = body.error;
+      error.textContent = body.detail || response.statusText;  // an RFC 9457 problem
       error.hidden = false;
       button.disabled = false;
     });
