@@ -86,6 +86,11 @@ def _add_trust(db: sqlite_utils.Database) -> None:
         not_null={"device", "end"},
     )
     db["granted"].create_index(["device", "day", "line"])  # type: ignore[union-attr]
+    # Is this number of a line taken today? Asked for every ticket a kiosk pushes.
+    db.execute(
+        "CREATE INDEX events_issued_number ON events (day, line, json_extract(data, '$.number')) "
+        "WHERE kind = 'ticket.issued'"
+    )
     # refused: on the hub, the audit of pushed events it did not take; on a replica, its
     # own events the hub refused (left out of its projection). Never part of the log.
     columns: dict[str, type] = {name: str for name in _COLUMNS.split(", ")}
