@@ -58,6 +58,18 @@ def outputs(process: subprocess.Popen[str], timeout: float = 120) -> list[dict[s
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
+def first_results(process: subprocess.Popen[str], count: int) -> list[dict[str, Any]]:
+    """Read a node's output until it has shown `count` tickets (however slow the machine is)."""
+    assert process.stdout is not None
+    shown: list[dict[str, Any]] = []
+    while len([r for r in shown if "label" in r]) < count:
+        line = process.stdout.readline()
+        assert line, f"the node stopped after {len(shown)} results"
+        if line.startswith("{"):
+            shown.append(json.loads(line))
+    return shown
+
+
 def hub_tickets(hub: RunningHub) -> dict[str, str]:
     """ticket id -> label, read straight from the hub's SQLite file."""
     with sqlite3.connect(hub.data / "office.sqlite") as conn:
@@ -104,9 +116,9 @@ def test_kill_nine_keeps_every_ticket_that_was_shown(tmp_path: Path) -> None:
     hub = start_hub(tmp_path / "hub")
     try:
         kiosk = node(hub.url, hub.config, "kiosk-1", tmp_path / "pc1", 10_000)
-        time.sleep(2.5)
+        before = first_results(kiosk, 11)  # under way, whatever the machine's load
         kiosk.send_signal(signal.SIGKILL)  # power cut in the middle of writes
-        shown = [r for r in outputs(kiosk) if "label" in r]
+        shown = [r for r in before + outputs(kiosk) if "label" in r]
         assert len(shown) > 10
         replica = tmp_path / "pc1" / "kiosk-1.sqlite"
         with sqlite3.connect(replica) as conn:
@@ -119,9 +131,9 @@ def test_kill_nine_keeps_every_ticket_that_was_shown(tmp_path: Path) -> None:
         held.close()
         # The desk, killed while calling residents.
         desk = node(hub.url, hub.config, "desk-1", tmp_path / "pc2", 10_000, counter="c2")
-        time.sleep(2)
+        before = first_results(desk, 1)
         desk.send_signal(signal.SIGKILL)
-        called = [r for r in outputs(desk) if "label" in r]
+        called = [r for r in before + outputs(desk) if "label" in r]
         with sqlite3.connect(tmp_path / "pc2" / "desk-1.sqlite") as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             mine = {
