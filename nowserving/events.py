@@ -37,6 +37,8 @@ class Kind(StrEnum):
     ANNOUNCEMENT_SET = "announcement.set"  # texts: {lang: text}
     DAY_ENDED = "day.ended"
     DEVICE_ALERT = "device.alert"  # alert, message ("" clears it)
+    STAFF_SIGNED_IN = "staff.signed_in"  # device: the desk signed in at
+    STAFF_SIGNED_OUT = "staff.signed_out"  # device
 
 
 # Kinds whose effect outlives the day they happen on; all others belong to a day.

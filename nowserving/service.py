@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
 from typing import Protocol
 
 from nowserving import rules
@@ -31,6 +34,15 @@ from nowserving.views import (
     ticket_view,
     wait_for,
 )
+
+
+# The write request being served on this thread: (asking device, its request id).
+_REQUEST: ContextVar[tuple[str, str] | None] = ContextVar("request", default=None)
+
+
+def request_ref(device: str, key: str) -> str:
+    """How an event names the request that caused it: `<device>/<request id>`."""
+    return f"{device.split('~', 1)[0]}/{key}"
 
 
 class Expired(NotFound):
@@ -152,12 +164,36 @@ class LocalService:
         self._state = replay(day, self.store.events_for_day(day, up_to=self._rowid))
         self._changed = True
 
+    @contextmanager
+    def request(self, device: str, key: str | None) -> Iterator[None]:
+        """Writes in this block answer one request of `device` with id `key` (if given).
+
+        The id is stored with the events, in the same transaction, so a retry with
+        the same id gets the events of the first try back instead of acting twice.
+        """
+        token = _REQUEST.set((device, key) if key else None)
+        try:
+            yield
+        finally:
+            _REQUEST.reset(token)
+
     def _write(self, decide: Callable[[OfficeState], list[Draft]]) -> list[Event]:
         """Decide against the freshest state and append, all under the write lock."""
+        request = _REQUEST.get()
         with self._lock:
             with self.store.write():
-                state = self._catch_up()
-                events = self.store.append(decide(state), self.clock)
+                done = self.store.request_events(*request) if request else None
+                if done is not None:
+                    events = done  # a retry: the first answer, not a second action
+                else:
+                    state = self._catch_up()
+                    drafts = decide(state)
+                    if request is not None:
+                        ref = request_ref(*request)
+                        drafts = [replace(d, data={**d.data, "request": ref}) for d in drafts]
+                    events = self.store.append(drafts, self.clock)
+                    if request is not None:
+                        self.store.remember_request(*request, state.day, events)
             # Committed: only now may the projection change (a rollback leaves it as it was).
             self._catch_up()
         return events
@@ -330,6 +366,11 @@ class LocalService:
 
     def end_day(self, *, staff: str | None = None) -> None:
         self._write(lambda s: [rules.decide_end_day(s, staff)])
+
+    def staff_signed(self, staff: str, device: str, *, signed_in: bool) -> None:
+        """Log a staff member signing in or out at a desk device (the audit trail)."""
+        kind = Kind.STAFF_SIGNED_IN if signed_in else Kind.STAFF_SIGNED_OUT
+        self._write(lambda s: [Draft(kind, s.day, staff=staff, data={"device": device})])
 
     # -- reading -----------------------------------------------------------------------
 
