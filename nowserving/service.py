@@ -35,7 +35,6 @@ from nowserving.views import (
     wait_for,
 )
 
-
 # The write request being served on this thread: (asking device, its request id).
 _REQUEST: ContextVar[tuple[str, str] | None] = ContextVar("request", default=None)
 

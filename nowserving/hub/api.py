@@ -132,9 +132,7 @@ def issue_ticket(
 ) -> IssuedTicket:
     """Issue a ticket; it is stored before the answer is sent."""
     with hub.service.request(caller.device_id, key):
-        view = hub.service.issue(
-            body.line, priority=body.priority, lang=body.lang, source="kiosk"
-        )
+        view = hub.service.issue(body.line, priority=body.priority, lang=body.lang, source="kiosk")
     return IssuedTicket(
         ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token)
     )
@@ -217,9 +215,7 @@ def close_counter(counter: str, hub: HubDep, caller: Staff, key: RequestId = Non
 
 
 @router.post("/counters/{counter}/call-next", operation_id="call_next", tags=["staff"])
-def call_next(
-    counter: str, hub: HubDep, caller: Staff, key: RequestId = None
-) -> TicketView | None:
+def call_next(counter: str, hub: HubDep, caller: Staff, key: RequestId = None) -> TicketView | None:
     """Call the next resident to this counter; null when nobody is waiting for it."""
     with hub.service.request(caller.device_id, key):
         return hub.service.call_next(counter, staff=caller.staff_id)
