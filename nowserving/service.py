@@ -18,9 +18,10 @@ from typing import Protocol
 
 from nowserving import rules
 from nowserving.clock import HybridClock, wall_ms
-from nowserving.config import OfficeConfig
+from nowserving.config import OfficeConfig, Staff
 from nowserving.errors import NotFound, Rejected
 from nowserving.events import Draft, Event, Kind
+from nowserving.signin import PinGate
 from nowserving.state import OfficeState, apply, replay
 from nowserving.store import EventStore
 from nowserving.views import (
@@ -54,6 +55,8 @@ class Service(Protocol):
     config: OfficeConfig
 
     def refresh(self) -> bool: ...
+    def sign_in(self, staff: str, pin: str) -> Staff: ...
+    def sign_out(self, staff: str) -> None: ...
     def issue(
         self, line: str, *, priority: bool = False, lang: str = "", source: str = "kiosk"
     ) -> TicketView: ...
@@ -114,6 +117,7 @@ class LocalService:
         self._rowid = 0
         self._version = (-1, -1)
         self._changed = False
+        self.gate = PinGate(config)
         self.refresh()
 
     # -- keeping the projection current ------------------------------------------------
@@ -201,6 +205,15 @@ class LocalService:
     def state(self) -> OfficeState:
         with self._lock:
             return self._catch_up()
+
+    # -- staff signing in at a desk ----------------------------------------------------
+
+    def sign_in(self, staff: str, pin: str) -> Staff:
+        """The staff member if the PIN is right (SignInRefused otherwise)."""
+        return self.gate.check(staff, pin)
+
+    def sign_out(self, staff: str) -> None:
+        """Nothing to end here: the PIN is checked on this PC."""
 
     # -- residents ---------------------------------------------------------------------
 

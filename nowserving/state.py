@@ -110,6 +110,7 @@ class OfficeState:
     # issue request -> (ticket id, written by the asking device itself)
     requests: dict[str, tuple[str, bool]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # phantom ticket -> the real one
+    acted: set[str] = field(default_factory=set)  # requests of staff actions already applied
     # Waiting tickets per line in order; screens ask often, events change it rarely.
     _waiting: dict[str, list[Ticket]] = field(default_factory=dict, repr=False, compare=False)
     # Other read-side results (the wait schedule), dropped on every event like _waiting.
@@ -158,6 +159,11 @@ def apply(state: OfficeState, event: Event) -> None:
     state.last_hlc = max(state.last_hlc, event.hlc)
     state._waiting.clear()
     state._cache.clear()
+    request = event.data.get("request")
+    if request and event.kind is not Kind.TICKET_ISSUED:
+        if request in state.acted:
+            return  # the hub acted, its answer was lost, the device acted too: once is enough
+        state.acted.add(str(request))
     handler = _HANDLERS.get(event.kind)
     if handler is not None:
         reason = handler(state, event)

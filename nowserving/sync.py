@@ -40,7 +40,15 @@ MAX_BACKOFF_S = 15.0
 
 
 class HubRefused(NowservingError):
-    """The hub answered, but no: wrong secret, outdated device, bad request."""
+    """The hub answered, but no: wrong secret, outdated device, bad request.
+
+    `status` is the HTTP status; `reason` is the hub's own sentence.
+    """
+
+    def __init__(self, message: str, status: int = 0, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason or message
 
 
 @dataclass
@@ -56,7 +64,7 @@ class SyncStatus:
 class HubClient:
     """The hub's HTTP API as this device uses it."""
 
-    def __init__(self, url: str, secret: str, timeout: float = 3.0) -> None:
+    def __init__(self, url: str, secret: str, timeout: float | tuple[float, float] = 3.0) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
@@ -77,14 +85,17 @@ class HubClient:
             raise HubUnavailable(f"The hub had a problem ({response.status_code}).")
         if response.status_code >= 400:
             try:
-                message = str(response.json().get("error", response.text))
-            except ValueError:
+                problem = response.json()
+                message = str(problem.get("detail") or problem.get("error") or response.text)
+            except (ValueError, AttributeError):
                 message = response.text
             if response.status_code == 404:
                 raise NotFound(message)
             if response.status_code in (409, 422):
                 raise Rejected(message)  # the rules said no, as they would have here
-            raise HubRefused(f"The hub refused this device: {message}")
+            raise HubRefused(
+                f"The hub refused this device: {message}", response.status_code, message
+            )
         if response.status_code == 204:
             return None
         try:
@@ -124,6 +135,7 @@ class SyncClient:
         self.status = SyncStatus()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._talking = threading.Lock()  # one exchange with the hub at a time, whoever asks
         self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
 
     def start(self) -> None:
@@ -174,12 +186,27 @@ class SyncClient:
 
     def round(self) -> None:
         """One push, pull and lease check; raises when the hub cannot be reached."""
-        self._push()
-        self._pull()
-        if self.device.role == "kiosk":
-            self._top_up_leases()
+        with self._talking:
+            self._push()
+            self._pull()
+            if self.device.role == "kiosk":
+                self._top_up_leases()
         self.status.online, self.status.problem = True, ""
         self.status.last_ok = time.monotonic()
+
+    def pull(self, wait: float = 1.0) -> bool:
+        """Pull now (what the hub just decided for this device); False if not done."""
+        if not self._talking.acquire(timeout=wait):
+            self.now()
+            return False
+        try:
+            self._pull()
+        except (HubUnavailable, HubRefused, ValueError):
+            self.now()  # the answer stands; the events come with the next round
+            return False
+        finally:
+            self._talking.release()
+        return True
 
     def _push(self) -> None:
         acknowledged = int(self.store.get_state("pushed_seq", "0"))

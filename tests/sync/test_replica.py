@@ -235,6 +235,7 @@ def test_an_offline_desk_says_so(hub: RunningHub, tmp_path: Path, qtbot) -> None
     qtbot.addWidget(window)
     window.show()
     window.sign_in("maria", "1234", "c2")
+    qtbot.waitUntil(lambda: window.staff is not None, timeout=5000)
     assert not window.banner.isVisible()
     stop_hub(hub)
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
