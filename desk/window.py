@@ -278,7 +278,7 @@ class DeskWindow(QWidget):
         for alert in board.alerts:
             self.alerts.addItem(f"{alert.device}: {alert.message}")
         for conflict in self.service.state.conflicts[-5:]:
-            if conflict.device == self.service.clock.device:
+            if conflict.lost_by(self.service.clock.device):
                 self.alerts.addItem(f"Your action did not count: {conflict.reason}")
         self.alerts.setVisible(self.alerts.count() > 0)
         self._show_sync()

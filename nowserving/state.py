@@ -91,6 +91,11 @@ class Conflict:
     device: str
     ticket: str | None
     reason: str
+    asked_by: str = ""  # the device whose action it was (the hub writes a desk's requests)
+
+    def lost_by(self, device: str) -> bool:
+        """Whether `device` (a device id, or a replica's writer id) should hear of it."""
+        return self.asked_by == device.split("~", 1)[0]
 
 
 @dataclass(slots=True)
@@ -168,7 +173,8 @@ def apply(state: OfficeState, event: Event) -> None:
     if handler is not None:
         reason = handler(state, event)
         if reason:
-            state.conflicts.append(Conflict(event.id, event.device, event.ticket, reason))
+            asked_by = str(request or event.device).split("/", 1)[0].split("~", 1)[0]
+            state.conflicts.append(Conflict(event.id, event.device, event.ticket, reason, asked_by))
 
 
 def _issued(state: OfficeState, event: Event) -> str | None:

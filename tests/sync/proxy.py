@@ -31,6 +31,8 @@ class ChaosProxy:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self.stats = {"connections": 0, "dropped": 0, "cut": 0}
+        self._live: set[socket.socket] = set()
+        self._cut_off = False
 
     def __enter__(self) -> ChaosProxy:
         self._thread.start()
@@ -50,7 +52,7 @@ class ChaosProxy:
             except OSError:
                 return
             self.stats["connections"] += 1
-            if self.rng.random() < self.drop:
+            if self._cut_off or self.rng.random() < self.drop:
                 self.stats["dropped"] += 1
                 client.close()
                 continue
@@ -62,6 +64,7 @@ class ChaosProxy:
         except OSError:
             client.close()
             return
+        self._live.update((client, upstream))
         budget = self.rng.randrange(50, 4000) if self.rng.random() < self.cut else None
         if budget is not None:
             self.stats["cut"] += 1
@@ -74,7 +77,15 @@ class ChaosProxy:
         for pipe in pipes:
             pipe.join(timeout=30)
         for end in (client, upstream):
+            self._live.discard(end)
             end.close()
+
+    def partition(self, cut: bool = True) -> None:
+        """Cut the network (open connections too) or heal it."""
+        self._cut_off = cut
+        for end in list(self._live) if cut else []:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
 
     def _pipe(self, source: socket.socket, sink: socket.socket, budget: int | None) -> None:
         source.settimeout(10)

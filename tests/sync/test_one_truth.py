@@ -1,0 +1,188 @@
+"""One office, one truth: real hub and desk processes on loopback, pressing Call next together."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from nowserving.state import OfficeState, Status, replay
+from nowserving.store import EventStore
+from tests.hub.conftest import KIOSK, PINS, RunningHub, start_hub, stop_hub
+from tests.sync.proxy import ChaosProxy
+from tests.sync.test_faults import node, outputs
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).parents[2]
+
+
+class Desk:
+    """A desk process; one JSON line answers each command."""
+
+    def __init__(self, hub: str, config: Path, device: str, folder: Path, staff: str, counter: str):
+        folder.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "tests.sync.desk_node", "--hub", hub]
+        command += ["--config", str(config), "--device", device, "--folder", str(folder)]
+        command += ["--staff", staff, "--pin", PINS[staff], "--counter", counter]
+        with (folder / "desk.log").open("a") as log:  # kept, for a failing run
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                cwd=ROOT,
+            )
+        assert self.read()["ready"], f"{device} could not sign in at the hub"
+
+    def send(self, command: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+
+    def read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line, "the desk process ended"
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.send("quit")
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def both_call(desks: list[Desk]) -> list[dict[str, Any]]:
+    """Both clerks press Call next at the same instant: each process is waiting on its pipe."""
+    for desk in desks:
+        desk.send("call")
+    return [desk.read() for desk in desks]
+
+
+def issue_many(hub: RunningHub, line: str, count: int) -> None:
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {KIOSK}"
+        for _ in range(count):
+            assert session.post(f"{hub.url}/api/tickets", json={"line": line}, timeout=10).ok
+
+
+def hub_state(hub: RunningHub) -> OfficeState:
+    store = EventStore(hub.data / "office.sqlite")
+    try:
+        day = sorted({e.day for _, e in store.events_after(0) if e.day})[-1]
+        return replay(day, store.events_for_day(day))
+    finally:
+        store.close()
+
+
+def at_one_counter(state: OfficeState) -> None:
+    """Nobody is called to two counters, by the log or on the board."""
+    store_calls = Counter(c.ticket for c in state.calls)
+    assert max(store_calls.values(), default=1) == 1, "the board sends someone to two counters"
+    current = [c.current for c in state.counters.values() if c.current]
+    assert len(current) == len(set(current)), "one resident at two counters"
+
+
+def test_two_desks_pressing_call_next_together_500_times_never_share_a_resident(
+    tmp_path: Path,
+) -> None:
+    hub = start_hub(tmp_path / "hub")
+    rounds = 500
+    issue_many(hub, "licenses", 2 * rounds)  # the one line both counters serve
+    desks = [
+        Desk(hub.url, hub.config, "desk-1", tmp_path / "pc1", "maria", "c2"),
+        Desk(hub.url, hub.config, "desk-2", tmp_path / "pc2", "tom", "c3"),
+    ]
+    try:
+        shared, offline = 0, 0
+        for _ in range(rounds):
+            left, right = both_call(desks)
+            assert left.get("id") and right.get("id"), (left, right)
+            shared += left["id"] == right["id"]
+            offline += not (left["online"] and right["online"])
+        assert shared == 0, f"{shared} of {rounds} rounds called one resident to two counters"
+        assert offline == 0, "the hub was in touch all along: it decided every call"
+        state = hub_state(hub)
+        called = Counter(e for e in state.tickets.values() if e.status is not Status.WAITING)
+        assert len(called) == 2 * rounds and not state.conflicts
+        at_one_counter(state)
+    finally:
+        for desk in desks:
+            desk.close()
+        stop_hub(hub)
+
+
+def test_a_partition_between_calls_resolves_by_clock_and_tells_the_losing_desk(
+    tmp_path: Path,
+) -> None:
+    hub = start_hub(tmp_path / "hub")
+    issue_many(hub, "licenses", 40)
+    port = int(hub.url.rsplit(":", 1)[1])
+    with ChaosProxy(port, drop=0, cut=0, delay=0) as network:
+        cut_off = f"http://127.0.0.1:{network.port}"
+        desks = [
+            Desk(hub.url, hub.config, "desk-1", tmp_path / "pc1", "maria", "c2"),
+            Desk(cut_off, hub.config, "desk-2", tmp_path / "pc2", "tom", "c3"),
+        ]
+        try:
+            for _ in range(5):
+                assert all(answer["online"] for answer in both_call(desks))
+            network.partition()
+            apart = [both_call(desks) for _ in range(6)]
+            assert not any(right["online"] for _, right in apart[1:]), "desk-2 decided itself"
+            network.partition(cut=False)
+            for _ in range(2):  # the second time, each has what the others pushed the first
+                reports = []
+                for desk in desks:
+                    desk.send("settle")
+                    reports.append(desk.read())
+        finally:
+            for desk in desks:
+                desk.close()
+    try:
+        assert all(report["settled"] for report in reports), reports
+        state = hub_state(hub)
+        lost = {c.event_id for c in state.conflicts}
+        assert lost, "the partition made no conflict: both desks would have called the same"
+        told = {event for report in reports for event in report["lost"]}
+        assert told == lost, "each losing desk is told of exactly its lost calls"
+        at_one_counter(state)
+    finally:
+        stop_hub(hub)
+
+
+def test_a_hub_killed_with_issues_in_flight_leaves_one_ticket_per_resident(
+    tmp_path: Path,
+) -> None:
+    hub = start_hub(tmp_path / "hub")
+    port = int(hub.url.rsplit(":", 1)[1])
+    kiosks = [node(hub.url, hub.config, f"kiosk-{n}", tmp_path / f"pc{n}", 60) for n in (1, 2)]
+    try:
+        for n in range(6):  # the hub's PC dies again and again, mid-request
+            time.sleep(0.8 + 0.15 * n)
+            hub.process.send_signal(signal.SIGKILL)
+            hub.process.wait()
+            hub = start_hub(tmp_path / "hub", port=port)
+        reports = [outputs(k, timeout=240) for k in kiosks]
+        assert all(report[-1].get("settled") for report in reports), "a kiosk could not settle"
+        shown = {r["id"]: r["label"] for report in reports for r in report if "label" in r}
+        assert len(shown) == 120
+        state = hub_state(hub)
+        held = {t.id: t.label for t in state.tickets.values()}
+        assert held == shown, "every resident holds exactly one ticket, and no phantom waits"
+        assert all(t.status is Status.WAITING for t in state.tickets.values())
+        assert not state.conflicts, "staff see nothing odd"
+    finally:
+        stop_hub(hub)
