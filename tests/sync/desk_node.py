@@ -42,7 +42,7 @@ def main() -> int:
     config = load_config(args.config)
     device = next(d for d in config.devices if d.id == args.device)
     node = ReplicaService(
-        open_replica(f"{args.folder}/{device.id}.sqlite"), config, device, args.hub, interval=0.05
+        open_replica(f"{args.folder}/{device.id}.sqlite"), config, device, args.hub
     )
     node.sign_in(args.staff, args.pin)
     print(json.dumps({"ready": node.online or settle(node, 10)}), flush=True)
