@@ -33,6 +33,7 @@ class ChaosProxy:
         self.stats = {"connections": 0, "dropped": 0, "cut": 0}
         self._live: set[socket.socket] = set()
         self._cut_off = False
+        self.answers_lost = False  # requests reach the hub, answers never come back
 
     def __enter__(self) -> ChaosProxy:
         self._thread.start()
@@ -66,6 +67,7 @@ class ChaosProxy:
             return
         self._live.update((client, upstream))
         budget = self.rng.randrange(50, 4000) if self.rng.random() < self.cut else None
+        budget = 0 if self.answers_lost else budget
         if budget is not None:
             self.stats["cut"] += 1
         pipes = [

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,12 +16,14 @@ from typing import Any
 import pytest
 
 from nowserving.config import load_config
+from nowserving.replica import ReplicaService, open_replica
 from nowserving.service import LocalService
 from nowserving.state import OfficeState, Status, replay
 from nowserving.store import EventStore
 from tests.hub.conftest import PINS, RunningHub, start_hub, stop_hub
 from tests.sync.proxy import ChaosProxy
 from tests.sync.test_faults import node, outputs
+from tests.sync.test_replica import wait_until
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[2]
@@ -177,6 +181,8 @@ def test_a_hub_killed_with_issues_in_flight_leaves_one_ticket_per_resident(
             time.sleep(0.8 + 0.15 * n)
             hub.process.send_signal(signal.SIGKILL)
             hub.process.wait()
+            if n % 2:
+                time.sleep(2.5)  # down for longer than a kiosk retries: it uses its lease
             hub = start_hub(tmp_path / "hub", port=port)
         reports = [outputs(k, timeout=240) for k in kiosks]
         assert all(report[-1].get("settled") for report in reports), "a kiosk could not settle"
@@ -187,5 +193,64 @@ def test_a_hub_killed_with_issues_in_flight_leaves_one_ticket_per_resident(
         assert held == shown, "every resident holds exactly one ticket, and no phantom waits"
         assert all(t.status is Status.WAITING for t in state.tickets.values())
         assert not state.conflicts, "staff see nothing odd"
+        offline = [label for label in shown.values() if int(label.split("-")[1]) >= 500]
+        assert offline, "no kiosk ever had to use its lease: the kills did not bite"
+        print(f"twins folded into one: {len(state.aliases)}; from leases: {len(offline)}")
     finally:
         stop_hub(hub)
+
+
+def test_an_issue_whose_answer_was_lost_and_whose_phantom_was_called_ends_as_one_ticket(
+    tmp_path: Path,
+) -> None:
+    hub = start_hub(tmp_path / "hub")
+    port = int(hub.url.rsplit(":", 1)[1])
+    config = load_config(hub.config)
+    device = next(d for d in config.devices if d.id == "kiosk-1")
+    clerk = hub.sign_in("maria")
+    assert hub.post("/api/counters/c1/open", clerk).ok
+    with ChaosProxy(port, drop=0, cut=0, delay=0) as network:
+        kiosk = ReplicaService(
+            open_replica(tmp_path / "kiosk.sqlite"),
+            config,
+            device,
+            f"http://127.0.0.1:{network.port}",
+            interval=0.05,
+        )
+        try:
+            wait_until(lambda: kiosk.store.leased_left(kiosk.today(), "permits") >= 8)
+            network.answers_lost = True  # the hub takes the request; its answer is lost
+            holding: list[Any] = []
+            resident = threading.Thread(target=lambda: holding.append(kiosk.issue("permits")))
+            resident.start()
+            wait_until(lambda: hub_issued(hub) == 1)
+            network.partition()  # and then the hub is out of reach: the kiosk uses its lease
+            phantom = hub.post("/api/counters/c1/call-next", clerk).json()
+            resident.join(timeout=15)
+            (printed,) = holding
+            assert printed.label != phantom["label"] and int(printed.label[2:]) >= 500
+            network.answers_lost = False
+            network.partition(cut=False)
+            wait_until(lambda: hub.get("/api/counters/c1", clerk).json()["current"] is not None)
+            wait_until(lambda: kiosk.sync.pending() == 0 and kiosk.sync.status.online)
+        finally:
+            kiosk.close()
+    try:
+        at_counter = hub.get("/api/counters/c1", clerk).json()["current"]
+        assert at_counter["label"] == printed.label, "the resident's own number is called"
+        calls = hub.get("/api/board", clerk).json()["calls"]
+        assert [c["label"] for c in calls if c["counter"] == "c1"] == [printed.label]
+        assert hub.get("/api/counters/c1/queue", clerk).json() == []  # no phantom waits
+        state = hub_state(hub)
+        assert set(state.tickets) == {printed.id} and not state.conflicts
+        served = hub.post(f"/api/staff/tickets/{phantom['id']}/complete", clerk)
+        assert served.status_code == 404  # staff act on the ticket they now see
+    finally:
+        stop_hub(hub)
+
+
+def hub_issued(hub: RunningHub) -> int:
+    with sqlite3.connect(hub.data / "office.sqlite") as conn:
+        return int(
+            conn.execute("SELECT count(*) FROM events WHERE kind = 'ticket.issued'").fetchone()[0]
+        )
