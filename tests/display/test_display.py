@@ -179,4 +179,37 @@ def test_thousands_of_calls_neither_slow_down_nor_grow(
     first, last = sorted(timings[1:6])[2], sorted(timings[-5:])[2]
     assert last < max(5 * first, 0.05), f"render slowed from {first:.4f} s to {last:.4f} s"
     assert memory[1] - memory[0] < 40, f"memory grew {memory[1] - memory[0]:.0f} MB"
-    assert len(window._seen or ()) <= 8
+    assert len(window._shown or ()) <= 8
+
+
+def test_a_call_that_loses_a_conflict_is_withdrawn_without_a_second_chime(
+    qtbot: QtBot, display: tuple[DisplayWindow, LocalService], config: OfficeConfig
+) -> None:
+    from dataclasses import replace
+
+    from nowserving.clock import Stamp
+    from nowserving.events import Event, Kind
+
+    window, desk = display
+    ticket = desk.issue("licenses")
+    late = desk.call_next("c2")  # reaches the board first, but was pressed later
+    assert late is not None
+    qtbot.waitUntil(lambda: window.now_counter.text() == "Counter 2", timeout=1000)
+    qtbot.waitUntil(lambda: len(_spoken(window)) == 3, timeout=3000)
+    (call,) = [e for _, e in desk.store.events_after(0) if e.kind is Kind.TICKET_CALLED]
+    # Another desk, cut off, called the same resident to Counter 3 a moment earlier.
+    stamp = Stamp(call.stamp.wall - 500, 0, "desk-2~cut0ff")
+    earlier = replace(
+        call,
+        id="earlier0call",
+        device="desk-2~cut0ff",
+        seq=1,
+        hlc=stamp.encode(),
+        data={"counter": "c3"},
+    )
+    with desk.store.write():
+        desk.store.merge([Event.from_row(earlier.to_row())])
+    qtbot.waitUntil(lambda: window.now_counter.text() == "Counter 3", timeout=2000)
+    qtbot.wait(300)
+    assert [c.counter for c in window.board.calls if c.ticket == ticket.id] == ["c3"]
+    assert len(_spoken(window)) == 3, "no second chime for the same resident"
