@@ -125,6 +125,12 @@ def test_two_desks_pressing_call_next_together_500_times_never_share_a_resident(
         called = [t.id for t in state.tickets.values() if t.status is not Status.WAITING]
         assert len(called) == 2 * rounds and not state.conflicts
         at_one_counter(state)
+        with sqlite3.connect(hub.data / "office.sqlite") as conn:
+            signed = conn.execute(
+                "SELECT staff, json_extract(data, '$.device') FROM events "
+                "WHERE kind = 'staff.signed_in'"
+            ).fetchall()
+        assert set(signed) == {("maria", "desk-1"), ("tom", "desk-2")}, "PINs checked at the hub"
     finally:
         for desk in desks:
             desk.close()
