@@ -1,11 +1,12 @@
 """The service on a PC other than the hub's: a local replica that keeps working offline.
 
-Reads come from the replica (always there, always fast). A kiosk issues through
-the hub while it can, so numbers stay in sequence; when the hub is out of reach
-it issues locally from its leased block, and the ticket reaches the hub when the
-line is back. Staff actions are written locally and pushed at once; if two
-desks acted on the same ticket while cut off, the earliest (by clock) wins on
-every node, and the other desk sees that its action did not count.
+Reads come from the replica (always there, always fast). While the hub answers,
+it decides: a kiosk issues and a desk acts through the hub's API, each request
+with its own id, so numbers stay in sequence and two desks never call the same
+resident. When the hub is out of reach, the device decides from its replica (a
+kiosk from its leased numbers) and its events reach the hub when the line is
+back; if two desks acted on the same ticket while cut off, the earliest (by
+clock) wins on every node, and the other desk sees that its action did not count.
 """
 
 from __future__ import annotations

@@ -201,7 +201,6 @@ def test_a_hub_killed_with_issues_in_flight_leaves_one_ticket_per_resident(
         assert not state.conflicts, "staff see nothing odd"
         offline = [label for label in shown.values() if int(label.split("-")[1]) >= 500]
         assert offline, "no kiosk ever had to use its lease: the kills did not bite"
-        print(f"twins folded into one: {len(state.aliases)}; from leases: {len(offline)}")
     finally:
         stop_hub(hub)
 
