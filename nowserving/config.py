@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -23,7 +24,8 @@ from pydantic import (
 
 from nowserving.errors import ConfigError
 
-Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+IDENT = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # line, counter, device and staff ids
+Ident = Annotated[str, StringConstraints(pattern=IDENT)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 Texts = dict[LanguageCode, Annotated[str, StringConstraints(min_length=1, max_length=200)]]
 
@@ -179,6 +181,21 @@ class Hub(_Strict):
     host: str = "0.0.0.0"
     port: int = Field(default=8400, ge=1, le=65535)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list, max_length=64)
+    header_timeout: float = Field(default=10, ge=1, le=300)
+    body_timeout: float = Field(default=30, ge=1, le=600)
+    max_connections: int = Field(default=2000, ge=10, le=100_000)
+    max_connections_per_address: int = Field(default=64, ge=2, le=100_000)
+    max_streams_per_address: int = Field(default=32, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _streams_leave_room(self) -> Hub:
+        if self.max_streams_per_address >= self.max_connections_per_address:
+            raise ValueError(
+                "max_streams_per_address must be below max_connections_per_address, "
+                "so an address's live streams leave it room for other requests"
+            )
+        return self
 
 
 class OfficeConfig(_Strict):

@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 
 from nowserving.config import OfficeConfig
 from nowserving.errors import HubUnavailable
+from nowserving.sync import error_detail
 from nowserving.views import BoardView
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class HubBoard:
             headers["Last-Event-ID"] = self._last_id
         with requests.get(self.url, headers=headers, stream=True, timeout=(3, 30)) as response:
             if response.status_code in (401, 403):
-                raise ValueError(f"the hub refused this device ({response.status_code})")
+                raise ValueError(f"the hub refused this device: {error_detail(response)}")
             response.raise_for_status()
             with self._lock:
                 self._problem = ""

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from nowserving.config import OfficeConfig
 from nowserving.events import Event, Kind
+from nowserving.files import private_folder, private_opener
 from nowserving.state import OfficeState, Status, apply
 from nowserving.store import EventStore
 
@@ -222,11 +223,11 @@ def write_report(
     tables: dict[str, list[dict[str, Any]]], config: OfficeConfig, out: Path, title: str
 ) -> list[Path]:
     """CSV files, PNG charts and a one-page PDF summary in `out`."""
-    out.mkdir(parents=True, exist_ok=True)
+    private_folder(out)
     written = []
     for name, rows in tables.items():
         path = out / f"{name}.csv"
-        with path.open("w", newline="", encoding="utf-8") as handle:
+        with open(path, "w", newline="", encoding="utf-8", opener=private_opener) as handle:
             if rows:
                 writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
                 writer.writeheader()
@@ -299,13 +300,14 @@ def _charts(
         draw(axis)
         figure.tight_layout()  # room for long service names
         path = out / f"{name}.png"
-        figure.savefig(path, dpi=120)
+        with open(path, "wb", opener=private_opener) as image:
+            figure.savefig(image, format="png", dpi=120)
         plt.close(figure)
         written.append(path)
     if only is not None:
         return written
     pdf = out / "summary.pdf"
-    with PdfPages(pdf) as document:
+    with open(pdf, "wb", opener=private_opener) as handle, PdfPages(handle) as document:
         figure = plt.figure(figsize=(8.27, 11.69))  # A4
         issued = sum(t["issued"] for t in totals.values())
         served = sum(t["served"] for t in totals.values())

@@ -210,7 +210,8 @@ class LocalService:
 
     def sign_in(self, staff: str, pin: str) -> Staff:
         """The staff member if the PIN is right (SignInRefused otherwise)."""
-        return self.gate.check(staff, pin)
+        # This PC's own gate: wrong PINs for one clerk do not lock the others out here.
+        return self.gate.check(staff, pin, sources=(f"staff:{staff}",))
 
     def sign_out(self, staff: str) -> None:
         """Nothing to end here: the PIN is checked on this PC."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nowserving.config import OfficeConfig, parse_config
+from nowserving.files import write_private
 from nowserving.security import hash_pin, new_secret
 
 
@@ -146,8 +147,7 @@ def write_starter_config(path: Path, answers: Answers) -> tuple[OfficeConfig, di
     """Write the config (only if it loads); return it and the PINs to show once."""
     text, pins = render(answers)
     config = parse_config(text, str(path))  # never write a file that would not load
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_private(path, text)  # every secret and PIN hash: 0600, never readable by others
     return config, pins
 
 

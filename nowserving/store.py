@@ -25,6 +25,7 @@ import sqlite_utils
 from nowserving.clock import HybridClock
 from nowserving.errors import StoreError, StoreFullError
 from nowserving.events import Draft, Event
+from nowserving.files import touch_private
 
 APPLICATION_ID = 0x4E6F5753  # "NoWS": marks a file as a Nowserving store
 # Numbers below LEASE_BASE are handed out one by one by the hub; from LEASE_BASE up, in
@@ -127,7 +128,7 @@ class EventStore:
         self._lock = threading.RLock()
         self._own_writes = 0
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            touch_private(self.path)  # tickets and their tokens: 0600 in a 0700 folder
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the store {self.path}: {exc}") from None

@@ -61,6 +61,16 @@ class SyncStatus:
     pulled: int = 0
 
 
+def error_detail(response: requests.Response) -> str:
+    """The sentence in the hub's error answer (an RFC 9457 problem's `detail`)."""
+    try:
+        body = response.json()
+    except ValueError:  # not the hub, or cut off on the way
+        return response.text[:300]
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return detail if isinstance(detail, str) else response.text[:300]
+
+
 class HubClient:
     """The hub's HTTP API as this device uses it."""
 
@@ -84,11 +94,7 @@ class HubClient:
         if response.status_code >= 500:
             raise HubUnavailable(f"The hub had a problem ({response.status_code}).")
         if response.status_code >= 400:
-            try:
-                problem = response.json()
-                message = str(problem.get("detail") or problem.get("error") or response.text)
-            except (ValueError, AttributeError):
-                message = response.text
+            message = error_detail(response)
             if response.status_code == 404:
                 raise NotFound(message)
             if response.status_code in (409, 422):

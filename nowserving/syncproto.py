@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from nowserving.config import Ident
 from nowserving.events import Event, Kind
 
 # Bumped whenever the sync payloads change incompatibly; the hub refuses other versions
@@ -13,6 +14,7 @@ from nowserving.events import Event, Kind
 SYNC_PROTOCOL = 1
 PROTOCOL_HEADER = "X-Nowserving-Sync"
 MAX_BATCH = 1000
+MAX_POSITION = 2**53  # sequence numbers and store positions: far beyond any real office
 
 
 class EventBody(BaseModel):
@@ -20,7 +22,7 @@ class EventBody(BaseModel):
 
     id: Annotated[str, StringConstraints(pattern=r"^[0-9a-zA-Z]{1,64}$")]
     device: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, le=MAX_POSITION)
     hlc: Annotated[str, StringConstraints(pattern=r"^\d{15}\.\d{6}\..{1,64}$")]
     kind: Kind
     day: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
@@ -64,7 +66,7 @@ class PushRequest(BaseModel):
 
     events: list[EventBody] = Field(max_length=MAX_BATCH)
     writer: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
-    outbox: int = Field(default=0, ge=0)  # how many more are waiting on the device
+    outbox: int = Field(default=0, ge=0, le=MAX_POSITION)  # how many are waiting on the device
 
 
 class PushResponse(BaseModel):
@@ -84,7 +86,7 @@ class PullResponse(BaseModel):
 class LeaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    line: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    line: Ident
     count: int = Field(default=20, ge=1, le=200)
 
 

@@ -11,13 +11,17 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Security
+from fastapi import APIRouter, Depends, Header, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from nowserving.config import IDENT
 from nowserving.hub.auth import Caller, Role
 from nowserving.hub.context import Hub, allowed, bearer, hub_of
+from nowserving.hub.problems import ERRORS
 from nowserving.hub.schemas import (
+    TICKET_ID,
+    TOKEN,
     AlertRequest,
     AnnouncementRequest,
     CallTicketRequest,
@@ -27,16 +31,12 @@ from nowserving.hub.schemas import (
     LoginRequest,
     LoginResponse,
     PauseRequest,
-    Problem,
     RerouteRequest,
     ResidentTicket,
     TransferRequest,
 )
 from nowserving.views import BoardView, CounterView, LineView, TicketView
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem} for code in (400, 401, 403, 404, 409, 410, 413, 422, 429, 503, 507)
-}
 router = APIRouter(prefix="/api", responses=ERRORS)
 HubDep = Annotated[Hub, Depends(hub_of)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
@@ -68,6 +68,10 @@ Kiosk = Annotated[Caller, Depends(needs("kiosk"))]
 DeskDevice = Annotated[Caller, Depends(needs("desk"))]
 Staff = Annotated[Caller, Depends(needs("staff"))]
 LineControl = Annotated[Caller, Depends(needs("line_control"))]
+CounterParam = Annotated[str, Path(pattern=IDENT, description="A counter's id")]
+LineParam = Annotated[str, Path(pattern=IDENT, description="A line's id")]
+TicketParam = Annotated[str, Path(pattern=TICKET_ID, description="A ticket's id (not its token)")]
+TokenParam = Annotated[str, Path(pattern=TOKEN, description="The token in a resident's QR code")]
 
 
 # -- public ------------------------------------------------------------------------------
@@ -86,14 +90,16 @@ def list_lines(hub: HubDep, request: Request) -> list[LineView]:
 
 
 @router.get("/tickets/{token}", operation_id="ticket_status", tags=["resident"])
-def ticket_status(token: str, hub: HubDep, request: Request) -> ResidentTicket:
+def ticket_status(token: TokenParam, hub: HubDep, request: Request) -> ResidentTicket:
     """A resident's own ticket, by the token in their QR code."""
     hub.check_rate(request, "read")
     return hub.resident_ticket(token)
 
 
 @router.post("/tickets/{token}/leave", operation_id="leave_line", tags=["resident"])
-def leave_line(token: str, hub: HubDep, request: Request, key: RequestId = None) -> ResidentTicket:
+def leave_line(
+    token: TokenParam, hub: HubDep, request: Request, key: RequestId = None
+) -> ResidentTicket:
     """The resident leaves the line."""
     hub.check_rate(request, "leave")
     with hub.service.request("phone", key):
@@ -102,9 +108,10 @@ def leave_line(token: str, hub: HubDep, request: Request, key: RequestId = None)
 
 
 @router.get("/tickets/{token}/events", operation_id="follow_ticket", tags=["resident"])
-async def follow_ticket(token: str, hub: HubDep, request: Request) -> EventSourceResponse:
+async def follow_ticket(token: TokenParam, hub: HubDep, request: Request) -> EventSourceResponse:
     """Server-Sent Events: the resident's ticket now and after every change."""
     hub.check_rate(request, "stream")
+    hub.check_streams(request)
     first = hub.resident_ticket(token).model_dump()  # 404/410 before the stream starts
     return _stream(hub.live.ticket_stream(token, first), "ticket")
 
@@ -148,9 +155,11 @@ def get_board(hub: HubDep, caller: Device) -> BoardView:
 async def follow_board(
     hub: HubDep,
     caller: Device,
-    last_event_id: Annotated[str | None, Header()] = None,
+    request: Request,
+    last_event_id: Annotated[str | None, Header(max_length=120)] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: the board after every change; resumes with Last-Event-ID."""
+    hub.check_streams(request)
     return _stream(hub.live.board_stream(last_event_id), "board")
 
 
@@ -165,9 +174,11 @@ def report_alert(body: AlertRequest, hub: HubDep, caller: Device, key: RequestId
 
 
 @router.post("/staff/login", operation_id="staff_login", tags=["staff"])
-def staff_login(body: LoginRequest, hub: HubDep, caller: DeskDevice) -> LoginResponse:
+def staff_login(
+    body: LoginRequest, hub: HubDep, caller: DeskDevice, request: Request
+) -> LoginResponse:
     """Exchange a staff PIN (at a desk device) for a session token."""
-    session = hub.access.sign_in(caller, body.staff, body.pin)
+    session = hub.access.sign_in(caller, body.staff, body.pin, hub.client(request))
     staff = session.staff
     hub.service.staff_signed(staff.id, session.device, signed_in=True)
     return LoginResponse(
@@ -188,12 +199,12 @@ def staff_logout(hub: HubDep, caller: Staff, credentials: Credentials) -> None:
 
 
 @router.get("/counters/{counter}", operation_id="get_counter", tags=["staff"])
-def get_counter(counter: str, hub: HubDep, caller: Device) -> CounterView:
+def get_counter(counter: CounterParam, hub: HubDep, caller: Device) -> CounterView:
     return hub.service.counter(counter)
 
 
 @router.get("/counters/{counter}/queue", operation_id="get_queue", tags=["staff"])
-def get_queue(counter: str, hub: HubDep, caller: Staff) -> list[TicketView]:
+def get_queue(counter: CounterParam, hub: HubDep, caller: Staff) -> list[TicketView]:
     """Who is waiting for this counter, in the order they will be called."""
     return hub.service.queue(counter)
 
@@ -203,19 +214,25 @@ def get_queue(counter: str, hub: HubDep, caller: Staff) -> list[TicketView]:
 
 
 @router.post("/counters/{counter}/open", operation_id="open_counter", tags=["staff"])
-def open_counter(counter: str, hub: HubDep, caller: Staff, key: RequestId = None) -> CounterView:
+def open_counter(
+    counter: CounterParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> CounterView:
     with hub.service.request(caller.device_id, key):
         return hub.service.open_counter(counter, staff=caller.staff_id)
 
 
 @router.post("/counters/{counter}/close", operation_id="close_counter", tags=["staff"])
-def close_counter(counter: str, hub: HubDep, caller: Staff, key: RequestId = None) -> CounterView:
+def close_counter(
+    counter: CounterParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> CounterView:
     with hub.service.request(caller.device_id, key):
         return hub.service.close_counter(counter, staff=caller.staff_id)
 
 
 @router.post("/counters/{counter}/call-next", operation_id="call_next", tags=["staff"])
-def call_next(counter: str, hub: HubDep, caller: Staff, key: RequestId = None) -> TicketView | None:
+def call_next(
+    counter: CounterParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> TicketView | None:
     """Call the next resident to this counter; null when nobody is waiting for it."""
     with hub.service.request(caller.device_id, key):
         return hub.service.call_next(counter, staff=caller.staff_id)
@@ -223,7 +240,11 @@ def call_next(counter: str, hub: HubDep, caller: Staff, key: RequestId = None) -
 
 @router.post("/counters/{counter}/call", operation_id="call_ticket", tags=["staff"])
 def call_ticket(
-    counter: str, body: CallTicketRequest, hub: HubDep, caller: Staff, key: RequestId = None
+    counter: CounterParam,
+    body: CallTicketRequest,
+    hub: HubDep,
+    caller: Staff,
+    key: RequestId = None,
 ) -> TicketView:
     """Call one ticket out of order; the reason is kept in the audit log."""
     with hub.service.request(caller.device_id, key):
@@ -233,25 +254,33 @@ def call_ticket(
 
 
 @router.post("/staff/tickets/{ticket}/recall", operation_id="recall_ticket", tags=["staff"])
-def recall_ticket(ticket: str, hub: HubDep, caller: Staff, key: RequestId = None) -> TicketView:
+def recall_ticket(
+    ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> TicketView:
     with hub.service.request(caller.device_id, key):
         return hub.service.recall(ticket, staff=caller.staff_id)
 
 
 @router.post("/staff/tickets/{ticket}/complete", operation_id="complete_ticket", tags=["staff"])
-def complete_ticket(ticket: str, hub: HubDep, caller: Staff, key: RequestId = None) -> TicketView:
+def complete_ticket(
+    ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> TicketView:
     with hub.service.request(caller.device_id, key):
         return hub.service.complete(ticket, staff=caller.staff_id)
 
 
 @router.post("/staff/tickets/{ticket}/no-show", operation_id="mark_no_show", tags=["staff"])
-def mark_no_show(ticket: str, hub: HubDep, caller: Staff, key: RequestId = None) -> TicketView:
+def mark_no_show(
+    ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> TicketView:
     with hub.service.request(caller.device_id, key):
         return hub.service.no_show(ticket, staff=caller.staff_id)
 
 
 @router.post("/staff/tickets/{ticket}/return", operation_id="return_no_show", tags=["staff"])
-def return_no_show(ticket: str, hub: HubDep, caller: Staff, key: RequestId = None) -> TicketView:
+def return_no_show(
+    ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> TicketView:
     """A resident marked no-show came back: they wait again at their old place."""
     with hub.service.request(caller.device_id, key):
         return hub.service.return_no_show(ticket, staff=caller.staff_id)
@@ -259,7 +288,7 @@ def return_no_show(ticket: str, hub: HubDep, caller: Staff, key: RequestId = Non
 
 @router.post("/staff/tickets/{ticket}/transfer", operation_id="transfer_ticket", tags=["staff"])
 def transfer_ticket(
-    ticket: str, body: TransferRequest, hub: HubDep, caller: Staff, key: RequestId = None
+    ticket: TicketParam, body: TransferRequest, hub: HubDep, caller: Staff, key: RequestId = None
 ) -> TicketView:
     with hub.service.request(caller.device_id, key):
         return hub.service.transfer(
@@ -269,21 +298,23 @@ def transfer_ticket(
 
 @router.post("/lines/{line}/pause", operation_id="pause_line", tags=["line control"])
 def pause_line(
-    line: str, body: PauseRequest, hub: HubDep, caller: LineControl, key: RequestId = None
+    line: LineParam, body: PauseRequest, hub: HubDep, caller: LineControl, key: RequestId = None
 ) -> LineView:
     with hub.service.request(caller.device_id, key):
         return hub.service.pause_line(line, body.reason, staff=caller.staff_id)
 
 
 @router.post("/lines/{line}/resume", operation_id="resume_line", tags=["line control"])
-def resume_line(line: str, hub: HubDep, caller: LineControl, key: RequestId = None) -> LineView:
+def resume_line(
+    line: LineParam, hub: HubDep, caller: LineControl, key: RequestId = None
+) -> LineView:
     with hub.service.request(caller.device_id, key):
         return hub.service.resume_line(line, staff=caller.staff_id)
 
 
 @router.post("/lines/{line}/reroute", operation_id="reroute_line", tags=["line control"])
 def reroute_line(
-    line: str, body: RerouteRequest, hub: HubDep, caller: LineControl, key: RequestId = None
+    line: LineParam, body: RerouteRequest, hub: HubDep, caller: LineControl, key: RequestId = None
 ) -> LineView:
     """Send this line's waiting and new residents to another line until the reroute ends."""
     with hub.service.request(caller.device_id, key):
@@ -291,7 +322,9 @@ def reroute_line(
 
 
 @router.post("/lines/{line}/end-reroute", operation_id="end_reroute", tags=["line control"])
-def end_reroute(line: str, hub: HubDep, caller: LineControl, key: RequestId = None) -> LineView:
+def end_reroute(
+    line: LineParam, hub: HubDep, caller: LineControl, key: RequestId = None
+) -> LineView:
     with hub.service.request(caller.device_id, key):
         return hub.service.end_reroute(line, staff=caller.staff_id)
 

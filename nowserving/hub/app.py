@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
+from http import HTTPStatus
 from typing import Any
 
 import anyio.to_thread
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
@@ -22,6 +24,15 @@ from nowserving.errors import NotFound, Rejected, StoreError, StoreFullError
 from nowserving.hub import api, pages, sync_api
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import Hub, RateLimited
+from nowserving.hub.guard import StreamCount
+from nowserving.hub.problems import (
+    RETRY_AFTER_503_S,
+    describe,
+    document_problems,
+    field_errors,
+    problem,
+    retry_after,
+)
 from nowserving.hub.sync_api import OutdatedDevice
 from nowserving.paths import resources_dir
 from nowserving.privacy import purge
@@ -59,12 +70,15 @@ def create_app(service: LocalService) -> FastAPI:
     app.mount("/static", StaticFiles(directory=resources_dir() / "web" / "static"), "static")
     _add_error_handlers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(StreamCount, trusted=service.config.hub.trusted_proxies, open=hub.streams)
+    app.add_middleware(CrashGuard)  # outermost of ours: it also covers BodyLimit
     _document_ids(app, service)
     return app
 
 
 def _document_ids(app: FastAPI, service: LocalService) -> None:
-    """Show this office's real line and counter ids as examples in the OpenAPI document."""
+    """The OpenAPI document: this office's real line and counter ids as examples, and
+    error answers as problem documents."""
     examples = {
         "line": [line.id for line in service.config.lines],
         "counter": [counter.id for counter in service.config.counters],
@@ -81,6 +95,7 @@ def _document_ids(app: FastAPI, service: LocalService) -> None:
                             ids = examples[parameter["name"]]
                             parameter["schema"]["examples"] = ids
                             parameter["example"] = ids[0]
+            document_problems(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -102,82 +117,107 @@ async def _purge_daily(service: LocalService) -> None:
         await asyncio.sleep(24 * 3600)
 
 
-def _problem(status: int, message: str, **headers: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers or None)
-
-
 def _add_error_handlers(app: FastAPI) -> None:
     statuses: list[tuple[type[Exception], int]] = [
         (Expired, 410),
         (NotFound, 404),
         (OutdatedDevice, 426),
         (Rejected, 409),
-        (RateLimited, 429),
         (StoreFullError, 507),
         (StoreError, 503),
     ]
     for error_type, status in statuses:
         app.add_exception_handler(error_type, _handler(status))
 
+    async def rate_limited(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RateLimited)
+        return problem(429, str(exc), headers=retry_after(exc.retry_after))
+
     async def auth(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AuthError)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        return _problem(exc.status, str(exc), **headers)
+        if exc.status == 429:
+            headers.update(retry_after(exc.retry_after))
+        return problem(exc.status, str(exc), headers=headers)
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return JSONResponse(
-            {"error": describe_validation(exc.errors()), "detail": _plain(exc.errors())},
-            status_code=400 if _is_json_error(exc.errors()) else 422,
-        )
+        errors = field_errors(exc.errors())
+        status = 400 if any(e.get("type") == "json_invalid" for e in exc.errors()) else 422
+        return problem(status, describe(errors), errors=errors)
 
+    async def framework(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        detail = str(exc.detail)
+        if detail == HTTPStatus(exc.status_code).phrase:  # the framework's bare phrase
+            detail = _SENTENCES.get(exc.status_code, detail).format(method=request.method)
+        return problem(exc.status_code, detail, headers=exc.headers)
+
+    app.add_exception_handler(RateLimited, rate_limited)
     app.add_exception_handler(AuthError, auth)
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(HTTPException, framework)
+
+
+_SENTENCES = {
+    404: "There is nothing at this address.",
+    405: "This address does not take {method} requests.",
+}
 
 
 def _handler(status: int) -> Any:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        return _problem(status, str(exc))
+        headers = retry_after(RETRY_AFTER_503_S) if status == 503 else None
+        return problem(status, str(exc), headers=headers)
 
     return handle
 
 
-def describe_validation(errors: Any) -> str:
-    """One readable sentence per problem: 'body.line: Field required'."""
-    parts = []
-    for error in errors:
-        if error.get("type") == "json_invalid":
-            parts.append("The request body is not valid JSON.")
-            continue
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "; ".join(parts)
-
-
-def _is_json_error(errors: Any) -> bool:
-    return any(error.get("type") == "json_invalid" for error in errors)
-
-
-def _plain(errors: Any) -> list[dict[str, Any]]:
-    return [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors
-    ]
-
-
-class BodyLimit:
-    """Refuse request bodies over MAX_BODY_BYTES (413), declared or streamed."""
+class _HttpMiddleware:
+    """An ASGI middleware that acts on HTTP requests and passes everything else on."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class CrashGuard(_HttpMiddleware):
+    """A bug answers 500 with a plain sentence and nothing internal; the log gets the rest."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            if started:  # too late for an error answer: the connection is dropped
+                raise
+            detail = "Something went wrong on the hub; it has been logged. Please try again."
+            await problem(500, detail)(scope, receive, send)
+
+
+class BodyLimit(_HttpMiddleware):
+    """Refuse request bodies over MAX_BODY_BYTES (413), declared or streamed."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope.get("headers", [])).get(b"content-length")
         limit = SYNC_BODY_BYTES if scope.get("path") == "/api/sync/push" else MAX_BODY_BYTES
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _send_too_large(send)
+            await problem(413, _TooLarge(limit).detail)(scope, receive, send)
             return
         received = 0
 
@@ -186,29 +226,15 @@ class BodyLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
-                raise _TooLarge
+                raise _TooLarge(limit)
             return message
 
-        try:
-            await self.app(scope, counting, send)
-        except _TooLarge:
-            await _send_too_large(send)
+        await self.app(scope, counting, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """A body over the limit; an HTTPException so that FastAPI passes it on as it is."""
 
-
-async def _send_too_large(send: Send) -> None:
-    body = b'{"error":"The request body is too large (at most 64 KiB)."}'
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    def __init__(self, limit: int) -> None:
+        size = f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+        super().__init__(413, f"The request body is too large (at most {size}).")

@@ -1,8 +1,9 @@
 """Who may call what: devices by their secret, staff by PIN-for-session, residents by token.
 
 Staff sign in at a desk device with their PIN and get a short-lived session
-token. Repeated wrong PINs lock that staff member out for a while, so a PIN
-cannot be guessed by trying.
+token. Repeated wrong PINs lock out the desk device and the client address
+they came from for a while (not the clerk everywhere), so a PIN cannot be
+guessed by trying and a stolen desk secret cannot lock every clerk out.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ Role = Literal["kiosk", "display", "desk", "staff", "line_control"]
 class AuthError(Exception):
     """Not signed in, or not allowed: the message says which."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, retry_after: float = 0) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after  # for a 429: seconds until trying again makes sense
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +97,16 @@ class Access:
                 return Caller(device=device)
         raise AuthError("Unknown device secret or session token.", 401)
 
-    def sign_in(self, caller: Caller, staff_id: str, pin: str) -> Session:
-        """Exchange a staff PIN for a session, at a desk device."""
+    def sign_in(self, caller: Caller, staff_id: str, pin: str, address: str) -> Session:
+        """Exchange a staff PIN for a session, at a desk device, from client `address`."""
         if caller.device is None or caller.device.role != "desk":
             raise AuthError("Staff sign in at a desk device.", 403)
+        sources = (f"device:{caller.device.id}", f"address:{address}")
         try:
-            staff = self._pins.check(staff_id, pin)
+            staff = self._pins.check(staff_id, pin, sources=sources)
         except SignInRefused as refused:
-            raise AuthError(str(refused), 429 if refused.locked else 401) from None
+            status = 429 if refused.locked else 401
+            raise AuthError(str(refused), status, refused.retry_after) from None
         with self._lock:
             session = Session(
                 secrets.token_urlsafe(32), staff, caller.device.id, self._clock() + SESSION_SECONDS

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -13,15 +15,22 @@ from limits.strategies import MovingWindowRateLimiter
 from nowserving.config import OfficeConfig, PublicAction
 from nowserving.errors import NotFound, NowservingError, Rejected
 from nowserving.hub.auth import Access, Caller, Role, require
+from nowserving.hub.clients import scope_client
 from nowserving.hub.live import LiveHub
 from nowserving.hub.schemas import ResidentTicket
 from nowserving.links import ticket_url
 from nowserving.service import LocalService
 from nowserving.state import Status
 
+STREAM_RETRY_S = 10  # a page that gave up its stream frees a place; ask again after this
+
 
 class RateLimited(NowservingError):
-    """Too many requests from one address."""
+    """Too many requests from one address; `retry_after` seconds until one more is allowed."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -33,6 +42,7 @@ class Hub:
     devices: dict[str, dict[str, float]] = field(default_factory=dict)  # sync presence
     live: LiveHub = field(init=False)
     limiter: MovingWindowRateLimiter = field(init=False)
+    streams: Counter[str] = field(default_factory=Counter)  # open event streams per client
 
     def __post_init__(self) -> None:
         self.access = Access(self.service.config)
@@ -66,10 +76,26 @@ class Hub:
 
     def check_rate(self, request: Request, kind: PublicAction) -> None:
         """Count a request to a public endpoint against its client address's limit."""
-        per_minute: int = getattr(self.config.hub.rate_limits, kind)
-        client = request.client.host if request.client else "unknown"
-        if not self.limiter.hit(RateLimitItemPerMinute(per_minute), kind, client):
-            raise RateLimited("Too many requests from this address; wait a minute and retry.")
+        limit = RateLimitItemPerMinute(getattr(self.config.hub.rate_limits, kind))
+        client = self.client(request)
+        if not self.limiter.hit(limit, kind, client):
+            reset = self.limiter.get_window_stats(limit, kind, client).reset_time
+            raise RateLimited(
+                "Too many requests from this address; wait a minute and retry.",
+                retry_after=reset - time.time(),
+            )
+
+    def check_streams(self, request: Request) -> None:
+        """Refuse an event stream beyond the client's budget (counted by guard.StreamCount)."""
+        if self.streams[self.client(request)] > self.config.hub.max_streams_per_address:
+            raise RateLimited(
+                "Too many live updates open from this address; close some pages.",
+                retry_after=STREAM_RETRY_S,
+            )
+
+    def client(self, request: Request) -> str:
+        """The client's address (see `clients.client_address`): what per-address limits key on."""
+        return scope_client(request.scope, self.config.hub.trusted_proxies)
 
     def remote_join_target(self, line: str) -> str:
         """The line a remote join goes to, if remote joining it is allowed and not full."""

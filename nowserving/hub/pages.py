@@ -6,6 +6,7 @@ script over Server-Sent Events. No cookies, no accounts, no personal data.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from nowserving import i18n
 from nowserving.errors import NotFound
 from nowserving.hub.context import Hub, hub_of
+from nowserving.hub.schemas import SHORT_CODE, TOKEN
 from nowserving.paths import resources_dir
 from nowserving.service import Expired
 
@@ -64,6 +66,8 @@ def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLRe
     hub = hub_of(request)
     hub.check_rate(request, "read")
     try:
+        if not re.fullmatch(TOKEN, token):
+            raise NotFound("not a ticket token")
         ticket = hub.resident_ticket(token)
     except Expired:
         chosen = _language(hub, lang)
@@ -90,6 +94,8 @@ def short_link(code: str, request: Request, lang: str | None = None) -> Response
     hub = hub_of(request)
     hub.check_rate(request, "read")
     try:
+        if not re.fullmatch(SHORT_CODE, code):  # no search through the day for junk
+            raise NotFound("not a short code")
         token = hub.service.token_for_code(code)
     except NotFound:
         return _page(

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
+from nowserving.config import Ident, LanguageCode
 from nowserving.views import TicketView
 
+# The patterns of what arrives in paths and bodies: anything else is refused by name.
+TICKET_ID = r"^[0-9a-f]{24}$"  # rules.ticket_id: derived from the token
+TOKEN = r"^[A-Za-z0-9_-]{16,64}$"  # rules.new_token: URL-safe base64
+SHORT_CODE = r"^[2-9A-Za-z]{8}$"  # rules.short_code, typed in by a resident (any case)
+
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-Ident = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+TicketId = Annotated[str, StringConstraints(pattern=TICKET_ID)]
+Lang = Annotated[str, StringConstraints(pattern=r"^([a-z]{2,3}(-[A-Za-z0-9]{2,8})?)?$")]
 
 
 class _Body(BaseModel):
@@ -18,23 +25,23 @@ class _Body(BaseModel):
 
 class IssueRequest(_Body):
     line: Ident
-    priority: bool = False
-    lang: Annotated[str, StringConstraints(max_length=12)] = ""
+    priority: StrictBool = False
+    lang: Lang = ""
 
 
 class JoinRequest(_Body):
     line: Ident
-    lang: Annotated[str, StringConstraints(max_length=12)] = ""
+    lang: Lang = ""
 
 
 class CallTicketRequest(_Body):
-    ticket: Ident
+    ticket: TicketId
     reason: ShortText
 
 
 class TransferRequest(_Body):
     to_line: Ident
-    keep_place: bool = True
+    keep_place: StrictBool = True
 
 
 class PauseRequest(_Body):
@@ -46,17 +53,19 @@ class RerouteRequest(_Body):
 
 
 class AnnouncementRequest(_Body):
-    texts: dict[Annotated[str, StringConstraints(max_length=12)], str] = Field(max_length=20)
+    texts: dict[LanguageCode, Annotated[str, StringConstraints(max_length=500)]] = Field(
+        max_length=20
+    )
 
 
 class AlertRequest(_Body):
-    alert: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    alert: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,39}$")]
     message: Annotated[str, StringConstraints(max_length=300)] = ""
 
 
 class LoginRequest(_Body):
     staff: Ident
-    pin: Annotated[str, StringConstraints(min_length=1, max_length=12)]
+    pin: Annotated[str, StringConstraints(pattern=r"^[0-9]{4,12}$")]
 
 
 class LoginResponse(BaseModel):
@@ -90,9 +99,3 @@ class ResidentTicket(BaseModel):
     lang: str
     day: str
     can_leave: bool
-
-
-class Problem(BaseModel):
-    """Every error: a sentence for a person."""
-
-    error: str

@@ -11,8 +11,10 @@ from nowserving import rules
 from nowserving.errors import NotFound, Rejected
 from nowserving.hub.api import Device, HubDep, Kiosk
 from nowserving.hub.context import Hub
+from nowserving.hub.problems import ERRORS, Problem
 from nowserving.syncproto import (
     MAX_BATCH,
+    MAX_POSITION,
     PROTOCOL_HEADER,
     SYNC_PROTOCOL,
     DeviceStatus,
@@ -40,7 +42,12 @@ def same_protocol(
         )
 
 
-router = APIRouter(prefix="/api/sync", tags=["sync"], dependencies=[Depends(same_protocol)])
+router = APIRouter(
+    prefix="/api/sync",
+    tags=["sync"],
+    dependencies=[Depends(same_protocol)],
+    responses={**ERRORS, 426: {"model": Problem}},
+)
 
 
 def _seen(hub: Hub, device: str, **facts: int) -> None:
@@ -68,7 +75,7 @@ def sync_push(body: PushRequest, hub: HubDep, caller: Device) -> PushResponse:
 def sync_pull(
     hub: HubDep,
     caller: Device,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_BATCH)] = 500,
 ) -> PullResponse:
     """Events the hub received after position `after`, in its order; resume from `next`."""

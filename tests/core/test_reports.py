@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -140,3 +142,17 @@ def test_report_command_writes_the_files(
         )
         == 1
     )
+
+
+def test_exported_files_are_private(
+    known_day: dict[str, str], store: EventStore, config: OfficeConfig, tmp_path: Path
+) -> None:
+    out = tmp_path / "export"
+    old = os.umask(0o022)
+    try:
+        written = write_report(build(store, config, DAY, DAY), config, out, "test")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert {path.suffix for path in written} == {".csv", ".png", ".pdf"}
+    assert {stat.S_IMODE(path.stat().st_mode) for path in written} == {0o600}

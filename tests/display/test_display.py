@@ -46,7 +46,7 @@ def _call_first_resident(qtbot: QtBot, window: DisplayWindow, desk: LocalService
     """A desk calls A-001; the display shows it."""
     desk.issue("permits")
     desk.call_next("c1")
-    qtbot.waitUntil(lambda: window.now_label.text() == "A-001", timeout=1000)
+    qtbot.waitUntil(lambda: window.now_label.text() == "A-001", timeout=5000)
 
 
 def _spoken(window: DisplayWindow) -> list[str]:
@@ -59,7 +59,7 @@ def test_a_call_appears_and_is_announced_in_the_office_languages(
     window, desk = display
     _call_first_resident(qtbot, window, desk)
     assert window.now_counter.text() == "Counter 1"
-    qtbot.waitUntil(lambda: len(_spoken(window)) >= 3, timeout=1000)
+    qtbot.waitUntil(lambda: len(_spoken(window)) >= 3, timeout=5000)
     assert _spoken(window)[0] == "Ticket A 001, please go to Counter 1."
     # The sample office announces in English, Spanish and Chinese ([display] announce_in).
     assert [lang for lang, _ in window.announcer.speaker.spoken] == ["en", "es", "zh"]
@@ -107,7 +107,7 @@ def test_paused_rerouted_lines_and_the_ticker(
     def texts() -> list[str]:
         return [window.lines.itemAt(n).widget().text() for n in range(window.lines.count())]
 
-    qtbot.waitUntil(lambda: "Paused: Back at 2 pm" in texts(), timeout=1000)
+    qtbot.waitUntil(lambda: "Paused: Back at 2 pm" in texts(), timeout=5000)
     assert "Go to Business licenses" in texts()
     assert window.ticker.text() == "Closing at 4 pm"
     window._rotate_ticker()
@@ -121,11 +121,11 @@ def test_the_offline_banner_appears_and_clears(
     _call_first_resident(qtbot, window, desk)
     store = window.service.store  # type: ignore[attr-defined]
     store.close()  # the store goes away (unplugged disk, hub gone)
-    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=1000)
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
     assert window.banner.text().startswith("Reconnecting since")
     assert window.now_label.text() == "A-001"  # the last state stays up
     window.service.store = EventStore(store.path)  # type: ignore[attr-defined]
-    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=1000)
+    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=5000)
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (3840, 2160), (1080, 1920)])
@@ -139,7 +139,7 @@ def test_every_size_and_orientation_fits(
         desk.call_next(counter)
     desk.pause_line("records", "Closed for staff training until 2 pm today")
     desk.set_announcement({"en": "The office closes at 4 pm today. Thank you for your patience."})
-    qtbot.waitUntil(lambda: window.ticker.isVisible(), timeout=1000)
+    qtbot.waitUntil(lambda: window.ticker.isVisible(), timeout=5000)
     window.flash_timer.stop()
     window.render()
     qtbot.wait(30)
@@ -177,7 +177,9 @@ def test_thousands_of_calls_neither_slow_down_nor_grow(
             memory.append(_rss_mb())
     assert window.now_label.text() == "D-3000"
     first, last = sorted(timings[1:6])[2], sorted(timings[-5:])[2]
-    assert last < max(5 * first, 0.05), f"render slowed from {first:.4f} s to {last:.4f} s"
+    # A render that scanned every call of the day would be ~30x slower by the end; 10x (or
+    # 0.1 s) leaves room for a busy machine and still catches that.
+    assert last < max(10 * first, 0.1), f"render slowed from {first:.4f} s to {last:.4f} s"
     assert memory[1] - memory[0] < 40, f"memory grew {memory[1] - memory[0]:.0f} MB"
     assert len(window._shown or ()) <= 8
 

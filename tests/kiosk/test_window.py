@@ -92,14 +92,14 @@ def test_the_idle_timer_returns_to_welcome(qtbot: QtBot, kiosk: KioskWindow) -> 
     kiosk.idle.setInterval(150)
     tap(qtbot, language_button(kiosk, "vi"))
     tap(qtbot, kiosk.bar.buttons["high_contrast"])
-    qtbot.waitUntil(lambda: kiosk.flow.screen is Screen.WELCOME, timeout=2000)
+    qtbot.waitUntil(lambda: kiosk.flow.screen is Screen.WELCOME, timeout=5000)
     assert kiosk.flow.lang == "en" and not kiosk.flow.aids.high_contrast
 
 
 def test_the_ticket_screen_goes_back_by_itself(qtbot: QtBot, kiosk: KioskWindow) -> None:
     kiosk.ticket_timer.setInterval(200)
     _take_ticket(qtbot, kiosk, "en")
-    qtbot.waitUntil(lambda: kiosk.flow.screen is Screen.WELCOME, timeout=2000)
+    qtbot.waitUntil(lambda: kiosk.flow.screen is Screen.WELCOME, timeout=5000)
 
 
 def _tops(window: KioskWindow) -> dict[str, int]:

@@ -23,13 +23,13 @@
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
       }
-      const body = await response.json();
+      const body = await response.json().catch(() => ({}));
       if (response.ok) {
         window.location.assign(`/t/${encodeURIComponent(body.token)}?lang=${lang}`);
         return;
       }
       const error = document.getElementById("join-error");
-      error.textContent = body.detail ?? body.error;
+      error.textContent = body.detail || response.statusText;  // an RFC 9457 problem
       error.hidden = false;
       button.disabled = false;
     });

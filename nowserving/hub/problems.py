@@ -1,0 +1,103 @@
+"""One shape for every error answer: RFC 9457 problem details.
+
+`problem()` builds every 4xx/5xx response of the hub, whether the error comes from the
+rules, from access control, from validation, from the framework (unknown path, wrong
+method, body too large) or from a bug. The sentence for the person is in `detail`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+MEDIA_TYPE = "application/problem+json"
+# Statuses every operation may answer with, documented in OpenAPI with the Problem model.
+ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 410, 413, 422, 429, 500, 503, 507)
+RETRY_AFTER_503_S = 30  # a locked or damaged store: no point in asking again at once
+
+
+class FieldError(BaseModel):
+    """One invalid input: where (`line`, `priority`, `after`) and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """Every error answer (RFC 9457): `detail` is a sentence for a person."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": Problem} for status in ERROR_STATUSES}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: Sequence[FieldError] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """The problem-details answer for `status`, with `detail` for the person reading it."""
+    body = Problem(
+        title=HTTPStatus(status).phrase, status=status, detail=detail, errors=list(errors) or None
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=MEDIA_TYPE,
+    )
+
+
+def retry_after(seconds: float) -> dict[str, str]:
+    """The Retry-After header for a wait of `seconds` (whole seconds, at least 1)."""
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}
+
+
+def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
+    """pydantic's validation errors as (field, message) pairs; the input is never echoed."""
+    result = []
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            result.append(FieldError(field="body", message="The request body is not valid JSON."))
+            continue
+        location = [str(part) for part in error.get("loc", ())]
+        if location and location[0] in ("body", "path", "query", "header"):
+            location = location[1:]
+        result.append(
+            FieldError(field=".".join(location) or "body", message=error.get("msg", "invalid"))
+        )
+    return result
+
+
+def describe(errors: Sequence[FieldError]) -> str:
+    """One readable sentence per problem: 'line: Field required'."""
+    return "; ".join(e.message if e.field == "body" else f"{e.field}: {e.message}" for e in errors)
+
+
+def document_problems(schema: dict[str, Any]) -> None:
+    """Error answers in the OpenAPI document are `application/problem+json`, not JSON."""
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    content[MEDIA_TYPE] = content.pop("application/json")
+                if status == "429":
+                    response["headers"] = {
+                        "Retry-After": {
+                            "description": "Seconds to wait before asking again",
+                            "schema": {"type": "integer", "minimum": 1},
+                        }
+                    }
