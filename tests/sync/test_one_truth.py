@@ -18,11 +18,11 @@ import pytest
 from nowserving.config import load_config
 from nowserving.replica import ReplicaService, open_replica
 from nowserving.service import LocalService
-from nowserving.state import OfficeState, Status, replay
+from nowserving.state import OfficeState, Status
 from nowserving.store import EventStore
 from tests.hub.conftest import PINS, RunningHub, start_hub, stop_hub
 from tests.sync.proxy import ChaosProxy
-from tests.sync.test_faults import node, outputs
+from tests.sync.test_faults import hub_projection, node, outputs
 from tests.sync.test_replica import wait_until
 
 pytestmark = pytest.mark.slow
@@ -85,15 +85,6 @@ def issue_many(hub: RunningHub, line: str, count: int) -> None:
     kiosk.store.close()
 
 
-def hub_state(hub: RunningHub) -> OfficeState:
-    store = EventStore(hub.data / "office.sqlite")
-    try:
-        day = sorted({e.day for _, e in store.events_after(0) if e.day})[-1]
-        return replay(day, store.events_for_day(day))
-    finally:
-        store.close()
-
-
 def at_one_counter(state: OfficeState) -> None:
     """Nobody is called to two counters, by the log or on the board."""
     store_calls = Counter(c.ticket for c in state.calls)
@@ -121,7 +112,7 @@ def test_two_desks_pressing_call_next_together_500_times_never_share_a_resident(
             offline += not (left["online"] and right["online"])
         assert shared == 0, f"{shared} of {rounds} rounds called one resident to two counters"
         assert offline == 0, "the hub was in touch all along: it decided every call"
-        state = hub_state(hub)
+        state = hub_projection(hub)
         called = [t.id for t in state.tickets.values() if t.status is not Status.WAITING]
         assert len(called) == 2 * rounds and not state.conflicts
         at_one_counter(state)
@@ -166,7 +157,7 @@ def test_a_partition_between_calls_resolves_by_clock_and_tells_the_losing_desk(
                 desk.close()
     try:
         assert all(report["settled"] for report in reports), reports
-        state = hub_state(hub)
+        state = hub_projection(hub)
         lost = {c.event_id for c in state.conflicts}
         assert lost, "the partition made no conflict: both desks would have called the same"
         told = {event for report in reports for event in report["lost"]}
@@ -194,7 +185,7 @@ def test_a_hub_killed_with_issues_in_flight_leaves_one_ticket_per_resident(
         assert all(report[-1].get("settled") for report in reports), "a kiosk could not settle"
         shown = {r["id"]: r["label"] for report in reports for r in report if "label" in r}
         assert len(shown) == 120
-        state = hub_state(hub)
+        state = hub_projection(hub)
         held = {t.id: t.label for t in state.tickets.values()}
         assert held == shown, "every resident holds exactly one ticket, and no phantom waits"
         assert all(t.status is Status.WAITING for t in state.tickets.values())
@@ -246,7 +237,7 @@ def test_an_issue_whose_answer_was_lost_and_whose_phantom_was_called_ends_as_one
         calls = hub.get("/api/board", clerk).json()["calls"]
         assert [c["label"] for c in calls if c["counter"] == "c1"] == [printed.label]
         assert hub.get("/api/counters/c1/queue", clerk).json() == []  # no phantom waits
-        state = hub_state(hub)
+        state = hub_projection(hub)
         assert set(state.tickets) == {printed.id} and not state.conflicts
         served = hub.post(f"/api/staff/tickets/{phantom['id']}/complete", clerk)
         assert served.status_code == 404  # staff act on the ticket they now see
