@@ -143,31 +143,38 @@ class DeskWindow(QWidget):
         self.counter_id = counter
         self.signin.refuse("")
         self.tabs.setTabVisible(1, self.staff.line_control)
-        self._run("open_counter", lambda: self.service.open_counter(counter, staff=staff_id))
+        service = self.service
+
+        def open_counter() -> Any:
+            service.record_sign_in(staff_id, counter)  # first: the hub checks actions by it
+            return service.open_counter(counter, staff=staff_id)
+
+        self._run("open_counter", open_counter)
         self.stack.setCurrentIndex(1)
         self.render()
 
     def sign_out(self) -> None:
-        if self.staff is not None:
-            staff, service = self.staff.id, self.service
-            run_in_background(lambda: service.sign_out(staff), lambda _: None, log.warning)
+        self._record_sign_out(close=False)
         self.staff = None
         self.stack.setCurrentIndex(0)
-        self.status.setText("Signed out. The counter stays open for the next clerk.")
 
     def take_break(self) -> None:
-        staff, counter, service = self._staff_id(), self.counter_id, self.service
-
-        def close_and_sign_out() -> Any:
-            try:
-                return service.close_counter(counter, staff=staff)
-            finally:
-                if staff is not None:
-                    service.sign_out(staff)
-
-        self._run("close_counter", close_and_sign_out)
+        self._record_sign_out(close=True)
         self.staff = None
         self.stack.setCurrentIndex(0)
+
+    def _record_sign_out(self, *, close: bool) -> None:
+        staff, counter, service = self._staff_id(), self.counter_id, self.service
+        if staff is None:
+            return
+
+        def sign_out() -> Any:
+            result = service.close_counter(counter, staff=staff) if close else None
+            service.record_sign_in(staff, counter, signed_in=False)  # last: after the close
+            service.sign_out(staff)  # and the session at the hub ends
+            return result
+
+        self._run("close_counter" if close else "sign_out", sign_out)
 
     def close_counter(self) -> None:
         self._run(
@@ -241,6 +248,8 @@ class DeskWindow(QWidget):
                 if self.staff
                 else "On a break: the counter is closed; sign in again to reopen it."
             )
+        elif name == "sign_out":
+            self.status.setText("Signed out. The counter stays open for the next clerk.")
         elif name == "call_ticket":
             self.counter_panel.reason.clear()
             self.status.setText(f"Called {result.label} out of order.")

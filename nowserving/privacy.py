@@ -21,14 +21,16 @@ def purge(store: EventStore, config: OfficeConfig, today: date) -> int:
     cutoff = (today - timedelta(days=config.office.retention_days)).isoformat()
     paths = ", ".join(f"'$.{key}'" for key in PERSONAL_KEYS)
     store.db.conn.execute("PRAGMA secure_delete = ON")  # old bytes are zeroed, not just freed
+    count = 0
     with store.write():
-        cursor = store.db.conn.execute(
-            f"UPDATE events SET staff = NULL, data = json_remove(data, {paths}) "
-            "WHERE day IS NOT NULL AND day < ? AND (staff IS NOT NULL OR "
-            + " OR ".join(f"json_extract(data, '$.{key}') IS NOT NULL" for key in PERSONAL_KEYS)
-            + ")",
-            (cutoff,),
-        )
-        count = cursor.rowcount
+        for table in ("events", "refused"):  # the refusals' audit holds events too
+            cursor = store.db.conn.execute(
+                f"UPDATE {table} SET staff = NULL, data = json_remove(data, {paths}) "
+                "WHERE day IS NOT NULL AND day < ? AND (staff IS NOT NULL OR "
+                + " OR ".join(f"json_extract(data, '$.{k}') IS NOT NULL" for k in PERSONAL_KEYS)
+                + ")",
+                (cutoff,),
+            )
+            count += cursor.rowcount
     store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # no old copies left in the WAL
     return count

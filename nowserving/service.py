@@ -81,6 +81,9 @@ class Service(Protocol):
     def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None: ...
     def report_alert(self, alert: str, message: str, *, device: str | None = None) -> None: ...
     def end_day(self, *, staff: str | None = None) -> None: ...
+    def record_sign_in(
+        self, staff: str, counter: str | None, *, signed_in: bool = True, desk: str | None = None
+    ) -> None: ...
     def board(self) -> BoardView: ...
     def lines(self) -> list[LineView]: ...
     def counter(self, counter: str) -> CounterView: ...
@@ -116,6 +119,7 @@ class LocalService:
         self._state = OfficeState("")
         self._rowid = 0
         self._version = (-1, -1)
+        self._hidden = 0
         self._changed = False
         self.gate = PinGate(config)
         self.refresh()
@@ -145,7 +149,8 @@ class LocalService:
         if version == self._version:
             return self._state
         self._version = version
-        rebuild = False
+        # The hub refused some of this replica's own events: project without them.
+        rebuild = self.store.hidden() != self._hidden
         while batch := self.store.events_after(self._rowid):
             for rowid, event in batch:
                 self._rowid = rowid
@@ -163,6 +168,7 @@ class LocalService:
     def _rebuild(self, day: str) -> None:
         # In this order: whatever commits in between is caught up next time, never twice.
         self._version = self.store.version()
+        self._hidden = self.store.hidden()
         self._rowid = self.store.last_rowid()
         self._state = replay(day, self.store.events_for_day(day, up_to=self._rowid))
         self._changed = True
@@ -380,10 +386,15 @@ class LocalService:
     def end_day(self, *, staff: str | None = None) -> None:
         self._write(lambda s: [rules.decide_end_day(s, staff)])
 
-    def staff_signed(self, staff: str, device: str, *, signed_in: bool) -> None:
-        """Log a staff member signing in or out at a desk device (the audit trail)."""
+    def record_sign_in(
+        self, staff: str, counter: str | None, *, signed_in: bool = True, desk: str | None = None
+    ) -> None:
+        """Staff signed in (or out) at this desk, offline too: the hub accepts a desk's
+        staff events only after that staff member's sign-in there. The hub names the
+        `desk` when it records a sign-in to its API on a desk's behalf."""
         kind = Kind.STAFF_SIGNED_IN if signed_in else Kind.STAFF_SIGNED_OUT
-        self._write(lambda s: [Draft(kind, s.day, staff=staff, data={"device": device})])
+        data = {key: value for key, value in (("counter", counter), ("desk", desk)) if value}
+        self._write(lambda s: [Draft(kind, s.day, staff=staff, data=data)])
 
     # -- reading -----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import requests
 from nowserving import rules
 from nowserving.config import Device, OfficeConfig
 from nowserving.errors import HubUnavailable, NotFound, NowservingError, Rejected
+from nowserving.events import Event
 from nowserving.store import EventStore
 from nowserving.syncproto import (
     PROTOCOL_HEADER,
@@ -139,6 +140,7 @@ class SyncClient:
         self.config = config
         self.interval = interval
         self.status = SyncStatus()
+        self._capped: set[tuple[str, str]] = set()  # (day, line) the hub leases no more of
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._talking = threading.Lock()  # one exchange with the hub at a time, whoever asks
@@ -233,6 +235,8 @@ class SyncClient:
                 )
             )
             self.status.pushed += answer.accepted
+            if answer.refused:
+                self._hide_refused(batch, answer)
             if answer.acknowledged_seq != acknowledged:
                 acknowledged = answer.acknowledged_seq
                 self.store.set_state("pushed_seq", str(acknowledged))
@@ -245,6 +249,15 @@ class SyncClient:
                     f"The hub does not take event {acknowledged + 1} of {self.writer}: is this "
                     "replica file in use on two PCs? Give each PC its own data folder."
                 )
+
+    def _hide_refused(self, batch: list[Event], answer: PushResponse) -> None:
+        """Keep the hub's refusals: those events leave this replica's projection too."""
+        sent = {event.id: event for event in batch}
+        refusals = [(sent[r.id], r.reason) for r in answer.refused if r.id in sent]
+        for event, reason in refusals:
+            log.warning("sync: the hub refused %s %s: %s", event.kind, event.id, reason)
+        with self.store.write():
+            self.store.keep_refused(refusals, own=True)
 
     def _pull(self) -> None:
         cursor = int(self.store.get_state("pull_cursor", "0"))
@@ -267,13 +280,19 @@ class SyncClient:
 
     def _top_up_leases(self) -> None:
         day = rules.office_day(int(time.time() * 1000), self.config.zone)
-        for line in self.config.lines:
-            if self.store.leased_left(day, line.id) >= LEASE_LOW:
+        for line in self.device.lines or [line.id for line in self.config.lines]:
+            if self.store.leased_left(day, line) >= LEASE_LOW:
                 continue
-            lease = LeaseResponse.model_validate(
-                self.hub.call(
-                    "POST", "/api/sync/lease", json={"line": line.id, "count": LEASE_SIZE}
+            if (day, line) in self._capped:
+                continue
+            try:
+                answer = self.hub.call(
+                    "POST", "/api/sync/lease", json={"line": line, "count": LEASE_SIZE}
                 )
-            )
+            except Rejected as exc:  # over its cap: the hub shows staff an alert
+                log.warning("sync: no more numbers for %s today: %s", line, exc)
+                self._capped.add((day, line))  # not again today (a restart asks once more)
+                continue
+            lease = LeaseResponse.model_validate(answer)
             with self.store.write():
                 self.store.add_lease(lease.day, lease.line, lease.start, lease.end)

@@ -16,6 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from nowserving.config import IDENT
+from nowserving.errors import Rejected
+from nowserving.events import Kind
 from nowserving.hub.auth import Caller, Role
 from nowserving.hub.context import Hub, allowed, bearer, hub_of
 from nowserving.hub.problems import ERRORS
@@ -35,6 +37,7 @@ from nowserving.hub.schemas import (
     ResidentTicket,
     TransferRequest,
 )
+from nowserving.permissions import line_refusal, rest_roles
 from nowserving.views import BoardView, CounterView, LineView, TicketView
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -63,11 +66,14 @@ def needs(*roles: Role) -> Callable[..., Caller]:
     return dependency
 
 
+# The roles come from the one permission table the sync push also checks events with.
 Device = Annotated[Caller, Depends(needs("kiosk", "display", "desk", "staff"))]
-Kiosk = Annotated[Caller, Depends(needs("kiosk"))]
-DeskDevice = Annotated[Caller, Depends(needs("desk"))]
-Staff = Annotated[Caller, Depends(needs("staff"))]
-LineControl = Annotated[Caller, Depends(needs("line_control"))]
+Kiosk = Annotated[Caller, Depends(needs(*rest_roles(Kind.TICKET_ISSUED)))]
+DeskDevice = Annotated[Caller, Depends(needs(*rest_roles(Kind.STAFF_SIGNED_IN)))]
+Staff = Annotated[Caller, Depends(needs(*rest_roles(Kind.TICKET_CALLED)))]
+LineControl = Annotated[Caller, Depends(needs(*rest_roles(Kind.LINE_PAUSED)))]
+Alerting = Annotated[Caller, Depends(needs(*rest_roles(Kind.DEVICE_ALERT)))]
+DayControl = Annotated[Caller, Depends(needs(*rest_roles(Kind.DAY_ENDED)))]
 CounterParam = Annotated[str, Path(pattern=IDENT, description="A counter's id")]
 LineParam = Annotated[str, Path(pattern=IDENT, description="A line's id")]
 TicketParam = Annotated[str, Path(pattern=TICKET_ID, description="A ticket's id (not its token)")]
@@ -138,6 +144,9 @@ def issue_ticket(
     body: IssueRequest, hub: HubDep, caller: Kiosk, key: RequestId = None
 ) -> IssuedTicket:
     """Issue a ticket; it is stored before the answer is sent."""
+    problem = line_refusal(caller.device, body.line) if caller.device else None
+    if problem:
+        raise Rejected(f"{problem}.")
     with hub.service.request(caller.device_id, key):
         view = hub.service.issue(body.line, priority=body.priority, lang=body.lang, source="kiosk")
     return IssuedTicket(
@@ -164,7 +173,7 @@ async def follow_board(
 
 
 @router.post("/alerts", operation_id="report_alert", tags=["kiosk"], status_code=204)
-def report_alert(body: AlertRequest, hub: HubDep, caller: Device, key: RequestId = None) -> None:
+def report_alert(body: AlertRequest, hub: HubDep, caller: Alerting, key: RequestId = None) -> None:
     """A device problem for staff to see (paper out, ...); an empty message clears it."""
     with hub.service.request(caller.device_id, key):
         hub.service.report_alert(body.alert, body.message, device=caller.device_id)
@@ -180,7 +189,8 @@ def staff_login(
     """Exchange a staff PIN (at a desk device) for a session token."""
     session = hub.access.sign_in(caller, body.staff, body.pin, hub.client(request))
     staff = session.staff
-    hub.service.staff_signed(staff.id, session.device, signed_in=True)
+    # Recorded, so the desk's own events by this clerk are taken when it pushes them.
+    hub.service.record_sign_in(staff.id, None, desk=session.device)
     return LoginResponse(
         token=session.token,
         staff=staff.id,
@@ -195,7 +205,7 @@ def staff_logout(hub: HubDep, caller: Staff, credentials: Credentials) -> None:
     if credentials is not None:
         hub.access.sign_out(credentials.credentials)
     if caller.staff_id is not None:
-        hub.service.staff_signed(caller.staff_id, caller.device_id, signed_in=False)
+        hub.service.record_sign_in(caller.staff_id, None, signed_in=False, desk=caller.device_id)
 
 
 @router.get("/counters/{counter}", operation_id="get_counter", tags=["staff"])
@@ -341,7 +351,7 @@ def set_announcement(
 
 
 @router.post("/day/end", operation_id="end_day", tags=["line control"], status_code=204)
-def end_day(hub: HubDep, caller: LineControl, key: RequestId = None) -> None:
+def end_day(hub: HubDep, caller: DayControl, key: RequestId = None) -> None:
     """Close today: waiting residents' tickets expire and no more are issued."""
     with hub.service.request(caller.device_id, key):
         hub.service.end_day(staff=caller.staff_id)

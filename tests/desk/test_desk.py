@@ -214,6 +214,31 @@ def test_break_closes_the_counter_and_the_console_fits(
     assert desk.stack.currentIndex() == 0
 
 
+def test_sign_in_and_out_are_written_around_the_counter_events(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    """The hub accepts a desk's staff events only after that staff's sign-in there."""
+    desk = open_desk(qtbot, config, tmp_path)
+    sign_in(qtbot, desk, "tom", "2468")
+    qtbot.waitUntil(lambda: desk.service.counter("c2").open, timeout=2000)
+    wait_done(qtbot, desk, "close_counter", lambda: tap(qtbot, desk.break_button))
+    sign_in(qtbot, desk, "lin", "1357")
+    qtbot.waitUntil(lambda: desk.service.counter("c2").open, timeout=2000)
+    wait_done(qtbot, desk, "sign_out", lambda: tap(qtbot, desk.signout_button))
+    assert "Signed out" in desk.status.text()
+    events = [e for _, e in desk.service.store.events_after(0)]
+    assert [(e.kind.value, e.staff) for e in events] == [
+        ("staff.signed_in", "tom"),
+        ("counter.opened", "tom"),
+        ("counter.closed", "tom"),
+        ("staff.signed_out", "tom"),
+        ("staff.signed_in", "lin"),
+        ("counter.opened", "lin"),
+        ("staff.signed_out", "lin"),
+    ]
+    assert all(e.data == {"counter": "c2"} for e in events)
+
+
 def test_the_dashboard_shows_today(qtbot: QtBot, config: OfficeConfig, tmp_path: Path) -> None:
     kiosk_issues(config, tmp_path, "permits", "permits", "ids")
     desk = open_desk(qtbot, config, tmp_path)

@@ -7,14 +7,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from nowserving.config import load_config
 from nowserving.replica import ReplicaService, open_replica
+from nowserving.state import Status
 from nowserving.store import LEASE_BASE
 from nowserving.sync import HubClient, HubRefused
-from tests.hub.conftest import RunningHub, start_hub, stop_hub
+from tests.hub.conftest import DESK, RunningHub, start_hub, stop_hub
 
 
 def wait_until(check: Callable[[], object], seconds: float = 10) -> None:
@@ -85,6 +87,8 @@ def test_desks_cut_off_from_each_other_agree_on_who_called_first(
     for node in (first, second):
         wait_until(lambda node=node: len(node.state.tickets) == 1)
     stop_hub(hub)
+    first.record_sign_in("maria", "c2")  # signed in while cut off: the hub takes it later
+    second.record_sign_in("tom", "c3")
     mine = first.call_next("c2", staff="maria")
     time.sleep(0.01)
     theirs = second.call_next("c3", staff="tom")
@@ -117,7 +121,8 @@ def test_a_desk_with_a_slow_clock_still_acts_after_what_it_saw(
     desk = replica(hub, tmp_path, "desk-1", now=five_minutes_slow)
     issued = hub.issue("ids")
     wait_until(lambda: issued["ticket"]["id"] in desk.state.tickets)
-    called = desk.call_next("c5")
+    desk.record_sign_in("tom", "c5")
+    called = desk.call_next("c5", staff="tom")
     assert called is not None and called.id == issued["ticket"]["id"]
     wait_until(lambda: settled(desk))
     clerk = hub.sign_in("maria")
@@ -337,3 +342,33 @@ def test_an_online_desk_has_the_hub_decide_and_shows_its_answer_at_once(
         ).fetchall()
     assert len(decided) == 1 and decided[0][0] == "hub" and decided[0][1].startswith("desk-1/")
     desk_node.close()
+
+
+def test_a_refused_event_is_not_sent_again_and_leaves_the_replica_projection(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    issued = hub.issue("ids")["ticket"]["id"]
+    desk = replica(hub, tmp_path, "desk-1")
+    sent: list[str] = []
+    call = desk.hub.call
+
+    def counting(method: str, path: str, **kwargs: Any) -> Any:
+        if path == "/api/sync/push":
+            sent.extend(event["id"] for event in kwargs["json"]["events"])
+        return call(method, path, **kwargs)
+
+    desk.hub.call = counting  # type: ignore[method-assign]
+    try:
+        wait_until(lambda: issued in desk.state.tickets)
+        called = desk.call_next("c5", staff="tom")  # tom never signed in at this desk
+        assert called is not None and called.id == issued  # here it looked fine at first
+        (event,) = desk.store.own_events_after(desk.clock.device, 0)
+        wait_until(lambda: desk.state.tickets[issued].status is Status.WAITING)  # withdrawn
+        for _ in range(3):  # three more full rounds: the refused event never goes out again
+            began = time.monotonic()
+            wait_until(lambda began=began: (desk.sync.status.last_ok or 0) > began)
+        assert sent.count(event.id) == 1
+        assert desk.sync.pending() == 0 and not desk.state.conflicts
+        assert hub.get("/api/counters/c5", DESK).json()["current"] is None
+    finally:
+        desk.close()
