@@ -118,7 +118,7 @@ def test_two_desks_pressing_call_next_together_500_times_never_share_a_resident(
         at_one_counter(state)
         with sqlite3.connect(hub.data / "office.sqlite") as conn:
             signed = conn.execute(
-                "SELECT staff, json_extract(data, '$.device') FROM events "
+                "SELECT staff, json_extract(data, '$.desk') FROM events "
                 "WHERE kind = 'staff.signed_in'"
             ).fetchall()
         assert set(signed) == {("maria", "desk-1"), ("tom", "desk-2")}, "PINs checked at the hub"
@@ -172,19 +172,19 @@ def test_a_hub_killed_with_issues_in_flight_leaves_one_ticket_per_resident(
 ) -> None:
     hub = start_hub(tmp_path / "hub")
     port = int(hub.url.rsplit(":", 1)[1])
-    kiosks = [node(hub.url, hub.config, f"kiosk-{n}", tmp_path / f"pc{n}", 60) for n in (1, 2)]
+    kiosks = [node(hub.url, hub.config, f"kiosk-{n}", tmp_path / f"pc{n}", 100) for n in (1, 2)]
     try:
         for n in range(6):  # the hub's PC dies again and again, mid-request
             time.sleep(0.8 + 0.15 * n)
             hub.process.send_signal(signal.SIGKILL)
             hub.process.wait()
-            if n % 2:
+            if n % 2 == 0:
                 time.sleep(2.5)  # down for longer than a kiosk retries: it uses its lease
             hub = start_hub(tmp_path / "hub", port=port)
         reports = [outputs(k, timeout=240) for k in kiosks]
         assert all(report[-1].get("settled") for report in reports), "a kiosk could not settle"
         shown = {r["id"]: r["label"] for report in reports for r in report if "label" in r}
-        assert len(shown) == 120
+        assert len(shown) == 200
         state = hub_projection(hub)
         held = {t.id: t.label for t in state.tickets.values()}
         assert held == shown, "every resident holds exactly one ticket, and no phantom waits"
