@@ -127,7 +127,7 @@ def start_hub(folder: Path, extra_config: str = "", port: int | None = None) -> 
         try:
             if requests.get(url + "/api/health", timeout=1).ok:
                 return RunningHub(url, process, folder / "data", config)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # starting (slowly, when loaded)
             time.sleep(0.1)
         if process.poll() is not None:
             raise RuntimeError(f"the hub stopped: {log.read_text(errors='replace')}")
