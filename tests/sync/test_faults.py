@@ -55,19 +55,25 @@ def node(
 
 def outputs(process: subprocess.Popen[str], timeout: float = 120) -> list[dict[str, Any]]:
     out, _ = process.communicate(timeout=timeout)
-    early = getattr(process, "early", [])  # read by `first_ticket`
-    return early + [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def first_ticket(process: subprocess.Popen[str]) -> None:
-    """Wait until a node has shown its first ticket (started, even on a loaded machine)."""
-    assert process.stdout is not None
-    early: list[dict[str, Any]] = []
-    while not early or "label" not in early[-1]:
-        line = process.stdout.readline()
-        assert line, "the node ended before its first ticket"
-        early.append(json.loads(line))
-    process.early = early  # type: ignore[attr-defined]
+def wait_issuing(hub: RunningHub, devices: list[str], seconds: float = 90) -> None:
+    """Wait until each kiosk has issued through the hub (started, even on a loaded machine)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with sqlite3.connect(hub.data / "office.sqlite") as conn:
+            asked = {
+                row[0].split("/", 1)[0]
+                for row in conn.execute(
+                    "SELECT json_extract(data, '$.request') FROM events "
+                    "WHERE kind = 'ticket.issued' AND json_extract(data, '$.request') IS NOT NULL"
+                )
+            }
+        if asked.issuperset(devices):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not every kiosk of {devices} issued within {seconds} s")
 
 
 def hub_tickets(hub: RunningHub) -> dict[str, str]:
@@ -96,8 +102,7 @@ def test_three_kiosks_through_hub_crashes_and_a_bad_network(tmp_path: Path) -> N
     with ChaosProxy(port, drop=0.1, cut=0.3, delay=0.03) as proxy:
         via = f"http://127.0.0.1:{proxy.port}"
         kiosks = [node(via, hub.config, f"kiosk-{n}", tmp_path / f"pc{n}", 40) for n in (1, 2, 3)]
-        for kiosk in kiosks:
-            first_ticket(kiosk)
+        wait_issuing(hub, ["kiosk-1", "kiosk-2", "kiosk-3"])
         for _ in range(3):  # the hub's PC crashes, again and again
             time.sleep(1.5)
             hub.process.send_signal(signal.SIGKILL)

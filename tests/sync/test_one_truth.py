@@ -22,7 +22,7 @@ from nowserving.state import OfficeState, Status
 from nowserving.store import EventStore
 from tests.hub.conftest import PINS, RunningHub, start_hub, stop_hub
 from tests.sync.proxy import ChaosProxy
-from tests.sync.test_faults import first_ticket, hub_projection, node, outputs
+from tests.sync.test_faults import hub_projection, node, outputs, wait_issuing
 from tests.sync.test_replica import wait_until
 
 pytestmark = pytest.mark.slow
@@ -174,8 +174,7 @@ def test_a_hub_killed_with_issues_in_flight_leaves_one_ticket_per_resident(
     port = int(hub.url.rsplit(":", 1)[1])
     kiosks = [node(hub.url, hub.config, f"kiosk-{n}", tmp_path / f"pc{n}", 100) for n in (1, 2)]
     try:
-        for kiosk in kiosks:
-            first_ticket(kiosk)  # busy issuing before the first crash
+        wait_issuing(hub, ["kiosk-1", "kiosk-2"])  # busy issuing before the first crash
         for n in range(6):  # the hub's PC dies again and again, mid-request
             time.sleep(0.8 + 0.15 * n)
             hub.process.send_signal(signal.SIGKILL)
