@@ -21,8 +21,16 @@ Label = Annotated[str, StringConstraints(pattern=r"^[A-Z]-\d{3,5}$")]
 Minutes = Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]
 
 
+# The request that caused an event: `<device>/<request id>` (see service.request_ref).
+RequestRef = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}/[A-Za-z0-9_-]{8,64}$")
+]
+
+
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    request: RequestRef | None = None
 
 
 class Issued(_Payload):

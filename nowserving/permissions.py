@@ -116,10 +116,19 @@ def refusal(device: Device, event: Event, config: OfficeConfig, facts: Facts) ->
         return f"a {device.role} may not cause {event.kind}"
     return (
         payload_problem(event)
+        or _request_problem(device, event)
         or _clock_problem(event, config, facts)
         or _unknown_reference(event, config, facts)
         or _role_problem(device, right, event, config, facts)
     )
+
+
+def _request_problem(device: Device, event: Event) -> str | None:
+    """A device names only its own requests (the projection keeps one effect per request)."""
+    request = str(event.data.get("request") or "")
+    if request and request.split("/", 1)[0] != device.id:
+        return f"{device.id} may name only its own requests, not {request.split('/', 1)[0]}'s"
+    return None
 
 
 def _clock_problem(event: Event, config: OfficeConfig, facts: Facts) -> str | None:

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
 from typing import Protocol
 
 from nowserving import rules
 from nowserving.clock import HybridClock, wall_ms
-from nowserving.config import OfficeConfig
+from nowserving.config import OfficeConfig, Staff
 from nowserving.errors import NotFound, Rejected
 from nowserving.events import Draft, Event, Kind
+from nowserving.signin import PinGate
 from nowserving.state import OfficeState, apply, replay
 from nowserving.store import EventStore
 from nowserving.views import (
@@ -32,6 +36,14 @@ from nowserving.views import (
     wait_for,
 )
 
+# The write request being served on this thread: (asking device, its request id).
+_REQUEST: ContextVar[tuple[str, str] | None] = ContextVar("request", default=None)
+
+
+def request_ref(device: str, key: str) -> str:
+    """How an event names the request that caused it: `<device>/<request id>`."""
+    return f"{device.split('~', 1)[0]}/{key}"
+
 
 class Expired(NotFound):
     """A ticket of an earlier day: its page shows nothing but that."""
@@ -43,6 +55,8 @@ class Service(Protocol):
     config: OfficeConfig
 
     def refresh(self) -> bool: ...
+    def sign_in(self, staff: str, pin: str) -> Staff: ...
+    def sign_out(self, staff: str) -> None: ...
     def issue(
         self, line: str, *, priority: bool = False, lang: str = "", source: str = "kiosk"
     ) -> TicketView: ...
@@ -107,6 +121,7 @@ class LocalService:
         self._version = (-1, -1)
         self._hidden = 0
         self._changed = False
+        self.gate = PinGate(config)
         self.refresh()
 
     # -- keeping the projection current ------------------------------------------------
@@ -158,12 +173,36 @@ class LocalService:
         self._state = replay(day, self.store.events_for_day(day, up_to=self._rowid))
         self._changed = True
 
+    @contextmanager
+    def request(self, device: str, key: str | None) -> Iterator[None]:
+        """Writes in this block answer one request of `device` with id `key` (if given).
+
+        The id is stored with the events, in the same transaction, so a retry with
+        the same id gets the events of the first try back instead of acting twice.
+        """
+        token = _REQUEST.set((device, key) if key else None)
+        try:
+            yield
+        finally:
+            _REQUEST.reset(token)
+
     def _write(self, decide: Callable[[OfficeState], list[Draft]]) -> list[Event]:
         """Decide against the freshest state and append, all under the write lock."""
+        request = _REQUEST.get()
         with self._lock:
             with self.store.write():
-                state = self._catch_up()
-                events = self.store.append(decide(state), self.clock)
+                done = self.store.request_events(*request) if request else None
+                if done is not None:
+                    events = done  # a retry: the first answer, not a second action
+                else:
+                    state = self._catch_up()
+                    drafts = decide(state)
+                    if request is not None:
+                        ref = request_ref(*request)
+                        drafts = [replace(d, data={**d.data, "request": ref}) for d in drafts]
+                    events = self.store.append(drafts, self.clock)
+                    if request is not None:
+                        self.store.remember_request(*request, state.day, events)
             # Committed: only now may the projection change (a rollback leaves it as it was).
             self._catch_up()
         return events
@@ -172,6 +211,16 @@ class LocalService:
     def state(self) -> OfficeState:
         with self._lock:
             return self._catch_up()
+
+    # -- staff signing in at a desk ----------------------------------------------------
+
+    def sign_in(self, staff: str, pin: str) -> Staff:
+        """The staff member if the PIN is right (SignInRefused otherwise)."""
+        # This PC's own gate: wrong PINs for one clerk do not lock the others out here.
+        return self.gate.check(staff, pin, sources=(f"staff:{staff}",))
+
+    def sign_out(self, staff: str) -> None:
+        """Nothing to end here: the PIN is checked on this PC."""
 
     # -- residents ---------------------------------------------------------------------
 

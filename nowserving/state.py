@@ -91,6 +91,11 @@ class Conflict:
     device: str
     ticket: str | None
     reason: str
+    asked_by: str = ""  # the device whose action it was (the hub writes a desk's requests)
+
+    def lost_by(self, device: str) -> bool:
+        """Whether `device` (a device id, or a replica's writer id) should hear of it."""
+        return self.asked_by == device.split("~", 1)[0]
 
 
 @dataclass(slots=True)
@@ -107,6 +112,10 @@ class OfficeState:
     conflicts: list[Conflict] = field(default_factory=list)
     last_hlc: str = ""
     ended: bool = False
+    # issue request -> (ticket id, written by the asking device itself)
+    requests: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # phantom ticket -> the real one
+    acted: set[str] = field(default_factory=set)  # requests of staff actions already applied
     # Waiting tickets per line in order; screens ask often, events change it rarely.
     _waiting: dict[str, list[Ticket]] = field(default_factory=dict, repr=False, compare=False)
     # Other read-side results (the wait schedule), dropped on every event like _waiting.
@@ -155,19 +164,36 @@ def apply(state: OfficeState, event: Event) -> None:
     state.last_hlc = max(state.last_hlc, event.hlc)
     state._waiting.clear()
     state._cache.clear()
+    request = event.data.get("request")
+    if request and event.kind is not Kind.TICKET_ISSUED:
+        if request in state.acted:
+            return  # the hub acted, its answer was lost, the device acted too: once is enough
+        state.acted.add(str(request))
     handler = _HANDLERS.get(event.kind)
     if handler is not None:
         reason = handler(state, event)
         if reason:
-            state.conflicts.append(Conflict(event.id, event.device, event.ticket, reason))
+            asked_by = str(request or event.device).split("/", 1)[0].split("~", 1)[0]
+            state.conflicts.append(Conflict(event.id, event.device, event.ticket, reason, asked_by))
 
 
 def _issued(state: OfficeState, event: Event) -> str | None:
     assert event.ticket is not None and event.line is not None
-    if event.ticket in state.tickets:
+    if event.ticket in state.tickets or event.ticket in state.aliases:
         return "ticket issued twice"
+    request = str(event.data.get("request") or "")
+    if request in state.requests:
+        return _one_ticket_per_request(state, event, request)
+    if request:
+        state.requests[request] = (event.ticket, _issued_by_device(event, request))
+    state.tickets[event.ticket] = _new_ticket(state, event)
+    return None
+
+
+def _new_ticket(state: OfficeState, event: Event) -> Ticket:
+    assert event.ticket is not None and event.line is not None
     data = event.data
-    state.tickets[event.ticket] = Ticket(
+    return Ticket(
         id=event.ticket,
         token=str(data.get("token", "")),  # gone once purged
         line=state.effective_line(event.line),
@@ -182,11 +208,50 @@ def _issued(state: OfficeState, event: Event) -> str | None:
         status=Status.EXPIRED if state.ended else Status.WAITING,
         expected=float(data["expected"]) if data.get("expected") is not None else None,
     )
+
+
+def _issued_by_device(event: Event, request: str) -> bool:
+    """Whether the device that asked wrote this ticket itself (its fallback, from a lease)."""
+    return event.device.split("~", 1)[0] == request.split("/", 1)[0]
+
+
+def _one_ticket_per_request(state: OfficeState, event: Event, request: str) -> str | None:
+    """A kiosk's issue request made two tickets: the hub's (answer lost) and its fallback.
+
+    The resident holds the fallback (it was printed), so that one stays, whichever
+    comes first by clock, and the hub's is folded into it: the resident keeps the
+    place, and a call of the phantom becomes a call of the real ticket (announced
+    with the real number). Events about the phantom act on the real ticket.
+    """
+    assert event.ticket is not None
+    twin_id, twin_by_device = state.requests[request]
+    by_device = _issued_by_device(event, request)
+    twin = state.tickets.get(twin_id)
+    if twin is None or by_device == twin_by_device:
+        return "ticket issued twice for one request"
+    if not by_device:
+        state.aliases[event.ticket] = twin.id  # the hub's twin of a printed ticket: dropped
+        return None
+    real = _new_ticket(state, event)
+    real.line, real.queue_key, real.issued_at = twin.line, twin.queue_key, twin.issued_at
+    real.transferred_from, real.expected = twin.transferred_from, twin.expected
+    if twin.status in (Status.CALLED, Status.EXPIRED):
+        real.status, real.counter, real.called_at = twin.status, twin.counter, twin.called_at
+        real.recalls, real.out_of_order_reason = twin.recalls, twin.out_of_order_reason
+    # else: waiting, or "finished" while nobody held it: the resident waits at that place.
+    del state.tickets[twin.id]
+    state.aliases[twin.id] = real.id
+    state.requests[request] = (real.id, True)
+    state.tickets[real.id] = real
+    state.calls = [c for c in state.calls if c.ticket != twin.id]
+    if real.status is Status.CALLED and real.counter is not None:
+        state.counter(real.counter).current = real.id
+        _board(state, event, real, recall=False)
     return None
 
 
 def _ticket(state: OfficeState, event: Event, *allowed: Status) -> Ticket | str:
-    ticket = state.tickets.get(event.ticket or "")
+    ticket = state.tickets.get(state.aliases.get(event.ticket or "", event.ticket or ""))
     if ticket is None:
         return "unknown ticket"
     if ticket.status not in allowed:
@@ -250,6 +315,8 @@ def _recalled(state: OfficeState, event: Event) -> str | None:
 def _board(state: OfficeState, event: Event, ticket: Ticket, *, recall: bool) -> None:
     assert ticket.counter is not None
     call = Call(event.id, ticket.id, ticket.label, ticket.line, ticket.counter, event.wall, recall)
+    # One entry per resident: the board never sends one person to two counters.
+    state.calls = [c for c in state.calls if c.ticket != ticket.id or c.counter == call.counter]
     state.calls.append(call)
     del state.calls[:-RECENT_CALLS]
 

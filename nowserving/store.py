@@ -12,6 +12,7 @@ is never rewritten to "fix" it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -102,6 +103,16 @@ def _add_trust(db: sqlite_utils.Database) -> None:
     db["refused"].create_index(["device", "seq"])  # type: ignore[union-attr]
 
 
+def _add_requests(db: sqlite_utils.Database) -> None:
+    # A write request's id (client-chosen, per device) and the events it caused: a retry
+    # of the same request gets the first answer instead of acting twice.
+    db["requests"].create(  # type: ignore[union-attr]
+        {"device": str, "key": str, "day": str, "events": str},
+        pk=("device", "key"),
+        not_null={"day", "events"},
+    )
+
+
 # Migrations run in order, each in the same transaction as raising user_version.
 # Never edit or reorder one that has shipped: append a new one.
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
@@ -109,6 +120,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _create_numbers,
     _add_sync,
     _add_trust,
+    _add_requests,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -400,6 +412,33 @@ class EventStore:
             (day, line),
         )
         return int(rows[0][0])
+
+    def request_events(self, device: str, key: str) -> list[Event] | None:
+        """The events an earlier request with this id caused (maybe none), or None if new."""
+        rows = self._read("SELECT events FROM requests WHERE device = ? AND key = ?", (device, key))
+        if not rows:
+            return None
+        ids: list[str] = json.loads(rows[0][0])
+        found = {
+            row[0]: _event(row)
+            for row in self._read(
+                f"SELECT {_COLUMNS} FROM events WHERE id IN ({', '.join('?' * len(ids))})", ids
+            )
+        }
+        return [found[i] for i in ids if i in found]
+
+    def remember_request(self, device: str, key: str, day: str, events: Sequence[Event]) -> None:
+        """Keep a request's id with the events it caused; call inside `write()`."""
+        self.db.conn.execute(
+            "INSERT INTO requests (device, key, day, events) VALUES (?, ?, ?, ?)",
+            (device, key, day, json.dumps([e.id for e in events])),
+        )
+
+    def forget_requests(self, before_day: str) -> int:
+        """Drop request ids of days before `before_day` (a retry comes within the day)."""
+        with self.write():
+            cursor = self.db.conn.execute("DELETE FROM requests WHERE day < ?", (before_day,))
+            return int(cursor.rowcount)
 
     def get_state(self, key: str, default: str = "") -> str:
         rows = self._read("SELECT value FROM sync_state WHERE key = ?", (key,))

@@ -41,7 +41,15 @@ MAX_BACKOFF_S = 15.0
 
 
 class HubRefused(NowservingError):
-    """The hub answered, but no: wrong secret, outdated device, bad request."""
+    """The hub answered, but no: wrong secret, outdated device, bad request.
+
+    `status` is the HTTP status; `reason` is the hub's own sentence.
+    """
+
+    def __init__(self, message: str, status: int = 0, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason or message
 
 
 @dataclass
@@ -67,7 +75,7 @@ def error_detail(response: requests.Response) -> str:
 class HubClient:
     """The hub's HTTP API as this device uses it."""
 
-    def __init__(self, url: str, secret: str, timeout: float = 3.0) -> None:
+    def __init__(self, url: str, secret: str, timeout: float | tuple[float, float] = 3.0) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
@@ -92,7 +100,9 @@ class HubClient:
                 raise NotFound(message)
             if response.status_code in (409, 422):
                 raise Rejected(message)  # the rules said no, as they would have here
-            raise HubRefused(f"The hub refused this device: {message}")
+            raise HubRefused(
+                f"The hub refused this device: {message}", response.status_code, message
+            )
         if response.status_code == 204:
             return None
         try:
@@ -133,6 +143,7 @@ class SyncClient:
         self._capped: set[tuple[str, str]] = set()  # (day, line) the hub leases no more of
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._talking = threading.Lock()  # one exchange with the hub at a time, whoever asks
         self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
 
     def start(self) -> None:
@@ -183,12 +194,27 @@ class SyncClient:
 
     def round(self) -> None:
         """One push, pull and lease check; raises when the hub cannot be reached."""
-        self._push()
-        self._pull()
-        if self.device.role == "kiosk":
-            self._top_up_leases()
+        with self._talking:
+            self._push()
+            self._pull()
+            if self.device.role == "kiosk":
+                self._top_up_leases()
         self.status.online, self.status.problem = True, ""
         self.status.last_ok = time.monotonic()
+
+    def pull(self, wait: float = 1.0) -> bool:
+        """Pull now (what the hub just decided for this device); False if not done."""
+        if not self._talking.acquire(timeout=wait):
+            self.now()
+            return False
+        try:
+            self._pull()
+        except (HubUnavailable, HubRefused, ValueError):
+            self.now()  # the answer stands; the events come with the next round
+            return False
+        finally:
+            self._talking.release()
+        return True
 
     def _push(self) -> None:
         acknowledged = int(self.store.get_state("pushed_seq", "0"))

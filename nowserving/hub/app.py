@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import date, timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -109,6 +109,9 @@ async def _purge_daily(service: LocalService) -> None:
         try:
             count = await anyio.to_thread.run_sync(purge, service.store, service.config, today)
             log.info("retention: personal data removed from %d old events", count)
+            # Request ids answer retries within the day; two days is plenty.
+            before = (today - timedelta(days=2)).isoformat()
+            await anyio.to_thread.run_sync(service.store.forget_requests, before)
         except StoreError as exc:
             log.error("retention purge failed: %s", exc)
         await asyncio.sleep(24 * 3600)

@@ -38,6 +38,7 @@ def sign_in(qtbot: QtBot, desk: DeskWindow, staff: str, pin: str) -> None:
     desk.signin.staff.setCurrentIndex(desk.signin.staff.findData(staff))
     qtbot.keyClicks(desk.signin.pin, pin)
     tap(qtbot, desk.signin.sign_in)
+    qtbot.waitUntil(desk.signin.sign_in.isEnabled, timeout=3000)  # the PIN was checked
 
 
 def kiosk_issues(config: OfficeConfig, folder: Path, *lines: str) -> LocalService:

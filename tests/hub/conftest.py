@@ -39,8 +39,15 @@ class RunningHub:
     def get(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
         return requests.get(self.url + path, headers=_auth(token), timeout=10, **kwargs)
 
-    def post(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
-        return requests.post(self.url + path, headers=_auth(token), timeout=10, **kwargs)
+    def post(
+        self,
+        path: str,
+        token: str | None = None,
+        headers_extra: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        headers = {**_auth(token), **(headers_extra or {})}
+        return requests.post(self.url + path, headers=headers, timeout=10, **kwargs)
 
     def put(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
         return requests.put(self.url + path, headers=_auth(token), timeout=10, **kwargs)

@@ -240,6 +240,7 @@ def test_an_offline_desk_says_so(hub: RunningHub, tmp_path: Path, qtbot) -> None
     qtbot.addWidget(window)
     window.show()
     window.sign_in("maria", "1234", "c2")
+    qtbot.waitUntil(lambda: window.staff is not None, timeout=5000)
     assert not window.banner.isVisible()
     stop_hub(hub)
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
@@ -310,6 +311,37 @@ def test_a_garbled_answer_is_a_hub_problem_not_the_end_of_sync(tmp_path: Path) -
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_online_desk_has_the_hub_decide_and_shows_its_answer_at_once(
+    hub: RunningHub,
+    tmp_path: Path,
+    qtbot,  # type: ignore[no-untyped-def]
+) -> None:
+    import sqlite3
+
+    from desk.window import DeskWindow
+
+    waiting = hub.issue("ids")["ticket"]
+    desk_node = replica(hub, tmp_path, "desk-1")
+    window = DeskWindow(desk_node.config, desk_node, "c5")
+    qtbot.addWidget(window)
+    window.show()
+    window.sign_in("maria", "9999", "c5")  # the hub checks the PIN, and refuses this one
+    qtbot.waitUntil(lambda: "Wrong staff member or PIN" in window.signin.message.text())
+    window.sign_in("maria", "1234", "c5")
+    qtbot.waitUntil(lambda: window.staff is not None, timeout=5000)
+    with qtbot.waitSignal(window.done, timeout=5000, check_params_cb=lambda a, _: a == "call_next"):
+        window.counter_panel.trigger("call_next")
+    assert window.counter_panel.number.text() == waiting["label"]  # shown at once, from the hub
+    with sqlite3.connect(hub.data / "office.sqlite") as conn:
+        decided = conn.execute(
+            "SELECT device, json_extract(data, '$.request') FROM events "
+            "WHERE kind = 'ticket.called' AND ticket = ?",
+            (waiting["id"],),
+        ).fetchall()
+    assert len(decided) == 1 and decided[0][0] == "hub" and decided[0][1].startswith("desk-1/")
+    desk_node.close()
 
 
 def test_a_refused_event_is_not_sent_again_and_leaves_the_replica_projection(
