@@ -36,6 +36,7 @@ from nowserving.privacy import PERSONAL_KEYS
 from nowserving.rules import office_day, ticket_id, ticket_label
 
 Right = Literal["issue", "alert", "sign_in", "staff", "line_control", "nobody"]
+DAY_MS = 24 * 3600 * 1000
 RestRole = Literal["kiosk", "display", "desk", "staff", "line_control"]
 
 NEEDS: dict[Kind, Right] = {
@@ -137,6 +138,9 @@ def _clock_problem(event: Event, config: OfficeConfig, facts: Facts) -> str | No
     ahead = event.wall - facts.now_ms()
     if ahead > MAX_SKEW_MS:
         return f"this device's clock is {_span(ahead)} fast"
+    # Older than anything the office keeps: not a device back from an outage, a wrong clock.
+    if -ahead > config.office.retention_days * DAY_MS:
+        return f"this device's clock is {_span(-ahead)} slow"
     if event.kind in LASTING_KINDS:
         return f"{event.kind} belongs to no day" if event.day is not None else None
     stamped = office_day(event.wall, config.zone)

@@ -266,7 +266,7 @@ def test_a_kiosk_issues_only_numbers_leased_to_it(hub: RunningHub) -> None:
     assert own["id"] not in reasons and answer["accepted"] == 1
 
 
-def test_clocks_a_year_fast_and_days_that_do_not_match_are_refused(hub: RunningHub) -> None:
+def test_clocks_a_year_fast_or_slow_and_days_that_do_not_match_are_refused(hub: RunningHub) -> None:
     kiosk = Pusher(hub, "kiosk-1", KIOSK)
     year = 365 * 24 * 3600 * 1000
     ahead = kiosk.event(
@@ -274,13 +274,19 @@ def test_clocks_a_year_fast_and_days_that_do_not_match_are_refused(hub: RunningH
         at=now_ms() + year,
         data={"alert": "x", "message": "y", "device": "kiosk-1"},
     )
+    behind = kiosk.event(
+        Kind.DEVICE_ALERT,
+        at=now_ms() - year,
+        data={"alert": "x", "message": "y", "device": "kiosk-1"},
+    )
     wrong_day = issued_event(kiosk, "ids", lease(hub, KIOSK, "ids"))
     wrong_day["day"] = "2001-01-01"
-    answer = kiosk.push(ahead, wrong_day)
+    answer = kiosk.push(ahead, behind, wrong_day)
     reasons = {r["id"]: r["reason"] for r in answer["refused"]}
     assert "this device's clock is 365 days fast" in reasons[ahead["id"]]
+    assert "this device's clock is 365 days slow" in reasons[behind["id"]]
     assert "does not match its stamp" in reasons[wrong_day["id"]]
-    assert answer["acknowledged_seq"] == 2
+    assert answer["acknowledged_seq"] == 3
     board = hub.get("/api/board", DESK).json()
     assert not any(a["alert"] == "x" for a in board["alerts"])
 
