@@ -9,6 +9,7 @@ so the apps never know which one they hold.
 from __future__ import annotations
 
 import hmac
+import itertools
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -103,6 +104,10 @@ class LocalService:
         self._rowid = 0
         self._version = (-1, -1)
         self._changed = False
+        # Short receipt code -> token, filled as tickets are added (token_for_code).
+        self._codes: dict[str, str] = {}
+        self._codes_for: OfficeState | None = None
+        self._coded = 0
         self.refresh()
 
     # -- keeping the projection current ------------------------------------------------
@@ -216,9 +221,17 @@ class LocalService:
         """The token behind a receipt's short code, among today's tickets."""
         code = code.strip().upper()
         with self._lock:
-            for ticket in self._catch_up().tickets.values():
-                if rules.short_code(ticket.token) == code:
-                    return ticket.token
+            state = self._catch_up()
+            if self._codes_for is not state:  # a new day or a rebuild: index afresh
+                self._codes_for, self._codes, self._coded = state, {}, 0
+            # Tickets are only ever added, in order: hash only those not seen yet.
+            for ticket in itertools.islice(state.tickets.values(), self._coded, None):
+                if ticket.token:  # purged tickets have no token left
+                    self._codes[rules.short_code(ticket.token)] = ticket.token
+            self._coded = len(state.tickets)
+            token = self._codes.get(code)
+        if token:
+            return token
         raise NotFound("No ticket today has that code.")
 
     def _find_by_token(self, token: str) -> str:

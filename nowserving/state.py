@@ -9,8 +9,12 @@ the log but changes nothing and is recorded as a `Conflict`.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from sortedcontainers import SortedList
 
 from nowserving.events import Event, Kind
 
@@ -93,6 +97,27 @@ class Conflict:
     reason: str
 
 
+Place = tuple[str, str]  # (queue key, ticket id): a waiting ticket's place, unique and ordered
+
+
+@dataclass(slots=True)
+class LineQueue:
+    """The waiting tickets of one line, kept sorted by place: ordinary and priority apart."""
+
+    ordinary: SortedList = field(default_factory=SortedList)  # of Place
+    priority: SortedList = field(default_factory=SortedList)  # of Place
+
+    def __len__(self) -> int:
+        return len(self.ordinary) + len(self.priority)
+
+    def places(self) -> Iterator[Place]:
+        """Every waiting place of the line, oldest first (a merge of the two sorted lists)."""
+        return heapq.merge(self.ordinary, self.priority)
+
+
+_NO_QUEUE = LineQueue()  # what a line nobody has joined reads as (never written to)
+
+
 @dataclass(slots=True)
 class OfficeState:
     """The projection of one office day (plus the lasting line settings)."""
@@ -107,9 +132,14 @@ class OfficeState:
     conflicts: list[Conflict] = field(default_factory=list)
     last_hlc: str = ""
     ended: bool = False
-    # Waiting tickets per line in order; screens ask often, events change it rarely.
-    _waiting: dict[str, list[Ticket]] = field(default_factory=dict, repr=False, compare=False)
-    # Other read-side results (the wait schedule), dropped on every event like _waiting.
+    # Waiting tickets per line in order, kept up to date event by event (see `reindex`),
+    # so no read or action scans the day: a place in line is a bisection.
+    _queues: dict[str, LineQueue] = field(default_factory=dict, repr=False, compare=False)
+    # Where each waiting ticket sits in `_queues`: (line, place, priority).
+    _indexed: dict[str, tuple[str, Place, bool]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # Read-side results (the wait schedule), dropped on every event.
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def line(self, line_id: str) -> LineState:
@@ -130,14 +160,56 @@ class OfficeState:
             line_id = target
         return line_id
 
+    def reindex(self, ticket: Ticket) -> None:
+        """Put `ticket` where it now belongs in the waiting index (O(log n)).
+
+        Every handler that changes a ticket's status, line, place or priority must
+        call this for that ticket; `apply` does it for the event's own ticket.
+        """
+        old = self._indexed.pop(ticket.id, None)
+        if old is not None:
+            line, place, priority = old
+            queue = self._queues[line]
+            (queue.priority if priority else queue.ordinary).remove(place)
+        if ticket.status is Status.WAITING:
+            place = (ticket.queue_key, ticket.id)
+            found = self._queues.get(ticket.line)
+            if found is None:
+                found = self._queues[ticket.line] = LineQueue()
+            (found.priority if ticket.priority else found.ordinary).add(place)
+            self._indexed[ticket.id] = (ticket.line, place, ticket.priority)
+
+    def _queue(self, line_id: str) -> LineQueue:
+        return self._queues.get(line_id, _NO_QUEUE)
+
     def waiting(self, line_id: str) -> list[Ticket]:
         """Waiting tickets of a line in service order (by place in line)."""
-        if line_id not in self._waiting:
-            found = [
-                t for t in self.tickets.values() if t.line == line_id and t.status is Status.WAITING
-            ]
-            self._waiting[line_id] = sorted(found, key=lambda t: t.queue_key)
-        return list(self._waiting[line_id])
+        return [self.tickets[ticket] for _, ticket in self._queue(line_id).places()]
+
+    def waiting_count(self, line_id: str) -> int:
+        """How many wait in a line, without listing them."""
+        return len(self._queue(line_id))
+
+    def first_waiting(self, line_id: str, *, priority: bool) -> Ticket | None:
+        """The longest-waiting priority (or ordinary) resident of a line."""
+        queue = self._queue(line_id)
+        places = queue.priority if priority else queue.ordinary
+        return self.tickets[places[0][1]] if places else None
+
+    def all_waiting(self) -> Iterator[Ticket]:
+        """Every waiting ticket of the office, oldest place first."""
+        merged = heapq.merge(*(queue.places() for queue in self._queues.values()))
+        return (self.tickets[ticket] for _, ticket in merged)
+
+    def ahead(self, ticket: Ticket) -> int:
+        """Residents who will be called before `ticket` in its line (priority goes first)."""
+        if ticket.status is not Status.WAITING:
+            return 0
+        queue = self._queue(ticket.line)
+        place = (ticket.queue_key, ticket.id)
+        if ticket.priority:
+            return int(queue.priority.bisect_left(place))
+        return int(queue.ordinary.bisect_left(place)) + len(queue.priority)
 
 
 def replay(day: str, events: list[Event]) -> OfficeState:
@@ -153,13 +225,15 @@ def apply(state: OfficeState, event: Event) -> None:
     if event.day is not None and event.day != state.day:
         return
     state.last_hlc = max(state.last_hlc, event.hlc)
-    state._waiting.clear()
     state._cache.clear()
     handler = _HANDLERS.get(event.kind)
     if handler is not None:
         reason = handler(state, event)
         if reason:
             state.conflicts.append(Conflict(event.id, event.device, event.ticket, reason))
+        ticket = state.tickets.get(event.ticket or "")
+        if ticket is not None:
+            state.reindex(ticket)
 
 
 def _issued(state: OfficeState, event: Event) -> str | None:
@@ -232,10 +306,7 @@ def _learn_wait(line: LineState, ticket: Ticket, at: int) -> None:
 
 def _passes_ordinary(state: OfficeState, ticket: Ticket) -> bool:
     """Whether calling this priority ticket makes an ordinary one in its line wait longer."""
-    return ticket.priority and any(
-        t.line == ticket.line and t.status is Status.WAITING and not t.priority
-        for t in state.tickets.values()
-    )
+    return ticket.priority and bool(state._queue(ticket.line).ordinary)
 
 
 def _recalled(state: OfficeState, event: Event) -> str | None:
@@ -331,10 +402,10 @@ def _rerouted(state: OfficeState, event: Event) -> str | None:
         state.line(event.line).reroute_to = None
         return "reroute would make a loop"
     destination = state.effective_line(event.line)
-    for ticket in state.tickets.values():  # waiting residents move, keeping their place
-        moves = ticket.line != destination and state.effective_line(ticket.line) == destination
-        if ticket.status is Status.WAITING and moves:
+    for ticket in list(state.all_waiting()):  # waiting residents move, keeping their place
+        if ticket.line != destination and state.effective_line(ticket.line) == destination:
             ticket.transferred_from, ticket.line = ticket.line, destination
+            state.reindex(ticket)
     return None
 
 
@@ -367,6 +438,8 @@ def _day_ended(state: OfficeState, event: Event) -> str | None:
     for ticket in state.tickets.values():
         if ticket.status in (Status.WAITING, Status.CALLED):
             ticket.status, ticket.finished_at = Status.EXPIRED, event.wall
+    state._queues.clear()
+    state._indexed.clear()
     for counter in state.counters.values():
         counter.open, counter.current, counter.staff = False, None, None
     state.ended = True
