@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import itertools
+import json
+import logging
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -17,9 +19,9 @@ from typing import Protocol
 from nowserving import rules
 from nowserving.clock import HybridClock, wall_ms
 from nowserving.config import OfficeConfig
-from nowserving.errors import NotFound, Rejected
+from nowserving.errors import NotFound, Rejected, StoreError
 from nowserving.events import Draft, Event, Kind
-from nowserving.state import OfficeState, apply, replay
+from nowserving.state import OfficeState, apply, from_snapshot, replay, to_snapshot
 from nowserving.store import EventStore
 from nowserving.views import (
     BoardView,
@@ -32,6 +34,12 @@ from nowserving.views import (
     ticket_view,
     wait_for,
 )
+
+log = logging.getLogger(__name__)
+SNAPSHOT_KEY = "projection_snapshot"
+# Events between snapshots: a restart replays at most about this many (a few tenths of a
+# second) on top of restoring the snapshot; writing one costs ~0.1 s on a 50,000-ticket day.
+SNAPSHOT_EVERY = 5_000
 
 
 class Expired(NotFound):
@@ -104,6 +112,7 @@ class LocalService:
         self._rowid = 0
         self._version = (-1, -1)
         self._changed = False
+        self._snapshot_rowid = 0  # the rowid the stored snapshot reached
         # Short receipt code -> token, filled as tickets are added (token_for_code).
         self._codes: dict[str, str] = {}
         self._codes_for: OfficeState | None = None
@@ -123,6 +132,8 @@ class LocalService:
         """Catch up with events written by others; True if anything changed since last time."""
         with self._lock:
             self._catch_up()
+            if self._rowid - self._snapshot_rowid >= SNAPSHOT_EVERY:
+                self.save_snapshot()
             changed, self._changed = self._changed, False
             return changed
 
@@ -135,27 +146,66 @@ class LocalService:
         if version == self._version:
             return self._state
         self._version = version
-        rebuild = False
+        late = False
         while batch := self.store.events_after(self._rowid):
             for rowid, event in batch:
                 self._rowid = rowid
                 if event.day not in (None, day):
                     continue
                 if event.hlc < self._state.last_hlc:
-                    rebuild = True  # a late event from a device that was offline
-                elif not rebuild:
+                    late = True  # a late event from a device that was offline
+                elif not late:
                     apply(self._state, event)
                 self._changed = True
-        if rebuild:
+        if late:  # the whole batch costs one rebuild, from the snapshot when it can
             self._rebuild(day)
         return self._state
 
     def _rebuild(self, day: str) -> None:
         # In this order: whatever commits in between is caught up next time, never twice.
         self._version = self.store.version()
+        self._changed = True
+        if self._restore(day):
+            return
         self._rowid = self.store.last_rowid()
         self._state = replay(day, self.store.events_for_day(day, up_to=self._rowid))
-        self._changed = True
+        self._snapshot_rowid = 0  # a replay was needed: keep a snapshot at the next refresh
+
+    def _restore(self, day: str) -> bool:
+        """Rebuild from the stored snapshot plus what came after it, if that is exact.
+
+        Exact when everything that arrived after the snapshot sorts after it: then
+        applying those events in clock order gives what a full replay would.
+        """
+        try:
+            saved = json.loads(self.store.get_state(SNAPSHOT_KEY) or "{}")
+            state = from_snapshot(saved["state"]) if saved.get("day") == day else None
+        except (ValueError, KeyError, TypeError, IndexError):  # damaged: the log still has it all
+            state = None
+        if state is None:
+            return False
+        rows = self.store.events_after(int(saved["rowid"]), limit=2**62)
+        after = sorted((e for _, e in rows if e.day in (None, day)), key=lambda e: e.hlc)
+        if after and after[0].hlc < state.last_hlc:
+            return False  # something late sorts inside the snapshot: replay the day
+        for event in after:
+            apply(state, event)
+        self._state = state
+        self._rowid = rows[-1][0] if rows else int(saved["rowid"])
+        self._snapshot_rowid = int(saved["rowid"])
+        return True
+
+    def save_snapshot(self) -> None:
+        """Keep the projection in the store, so a restart restores it instead of replaying."""
+        with self._lock:
+            state = self._catch_up()
+            saved = {"day": state.day, "rowid": self._rowid, "state": to_snapshot(state)}
+            text = json.dumps(saved, separators=(",", ":"), ensure_ascii=False)
+            try:
+                self.store.set_state(SNAPSHOT_KEY, text)
+            except StoreError as exc:  # only an optimisation: the log still holds the truth
+                log.warning("could not keep a snapshot of the day: %s", exc)
+            self._snapshot_rowid = self._rowid
 
     def _write(self, decide: Callable[[OfficeState], list[Draft]]) -> list[Event]:
         """Decide against the freshest state and append, all under the write lock."""

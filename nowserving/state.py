@@ -9,10 +9,14 @@ the log but changes nothing and is recorded as a `Conflict`.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import operator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
 from sortedcontainers import SortedList
 
@@ -210,6 +214,63 @@ class OfficeState:
         if ticket.priority:
             return int(queue.priority.bisect_left(place))
         return int(queue.ordinary.bisect_left(place)) + len(queue.priority)
+
+
+def _fingerprint() -> str | None:
+    """What a snapshot must have been made by: this very projection code (else replay)."""
+    try:
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    except OSError:  # no source file (a frozen build): never trust a snapshot
+        return None
+
+
+SNAPSHOT_FORMAT = _fingerprint()
+
+
+def _rows(items: Iterable[Any], kind: type) -> list[tuple[Any, ...]]:
+    """Each dataclass as a tuple of its fields, in order (shallow: JSON copies them anyway)."""
+    get = operator.attrgetter(*(f.name for f in fields(kind)))
+    return [get(item) for item in items]
+
+
+def to_snapshot(state: OfficeState) -> dict[str, Any]:
+    """The state as plain JSON-ready lists, to restore without replaying the day."""
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "fields": [f.name for f in fields(Ticket)],
+        "day": state.day,
+        "tickets": _rows(state.tickets.values(), Ticket),
+        "lines": _rows(state.lines.values(), LineState),
+        "counters": _rows(state.counters.values(), CounterState),
+        "calls": _rows(state.calls, Call),
+        "announcement": state.announcement,
+        "alerts": [[d, a, m] for (d, a), m in state.alerts.items()],
+        "conflicts": _rows(state.conflicts, Conflict),
+        "last_hlc": state.last_hlc,
+        "ended": state.ended,
+    }
+
+
+def from_snapshot(data: dict[str, Any]) -> OfficeState | None:
+    """The state a snapshot holds, or None if other projection code made it."""
+    if SNAPSHOT_FORMAT is None or data.get("format") != SNAPSHOT_FORMAT:
+        return None
+    if data.get("fields") != [f.name for f in fields(Ticket)]:
+        return None
+    state = OfficeState(str(data["day"]), last_hlc=str(data["last_hlc"]))
+    state.ended = bool(data["ended"])
+    for row in data["tickets"]:
+        ticket = Ticket(*row)
+        ticket.status = Status(ticket.status)
+        state.tickets[ticket.id] = ticket
+        state.reindex(ticket)
+    state.lines = {row[0]: LineState(*row) for row in data["lines"]}
+    state.counters = {row[0]: CounterState(*row) for row in data["counters"]}
+    state.calls = [Call(*row) for row in data["calls"]]
+    state.announcement = dict(data["announcement"])
+    state.alerts = {(d, a): m for d, a, m in data["alerts"]}
+    state.conflicts = [Conflict(*row) for row in data["conflicts"]]
+    return state
 
 
 def replay(day: str, events: list[Event]) -> OfficeState:
