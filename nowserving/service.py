@@ -421,6 +421,17 @@ class LocalService:
         """Waiting residents of one line, in their order."""
         return self._waiting([line])
 
+    def waiting_count(self, line: str, *, source: str | None = None) -> int:
+        """How many wait in `line` (only those who joined from `source`, if given).
+
+        Cheaper than `queue_for_line`: no view, no wait estimate per resident.
+        """
+        with self._lock:
+            state = self._catch_up()
+            if source is None:
+                return state.waiting_count(line)
+            return sum(1 for t in state.waiting(line) if t.source == source)
+
     def _waiting(self, lines: list[str]) -> list[TicketView]:
         with self._lock:
             state = self._catch_up()

@@ -105,7 +105,7 @@ class Hub:
             raise NotFound(f"There is no line {line!r}.") from None
         if not configured.remote_join:
             raise Rejected("This line cannot be joined remotely; please come to the office.")
-        waiting_remote = sum(1 for t in self.service.queue_for_line(line) if t.source == "remote")
+        waiting_remote = self.service.waiting_count(line, source="remote")
         if waiting_remote >= configured.remote_cap:
             raise Rejected("This line is full for remote joining. Please come to the office.")
         return line
