@@ -39,12 +39,25 @@ def opening(config: OfficeConfig) -> int:
     return int(now.timestamp() * 1000)
 
 
-def fill_day(store: EventStore, config: OfficeConfig, day: str, tickets: int, waiting: int) -> None:
-    """`tickets` of today on every line; all but the last `waiting` called and served."""
+def fill_day(
+    store: EventStore,
+    config: OfficeConfig,
+    day: str,
+    tickets: int,
+    waiting: int,
+    *,
+    until: int | None = None,
+    hours: float = 10,
+) -> None:
+    """`tickets` of today on every line; all but the last `waiting` called and served.
+
+    They are spread over the `hours` before `until` (default: 17:00 today).
+    """
     lines = [(line.id, line.prefix) for line in config.lines]
     counter_of = {line: next(c.id for c in config.counters if line in c.lines) for line, _ in lines}
-    start = opening(config) - 10 * 3600_000
-    step = max(1, 10 * 3600_000 // max(tickets, 1))
+    span = int(hours * 3600_000)
+    start = (until or opening(config)) - span
+    step = max(1, span // max(tickets, 1))
     numbers: dict[str, int] = {}
     batch: list[Event] = []
     for n in range(tickets):
