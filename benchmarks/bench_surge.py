@@ -205,16 +205,35 @@ async def surge(url: str, args: argparse.Namespace) -> None:
             asyncio.create_task(probe((k + 0.5) * duration / args.probes))
             for k in range(args.probes)
         ]
-        await asyncio.gather(*work)
-        for task in following:
+        reporter = asyncio.create_task(progress(began, joins, calls, probes, errors))
+        await asyncio.wait(work, timeout=duration + 120)
+        reporter.cancel()
+        report(args, joins, calls, probes, len(phones), errors)
+        for task in [*following, *work]:
             task.cancel()
-        await asyncio.gather(*following, return_exceptions=True)
+        await asyncio.wait([*following, *work], timeout=10)  # closing 2,000 streams
 
+
+async def progress(
+    began: float, joins: list[float], calls: list[float], probes: list[list[float]],
+    errors: Counter[str],
+) -> None:  # fmt: skip
+    while True:
+        await asyncio.sleep(30)
+        elapsed = time.perf_counter() - began
+        print(f"  {elapsed:4.0f} s: {len(joins)} joined, {len(calls)} calls, "
+              f"{len(probes)} probes, {sum(errors.values())} other answers", flush=True)  # fmt: skip
+
+
+def report(
+    args: argparse.Namespace, joins: list[float], calls: list[float],
+    probes: list[list[float]], phones: int, errors: Counter[str],
+) -> None:  # fmt: skip
     lasts = [max(delays) for delays in probes if delays]
     every = [d for delays in probes for d in delays]
     print(f"joins: {len(joins)}/{args.joins} accepted over {args.minutes:g} min; {ms(joins)}")
     print(f"desk calls: {len(calls)}; {ms(calls)}")
-    print(f"call -> each phone ({len(probes)} probe calls x {len(phones)} phones): {ms(every)}")
+    print(f"call -> each phone ({len(probes)} probe calls x {phones} phones): {ms(every)}")
     print(f"call -> last phone: {ms(lasts)}, worst {max(lasts, default=0) * 1000:.0f} ms")
     print("answers other than success:", dict(errors) if errors else "none")
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
+from nowserving import __version__
 from nowserving.events import Event, Kind
 
 RECENT_SERVICE_SAMPLES = 20
@@ -216,12 +217,12 @@ class OfficeState:
         return int(queue.ordinary.bisect_left(place)) + len(queue.priority)
 
 
-def _fingerprint() -> str | None:
+def _fingerprint() -> str:
     """What a snapshot must have been made by: this very projection code (else replay)."""
     try:
         return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    except OSError:  # no source file (a frozen build): never trust a snapshot
-        return None
+    except OSError:  # no source file (a frozen build): its release number
+        return f"release-{__version__}"
 
 
 SNAPSHOT_FORMAT = _fingerprint()
@@ -253,7 +254,7 @@ def to_snapshot(state: OfficeState) -> dict[str, Any]:
 
 def from_snapshot(data: dict[str, Any]) -> OfficeState | None:
     """The state a snapshot holds, or None if other projection code made it."""
-    if SNAPSHOT_FORMAT is None or data.get("format") != SNAPSHOT_FORMAT:
+    if data.get("format") != SNAPSHOT_FORMAT:
         return None
     if data.get("fields") != [f.name for f in fields(Ticket)]:
         return None
