@@ -221,8 +221,9 @@ async def progress(
     while True:
         await asyncio.sleep(30)
         elapsed = time.perf_counter() - began
+        other = sum(errors.values())
         print(f"  {elapsed:4.0f} s: {len(joins)} joined, {len(calls)} calls, "
-              f"{len(probes)} probes, {sum(errors.values())} other answers", flush=True)  # fmt: skip
+              f"{len(probes)} probes, {other} other answers", flush=True)  # fmt: skip
 
 
 def report(
