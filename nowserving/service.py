@@ -267,6 +267,20 @@ class LocalService:
         """The resident's view of their own ticket, by the token in the QR code."""
         return self._ticket_view(self._find_by_token(token))
 
+    def ticket_statuses(self, tokens: list[str]) -> dict[str, TicketView]:
+        """Many residents' views at once (live updates): one catch-up, then index lookups.
+
+        Tokens that are not today's tickets are left out.
+        """
+        with self._lock:
+            state = self._catch_up()
+            views = {}
+            for token in tokens:
+                found = state.tickets.get(rules.ticket_id(token))
+                if found is not None and hmac.compare_digest(found.token, token):
+                    views[token] = ticket_view(state, self.config, found)
+            return views
+
     def token_for_code(self, code: str) -> str:
         """The token behind a receipt's short code, among today's tickets."""
         code = code.strip().upper()
