@@ -206,3 +206,13 @@ def test_waiting_count_counts_by_source_without_building_views(service: LocalSer
     remote = [t for t in service.queue_for_line("payments") if t.source == "remote"]
     assert service.waiting_count("payments", source="remote") == len(remote)
     assert service.waiting_count("payments") == len(service.queue_for_line("payments"))
+
+
+def test_ticket_statuses_reads_many_at_once_as_one_by_one(service: LocalService) -> None:
+    tokens = [service.issue(line).token for line in ("permits", "ids", "permits")]
+    service.open_counter("c1")
+    service.call_next("c1")
+
+    views = service.ticket_statuses([*tokens, "not-a-token"])
+
+    assert views == {token: service.ticket_status(token) for token in tokens}
