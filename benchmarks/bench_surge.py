@@ -39,6 +39,7 @@ from bench_scale import fill_day
 from nowserving.config import load_config
 from nowserving.paths import sample_config
 from nowserving.rules import office_day
+from nowserving.service import LocalService
 from nowserving.store import EventStore
 from tests.hub import conftest
 from tests.hub.conftest import DESK, KIOSK, PINS, start_hub, stop_hub
@@ -83,6 +84,7 @@ def prefill(folder: Path, tickets: int) -> None:
     hours = min(10.0, (now - midnight.timestamp() * 1000) / 3600_000 - 0.02)
     store = EventStore(folder / "data" / "office.sqlite")
     fill_day(store, config, office_day(now, config.zone), tickets, 0, until=now, hours=hours)
+    LocalService(store, config, "hub").save_snapshot()  # as a hub running all day leaves it
     store.close()
 
 

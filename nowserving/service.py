@@ -197,15 +197,15 @@ class LocalService:
 
     def save_snapshot(self) -> None:
         """Keep the projection in the store, so a restart restores it instead of replaying."""
-        with self._lock:
+        with self._lock:  # only while copying: encoding and writing let requests go on
             state = self._catch_up()
             saved = {"day": state.day, "rowid": self._rowid, "state": to_snapshot(state)}
-            text = json.dumps(saved, separators=(",", ":"), ensure_ascii=False)
-            try:
-                self.store.set_state(SNAPSHOT_KEY, text)
-            except StoreError as exc:  # only an optimisation: the log still holds the truth
-                log.warning("could not keep a snapshot of the day: %s", exc)
             self._snapshot_rowid = self._rowid
+        text = json.dumps(saved, separators=(",", ":"), ensure_ascii=False)
+        try:
+            self.store.set_state(SNAPSHOT_KEY, text)
+        except StoreError as exc:  # only an optimisation: the log still holds the truth
+            log.warning("could not keep a snapshot of the day: %s", exc)
 
     def _write(self, decide: Callable[[OfficeState], list[Draft]]) -> list[Event]:
         """Decide against the freshest state and append, all under the write lock."""

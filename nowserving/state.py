@@ -9,6 +9,7 @@ the log but changes nothing and is recorded as a `Conflict`.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import heapq
 import operator
@@ -235,16 +236,20 @@ def _rows(items: Iterable[Any], kind: type) -> list[tuple[Any, ...]]:
 
 
 def to_snapshot(state: OfficeState) -> dict[str, Any]:
-    """The state as plain JSON-ready lists, to restore without replaying the day."""
+    """The state as plain JSON-ready lists, to restore without replaying the day.
+
+    A copy: it may be encoded while the state moves on (ticket fields are immutable
+    values; the few mutable ones elsewhere are copied deeply).
+    """
     return {
         "format": SNAPSHOT_FORMAT,
         "fields": [f.name for f in fields(Ticket)],
         "day": state.day,
         "tickets": _rows(state.tickets.values(), Ticket),
-        "lines": _rows(state.lines.values(), LineState),
+        "lines": copy.deepcopy(_rows(state.lines.values(), LineState)),
         "counters": _rows(state.counters.values(), CounterState),
         "calls": _rows(state.calls, Call),
-        "announcement": state.announcement,
+        "announcement": dict(state.announcement),
         "alerts": [[d, a, m] for (d, a), m in state.alerts.items()],
         "conflicts": _rows(state.conflicts, Conflict),
         "last_hlc": state.last_hlc,
