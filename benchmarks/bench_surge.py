@@ -93,8 +93,10 @@ class Phone:
 
     def __init__(self, token: str) -> None:
         self.token = token
-        self.seen: list[tuple[float, int, str]] = []  # (when, ahead, status)
+        self.now: tuple[int, str] | None = None  # (ahead, status) last heard
         self.connected = asyncio.Event()
+        self.probe: tuple[float, tuple[int, str]] | None = None  # (call time, view before)
+        self.heard: float | None = None  # seconds from the probe call to a changed view
 
     async def follow(self, client: httpx.AsyncClient, url: str, errors: Counter[str]) -> None:
         try:
@@ -105,18 +107,13 @@ class Phone:
                 async for line in response.aiter_lines():
                     if line.startswith("data:"):
                         data = json.loads(line[5:])
-                        self.seen.append((time.perf_counter(), data["ahead"], data["status"]))
+                        self.now = (data["ahead"], data["status"])
                         self.connected.set()
+                        if self.probe and self.heard is None and self.now != self.probe[1]:
+                            self.heard = time.perf_counter() - self.probe[0]
         except (httpx.HTTPError, asyncio.CancelledError) as exc:
             if not isinstance(exc, asyncio.CancelledError):
                 errors[f"follow {type(exc).__name__}"] += 1
-
-    def heard_after(self, moment: float, before: tuple[int, str]) -> float | None:
-        """When this phone first saw its place change after `moment`."""
-        for when, ahead, status in self.seen:
-            if when >= moment and (ahead, status) != before:
-                return when - moment
-        return None
 
 
 async def post(
@@ -181,24 +178,21 @@ async def surge(url: str, args: argparse.Namespace) -> None:
         async def probe(at: float) -> None:
             await asyncio.sleep(max(0.0, began + at - time.perf_counter()))
             # Served residents' views no longer change; everyone else's does.
-            before = {
-                p: (p.seen[-1][1], p.seen[-1][2])
-                for p in phones
-                if p.seen and p.seen[-1][2] in ("waiting", "called")
-            }
+            watched = [p for p in phones if p.now and p.now[1] in ("waiting", "called")]
             moment = time.perf_counter()
+            for phone in watched:
+                phone.probe, phone.heard = (moment, phone.now), None  # type: ignore[assignment]
             await post(client, url + "/api/counters/c5/call-next", errors, headers=clerk)
-            deadline = moment + 10
-            delays: list[float | None] = []
-            while time.perf_counter() < deadline:
-                delays = [p.heard_after(moment, before[p]) for p in before]
-                if all(d is not None for d in delays):
+            while time.perf_counter() < moment + 10:
+                if all(p.heard is not None for p in watched):
                     break
-                await asyncio.sleep(0.02)
-            missed = sum(1 for d in delays if d is None)
-            if missed:
-                errors[f"probe: {missed} phones did not hear a call within 10 s"] += 1
-            probes.append([d for d in delays if d is not None])
+                await asyncio.sleep(0.05)
+            delays = [p.heard for p in watched if p.heard is not None]
+            if len(delays) < len(watched):
+                errors[f"probe: {len(watched) - len(delays)} phones not told within 10 s"] += 1
+            for phone in watched:
+                phone.probe = None
+            probes.append(delays)
 
         step = duration / max(args.joins, 1)
         work = [asyncio.create_task(join(n * step)) for n in range(args.joins)]
