@@ -35,6 +35,14 @@ def _busy_day(service: LocalService, clock: FakeClock) -> None:
     service.set_announcement({"en": "Closing at 4"})
 
 
+def _saved_day(path: Path, config: OfficeConfig, clock: FakeClock) -> LocalService:
+    """A service on `path` after a busy morning, with its snapshot kept."""
+    service = LocalService(EventStore(path), config, "hub", now=clock)
+    _busy_day(service, clock)
+    service.save_snapshot()
+    return service
+
+
 def _same(restored: OfficeState, expected: OfficeState, config: OfficeConfig) -> None:
     assert restored.tickets == expected.tickets
     assert (restored.calls, restored.conflicts) == (expected.calls, expected.conflicts)
@@ -52,9 +60,7 @@ def test_a_restart_restores_the_snapshot_instead_of_replaying(
     tmp_path: Path, config: OfficeConfig, clock: FakeClock
 ) -> None:
     path = tmp_path / "office.sqlite"
-    first = LocalService(EventStore(path), config, "hub", now=clock)
-    _busy_day(first, clock)
-    first.save_snapshot()
+    first = _saved_day(path, config, clock)
     first.issue("permits")  # after the snapshot: caught up on top of it
     first.call_next("c1")
     first.store.close()
@@ -89,9 +95,7 @@ def test_a_snapshot_from_other_projection_code_is_ignored(
     tmp_path: Path, config: OfficeConfig, clock: FakeClock
 ) -> None:
     path = tmp_path / "office.sqlite"
-    first = LocalService(EventStore(path), config, "hub", now=clock)
-    _busy_day(first, clock)
-    first.save_snapshot()
+    first = _saved_day(path, config, clock)
     saved = json.loads(first.store.get_state(SNAPSHOT_KEY))
     saved["state"]["format"] = "older-code"
     saved["state"]["tickets"] = []  # what a stale snapshot would wrongly restore
