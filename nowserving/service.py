@@ -132,10 +132,11 @@ class LocalService:
         """Catch up with events written by others; True if anything changed since last time."""
         with self._lock:
             self._catch_up()
-            if self._rowid - self._snapshot_rowid >= SNAPSHOT_EVERY:
-                self.save_snapshot()
+            due = self._rowid - self._snapshot_rowid >= SNAPSHOT_EVERY
             changed, self._changed = self._changed, False
-            return changed
+        if due:  # outside the lock: only the copy inside needs it
+            self.save_snapshot()
+        return changed
 
     def _catch_up(self) -> OfficeState:
         day = self.today()
