@@ -163,17 +163,21 @@ def draw(results: dict[int, dict[str, float]], png: Path) -> None:
     import matplotlib.pyplot as plt
 
     sizes = sorted(results)
-    figure, axes = plt.subplots(figsize=(7, 4))
+    figure, (absolute, ratio) = plt.subplots(1, 2, figsize=(11, 4))
     for name in ["bare", *ACTIONS]:
         label = "bare SQLite commit" if name == "bare" else name
         style = "k--" if name == "bare" else "o-"
-        axes.plot(sizes, [results[s][name] for s in sizes], style, label=label)
-    axes.plot(sizes, [3 * results[s]["bare"] for s in sizes], "r:", label="goal: 3 × bare")
-    axes.set_xlabel("tickets today")
-    axes.set_ylabel("median ms")
-    axes.set_title("Cost per action as the day grows (LocalService, durable store)")
-    axes.set_ylim(bottom=0)
-    axes.legend(fontsize="small")
+        absolute.plot(sizes, [results[s][name] for s in sizes], style, label=label)
+        ratio.plot(sizes, [results[s][name] / results[s]["bare"] for s in sizes], style)
+    ratio.axhline(3, color="r", linestyle=":", label="goal: 3 × bare")
+    absolute.set_ylabel("median ms")
+    ratio.set_ylabel("× the bare commit measured beside it")
+    for axes in (absolute, ratio):
+        axes.set_xlabel("tickets today")
+        axes.set_ylim(bottom=0)
+    absolute.legend(fontsize="small")
+    ratio.legend(fontsize="small")
+    figure.suptitle("Cost per action as the day grows (LocalService, durable store)")
     figure.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(png, dpi=100)
