@@ -24,7 +24,7 @@ import sqlite_utils
 
 from nowserving.clock import HybridClock
 from nowserving.errors import StoreError, StoreFullError
-from nowserving.events import Draft, Event
+from nowserving.events import Draft, Event, Kind
 from nowserving.files import touch_private
 
 APPLICATION_ID = 0x4E6F5753  # "NoWS": marks a file as a Nowserving store
@@ -533,5 +533,9 @@ class EventStore:
 
 
 def _event(row: Sequence[Any]) -> Event:
-    keys = ("id", "device", "seq", "hlc", "kind", "day", "ticket", "line", "staff", "data")
-    return Event.from_row(dict(zip(keys, row, strict=True)))
+    # Field by field, not through a dict: a restart decodes every event of the day.
+    kind, data = _KINDS[row[4]], json.loads(row[9])
+    return Event(row[0], row[1], row[2], row[3], kind, row[5], row[6], row[7], row[8], data)
+
+
+_KINDS: dict[str, Kind] = {kind.value: kind for kind in Kind}

@@ -55,6 +55,8 @@ def create_app(service: LocalService) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # The next start restores this instead of replaying the whole day.
+        await anyio.to_thread.run_sync(service.save_snapshot)
 
     app = FastAPI(
         title=f"Nowserving hub — {service.config.office.name}",

@@ -6,7 +6,7 @@ import pytest
 
 from nowserving.events import Kind
 from nowserving.rules import ticket_label
-from nowserving.state import Status, replay
+from nowserving.state import Status, from_snapshot, replay, to_snapshot
 from tests.core.builders import PREFIX, Log
 
 REQUEST = "kiosk-1/4f1c0d2e9a7b"
@@ -92,3 +92,17 @@ def test_the_board_never_shows_one_resident_at_two_counters(how: str) -> None:
         log.on(Kind.TICKET_RETURNED, ticket)
     log.call(ticket, "c2")
     assert [c.counter for c in log.state.calls if c.ticket == ticket] == ["c2"]
+
+
+def test_a_snapshot_keeps_what_folds_requests_together() -> None:
+    log = Log()
+    _issue(log, "phantom", 2, "hub")
+    _issue(log, "printed", 501, "kiosk-1~a1b2c3")
+    restored = from_snapshot(to_snapshot(log.state))
+    assert restored is not None
+    assert (restored.requests, restored.aliases, restored.acted) == (
+        log.state.requests,
+        log.state.aliases,
+        log.state.acted,
+    )
+    assert [t.id for t in restored.waiting("permits")] == ["printed"]
