@@ -28,7 +28,7 @@ from nowserving.clock import wall_ms
 from nowserving.config import OfficeConfig, Staff
 from nowserving.errors import NowservingError
 from nowserving.service import LocalService
-from nowserving.signin import PinGate, SignInRefused
+from nowserving.signin import SignInRefused
 from nowserving.syncproto import DeviceStatus
 from nowserving_qt.background import run_in_background
 from nowserving_qt.theme import stylesheet
@@ -58,7 +58,6 @@ class DeskWindow(QWidget):
         self.service = service
         self.device_status = device_status
         self._asking = False
-        self.gate = PinGate(config)
         self.staff: Staff | None = None
         self.counter_id = counter or config.counters[0].id
         self.setWindowTitle(f"{config.office.name} — front desk")
@@ -140,31 +139,59 @@ class DeskWindow(QWidget):
     # -- signing in and out ------------------------------------------------------------
 
     def sign_in(self, staff_id: str, pin: str, counter: str) -> None:
-        try:
-            # This desk's own gate: wrong PINs for one clerk do not lock the others out here.
-            self.staff = self.gate.check(staff_id, pin, sources=(f"staff:{staff_id}",))
-        except SignInRefused as refused:
-            self.signin.refuse(str(refused))
-            return
+        """Check the PIN (at the hub while it answers: off the UI thread), then open."""
+        self.signin.sign_in.setEnabled(False)
+
+        def refused(error: Exception) -> None:
+            self.signin.sign_in.setEnabled(True)
+            if not isinstance(error, SignInRefused):
+                log.error("sign-in failed", exc_info=error)
+            self.signin.refuse(str(error) if isinstance(error, NowservingError) else "")
+
+        def signed_in(staff: Staff) -> None:
+            self.signin.sign_in.setEnabled(True)
+            self._signed_in(staff, counter)
+
+        run_in_background(lambda: self.service.sign_in(staff_id, pin), signed_in, refused)
+
+    def _signed_in(self, staff: Staff, counter: str) -> None:
+        staff_id = staff.id
+        self.staff = staff
         self.counter_id = counter
         self.signin.refuse("")
         self.tabs.setTabVisible(1, self.staff.line_control)
-        self._run("open_counter", lambda: self.service.open_counter(counter, staff=staff_id))
+        service = self.service
+
+        def open_counter() -> Any:
+            service.record_sign_in(staff_id, counter)  # first: the hub checks actions by it
+            return service.open_counter(counter, staff=staff_id)
+
+        self._run("open_counter", open_counter)
         self.stack.setCurrentIndex(1)
         self.render()
 
     def sign_out(self) -> None:
+        self._record_sign_out(close=False)
         self.staff = None
         self.stack.setCurrentIndex(0)
-        self.status.setText("Signed out. The counter stays open for the next clerk.")
 
     def take_break(self) -> None:
-        self._run(
-            "close_counter",
-            lambda: self.service.close_counter(self.counter_id, staff=self._staff_id()),
-        )
+        self._record_sign_out(close=True)
         self.staff = None
         self.stack.setCurrentIndex(0)
+
+    def _record_sign_out(self, *, close: bool) -> None:
+        staff, counter, service = self._staff_id(), self.counter_id, self.service
+        if staff is None:
+            return
+
+        def sign_out() -> Any:
+            result = service.close_counter(counter, staff=staff) if close else None
+            service.record_sign_in(staff, counter, signed_in=False)  # last: after the close
+            service.sign_out(staff)  # and the session at the hub ends
+            return result
+
+        self._run("close_counter" if close else "sign_out", sign_out)
 
     def close_counter(self) -> None:
         self._run(
@@ -238,6 +265,8 @@ class DeskWindow(QWidget):
                 if self.staff
                 else "On a break: the counter is closed; sign in again to reopen it."
             )
+        elif name == "sign_out":
+            self.status.setText("Signed out. The counter stays open for the next clerk.")
         elif name == "call_ticket":
             self.counter_panel.reason.clear()
             self.status.setText(f"Called {result.label} out of order.")
@@ -275,7 +304,7 @@ class DeskWindow(QWidget):
         for alert in board.alerts:
             self.alerts.addItem(f"{alert.device}: {alert.message}")
         for conflict in self.service.state.conflicts[-5:]:
-            if conflict.device == self.service.clock.device:
+            if conflict.lost_by(self.service.clock.device):
                 self.alerts.addItem(f"Your action did not count: {conflict.reason}")
         self.alerts.setVisible(self.alerts.count() > 0)
         self.devices.show_alerts(board.alerts)
@@ -311,15 +340,15 @@ class DeskWindow(QWidget):
         sync = getattr(self.service, "sync", None)
         if sync is None:
             return
-        if sync.status.online:
+        if getattr(self.service, "online", sync.status.online):
             self.banner.hide()
             return
         waiting = sync.status.outbox
         self.banner.setText(
-            "Working offline: the office server cannot be reached. You can go on calling and "
-            f"serving; {waiting} action(s) are saved on this PC and will be sent when it is "
-            "back. Until then another desk may call the same resident: if so, the earlier call "
-            "counts and you will see it here."
+            "Working offline: your calls reach the other counters when the connection is back. "
+            f"You can go on calling and serving ({waiting} action(s) saved on this PC). Until "
+            "then another desk may call the same resident: if so, the earlier call counts and "
+            "you will see it here."
         )
         self.banner.show()
 

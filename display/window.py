@@ -33,6 +33,19 @@ class BoardSource(Protocol):
 FLASH_MS = 6000
 
 
+def _corrects(call: CallView, before: dict[str, CallView], now: dict[str, CallView]) -> bool:
+    """Whether `call` replaces a call of the same resident that lost a conflict.
+
+    The earlier call (by clock) wins, so a call that shows up now although it is
+    older than one withdrawn from the board is a correction: the board changes,
+    silently, instead of chiming for the same resident a second time.
+    """
+    return any(
+        old.ticket == call.ticket and old.event_id not in now and old.at >= call.at
+        for old in before.values()
+    )
+
+
 class DisplayWindow(QWidget):
     """Now serving, the recent calls, the lines, the ticker, the clock, the join QR."""
 
@@ -42,7 +55,7 @@ class DisplayWindow(QWidget):
         self.service = service
         self.announcer = announcer
         self.board: BoardView | None = None
-        self._seen: set[str] | None = None  # call event ids already shown (None: first board)
+        self._shown: dict[str, CallView] | None = None  # event id -> call on the last board
         self._offline_since: datetime | None = None
         self._ticker_lang = 0
         self._style_key: tuple[int, bool] | None = None
@@ -106,16 +119,14 @@ class DisplayWindow(QWidget):
             self.set_trouble(str(exc))
             return
         self.set_trouble("")
-        fresh = [
-            c
-            for c in reversed(board.calls)
-            if self._seen is not None and c.event_id not in self._seen
-        ]
+        shown = self._shown
+        fresh = [c for c in reversed(board.calls) if shown is not None and c.event_id not in shown]
         # Only the last board's calls are remembered: a day of calls costs nothing, and a
         # display back from an outage does not replay a backlog.
-        self._seen = {c.event_id for c in board.calls}
+        self._shown = {c.event_id: c for c in board.calls}
         for call in fresh:
-            self.announcer.announce(call.label, self._counter_name(call), call.recall)
+            if not _corrects(call, shown or {}, self._shown):
+                self.announcer.announce(call.label, self._counter_name(call), call.recall)
         self.board = board
         self.render(flash=bool(fresh))
 

@@ -124,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     _config_arg(status)
     status.add_argument("--hub", metavar="URL", default="http://localhost:8400")
     status.add_argument("--device", metavar="ID", help="device whose secret to use")
+    for command in commands.choices.values():  # `nowserving hub --config F --data D` too
+        command.add_argument(
+            "--data", metavar="DIR", default=argparse.SUPPRESS, help="folder for the store"
+        )
     return parser
 
 

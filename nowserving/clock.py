@@ -14,6 +14,11 @@ from dataclasses import dataclass
 
 _WALL_DIGITS = 15
 _COUNTER_DIGITS = 6
+MAX_COUNTER = 10**_COUNTER_DIGITS - 1
+# How far ahead of this PC's wall clock a stamp from elsewhere may move the clock: a PC whose
+# clock is a year fast must not drag every node's stamps a year ahead. The hub refuses
+# events stamped further ahead than this (permissions.py).
+MAX_SKEW_MS = 5 * 60_000
 
 
 def wall_ms() -> int:
@@ -61,12 +66,23 @@ class HybridClock:
         physical = self._now()
         if physical > self._wall:
             self._wall, self._counter = physical, 0
-        else:
+        elif self._counter < MAX_COUNTER:
             self._counter += 1
+        else:  # the counter's digits are used up: borrow the next millisecond instead
+            self._wall, self._counter = self._wall + 1, 0
         return Stamp(self._wall, self._counter, self.device)
 
-    def observe(self, seen: Stamp | str) -> None:
-        """Merge a stamp from elsewhere so the next tick sorts after it."""
+    def observe(self, seen: Stamp | str) -> bool:
+        """Merge a stamp from elsewhere so the next tick sorts after it.
+
+        A stamp more than MAX_SKEW_MS ahead of this PC's wall clock moves the clock only
+        that far; returns False when it was clamped like that (the other clock is fast).
+        """
         stamp = Stamp.decode(seen) if isinstance(seen, str) else seen
-        if (stamp.wall, stamp.counter) > (self._wall, self._counter):
-            self._wall, self._counter = stamp.wall, stamp.counter
+        wall, counter, believed = stamp.wall, stamp.counter, True
+        bound = self._now() + MAX_SKEW_MS
+        if wall > bound:
+            wall, counter, believed = bound, 0, False
+        if (wall, counter) > (self._wall, self._counter):
+            self._wall, self._counter = wall, counter
+        return believed

@@ -113,6 +113,8 @@ class Device(_Strict):
     id: Ident
     role: Literal["kiosk", "display", "desk"]
     secret: Annotated[str, StringConstraints(min_length=16, max_length=200)]
+    lines: list[Ident] = Field(default_factory=list)  # a kiosk's lines; empty: all
+    counters: list[Ident] = Field(default_factory=list)  # a desk's counters; empty: all
 
 
 class Staff(_Strict):
@@ -190,6 +192,10 @@ class Hub(_Strict):
     max_connections_per_address: int = Field(default=64, ge=2, le=100_000)
     max_streams_per_address: int = Field(default=32, ge=1, le=100_000)
     purge_hour: int = Field(default=3, ge=0, le=23)  # local hour of the nightly retention purge
+    # Numbers a kiosk may hold unused per line (leased for when it is cut off), and lease
+    # per line and day in all: a kiosk cannot exhaust a line's numbers.
+    lease_held_max: int = Field(default=100, ge=20, le=10_000)  # a kiosk asks for 20 at a time
+    lease_day_max: int = Field(default=1_000, ge=20, le=50_000)
 
     @model_validator(mode="after")
     def _streams_leave_room(self) -> Hub:
@@ -226,6 +232,12 @@ class OfficeConfig(_Strict):
             unknown = [line for line in counter.lines if line not in line_ids]
             if unknown:
                 raise ValueError(f"counters[{n}].lines: there is no line {unknown[0]!r}")
+        counter_ids = {counter.id for counter in self.counters}
+        for n, device in enumerate(self.devices):
+            for key, known in (("lines", line_ids), ("counters", counter_ids)):
+                strangers = [x for x in getattr(device, key) if x not in known]
+                if strangers:
+                    raise ValueError(f"devices[{n}].{key}: there is no {key[:-1]} {strangers[0]!r}")
         strangers = sorted(set(self.display.announce_in) - set(self.office.languages))
         if strangers:
             raise ValueError(f"display.announce_in: not an office language: {strangers}")

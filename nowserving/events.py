@@ -36,7 +36,9 @@ class Kind(StrEnum):
     COUNTER_CLOSED = "counter.closed"
     ANNOUNCEMENT_SET = "announcement.set"  # texts: {lang: text}
     DAY_ENDED = "day.ended"
-    DEVICE_ALERT = "device.alert"  # alert, message ("" clears it)
+    DEVICE_ALERT = "device.alert"  # alert, message ("" clears it), device
+    STAFF_SIGNED_IN = "staff.signed_in"  # counter: staff signed in at the desk that wrote it
+    STAFF_SIGNED_OUT = "staff.signed_out"
 
 
 # Kinds whose effect outlives the day they happen on; all others belong to a day.

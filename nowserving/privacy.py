@@ -20,15 +20,17 @@ def purge(store: EventStore, config: OfficeConfig, today: date) -> int:
     """Strip personal data from events of days before the retention window; returns how many."""
     cutoff = (today - timedelta(days=config.office.retention_days)).isoformat()
     paths = ", ".join(f"'$.{key}'" for key in PERSONAL_KEYS)
+    count = 0
     with store.write():
         store.db.conn.execute("PRAGMA secure_delete = ON")  # old bytes zeroed, not just freed
-        cursor = store.db.conn.execute(
-            f"UPDATE events SET staff = NULL, data = json_remove(data, {paths}) "
-            "WHERE day IS NOT NULL AND day < ? AND (staff IS NOT NULL OR "
-            + " OR ".join(f"json_extract(data, '$.{key}') IS NOT NULL" for key in PERSONAL_KEYS)
-            + ")",
-            (cutoff,),
-        )
-        count = cursor.rowcount
+        for table in ("events", "refused"):  # the refusals' audit holds events too
+            cursor = store.db.conn.execute(
+                f"UPDATE {table} SET staff = NULL, data = json_remove(data, {paths}) "
+                "WHERE day IS NOT NULL AND day < ? AND (staff IS NOT NULL OR "
+                + " OR ".join(f"json_extract(data, '$.{k}') IS NOT NULL" for k in PERSONAL_KEYS)
+                + ")",
+                (cutoff,),
+            )
+            count += cursor.rowcount
     store.checkpoint()  # no old copies left in the WAL
     return count

@@ -66,15 +66,12 @@ def next_for_counter(
         line = state.line(line_id)
         if line.paused or line.reroute_to is not None:
             continue
-        waiting = state.waiting(line_id)
-        if not waiting:
-            continue
-        priority = next((t for t in waiting if t.priority), None)
-        ordinary = next((t for t in waiting if not t.priority), None)
+        priority = state.first_waiting(line_id, priority=True)
+        ordinary = state.first_waiting(line_id, priority=False)
         if priority and (ordinary is None or line.priority_streak < streak_limit):
             candidates.append(priority)
-        else:
-            candidates.append(ordinary or waiting[0])
+        elif ordinary:
+            candidates.append(ordinary)
     return min(candidates, key=lambda t: t.queue_key, default=None)
 
 

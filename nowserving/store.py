@@ -12,6 +12,7 @@ is never rewritten to "fix" it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +24,7 @@ import sqlite_utils
 
 from nowserving.clock import HybridClock
 from nowserving.errors import StoreError, StoreFullError
-from nowserving.events import Draft, Event
+from nowserving.events import Draft, Event, Kind
 from nowserving.files import touch_private
 
 APPLICATION_ID = 0x4E6F5753  # "NoWS": marks a file as a Nowserving store
@@ -77,12 +78,49 @@ def _add_sync(db: sqlite_utils.Database) -> None:
     db["sync_state"].create({"key": str, "value": str}, pk="key")  # type: ignore[union-attr]
 
 
+def _add_trust(db: sqlite_utils.Database) -> None:
+    # granted: on the hub, which device got which block of numbers (pushed tickets must
+    # come from the pushing kiosk's own blocks).
+    db["granted"].create(  # type: ignore[union-attr]
+        {"device": str, "day": str, "line": str, "start": int, "end": int},
+        pk=("day", "line", "start"),
+        not_null={"device", "end"},
+    )
+    db["granted"].create_index(["device", "day", "line"])  # type: ignore[union-attr]
+    # Is this number of a line taken today? Asked for every ticket a kiosk pushes.
+    db.execute(
+        "CREATE INDEX events_issued_number ON events (day, line, json_extract(data, '$.number')) "
+        "WHERE kind = 'ticket.issued'"
+    )
+    # refused: on the hub, the audit of pushed events it did not take; on a replica, its
+    # own events the hub refused (left out of its projection). Never part of the log.
+    columns: dict[str, type] = {name: str for name in _COLUMNS.split(", ")}
+    db["refused"].create(  # type: ignore[union-attr]
+        columns | {"seq": int, "reason": str},
+        pk="id",
+        not_null={"device", "seq", "hlc", "kind", "data", "reason"},
+    )
+    db["refused"].create_index(["device", "seq"])  # type: ignore[union-attr]
+
+
+def _add_requests(db: sqlite_utils.Database) -> None:
+    # A write request's id (client-chosen, per device) and the events it caused: a retry
+    # of the same request gets the first answer instead of acting twice.
+    db["requests"].create(  # type: ignore[union-attr]
+        {"device": str, "key": str, "day": str, "events": str},
+        pk=("device", "key"),
+        not_null={"day", "events"},
+    )
+
+
 # Migrations run in order, each in the same transaction as raising user_version.
 # Never edit or reorder one that has shipped: append a new one.
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _create_events,
     _create_numbers,
     _add_sync,
+    _add_trust,
+    _add_requests,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -266,11 +304,93 @@ class EventStore:
         self._save_counters(day, line, low, high + 1)
         return high
 
-    def lease_numbers(self, day: str, line: str, count: int) -> tuple[int, int]:
-        """Reserve `count` numbers for a kiosk's offline use: [start, end). Inside `write()`."""
+    def lease_numbers(self, day: str, line: str, count: int, device: str) -> tuple[int, int]:
+        """Reserve `count` numbers for a kiosk's offline use: [start, end). Inside `write()`.
+
+        The hub records which device got the block: only that device may issue from it.
+        """
         low, high = self._counters(day, line)
         self._save_counters(day, line, low, high + count)
+        self.db.conn.execute(
+            "INSERT INTO granted (device, day, line, start, end) VALUES (?, ?, ?, ?, ?)",
+            (device, day, line, high, high + count),
+        )
         return high, high + count
+
+    def lease_usage(self, device: str, day: str, line: str) -> tuple[int, int]:
+        """(numbers leased to `device` for a line and day, how many of them it has used)."""
+        leased, used = self._read(
+            "SELECT coalesce(sum(g.end - g.start), 0), (SELECT count(*) FROM events e JOIN "
+            "granted h ON h.device = ? AND h.day = e.day AND h.line = e.line "
+            "AND json_extract(e.data, '$.number') >= h.start "
+            "AND json_extract(e.data, '$.number') < h.end "
+            "WHERE e.day = ? AND e.line = ? AND e.kind = 'ticket.issued') "
+            "FROM granted g WHERE g.device = ? AND g.day = ? AND g.line = ?",
+            (device, day, line, device, day, line),
+        )[0]
+        return int(leased), int(used)
+
+    def leased_to(self, device: str, day: str, line: str, number: int) -> bool:
+        """Whether `number` of a line and day lies in a block leased to `device`."""
+        return bool(
+            self._read(
+                "SELECT 1 FROM granted WHERE device = ? AND day = ? AND line = ? "
+                "AND start <= ? AND ? < end LIMIT 1",
+                (device, day, line, number, number),
+            )
+        )
+
+    def number_taken(self, day: str, line: str, number: int) -> bool:
+        """Whether a ticket of a line and day already has `number`."""
+        return bool(
+            self._read(
+                "SELECT 1 FROM events WHERE day = ? AND line = ? AND kind = 'ticket.issued' "
+                "AND json_extract(data, '$.number') = ? LIMIT 1",
+                (day, line, number),
+            )
+        )
+
+    def signed_in(self, desk: str, staff: str, day: str, before_hlc: str) -> bool:
+        """Whether `staff`'s latest sign-in or -out at `desk` on `day` before the stamp
+        `before_hlc` is a sign-in: written by the desk (any of its replicas), or by the hub
+        for a session at that desk (naming it; a desk cannot name another one)."""
+        rows = self._read(
+            "SELECT kind FROM events WHERE day = ? AND hlc < ? AND staff = ? "
+            "AND kind IN ('staff.signed_in', 'staff.signed_out') AND (device = ? "
+            "OR substr(device, 1, ?) = ? OR json_extract(data, '$.desk') = ?) "
+            "ORDER BY hlc DESC LIMIT 1",
+            (day, before_hlc, staff, desk, len(desk) + 1, f"{desk}~", desk),
+        )
+        return bool(rows) and rows[0][0] == "staff.signed_in"
+
+    def keep_refused(self, refusals: Sequence[tuple[Event, str]], *, own: bool = False) -> None:
+        """Record events the hub refused (its audit), or, `own`, this replica's own events
+        that the hub refused (hidden from the projection from now on). Inside `write()`."""
+        self.db.conn.executemany(
+            f"INSERT OR IGNORE INTO refused ({_COLUMNS}, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*event.to_row().values(), reason) for event, reason in refusals],
+        )
+        if own and refusals:
+            self.db.conn.execute(
+                "INSERT INTO sync_state (key, value) VALUES ('hidden', ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
+                (len(refusals),),
+            )
+        self._own_writes += 1
+
+    def holds(self, event_id: str) -> bool:
+        """Whether an event is here already, in the log or refused."""
+        return bool(
+            self._read(
+                "SELECT 1 FROM events WHERE id = ? UNION ALL SELECT 1 FROM refused WHERE id = ?",
+                (event_id, event_id),
+            )
+        )
+
+    def hidden(self) -> int:
+        """How many of this replica's own events the hub refused: their projection changes."""
+        return int(self.get_state("hidden", "0"))
 
     def add_lease(self, day: str, line: str, start: int, end: int) -> None:
         """Keep a block leased from the hub (on the kiosk's replica). Inside `write()`."""
@@ -302,6 +422,33 @@ class EventStore:
         )
         return int(rows[0][0])
 
+    def request_events(self, device: str, key: str) -> list[Event] | None:
+        """The events an earlier request with this id caused (maybe none), or None if new."""
+        rows = self._read("SELECT events FROM requests WHERE device = ? AND key = ?", (device, key))
+        if not rows:
+            return None
+        ids: list[str] = json.loads(rows[0][0])
+        found = {
+            row[0]: _event(row)
+            for row in self._read(
+                f"SELECT {_COLUMNS} FROM events WHERE id IN ({', '.join('?' * len(ids))})", ids
+            )
+        }
+        return [found[i] for i in ids if i in found]
+
+    def remember_request(self, device: str, key: str, day: str, events: Sequence[Event]) -> None:
+        """Keep a request's id with the events it caused; call inside `write()`."""
+        self.db.conn.execute(
+            "INSERT INTO requests (device, key, day, events) VALUES (?, ?, ?, ?)",
+            (device, key, day, json.dumps([e.id for e in events])),
+        )
+
+    def forget_requests(self, before_day: str) -> int:
+        """Drop request ids of days before `before_day` (a retry comes within the day)."""
+        with self.write():
+            cursor = self.db.conn.execute("DELETE FROM requests WHERE day < ?", (before_day,))
+            return int(cursor.rowcount)
+
     def get_state(self, key: str, default: str = "") -> str:
         rows = self._read("SELECT value FROM sync_state WHERE key = ?", (key,))
         return str(rows[0][0]) if rows else default
@@ -324,14 +471,26 @@ class EventStore:
         return [_event(row) for row in rows]
 
     def contiguous_seq(self, device: str) -> int:
-        """The n such that this device's events 1..n are all here (0 if its first is missing)."""
-        rows = self._read(
-            "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM events WHERE device = ? AND seq = 1) "
-            "THEN 0 ELSE (SELECT min(e.seq) FROM events e WHERE e.device = ? AND NOT EXISTS "
-            "(SELECT 1 FROM events f WHERE f.device = e.device AND f.seq = e.seq + 1)) END",
-            (device, device),
-        )
-        return int(rows[0][0] or 0)
+        """The n such that this device's events 1..n are all held here, taken into the log
+        or refused (0 if its first is missing)."""
+        refused = {
+            int(r[0]) for r in self._read("SELECT seq FROM refused WHERE device = ?", (device,))
+        }
+        held = 0
+        while True:  # one round per refused event at most, plus one per run of taken ones
+            if held + 1 in refused:
+                held += 1
+                continue
+            rows = self._read(
+                "SELECT min(e.seq) FROM events e WHERE e.device = ? AND e.seq > ? AND "
+                "EXISTS (SELECT 1 FROM events s WHERE s.device = ? AND s.seq = ?) AND NOT EXISTS "
+                "(SELECT 1 FROM events f WHERE f.device = e.device AND f.seq = e.seq + 1)",
+                (device, held, device, held + 1),
+            )
+            end = rows[0][0]
+            if end is None:
+                return held
+            held = int(end)
 
     def max_seq(self, device: str) -> int:
         rows = self._read("SELECT coalesce(max(seq), 0) FROM events WHERE device = ?", (device,))
@@ -363,9 +522,10 @@ class EventStore:
 
     def events_for_day(self, day: str, up_to: int | None = None) -> list[Event]:
         """The day's events and all lasting ones, in clock order: what a day's state needs."""
+        # Without this replica's own events the hub refused: the office never accepted them.
         rows = self._read(
             f"SELECT {_COLUMNS} FROM events WHERE (day = ? OR day IS NULL) AND rowid <= ? "
-            "ORDER BY hlc",
+            "AND id NOT IN (SELECT id FROM refused) ORDER BY hlc",
             (day, up_to if up_to is not None else 2**62),
         )
         return [_event(row) for row in rows]
@@ -382,5 +542,9 @@ class EventStore:
 
 
 def _event(row: Sequence[Any]) -> Event:
-    keys = ("id", "device", "seq", "hlc", "kind", "day", "ticket", "line", "staff", "data")
-    return Event.from_row(dict(zip(keys, row, strict=True)))
+    # Field by field, not through a dict: a restart decodes every event of the day.
+    kind, data = _KINDS[row[4]], json.loads(row[9])
+    return Event(row[0], row[1], row[2], row[3], kind, row[5], row[6], row[7], row[8], data)
+
+
+_KINDS: dict[str, Kind] = {kind.value: kind for kind in Kind}

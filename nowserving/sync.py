@@ -21,6 +21,7 @@ import requests
 from nowserving import health, rules
 from nowserving.config import Device, OfficeConfig
 from nowserving.errors import HubUnavailable, NotFound, NowservingError, Rejected
+from nowserving.events import Event
 from nowserving.store import EventStore
 from nowserving.syncproto import (
     PROTOCOL_HEADER,
@@ -41,7 +42,15 @@ MAX_BACKOFF_S = 15.0
 
 
 class HubRefused(NowservingError):
-    """The hub answered, but no: wrong secret, outdated device, bad request."""
+    """The hub answered, but no: wrong secret, outdated device, bad request.
+
+    `status` is the HTTP status; `reason` is the hub's own sentence.
+    """
+
+    def __init__(self, message: str, status: int = 0, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason or message
 
 
 @dataclass
@@ -67,7 +76,7 @@ def error_detail(response: requests.Response) -> str:
 class HubClient:
     """The hub's HTTP API as this device uses it."""
 
-    def __init__(self, url: str, secret: str, timeout: float = 3.0) -> None:
+    def __init__(self, url: str, secret: str, timeout: float | tuple[float, float] = 3.0) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
@@ -92,7 +101,9 @@ class HubClient:
                 raise NotFound(message)
             if response.status_code in (409, 422):
                 raise Rejected(message)  # the rules said no, as they would have here
-            raise HubRefused(f"The hub refused this device: {message}")
+            raise HubRefused(
+                f"The hub refused this device: {message}", response.status_code, message
+            )
         if response.status_code == 204:
             return None
         try:
@@ -134,8 +145,10 @@ class SyncClient:
         self.config = config
         self.interval = interval
         self.status = SyncStatus()
+        self._capped: set[tuple[str, str]] = set()  # (day, line) the hub leases no more of
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._talking = threading.Lock()  # one exchange with the hub at a time, whoever asks
         self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
 
     def start(self) -> None:
@@ -186,12 +199,27 @@ class SyncClient:
 
     def round(self) -> None:
         """One push, pull and lease check; raises when the hub cannot be reached."""
-        self._push()
-        self._pull()
-        if self.device.role == "kiosk":
-            self._top_up_leases()
+        with self._talking:
+            self._push()
+            self._pull()
+            if self.device.role == "kiosk":
+                self._top_up_leases()
         self.status.online, self.status.problem = True, ""
         self.status.last_ok = time.monotonic()
+
+    def pull(self, wait: float = 1.0) -> bool:
+        """Pull now (what the hub just decided for this device); False if not done."""
+        if not self._talking.acquire(timeout=wait):
+            self.now()
+            return False
+        try:
+            self._pull()
+        except (HubUnavailable, HubRefused, ValueError):
+            self.now()  # the answer stands; the events come with the next round
+            return False
+        finally:
+            self._talking.release()
+        return True
 
     def _push(self) -> None:
         acknowledged = int(self.store.get_state("pushed_seq", "0"))
@@ -213,6 +241,8 @@ class SyncClient:
                 )
             )
             self.status.pushed += answer.accepted
+            if answer.refused:
+                self._hide_refused(batch, answer)
             if answer.acknowledged_seq != acknowledged:
                 acknowledged = answer.acknowledged_seq
                 self.store.set_state("pushed_seq", str(acknowledged))
@@ -225,6 +255,15 @@ class SyncClient:
                     f"The hub does not take event {acknowledged + 1} of {self.writer}: is this "
                     "replica file in use on two PCs? Give each PC its own data folder."
                 )
+
+    def _hide_refused(self, batch: list[Event], answer: PushResponse) -> None:
+        """Keep the hub's refusals: those events leave this replica's projection too."""
+        sent = {event.id: event for event in batch}
+        refusals = [(sent[r.id], r.reason) for r in answer.refused if r.id in sent]
+        for event, reason in refusals:
+            log.warning("sync: the hub refused %s %s: %s", event.kind, event.id, reason)
+        with self.store.write():
+            self.store.keep_refused(refusals, own=True)
 
     def _pull(self) -> None:
         cursor = int(self.store.get_state("pull_cursor", "0"))
@@ -247,13 +286,19 @@ class SyncClient:
 
     def _top_up_leases(self) -> None:
         day = rules.office_day(int(time.time() * 1000), self.config.zone)
-        for line in self.config.lines:
-            if self.store.leased_left(day, line.id) >= LEASE_LOW:
+        for line in self.device.lines or [line.id for line in self.config.lines]:
+            if self.store.leased_left(day, line) >= LEASE_LOW:
                 continue
-            lease = LeaseResponse.model_validate(
-                self.hub.call(
-                    "POST", "/api/sync/lease", json={"line": line.id, "count": LEASE_SIZE}
+            if (day, line) in self._capped:
+                continue
+            try:
+                answer = self.hub.call(
+                    "POST", "/api/sync/lease", json={"line": line, "count": LEASE_SIZE}
                 )
-            )
+            except Rejected as exc:  # over its cap: the hub shows staff an alert
+                log.warning("sync: no more numbers for %s today: %s", line, exc)
+                self._capped.add((day, line))  # not again today (a restart asks once more)
+                continue
+            lease = LeaseResponse.model_validate(answer)
             with self.store.write():
                 self.store.add_lease(lease.day, lease.line, lease.start, lease.end)

@@ -80,11 +80,19 @@ class PushRequest(BaseModel):
     health: DeviceHealth | None = None
 
 
+class Refusal(BaseModel):
+    id: str
+    seq: int
+    reason: str  # one line, for the desk and the log
+
+
 class PushResponse(BaseModel):
     accepted: int
-    # The hub holds every event of this writer from 1 up to here, with no gap. It can go
-    # down: a hub restored from a backup asks for what it lost.
+    # The hub holds every event of this writer from 1 up to here, with no gap, refused ones
+    # included (they are never to be sent again). It can go down: a hub restored from a
+    # backup asks for what it lost.
     acknowledged_seq: int
+    refused: list[Refusal] = Field(default_factory=list)
 
 
 class PullResponse(BaseModel):

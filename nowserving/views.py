@@ -107,11 +107,9 @@ def schedule(state: OfficeState, config: OfficeConfig) -> Schedule:
         busy = minutes[current.line] / 2 if current else 0.0  # half a service still to go
         lines = frozenset(other for other in counter.lines if not state.line(other).paused)
         counters.append(CounterLoad(busy, lines))
-    waiting = sorted(
-        (t for t in state.tickets.values() if t.status is Status.WAITING),
-        key=lambda t: t.queue_key,
-    )
-    result = queue_schedule(counters, [(t.id, t.line) for t in waiting], minutes)
+    # From the index: the cost follows who is waiting, not how many came today.
+    waiting = [(t.id, t.line) for t in state.all_waiting()]
+    result = queue_schedule(counters, waiting, minutes)
     state._cache["schedule"] = result
     return result
 
@@ -135,13 +133,7 @@ def wait_for(
 
 def ahead_of(state: OfficeState, ticket: Ticket) -> int:
     """Residents who will be called before this ticket (priority residents go first)."""
-    if ticket.status is not Status.WAITING:
-        return 0
-    waiting = state.waiting(ticket.line)
-    ahead = [t for t in waiting if t.queue_key < ticket.queue_key]
-    if ticket.priority:
-        return sum(1 for t in ahead if t.priority)
-    return len(ahead) + sum(1 for t in waiting if t.priority and t.queue_key > ticket.queue_key)
+    return state.ahead(ticket)
 
 
 def ticket_view(
@@ -171,7 +163,7 @@ def ticket_view(
 
 def line_view(state: OfficeState, config: OfficeConfig, line_id: str) -> LineView:
     line = state.line(line_id)
-    waiting = len(state.waiting(line_id))
+    waiting = state.waiting_count(line_id)
     configured = config.line(line_id)
     open_counters = sum(
         1 for c in config.counters if line_id in c.lines and state.counter(c.id).open

@@ -16,6 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from nowserving.config import IDENT
+from nowserving.errors import Rejected
+from nowserving.events import Kind
 from nowserving.hub.auth import Caller, Role
 from nowserving.hub.context import Hub, allowed, bearer, hub_of
 from nowserving.hub.problems import ERRORS
@@ -35,11 +37,24 @@ from nowserving.hub.schemas import (
     ResidentTicket,
     TransferRequest,
 )
+from nowserving.permissions import line_refusal, rest_roles
 from nowserving.views import BoardView, CounterView, LineView, TicketView
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 HubDep = Annotated[Hub, Depends(hub_of)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+# The client's id for a write request: a retry with the same id gets the first answer.
+RequestId = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The client's id for this write (8-64 of A-Z a-z 0-9 _ -): a retry "
+        "with the same id from the same device gets the first answer, for the whole day.",
+    ),
+]
 
 
 def needs(*roles: Role) -> Callable[..., Caller]:
@@ -51,11 +66,14 @@ def needs(*roles: Role) -> Callable[..., Caller]:
     return dependency
 
 
+# The roles come from the one permission table the sync push also checks events with.
 Device = Annotated[Caller, Depends(needs("kiosk", "display", "desk", "staff"))]
-Kiosk = Annotated[Caller, Depends(needs("kiosk"))]
-DeskDevice = Annotated[Caller, Depends(needs("desk"))]
-Staff = Annotated[Caller, Depends(needs("staff"))]
-LineControl = Annotated[Caller, Depends(needs("line_control"))]
+Kiosk = Annotated[Caller, Depends(needs(*rest_roles(Kind.TICKET_ISSUED)))]
+DeskDevice = Annotated[Caller, Depends(needs(*rest_roles(Kind.STAFF_SIGNED_IN)))]
+Staff = Annotated[Caller, Depends(needs(*rest_roles(Kind.TICKET_CALLED)))]
+LineControl = Annotated[Caller, Depends(needs(*rest_roles(Kind.LINE_PAUSED)))]
+Alerting = Annotated[Caller, Depends(needs(*rest_roles(Kind.DEVICE_ALERT)))]
+DayControl = Annotated[Caller, Depends(needs(*rest_roles(Kind.DAY_ENDED)))]
 CounterParam = Annotated[str, Path(pattern=IDENT, description="A counter's id")]
 LineParam = Annotated[str, Path(pattern=IDENT, description="A line's id")]
 TicketParam = Annotated[str, Path(pattern=TICKET_ID, description="A ticket's id (not its token)")]
@@ -85,10 +103,13 @@ def ticket_status(token: TokenParam, hub: HubDep, request: Request) -> ResidentT
 
 
 @router.post("/tickets/{token}/leave", operation_id="leave_line", tags=["resident"])
-def leave_line(token: TokenParam, hub: HubDep, request: Request) -> ResidentTicket:
+def leave_line(
+    token: TokenParam, hub: HubDep, request: Request, key: RequestId = None
+) -> ResidentTicket:
     """The resident leaves the line."""
     hub.check_rate(request, "leave")
-    hub.service.cancel(token)
+    with hub.service.request("phone", key):
+        hub.service.cancel(token)
     return hub.resident_ticket(token)
 
 
@@ -102,11 +123,14 @@ async def follow_ticket(token: TokenParam, hub: HubDep, request: Request) -> Eve
 
 
 @router.post("/join", operation_id="join_remotely", tags=["resident"], status_code=201)
-def join_remotely(body: JoinRequest, hub: HubDep, request: Request) -> IssuedTicket:
+def join_remotely(
+    body: JoinRequest, hub: HubDep, request: Request, key: RequestId = None
+) -> IssuedTicket:
     """Take a ticket from a phone, for lines that allow remote joining."""
     hub.check_rate(request, "join")
     line = hub.remote_join_target(body.line)
-    view = hub.service.issue(line, lang=body.lang, source="remote")
+    with hub.service.request("phone", key):
+        view = hub.service.issue(line, lang=body.lang, source="remote")
     return IssuedTicket(
         ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token)
     )
@@ -116,9 +140,15 @@ def join_remotely(body: JoinRequest, hub: HubDep, request: Request) -> IssuedTic
 
 
 @router.post("/tickets", operation_id="issue_ticket", tags=["kiosk"], status_code=201)
-def issue_ticket(body: IssueRequest, hub: HubDep, caller: Kiosk) -> IssuedTicket:
+def issue_ticket(
+    body: IssueRequest, hub: HubDep, caller: Kiosk, key: RequestId = None
+) -> IssuedTicket:
     """Issue a ticket; it is stored before the answer is sent."""
-    view = hub.service.issue(body.line, priority=body.priority, lang=body.lang, source="kiosk")
+    problem = line_refusal(caller.device, body.line) if caller.device else None
+    if problem:
+        raise Rejected(f"{problem}.")
+    with hub.service.request(caller.device_id, key):
+        view = hub.service.issue(body.line, priority=body.priority, lang=body.lang, source="kiosk")
     return IssuedTicket(
         ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token)
     )
@@ -143,9 +173,10 @@ async def follow_board(
 
 
 @router.post("/alerts", operation_id="report_alert", tags=["kiosk"], status_code=204)
-def report_alert(body: AlertRequest, hub: HubDep, caller: Device) -> None:
+def report_alert(body: AlertRequest, hub: HubDep, caller: Alerting, key: RequestId = None) -> None:
     """A device problem for staff to see (paper out, ...); an empty message clears it."""
-    hub.service.report_alert(body.alert, body.message, device=caller.device_id)
+    with hub.service.request(caller.device_id, key):
+        hub.service.report_alert(body.alert, body.message, device=caller.device_id)
 
 
 # -- staff -------------------------------------------------------------------------------
@@ -158,6 +189,8 @@ def staff_login(
     """Exchange a staff PIN (at a desk device) for a session token."""
     session = hub.access.sign_in(caller, body.staff, body.pin, hub.client(request))
     staff = session.staff
+    # Recorded, so the desk's own events by this clerk are taken when it pushes them.
+    hub.service.record_sign_in(staff.id, None, desk=session.device)
     return LoginResponse(
         token=session.token,
         staff=staff.id,
@@ -171,6 +204,8 @@ def staff_login(
 def staff_logout(hub: HubDep, caller: Staff, credentials: Credentials) -> None:
     if credentials is not None:
         hub.access.sign_out(credentials.credentials)
+    if caller.staff_id is not None:
+        hub.service.record_sign_in(caller.staff_id, None, signed_in=False, desk=caller.device_id)
 
 
 @router.get("/counters/{counter}", operation_id="get_counter", tags=["staff"])
@@ -184,89 +219,142 @@ def get_queue(counter: CounterParam, hub: HubDep, caller: Staff) -> list[TicketV
     return hub.service.queue(counter)
 
 
+# Every staff write below is decided here, under the hub's write lock, and answered with
+# its result; with an Idempotency-Key a retry gets that same result, never a second action.
+
+
 @router.post("/counters/{counter}/open", operation_id="open_counter", tags=["staff"])
-def open_counter(counter: CounterParam, hub: HubDep, caller: Staff) -> CounterView:
-    return hub.service.open_counter(counter, staff=caller.staff_id)
+def open_counter(
+    counter: CounterParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> CounterView:
+    with hub.service.request(caller.device_id, key):
+        return hub.service.open_counter(counter, staff=caller.staff_id)
 
 
 @router.post("/counters/{counter}/close", operation_id="close_counter", tags=["staff"])
-def close_counter(counter: CounterParam, hub: HubDep, caller: Staff) -> CounterView:
-    return hub.service.close_counter(counter, staff=caller.staff_id)
+def close_counter(
+    counter: CounterParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> CounterView:
+    with hub.service.request(caller.device_id, key):
+        return hub.service.close_counter(counter, staff=caller.staff_id)
 
 
 @router.post("/counters/{counter}/call-next", operation_id="call_next", tags=["staff"])
-def call_next(counter: CounterParam, hub: HubDep, caller: Staff) -> TicketView | None:
+def call_next(
+    counter: CounterParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> TicketView | None:
     """Call the next resident to this counter; null when nobody is waiting for it."""
-    return hub.service.call_next(counter, staff=caller.staff_id)
+    with hub.service.request(caller.device_id, key):
+        return hub.service.call_next(counter, staff=caller.staff_id)
 
 
 @router.post("/counters/{counter}/call", operation_id="call_ticket", tags=["staff"])
 def call_ticket(
-    counter: CounterParam, body: CallTicketRequest, hub: HubDep, caller: Staff
+    counter: CounterParam,
+    body: CallTicketRequest,
+    hub: HubDep,
+    caller: Staff,
+    key: RequestId = None,
 ) -> TicketView:
     """Call one ticket out of order; the reason is kept in the audit log."""
-    return hub.service.call_ticket(counter, body.ticket, reason=body.reason, staff=caller.staff_id)
+    with hub.service.request(caller.device_id, key):
+        return hub.service.call_ticket(
+            counter, body.ticket, reason=body.reason, staff=caller.staff_id
+        )
 
 
 @router.post("/staff/tickets/{ticket}/recall", operation_id="recall_ticket", tags=["staff"])
-def recall_ticket(ticket: TicketParam, hub: HubDep, caller: Staff) -> TicketView:
-    return hub.service.recall(ticket, staff=caller.staff_id)
+def recall_ticket(
+    ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> TicketView:
+    with hub.service.request(caller.device_id, key):
+        return hub.service.recall(ticket, staff=caller.staff_id)
 
 
 @router.post("/staff/tickets/{ticket}/complete", operation_id="complete_ticket", tags=["staff"])
-def complete_ticket(ticket: TicketParam, hub: HubDep, caller: Staff) -> TicketView:
-    return hub.service.complete(ticket, staff=caller.staff_id)
+def complete_ticket(
+    ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> TicketView:
+    with hub.service.request(caller.device_id, key):
+        return hub.service.complete(ticket, staff=caller.staff_id)
 
 
 @router.post("/staff/tickets/{ticket}/no-show", operation_id="mark_no_show", tags=["staff"])
-def mark_no_show(ticket: TicketParam, hub: HubDep, caller: Staff) -> TicketView:
-    return hub.service.no_show(ticket, staff=caller.staff_id)
+def mark_no_show(
+    ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> TicketView:
+    with hub.service.request(caller.device_id, key):
+        return hub.service.no_show(ticket, staff=caller.staff_id)
 
 
 @router.post("/staff/tickets/{ticket}/return", operation_id="return_no_show", tags=["staff"])
-def return_no_show(ticket: TicketParam, hub: HubDep, caller: Staff) -> TicketView:
+def return_no_show(
+    ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
+) -> TicketView:
     """A resident marked no-show came back: they wait again at their old place."""
-    return hub.service.return_no_show(ticket, staff=caller.staff_id)
+    with hub.service.request(caller.device_id, key):
+        return hub.service.return_no_show(ticket, staff=caller.staff_id)
 
 
 @router.post("/staff/tickets/{ticket}/transfer", operation_id="transfer_ticket", tags=["staff"])
 def transfer_ticket(
-    ticket: TicketParam, body: TransferRequest, hub: HubDep, caller: Staff
+    ticket: TicketParam, body: TransferRequest, hub: HubDep, caller: Staff, key: RequestId = None
 ) -> TicketView:
-    return hub.service.transfer(
-        ticket, body.to_line, keep_place=body.keep_place, staff=caller.staff_id
-    )
+    with hub.service.request(caller.device_id, key):
+        return hub.service.transfer(
+            ticket, body.to_line, keep_place=body.keep_place, staff=caller.staff_id
+        )
 
 
 @router.post("/lines/{line}/pause", operation_id="pause_line", tags=["line control"])
-def pause_line(line: LineParam, body: PauseRequest, hub: HubDep, caller: LineControl) -> LineView:
-    return hub.service.pause_line(line, body.reason, staff=caller.staff_id)
+def pause_line(
+    line: LineParam, body: PauseRequest, hub: HubDep, caller: LineControl, key: RequestId = None
+) -> LineView:
+    with hub.service.request(caller.device_id, key):
+        return hub.service.pause_line(line, body.reason, staff=caller.staff_id)
 
 
 @router.post("/lines/{line}/resume", operation_id="resume_line", tags=["line control"])
-def resume_line(line: LineParam, hub: HubDep, caller: LineControl) -> LineView:
-    return hub.service.resume_line(line, staff=caller.staff_id)
+def resume_line(
+    line: LineParam, hub: HubDep, caller: LineControl, key: RequestId = None
+) -> LineView:
+    with hub.service.request(caller.device_id, key):
+        return hub.service.resume_line(line, staff=caller.staff_id)
 
 
 @router.post("/lines/{line}/reroute", operation_id="reroute_line", tags=["line control"])
 def reroute_line(
-    line: LineParam, body: RerouteRequest, hub: HubDep, caller: LineControl
+    line: LineParam, body: RerouteRequest, hub: HubDep, caller: LineControl, key: RequestId = None
 ) -> LineView:
     """Send this line's waiting and new residents to another line until the reroute ends."""
-    return hub.service.reroute_line(line, body.to_line, staff=caller.staff_id)
+    with hub.service.request(caller.device_id, key):
+        return hub.service.reroute_line(line, body.to_line, staff=caller.staff_id)
 
 
 @router.post("/lines/{line}/end-reroute", operation_id="end_reroute", tags=["line control"])
-def end_reroute(line: LineParam, hub: HubDep, caller: LineControl) -> LineView:
-    return hub.service.end_reroute(line, staff=caller.staff_id)
+def end_reroute(
+    line: LineParam, hub: HubDep, caller: LineControl, key: RequestId = None
+) -> LineView:
+    with hub.service.request(caller.device_id, key):
+        return hub.service.end_reroute(line, staff=caller.staff_id)
 
 
 @router.put(
     "/announcement", operation_id="set_announcement", tags=["line control"], status_code=204
 )
-def set_announcement(body: AnnouncementRequest, hub: HubDep, caller: LineControl) -> None:
+def set_announcement(
+    body: AnnouncementRequest, hub: HubDep, caller: LineControl, key: RequestId = None
+) -> None:
     """The lobby ticker, per language; empty texts clear it."""
-    hub.service.set_announcement(body.texts, staff=caller.staff_id)
+    with hub.service.request(caller.device_id, key):
+        hub.service.set_announcement(body.texts, staff=caller.staff_id)
+
+
+@router.post("/day/end", operation_id="end_day", tags=["line control"], status_code=204)
+def end_day(hub: HubDep, caller: DayControl, key: RequestId = None) -> None:
+    """Close today: waiting residents' tickets expire and no more are issued."""
+    with hub.service.request(caller.device_id, key):
+        hub.service.end_day(staff=caller.staff_id)
 
 
 # -- helpers -----------------------------------------------------------------------------

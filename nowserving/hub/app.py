@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -57,6 +58,8 @@ def create_app(service: LocalService) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # The next start restores this instead of replaying the whole day.
+        await anyio.to_thread.run_sync(service.save_snapshot)
 
     app = FastAPI(
         title=f"Nowserving hub — {service.config.office.name}",

@@ -22,6 +22,7 @@ from nowserving.hub.schemas import ResidentTicket
 from nowserving.links import ticket_url
 from nowserving.service import LocalService
 from nowserving.state import Status
+from nowserving.views import TicketView
 
 STREAM_RETRY_S = 10  # a page that gave up its stream frees a place; ask again after this
 
@@ -48,7 +49,11 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.access = Access(self.service.config)
-        self.live = LiveHub(self.service, lambda token: self.resident_ticket(token).model_dump())
+        self.live = LiveHub(
+            self.service,
+            self.service.ticket_statuses,
+            lambda view: self.resident_view(view).model_dump(),
+        )
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
     @property
@@ -59,7 +64,10 @@ class Hub:
         return ticket_url(self.config, token)
 
     def resident_ticket(self, token: str) -> ResidentTicket:
-        view = self.service.ticket_status(token)
+        return self.resident_view(self.service.ticket_status(token))
+
+    def resident_view(self, view: TicketView) -> ResidentTicket:
+        """What a resident may see of their ticket."""
         counter = self.config.counter(view.counter).name if view.counter else None
         return ResidentTicket(
             label=view.label,
@@ -107,7 +115,7 @@ class Hub:
             raise NotFound(f"There is no line {line!r}.") from None
         if not configured.remote_join:
             raise Rejected("This line cannot be joined remotely; please come to the office.")
-        waiting_remote = sum(1 for t in self.service.queue_for_line(line) if t.source == "remote")
+        waiting_remote = self.service.waiting_count(line, source="remote")
         if waiting_remote >= configured.remote_cap:
             raise Rejected("This line is full for remote joining. Please come to the office.")
         return line

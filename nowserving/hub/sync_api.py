@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
 
-from nowserving import rules
+from nowserving import permissions, rules
+from nowserving.config import Device as ConfiguredDevice
 from nowserving.errors import NotFound, Rejected
+from nowserving.events import Event
 from nowserving.health import current
 from nowserving.hub.api import Device, HubDep, Kiosk
+from nowserving.hub.auth import Caller
 from nowserving.hub.context import Hub
 from nowserving.hub.problems import ERRORS, Problem
+from nowserving.store import EventStore
 from nowserving.syncproto import (
     MAX_BATCH,
     MAX_POSITION,
@@ -25,6 +31,7 @@ from nowserving.syncproto import (
     PullResponse,
     PushRequest,
     PushResponse,
+    Refusal,
 )
 
 
@@ -57,19 +64,73 @@ def _seen(hub: Hub, device: str, **facts: float | str) -> None:
     entry["last_seen"] = time.monotonic()
 
 
+@dataclass(frozen=True)
+class StoreFacts:
+    """What the permission rule asks of the hub's store."""
+
+    store: EventStore
+    now_ms: Callable[[], int]
+
+    def ticket_day(self, ticket: str) -> str | None:
+        return self.store.ticket_day(ticket)
+
+    def leased_to(self, device: str, day: str, line: str, number: int) -> bool:
+        return self.store.leased_to(device, day, line, number)
+
+    def number_taken(self, day: str, line: str, number: int) -> bool:
+        return self.store.number_taken(day, line, number)
+
+    def signed_in(self, desk: str, staff: str, day: str, before_hlc: str) -> bool:
+        return self.store.signed_in(desk, staff, day, before_hlc)
+
+
+def configured(hub: Hub, caller: Caller) -> ConfiguredDevice:
+    """The configured device behind a caller (a staff session counts as its desk)."""
+    return caller.device or next(d for d in hub.config.devices if d.id == caller.device_id)
+
+
 @router.post("/push", operation_id="sync_push")
 def sync_push(body: PushRequest, hub: HubDep, caller: Device) -> PushResponse:
-    """Events written on a device (its own only); events the hub already has are skipped."""
-    device = caller.device_id
+    """Events written on a device (its own only), each checked by the permission rule.
+
+    Accepted events go into the log; refused ones are listed in the answer, kept in the
+    audit table and counted as held (never to be sent again); events the hub already
+    holds are skipped.
+    """
+    device = configured(hub, caller)
     writers = {event.device for event in body.events} | ({body.writer} if body.writer else set())
-    if len(writers) > 1 or any(w != device and not w.startswith(f"{device}~") for w in writers):
+    if len(writers) > 1 or any(permissions.device_of(w) != device.id for w in writers):
         raise Rejected("A device pushes only its own events, one replica at a time.")
     store = hub.service.store
+    facts = StoreFacts(store, hub.service.clock_now)
+    accepted, refused = 0, list[tuple[Event, str]]()
     with store.write():
-        accepted = store.merge([event.event() for event in body.events])
-    _seen(hub, device, outbox=body.outbox, **(body.health.model_dump() if body.health else {}))
-    writer = writers.pop() if writers else device
-    return PushResponse(accepted=accepted, acknowledged_seq=store.contiguous_seq(writer))
+        for event in (body_event.event() for body_event in body.events):
+            if store.holds(event.id):
+                continue
+            reason = permissions.refusal(device, event, hub.config, facts)
+            if reason is None:  # one at a time: a sign-in counts for the next event
+                accepted += store.merge([event])
+            else:
+                refused.append((event, reason))
+        store.keep_refused(refused)
+    if refused:
+        _alert_once(hub, device.id, "refused", _refused_message(device.id, refused))
+    _seen(hub, device.id, outbox=body.outbox, **(body.health.model_dump() if body.health else {}))
+    writer = writers.pop() if writers else device.id
+    return PushResponse(
+        accepted=accepted,
+        acknowledged_seq=store.contiguous_seq(writer),
+        refused=[Refusal(id=e.id, seq=e.seq, reason=reason) for e, reason in refused],
+    )
+
+
+def _refused_message(device: str, refused: list[tuple[Event, str]]) -> str:
+    """One alert for a whole push: 'kiosk-2 sent 3 events that were refused: ...'."""
+    reasons = "; ".join(dict.fromkeys(f"{e.kind}: {reason}" for e, reason in refused))
+    count = f"{len(refused)} events that were" if len(refused) > 1 else "an event that was"
+    message = f"{device} sent {count} refused: {reasons}"
+    return message if len(message) <= 300 else message[:299] + "…"
 
 
 @router.get("/pull", operation_id="sync_pull")
@@ -85,8 +146,9 @@ def sync_pull(
     batch = batch[:limit]
     last = batch[-1][0] if batch else after
     _seen(hub, caller.device_id, cursor=last)
+    device = configured(hub, caller)
     return PullResponse(
-        events=[EventBody.of(event) for _, event in batch],
+        events=[EventBody.of(permissions.redact(event, device)) for _, event in batch],
         next=last,
         more=more,
         latest=hub.service.store.last_rowid(),
@@ -95,16 +157,39 @@ def sync_pull(
 
 @router.post("/lease", operation_id="lease_numbers")
 def lease_numbers(body: LeaseRequest, hub: HubDep, caller: Kiosk) -> LeaseResponse:
-    """A block of today's numbers for a kiosk to use while it cannot reach the hub."""
+    """A block of today's numbers for a kiosk to use while it cannot reach the hub.
+
+    Capped per kiosk and line: `[hub] lease_held_max` unused numbers held, and
+    `lease_day_max` leased per day; a refused lease is a 409 and a device alert.
+    """
     try:
         hub.config.line(body.line)
     except KeyError:
         raise NotFound(f"There is no line {body.line!r}.") from None
-    service = hub.service
+    device = configured(hub, caller)
+    problem = permissions.line_refusal(device, body.line)
+    if problem:
+        raise Rejected(f"{problem}.")
+    service, limits = hub.service, hub.config.hub
     day = rules.office_day(service.clock_now(), hub.config.zone)
     with service.store.write():
-        start, end = service.store.lease_numbers(day, body.line, body.count)
-    return LeaseResponse(day=day, line=body.line, start=start, end=end)
+        leased, used = service.store.lease_usage(device.id, day, body.line)
+        if leased - used + body.count > limits.lease_held_max:
+            problem = f"holds {leased - used} unused numbers (at most {limits.lease_held_max})"
+        elif leased + body.count > limits.lease_day_max:
+            problem = f"has leased {leased} numbers today (at most {limits.lease_day_max})"
+        else:
+            start, end = service.store.lease_numbers(day, body.line, body.count, device.id)
+            return LeaseResponse(day=day, line=body.line, start=start, end=end)
+    message = f"{device.id} asked for more numbers of {body.line} but {problem}."
+    _alert_once(hub, device.id, "lease", message)
+    raise Rejected(message)
+
+
+def _alert_once(hub: Hub, device: str, alert: str, message: str) -> None:
+    """A device alert for the desk, unless the very same one is showing already."""
+    if hub.service.state.alerts.get((device, alert)) != message:
+        hub.service.report_alert(alert, message, device=device)
 
 
 @router.get("/status", operation_id="device_status", dependencies=[])

@@ -27,6 +27,7 @@ MAX_BACKOFF_S = 900.0  # a broken task is tried again at least every 15 minutes
 HEALTHY_AFTER_S = 60.0
 PURGE_ATTEMPTS = 4  # a busy store (a long sync batch, a backup) is tried again this often
 PURGE_RETRY_S = 30.0
+REQUEST_DAYS = 2  # how long the hub remembers a request id
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -124,4 +125,7 @@ async def purge_once(service: LocalService, sleep: Sleep) -> int:
             days,
             today - timedelta(days=days),
         )
+        # Request ids answer retries within the day (issue 14); two days is plenty.
+        before = (today - timedelta(days=REQUEST_DAYS)).isoformat()
+        await anyio.to_thread.run_sync(service.store.forget_requests, before)
         return count

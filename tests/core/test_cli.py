@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nowserving import __version__
-from nowserving.cli import APPS, main
+from nowserving.cli import APPS, build_parser, main
 from nowserving.config import load_config
 from nowserving.paths import sample_config
 from nowserving.security import verify_pin
@@ -134,3 +134,12 @@ def test_the_core_never_imports_qt() -> None:
         [sys.executable, str(checker)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_data_folder_goes_before_or_after_the_command(tmp_path: Path, before: bool) -> None:
+    data = ["--data", str(tmp_path)]
+    command = ["purge", "--config", str(sample_config())]
+    args = build_parser().parse_args(data + command if before else command + data)
+    assert args.data == str(tmp_path)
+    assert build_parser().parse_args(command).data is None  # the default stays

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from nowserving.clock import HybridClock, Stamp
+from nowserving.clock import MAX_COUNTER, MAX_SKEW_MS, HybridClock, Stamp
 
 
 def test_stamps_increase_even_when_the_wall_clock_goes_back() -> None:
@@ -31,3 +31,21 @@ def test_encoding_sorts_like_the_stamps() -> None:
 def test_decode_rejects_what_is_not_a_stamp(text: str) -> None:
     with pytest.raises(ValueError):
         Stamp.decode(text)
+
+
+def test_a_stamp_from_a_fast_clock_moves_this_one_only_by_the_bound() -> None:
+    clock = HybridClock("k1", lambda: 1_000_000)
+    year = 365 * 24 * 3600 * 1000
+    assert clock.observe(Stamp(1_000_000 + year, 7, "kiosk-2")) is False  # clamped
+    assert clock.tick().wall <= 1_000_000 + MAX_SKEW_MS + 1
+    assert clock.observe(Stamp(1_000_000 + MAX_SKEW_MS, 3, "hub")) is True  # within the bound
+    assert clock.tick() > Stamp(1_000_000 + MAX_SKEW_MS, 3, "hub")
+
+
+def test_the_counter_rolls_into_the_next_millisecond_instead_of_overflowing() -> None:
+    clock = HybridClock("k1", lambda: 5_000)  # a frozen wall clock
+    clock.observe(Stamp(5_000, MAX_COUNTER - 1, "hub"))
+    stamps = [clock.tick() for _ in range(3)]
+    assert [(s.wall, s.counter) for s in stamps] == [(5_000, MAX_COUNTER), (5_001, 0), (5_001, 1)]
+    assert sorted(s.encode() for s in stamps) == [s.encode() for s in stamps]
+    assert all(Stamp.decode(s.encode()) == s for s in stamps)

@@ -12,6 +12,7 @@ import pytest
 
 from nowserving.cli import main
 from nowserving.config import OfficeConfig
+from nowserving.events import Event, Kind
 from nowserving.privacy import purge
 from nowserving.reports import build, write_report
 from nowserving.service import Expired, LocalService
@@ -142,6 +143,23 @@ def test_report_command_writes_the_files(
         )
         == 1
     )
+
+
+def test_purge_also_strips_the_audit_of_refused_events(
+    tmp_path: Path, config: OfficeConfig
+) -> None:
+    store = EventStore(tmp_path / "office.sqlite")
+    token = "tok" + "x" * 30
+    refused = Event(
+        "e1", "kiosk-1~abc", 1, "001795000000000.000000.kiosk-1~abc", Kind.TICKET_ISSUED,
+        DAY.isoformat(), "t1", "permits", "maria", {"number": 10**30, "token": token},
+    )  # fmt: skip
+    with store.write():
+        store.keep_refused([(refused, "data.number: too large")])
+    assert purge(store, config, DAY + timedelta(days=config.office.retention_days + 1)) == 1
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("office.sqlite*"))
+    assert token.encode() not in raw and b"maria" not in raw
 
 
 def test_exported_files_are_private(

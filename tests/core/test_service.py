@@ -215,3 +215,24 @@ def test_a_day_that_ends_leaves_nothing_of_itself_in_memory(
         clock.advance(minutes=24 * 60)
         service.board()  # the next day's first read drops the last one
         assert tickets_alive() == before
+
+
+def test_waiting_count_counts_by_source_without_building_views(service: LocalService) -> None:
+    for source in ("remote", "kiosk", "remote"):
+        service.issue("payments", source=source)
+    service.open_counter("c1")
+    service.call_next("c1")  # the first remote one, if c1 serves payments; else nobody
+
+    remote = [t for t in service.queue_for_line("payments") if t.source == "remote"]
+    assert service.waiting_count("payments", source="remote") == len(remote)
+    assert service.waiting_count("payments") == len(service.queue_for_line("payments"))
+
+
+def test_ticket_statuses_reads_many_at_once_as_one_by_one(service: LocalService) -> None:
+    tokens = [service.issue(line).token for line in ("permits", "ids", "permits")]
+    service.open_counter("c1")
+    service.call_next("c1")
+
+    views = service.ticket_statuses([*tokens, "not-a-token"])
+
+    assert views == {token: service.ticket_status(token) for token in tokens}

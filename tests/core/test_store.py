@@ -130,3 +130,18 @@ def test_two_processes_issue_at_once_without_a_collision(tmp_path: Path) -> None
     service = LocalService(EventStore(path), load_config(sample_config()), "desk-1")
     numbers = sorted(t.number for t in service.state.tickets.values())
     assert numbers == list(range(1, 181))
+
+
+def test_request_ids_are_kept_with_their_events_and_forgotten_after_days(
+    service: LocalService,
+) -> None:
+    with service.request("kiosk-1", "key-0123456789"):
+        first = service.issue("permits")
+    with service.request("kiosk-1", "key-0123456789"):
+        again = service.issue("permits")
+    with service.request("kiosk-2", "key-0123456789"):  # another device's id: its own
+        other = service.issue("permits")
+    assert again.id == first.id and again.token == first.token and other.id != first.id
+    assert service.state.tickets[first.id].number == 1 and len(service.state.tickets) == 2
+    assert service.store.forget_requests(service.today()) == 0  # today's stay
+    assert service.store.forget_requests("9999-12-31") == 2

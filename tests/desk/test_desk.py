@@ -41,6 +41,7 @@ def sign_in(qtbot: QtBot, desk: DeskWindow, staff: str, pin: str) -> None:
     desk.signin.staff.setCurrentIndex(desk.signin.staff.findData(staff))
     qtbot.keyClicks(desk.signin.pin, pin)
     tap(qtbot, desk.signin.sign_in)
+    qtbot.waitUntil(desk.signin.sign_in.isEnabled, timeout=3000)  # the PIN was checked
 
 
 def kiosk_issues(config: OfficeConfig, folder: Path, *lines: str) -> LocalService:
@@ -214,6 +215,31 @@ def test_break_closes_the_counter_and_the_console_fits(
     qtbot.waitUntil(lambda: not desk.service.counter("c2").open, timeout=2000)
     qtbot.waitUntil(lambda: "break" in desk.status.text(), timeout=2000)  # the reply lands
     assert desk.stack.currentIndex() == 0
+
+
+def test_sign_in_and_out_are_written_around_the_counter_events(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    """The hub accepts a desk's staff events only after that staff's sign-in there."""
+    desk = open_desk(qtbot, config, tmp_path)
+    sign_in(qtbot, desk, "tom", "2468")
+    qtbot.waitUntil(lambda: desk.service.counter("c2").open, timeout=2000)
+    wait_done(qtbot, desk, "close_counter", lambda: tap(qtbot, desk.break_button))
+    sign_in(qtbot, desk, "lin", "1357")
+    qtbot.waitUntil(lambda: desk.service.counter("c2").open, timeout=2000)
+    wait_done(qtbot, desk, "sign_out", lambda: tap(qtbot, desk.signout_button))
+    assert "Signed out" in desk.status.text()
+    events = [e for _, e in desk.service.store.events_after(0)]
+    assert [(e.kind.value, e.staff) for e in events] == [
+        ("staff.signed_in", "tom"),
+        ("counter.opened", "tom"),
+        ("counter.closed", "tom"),
+        ("staff.signed_out", "tom"),
+        ("staff.signed_in", "lin"),
+        ("counter.opened", "lin"),
+        ("staff.signed_out", "lin"),
+    ]
+    assert all(e.data == {"counter": "c2"} for e in events)
 
 
 def test_the_dashboard_shows_today(qtbot: QtBot, config: OfficeConfig, tmp_path: Path) -> None:

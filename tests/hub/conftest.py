@@ -39,8 +39,15 @@ class RunningHub:
     def get(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
         return requests.get(self.url + path, headers=_auth(token), timeout=10, **kwargs)
 
-    def post(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
-        return requests.post(self.url + path, headers=_auth(token), timeout=10, **kwargs)
+    def post(
+        self,
+        path: str,
+        token: str | None = None,
+        headers_extra: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        headers = {**_auth(token), **(headers_extra or {})}
+        return requests.post(self.url + path, headers=headers, timeout=10, **kwargs)
 
     def put(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
         return requests.put(self.url + path, headers=_auth(token), timeout=10, **kwargs)
@@ -121,17 +128,18 @@ def start_hub(
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded machine a hub can take many seconds to start, or to answer.
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(url + "/api/health", timeout=1).ok:
+            if requests.get(url + "/api/health", timeout=5).ok:
                 return RunningHub(url, process, folder / "data", config)
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy to answer
             time.sleep(0.1)
         if process.poll() is not None:
             raise RuntimeError(f"the hub stopped: {log.read_text(errors='replace')}")
     process.kill()
-    raise RuntimeError("the hub did not start within 30 s")
+    raise RuntimeError("the hub did not start within 60 s")
 
 
 def stop_hub(hub: RunningHub) -> None:

@@ -279,3 +279,25 @@ def test_the_ticket_stream_follows_one_ticket(hub: RunningHub) -> None:
     assert [e["data"]["status"] for e in events] == ["waiting", "called"]
     assert events[1]["data"]["counter_name"] == "Cashier"
     assert "token" not in json.dumps(events)
+
+
+def test_a_retried_request_gets_the_first_answer_and_acts_once(hub: RunningHub) -> None:
+    key = {"Idempotency-Key": "retry-0123456789abcdef"}
+    issue = [
+        hub.post("/api/tickets", KIOSK, json={"line": "payments"}, headers_extra=key)
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in issue] == [201, 201]
+    assert issue[0].json() == issue[1].json()  # the same ticket, token and all
+    other = hub.post("/api/tickets", KIOSK, json={"line": "payments"}).json()
+    assert other["ticket"]["id"] != issue[0].json()["ticket"]["id"]
+    clerk = hub.sign_in("tom")
+    calls = [
+        hub.post("/api/counters/c6/call-next", clerk, headers_extra={"Idempotency-Key": k})
+        for k in ("call-one-0123456789", "call-one-0123456789", "call-two-0123456789")
+    ]
+    first, retried, second = (c.json() for c in calls)
+    assert retried["id"] == first["id"] and second["id"] != first["id"]
+    assert retried["label"] == first["label"] and retried["counter"] == "c6"
+    bad = hub.post("/api/counters/c6/call-next", clerk, headers_extra={"Idempotency-Key": "x y"})
+    assert bad.status_code == 422

@@ -31,6 +31,9 @@ class ChaosProxy:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self.stats = {"connections": 0, "dropped": 0, "cut": 0}
+        self._live: set[socket.socket] = set()
+        self._cut_off = False
+        self.answers_lost = False  # requests reach the hub, answers never come back
 
     def __enter__(self) -> ChaosProxy:
         self._thread.start()
@@ -50,7 +53,7 @@ class ChaosProxy:
             except OSError:
                 return
             self.stats["connections"] += 1
-            if self.rng.random() < self.drop:
+            if self._cut_off or self.rng.random() < self.drop:
                 self.stats["dropped"] += 1
                 client.close()
                 continue
@@ -62,7 +65,9 @@ class ChaosProxy:
         except OSError:
             client.close()
             return
+        self._live.update((client, upstream))
         budget = self.rng.randrange(50, 4000) if self.rng.random() < self.cut else None
+        budget = 0 if self.answers_lost else budget
         if budget is not None:
             self.stats["cut"] += 1
         pipes = [
@@ -74,7 +79,15 @@ class ChaosProxy:
         for pipe in pipes:
             pipe.join(timeout=30)
         for end in (client, upstream):
+            self._live.discard(end)
             end.close()
+
+    def partition(self, cut: bool = True) -> None:
+        """Cut the network (open connections too) or heal it."""
+        self._cut_off = cut
+        for end in list(self._live) if cut else []:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
 
     def _pipe(self, source: socket.socket, sink: socket.socket, budget: int | None) -> None:
         source.settimeout(10)

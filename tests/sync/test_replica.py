@@ -8,15 +8,17 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from nowserving import __version__
 from nowserving.config import load_config
 from nowserving.replica import ReplicaService, open_replica
+from nowserving.state import Status
 from nowserving.store import LEASE_BASE
 from nowserving.sync import HubClient, HubRefused
-from tests.hub.conftest import RunningHub, start_hub, stop_hub
+from tests.hub.conftest import DESK, RunningHub, start_hub, stop_hub
 
 
 def wait_until(check: Callable[[], object], seconds: float = 10) -> None:
@@ -87,6 +89,8 @@ def test_desks_cut_off_from_each_other_agree_on_who_called_first(
     for node in (first, second):
         wait_until(lambda node=node: len(node.state.tickets) == 1)
     stop_hub(hub)
+    first.record_sign_in("maria", "c2")  # signed in while cut off: the hub takes it later
+    second.record_sign_in("tom", "c3")
     mine = first.call_next("c2", staff="maria")
     time.sleep(0.01)
     theirs = second.call_next("c3", staff="tom")
@@ -119,7 +123,8 @@ def test_a_desk_with_a_slow_clock_still_acts_after_what_it_saw(
     desk = replica(hub, tmp_path, "desk-1", now=five_minutes_slow)
     issued = hub.issue("ids")
     wait_until(lambda: issued["ticket"]["id"] in desk.state.tickets)
-    called = desk.call_next("c5")
+    desk.record_sign_in("tom", "c5")
+    called = desk.call_next("c5", staff="tom")
     assert called is not None and called.id == issued["ticket"]["id"]
     wait_until(lambda: settled(desk))
     clerk = hub.sign_in("maria")
@@ -240,6 +245,7 @@ def test_an_offline_desk_says_so(hub: RunningHub, tmp_path: Path, qtbot) -> None
     qtbot.addWidget(window)
     window.show()
     window.sign_in("maria", "1234", "c2")
+    qtbot.waitUntil(lambda: window.staff is not None, timeout=5000)
     assert not window.banner.isVisible()
     stop_hub(hub)
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
@@ -310,3 +316,64 @@ def test_a_garbled_answer_is_a_hub_problem_not_the_end_of_sync(tmp_path: Path) -
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_online_desk_has_the_hub_decide_and_shows_its_answer_at_once(
+    hub: RunningHub,
+    tmp_path: Path,
+    qtbot,  # type: ignore[no-untyped-def]
+) -> None:
+    import sqlite3
+
+    from desk.window import DeskWindow
+
+    waiting = hub.issue("ids")["ticket"]
+    desk_node = replica(hub, tmp_path, "desk-1")
+    window = DeskWindow(desk_node.config, desk_node, "c5")
+    qtbot.addWidget(window)
+    window.show()
+    window.sign_in("maria", "9999", "c5")  # the hub checks the PIN, and refuses this one
+    qtbot.waitUntil(lambda: "Wrong staff member or PIN" in window.signin.message.text())
+    window.sign_in("maria", "1234", "c5")
+    qtbot.waitUntil(lambda: window.staff is not None, timeout=5000)
+    with qtbot.waitSignal(window.done, timeout=5000, check_params_cb=lambda a, _: a == "call_next"):
+        window.counter_panel.trigger("call_next")
+    assert window.counter_panel.number.text() == waiting["label"]  # shown at once, from the hub
+    with sqlite3.connect(hub.data / "office.sqlite") as conn:
+        decided = conn.execute(
+            "SELECT device, json_extract(data, '$.request') FROM events "
+            "WHERE kind = 'ticket.called' AND ticket = ?",
+            (waiting["id"],),
+        ).fetchall()
+    assert len(decided) == 1 and decided[0][0] == "hub" and decided[0][1].startswith("desk-1/")
+    desk_node.close()
+
+
+def test_a_refused_event_is_not_sent_again_and_leaves_the_replica_projection(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    issued = hub.issue("ids")["ticket"]["id"]
+    desk = replica(hub, tmp_path, "desk-1")
+    sent: list[str] = []
+    call = desk.hub.call
+
+    def counting(method: str, path: str, **kwargs: Any) -> Any:
+        if path == "/api/sync/push":
+            sent.extend(event["id"] for event in kwargs["json"]["events"])
+        return call(method, path, **kwargs)
+
+    desk.hub.call = counting  # type: ignore[method-assign]
+    try:
+        wait_until(lambda: issued in desk.state.tickets)
+        called = desk.call_next("c5", staff="tom")  # tom never signed in at this desk
+        assert called is not None and called.id == issued  # here it looked fine at first
+        (event,) = desk.store.own_events_after(desk.clock.device, 0)
+        wait_until(lambda: desk.state.tickets[issued].status is Status.WAITING)  # withdrawn
+        for _ in range(3):  # three more full rounds: the refused event never goes out again
+            began = time.monotonic()
+            wait_until(lambda began=began: (desk.sync.status.last_ok or 0) > began)
+        assert sent.count(event.id) == 1
+        assert desk.sync.pending() == 0 and not desk.state.conflicts
+        assert hub.get("/api/counters/c5", DESK).json()["current"] is None
+    finally:
+        desk.close()

@@ -2,14 +2,27 @@
 (() => {
   "use strict";
   const { lang } = JSON.parse(document.getElementById("page-data").textContent);
+  // One request id per line per page: a tap retried after a lost answer gets the same ticket.
+  const requestId = () =>
+    Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
   for (const button of document.querySelectorAll("button.join")) {
+    const key = requestId();
     button.addEventListener("click", async () => {
       button.disabled = true; // one ticket per tap
-      const response = await fetch("/api/join", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ line: button.dataset.line, lang }),
-      });
+      let response;
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          response = await fetch("/api/join", {
+            method: "POST",
+            headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+            body: JSON.stringify({ line: button.dataset.line, lang }),
+          });
+          break;
+        } catch (lost) {
+          if (attempt >= 2) throw lost;
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      }
       const body = await response.json().catch(() => ({}));
       if (response.ok) {
         window.location.assign(`/t/${encodeURIComponent(body.token)}?lang=${lang}`);

@@ -1,0 +1,212 @@
+"""Cost per action as the day grows: 0 to 50,000 tickets, against a bare SQLite commit.
+
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 0 1000 5000 20000 50000]
+        [--rounds 300] [--waiting 100] [--png docs/images/scale.png]
+
+For each day size: a durable store is filled with that many tickets of today
+(issued, called, served) of which about `--waiting` still wait; the in-process
+`LocalService` is opened on it (the replay a hub restart does), then rounds of
+issue, call next, board after the change, lines and a resident's status are timed,
+interleaved with a bare one-row SQLite commit (same pragmas) so that the ratios hold
+on a busy, shared machine. Prints a markdown table, and draws the curve if asked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from nowserving.clock import Stamp
+from nowserving.config import OfficeConfig, load_config
+from nowserving.events import Event, Kind
+from nowserving.paths import sample_config
+from nowserving.rules import new_token, ticket_id, ticket_label
+from nowserving.service import LocalService
+from nowserving.store import EventStore
+
+ACTIONS = ["issue", "call next", "board after a change", "lines", "ticket status"]
+
+
+def opening(config: OfficeConfig) -> int:
+    """17:00 today in the office (epoch ms): the filled day runs from 07:00 up to it."""
+    now = datetime.now(config.zone).replace(hour=17, minute=0, second=0, microsecond=0)
+    return int(now.timestamp() * 1000)
+
+
+def fill_day(
+    store: EventStore,
+    config: OfficeConfig,
+    day: str,
+    tickets: int,
+    waiting: int,
+    *,
+    until: int | None = None,
+    hours: float = 10,
+) -> None:
+    """`tickets` of today on every line; all but the last `waiting` called and served.
+
+    They are spread over the `hours` before `until` (default: 17:00 today).
+    """
+    lines = [(line.id, line.prefix) for line in config.lines]
+    counter_of = {line: next(c.id for c in config.counters if line in c.lines) for line, _ in lines}
+    span = int(hours * 3600_000)
+    start = (until or opening(config)) - span
+    step = max(1, span // max(tickets, 1))
+    numbers: dict[str, int] = {}
+    batch: list[Event] = []
+    for n in range(tickets):
+        line, prefix = lines[n % len(lines)]
+        number = numbers[line] = numbers.get(line, 0) + 1
+        token = new_token()
+        wall = start + n * step
+        steps: list[tuple[Kind, dict[str, object]]] = [
+            (
+                Kind.TICKET_ISSUED,
+                {"number": number, "label": ticket_label(prefix, number), "token": token},
+            )
+        ]
+        if n < tickets - waiting:
+            steps += [(Kind.TICKET_CALLED, {"counter": counter_of[line]}), (Kind.TICKET_SERVED, {})]
+        for k, (kind, data) in enumerate(steps):
+            seq = len(batch) + 1
+            hlc = Stamp(wall + k * step // 3, 0, "filler").encode()
+            batch.append(
+                Event(f"f{seq}", "filler", seq, hlc, kind, day, ticket_id(token), line, None, data)
+            )
+    with store.write():
+        store.merge(batch)
+
+
+class Bare:
+    """A bare one-row commit with the store's durability settings."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+
+    def commit(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("INSERT INTO t (body) VALUES ('row')")
+        self.conn.execute("COMMIT")
+
+
+def timed(action: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    action()
+    return time.perf_counter() - began
+
+
+def measure(size: int, rounds: int, waiting: int, folder: Path) -> dict[str, float]:
+    """Medians in ms for one day size (and the reopen time), with the bare commit beside."""
+    config = load_config(sample_config())
+    moment = opening(config)
+    began_real = time.monotonic()
+
+    def now() -> int:  # the office clock: 17:00 today, running at real speed
+        return moment + int((time.monotonic() - began_real) * 1000)
+
+    path = folder / f"day-{size}.sqlite"
+    store = EventStore(path)
+    day = LocalService(store, config, "hub", now=now).today()
+    fill_day(store, config, day, size, min(waiting, size))
+    store.close()
+
+    replayed = reopen(path, config, now)  # no snapshot yet: the whole day is replayed
+    restored = reopen(path, config, now)  # from the snapshot the first one kept
+    service = LocalService(EventStore(path), config, "hub", now=now)
+
+    bare = Bare(folder / f"bare-{size}.sqlite")
+    lines = [line.id for line in config.lines]
+    counters = [counter.id for counter in config.counters]
+    times: dict[str, list[float]] = {name: [] for name in ["bare", *ACTIONS]}
+    token = ""
+    for n in range(rounds):
+        times["bare"].append(timed(bare.commit))
+        began = time.perf_counter()
+        token = service.issue(lines[n % len(lines)]).token
+        times["issue"].append(time.perf_counter() - began)
+        times["board after a change"].append(timed(service.board))
+        counter = counters[n % len(counters)]
+        times["call next"].append(timed(lambda c=counter: service.call_next(c)))  # type: ignore[misc]
+        times["lines"].append(timed(service.lines))
+        times["ticket status"].append(timed(lambda t=token: service.ticket_status(t)))  # type: ignore[misc]
+    service.store.close()
+    result = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    result["reopen, replay"] = replayed * 1000
+    result["reopen, snapshot"] = restored * 1000
+    return result
+
+
+def reopen(path: Path, config: OfficeConfig, now: Callable[[], int]) -> float:
+    """Seconds from opening the store to the first board: what a hub restart costs."""
+    began = time.perf_counter()
+    service = LocalService(EventStore(path), config, "hub", now=now)
+    service.board()
+    elapsed = time.perf_counter() - began
+    service.save_snapshot()  # what the hub does when it stops
+    service.store.close()
+    return elapsed
+
+
+def draw(results: dict[int, dict[str, float]], png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(results)
+    figure, (absolute, ratio) = plt.subplots(1, 2, figsize=(11, 4))
+    for name in ["bare", *ACTIONS]:
+        label = "bare SQLite commit" if name == "bare" else name
+        style = "k--" if name == "bare" else "o-"
+        absolute.plot(sizes, [results[s][name] for s in sizes], style, label=label)
+        ratio.plot(sizes, [results[s][name] / results[s]["bare"] for s in sizes], style)
+    ratio.axhline(3, color="r", linestyle=":", label="goal: 3 × bare")
+    absolute.set_ylabel("median ms")
+    ratio.set_ylabel("× the bare commit measured beside it")
+    for axes in (absolute, ratio):
+        axes.set_xlabel("tickets today")
+        axes.set_ylim(bottom=0)
+    absolute.legend(fontsize="small")
+    ratio.legend(fontsize="small")
+    figure.suptitle("Cost per action as the day grows (LocalService, durable store)")
+    figure.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(png, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[0, 1000, 5000, 20000, 50000])
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--waiting", type=int, default=100)
+    parser.add_argument("--png", type=Path, default=None)
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for size in args.sizes:
+            results[size] = measure(size, args.rounds, args.waiting, Path(folder))
+            print(f"measured {size:,} tickets", flush=True)
+    columns = [*ACTIONS, "reopen, replay", "reopen, snapshot"]
+    print("\n| tickets today | bare commit | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 2) + "|")
+    for size, row in results.items():
+        bare = row["bare"]
+        cells = [f"{row[name]:.2f} ms ({row[name] / bare:.1f}×)" for name in ACTIONS]
+        cells += [f"{row['reopen, replay']:.0f} ms", f"{row['reopen, snapshot']:.0f} ms"]
+        print(f"| {size:,} | {bare:.2f} ms | " + " | ".join(cells) + " |")
+    if args.png:
+        draw(results, args.png)
+        print(f"\ncurve: {args.png}")
+
+
+if __name__ == "__main__":
+    main()

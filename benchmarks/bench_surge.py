@@ -1,0 +1,284 @@
+"""A surge: thousands join remotely while phones follow live and desks call, hub on one core.
+
+    .venv/bin/python benchmarks/bench_surge.py [--day 10000] [--joins 3000] [--minutes 5]
+        [--phones 2000] [--desks 10] [--probes 10] [--core 0]
+
+A real hub process on loopback, pinned to one CPU core (`--core`), opens on a day
+already holding `--day` tickets. `--phones` residents with tickets in the "ids"
+line follow them live (one SSE stream each). Then, for `--minutes`: `--joins`
+residents join the remote lines at an even rate, `--desks` desks call next on
+the counters of those lines, and every `minutes / probes` a probe call at counter
+c5 (the followers' line) moves every follower up one place: the time from that
+call until the last phone has heard it is measured. Limits are raised to what an
+office expecting a surge would set; every answer that is not a success is counted
+by status and message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_scale import fill_day
+
+from nowserving.config import load_config
+from nowserving.paths import sample_config
+from nowserving.rules import office_day
+from nowserving.service import LocalService
+from nowserving.store import EventStore
+from tests.hub import conftest
+from tests.hub.conftest import DESK, KIOSK, PINS, start_hub, stop_hub
+
+REMOTE_LINES = ["permits", "licenses", "payments"]
+DESK_COUNTERS = ["c1", "c2", "c3", "c6"]  # they serve the remote lines, never "ids"
+SURGE_CONFIG = """
+max_connections = 20000
+max_connections_per_address = 10000
+max_streams_per_address = 9000
+
+[hub.rate_limits]
+read = 100000
+stream = 100000
+leave = 100000
+join = 100000
+"""
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * 0.99) - 1)] if ordered else float("nan")
+
+
+def ms(values: list[float]) -> str:
+    if not values:
+        return "none"
+    return f"median {statistics.median(values) * 1000:.0f} ms, p99 {p99(values) * 1000:.0f} ms"
+
+
+def pin(pid: int, core: int) -> None:
+    """Pin every thread of a process (and those it starts later) to one core."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), {core})
+
+
+def prefill(folder: Path, tickets: int) -> None:
+    """The hub's store with a day of `tickets` already behind it (ending a minute ago)."""
+    config = load_config(sample_config())
+    now = int(time.time() * 1000) - 60_000
+    midnight = datetime.now(config.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    hours = min(10.0, (now - midnight.timestamp() * 1000) / 3600_000 - 0.02)
+    store = EventStore(folder / "data" / "office.sqlite")
+    fill_day(store, config, office_day(now, config.zone), tickets, 0, until=now, hours=hours)
+    LocalService(store, config, "hub").save_snapshot()  # as a hub running all day leaves it
+    store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as after a day of checkpoints
+    store.close()
+
+
+class Phone:
+    """One resident's phone following their ticket."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.now: tuple[int, str] | None = None  # (ahead, status) last heard
+        self.connected = asyncio.Event()
+        self.probe: tuple[float, tuple[int, str]] | None = None  # (call time, view before)
+        self.heard: float | None = None  # seconds from the probe call to a changed view
+
+    async def follow(self, client: httpx.AsyncClient, url: str, errors: Counter[str]) -> None:
+        try:
+            async with client.stream("GET", f"{url}/api/tickets/{self.token}/events") as response:
+                if response.status_code != 200:
+                    errors[f"follow {response.status_code}"] += 1
+                    return
+                async for line in response.aiter_lines():
+                    if line.startswith("data:"):
+                        data = json.loads(line[5:])
+                        self.now = (data["ahead"], data["status"])
+                        self.connected.set()
+                        if self.probe and self.heard is None and self.now != self.probe[1]:
+                            self.heard = time.perf_counter() - self.probe[0]
+        except (httpx.HTTPError, asyncio.CancelledError) as exc:
+            if not isinstance(exc, asyncio.CancelledError):
+                errors[f"follow {type(exc).__name__}"] += 1
+
+
+async def post(
+    client: httpx.AsyncClient, url: str, errors: Counter[str], **kwargs: object
+) -> tuple[float, httpx.Response | None]:
+    began = time.perf_counter()
+    try:
+        response = await client.post(url, **kwargs)  # type: ignore[arg-type]
+    except httpx.HTTPError as exc:
+        errors[f"{url.rsplit('/api', 1)[-1]} {type(exc).__name__}"] += 1
+        return time.perf_counter() - began, None
+    elapsed = time.perf_counter() - began
+    if response.status_code >= 400:
+        detail = response.json().get("detail", "") if response.content else ""
+        errors[f"{url.rsplit('/api', 1)[-1]} {response.status_code}: {detail}"] += 1
+    return elapsed, response
+
+
+async def surge(url: str, args: argparse.Namespace) -> None:
+    errors: Counter[str] = Counter()
+    limits = httpx.Limits(max_connections=args.phones + 200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        kiosk = {"Authorization": f"Bearer {KIOSK}"}
+        tokens = []
+        for _ in range(args.phones):
+            _, response = await post(client, url + "/api/tickets", errors, json={"line": "ids"},
+                                     headers=kiosk)  # fmt: skip
+            if response is not None and response.status_code == 201:
+                tokens.append(response.json()["token"])
+        login = await client.post(
+            url + "/api/staff/login",
+            json={"staff": "maria", "pin": PINS["maria"]},
+            headers={"Authorization": f"Bearer {DESK}"},
+        )
+        clerk = {"Authorization": f"Bearer {login.json()['token']}"}
+        phones = [Phone(token) for token in tokens]
+        following = [asyncio.create_task(p.follow(client, url, errors)) for p in phones]
+        await asyncio.wait_for(asyncio.gather(*(p.connected.wait() for p in phones)), 120)
+        print(f"{len(phones)} phones following, {args.day:,} tickets already today", flush=True)
+
+        duration = args.minutes * 60
+        began = time.perf_counter()
+        joins: list[float] = []
+        calls: list[float] = []
+        probes: list[list[float]] = []
+
+        async def join(at: float) -> None:
+            await asyncio.sleep(max(0.0, began + at - time.perf_counter()))
+            body = {"line": random.choice(REMOTE_LINES)}
+            elapsed, response = await post(client, url + "/api/join", errors, json=body)
+            if response is not None and response.status_code == 201:
+                joins.append(elapsed)
+
+        async def desk(n: int) -> None:
+            while time.perf_counter() - began < duration:
+                counter = DESK_COUNTERS[n % len(DESK_COUNTERS)]
+                path = f"{url}/api/counters/{counter}/call-next"
+                elapsed, _ = await post(client, path, errors, headers=clerk)
+                calls.append(elapsed)
+                await asyncio.sleep(args.desk_every)
+
+        async def probe(at: float) -> None:
+            await asyncio.sleep(max(0.0, began + at - time.perf_counter()))
+            # Served residents' views no longer change; everyone else's does.
+            watched = [p for p in phones if p.now and p.now[1] in ("waiting", "called")]
+            moment = time.perf_counter()
+            for phone in watched:
+                phone.probe, phone.heard = (moment, phone.now), None  # type: ignore[assignment]
+            await post(client, url + "/api/counters/c5/call-next", errors, headers=clerk)
+            while time.perf_counter() < moment + 10:
+                if all(p.heard is not None for p in watched):
+                    break
+                await asyncio.sleep(0.05)
+            delays = [p.heard for p in watched if p.heard is not None]
+            if len(delays) < len(watched):
+                errors[f"probe: {len(watched) - len(delays)} phones not told within 10 s"] += 1
+            for phone in watched:
+                phone.probe = None
+            probes.append(delays)
+
+        step = duration / max(args.joins, 1)
+        work = [asyncio.create_task(join(n * step)) for n in range(args.joins)]
+        work += [asyncio.create_task(desk(n)) for n in range(args.desks)]
+        work += [
+            asyncio.create_task(probe((k + 0.5) * duration / args.probes))
+            for k in range(args.probes)
+        ]
+        reporter = asyncio.create_task(progress(began, joins, calls, probes, errors))
+        await asyncio.wait(work, timeout=duration + 120)
+        reporter.cancel()
+        report(args, joins, calls, probes, len(phones), errors)
+        for task in [*following, *work]:
+            task.cancel()
+        await asyncio.wait([*following, *work], timeout=10)  # closing 2,000 streams
+
+
+async def progress(
+    began: float, joins: list[float], calls: list[float], probes: list[list[float]],
+    errors: Counter[str],
+) -> None:  # fmt: skip
+    while True:
+        await asyncio.sleep(30)
+        elapsed = time.perf_counter() - began
+        other = sum(errors.values())
+        print(f"  {elapsed:4.0f} s: {len(joins)} joined, {len(calls)} calls, "
+              f"{len(probes)} probes, {other} other answers", flush=True)  # fmt: skip
+
+
+def report(
+    args: argparse.Namespace, joins: list[float], calls: list[float],
+    probes: list[list[float]], phones: int, errors: Counter[str],
+) -> None:  # fmt: skip
+    lasts = [max(delays) for delays in probes if delays]
+    every = [d for delays in probes for d in delays]
+    print(f"joins: {len(joins)}/{args.joins} accepted over {args.minutes:g} min; {ms(joins)}")
+    print(f"desk calls: {len(calls)}; {ms(calls)}")
+    print(f"call -> each phone ({len(probes)} probe calls x {phones} phones): {ms(every)}")
+    print(f"call -> last phone: {ms(lasts)}, worst {max(lasts, default=0) * 1000:.0f} ms")
+    print("answers other than success:", dict(errors) if errors else "none")
+
+
+class _Patient:
+    """`requests` with a longer timeout for the start helper's health check."""
+
+    ConnectionError = requests.ConnectionError
+
+    @staticmethod
+    def get(url: str, timeout: float) -> requests.Response:
+        return requests.get(url, timeout=max(timeout, 10))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--day", type=int, default=10_000, help="tickets already today")
+    parser.add_argument("--joins", type=int, default=3000)
+    parser.add_argument("--minutes", type=float, default=5)
+    parser.add_argument("--phones", type=int, default=2000)
+    parser.add_argument("--desks", type=int, default=10)
+    parser.add_argument("--desk-every", type=float, default=2.0, help="seconds between calls")
+    parser.add_argument("--probes", type=int, default=10)
+    parser.add_argument("--core", type=int, default=0)
+    args = parser.parse_args()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    with tempfile.TemporaryDirectory() as folder:
+        # The remote lines take the whole surge (the sample caps them at 50 each).
+        sample = Path(folder) / "surge-sample.toml"
+        text = sample_config().read_text(encoding="utf-8")
+        capped = text.replace("remote_join = true", "remote_join = true\nremote_cap = 5000")
+        sample.write_text(capped, encoding="utf-8")
+        conftest.sample_config = lambda: sample  # type: ignore[attr-defined]
+        prefill(Path(folder), args.day)
+        began = time.perf_counter()
+        # The start helper of the tests gives the first answer 1 s; a loaded PC may need more.
+        conftest.requests = _Patient()  # type: ignore[attr-defined]
+        hub = start_hub(Path(folder), extra_config=SURGE_CONFIG)
+        print(f"hub started on a {args.day:,}-ticket day in {time.perf_counter() - began:.2f} s")
+        try:
+            pin(hub.process.pid, args.core)
+            asyncio.run(surge(hub.url, args))
+        finally:
+            stop_hub(hub)
+
+
+if __name__ == "__main__":
+    main()
