@@ -108,6 +108,13 @@ def line_refusal(device: Device, line: str) -> str | None:
     return None
 
 
+def counter_refusal(device: Device, counter: str) -> str | None:
+    """Why staff at `device` may not act for `counter`, or None (`counters` empty: all)."""
+    if device.counters and counter not in device.counters:
+        return f"{device.id} may not act for counter {counter}"
+    return None
+
+
 def refusal(device: Device, event: Event, config: OfficeConfig, facts: Facts) -> str | None:
     """Why `device` may not have caused `event` (one line), or None when it may."""
     right = NEEDS[event.kind]
@@ -183,8 +190,9 @@ def _role_problem(
         alerted = event.data["device"]
         return None if alerted == device.id else f"an alert for {alerted}, not for {device.id}"
     counter = event.data.get("counter")
-    if counter is not None and device.counters and counter not in device.counters:
-        return f"{device.id} may not act for counter {counter}"
+    problem = counter_refusal(device, str(counter)) if counter is not None else None
+    if problem:
+        return problem
     if event.staff is None:
         return "no staff member named"
     if right == "sign_in":

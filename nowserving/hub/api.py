@@ -18,7 +18,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from nowserving.config import IDENT
 from nowserving.errors import Rejected
 from nowserving.events import Kind
-from nowserving.hub.auth import Caller, Role
+from nowserving.hub.auth import AuthError, Caller, Role
 from nowserving.hub.context import Hub, allowed, bearer, hub_of
 from nowserving.hub.problems import ERRORS
 from nowserving.hub.schemas import (
@@ -37,7 +37,7 @@ from nowserving.hub.schemas import (
     ResidentTicket,
     TransferRequest,
 )
-from nowserving.permissions import line_refusal, rest_roles
+from nowserving.permissions import counter_refusal, line_refusal, rest_roles
 from nowserving.views import BoardView, CounterView, LineView, TicketView
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -75,6 +75,19 @@ LineControl = Annotated[Caller, Depends(needs(*rest_roles(Kind.LINE_PAUSED)))]
 Alerting = Annotated[Caller, Depends(needs(*rest_roles(Kind.DEVICE_ALERT)))]
 DayControl = Annotated[Caller, Depends(needs(*rest_roles(Kind.DAY_ENDED)))]
 CounterParam = Annotated[str, Path(pattern=IDENT, description="A counter's id")]
+
+
+def staff_at_counter(counter: CounterParam, request: Request, credentials: Credentials) -> Caller:
+    """Staff, signed in at a desk that may act for `counter` (the sync push's rule too)."""
+    caller = allowed(request, credentials, *rest_roles(Kind.TICKET_CALLED))
+    desk = next((d for d in hub_of(request).config.devices if d.id == caller.device_id), None)
+    problem = counter_refusal(desk, counter) if desk is not None else None
+    if problem:
+        raise AuthError(f"Not allowed: {problem}.", 403)
+    return caller
+
+
+StaffAtCounter = Annotated[Caller, Depends(staff_at_counter)]
 LineParam = Annotated[str, Path(pattern=IDENT, description="A line's id")]
 TicketParam = Annotated[str, Path(pattern=TICKET_ID, description="A ticket's id (not its token)")]
 TokenParam = Annotated[str, Path(pattern=TOKEN, description="The token in a resident's QR code")]
@@ -225,7 +238,7 @@ def get_queue(counter: CounterParam, hub: HubDep, caller: Staff) -> list[TicketV
 
 @router.post("/counters/{counter}/open", operation_id="open_counter", tags=["staff"])
 def open_counter(
-    counter: CounterParam, hub: HubDep, caller: Staff, key: RequestId = None
+    counter: CounterParam, hub: HubDep, caller: StaffAtCounter, key: RequestId = None
 ) -> CounterView:
     with hub.service.request(caller.device_id, key):
         return hub.service.open_counter(counter, staff=caller.staff_id)
@@ -233,7 +246,7 @@ def open_counter(
 
 @router.post("/counters/{counter}/close", operation_id="close_counter", tags=["staff"])
 def close_counter(
-    counter: CounterParam, hub: HubDep, caller: Staff, key: RequestId = None
+    counter: CounterParam, hub: HubDep, caller: StaffAtCounter, key: RequestId = None
 ) -> CounterView:
     with hub.service.request(caller.device_id, key):
         return hub.service.close_counter(counter, staff=caller.staff_id)
@@ -241,7 +254,7 @@ def close_counter(
 
 @router.post("/counters/{counter}/call-next", operation_id="call_next", tags=["staff"])
 def call_next(
-    counter: CounterParam, hub: HubDep, caller: Staff, key: RequestId = None
+    counter: CounterParam, hub: HubDep, caller: StaffAtCounter, key: RequestId = None
 ) -> TicketView | None:
     """Call the next resident to this counter; null when nobody is waiting for it."""
     with hub.service.request(caller.device_id, key):
@@ -253,7 +266,7 @@ def call_ticket(
     counter: CounterParam,
     body: CallTicketRequest,
     hub: HubDep,
-    caller: Staff,
+    caller: StaffAtCounter,
     key: RequestId = None,
 ) -> TicketView:
     """Call one ticket out of order; the reason is kept in the audit log."""

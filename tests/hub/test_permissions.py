@@ -20,7 +20,7 @@ from nowserving.config import load_config
 from nowserving.events import LASTING_KINDS, Kind
 from nowserving.rules import new_token, office_day, ticket_id, ticket_label
 from nowserving.syncproto import PROTOCOL_HEADER, SYNC_PROTOCOL
-from tests.hub.conftest import DESK, DISPLAY, KIOSK, RunningHub, start_hub, stop_hub
+from tests.hub.conftest import DESK, DISPLAY, KIOSK, PINS, RunningHub, start_hub, stop_hub
 
 KIOSK_2 = "pRfWAIgyQiHzbwyd5acNlmyLgGHl2dW5"
 SECRETS = {"kiosk": KIOSK, "display": DISPLAY, "desk": DESK}
@@ -366,6 +366,15 @@ def test_a_kiosk_only_for_its_lines_and_a_desk_only_for_its_counters(
         answer = desk.push(signed, elsewhere, here)
         assert [r["id"] for r in answer["refused"]] == [elsewhere["id"]]
         assert "desk-9 may not act for counter c4" in answer["refused"][0]["reason"]
+        # The same rule over REST, for a clerk signed in at that desk.
+        login = hub.post("/api/staff/login", desk_9, json={"staff": "tom", "pin": PINS["tom"]})
+        clerk = login.json()["token"]
+        refused_rest = hub.post("/api/counters/c4/call-next", clerk)
+        assert (
+            refused_rest.status_code == 403
+            and "desk-9 may not act for counter c4" in (refused_rest.json()["detail"])
+        )
+        assert hub.post("/api/counters/c5/open", clerk).status_code == 200
     finally:
         stop_hub(hub)
 
