@@ -50,7 +50,12 @@ def test_the_table_of_wrong_tries_stays_bounded(config: OfficeConfig) -> None:
 
 def test_unknown_and_known_staff_ids_take_the_same_time(config: OfficeConfig) -> None:
     """An unknown id is checked against a dummy hash: its answer time does not tell
-    an attacker which staff ids exist (the median of 20 tries each, within 30 %)."""
+    an attacker which staff ids exist.
+
+    Without the dummy hash an unknown id answers about a thousand times faster (no
+    scrypt at all); the bound (a factor of 2 either way, medians of 20 interleaved
+    tries) catches that and still holds on a machine busy with other work.
+    """
     gate = PinGate(config)
 
     def timed(staff_id: str) -> float:
@@ -63,4 +68,4 @@ def test_unknown_and_known_staff_ids_take_the_same_time(config: OfficeConfig) ->
     pairs = [(timed("maria"), timed("nobody")) for _ in range(20)]  # interleaved: same load
     known = statistics.median(pair[0] for pair in pairs)
     unknown = statistics.median(pair[1] for pair in pairs)
-    assert 0.7 < unknown / known < 1.3, (known, unknown)
+    assert 0.5 < unknown / known < 2, (known, unknown)
