@@ -38,4 +38,5 @@ def test_500_jobs_leave_no_object_behind(qtbot: QtBot) -> None:
     assert not background._pending
     # Before the fix every job left its signals object, two closures and their cells:
     # 500 of each. A few dozen weak references come and go with the pool's threads.
-    assert grown(before, after, slack=50) == {}
+    # A leak per operation shows as 500 or more; other tests' threads may add a few dozen.
+    assert grown(before, after, slack=200) == {}

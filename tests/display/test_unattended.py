@@ -76,4 +76,5 @@ def test_500_board_redraws_leave_python_and_qt_object_counts_unchanged(
     for n in range(500):
         window.render(flash=n % 2 == 0)  # each redraw rebuilds the recent calls and lines
     after = alive(window)
-    assert grown(before, after, slack=50) == {}
+    # A leak per operation shows as 500 or more; other tests' threads may add a few dozen.
+    assert grown(before, after, slack=200) == {}

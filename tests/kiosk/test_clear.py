@@ -45,4 +45,6 @@ def test_500_clears_leave_the_object_counts_unchanged(qtbot: QtBot) -> None:
     for _ in range(500):
         _fill(layout)
         clear(layout)
-    assert grown(before, alive(page), slack=50) == {}
+    # A leak per clear shows as 500 objects or more (8 items a clear); a few dozen may
+    # come and go with what other tests left running (their threads' weak references).
+    assert grown(before, alive(page), slack=200) == {}
