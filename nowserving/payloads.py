@@ -16,7 +16,13 @@ from nowserving.events import Event, Kind
 
 MAX_NUMBER = 99_999
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"  # rules.new_token: URL-safe base64
+Token = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN)]
+# Bounds shared with the hub's REST bodies (hub/schemas.py), which may import the core.
+AnnouncementTexts = Annotated[
+    dict[LanguageCode, Annotated[str, StringConstraints(max_length=500)]], Field(max_length=20)
+]
+AlertMessage = Annotated[str, StringConstraints(max_length=300)]
 Label = Annotated[str, StringConstraints(pattern=r"^[A-Z]-\d{3,5}$")]
 Minutes = Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]
 
@@ -69,14 +75,12 @@ class Rerouted(_Payload):
 
 
 class Announcement(_Payload):
-    texts: dict[LanguageCode, Annotated[str, StringConstraints(max_length=500)]] = Field(
-        max_length=20
-    )
+    texts: AnnouncementTexts
 
 
 class Alert(_Payload):
     alert: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    message: Annotated[str, StringConstraints(max_length=300)] = ""
+    message: AlertMessage = ""
     device: Ident
 
 

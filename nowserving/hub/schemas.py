@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 
-from nowserving.config import Ident, LanguageCode
+from nowserving.config import Ident
+from nowserving.payloads import TOKEN_PATTERN, AlertMessage, AnnouncementTexts
 from nowserving.views import TicketView
 
 # The patterns of what arrives in paths and bodies: anything else is refused by name.
 TICKET_ID = r"^[0-9a-f]{24}$"  # rules.ticket_id: derived from the token
-TOKEN = r"^[A-Za-z0-9_-]{16,64}$"  # rules.new_token: URL-safe base64
+TOKEN = TOKEN_PATTERN
 SHORT_CODE = r"^[2-9A-Za-z]{8}$"  # rules.short_code, typed in by a resident (any case)
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
@@ -53,14 +54,12 @@ class RerouteRequest(_Body):
 
 
 class AnnouncementRequest(_Body):
-    texts: dict[LanguageCode, Annotated[str, StringConstraints(max_length=500)]] = Field(
-        max_length=20
-    )
+    texts: AnnouncementTexts
 
 
 class AlertRequest(_Body):
     alert: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,39}$")]
-    message: Annotated[str, StringConstraints(max_length=300)] = ""
+    message: AlertMessage = ""
 
 
 class LoginRequest(_Body):
