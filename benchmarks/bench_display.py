@@ -21,10 +21,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 DESK = """
 import sys, time
-from nowserving.config import load_config
-from nowserving.paths import sample_config
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.domain.config import load_config
+from nowserving.system.paths import sample_config
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
 desk = LocalService(EventStore(sys.argv[1]), load_config(sample_config()), "desk-1")
 for _ in range(int(sys.argv[2])):
     desk.issue("payments")
@@ -56,10 +56,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from display.app import build
-    from nowserving.config import load_config
-    from nowserving.paths import sample_config
-    from nowserving.service import LocalService
-    from nowserving.store import EventStore
+    from nowserving.domain.config import load_config
+    from nowserving.service.local import LocalService
+    from nowserving.store.eventstore import EventStore
+    from nowserving.system.paths import sample_config
     from nowserving_qt.bootstrap import Session, application, pick_device
 
     app = application("display")
@@ -68,7 +68,7 @@ def main() -> None:
     if args.hub:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from display.app import build_remote
-        from nowserving.remote_board import HubBoard
+        from nowserving.sync.board_stream import HubBoard
         from tests.hub.conftest import DISPLAY, start_hub, stop_hub
 
         hub = start_hub(path.parent)

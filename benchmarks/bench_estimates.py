@@ -15,10 +15,10 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from nowserving.config import load_config
-from nowserving.paths import sample_config
-from nowserving.simulate import simulate_office
-from nowserving.store import EventStore
+from nowserving.cli.simulate import simulate_office
+from nowserving.domain.config import load_config
+from nowserving.store.eventstore import EventStore
+from nowserving.system.paths import sample_config
 
 
 def main() -> None:

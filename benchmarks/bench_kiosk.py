@@ -24,10 +24,10 @@ import time, os, sys, tempfile
 began = time.perf_counter()
 from pathlib import Path
 from kiosk.app import build
-from nowserving.config import load_config
-from nowserving.paths import sample_config
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.domain.config import load_config
+from nowserving.system.paths import sample_config
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
 from nowserving_qt.bootstrap import Session, application, pick_device
 app = application("kiosk")
 config = load_config(sample_config())
@@ -65,10 +65,10 @@ def main() -> None:
     from PySide6.QtCore import QCoreApplication, QEvent
 
     from kiosk.app import build
-    from nowserving.config import load_config
-    from nowserving.paths import sample_config
-    from nowserving.service import LocalService
-    from nowserving.store import EventStore
+    from nowserving.domain.config import load_config
+    from nowserving.service.local import LocalService
+    from nowserving.store.eventstore import EventStore
+    from nowserving.system.paths import sample_config
     from nowserving_qt.bootstrap import Session, application, pick_device
 
     app = application("kiosk")

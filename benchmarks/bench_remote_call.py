@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nowserving.config import load_config
-from nowserving.errors import HubUnavailable
-from nowserving.remote_board import HubBoard
-from nowserving.replica import ReplicaService, open_replica
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.domain.config import load_config
+from nowserving.domain.errors import HubUnavailable
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.sync.board_stream import HubBoard
+from nowserving.sync.replica import ReplicaService, open_replica
 from tests.hub.conftest import DISPLAY, PINS, start_hub, stop_hub
 
 

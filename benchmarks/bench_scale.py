@@ -22,13 +22,13 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from nowserving.clock import Stamp
-from nowserving.config import OfficeConfig, load_config
-from nowserving.events import Event, Kind
-from nowserving.paths import sample_config
-from nowserving.rules import new_token, ticket_id, ticket_label
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.domain.clock import Stamp
+from nowserving.domain.config import OfficeConfig, load_config
+from nowserving.domain.events import Event, Kind
+from nowserving.domain.rules import new_token, ticket_id, ticket_label
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.system.paths import sample_config
 
 ACTIONS = ["issue", "call next", "board after a change", "lines", "ticket status"]
 

@@ -17,13 +17,13 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from nowserving.clock import Stamp
-from nowserving.config import load_config
-from nowserving.events import Event, Kind
-from nowserving.paths import sample_config
-from nowserving.rules import ticket_id, ticket_label
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.domain.clock import Stamp
+from nowserving.domain.config import load_config
+from nowserving.domain.events import Event, Kind
+from nowserving.domain.rules import ticket_id, ticket_label
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.system.paths import sample_config
 
 
 def fill_history(store: EventStore, days: int, per_day: int) -> int:

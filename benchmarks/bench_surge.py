@@ -37,11 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import fill_day
 
-from nowserving.config import load_config
-from nowserving.paths import sample_config
-from nowserving.rules import office_day
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.domain.config import load_config
+from nowserving.domain.rules import office_day
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.system.paths import sample_config
 from tests.hub import conftest
 from tests.hub.conftest import DESK, KIOSK, PINS, start_hub, stop_hub
 

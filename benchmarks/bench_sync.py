@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nowserving.config import load_config
-from nowserving.replica import ReplicaService, open_replica
+from nowserving.domain.config import load_config
+from nowserving.sync.replica import ReplicaService, open_replica
 from tests.hub.conftest import start_hub, stop_hub
 
 

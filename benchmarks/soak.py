@@ -51,7 +51,7 @@ class Days:
     """The soak's wall clock: real time, set ahead by whole days as the soak goes on."""
 
     def __init__(self) -> None:
-        from nowserving.clock import wall_ms
+        from nowserving.domain.clock import wall_ms
 
         self._wall = wall_ms
         self.offset = 0
@@ -80,7 +80,7 @@ def small_page_cache(kb: int) -> None:
     full from the start on a store with months in it, but on a fresh one a short soak
     would count its filling as growth.
     """
-    from nowserving.store import EventStore
+    from nowserving.store.eventstore import EventStore
 
     configure = EventStore._configure
 
@@ -136,10 +136,10 @@ def _wait(condition: Callable[[], bool]) -> None:
 
 def soak_display(ops: int, day_every: int, folder: Path) -> dict[str, object]:
     from display.app import build
-    from nowserving.config import load_config
-    from nowserving.paths import sample_config
-    from nowserving.service import LocalService
-    from nowserving.store import EventStore
+    from nowserving.domain.config import load_config
+    from nowserving.service.local import LocalService
+    from nowserving.store.eventstore import EventStore
+    from nowserving.system.paths import sample_config
     from nowserving_qt.bootstrap import Session, application, pick_device
 
     application("display")
@@ -163,10 +163,10 @@ def soak_display(ops: int, day_every: int, folder: Path) -> dict[str, object]:
 
 def soak_kiosk(ops: int, day_every: int, folder: Path) -> dict[str, object]:
     from kiosk.app import build
-    from nowserving.config import load_config
-    from nowserving.paths import sample_config
-    from nowserving.service import LocalService
-    from nowserving.store import EventStore
+    from nowserving.domain.config import load_config
+    from nowserving.service.local import LocalService
+    from nowserving.store.eventstore import EventStore
+    from nowserving.system.paths import sample_config
     from nowserving_qt.bootstrap import Session, application, pick_device
 
     application("kiosk")
@@ -196,10 +196,10 @@ def soak_desk(ops: int, day_every: int, folder: Path) -> dict[str, object]:
     from PySide6.QtCore import QThreadPool
 
     from desk.window import DeskWindow
-    from nowserving.config import load_config
-    from nowserving.paths import sample_config
-    from nowserving.service import LocalService
-    from nowserving.store import EventStore
+    from nowserving.domain.config import load_config
+    from nowserving.service.local import LocalService
+    from nowserving.store.eventstore import EventStore
+    from nowserving.system.paths import sample_config
     from nowserving_qt.bootstrap import application
 
     application("desk")
@@ -259,9 +259,9 @@ def serve_hub(argv: list[str]) -> None:
     import signal
     from functools import partial
 
-    from nowserving.cli import main as cli
+    from nowserving.cli.main import main as cli
     from nowserving.hub import run
-    from nowserving.service import LocalService
+    from nowserving.service.local import LocalService
 
     days = Days()
     signal.signal(signal.SIGUSR1, lambda *_: days.next())
@@ -274,10 +274,10 @@ def ticket_bytes(folder: Path, tickets: int = 300) -> float:
     import gc
     import tracemalloc
 
-    from nowserving.config import load_config
-    from nowserving.paths import sample_config
-    from nowserving.service import LocalService
-    from nowserving.store import EventStore
+    from nowserving.domain.config import load_config
+    from nowserving.service.local import LocalService
+    from nowserving.store.eventstore import EventStore
+    from nowserving.system.paths import sample_config
 
     config = load_config(sample_config())
     service = LocalService(EventStore(folder / "office.sqlite"), config, "desk-1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from desk.window import DeskWindow
-from nowserving.sync import HubClient
+from nowserving.sync.client import HubClient
 from nowserving_qt.bootstrap import application, open_session, run
 
 

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nowserving.config import OfficeConfig
-from nowserving.views import CounterView, TicketView
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.views import CounterView, TicketView
 
 # action -> (button text, shortcut)
 ACTIONS = {

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nowserving.config import OfficeConfig
-from nowserving.reports import build, chart_png
-from nowserving.store import EventStore
+from nowserving.domain.config import OfficeConfig
+from nowserving.store.eventstore import EventStore
+from nowserving.store.reports import build, chart_png
 
 COLUMNS = [
     "line",

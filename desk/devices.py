@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nowserving.syncproto import DeviceStatus
-from nowserving.views import AlertView
+from nowserving.domain.views import AlertView
+from nowserving.sync.protocol import DeviceStatus
 
 HEADERS = ["Device", "Role", "Last seen", "Memory", "Up", "Version", "Alerts"]
 REFRESH_MS = 30_000  # how often the hub is asked while the tab is open

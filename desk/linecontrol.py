@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nowserving import i18n
-from nowserving.config import OfficeConfig
-from nowserving.views import BoardView
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.views import BoardView
+from nowserving.system import i18n
 
 
 class LineControlPanel(QWidget):

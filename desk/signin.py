@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nowserving.config import OfficeConfig
+from nowserving.domain.config import OfficeConfig
 
 
 class SignInScreen(QWidget):

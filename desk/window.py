@@ -24,12 +24,12 @@ from desk.dashboard import DashboardPanel
 from desk.devices import REFRESH_MS, DevicesPanel
 from desk.linecontrol import LineControlPanel
 from desk.signin import SignInScreen
-from nowserving.clock import wall_ms
-from nowserving.config import OfficeConfig, Staff
-from nowserving.errors import NowservingError
-from nowserving.service import LocalService
-from nowserving.signin import SignInRefused
-from nowserving.syncproto import DeviceStatus
+from nowserving.domain.clock import wall_ms
+from nowserving.domain.config import OfficeConfig, Staff
+from nowserving.domain.errors import NowservingError
+from nowserving.domain.signin import SignInRefused
+from nowserving.service.local import LocalService
+from nowserving.sync.protocol import DeviceStatus
 from nowserving_qt.background import run_in_background
 from nowserving_qt.theme import stylesheet
 from nowserving_qt.watcher import ServiceWatcher

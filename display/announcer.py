@@ -24,7 +24,7 @@ import platformdirs
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtMultimedia import QSoundEffect
 
-from nowserving import i18n
+from nowserving.system import i18n
 from nowserving_qt.espeak import EspeakSpeaker
 from nowserving_qt.speech import Speaker
 

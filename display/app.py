@@ -7,8 +7,8 @@ import os
 
 from display.announcer import Announcer
 from display.window import BoardSource, DisplayWindow
-from nowserving.config import OfficeConfig, load_config
-from nowserving.remote_board import HubBoard
+from nowserving.domain.config import OfficeConfig, load_config
+from nowserving.sync.board_stream import HubBoard
 from nowserving_qt.bootstrap import Session, application, open_session, pick_device, run
 from nowserving_qt.checks import startup_problems
 from nowserving_qt.espeak import EspeakSpeaker

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWi
 
 from display.announcer import Announcer
 from kiosk.screens.base import clear, label
-from nowserving import i18n
-from nowserving.config import OfficeConfig
-from nowserving.errors import NowservingError
-from nowserving.views import BoardView, CallView
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.errors import NowservingError
+from nowserving.domain.views import BoardView, CallView
+from nowserving.system import i18n
 from nowserving_qt.qr import qr_pixmap
 from nowserving_qt.theme import stylesheet, unit
 from nowserving_qt.watcher import ServiceWatcher

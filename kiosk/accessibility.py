@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from kiosk.flow import Accessibility
 from kiosk.screens.base import button, toggle_icon
-from nowserving import i18n
+from nowserving.system import i18n
 from nowserving_qt.theme import Palette
 
 AIDS = (

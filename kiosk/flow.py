@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from nowserving.views import LineView, TicketView
+from nowserving.domain.views import LineView, TicketView
 
 
 class Screen(StrEnum):

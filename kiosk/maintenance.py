@@ -9,8 +9,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from kiosk.screens.base import KioskScreen, button, label
-from nowserving.config import OfficeConfig
-from nowserving.signin import PinGate, SignInRefused
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.signin import PinGate, SignInRefused
 
 TAPS_TO_OPEN = 5
 TAP_WINDOW_S = 4.0

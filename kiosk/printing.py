@@ -23,7 +23,7 @@ from escpos.escpos import Escpos
 from escpos.exceptions import Error as EscposError
 
 from kiosk.receipt import Receipt
-from nowserving.config import Printer as PrinterConfig
+from nowserving.domain.config import Printer as PrinterConfig
 
 log = logging.getLogger(__name__)
 

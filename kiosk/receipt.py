@@ -21,9 +21,9 @@ from PIL import Image
 from PySide6.QtCore import QBuffer, QIODevice, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 
-from nowserving import i18n
-from nowserving.config import OfficeConfig
-from nowserving.views import TicketView
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.views import TicketView
+from nowserving.system import i18n
 from nowserving_qt.bootstrap import FONT_FAMILIES
 
 TextRenderer = Callable[[str, int, int], Image.Image]

@@ -26,10 +26,10 @@ from kiosk.screens.priority import PriorityScreen
 from kiosk.screens.services import ServicesScreen
 from kiosk.screens.ticket import TicketScreen
 from kiosk.screens.welcome import WelcomeScreen
-from nowserving import i18n
-from nowserving.errors import NowservingError
-from nowserving.links import short_url, ticket_url
-from nowserving.views import LineView, TicketView
+from nowserving.domain.errors import NowservingError
+from nowserving.domain.links import short_url, ticket_url
+from nowserving.domain.views import LineView, TicketView
+from nowserving.system import i18n
 from nowserving_qt.background import run_in_background
 from nowserving_qt.bootstrap import Session
 from nowserving_qt.speech import Speaker

@@ -1,3 +1,3 @@
-from nowserving.cli import main
+from nowserving.cli.main import main
 
 raise SystemExit(main())

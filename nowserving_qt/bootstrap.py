@@ -11,12 +11,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from nowserving.config import Device, OfficeConfig, load_config
-from nowserving.errors import ConfigError
-from nowserving.paths import data_dir
-from nowserving.replica import ReplicaService, open_replica
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.domain.config import Device, OfficeConfig, load_config
+from nowserving.domain.errors import ConfigError
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.sync.replica import ReplicaService, open_replica
+from nowserving.system.paths import data_dir
 from nowserving_qt.checks import require_screen
 from nowserving_qt.systemd import start_watchdog
 

@@ -8,8 +8,8 @@ import os
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtMultimedia import QMediaDevices
 
-from nowserving.config import OfficeConfig
-from nowserving.errors import NowservingError
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.errors import NowservingError
 
 log = logging.getLogger(__name__)
 CJK = {"zh", "ja", "ko"}

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from nowserving.errors import HubUnavailable, StoreError
+from nowserving.domain.errors import HubUnavailable, StoreError
 
 log = logging.getLogger(__name__)
 

@@ -89,7 +89,7 @@ if [ "$bundle" -eq 1 ]; then
   work=build/pyinstaller
   rm -rf "$work" && mkdir -p "$work"
   # The command line imports each app only when it starts (importlib), so name them.
-  printf 'from nowserving.cli import main\n\nraise SystemExit(main())\n' >"$work/run_nowserving.py"
+  printf 'from nowserving.cli.main import main\n\nraise SystemExit(main())\n' >"$work/run_nowserving.py"
   rm -rf dist/nowserving
   "$python" -m PyInstaller --noconfirm --clean --log-level WARN --onedir --name nowserving \
     --distpath dist --workpath "$work" --specpath "$work" --paths "$root" \

@@ -18,10 +18,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from kiosk.app import build
-from nowserving.config import load_config
-from nowserving.paths import sample_config
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.domain.config import load_config
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.system.paths import sample_config
 from nowserving_qt.bootstrap import Session, application, pick_device
 
 SIZES = [(1280, 800), (1920, 1080)]

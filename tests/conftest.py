@@ -14,10 +14,10 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-from nowserving.config import OfficeConfig, load_config
-from nowserving.paths import sample_config
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.domain.config import OfficeConfig, load_config
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.system.paths import sample_config
 
 SAMPLE_ZONE = ZoneInfo("America/Los_Angeles")
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from kiosk.printing import PrinterState, connection_problem
-from nowserving.paths import sample_config
+from nowserving.system.paths import sample_config
 
 
 def test_no_screen_is_a_clear_message_not_a_qt_abort(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ def test_a_printer_without_permission_says_what_to_do() -> None:
 def test_missing_fonts_and_sound_are_named(qapp) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtMultimedia import QMediaDevices
 
-    from nowserving.config import load_config
+    from nowserving.domain.config import load_config
     from nowserving_qt.checks import startup_problems
 
     problems = startup_problems(load_config(sample_config()), needs_sound=True)

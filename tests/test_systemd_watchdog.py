@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nowserving.paths import sample_config
+from nowserving.system.paths import sample_config
 
 
 def test_ready_then_watchdog_pings(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nowserving.paths import resources_dir
+from nowserving.system.paths import resources_dir
 
 
 class KioskScreen(QWidget):

@@ -6,7 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
 from kiosk.screens.base import KioskScreen, button, label
-from nowserving import i18n
+from nowserving.system import i18n
 
 
 class PriorityScreen(KioskScreen):

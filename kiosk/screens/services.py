@@ -6,9 +6,9 @@ from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QAbstractButton, QGridLayout, QVBoxLayout
 
 from kiosk.screens.base import CardButton, KioskScreen, clear, icon, label
-from nowserving import i18n
-from nowserving.config import OfficeConfig
-from nowserving.views import LineView
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.views import LineView
+from nowserving.system import i18n
 
 
 def tile_status(

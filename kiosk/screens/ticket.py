@@ -6,9 +6,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from kiosk.screens.base import KioskScreen, button, label
-from nowserving import i18n
-from nowserving.config import OfficeConfig
-from nowserving.views import TicketView
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.views import TicketView
+from nowserving.system import i18n
 from nowserving_qt.qr import qr_pixmap
 
 

@@ -15,9 +15,11 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from nowserving.config import IDENT
-from nowserving.errors import Rejected
-from nowserving.events import Kind
+from nowserving.domain.config import IDENT
+from nowserving.domain.errors import Rejected
+from nowserving.domain.events import Kind
+from nowserving.domain.permissions import counter_refusal, line_refusal, rest_roles
+from nowserving.domain.views import BoardView, CounterView, LineView, TicketView
 from nowserving.hub.auth import AuthError, Caller, Role
 from nowserving.hub.context import Hub, allowed, bearer, hub_of
 from nowserving.hub.problems import ERRORS
@@ -37,8 +39,6 @@ from nowserving.hub.schemas import (
     ResidentTicket,
     TransferRequest,
 )
-from nowserving.permissions import counter_refusal, line_refusal, rest_roles
-from nowserving.views import BoardView, CounterView, LineView, TicketView
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 HubDep = Annotated[Hub, Depends(hub_of)]

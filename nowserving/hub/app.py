@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
-from nowserving.errors import NotFound, Rejected, StoreError, StoreFullError
+from nowserving.domain.errors import NotFound, Rejected, StoreError, StoreFullError
 from nowserving.hub import api, pages, sync_api
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import Hub, RateLimited
@@ -34,8 +34,8 @@ from nowserving.hub.problems import (
 )
 from nowserving.hub.sync_api import OutdatedDevice
 from nowserving.hub.tasks import Supervisor, purge_nightly
-from nowserving.paths import resources_dir
-from nowserving.service import Expired, LocalService
+from nowserving.service.local import Expired, LocalService
+from nowserving.system.paths import resources_dir
 
 log = logging.getLogger("nowserving.hub")
 MAX_BODY_BYTES = 64 * 1024

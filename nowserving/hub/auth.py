@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from nowserving.config import Device, OfficeConfig, Staff
-from nowserving.signin import PinGate, SignInRefused
+from nowserving.domain.config import Device, OfficeConfig, Staff
+from nowserving.domain.signin import PinGate, SignInRefused
 
 SESSION_SECONDS = 10 * 3600  # one working day
 

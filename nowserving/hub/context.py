@@ -13,16 +13,16 @@ from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from nowserving.config import OfficeConfig, PublicAction
-from nowserving.errors import NotFound, NowservingError, Rejected
+from nowserving.domain.config import OfficeConfig, PublicAction
+from nowserving.domain.errors import NotFound, NowservingError, Rejected
+from nowserving.domain.links import ticket_url
+from nowserving.domain.state import Status
+from nowserving.domain.views import TicketView
 from nowserving.hub.auth import Access, Caller, Role, require
 from nowserving.hub.clients import scope_client
 from nowserving.hub.live import LiveHub
 from nowserving.hub.schemas import ResidentTicket
-from nowserving.links import ticket_url
-from nowserving.service import LocalService
-from nowserving.state import Status
-from nowserving.views import TicketView
+from nowserving.service.local import LocalService
 
 STREAM_RETRY_S = 10  # a page that gave up its stream frees a place; ask again after this
 

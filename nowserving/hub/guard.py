@@ -30,7 +30,7 @@ import h11
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from nowserving.config import Hub as HubSettings
+from nowserving.domain.config import Hub as HubSettings
 from nowserving.hub.clients import Network, is_trusted, scope_client
 
 log = logging.getLogger("nowserving.hub.guard")

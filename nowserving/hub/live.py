@@ -16,8 +16,8 @@ from typing import Any
 import anyio.to_thread
 from fastapi.encoders import jsonable_encoder
 
-from nowserving.service import Service
-from nowserving.views import TicketView
+from nowserving.domain.views import TicketView
+from nowserving.service.local import Service
 
 Snapshot = dict[str, Any]
 

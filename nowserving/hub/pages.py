@@ -13,12 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from nowserving import i18n
-from nowserving.errors import NotFound
+from nowserving.domain.errors import NotFound
 from nowserving.hub.context import Hub, hub_of
 from nowserving.hub.schemas import SHORT_CODE, TOKEN
-from nowserving.paths import resources_dir
-from nowserving.service import Expired
+from nowserving.service.local import Expired
+from nowserving.system import i18n
+from nowserving.system.paths import resources_dir
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=resources_dir() / "web" / "templates")

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import uvicorn
 
-from nowserving.config import load_config
-from nowserving.files import readable_by_others
+from nowserving.domain.config import load_config
 from nowserving.hub.app import create_app
 from nowserving.hub.guard import ConnectionGuard, guarded_protocol
 from nowserving.hub.quietlog import Summarise, start_sweeping
-from nowserving.paths import data_dir
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.system.files import readable_by_others
+from nowserving.system.paths import data_dir
 
 log = logging.getLogger("nowserving.hub")
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 
-from nowserving.config import Ident
-from nowserving.payloads import TOKEN_PATTERN, AlertMessage, AnnouncementTexts
-from nowserving.views import TicketView
+from nowserving.domain.config import Ident
+from nowserving.domain.payloads import TOKEN_PATTERN, AlertMessage, AnnouncementTexts
+from nowserving.domain.views import TicketView
 
 # The patterns of what arrives in paths and bodies: anything else is refused by name.
 TICKET_ID = r"^[0-9a-f]{24}$"  # rules.ticket_id: derived from the token

@@ -9,17 +9,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
 
-from nowserving import permissions, rules
-from nowserving.config import Device as ConfiguredDevice
-from nowserving.errors import NotFound, Rejected
-from nowserving.events import Event
-from nowserving.health import current
+from nowserving.domain import permissions, rules
+from nowserving.domain.config import Device as ConfiguredDevice
+from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.events import Event
 from nowserving.hub.api import Device, HubDep, Kiosk
 from nowserving.hub.auth import Caller
 from nowserving.hub.context import Hub
 from nowserving.hub.problems import ERRORS, Problem
-from nowserving.store import EventStore
-from nowserving.syncproto import (
+from nowserving.store.eventstore import EventStore
+from nowserving.sync.protocol import (
     MAX_BATCH,
     MAX_POSITION,
     PROTOCOL_HEADER,
@@ -33,6 +32,7 @@ from nowserving.syncproto import (
     PushResponse,
     Refusal,
 )
+from nowserving.system.health import current
 
 
 class OutdatedDevice(Rejected):

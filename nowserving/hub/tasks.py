@@ -17,9 +17,9 @@ from datetime import date, datetime, timedelta
 
 import anyio.to_thread
 
-from nowserving.errors import StoreError
-from nowserving.privacy import purge
-from nowserving.service import LocalService
+from nowserving.domain.errors import StoreError
+from nowserving.service.local import LocalService
+from nowserving.store.retention import purge
 
 log = logging.getLogger("nowserving.hub")
 FIRST_BACKOFF_S = 5.0

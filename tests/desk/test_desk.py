@@ -11,11 +11,11 @@ from pytestqt.qtbot import QtBot
 from desk.window import DeskWindow
 from display.app import build as build_display
 from nowserving import __version__
-from nowserving.config import OfficeConfig, load_config
-from nowserving.service import LocalService
-from nowserving.state import Status
-from nowserving.store import EventStore
-from nowserving.sync import HubClient
+from nowserving.domain.config import OfficeConfig, load_config
+from nowserving.domain.state import Status
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.sync.client import HubClient
 from nowserving_qt.bootstrap import Session, pick_device
 from tests.hub.conftest import DESK, KIOSK, start_hub, stop_hub
 from tests.kiosk.conftest import language_button, open_kiosk, tap

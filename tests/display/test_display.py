@@ -10,9 +10,9 @@ from pytestqt.qtbot import QtBot
 
 from display.app import build
 from display.window import DisplayWindow
-from nowserving.config import OfficeConfig
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.domain.config import OfficeConfig
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
 from nowserving_qt.bootstrap import Session, pick_device
 from tests.kiosk.test_window import _clipped
 
@@ -189,8 +189,8 @@ def test_a_call_that_loses_a_conflict_is_withdrawn_without_a_second_chime(
 ) -> None:
     from dataclasses import replace
 
-    from nowserving.clock import Stamp
-    from nowserving.events import Event, Kind
+    from nowserving.domain.clock import Stamp
+    from nowserving.domain.events import Event, Kind
 
     window, desk = display
     ticket = desk.issue("licenses")

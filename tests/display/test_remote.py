@@ -11,9 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from display.app import build_remote
 from nowserving import __version__
-from nowserving.config import load_config
-from nowserving.remote_board import HubBoard
-from nowserving.sync import HubClient
+from nowserving.domain.config import load_config
+from nowserving.sync.board_stream import HubBoard
+from nowserving.sync.client import HubClient
 from tests.hub.conftest import DISPLAY, start_hub, stop_hub
 
 pytestmark = pytest.mark.gui

@@ -8,7 +8,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from display.announcer import MAX_WAITING, Announcer
-from nowserving.config import OfficeConfig
+from nowserving.domain.config import OfficeConfig
 from nowserving_qt.speech import Speaker
 from tests.display.test_display import open_display
 from tests.leaks import alive, grown

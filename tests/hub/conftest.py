@@ -15,7 +15,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from nowserving.paths import sample_config
+from nowserving.system.paths import sample_config
 
 KIOSK = "Fpac3jYCoCpQWaBXGvvEjjQip_SLUYVK"
 DISPLAY = "CTlt9w8DZmt11IuditsF-KPnKTR3gDx8"

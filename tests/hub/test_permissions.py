@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import requests
 
-from nowserving.config import load_config
-from nowserving.events import LASTING_KINDS, Kind
-from nowserving.rules import new_token, office_day, ticket_id, ticket_label
-from nowserving.syncproto import PROTOCOL_HEADER, SYNC_PROTOCOL
+from nowserving.domain.config import load_config
+from nowserving.domain.events import LASTING_KINDS, Kind
+from nowserving.domain.rules import new_token, office_day, ticket_id, ticket_label
+from nowserving.sync.protocol import PROTOCOL_HEADER, SYNC_PROTOCOL
 from tests.hub.conftest import DESK, DISPLAY, KIOSK, PINS, RunningHub, start_hub, stop_hub
 
 KIOSK_2 = "pRfWAIgyQiHzbwyd5acNlmyLgGHl2dW5"

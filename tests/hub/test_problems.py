@@ -12,11 +12,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
-from nowserving.config import OfficeConfig, RateLimits
-from nowserving.errors import StoreError
+from nowserving.domain.config import OfficeConfig, RateLimits
+from nowserving.domain.errors import StoreError
 from nowserving.hub.app import MAX_BODY_BYTES, create_app
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
 from tests.hub.conftest import DESK, KIOSK, PINS
 
 PROBLEM = "application/problem+json"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nowserving.syncproto import PROTOCOL_HEADER, SYNC_PROTOCOL
+from nowserving.sync.protocol import PROTOCOL_HEADER, SYNC_PROTOCOL
 from tests.hub.conftest import KIOSK, RunningHub, start_hub, stop_hub
 
 pytestmark = pytest.mark.slow

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from nowserving.config import OfficeConfig
+from nowserving.domain.config import OfficeConfig
 from nowserving.hub.tasks import PURGE_RETRY_S, Supervisor, purge_nightly
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
 from tests.conftest import SAMPLE_ZONE, FakeClock, office_time
 
 

@@ -11,10 +11,10 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.app import build
 from kiosk.window import KioskWindow
-from nowserving import i18n
-from nowserving.config import OfficeConfig
-from nowserving.service import LocalService
-from nowserving.store import EventStore
+from nowserving.domain.config import OfficeConfig
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.system import i18n
 from nowserving_qt.bootstrap import Session, pick_device
 
 

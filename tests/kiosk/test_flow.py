@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from kiosk.flow import KioskFlow, Screen
-from nowserving.estimate import WaitRange
-from nowserving.state import Status
-from nowserving.views import LineView, TicketView
+from nowserving.domain.estimate import WaitRange
+from nowserving.domain.state import Status
+from nowserving.domain.views import LineView, TicketView
 
 WAIT = WaitRange(5, 10)
 

@@ -11,7 +11,7 @@ from escpos.printer import Dummy
 
 from kiosk.printing import MESSAGES, PrinterState, PrinterStatus, PrintQueue, connector
 from kiosk.receipt import Receipt, write_receipt
-from nowserving.config import Printer
+from nowserving.domain.config import Printer
 from tests.kiosk.fake_printer import FakePrinter, Mode, wait_for
 
 RETRY = 0.05

@@ -11,8 +11,8 @@ from PIL import Image, ImageChops
 from PySide6.QtWidgets import QApplication
 
 from kiosk.receipt import Receipt, fits_code_page, receipt_for, render_text, write_receipt
-from nowserving.config import OfficeConfig
-from nowserving.service import LocalService
+from nowserving.domain.config import OfficeConfig
+from nowserving.service.local import LocalService
 from tests.kiosk.fake_printer import FakePrinter, wait_for
 
 GOLDEN = Path(__file__).parent / "golden"

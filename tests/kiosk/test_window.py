@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.flow import Screen
 from kiosk.window import KioskWindow
-from nowserving import i18n
-from nowserving.config import OfficeConfig
+from nowserving.domain.config import OfficeConfig
+from nowserving.system import i18n
 from tests.kiosk.conftest import language_button, open_kiosk, tap
 
 LANGUAGES = ["en", "es", "zh", "vi", "ar"]
@@ -267,7 +267,7 @@ def test_chinese_glyphs_really_render(qtbot: QtBot, kiosk: KioskWindow) -> None:
 def test_printer_faults_never_cost_a_resident_their_ticket(
     qtbot: QtBot, config: OfficeConfig, tmp_path: Path
 ) -> None:
-    from nowserving.config import Printer
+    from nowserving.domain.config import Printer
     from tests.kiosk.fake_printer import FakePrinter
 
     with FakePrinter() as printer:

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 import nowserving
-from nowserving.cli import build_parser
+from nowserving.cli.main import build_parser
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "resources" / "offices" / "sample.toml"
@@ -37,11 +37,19 @@ DESKTOP_FILES = sorted((REPO / "packaging" / "desktop").glob("*.desktop"))
 DEPLOY_DOC = REPO / "docs" / "deploy.md"
 
 # Every file of resources/ must reach the installed package as nowserving/resources/,
-# where nowserving.paths.resources_dir() looks for it.
+# where nowserving.system.paths.resources_dir() looks for it.
 RESOURCE_FILES = sorted(
     path.relative_to(REPO).as_posix()
     for path in (REPO / "resources").rglob("*")
     if path.is_file() and "__pycache__" not in path.parts
+)
+
+# Every Python package of the checkout must be in the wheel, a subpackage added later too.
+PACKAGES = sorted(
+    init.parent.relative_to(REPO).as_posix()
+    for top in ("nowserving", "nowserving_qt", "kiosk", "display", "desk")
+    for init in (REPO / top).rglob("__init__.py")
+    if "__pycache__" not in init.parts
 )
 
 # What a plain checkout holds besides the sources; none of it goes into the wheel.
@@ -156,7 +164,7 @@ def test_the_wheel_carries_the_resources_folder(installed: Installed) -> None:
         [
             installed.python,
             "-c",
-            "from nowserving.paths import resources_dir; print(resources_dir())",
+            "from nowserving.system.paths import resources_dir; print(resources_dir())",
         ],
         cwd=installed.work,
         timeout=60,
@@ -165,6 +173,19 @@ def test_the_wheel_carries_the_resources_folder(installed: Installed) -> None:
     assert Path(found.stdout.strip()).is_relative_to(installed.venv), (
         f"the installed package found its resources outside its venv: {found.stdout}"
     )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_the_wheel_carries_every_package(installed: Installed) -> None:
+    names = set(zipfile.ZipFile(installed.wheel).namelist())
+    shipped = sorted(
+        name.removesuffix("/__init__.py") for name in names if name.endswith("/__init__.py")
+    )
+    print(f"{installed.wheel.name} holds the packages: {', '.join(shipped)}")
+    missing = [package for package in PACKAGES if f"{package}/__init__.py" not in names]
+    assert not missing, f"{installed.wheel.name} lacks the packages {missing}: see setup.py"
+    assert {"nowserving/domain", "nowserving/store", "nowserving/sync"} <= set(shipped)
 
 
 @pytest.mark.slow

@@ -15,9 +15,9 @@ import json
 import sys
 import time
 
-from nowserving.config import load_config
-from nowserving.errors import NowservingError
-from nowserving.replica import ReplicaService, open_replica
+from nowserving.domain.config import load_config
+from nowserving.domain.errors import NowservingError
+from nowserving.sync.replica import ReplicaService, open_replica
 
 
 def settle(node: ReplicaService, seconds: float) -> bool:

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from nowserving.config import load_config
-from nowserving.rules import ticket_id
-from nowserving.state import OfficeState, replay
-from nowserving.store import EventStore
+from nowserving.domain.config import load_config
+from nowserving.domain.rules import ticket_id
+from nowserving.domain.state import OfficeState, replay
+from nowserving.store.eventstore import EventStore
 from tests.hub.conftest import RunningHub, start_hub, stop_hub
 from tests.sync.proxy import ChaosProxy
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from nowserving.config import load_config
-from nowserving.replica import ReplicaService, open_replica
-from nowserving.service import LocalService
-from nowserving.state import OfficeState, Status
-from nowserving.store import EventStore
+from nowserving.domain.config import load_config
+from nowserving.domain.state import OfficeState, Status
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.sync.replica import ReplicaService, open_replica
 from tests.hub.conftest import PINS, RunningHub, start_hub, stop_hub
 from tests.sync.proxy import ChaosProxy
 from tests.sync.test_faults import hub_projection, node, outputs, wait_issuing

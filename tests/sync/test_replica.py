@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from nowserving import __version__
-from nowserving.config import load_config
-from nowserving.replica import ReplicaService, open_replica
-from nowserving.state import Status
-from nowserving.store import LEASE_BASE
-from nowserving.sync import HubClient, HubRefused
+from nowserving.domain.config import load_config
+from nowserving.domain.state import Status
+from nowserving.store.eventstore import LEASE_BASE
+from nowserving.sync.client import HubClient, HubRefused
+from nowserving.sync.replica import ReplicaService, open_replica
 from tests.hub.conftest import DESK, RunningHub, start_hub, stop_hub
 
 
@@ -214,7 +214,7 @@ def test_sync_payloads_are_validated(hub: RunningHub) -> None:
 def test_a_full_disk_on_a_replica_is_reported_and_corrupts_nothing(
     hub: RunningHub, tmp_path: Path
 ) -> None:
-    from nowserving.store import EventStore
+    from nowserving.store.eventstore import EventStore
 
     for _ in range(300):
         hub.issue("payments")
@@ -296,7 +296,7 @@ def test_a_garbled_answer_is_a_hub_problem_not_the_end_of_sync(tmp_path: Path) -
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
-    from nowserving.errors import HubUnavailable
+    from nowserving.domain.errors import HubUnavailable
 
     class CutOff(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

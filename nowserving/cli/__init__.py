@@ -1,0 +1,1 @@
+"""The command line: `nowserving init`, `hub`, `demo`, `simulate`, `report` and friends."""

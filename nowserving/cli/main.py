@@ -1,0 +1,315 @@
+"""The `nowserving` command: every part of the system starts from here."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nowserving import __version__
+from nowserving.domain.errors import ConfigError, NowservingError
+
+if TYPE_CHECKING:
+    from nowserving.store.eventstore import EventStore
+
+# Each app lives in its own package and is imported only when started, so the
+# core (and the hub on a server) never loads Qt.
+APPS = {
+    "hub": "nowserving.hub.run:main",
+    "kiosk": "kiosk.app:main",
+    "display": "display.app:main",
+    "desk": "desk.app:main",
+    "demo": "nowserving.cli.demo:main",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nowserving",
+        description="Line management for public offices: kiosk, lobby display, front desk, hub.",
+    )
+    parser.add_argument("--version", action="version", version=f"nowserving {__version__}")
+    parser.add_argument(
+        "--data", metavar="DIR", help="folder for the store (default: the user data folder)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = commands.add_parser("demo", help="start a hub, kiosk, display and desk on this PC")
+    demo.add_argument("--config", metavar="FILE", help="office config (default: the sample)")
+    demo.add_argument("--port", type=int, default=8400, help="hub port (default 8400)")
+    demo.add_argument(
+        "--only",
+        nargs="*",
+        choices=["hub", "kiosk", "display", "desk"],
+        help="start only these parts",
+    )
+
+    hub = commands.add_parser("hub", help="run the office hub (HTTP API and phone pages)")
+    _config_arg(hub)
+    hub.add_argument("--host", help="address to listen on (default from the config)")
+    hub.add_argument("--port", type=int, help="port to listen on (default from the config)")
+    hub.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="address phones use to reach the hub (default from the config)",
+    )
+
+    for name, what in (
+        ("kiosk", "the ticket kiosk"),
+        ("display", "the lobby display"),
+        ("desk", "the front-desk console"),
+    ):
+        app = commands.add_parser(name, help=f"run {what}")
+        _config_arg(app)
+        app.add_argument("--hub", metavar="URL", help="the hub to sync with (default: local store)")
+        app.add_argument("--device", metavar="ID", help="this device's id from the config")
+        app.add_argument("--windowed", action="store_true", help="a window, not full screen")
+        app.add_argument(
+            "--exit-after",
+            type=float,
+            metavar="SECONDS",
+            help="quit after this long (a smoke test of an installation)",
+        )
+        if name == "desk":
+            app.add_argument("--counter", metavar="ID", help="open at this counter")
+
+    init = commands.add_parser("init", help="set up a new office: config, secrets, PINs, steps")
+    init.add_argument("path", nargs="?", default="office.toml", help="where (default office.toml)")
+    init.add_argument("--name", default="My Office", help="the office's name")
+    init.add_argument("--timezone", default="UTC", help="e.g. America/Chicago")
+    init.add_argument("--languages", default="en", help="comma separated, first is the default")
+    init.add_argument(
+        "--public-url",
+        default="http://localhost:8400",
+        help="the hub's address as phones reach it (goes into the QR codes)",
+    )
+    init.add_argument("--lines", default="General enquiries", help="service names, comma separated")
+    init.add_argument("--counters", type=int, default=2)
+    init.add_argument("--kiosks", type=int, default=1)
+    init.add_argument("--displays", type=int, default=1)
+    init.add_argument("--desks", type=int, default=2)
+    init.add_argument("--staff", default="Supervisor", help="names, comma separated")
+    init.add_argument("--yes", action="store_true", help="take the options as given, ask nothing")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    check = commands.add_parser("check-config", help="validate an office config file")
+    check.add_argument("path", metavar="FILE")
+
+    commands.add_parser("hash-pin", help="hash a staff PIN for the config (reads the PIN)")
+
+    report = commands.add_parser("report", help="CSV files, charts and a PDF summary")
+    _config_arg(report)
+    report.add_argument("--from", dest="start", required=True, metavar="DATE")
+    report.add_argument("--to", dest="end", required=True, metavar="DATE")
+    report.add_argument("--line", metavar="ID", help="only this line")
+    report.add_argument("--out", required=True, metavar="DIR")
+
+    simulate = commands.add_parser("simulate", help="play realistic office days into the store")
+    _config_arg(simulate)
+    simulate.add_argument("--days", type=int, default=1)
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--start", metavar="DATE", help="first day (default: days ago)")
+
+    purge = commands.add_parser("purge", help="strip personal data older than retention_days")
+    _config_arg(purge)
+
+    status = commands.add_parser(
+        "status", help="each device: last seen, outbox, lag (asks the hub)"
+    )
+    _config_arg(status)
+    status.add_argument("--hub", metavar="URL", default="http://localhost:8400")
+    status.add_argument("--device", metavar="ID", help="device whose secret to use")
+    for command in commands.choices.values():  # `nowserving hub --config F --data D` too
+        command.add_argument(
+            "--data", metavar="DIR", default=argparse.SUPPRESS, help="folder for the store"
+        )
+    return parser
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", required=True, help="office config file")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS.get(args.command, _start_app)(args)
+    except NowservingError as exc:
+        print(f"nowserving: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _start_app(args: argparse.Namespace) -> int:
+    module_name, _, function = APPS[args.command].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            print(f"nowserving: the {args.command} is not built yet.", file=sys.stderr)
+            return 2
+        raise
+    start: Callable[[argparse.Namespace], int] = getattr(module, function)
+    return start(args)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from nowserving.domain.config import load_config
+
+    config = load_config(args.path)
+    print(
+        f"{args.path}: OK — {config.office.name}: {len(config.lines)} lines, "
+        f"{len(config.counters)} counters, {len(config.devices)} devices, "
+        f"{len(config.staff)} staff, languages {', '.join(config.office.languages)}."
+    )
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from nowserving.cli.starter import Answers, ask, next_steps, write_starter_config
+
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        print(f"nowserving: {path} exists; use --force to overwrite it.", file=sys.stderr)
+        return 1
+
+    def split(text: str) -> list[str]:
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    answers = Answers(
+        args.name,
+        args.timezone,
+        split(args.languages),
+        args.public_url,
+        split(args.lines),
+        args.counters,
+        args.kiosks,
+        args.displays,
+        args.desks,
+        split(args.staff),
+    )
+    if not args.yes and sys.stdin.isatty():
+        answers = ask(answers, input)
+    config, pins = write_starter_config(path, answers)
+    print(f"Wrote {path}. Staff PINs (shown once; the file keeps only hashes):")
+    for name, pin in pins.items():
+        print(f"  {name}: {pin}")
+    print(*next_steps(config, path), sep="\n")
+    return 0
+
+
+def _hash_pin(args: argparse.Namespace) -> int:
+    from nowserving.domain.security import hash_pin
+
+    pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    try:
+        print(hash_pin(pin))
+    except ValueError as exc:
+        print(f"nowserving: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from nowserving.domain.config import load_config
+    from nowserving.sync.client import HubClient
+
+    config = load_config(args.config)
+    device = next((d for d in config.devices if d.id == args.device), None)
+    device = device or (config.devices[0] if config.devices else None)
+    if device is None:
+        print("nowserving: the config has no [[devices]] to ask the hub with.", file=sys.stderr)
+        return 1
+    rows = HubClient(args.hub, device.secret).device_status()
+    print(
+        f"{'device':<14}{'role':<9}{'last seen':>12}{'outbox':>8}{'lag':>8}"
+        f"{'memory':>10}{'up':>9}  version"
+    )
+    for row in rows:
+        seen, memory, up, version = row.shown()
+        print(
+            f"{row.device:<14}{row.role:<9}{seen:>12}{row.outbox:>8}{row.lag:>8}"
+            f"{memory:>10}{up:>9}  {version}"
+        )
+    return 0
+
+
+def _store(args: argparse.Namespace) -> EventStore:
+    from nowserving.store.eventstore import EventStore
+    from nowserving.system.paths import data_dir
+
+    return EventStore(data_dir(args.data) / "office.sqlite")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from nowserving.domain.config import load_config
+    from nowserving.store.reports import build, write_report
+
+    config = load_config(args.config)
+    start, end = _date(args.start), _date(args.end)
+    tables = build(_store(args), config, start, end, args.line)
+    if not tables:
+        print(f"No tickets between {start} and {end}.")
+        return 0
+    for path in write_report(tables, config, Path(args.out), f"{start} to {end}"):
+        print(path)
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from datetime import date, timedelta
+
+    from nowserving.cli.simulate import simulate_office
+    from nowserving.domain.config import load_config
+
+    config = load_config(args.config)
+    store = _store(args)
+    first = _date(args.start) if args.start else date.today() - timedelta(days=args.days)
+    for n in range(args.days):
+        day = first + timedelta(days=n)
+        result = simulate_office(store, config, day, args.seed + n)
+        print(
+            f"{day}: {len(result.estimates)} tickets; the wait shown held for "
+            f"{result.coverage:.0%} of residents (mean error {result.mean_absolute_error:.1f} min)"
+        )
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from nowserving.domain.config import load_config
+    from nowserving.store.retention import purge
+
+    config = load_config(args.config)
+    count = purge(_store(args), config, date.today())
+    print(
+        f"Personal data removed from {count} events older than {config.office.retention_days} days."
+    )
+    return 0
+
+
+def _date(text: str) -> date:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{text!r} is not a date like 2026-11-24") from None
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "report": _report,
+    "simulate": _simulate,
+    "purge": _purge,
+    "status": _status,
+    "check-config": _check_config,
+    "init": _init,
+    "hash-pin": _hash_pin,
+}

@@ -1,0 +1,207 @@
+"""A realistic office day, played against the real service interface.
+
+Arrivals vary by hour (Poisson), lines have their own service times
+(log-normal around the config's typical minutes), counters open late, take
+breaks and close, some residents do not show up, some are transferred, and
+one line is paused for a while. Deterministic for a seed. Used to measure the
+wait estimates against what then happened, and to fill the demo with life.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.errors import Rejected
+from nowserving.domain.state import Status
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+
+# Share of the day's arrivals per opening hour, 8:00 to 17:00: a morning and a lunch peak.
+HOURLY = [0.07, 0.12, 0.13, 0.11, 0.13, 0.12, 0.1, 0.12, 0.1]
+NO_SHOW = 0.05
+TRANSFER = 0.04
+
+
+class SimClock:
+    """The wall clock the simulated office runs on (ms)."""
+
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+
+    def __call__(self) -> int:
+        return self.ms
+
+
+@dataclass
+class Estimate:
+    """What a resident was shown at the kiosk, and what then happened."""
+
+    ticket: str
+    line: str
+    ahead: int
+    low: int
+    high: int
+    known: bool
+    expected: float
+    waited: float | None = None  # minutes from issue to first call
+
+
+@dataclass
+class DayResult:
+    estimates: list[Estimate] = field(default_factory=list)
+
+    def measured(self) -> list[Estimate]:
+        return [e for e in self.estimates if e.waited is not None and e.known]
+
+    @property
+    def coverage(self) -> float:
+        """Share of residents whose actual wait fell inside the range shown."""
+        done = self.measured()
+        inside = sum(1 for e in done if e.waited is not None and e.low <= e.waited <= e.high)
+        return inside / len(done) if done else 0.0
+
+    @property
+    def mean_absolute_error(self) -> float:
+        """Minutes between the estimate's centre and the actual wait."""
+        errors = [abs(e.expected - e.waited) for e in self.measured() if e.waited is not None]
+        return statistics.fmean(errors) if errors else 0.0
+
+
+def office_ms(day: date, hour: float, zone: ZoneInfo) -> int:
+    """Epoch ms of `hour` (8.5 = 8:30) on `day` in the office's zone."""
+    moment = datetime.combine(day, time(0), zone).timestamp() + hour * 3600
+    return int(moment * 1000)
+
+
+def simulate_office(
+    store: EventStore,
+    config: OfficeConfig,
+    day: date,
+    seed: int,
+    arrivals: int = 330,
+    until: int | None = None,
+) -> DayResult:
+    """A simulated day on `store` (up to `until` ms), with a clock of its own."""
+    clock = SimClock(office_ms(day, 7.9, config.zone))
+    service = LocalService(store, config, f"simulator-{seed}", now=clock)
+    return simulate_day(service, clock, day, seed, arrivals, until)
+
+
+def simulate_day(
+    service: LocalService,
+    clock: SimClock,
+    day: date,
+    seed: int,
+    arrivals: int = 330,
+    until: int | None = None,
+) -> DayResult:
+    """Play one office day on `service` (whose clock is `clock`); return the estimates shown."""
+    rng = random.Random(seed)
+    config = service.config
+    zone = config.zone
+    lines = [line.id for line in config.lines]
+    weights = [1 / config.line(line).typical_minutes for line in lines]  # short lines: more people
+    queue: list[tuple[int, int, str, tuple[str, ...]]] = []
+    order = 0
+
+    def at(ms: int, what: str, *args: str) -> None:
+        nonlocal order
+        order += 1
+        heapq.heappush(queue, (ms, order, what, args))
+
+    for hour, share in enumerate(HOURLY):
+        for _ in range(round(arrivals * share * rng.uniform(0.8, 1.2))):
+            at(
+                office_ms(day, 8 + hour + rng.random(), zone),
+                "arrive",
+                rng.choices(lines, weights)[0],
+            )
+    for n, counter in enumerate(config.counters):
+        opens = 8 + (1.5 if n == len(config.counters) - 1 else 0)  # one counter opens late
+        at(office_ms(day, opens, zone), "open", counter.id)
+        lunch = 11.5 + rng.random() * 2
+        at(office_ms(day, lunch, zone), "break", counter.id)
+        at(office_ms(day, lunch + 0.5, zone), "open", counter.id)
+        at(office_ms(day, 17.25, zone), "close", counter.id)
+    paused = rng.choice(lines)
+    at(office_ms(day, 14, zone), "pause", paused)
+    at(office_ms(day, 14.5, zone), "resume", paused)
+
+    result = DayResult()
+    shown: dict[str, Estimate] = {}
+    busy: dict[str, bool] = {}
+    on_break: set[str] = set()
+
+    def serve(counter: str) -> None:
+        if busy.get(counter) or counter in on_break:
+            return
+        ticket = service.call_next(counter)
+        if ticket is None:
+            return
+        busy[counter] = True
+        estimate = shown.get(ticket.id)
+        if estimate is not None and estimate.waited is None:
+            estimate.waited = (clock.ms - ticket.issued_at) / 60_000
+        if rng.random() < NO_SHOW:
+            at(clock.ms + 120_000, "no_show", counter, ticket.id)
+            return
+        typical = config.line(ticket.line).typical_minutes
+        minutes = rng.lognormvariate(math.log(typical) - 0.08, 0.4)
+        at(clock.ms + int(minutes * 60_000), "done", counter, ticket.id)
+
+    while queue and (until is None or queue[0][0] <= until):
+        clock.ms, _, what, args = heapq.heappop(queue)
+        try:
+            if what == "arrive":
+                ticket = service.issue(args[0], source="remote" if rng.random() < 0.2 else "kiosk")
+                shown[ticket.id] = Estimate(
+                    ticket.id,
+                    ticket.line,
+                    ticket.ahead,
+                    ticket.wait.low,
+                    ticket.wait.high,
+                    ticket.wait.known,
+                    ticket.wait.expected,
+                )
+            elif what in ("done", "no_show"):
+                at_counter, ticket_id = args
+                busy[at_counter] = False  # free again, whatever the rules say next
+                if what == "no_show":
+                    service.no_show(ticket_id)
+                elif rng.random() < TRANSFER:
+                    service.transfer(ticket_id, rng.choice(lines), keep_place=True)
+                else:
+                    service.complete(ticket_id)
+                if at_counter in on_break:  # finished the last one before the break
+                    service.close_counter(at_counter)
+            elif what == "open":
+                on_break.discard(args[0])
+                service.open_counter(args[0])
+            elif what in ("break", "close"):
+                on_break.add(args[0])
+                if not busy.get(args[0]):
+                    service.close_counter(args[0])
+            elif what == "pause":
+                service.pause_line(args[0], "Computer update")
+            elif what == "resume":
+                service.resume_line(args[0])
+        except Rejected:
+            pass  # e.g. a paused line at the kiosk: the resident comes back later or leaves
+        for counter in config.counters:
+            serve(counter.id)
+    result.estimates = list(shown.values())
+    state = service.state
+    for estimate in result.estimates:
+        if (
+            state.tickets.get(estimate.ticket)
+            and state.tickets[estimate.ticket].status is Status.EXPIRED
+        ):
+            estimate.waited = None
+    return result

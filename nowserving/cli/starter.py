@@ -1,0 +1,165 @@
+"""`nowserving init`: a new office's config, from a few answers.
+
+Writes lines, counters, languages, devices with fresh secrets, staff with fresh
+PINs (shown once, stored hashed) and the address phones use, then says what to
+run on each PC. Every answer has a default, so `--yes` (or no terminal) works.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nowserving.domain.config import OfficeConfig, parse_config
+from nowserving.domain.security import hash_pin, new_secret
+from nowserving.system.files import write_private
+
+
+@dataclass
+class Answers:
+    name: str = "My Office"
+    timezone: str = "UTC"
+    languages: list[str] = field(default_factory=lambda: ["en"])
+    public_url: str = "http://localhost:8400"
+    lines: list[str] = field(default_factory=lambda: ["General enquiries"])
+    counters: int = 2
+    kiosks: int = 1
+    displays: int = 1
+    desks: int = 2
+    staff: list[str] = field(default_factory=lambda: ["Supervisor"])
+
+
+def ask(answers: Answers, prompt: Callable[[str], str]) -> Answers:
+    """Fill `answers` from a person at a terminal; Enter keeps the default shown."""
+
+    def text(question: str, default: str) -> str:
+        return prompt(f"{question} [{default}]: ").strip() or default
+
+    def number(question: str, default: int) -> int:
+        while True:
+            value = text(question, str(default))
+            if value.isdigit() and 0 <= int(value) <= 50:
+                return int(value)
+            print("Please give a number from 0 to 50.")
+
+    def listed(question: str, default: list[str]) -> list[str]:
+        return [
+            part.strip() for part in text(question, ", ".join(default)).split(",") if part.strip()
+        ]
+
+    answers.name = text("Office name", answers.name)
+    answers.timezone = text("Time zone (e.g. America/Chicago)", answers.timezone)
+    answers.languages = listed(
+        "Languages, first is the default (en, es, zh, vi, ar)", answers.languages
+    )
+    answers.public_url = text("Address phones use to reach the hub", answers.public_url)
+    answers.lines = listed("Services, comma separated", answers.lines)
+    answers.counters = number("Counters", answers.counters)
+    answers.kiosks = number("Kiosks", answers.kiosks)
+    answers.displays = number("Lobby displays", answers.displays)
+    answers.desks = number("Desk PCs", answers.desks)
+    answers.staff = listed("Staff names (the first may pause and reroute lines)", answers.staff)
+    return answers
+
+
+def _toml(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML string
+
+
+def _ident(text: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24] or "line"
+    ident, n = base, 2
+    while ident in taken:
+        ident, n = f"{base}-{n}", n + 1
+    taken.add(ident)
+    return ident
+
+
+def render(answers: Answers) -> tuple[str, dict[str, str]]:
+    """The config text, and the staff PINs (name -> PIN) to show once."""
+    first = answers.languages[0]
+    out = [
+        "# Written by `nowserving init`. Every key: docs/config.md",
+        "[office]",
+        f"name = {_toml(answers.name)}",
+        f"timezone = {_toml(answers.timezone)}",
+        f"languages = {json.dumps(answers.languages)}",
+        f"public_base_url = {_toml(answers.public_url.rstrip('/'))}",
+        "retention_days = 30",
+    ]
+    taken: set[str] = set()
+    line_ids = []
+    for n, name in enumerate(answers.lines):
+        ident = _ident(name, taken)
+        line_ids.append(ident)
+        out += [
+            "",
+            "[[lines]]",
+            f"id = {_toml(ident)}",
+            f"prefix = {_toml(chr(65 + n % 26))}",
+            "typical_minutes = 8",
+            "remote_join = true",
+            f"name = {{ {first} = {_toml(name)} }}",
+        ]
+    for n in range(1, answers.counters + 1):
+        out += [
+            "",
+            "[[counters]]",
+            f'id = "c{n}"',
+            f'name = "Counter {n}"',
+            f"lines = {json.dumps(line_ids)}",
+        ]
+    for role, count in (
+        ("kiosk", answers.kiosks),
+        ("display", answers.displays),
+        ("desk", answers.desks),
+    ):
+        for n in range(1, count + 1):
+            out += [
+                "",
+                "[[devices]]",
+                f'id = "{role}-{n}"',
+                f'role = "{role}"',
+                f'secret = "{new_secret()}"',
+            ]
+    pins: dict[str, str] = {}
+    staff_taken: set[str] = set()
+    for n, person in enumerate(answers.staff):
+        pin = f"{secrets.randbelow(10**6):06d}"
+        pins[person] = pin
+        out += [
+            "",
+            "[[staff]]",
+            f"id = {_toml(_ident(person, staff_taken))}",
+            f"name = {_toml(person)}",
+            f"line_control = {'true' if n == 0 else 'false'}",
+            f'pin_hash = "{hash_pin(pin)}"',
+        ]
+    out += ["", "[printer]", 'kind = "none"  # usb, serial, network, cups or file: docs/deploy.md']
+    return "\n".join(out) + "\n", pins
+
+
+def write_starter_config(path: Path, answers: Answers) -> tuple[OfficeConfig, dict[str, str]]:
+    """Write the config (only if it loads); return it and the PINs to show once."""
+    text, pins = render(answers)
+    config = parse_config(text, str(path))  # never write a file that would not load
+    write_private(path, text)  # every secret and PIN hash: 0600, never readable by others
+    return config, pins
+
+
+def next_steps(config: OfficeConfig, path: Path) -> list[str]:
+    """What to run on each PC of the office."""
+    hub = config.office.public_base_url
+    steps = [f"{'On the hub PC:':<31}nowserving hub --config {path}"]
+    labels = {"kiosk": "a kiosk PC", "display": "a display PC", "desk": "a desk PC"}
+    for device in config.devices:
+        where = f"On {labels[device.role]} ({device.id}):"
+        steps.append(
+            f"{where:<28}nowserving {device.role} --config {path} --device {device.id} --hub {hub}"
+        )
+    steps.append(f"Copy {path} to every PC; keep it private: it holds the device secrets.")
+    return steps

@@ -1,0 +1,17 @@
+"""The addresses printed on a receipt and put in its QR code."""
+
+from __future__ import annotations
+
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.rules import short_code
+
+
+def ticket_url(config: OfficeConfig, token: str) -> str:
+    """The resident's live page: what the QR code holds."""
+    return f"{config.office.public_base_url}/t/{token}"
+
+
+def short_url(config: OfficeConfig, token: str) -> str:
+    """The same page, short enough to type: host/c/CODE (no scheme)."""
+    host = config.office.public_base_url.split("://", 1)[-1]
+    return f"{host}/c/{short_code(token)}"

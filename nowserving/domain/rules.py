@@ -1,0 +1,278 @@
+"""The office's rules as pure functions: given the state, what may happen next.
+
+Each `decide_*` function checks one request against the current state and
+returns the events to append, or raises `Rejected` with a message for the
+person who asked. Nothing here touches the store, the clock or a screen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.events import Draft, Kind
+from nowserving.domain.state import OfficeState, Status, Ticket
+
+PRIORITY_STREAK_LIMIT = 2  # priority calls in a row before an ordinary resident gets a turn
+TOKEN_BYTES = 16  # 128 bits: unguessable
+
+
+def office_day(wall_ms: int, zone: ZoneInfo) -> str:
+    """The office-local date (YYYY-MM-DD) at a moment: tickets number from 1 each day."""
+    return datetime.fromtimestamp(wall_ms / 1000, UTC).astimezone(zone).date().isoformat()
+
+
+def ticket_label(prefix: str, number: int) -> str:
+    """What is printed and called: A-007, B-042, C-1001."""
+    return f"{prefix}-{number:03d}"
+
+
+def new_token() -> str:
+    """A fresh resident token for the QR code (128 random bits, URL-safe)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+SHORT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to type from paper
+
+
+def short_code(token: str) -> str:
+    """An 8-character code (40 bits) to type instead of scanning: /c/K7M2P9QX."""
+    number = int.from_bytes(hashlib.sha256(f"short:{token}".encode()).digest()[:5], "big")
+    return "".join(SHORT_ALPHABET[(number >> (5 * i)) & 31] for i in range(8))
+
+
+def ticket_id(token: str) -> str:
+    """The ticket's id, derived one way from its token: staff see ids, never tokens."""
+    return hashlib.sha256(token.encode()).hexdigest()[:24]
+
+
+def next_for_counter(
+    state: OfficeState, lines: Sequence[str], streak_limit: int = PRIORITY_STREAK_LIMIT
+) -> Ticket | None:
+    """The resident a counter serving `lines` should call next, or None.
+
+    Within a line, priority residents go first, but after `streak_limit`
+    priority calls in a row an ordinary resident gets a turn. Across lines the
+    longest-waiting candidate wins, so no line starves. Paused and rerouted
+    lines are skipped.
+    """
+    candidates = []
+    for line_id in dict.fromkeys(lines):
+        line = state.line(line_id)
+        if line.paused or line.reroute_to is not None:
+            continue
+        priority = state.first_waiting(line_id, priority=True)
+        ordinary = state.first_waiting(line_id, priority=False)
+        if priority and (ordinary is None or line.priority_streak < streak_limit):
+            candidates.append(priority)
+        elif ordinary:
+            candidates.append(ordinary)
+    return min(candidates, key=lambda t: t.queue_key, default=None)
+
+
+def _line(config: OfficeConfig, line_id: str) -> None:
+    if line_id not in {line.id for line in config.lines}:
+        raise NotFound(f"There is no line {line_id!r}.")
+
+
+def _counter_lines(config: OfficeConfig, counter_id: str) -> list[str]:
+    try:
+        return list(config.counter(counter_id).lines)
+    except KeyError:
+        raise NotFound(f"There is no counter {counter_id!r}.") from None
+
+
+def _ticket(state: OfficeState, ticket: str, *allowed: Status) -> Ticket:
+    found = state.tickets.get(ticket)
+    if found is None:
+        raise NotFound("That ticket is not in today's lines.")
+    if found.status not in allowed:
+        raise Rejected(f"{found.label} is {found.status.value.replace('_', '-')}.")
+    return found
+
+
+def issue_target(state: OfficeState, config: OfficeConfig, line_id: str) -> str:
+    """The line a new ticket for `line_id` joins (after reroutes), or Rejected."""
+    _line(config, line_id)
+    if state.ended:
+        raise Rejected("The office has closed for today.")
+    target = state.effective_line(line_id)
+    line = state.line(target)
+    if line.paused:
+        raise Rejected(f"This line is paused: {line.pause_reason or 'please ask at the desk'}.")
+    return target
+
+
+def decide_issue(
+    state: OfficeState,
+    config: OfficeConfig,
+    line_id: str,
+    number: int,
+    token: str,
+    *,
+    priority: bool = False,
+    lang: str = "",
+    source: str = "kiosk",
+    expected: float | None = None,
+    shown: tuple[int, int] | None = None,
+) -> Draft:
+    """A ticket for `line_id` with an already allocated `number` in its target line.
+
+    `expected` is the wait (minutes) shown to the resident; kept to learn from.
+    """
+    target = issue_target(state, config, line_id)
+    data = {
+        "number": number,
+        "label": ticket_label(config.line(target).prefix, number),
+        "token": token,
+        "priority": priority,
+        "lang": lang or config.default_language,
+        "source": source,
+    }
+    if target != line_id:
+        data["requested_line"] = line_id
+    if expected is not None:
+        data["expected"] = round(expected, 1)
+    if shown is not None:
+        data["shown"] = list(shown)  # the range the resident saw, checked in the reports
+    return Draft(Kind.TICKET_ISSUED, state.day, ticket=ticket_id(token), line=target, data=data)
+
+
+def decide_call_next(
+    state: OfficeState, config: OfficeConfig, counter_id: str, staff: str | None = None
+) -> Draft | None:
+    """Call the next resident to a counter; None when nobody is waiting for it."""
+    chosen = next_for_counter(state, _counter_lines(config, counter_id))
+    if chosen is None:
+        return None
+    return _call(state, chosen, counter_id, staff, reason=None)
+
+
+def decide_call_ticket(
+    state: OfficeState,
+    config: OfficeConfig,
+    counter_id: str,
+    ticket: str,
+    reason: str,
+    staff: str | None = None,
+) -> Draft:
+    """Call one waiting ticket out of order; the reason goes into the audit log."""
+    _counter_lines(config, counter_id)
+    if not reason.strip():
+        raise Rejected("Say why this ticket is called out of order.")
+    return _call(state, _ticket(state, ticket, Status.WAITING), counter_id, staff, reason.strip())
+
+
+def _call(
+    state: OfficeState, ticket: Ticket, counter_id: str, staff: str | None, reason: str | None
+) -> Draft:
+    data: dict[str, object] = {"counter": counter_id}
+    if reason:
+        data["reason"] = reason
+    return Draft(Kind.TICKET_CALLED, state.day, ticket.id, ticket.line, staff, data)
+
+
+def decide_on_called(state: OfficeState, ticket: str, kind: Kind, staff: str | None) -> Draft:
+    """Recall, served or no-show: all act on a ticket that is at a counter now."""
+    found = _ticket(state, ticket, Status.CALLED)
+    data = {"counter": found.counter} if kind is Kind.TICKET_RECALLED else {}
+    return Draft(kind, state.day, found.id, found.line, staff, data)
+
+
+def decide_return(state: OfficeState, ticket: str, staff: str | None = None) -> Draft:
+    """A no-show came back: they wait again, at their original place."""
+    found = _ticket(state, ticket, Status.NO_SHOW)
+    return Draft(Kind.TICKET_RETURNED, state.day, found.id, found.line, staff)
+
+
+def decide_transfer(
+    state: OfficeState,
+    config: OfficeConfig,
+    ticket: str,
+    to_line: str,
+    *,
+    keep_place: bool = True,
+    staff: str | None = None,
+) -> Draft:
+    """Move a ticket to another line, keeping its place by issue time or to the end."""
+    _line(config, to_line)
+    found = _ticket(state, ticket, Status.WAITING, Status.CALLED)
+    if state.effective_line(to_line) == found.line:
+        raise Rejected(f"{found.label} is already in that line.")
+    data = {"to_line": to_line, "keep_place": keep_place}
+    return Draft(Kind.TICKET_TRANSFERRED, state.day, found.id, found.line, staff, data)
+
+
+def decide_leave(state: OfficeState, token: str) -> Draft:
+    """The resident leaves the line from their phone."""
+    found = _ticket(state, ticket_id(token), Status.WAITING, Status.CALLED)
+    return Draft(Kind.TICKET_LEFT, state.day, found.id, found.line)
+
+
+def decide_pause(
+    state: OfficeState, config: OfficeConfig, line_id: str, reason: str, staff: str | None = None
+) -> Draft:
+    _line(config, line_id)
+    if not reason.strip():
+        raise Rejected("Give a reason: residents see it on the kiosk and the display.")
+    return Draft(Kind.LINE_PAUSED, None, line=line_id, staff=staff, data={"reason": reason.strip()})
+
+
+def decide_resume(
+    state: OfficeState, config: OfficeConfig, line_id: str, staff: str | None = None
+) -> Draft:
+    _line(config, line_id)
+    if not state.line(line_id).paused:
+        raise Rejected("That line is not paused.")
+    return Draft(Kind.LINE_RESUMED, None, line=line_id, staff=staff)
+
+
+def decide_reroute(
+    state: OfficeState, config: OfficeConfig, line_id: str, to_line: str, staff: str | None = None
+) -> Draft:
+    _line(config, line_id)
+    _line(config, to_line)
+    if line_id == to_line or state.effective_line(to_line) == line_id:
+        raise Rejected("A line cannot be rerouted to itself.")
+    data = {"to_line": to_line}
+    return Draft(Kind.LINE_REROUTED, None, line=line_id, staff=staff, data=data)
+
+
+def decide_end_reroute(
+    state: OfficeState, config: OfficeConfig, line_id: str, staff: str | None = None
+) -> Draft:
+    _line(config, line_id)
+    if state.line(line_id).reroute_to is None:
+        raise Rejected("That line is not rerouted.")
+    return Draft(Kind.LINE_REROUTE_ENDED, None, line=line_id, staff=staff)
+
+
+def decide_counter(
+    state: OfficeState, config: OfficeConfig, counter_id: str, *, open: bool, staff: str | None
+) -> Draft:
+    _counter_lines(config, counter_id)
+    kind = Kind.COUNTER_OPENED if open else Kind.COUNTER_CLOSED
+    return Draft(kind, state.day, staff=staff, data={"counter": counter_id})
+
+
+def decide_announcement(
+    config: OfficeConfig, texts: dict[str, str], staff: str | None = None
+) -> Draft:
+    unknown = set(texts) - set(config.office.languages)
+    if unknown:
+        raise Rejected(f"Not an office language: {', '.join(sorted(unknown))}.")
+    if any(len(text) > 500 for text in texts.values()):
+        raise Rejected("An announcement is at most 500 characters.")
+    clean = {lang: text.strip() for lang, text in texts.items() if text.strip()}
+    return Draft(Kind.ANNOUNCEMENT_SET, None, staff=staff, data={"texts": clean})
+
+
+def decide_end_day(state: OfficeState, staff: str | None = None) -> Draft:
+    if state.ended:
+        raise Rejected("Today has already been closed.")
+    return Draft(Kind.DAY_ENDED, state.day, staff=staff)

@@ -1,0 +1,1 @@
+"""The service the apps call: one interface, implemented locally over the store."""

@@ -1,0 +1,532 @@
+"""The one service interface every app uses, and its local implementation.
+
+A tap or click becomes one call here; the call decides with the pure rules,
+appends the events in one transaction, and updates the projection. The hub
+exposes the same calls over HTTP, and a replica client offers them remotely,
+so the apps never know which one they hold.
+"""
+
+from __future__ import annotations
+
+import hmac
+import itertools
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
+from typing import Protocol
+
+from nowserving.domain import rules
+from nowserving.domain.clock import HybridClock, wall_ms
+from nowserving.domain.config import OfficeConfig, Staff
+from nowserving.domain.errors import NotFound, Rejected, StoreError
+from nowserving.domain.events import Draft, Event, Kind
+from nowserving.domain.signin import PinGate
+from nowserving.domain.state import OfficeState, apply, from_snapshot, replay, to_snapshot
+from nowserving.domain.views import (
+    BoardView,
+    CounterView,
+    LineView,
+    TicketView,
+    board_view,
+    counter_view,
+    line_view,
+    ticket_view,
+    wait_for,
+)
+from nowserving.store.eventstore import EventStore
+
+# The write request being served on this thread: (asking device, its request id).
+_REQUEST: ContextVar[tuple[str, str] | None] = ContextVar("request", default=None)
+
+
+def request_ref(device: str, key: str) -> str:
+    """How an event names the request that caused it: `<device>/<request id>`."""
+    return f"{device.split('~', 1)[0]}/{key}"
+
+
+log = logging.getLogger(__name__)
+SNAPSHOT_KEY = "projection_snapshot"
+# Events between snapshots: a restart replays at most about this many (a few tenths of a
+# second) on top of restoring the snapshot; writing one costs ~0.1 s on a 50,000-ticket day.
+SNAPSHOT_EVERY = 5_000
+
+
+class Expired(NotFound):
+    """A ticket of an earlier day: its page shows nothing but that."""
+
+
+class Service(Protocol):
+    """What the kiosk, display, desk and hub may ask of an office."""
+
+    config: OfficeConfig
+
+    def refresh(self) -> bool: ...
+    def sign_in(self, staff: str, pin: str) -> Staff: ...
+    def sign_out(self, staff: str) -> None: ...
+    def issue(
+        self, line: str, *, priority: bool = False, lang: str = "", source: str = "kiosk"
+    ) -> TicketView: ...
+    def call_next(self, counter: str, *, staff: str | None = None) -> TicketView | None: ...
+    def call_ticket(
+        self, counter: str, ticket: str, *, reason: str, staff: str | None = None
+    ) -> TicketView: ...
+    def recall(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def complete(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def no_show(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def return_no_show(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def transfer(
+        self, ticket: str, to_line: str, *, keep_place: bool = True, staff: str | None = None
+    ) -> TicketView: ...
+    def cancel(self, token: str) -> TicketView: ...
+    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView: ...
+    def resume_line(self, line: str, *, staff: str | None = None) -> LineView: ...
+    def reroute_line(self, line: str, to_line: str, *, staff: str | None = None) -> LineView: ...
+    def end_reroute(self, line: str, *, staff: str | None = None) -> LineView: ...
+    def open_counter(self, counter: str, *, staff: str | None = None) -> CounterView: ...
+    def close_counter(self, counter: str, *, staff: str | None = None) -> CounterView: ...
+    def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None: ...
+    def report_alert(self, alert: str, message: str, *, device: str | None = None) -> None: ...
+    def end_day(self, *, staff: str | None = None) -> None: ...
+    def record_sign_in(
+        self, staff: str, counter: str | None, *, signed_in: bool = True, desk: str | None = None
+    ) -> None: ...
+    def board(self) -> BoardView: ...
+    def lines(self) -> list[LineView]: ...
+    def counter(self, counter: str) -> CounterView: ...
+    def queue(self, counter: str) -> list[TicketView]: ...
+    def queue_for_line(self, line: str) -> list[TicketView]: ...
+    def ticket(self, ticket: str) -> TicketView: ...
+    def ticket_status(self, token: str) -> TicketView: ...
+    def token_for_code(self, code: str) -> str: ...
+
+
+class LocalService:
+    """The service over an event store on this machine.
+
+    Args:
+        store: the SQLite event store (may be shared with other processes).
+        config: the office.
+        device: the id stamped on every event written from here.
+        now: wall clock in ms (tests freeze or skew it).
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        config: OfficeConfig,
+        device: str,
+        now: Callable[[], int] = wall_ms,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = HybridClock(device, now)
+        self._now = now
+        self._lock = threading.RLock()
+        self._state = OfficeState("")
+        self._rowid = 0
+        self._version = (-1, -1)
+        self._hidden = 0
+        self._changed = False
+        self.gate = PinGate(config)
+        self._snapshot_rowid = 0  # the rowid the stored snapshot reached
+        # Short receipt code -> token, filled as tickets are added (token_for_code).
+        self._codes: dict[str, str] = {}
+        self._codes_for: OfficeState | None = None
+        self._coded = 0
+        self.refresh()
+
+    # -- keeping the projection current ------------------------------------------------
+
+    def clock_now(self) -> int:
+        """This node's wall clock in ms (frozen or skewed in tests)."""
+        return self._now()
+
+    def today(self) -> str:
+        return rules.office_day(self._now(), self.config.zone)
+
+    def refresh(self) -> bool:
+        """Catch up with events written by others; True if anything changed since last time."""
+        with self._lock:
+            self._catch_up()
+            due = self._rowid - self._snapshot_rowid >= SNAPSHOT_EVERY
+            changed, self._changed = self._changed, False
+        if due:  # outside the lock: only the copy inside needs it
+            self.save_snapshot()
+        return changed
+
+    def _catch_up(self) -> OfficeState:
+        day = self.today()
+        if day != self._state.day:
+            self._rebuild(day)
+            return self._state
+        version = self.store.version()
+        if version == self._version:
+            return self._state
+        self._version = version
+        # The hub refused some of this replica's own events: project without them.
+        late = self.store.hidden() != self._hidden
+        while batch := self.store.events_after(self._rowid):
+            for rowid, event in batch:
+                self._rowid = rowid
+                if event.day not in (None, day):
+                    continue
+                if event.hlc < self._state.last_hlc:
+                    late = True  # a late event from a device that was offline
+                elif not late:
+                    apply(self._state, event)
+                self._changed = True
+        if late:  # the whole batch costs one rebuild, from the snapshot when it can
+            self._rebuild(day)
+        return self._state
+
+    def _rebuild(self, day: str) -> None:
+        # In this order: whatever commits in between is caught up next time, never twice.
+        self._version = self.store.version()
+        self._hidden = self.store.hidden()
+        self._changed = True
+        if not self._hidden and self._restore(day):
+            return
+        self._rowid = self.store.last_rowid()
+        self._state = replay(day, self.store.events_for_day(day, up_to=self._rowid))
+        self._snapshot_rowid = 0  # a replay was needed: keep a snapshot at the next refresh
+
+    def _restore(self, day: str) -> bool:
+        """Rebuild from the stored snapshot plus what came after it, if that is exact.
+
+        Exact when everything that arrived after the snapshot sorts after it: then
+        applying those events in clock order gives what a full replay would.
+        """
+        try:
+            saved = json.loads(self.store.get_state(SNAPSHOT_KEY) or "{}")
+            state = from_snapshot(saved["state"]) if saved.get("day") == day else None
+        except (ValueError, KeyError, TypeError, IndexError):  # damaged: the log still has it all
+            state = None
+        if state is None:
+            return False
+        rows = self.store.events_after(int(saved["rowid"]), limit=2**62)
+        after = sorted((e for _, e in rows if e.day in (None, day)), key=lambda e: e.hlc)
+        if after and after[0].hlc < state.last_hlc:
+            return False  # something late sorts inside the snapshot: replay the day
+        for event in after:
+            apply(state, event)
+        self._state = state
+        self._rowid = rows[-1][0] if rows else int(saved["rowid"])
+        self._snapshot_rowid = int(saved["rowid"])
+        return True
+
+    def save_snapshot(self) -> None:
+        """Keep the projection in the store, so a restart restores it instead of replaying."""
+        with self._lock:  # only while copying: encoding and writing let requests go on
+            state = self._catch_up()
+            saved = {"day": state.day, "rowid": self._rowid, "state": to_snapshot(state)}
+            self._snapshot_rowid = self._rowid
+        text = json.dumps(saved, separators=(",", ":"), ensure_ascii=False)
+        try:
+            self.store.set_state(SNAPSHOT_KEY, text)
+        except StoreError as exc:  # only an optimisation: the log still holds the truth
+            log.warning("could not keep a snapshot of the day: %s", exc)
+
+    @contextmanager
+    def request(self, device: str, key: str | None) -> Iterator[None]:
+        """Writes in this block answer one request of `device` with id `key` (if given).
+
+        The id is stored with the events, in the same transaction, so a retry with
+        the same id gets the events of the first try back instead of acting twice.
+        """
+        token = _REQUEST.set((device, key) if key else None)
+        try:
+            yield
+        finally:
+            _REQUEST.reset(token)
+
+    def _write(self, decide: Callable[[OfficeState], list[Draft]]) -> list[Event]:
+        """Decide against the freshest state and append, all under the write lock."""
+        request = _REQUEST.get()
+        with self._lock:
+            with self.store.write():
+                done = self.store.request_events(*request) if request else None
+                if done is not None:
+                    events = done  # a retry: the first answer, not a second action
+                else:
+                    state = self._catch_up()
+                    drafts = decide(state)
+                    if request is not None:
+                        ref = request_ref(*request)
+                        drafts = [replace(d, data={**d.data, "request": ref}) for d in drafts]
+                    events = self.store.append(drafts, self.clock)
+                    if request is not None:
+                        self.store.remember_request(*request, state.day, events)
+            # Committed: only now may the projection change (a rollback leaves it as it was).
+            self._catch_up()
+        return events
+
+    @property
+    def state(self) -> OfficeState:
+        with self._lock:
+            return self._catch_up()
+
+    # -- staff signing in at a desk ----------------------------------------------------
+
+    def sign_in(self, staff: str, pin: str) -> Staff:
+        """The staff member if the PIN is right (SignInRefused otherwise)."""
+        # This PC's own gate: wrong PINs for one clerk do not lock the others out here.
+        return self.gate.check(staff, pin, sources=(f"staff:{staff}",))
+
+    def sign_out(self, staff: str) -> None:
+        """Nothing to end here: the PIN is checked on this PC."""
+
+    # -- residents ---------------------------------------------------------------------
+
+    def issue(
+        self, line: str, *, priority: bool = False, lang: str = "", source: str = "kiosk"
+    ) -> TicketView:
+        """Issue a ticket; it is committed before this returns (write before print)."""
+        if lang and lang not in self.config.office.languages:
+            raise Rejected(f"Not an office language: {lang!r}.")
+        token = rules.new_token()
+
+        def decide(state: OfficeState) -> list[Draft]:
+            target = rules.issue_target(state, self.config, line)
+            number = self._take_number(state.day, target)
+            shown = wait_for(state, self.config, target)
+            draft = rules.decide_issue(
+                state,
+                self.config,
+                line,
+                number,
+                token,
+                priority=priority,
+                lang=lang,
+                source=source,
+                expected=None if priority or not shown.known else shown.expected,
+                shown=(shown.low, shown.high) if shown.known else None,
+            )
+            return [draft]
+
+        (event,) = self._write(decide)
+        return self._ticket_view(event.ticket, with_token=True)
+
+    def _take_number(self, day: str, line: str) -> int:
+        """The next ticket number (inside the write transaction)."""
+        return self.store.next_number(day, line)
+
+    def cancel(self, token: str) -> TicketView:
+        """The resident leaves the line (from the phone page)."""
+        self._find_by_token(token)
+        (event,) = self._write(lambda state: [rules.decide_leave(state, token)])
+        return self._ticket_view(event.ticket)
+
+    def ticket_status(self, token: str) -> TicketView:
+        """The resident's view of their own ticket, by the token in the QR code."""
+        return self._ticket_view(self._find_by_token(token))
+
+    def ticket_statuses(self, tokens: list[str]) -> dict[str, TicketView]:
+        """Many residents' views at once (live updates): one catch-up, then index lookups.
+
+        Tokens that are not today's tickets are left out.
+        """
+        with self._lock:
+            state = self._catch_up()
+            views = {}
+            for token in tokens:
+                found = state.tickets.get(rules.ticket_id(token))
+                if found is not None and hmac.compare_digest(found.token, token):
+                    views[token] = ticket_view(state, self.config, found)
+            return views
+
+    def token_for_code(self, code: str) -> str:
+        """The token behind a receipt's short code, among today's tickets."""
+        code = code.strip().upper()
+        with self._lock:
+            state = self._catch_up()
+            if self._codes_for is not state:  # a new day or a rebuild: index afresh
+                self._codes_for, self._codes, self._coded = state, {}, 0
+            # Tickets are only ever added, in order: hash only those not seen yet.
+            for ticket in itertools.islice(state.tickets.values(), self._coded, None):
+                if ticket.token:  # purged tickets have no token left
+                    self._codes[rules.short_code(ticket.token)] = ticket.token
+            self._coded = len(state.tickets)
+            token = self._codes.get(code)
+        if token:
+            return token
+        raise NotFound("No ticket today has that code.")
+
+    def _find_by_token(self, token: str) -> str:
+        found = rules.ticket_id(token)
+        with self._lock:
+            ticket = self._catch_up().tickets.get(found)
+        if ticket is not None and hmac.compare_digest(ticket.token, token):
+            return found
+        day = self.store.ticket_day(found)
+        if day is not None:
+            raise Expired(f"This ticket was for {day}; it has expired.")
+        raise NotFound("This ticket is not known here.")
+
+    # -- staff at a counter ------------------------------------------------------------
+
+    def call_next(self, counter: str, *, staff: str | None = None) -> TicketView | None:
+        """Call the next resident to `counter`; None when nobody is waiting for it."""
+
+        def decide(state: OfficeState) -> list[Draft]:
+            draft = rules.decide_call_next(state, self.config, counter, staff)
+            return [draft] if draft else []
+
+        events = self._write(decide)
+        return self._ticket_view(events[0].ticket) if events else None
+
+    def call_ticket(
+        self, counter: str, ticket: str, *, reason: str, staff: str | None = None
+    ) -> TicketView:
+        return self._on_ticket(
+            lambda s: rules.decide_call_ticket(s, self.config, counter, ticket, reason, staff)
+        )
+
+    def recall(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        return self._on_ticket(
+            lambda s: rules.decide_on_called(s, ticket, Kind.TICKET_RECALLED, staff)
+        )
+
+    def complete(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        return self._on_ticket(
+            lambda s: rules.decide_on_called(s, ticket, Kind.TICKET_SERVED, staff)
+        )
+
+    def no_show(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        return self._on_ticket(
+            lambda s: rules.decide_on_called(s, ticket, Kind.TICKET_NO_SHOW, staff)
+        )
+
+    def return_no_show(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        return self._on_ticket(lambda s: rules.decide_return(s, ticket, staff))
+
+    def transfer(
+        self, ticket: str, to_line: str, *, keep_place: bool = True, staff: str | None = None
+    ) -> TicketView:
+        return self._on_ticket(
+            lambda s: rules.decide_transfer(
+                s, self.config, ticket, to_line, keep_place=keep_place, staff=staff
+            )
+        )
+
+    def _on_ticket(self, decide: Callable[[OfficeState], Draft]) -> TicketView:
+        (event,) = self._write(lambda state: [decide(state)])
+        return self._ticket_view(event.ticket)
+
+    def open_counter(self, counter: str, *, staff: str | None = None) -> CounterView:
+        self._write(
+            lambda s: [rules.decide_counter(s, self.config, counter, open=True, staff=staff)]
+        )
+        return self.counter(counter)
+
+    def close_counter(self, counter: str, *, staff: str | None = None) -> CounterView:
+        self._write(
+            lambda s: [rules.decide_counter(s, self.config, counter, open=False, staff=staff)]
+        )
+        return self.counter(counter)
+
+    # -- line control ------------------------------------------------------------------
+
+    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView:
+        return self._on_line(
+            line, lambda s: rules.decide_pause(s, self.config, line, reason, staff)
+        )
+
+    def resume_line(self, line: str, *, staff: str | None = None) -> LineView:
+        return self._on_line(line, lambda s: rules.decide_resume(s, self.config, line, staff))
+
+    def reroute_line(self, line: str, to_line: str, *, staff: str | None = None) -> LineView:
+        return self._on_line(
+            line, lambda s: rules.decide_reroute(s, self.config, line, to_line, staff)
+        )
+
+    def end_reroute(self, line: str, *, staff: str | None = None) -> LineView:
+        return self._on_line(line, lambda s: rules.decide_end_reroute(s, self.config, line, staff))
+
+    def _on_line(self, line: str, decide: Callable[[OfficeState], Draft]) -> LineView:
+        self._write(lambda state: [decide(state)])
+        with self._lock:
+            return line_view(self._catch_up(), self.config, line)
+
+    def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None:
+        self._write(lambda s: [rules.decide_announcement(self.config, texts, staff)])
+
+    def report_alert(self, alert: str, message: str, *, device: str | None = None) -> None:
+        """A device problem staff should see (printer out of paper...); "" clears it.
+
+        `device` names the device with the problem when it reports through another (the hub).
+        """
+        data = {"alert": alert, "message": message, "device": device or self.clock.device}
+        self._write(lambda s: [Draft(Kind.DEVICE_ALERT, None, data=data)])
+
+    def end_day(self, *, staff: str | None = None) -> None:
+        self._write(lambda s: [rules.decide_end_day(s, staff)])
+
+    def record_sign_in(
+        self, staff: str, counter: str | None, *, signed_in: bool = True, desk: str | None = None
+    ) -> None:
+        """Staff signed in (or out) at this desk, offline too: the hub accepts a desk's
+        staff events only after that staff member's sign-in there. The hub names the
+        `desk` when it records a sign-in to its API on a desk's behalf."""
+        kind = Kind.STAFF_SIGNED_IN if signed_in else Kind.STAFF_SIGNED_OUT
+        data = {key: value for key, value in (("counter", counter), ("desk", desk)) if value}
+        self._write(lambda s: [Draft(kind, s.day, staff=staff, data=data)])
+
+    # -- reading -----------------------------------------------------------------------
+
+    def board(self) -> BoardView:
+        with self._lock:
+            return board_view(self._catch_up(), self.config)
+
+    def lines(self) -> list[LineView]:
+        with self._lock:
+            state = self._catch_up()
+            return [line_view(state, self.config, line.id) for line in self.config.lines]
+
+    def counter(self, counter: str) -> CounterView:
+        try:
+            self.config.counter(counter)
+        except KeyError:
+            raise NotFound(f"There is no counter {counter!r}.") from None
+        with self._lock:
+            return counter_view(self._catch_up(), self.config, counter)
+
+    def queue(self, counter: str) -> list[TicketView]:
+        """Waiting residents of the lines a counter serves, oldest first."""
+        return self._waiting(self.counter(counter).lines)
+
+    def queue_for_line(self, line: str) -> list[TicketView]:
+        """Waiting residents of one line, in their order."""
+        return self._waiting([line])
+
+    def waiting_count(self, line: str, *, source: str | None = None) -> int:
+        """How many wait in `line` (only those who joined from `source`, if given).
+
+        Cheaper than `queue_for_line`: no view, no wait estimate per resident.
+        """
+        with self._lock:
+            state = self._catch_up()
+            if source is None:
+                return state.waiting_count(line)
+            return sum(1 for t in state.waiting(line) if t.source == source)
+
+    def _waiting(self, lines: list[str]) -> list[TicketView]:
+        with self._lock:
+            state = self._catch_up()
+            waiting = [t for line in lines for t in state.waiting(line)]
+            waiting.sort(key=lambda t: t.queue_key)
+            return [ticket_view(state, self.config, t) for t in waiting]
+
+    def ticket(self, ticket: str) -> TicketView:
+        return self._ticket_view(ticket)
+
+    def _ticket_view(self, ticket: str | None, *, with_token: bool = False) -> TicketView:
+        with self._lock:
+            state = self._catch_up()
+            found = state.tickets.get(ticket or "")
+            if found is None:
+                raise NotFound("That ticket is not in today's lines.")
+            return ticket_view(state, self.config, found, with_token=with_token)

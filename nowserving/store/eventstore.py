@@ -1,0 +1,550 @@
+"""The event store: an append-only log in one SQLite file (WAL), via sqlite-utils.
+
+Several processes on one machine (hub, kiosk, display, desk) share a file
+safely: every read-then-write runs inside `write()`, which takes SQLite's write
+lock up front (BEGIN IMMEDIATE) and waits for it (busy_timeout). sqlite-utils'
+own `atomic()` starts a deferred transaction, which loses writes between
+processes, so it is not used here.
+
+Faults of the environment become `StoreError`s with a plain message; the file
+is never rewritten to "fix" it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from nowserving.domain.clock import HybridClock
+from nowserving.domain.errors import StoreError, StoreFullError
+from nowserving.domain.events import Draft, Event, Kind
+from nowserving.system.files import touch_private
+
+APPLICATION_ID = 0x4E6F5753  # "NoWS": marks a file as a Nowserving store
+# Numbers below LEASE_BASE are handed out one by one by the hub; from LEASE_BASE up, in
+# blocks leased to kiosks for when they are cut off (and, past that, the hub's overflow).
+# A ticket numbered 500 or more was issued by a kiosk while the hub was out of reach.
+LEASE_BASE = 500
+BUSY_TIMEOUT_MS = 10_000
+_COLUMNS = "id, device, seq, hlc, kind, day, ticket, line, staff, data"
+
+
+def _create_events(db: sqlite_utils.Database) -> None:
+    db["events"].create(  # type: ignore[union-attr]
+        {
+            "rowid": int,  # local arrival order: readers resume from the last rowid seen
+            "id": str,
+            "device": str,
+            "seq": int,
+            "hlc": str,
+            "kind": str,
+            "day": str,
+            "ticket": str,
+            "line": str,
+            "staff": str,
+            "data": str,
+        },
+        pk="rowid",
+        not_null={"id", "device", "seq", "hlc", "kind", "data"},
+    )
+    db["events"].create_index(["id"], unique=True)  # type: ignore[union-attr]
+    db["events"].create_index(["device", "seq"], unique=True)  # type: ignore[union-attr]
+    db["events"].create_index(["hlc"])  # type: ignore[union-attr]
+    db["events"].create_index(["day", "hlc"])  # type: ignore[union-attr]
+    db["events"].create_index(["ticket"])  # type: ignore[union-attr]
+
+
+def _create_numbers(db: sqlite_utils.Database) -> None:
+    db["numbers"].create(  # type: ignore[union-attr]
+        {"day": str, "line": str, "next": int}, pk=("day", "line"), not_null={"next"}
+    )
+
+
+def _add_sync(db: sqlite_utils.Database) -> None:
+    # numbers.high: the next number above LEASE_BASE, shared by leases and overflow.
+    db.execute(f"ALTER TABLE numbers ADD COLUMN high INTEGER NOT NULL DEFAULT {LEASE_BASE}")
+    db["leases"].create(  # type: ignore[union-attr]
+        {"day": str, "line": str, "start": int, "end": int, "next": int},
+        pk=("day", "line", "start"),
+        not_null={"end", "next"},
+    )
+    db["sync_state"].create({"key": str, "value": str}, pk="key")  # type: ignore[union-attr]
+
+
+def _add_trust(db: sqlite_utils.Database) -> None:
+    # granted: on the hub, which device got which block of numbers (pushed tickets must
+    # come from the pushing kiosk's own blocks).
+    db["granted"].create(  # type: ignore[union-attr]
+        {"device": str, "day": str, "line": str, "start": int, "end": int},
+        pk=("day", "line", "start"),
+        not_null={"device", "end"},
+    )
+    db["granted"].create_index(["device", "day", "line"])  # type: ignore[union-attr]
+    # Is this number of a line taken today? Asked for every ticket a kiosk pushes.
+    db.execute(
+        "CREATE INDEX events_issued_number ON events (day, line, json_extract(data, '$.number')) "
+        "WHERE kind = 'ticket.issued'"
+    )
+    # refused: on the hub, the audit of pushed events it did not take; on a replica, its
+    # own events the hub refused (left out of its projection). Never part of the log.
+    columns: dict[str, type] = {name: str for name in _COLUMNS.split(", ")}
+    db["refused"].create(  # type: ignore[union-attr]
+        columns | {"seq": int, "reason": str},
+        pk="id",
+        not_null={"device", "seq", "hlc", "kind", "data", "reason"},
+    )
+    db["refused"].create_index(["device", "seq"])  # type: ignore[union-attr]
+
+
+def _add_requests(db: sqlite_utils.Database) -> None:
+    # A write request's id (client-chosen, per device) and the events it caused: a retry
+    # of the same request gets the first answer instead of acting twice.
+    db["requests"].create(  # type: ignore[union-attr]
+        {"device": str, "key": str, "day": str, "events": str},
+        pk=("device", "key"),
+        not_null={"day", "events"},
+    )
+
+
+# Migrations run in order, each in the same transaction as raising user_version.
+# Never edit or reorder one that has shipped: append a new one.
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
+    _create_events,
+    _create_numbers,
+    _add_sync,
+    _add_trust,
+    _add_requests,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    message = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and "full" in message:
+        return StoreFullError(
+            f"The disk holding {path} is full: nothing was saved. Free some space and retry."
+        )
+    if "locked" in message or "busy" in message:
+        return StoreError(f"{path} stayed busy for {BUSY_TIMEOUT_MS // 1000} s: {message}.")
+    if "not a database" in message or "malformed" in message or "corrupt" in message:
+        return StoreError(
+            f"{path} is damaged or is not a Nowserving store ({message}). It was left as it is; "
+            "restore a backup, or move it aside to start a new store."
+        )
+    return StoreError(f"{path}: {message}")
+
+
+class EventStore:
+    """The append-only log of one node, plus its ticket-number counters.
+
+    Args:
+        path: the SQLite file (created if missing, with its folder).
+        max_pages: a size limit in pages, for tests of a full disk.
+    """
+
+    def __init__(self, path: Path | str, *, max_pages: int | None = None) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._own_writes = 0
+        try:
+            touch_private(self.path)  # tickets and their tokens: 0600 in a 0700 folder
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"Cannot open the store {self.path}: {exc}") from None
+        self.db = sqlite_utils.Database(conn)
+        try:
+            self._configure(max_pages)
+            self._migrate()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _translate(exc, self.path) from None
+        except StoreError:
+            conn.close()
+            raise
+
+    def _configure(self, max_pages: int | None) -> None:
+        conn = self.db.conn
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a committed ticket survives a power cut, so the receipt never lies.
+        conn.execute("PRAGMA synchronous = FULL")
+        if max_pages is not None:
+            conn.execute(f"PRAGMA max_page_count = {int(max_pages)}")
+
+    def _migrate(self) -> None:
+        conn = self.db.conn
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id not in (0, APPLICATION_ID) or (app_id == 0 and self.db.table_names()):
+            raise StoreError(
+                f"{self.path} is an SQLite file of another program; it was left untouched."
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer Nowserving (schema {version}, this one "
+                f"knows {SCHEMA_VERSION}). Update Nowserving on this PC; the file was left as is."
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.write():
+                MIGRATIONS[number](self.db)
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One transaction holding the write lock from its start (BEGIN IMMEDIATE)."""
+        with self._lock:
+            conn = self.db.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise _translate(exc, self.path) from None
+                raise
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the file and truncate it; False if readers kept part of it.
+
+        Under the store's lock like every other use of the shared connection: run
+        beside a request's statement, it failed with "database table is locked".
+        """
+        rows = self._read("PRAGMA wal_checkpoint(TRUNCATE)")
+        return not rows[0][0]
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self.db.conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+
+    # -- writing (call inside write()) -------------------------------------------------
+
+    def append(self, drafts: Sequence[Draft], clock: HybridClock) -> list[Event]:
+        """Stamp and append this device's new events; call inside `write()`."""
+        conn = self.db.conn
+        top = conn.execute("SELECT max(hlc) FROM events").fetchone()[0]
+        if top:
+            clock.observe(top)  # after every event in the file, whoever wrote it
+        seq = conn.execute(
+            "SELECT coalesce(max(seq), 0) FROM events WHERE device = ?", (clock.device,)
+        ).fetchone()[0]
+        events = [
+            draft.stamped(clock.device, seq + n, clock.tick())
+            for n, draft in enumerate(drafts, start=1)
+        ]
+        self._insert(events)
+        return events
+
+    def merge(self, events: Sequence[Event]) -> int:
+        """Add events from other nodes, skipping those already here; call inside `write()`."""
+        return self._insert(events, ignore=True)
+
+    def _insert(self, events: Sequence[Event], *, ignore: bool = False) -> int:
+        verb = "INSERT OR IGNORE" if ignore else "INSERT"
+        rows = [tuple(e.to_row().values()) for e in events]
+        before = self.db.conn.total_changes
+        self.db.conn.executemany(
+            f"{verb} INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+        self._own_writes += 1
+        return self.db.conn.total_changes - before
+
+    def _counters(self, day: str, line: str) -> tuple[int, int]:
+        """(next low number, next high number) of a line for a day."""
+        conn = self.db.conn
+        row = conn.execute(
+            "SELECT next, high FROM numbers WHERE day = ? AND line = ?", (day, line)
+        ).fetchone()
+        if row is not None:
+            return int(row[0]), int(row[1])
+        # First of the day, or counters lost: never reuse a logged number.
+        low, high = conn.execute(
+            "SELECT max(CASE WHEN n < ? THEN n END), max(n) FROM (SELECT "
+            "json_extract(data, '$.number') AS n FROM events "
+            "WHERE day = ? AND line = ? AND kind = 'ticket.issued')",
+            (LEASE_BASE, day, line),
+        ).fetchone()
+        leased = conn.execute(
+            "SELECT max(end) FROM leases WHERE day = ? AND line = ?", (day, line)
+        ).fetchone()[0]
+        return (low or 0) + 1, max(LEASE_BASE, (high or 0) + 1, leased or 0)
+
+    def _save_counters(self, day: str, line: str, low: int, high: int) -> None:
+        self.db.conn.execute(
+            "INSERT INTO numbers (day, line, next, high) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (day, line) DO UPDATE SET next = excluded.next, high = excluded.high",
+            (day, line, low, high),
+        )
+
+    def next_number(self, day: str, line: str) -> int:
+        """Take the next ticket number of a line for a day; call inside `write()`."""
+        low, high = self._counters(day, line)
+        if low < LEASE_BASE:
+            self._save_counters(day, line, low + 1, high)
+            return low
+        self._save_counters(day, line, low, high + 1)
+        return high
+
+    def lease_numbers(self, day: str, line: str, count: int, device: str) -> tuple[int, int]:
+        """Reserve `count` numbers for a kiosk's offline use: [start, end). Inside `write()`.
+
+        The hub records which device got the block: only that device may issue from it.
+        """
+        low, high = self._counters(day, line)
+        self._save_counters(day, line, low, high + count)
+        self.db.conn.execute(
+            "INSERT INTO granted (device, day, line, start, end) VALUES (?, ?, ?, ?, ?)",
+            (device, day, line, high, high + count),
+        )
+        return high, high + count
+
+    def lease_usage(self, device: str, day: str, line: str) -> tuple[int, int]:
+        """(numbers leased to `device` for a line and day, how many of them it has used)."""
+        leased, used = self._read(
+            "SELECT coalesce(sum(g.end - g.start), 0), (SELECT count(*) FROM events e JOIN "
+            "granted h ON h.device = ? AND h.day = e.day AND h.line = e.line "
+            "AND json_extract(e.data, '$.number') >= h.start "
+            "AND json_extract(e.data, '$.number') < h.end "
+            "WHERE e.day = ? AND e.line = ? AND e.kind = 'ticket.issued') "
+            "FROM granted g WHERE g.device = ? AND g.day = ? AND g.line = ?",
+            (device, day, line, device, day, line),
+        )[0]
+        return int(leased), int(used)
+
+    def leased_to(self, device: str, day: str, line: str, number: int) -> bool:
+        """Whether `number` of a line and day lies in a block leased to `device`."""
+        return bool(
+            self._read(
+                "SELECT 1 FROM granted WHERE device = ? AND day = ? AND line = ? "
+                "AND start <= ? AND ? < end LIMIT 1",
+                (device, day, line, number, number),
+            )
+        )
+
+    def number_taken(self, day: str, line: str, number: int) -> bool:
+        """Whether a ticket of a line and day already has `number`."""
+        return bool(
+            self._read(
+                "SELECT 1 FROM events WHERE day = ? AND line = ? AND kind = 'ticket.issued' "
+                "AND json_extract(data, '$.number') = ? LIMIT 1",
+                (day, line, number),
+            )
+        )
+
+    def signed_in(self, desk: str, staff: str, day: str, before_hlc: str) -> bool:
+        """Whether `staff`'s latest sign-in or -out at `desk` on `day` before the stamp
+        `before_hlc` is a sign-in: written by the desk (any of its replicas), or by the hub
+        for a session at that desk (naming it; a desk cannot name another one)."""
+        rows = self._read(
+            "SELECT kind FROM events WHERE day = ? AND hlc < ? AND staff = ? "
+            "AND kind IN ('staff.signed_in', 'staff.signed_out') AND (device = ? "
+            "OR substr(device, 1, ?) = ? OR json_extract(data, '$.desk') = ?) "
+            "ORDER BY hlc DESC LIMIT 1",
+            (day, before_hlc, staff, desk, len(desk) + 1, f"{desk}~", desk),
+        )
+        return bool(rows) and rows[0][0] == "staff.signed_in"
+
+    def keep_refused(self, refusals: Sequence[tuple[Event, str]], *, own: bool = False) -> None:
+        """Record events the hub refused (its audit), or, `own`, this replica's own events
+        that the hub refused (hidden from the projection from now on). Inside `write()`."""
+        self.db.conn.executemany(
+            f"INSERT OR IGNORE INTO refused ({_COLUMNS}, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*event.to_row().values(), reason) for event, reason in refusals],
+        )
+        if own and refusals:
+            self.db.conn.execute(
+                "INSERT INTO sync_state (key, value) VALUES ('hidden', ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
+                (len(refusals),),
+            )
+        self._own_writes += 1
+
+    def holds(self, event_id: str) -> bool:
+        """Whether an event is here already, in the log or refused."""
+        return bool(
+            self._read(
+                "SELECT 1 FROM events WHERE id = ? UNION ALL SELECT 1 FROM refused WHERE id = ?",
+                (event_id, event_id),
+            )
+        )
+
+    def hidden(self) -> int:
+        """How many of this replica's own events the hub refused: their projection changes."""
+        return int(self.get_state("hidden", "0"))
+
+    def add_lease(self, day: str, line: str, start: int, end: int) -> None:
+        """Keep a block leased from the hub (on the kiosk's replica). Inside `write()`."""
+        self.db.conn.execute(
+            "INSERT OR IGNORE INTO leases (day, line, start, end, next) VALUES (?, ?, ?, ?, ?)",
+            (day, line, start, end, start),
+        )
+
+    def next_leased_number(self, day: str, line: str) -> int | None:
+        """Take a number from this node's leases, or None when none is left. Inside `write()`."""
+        conn = self.db.conn
+        row = conn.execute(
+            "SELECT start, next FROM leases WHERE day = ? AND line = ? AND next < end "
+            "ORDER BY start LIMIT 1",
+            (day, line),
+        ).fetchone()
+        if row is None:
+            return None
+        conn.execute(
+            "UPDATE leases SET next = next + 1 WHERE day = ? AND line = ? AND start = ?",
+            (day, line, row[0]),
+        )
+        return int(row[1])
+
+    def leased_left(self, day: str, line: str) -> int:
+        rows = self._read(
+            "SELECT coalesce(sum(end - next), 0) FROM leases WHERE day = ? AND line = ?",
+            (day, line),
+        )
+        return int(rows[0][0])
+
+    def request_events(self, device: str, key: str) -> list[Event] | None:
+        """The events an earlier request with this id caused (maybe none), or None if new."""
+        rows = self._read("SELECT events FROM requests WHERE device = ? AND key = ?", (device, key))
+        if not rows:
+            return None
+        ids: list[str] = json.loads(rows[0][0])
+        found = {
+            row[0]: _event(row)
+            for row in self._read(
+                f"SELECT {_COLUMNS} FROM events WHERE id IN ({', '.join('?' * len(ids))})", ids
+            )
+        }
+        return [found[i] for i in ids if i in found]
+
+    def remember_request(self, device: str, key: str, day: str, events: Sequence[Event]) -> None:
+        """Keep a request's id with the events it caused; call inside `write()`."""
+        self.db.conn.execute(
+            "INSERT INTO requests (device, key, day, events) VALUES (?, ?, ?, ?)",
+            (device, key, day, json.dumps([e.id for e in events])),
+        )
+
+    def forget_requests(self, before_day: str) -> int:
+        """Drop request ids of days before `before_day` (a retry comes within the day)."""
+        with self.write():
+            cursor = self.db.conn.execute("DELETE FROM requests WHERE day < ?", (before_day,))
+            return int(cursor.rowcount)
+
+    def get_state(self, key: str, default: str = "") -> str:
+        rows = self._read("SELECT value FROM sync_state WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else default
+
+    def set_state(self, key: str, value: str) -> None:
+        """Remember a sync cursor or the like (its own small transaction)."""
+        with self.write():
+            self.db.conn.execute(
+                "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def own_events_after(self, device: str, seq: int, limit: int = 500) -> list[Event]:
+        """This device's events after `seq`, in order: what still has to be pushed."""
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM events WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (device, seq, limit),
+        )
+        return [_event(row) for row in rows]
+
+    def contiguous_seq(self, device: str) -> int:
+        """The n such that this device's events 1..n are all held here, taken into the log
+        or refused (0 if its first is missing)."""
+        refused = {
+            int(r[0]) for r in self._read("SELECT seq FROM refused WHERE device = ?", (device,))
+        }
+        held = 0
+        while True:  # one round per refused event at most, plus one per run of taken ones
+            if held + 1 in refused:
+                held += 1
+                continue
+            rows = self._read(
+                "SELECT min(e.seq) FROM events e WHERE e.device = ? AND e.seq > ? AND "
+                "EXISTS (SELECT 1 FROM events s WHERE s.device = ? AND s.seq = ?) AND NOT EXISTS "
+                "(SELECT 1 FROM events f WHERE f.device = e.device AND f.seq = e.seq + 1)",
+                (device, held, device, held + 1),
+            )
+            end = rows[0][0]
+            if end is None:
+                return held
+            held = int(end)
+
+    def max_seq(self, device: str) -> int:
+        rows = self._read("SELECT coalesce(max(seq), 0) FROM events WHERE device = ?", (device,))
+        return int(rows[0][0])
+
+    def integrity(self) -> str:
+        return str(self._read("PRAGMA integrity_check")[0][0])
+
+    # -- reading -----------------------------------------------------------------------
+
+    def version(self) -> tuple[int, int]:
+        """Changes whenever anyone may have added events: a cheap "anything new?" poll.
+
+        SQLite's data_version moves only for other connections' commits; this
+        connection's own writes are counted here.
+        """
+        return int(self._read("PRAGMA data_version")[0][0]), self._own_writes
+
+    def last_rowid(self) -> int:
+        return int(self._read("SELECT coalesce(max(rowid), 0) FROM events")[0][0])
+
+    def events_after(self, rowid: int, limit: int = 10_000) -> list[tuple[int, Event]]:
+        """Events that arrived here after `rowid`, in arrival order."""
+        rows = self._read(
+            f"SELECT rowid, {_COLUMNS} FROM events WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (rowid, limit),
+        )
+        return [(row[0], _event(row[1:])) for row in rows]
+
+    def events_for_day(self, day: str, up_to: int | None = None) -> list[Event]:
+        """The day's events and all lasting ones, in clock order: what a day's state needs."""
+        # Without this replica's own events the hub refused: the office never accepted them.
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM events WHERE (day = ? OR day IS NULL) AND rowid <= ? "
+            "AND id NOT IN (SELECT id FROM refused) ORDER BY hlc",
+            (day, up_to if up_to is not None else 2**62),
+        )
+        return [_event(row) for row in rows]
+
+    def ticket_day(self, ticket: str) -> str | None:
+        """The day a ticket was issued, if it is in the log at all."""
+        rows = self._read(
+            "SELECT day FROM events WHERE ticket = ? AND kind = 'ticket.issued' LIMIT 1", (ticket,)
+        )
+        return str(rows[0][0]) if rows else None
+
+    def count(self) -> int:
+        return int(self._read("SELECT count(*) FROM events")[0][0])
+
+
+def _event(row: Sequence[Any]) -> Event:
+    # Field by field, not through a dict: a restart decodes every event of the day.
+    kind, data = _KINDS[row[4]], json.loads(row[9])
+    return Event(row[0], row[1], row[2], row[3], kind, row[5], row[6], row[7], row[8], data)
+
+
+_KINDS: dict[str, Kind] = {kind.value: kind for kind in Kind}

@@ -1,0 +1,326 @@
+"""Reports for the office manager, straight from the event log, in the office's time zone.
+
+Per line and day, per hour, per counter, the estimates against what happened,
+the staff actions worth auditing, and an anonymised open-data export. Written
+as CSV files, a few PNG charts and a one-page PDF summary (matplotlib).
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.events import Event, Kind
+from nowserving.domain.state import OfficeState, Status, apply
+from nowserving.store.eventstore import EventStore
+from nowserving.system.files import private_folder, private_opener
+
+
+@dataclass
+class TicketFacts:
+    """One resident's visit, as the reports need it."""
+
+    day: str
+    line: str
+    issued_at: int
+    source: str
+    first_called: int | None = None
+    served_ms: int | None = None
+    outcome: str = "waiting"
+    transfers: int = 0
+    shown: tuple[int, int] | None = None
+
+
+@dataclass
+class DayFacts:
+    tickets: dict[str, TicketFacts] = field(default_factory=dict)
+    open_ms: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    busy_ms: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts:
+    """Replay one day through the projection and note what each event did."""
+    facts = DayFacts()
+    state = OfficeState(day)
+    opened: dict[str, int] = {}
+    for event in sorted(events, key=lambda e: e.hlc):
+        before = state.tickets.get(event.ticket or "")
+        status_before = before.status if before else None
+        apply(state, event)
+        if event.day not in (None, day):
+            continue
+        ticket = state.tickets.get(event.ticket or "")
+        if event.kind is Kind.TICKET_ISSUED and ticket is not None:
+            shown = event.data.get("shown")
+            facts.tickets[ticket.id] = TicketFacts(
+                day,
+                ticket.line,
+                ticket.issued_at,
+                ticket.source,
+                shown=(int(shown[0]), int(shown[1])) if shown else None,
+            )
+        if ticket is not None and ticket.id in facts.tickets:
+            record = facts.tickets[ticket.id]
+            record.line = ticket.line
+            first_call = ticket.status is Status.CALLED and status_before is Status.WAITING
+            if first_call and record.first_called is None:
+                record.first_called = event.wall
+            if event.kind is Kind.TICKET_TRANSFERRED and status_before != ticket.status:
+                record.transfers += 1
+            if ticket.status is Status.SERVED and status_before is Status.CALLED:
+                record.served_ms = (ticket.finished_at or event.wall) - (ticket.called_at or 0)
+                if ticket.counter:
+                    facts.busy_ms[ticket.counter] += record.served_ms
+            record.outcome = ticket.status.value
+        counter = str(event.data.get("counter", ""))
+        if event.kind in (Kind.COUNTER_OPENED, Kind.TICKET_CALLED) and counter not in opened:
+            opened[counter] = event.wall
+        elif event.kind is Kind.COUNTER_CLOSED and counter in opened:
+            facts.open_ms[counter] += event.wall - opened.pop(counter)
+        if event.staff and event.kind in (
+            Kind.TICKET_CALLED,
+            Kind.TICKET_TRANSFERRED,
+            Kind.LINE_PAUSED,
+            Kind.LINE_REROUTED,
+            Kind.TICKET_NO_SHOW,
+            Kind.TICKET_RETURNED,
+        ):
+            facts.audit.append(
+                {
+                    "time": event.wall,
+                    "device": event.device.split("~")[0],
+                    "staff": event.staff,
+                    "action": event.kind.value,
+                    "ticket": ticket.label if ticket else "",
+                    "line": event.line or "",
+                    "reason": event.data.get("reason", ""),
+                }
+            )
+    end = max((e.wall for e in events if e.day == day), default=0)
+    for counter, since in opened.items():
+        facts.open_ms[counter] += max(0, end - since)
+    return facts
+
+
+def _days(start: date, end: date) -> list[str]:
+    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+
+
+def build(
+    store: EventStore, config: OfficeConfig, start: date, end: date, line: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Every table of the report, as lists of rows (dicts)."""
+    zone = ZoneInfo(config.office.timezone)
+    tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for day in _days(start, end):
+        events = store.events_for_day(day)
+        if not any(e.day == day for e in events):
+            continue
+        facts = collect_day(day, events, config)
+        tickets = [t for t in facts.tickets.values() if line is None or t.line == line]
+        for line_id in sorted({t.line for t in tickets}):
+            tables["lines"].append(
+                _line_row(day, line_id, [t for t in tickets if t.line == line_id])
+            )
+        by_hour: dict[tuple[int, str], list[TicketFacts]] = defaultdict(list)
+        for ticket in tickets:
+            hour = datetime.fromtimestamp(ticket.issued_at / 1000, zone).hour
+            by_hour[(hour, ticket.line)].append(ticket)
+        for (hour, line_id), group in sorted(by_hour.items()):
+            row = _line_row(day, line_id, group)
+            tables["hours"].append(
+                {"day": day, "hour": hour, **{k: v for k, v in row.items() if k != "day"}}
+            )
+        for counter in config.counters:
+            open_ms = facts.open_ms.get(counter.id, 0)
+            if open_ms:
+                busy = facts.busy_ms.get(counter.id, 0)
+                tables["counters"].append(
+                    {
+                        "day": day,
+                        "counter": counter.id,
+                        "open_minutes": round(open_ms / 60_000),
+                        "busy_minutes": round(busy / 60_000),
+                        "utilisation": round(min(1.0, busy / open_ms), 3),
+                    }
+                )
+        for entry in facts.audit:
+            moment = datetime.fromtimestamp(entry["time"] / 1000, zone)
+            tables["staff_actions"].append({**entry, "time": moment.strftime("%Y-%m-%d %H:%M:%S")})
+        for ticket in tickets:
+            tables["open_data"].append(_anonymous(ticket, zone))
+    return tables
+
+
+def _minutes(ms: list[int]) -> list[float]:
+    return [m / 60_000 for m in ms]
+
+
+def _line_row(day: str, line: str, tickets: list[TicketFacts]) -> dict[str, Any]:
+    waits = _minutes([t.first_called - t.issued_at for t in tickets if t.first_called])
+    services = _minutes([t.served_ms for t in tickets if t.served_ms is not None])
+    shown = [t for t in tickets if t.shown and t.first_called]
+    inside = sum(
+        1
+        for t in shown
+        if t.shown
+        and t.first_called
+        and t.shown[0] <= (t.first_called - t.issued_at) / 60_000 <= t.shown[1]
+    )
+    count = len(tickets)
+    return {
+        "day": day,
+        "line": line,
+        "issued": count,
+        "served": sum(1 for t in tickets if t.outcome == "served"),
+        "no_shows": sum(1 for t in tickets if t.outcome == "no_show"),
+        "left": sum(1 for t in tickets if t.outcome == "left"),
+        # Still waiting or at a counter when the day's log ends: never finished.
+        "expired": sum(1 for t in tickets if t.outcome in ("expired", "waiting", "called")),
+        "transfers": sum(t.transfers for t in tickets),
+        "remote_share": round(sum(1 for t in tickets if t.source == "remote") / count, 3)
+        if count
+        else 0.0,
+        "wait_median": round(statistics.median(waits), 1) if waits else "",
+        "wait_p90": round(_percentile(waits, 0.9), 1) if waits else "",
+        "wait_max": round(max(waits), 1) if waits else "",
+        "service_median": round(statistics.median(services), 1) if services else "",
+        "estimate_held": round(inside / len(shown), 3) if shown else "",
+    }
+
+
+def _anonymous(ticket: TicketFacts, zone: ZoneInfo) -> dict[str, Any]:
+    """One visit with nothing that identifies anyone: times rounded to 15 minutes."""
+    issued = datetime.fromtimestamp(ticket.issued_at / 1000, zone)
+    rounded = issued.replace(minute=issued.minute // 15 * 15, second=0, microsecond=0)
+    wait = (ticket.first_called - ticket.issued_at) / 60_000 if ticket.first_called else None
+    return {
+        "day": ticket.day,
+        "line": ticket.line,
+        "issued_quarter_hour": rounded.strftime("%H:%M"),
+        "wait_minutes": round(wait) if wait is not None else "",
+        "service_minutes": round(ticket.served_ms / 60_000) if ticket.served_ms else "",
+        "outcome": ticket.outcome,
+        "joined_by_phone": ticket.source == "remote",
+    }
+
+
+def write_report(
+    tables: dict[str, list[dict[str, Any]]], config: OfficeConfig, out: Path, title: str
+) -> list[Path]:
+    """CSV files, PNG charts and a one-page PDF summary in `out`."""
+    private_folder(out)
+    written = []
+    for name, rows in tables.items():
+        path = out / f"{name}.csv"
+        with open(path, "w", newline="", encoding="utf-8", opener=private_opener) as handle:
+            if rows:
+                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+        written.append(path)
+    written += _charts(tables, config, out, title)
+    return written
+
+
+def chart_png(tables: dict[str, list[dict[str, Any]]], config: OfficeConfig, name: str) -> bytes:
+    """One chart ("volume", "waits" or "counters") as PNG bytes, for a live dashboard."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = _charts(tables, config, Path(folder), "", only=name)
+        return paths[0].read_bytes() if paths else b""
+
+
+def _charts(
+    tables: dict[str, list[dict[str, Any]]],
+    config: OfficeConfig,
+    out: Path,
+    title: str,
+    only: str | None = None,
+) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    names = {line.id: config.text(line.name, config.default_language) for line in config.lines}
+    totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for row in tables.get("lines", []):
+        for key in ("issued", "served", "no_shows", "left"):
+            totals[row["line"]][key] += row[key]
+    hourly: dict[int, list[float]] = defaultdict(list)
+    for row in tables.get("hours", []):
+        if row["wait_median"] != "":
+            hourly[row["hour"]].append(float(row["wait_median"]))
+    utilisation: dict[str, list[float]] = defaultdict(list)
+    for row in tables.get("counters", []):
+        utilisation[row["counter"]].append(row["utilisation"])
+
+    def volume(ax: Any) -> None:
+        lines = list(totals)
+        served = [totals[line]["served"] for line in lines]
+        other = [totals[line]["issued"] - totals[line]["served"] for line in lines]
+        labels = [names.get(line, line) for line in lines]
+        ax.barh(labels, served, color="#1a5fb4", label="served")
+        ax.barh(labels, other, left=served, color="#e66100", label="not served")
+        ax.set_title("Residents per service")
+        ax.legend(loc="lower right")
+
+    def waits(ax: Any) -> None:
+        hours = sorted(hourly)
+        ax.plot(hours, [statistics.median(hourly[h]) for h in hours], marker="o", color="#1a5fb4")
+        ax.set_title("Median wait by hour of arrival (minutes)")
+        ax.set_xlabel("hour")
+
+    def counters(ax: Any) -> None:
+        ids = sorted(utilisation)
+        ax.bar(ids, [100 * statistics.fmean(utilisation[c]) for c in ids], color="#26a269")
+        ax.set_ylim(0, 100)
+        ax.set_title("Counter utilisation (%)")
+
+    written = []
+    for name, draw in (("volume", volume), ("waits", waits), ("counters", counters)):
+        if only is not None and name != only:
+            continue
+        figure, axis = plt.subplots(figsize=(8, 4))
+        draw(axis)
+        figure.tight_layout()  # room for long service names
+        path = out / f"{name}.png"
+        with open(path, "wb", opener=private_opener) as image:
+            figure.savefig(image, format="png", dpi=120)
+        plt.close(figure)
+        written.append(path)
+    if only is not None:
+        return written
+    pdf = out / "summary.pdf"
+    with open(pdf, "wb", opener=private_opener) as handle, PdfPages(handle) as document:
+        figure = plt.figure(figsize=(8.27, 11.69))  # A4
+        issued = sum(t["issued"] for t in totals.values())
+        served = sum(t["served"] for t in totals.values())
+        figure.suptitle(f"{config.office.name}\n{title}", fontsize=15)
+        figure.text(
+            0.08,
+            0.9,
+            f"{issued:.0f} residents took a ticket, {served:.0f} were served.",
+            fontsize=11,
+        )
+        for n, draw in enumerate((volume, waits, counters)):
+            draw(figure.add_axes((0.3, 0.62 - n * 0.28, 0.62, 0.22)))
+        document.savefig(figure)
+        plt.close(figure)
+    written.append(pdf)
+    return written

@@ -1,0 +1,405 @@
+"""The service on a PC other than the hub's: a local replica that keeps working offline.
+
+Reads come from the replica (always there, always fast). While the hub answers,
+it decides: a kiosk issues and a desk acts through the hub's API, each request
+with its own id, so numbers stay in sequence and two desks never call the same
+resident. When the hub is out of reach, the device decides from its replica (a
+kiosk from its leased numbers) and its events reach the hub when the line is
+back; if two desks acted on the same ticket while cut off, the earliest (by
+clock) wins on every node, and the other desk sees that its action did not count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import TypeAdapter
+
+from nowserving.domain.clock import wall_ms
+from nowserving.domain.config import Device, OfficeConfig, Staff
+from nowserving.domain.errors import HubUnavailable, NowservingError, Rejected, StoreError
+from nowserving.domain.signin import SignInRefused
+from nowserving.domain.views import CounterView, LineView, TicketView
+from nowserving.service.local import LocalService
+from nowserving.store.eventstore import EventStore
+from nowserving.sync.client import HubClient, HubRefused, SyncClient
+
+T = TypeVar("T")
+_TICKET = TypeAdapter(TicketView)
+_COUNTER = TypeAdapter(CounterView)
+_LINE = TypeAdapter(LineView)
+ACTION_TIMEOUT_S = (1.0, 1.5)  # connect, read: a hub slower than this counts as away
+RETRY_HUB_S = 3.0  # after the hub did not answer an action, decide here this long
+ISSUE_RETRY_S = 2.0  # a kiosk retries an unanswered issue (same id) this long
+log = logging.getLogger(__name__)
+
+
+def writer_id(store: EventStore, device: Device) -> str:
+    """This replica's own writer id: the device id plus a suffix fixed per replica file.
+
+    A replica rebuilt from scratch gets a new suffix, so its sequence numbers can
+    never collide with those its lost predecessor already gave the hub.
+    """
+    writer = store.get_state("writer")
+    if not writer:
+        writer = f"{device.id}~{secrets.token_hex(3)}"
+        store.set_state("writer", writer)
+    return writer
+
+
+def open_replica(path: Path) -> EventStore:
+    """The replica at `path`; a damaged one is moved aside (kept) and rebuilt from the hub."""
+    try:
+        return EventStore(path)
+    except StoreError as exc:
+        if "newer Nowserving" in str(exc) or not path.exists():
+            raise
+        aside = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+        path.rename(aside)
+        for extra in ("-wal", "-shm"):
+            Path(f"{path}{extra}").unlink(missing_ok=True)
+        log.error(
+            "replica %s was damaged (%s); kept as %s, rebuilding from the hub", path, exc, aside
+        )
+        return EventStore(path)
+
+
+class NoNumbersLeft(Rejected):
+    """Cut off from the hub, with this line's leased numbers used up."""
+
+
+class ReplicaService(LocalService):
+    """A LocalService over this PC's replica, kept in step with the hub.
+
+    Online, the hub decides: every issue and staff action is one request to the
+    hub's API (with a fresh request id, so a retry never acts twice), the answer
+    is shown at once and the replica pulls the events it caused. A hub that does
+    not answer within about a second counts as away: then this PC decides from
+    its replica, as before, and tries the hub again a few seconds later.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        config: OfficeConfig,
+        device: Device,
+        hub_url: str,
+        *,
+        interval: float = 0.2,
+        start: bool = True,
+        now: Callable[[], int] = wall_ms,
+    ) -> None:
+        super().__init__(store, config, writer_id(store, device), now=now)
+        self.device = device
+        self.hub = HubClient(hub_url, device.secret)
+        # Actions wait at most about a second for the hub; sync may take longer.
+        self.actions = HubClient(hub_url, device.secret, timeout=ACTION_TIMEOUT_S)
+        self.sync = SyncClient(store, self.hub, device, config, self.clock.device, interval)
+        self._sessions: dict[str, str] = {}  # staff id -> the hub's session token
+        # While someone is signed in here, their PIN stays in this process's memory only,
+        # to renew a session the hub lost (it restarted) or never gave (signed in offline).
+        self._pins: dict[str, str] = {}
+        self._retry_hub_at = 0.0  # monotonic: while the hub is away, do not wait for it
+        if start:
+            self.sync.start()
+
+    def close(self) -> None:
+        self.sync.stop()
+
+    @property
+    def online(self) -> bool:
+        """Whether the hub is in touch (else this PC decides, and its screen says so)."""
+        return self.sync.status.online and not self._hub_away()
+
+    def _hub_away(self) -> bool:
+        """The hub did not answer an action a moment ago: decide here without waiting."""
+        return time.monotonic() < self._retry_hub_at
+
+    def _away(self, problem: str) -> None:
+        self._retry_hub_at = time.monotonic() + RETRY_HUB_S
+        self.sync.status.online, self.sync.status.problem = False, problem
+        self.sync.now()
+
+    def _write(self, decide: Any) -> Any:
+        events = super()._write(decide)
+        self.sync.now()  # push it at once
+        return events
+
+    # -- staff -------------------------------------------------------------------------
+
+    def sign_in(self, staff: str, pin: str) -> Staff:
+        """The PIN is checked at the hub while it answers, else against this PC's config."""
+        if not self._hub_away():
+            try:
+                answer = self.actions.call(
+                    "POST", "/api/staff/login", json={"staff": staff, "pin": pin}
+                )
+            except HubUnavailable as exc:
+                self._away(str(exc))
+            except HubRefused as refused:
+                raise SignInRefused(refused.reason, locked=refused.status == 429) from None
+            else:
+                self._sessions[staff] = str(answer["token"])
+                self._pins[staff] = pin
+                return next(s for s in self.config.staff if s.id == staff)
+        person = super().sign_in(staff, pin)
+        self._pins[staff] = pin
+        return person
+
+    def sign_out(self, staff: str) -> None:
+        self._pins.pop(staff, None)
+        token = self._sessions.pop(staff, None)
+        if token is not None and not self._hub_away():
+            with contextlib.suppress(NowservingError):
+                self.actions.call("POST", "/api/staff/logout", headers=_bearer(token))
+
+    def _session(self, staff: str, renew: bool = False) -> str | None:
+        if (renew or staff not in self._sessions) and staff in self._pins:
+            answer = self.actions.call(
+                "POST", "/api/staff/login", json={"staff": staff, "pin": self._pins[staff]}
+            )
+            self._sessions[staff] = str(answer["token"])
+        return self._sessions.get(staff)
+
+    def _ask_hub(self, staff: str, key: str, method: str, path: str, body: Any = None) -> Any:
+        """The hub's answer to one staff action; HubUnavailable if it does not come."""
+        for renew in (False, True):
+            token = self._session(staff, renew)
+            if token is None:
+                raise HubRefused("Sign in again: the office server ended your session.", 401)
+            headers = {**_bearer(token), "Idempotency-Key": key}
+            try:
+                return self.actions.call(method, path, json=body, headers=headers)
+            except HubRefused as refused:
+                if refused.status != 401 or renew:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _act(
+        self,
+        local: Callable[[], T],
+        parse: Callable[[Any], T],
+        staff: str | None,
+        method: str,
+        path: str,
+        body: Any = None,
+    ) -> T:
+        """One staff action: decided by the hub while it answers, else here."""
+        key = secrets.token_hex(16)
+        # Staff known here only (tests, tools) act here: the hub needs a staff session.
+        if not self._hub_away() and staff is not None and staff in self._pins:
+            try:
+                answer = self._ask_hub(staff, key, method, path, body)
+            except HubUnavailable as exc:
+                self._away(str(exc))
+            except HubRefused as refused:
+                raise Rejected(refused.reason) from None
+            else:
+                self.sync.pull()  # the replica, and so this screen, shows it at once
+                return parse(answer)
+        # Same request id: if the hub did act but its answer was lost, the log keeps one.
+        with self.request(self.device.id, key):
+            return local()
+
+    def call_next(self, counter: str, *, staff: str | None = None) -> TicketView | None:
+        return self._act(
+            lambda: super(ReplicaService, self).call_next(counter, staff=staff),
+            _maybe_ticket,
+            staff,
+            "POST",
+            f"/api/counters/{_q(counter)}/call-next",
+        )
+
+    def call_ticket(
+        self, counter: str, ticket: str, *, reason: str, staff: str | None = None
+    ) -> TicketView:
+        return self._act(
+            lambda: super(ReplicaService, self).call_ticket(
+                counter, ticket, reason=reason, staff=staff
+            ),
+            _TICKET.validate_python,
+            staff,
+            "POST",
+            f"/api/counters/{_q(counter)}/call",
+            {"ticket": ticket, "reason": reason},
+        )
+
+    def _ticket_action(
+        self, name: str, ticket: str, staff: str | None, local: Callable[[], TicketView]
+    ) -> TicketView:
+        path = f"/api/staff/tickets/{_q(ticket)}/{name}"
+        return self._act(local, _TICKET.validate_python, staff, "POST", path)
+
+    def recall(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        local = super().recall
+        return self._ticket_action("recall", ticket, staff, lambda: local(ticket, staff=staff))
+
+    def complete(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        local = super().complete
+        return self._ticket_action("complete", ticket, staff, lambda: local(ticket, staff=staff))
+
+    def no_show(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        local = super().no_show
+        return self._ticket_action("no-show", ticket, staff, lambda: local(ticket, staff=staff))
+
+    def return_no_show(self, ticket: str, *, staff: str | None = None) -> TicketView:
+        local = super().return_no_show
+        return self._ticket_action("return", ticket, staff, lambda: local(ticket, staff=staff))
+
+    def transfer(
+        self, ticket: str, to_line: str, *, keep_place: bool = True, staff: str | None = None
+    ) -> TicketView:
+        local = super().transfer
+        return self._act(
+            lambda: local(ticket, to_line, keep_place=keep_place, staff=staff),
+            _TICKET.validate_python,
+            staff,
+            "POST",
+            f"/api/staff/tickets/{_q(ticket)}/transfer",
+            {"to_line": to_line, "keep_place": keep_place},
+        )
+
+    def open_counter(self, counter: str, *, staff: str | None = None) -> CounterView:
+        local = super().open_counter
+        return self._act(
+            lambda: local(counter, staff=staff),
+            _COUNTER.validate_python,
+            staff,
+            "POST",
+            f"/api/counters/{_q(counter)}/open",
+        )
+
+    def close_counter(self, counter: str, *, staff: str | None = None) -> CounterView:
+        local = super().close_counter
+        return self._act(
+            lambda: local(counter, staff=staff),
+            _COUNTER.validate_python,
+            staff,
+            "POST",
+            f"/api/counters/{_q(counter)}/close",
+        )
+
+    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView:
+        local = super().pause_line
+        return self._act(
+            lambda: local(line, reason, staff=staff),
+            _LINE.validate_python,
+            staff,
+            "POST",
+            f"/api/lines/{_q(line)}/pause",
+            {"reason": reason},
+        )
+
+    def resume_line(self, line: str, *, staff: str | None = None) -> LineView:
+        local = super().resume_line
+        return self._act(
+            lambda: local(line, staff=staff),
+            _LINE.validate_python,
+            staff,
+            "POST",
+            f"/api/lines/{_q(line)}/resume",
+        )
+
+    def reroute_line(self, line: str, to_line: str, *, staff: str | None = None) -> LineView:
+        local = super().reroute_line
+        return self._act(
+            lambda: local(line, to_line, staff=staff),
+            _LINE.validate_python,
+            staff,
+            "POST",
+            f"/api/lines/{_q(line)}/reroute",
+            {"to_line": to_line},
+        )
+
+    def end_reroute(self, line: str, *, staff: str | None = None) -> LineView:
+        local = super().end_reroute
+        return self._act(
+            lambda: local(line, staff=staff),
+            _LINE.validate_python,
+            staff,
+            "POST",
+            f"/api/lines/{_q(line)}/end-reroute",
+        )
+
+    def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None:
+        local = super().set_announcement
+        self._act(
+            lambda: local(texts, staff=staff),
+            _nothing,
+            staff,
+            "PUT",
+            "/api/announcement",
+            {"texts": texts},
+        )
+
+    def end_day(self, *, staff: str | None = None) -> None:
+        local = super().end_day
+        self._act(lambda: local(staff=staff), _nothing, staff, "POST", "/api/day/end")
+
+    # -- residents ---------------------------------------------------------------------
+
+    def issue(
+        self, line: str, *, priority: bool = False, lang: str = "", source: str = "kiosk"
+    ) -> TicketView:
+        """Through the hub when it answers (numbers in sequence); else from the lease.
+
+        A request that got no answer is retried with the same id for a moment; only
+        then is the ticket issued here, under that id too, so that if the hub did make
+        one, the two become one when they meet (the printed one stays).
+        """
+        key = secrets.token_hex(16)
+        if self.device.role == "kiosk" and not self._hub_away():
+            body = {"line": line, "priority": priority, "lang": lang}
+            give_up = time.monotonic() + ISSUE_RETRY_S
+            while True:
+                try:
+                    answer = self.actions.call(
+                        "POST", "/api/tickets", json=body, headers={"Idempotency-Key": key}
+                    )
+                except HubUnavailable as exc:
+                    if time.monotonic() >= give_up:
+                        self._away(str(exc))
+                        break
+                    time.sleep(0.2)
+                else:
+                    ticket: TicketView = _TICKET.validate_python(answer["ticket"])
+                    self.sync.now()  # bring it into the replica too
+                    return replace(ticket, token=answer["token"])
+        with self.request(self.device.id, key):
+            return super().issue(line, priority=priority, lang=lang, source=source)
+
+    def report_alert(self, alert: str, message: str, *, device: str | None = None) -> None:
+        super().report_alert(alert, message, device=device or self.device.id)
+
+    def _take_number(self, day: str, line: str) -> int:
+        number = self.store.next_leased_number(day, line)
+        if number is None:
+            raise NoNumbersLeft(
+                "This kiosk cannot reach the office server and has no numbers left for this "
+                "service. Please ask at the front desk."
+            )
+        return number
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _q(part: str) -> str:
+    return quote(part, safe="")
+
+
+def _maybe_ticket(answer: Any) -> TicketView | None:
+    return None if answer is None else _TICKET.validate_python(answer)
+
+
+def _nothing(answer: Any) -> None:
+    return None

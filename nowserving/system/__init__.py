@@ -1,0 +1,1 @@
+"""What this machine provides: paths, safely written files, message catalogs, process health."""

@@ -1,0 +1,70 @@
+"""Message catalogs: one JSON file per language in resources/i18n.
+
+The same catalogs serve the Qt apps, the receipt and the resident's phone page,
+so a phrase is translated once. A missing key falls back to English, then to
+the key itself, so a half-translated language still works.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from nowserving.system.paths import resources_dir
+
+FALLBACK = "en"
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """All messages of one language ({} if it has no catalog)."""
+    path = _folder() / f"{lang}.json"
+    try:
+        loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return loaded
+
+
+def _folder() -> Path:
+    return resources_dir() / "i18n"
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    """The message `key` in `lang`, with `{placeholders}` filled in."""
+    message = catalog(lang).get(key) or catalog(FALLBACK).get(key) or key
+    return message.format(**values) if values else message
+
+
+def direction(lang: str) -> str:
+    """ "rtl" for right-to-left languages (Arabic), else "ltr"."""
+    return catalog(lang).get("_direction", "ltr")
+
+
+def language_name(lang: str) -> str:
+    """The language's name in its own script, for language buttons."""
+    return catalog(lang).get("_language_name", lang)
+
+
+def bundle(langs: list[str]) -> dict[str, dict[str, str]]:
+    """Complete catalogs for these languages (English filling gaps), for a web page."""
+    english = catalog(FALLBACK)
+    return {lang: {**english, **catalog(lang)} for lang in langs}
+
+
+def wait_text(lang: str, low: int, high: int, known: bool = True) -> str:
+    """An estimated wait range as a resident reads it."""
+    if not known:
+        return text(lang, "common.no_counter_open")
+    if low == 0:
+        return text(lang, "common.minutes_short", high=max(high, 1))
+    return text(lang, "common.minutes_range", low=low, high=high)
+
+
+def ahead_text(lang: str, count: int) -> str:
+    if count == 0:
+        return text(lang, "common.people_ahead_none")
+    if count == 1:
+        return text(lang, "common.people_ahead_one")
+    return text(lang, "common.people_ahead", count=count)

@@ -1,0 +1,145 @@
+"""The `nowserving` command, run as a real process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nowserving import __version__
+from nowserving.cli.main import APPS, build_parser, main
+from nowserving.domain.config import load_config
+from nowserving.domain.security import verify_pin
+from nowserving.system.paths import sample_config
+
+
+def _run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "nowserving", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_help_and_version() -> None:
+    shown = _run("--help")
+    assert shown.returncode == 0
+    for command in ("demo", "hub", "kiosk", "display", "desk", "init", "check-config"):
+        assert command in shown.stdout
+    assert _run("--version").stdout.strip() == f"nowserving {__version__}"
+
+
+def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> None:
+    path = tmp_path / "office.toml"
+    result = _run(
+        "init",
+        str(path),
+        "--yes",
+        "--name",
+        'Harbor "Permit" Office',
+        "--languages",
+        "en,es",
+        "--lines",
+        "Building permits, Business licenses",
+        "--counters",
+        "3",
+        "--kiosks",
+        "2",
+        "--public-url",
+        "http://192.0.2.10:8400",
+        "--staff",
+        "Ana, Ben",
+    )
+    assert result.returncode == 0, result.stderr
+    config = load_config(path)
+    assert config.office.name == 'Harbor "Permit" Office'
+    assert [line.prefix for line in config.lines] == ["A", "B"]
+    assert len(config.counters) == 3 and len({d.secret for d in config.devices}) == 5
+    sample = load_config(sample_config())
+    assert {d.secret for d in config.devices}.isdisjoint(d.secret for d in sample.devices)
+    pins = dict(line.strip().split(": ") for line in result.stdout.splitlines()[1:3])
+    for person in config.staff:
+        assert verify_pin(pins[person.name], person.pin_hash)
+    assert config.staff[0].line_control and not config.staff[1].line_control
+    assert "nowserving kiosk --config" in result.stdout and "--device kiosk-2" in result.stdout
+    assert "--hub http://192.0.2.10:8400" in result.stdout
+    assert _run("init", str(path), "--yes").returncode == 1  # never overwrites by surprise
+
+
+def test_init_asks_a_person_at_a_terminal() -> None:
+    from nowserving.cli.starter import Answers, ask, render
+
+    replies = iter(
+        [
+            "City Hall",
+            "Europe/Paris",
+            "fr, en",
+            "",
+            "Passeports, Cartes",
+            "2",
+            "1",
+            "1",
+            "1",
+            "Chloé",
+        ]
+    )
+    answers = ask(Answers(), lambda _question: next(replies))
+    assert (answers.name, answers.languages, answers.lines) == (
+        "City Hall",
+        ["fr", "en"],
+        ["Passeports", "Cartes"],
+    )
+    text, pins = render(answers)
+    assert 'name = { fr = "Passeports" }' in text and list(pins) == ["Chloé"]
+
+
+def test_check_config_reports_problems_without_a_traceback(tmp_path: Path) -> None:
+    good = _run("check-config", str(sample_config()))
+    assert good.returncode == 0 and "OK" in good.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(sample_config().read_text().replace('prefix = "C"', 'prefix = "c"'))
+    result = _run("check-config", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}: lines[2].prefix:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_hash_pin_reads_stdin() -> None:
+    result = _run("hash-pin", stdin="4321\n")
+    assert result.returncode == 0 and verify_pin("4321", result.stdout.strip())
+    assert _run("hash-pin", stdin="12\n").returncode == 1
+
+
+def test_an_unbuilt_app_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(APPS, "display", "nowhere.app:main")
+    assert main(["display", "--config", str(sample_config())]) == 2
+    assert "not built yet" in capsys.readouterr().err
+
+
+def test_the_core_never_imports_qt() -> None:
+    code = (
+        "import nowserving, nowserving.cli.main, nowserving.service.local, sys; "
+        "assert not any(m.startswith('PySide6') for m in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+    checker = Path(__file__).parents[2] / "scripts" / "check_core_is_qt_free.py"
+    result = subprocess.run(
+        [sys.executable, str(checker)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_data_folder_goes_before_or_after_the_command(tmp_path: Path, before: bool) -> None:
+    data = ["--data", str(tmp_path)]
+    command = ["purge", "--config", str(sample_config())]
+    args = build_parser().parse_args(data + command if before else command + data)
+    assert args.data == str(tmp_path)
+    assert build_parser().parse_args(command).data is None  # the default stays

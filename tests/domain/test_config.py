@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nowserving.domain.config import OfficeConfig, load_config, parse_config
+from nowserving.domain.errors import ConfigError
+from nowserving.system.paths import sample_config
+
+
+def test_the_sample_office_meets_the_brief(config: OfficeConfig) -> None:
+    assert len(config.lines) >= 4
+    assert len(config.counters) >= 5
+    assert config.office.languages == ["en", "es", "zh", "vi", "ar"]
+    for line in config.lines:
+        assert set(line.name) == set(config.office.languages), line.id
+        assert set(line.description) == set(config.office.languages), line.id
+
+
+def _sample_with(old: str, new: str) -> str:
+    text = sample_config().read_text(encoding="utf-8")
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'timezone = "America/Los_Angeles"',
+            'timezone = "Mars/Olympus"',
+            "office.timezone: unknown time zone 'Mars/Olympus'",
+        ),
+        ('prefix = "A"', 'prefix = "AA"', "lines[0].prefix: String should match pattern"),
+        ('prefix = "B"', 'prefix = "A"', "lines[1].prefix: 'A' is used twice"),
+        ('lines = ["permits"]', 'lines = ["nope"]', "counters[0].lines: there is no line 'nope'"),
+        (
+            "typical_minutes = 12",
+            "typical_minutes = -3",
+            "lines[0].typical_minutes: Input should be greater than 0",
+        ),
+        (
+            "idle_seconds = 45",
+            "idle_secs = 45",
+            "kiosk.idle_secs: unknown key (check the spelling)",
+        ),
+        ('kind = "none"', 'kind = "network"', "printer: kind = 'network' needs host"),
+        (
+            'role = "kiosk"',
+            'role = "toaster"',
+            "devices[0].role: Input should be 'kiosk', 'display' or 'desk'",
+        ),
+        (
+            'secret = "Fpac3jYCoCpQWaBXGvvEjjQip_SLUYVK"',
+            'secret = "short"',
+            "devices[0].secret: String should have at least 16 characters",
+        ),
+    ],
+)
+def test_a_bad_config_names_the_file_the_key_and_the_problem(
+    old: str, new: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(_sample_with(old, new), "office.toml")
+    assert f"office.toml: {expected}" in str(raised.value)
+
+
+def test_a_missing_section_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"office.toml: office: required key is missing"):
+        parse_config("[[lines]]\nid='a'\nprefix='A'\nname={en='A'}\n", "office.toml")
+
+
+def test_broken_toml_gives_the_line() -> None:
+    with pytest.raises(ConfigError, match=r"office.toml: not valid TOML: .*line 2"):
+        parse_config('[office]\nname = "unterminated\n', "office.toml")
+
+
+def test_missing_and_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "absent.toml")
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_config(binary)
+
+
+def test_text_falls_back_to_the_default_language(config: OfficeConfig) -> None:
+    assert config.text({"en": "Hello", "es": "Hola"}, "es") == "Hola"
+    assert config.text({"en": "Hello"}, "vi") == "Hello"

@@ -1,0 +1,109 @@
+"""A restart restores the kept snapshot of the day instead of replaying it, and gets the same."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nowserving.domain.clock import Stamp
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.events import Event, Kind
+from nowserving.domain.state import OfficeState, replay
+from nowserving.service.local import SNAPSHOT_KEY, LocalService
+from nowserving.store.eventstore import EventStore
+from tests.conftest import FakeClock
+
+
+class CountingStore(EventStore):
+    """The real store, counting how often a whole day is read back."""
+
+    day_reads = 0
+
+    def events_for_day(self, day: str, up_to: int | None = None) -> list[Event]:
+        self.day_reads += 1
+        return super().events_for_day(day, up_to)
+
+
+def _busy_day(service: LocalService, clock: FakeClock) -> None:
+    service.open_counter("c1")
+    for n in range(30):
+        service.issue(["permits", "licenses"][n % 2], priority=n % 5 == 0)
+        clock.advance(minutes=1)
+        if n % 3 == 0:
+            service.call_next("c1")
+    service.pause_line("records", "lunch")
+    service.set_announcement({"en": "Closing at 4"})
+
+
+def _saved_day(path: Path, config: OfficeConfig, clock: FakeClock) -> LocalService:
+    """A service on `path` after a busy morning, with its snapshot kept."""
+    service = LocalService(EventStore(path), config, "hub", now=clock)
+    _busy_day(service, clock)
+    service.save_snapshot()
+    return service
+
+
+def _same(restored: OfficeState, expected: OfficeState, config: OfficeConfig) -> None:
+    assert restored.tickets == expected.tickets
+    assert (restored.calls, restored.conflicts) == (expected.calls, expected.conflicts)
+    assert (restored.announcement, restored.alerts) == (expected.announcement, expected.alerts)
+    assert (restored.last_hlc, restored.ended) == (expected.last_hlc, expected.ended)
+    # Reads create default entries for lines and counters, so compare them one by one.
+    for line in config.lines:
+        assert restored.line(line.id) == expected.line(line.id)
+        assert restored.waiting(line.id) == expected.waiting(line.id)
+    for counter in config.counters:
+        assert restored.counter(counter.id) == expected.counter(counter.id)
+
+
+def test_a_restart_restores_the_snapshot_instead_of_replaying(
+    tmp_path: Path, config: OfficeConfig, clock: FakeClock
+) -> None:
+    path = tmp_path / "office.sqlite"
+    first = _saved_day(path, config, clock)
+    first.issue("permits")  # after the snapshot: caught up on top of it
+    first.call_next("c1")
+    first.store.close()
+
+    store = CountingStore(path)
+    again = LocalService(store, config, "hub", now=clock)
+
+    assert store.day_reads == 0, "the restart replayed the day despite a snapshot"
+    _same(again.state, replay(again.today(), store.events_for_day(again.today())), config)
+    store.close()
+
+
+def test_a_late_event_before_the_snapshot_falls_back_to_a_replay(
+    store: EventStore, config: OfficeConfig, clock: FakeClock
+) -> None:
+    service = LocalService(store, config, "hub", now=clock)
+    _busy_day(service, clock)
+    service.save_snapshot()
+    early = Stamp(clock.ms - 20 * 60_000, 0, "kiosk-9").encode()  # offline for 20 minutes
+    data = {"number": 900, "label": "A-900", "token": "late-token"}
+    late = Event("late", "kiosk-9", 1, early, Kind.TICKET_ISSUED, service.today(), "t-late",
+                 "permits", None, data)  # fmt: skip
+    with store.write():
+        store.merge([late])
+    service.refresh()
+
+    assert "t-late" in service.state.tickets
+    _same(service.state, replay(service.today(), store.events_for_day(service.today())), config)
+
+
+def test_a_snapshot_from_other_projection_code_is_ignored(
+    tmp_path: Path, config: OfficeConfig, clock: FakeClock
+) -> None:
+    path = tmp_path / "office.sqlite"
+    first = _saved_day(path, config, clock)
+    saved = json.loads(first.store.get_state(SNAPSHOT_KEY))
+    saved["state"]["format"] = "older-code"
+    saved["state"]["tickets"] = []  # what a stale snapshot would wrongly restore
+    first.store.set_state(SNAPSHOT_KEY, json.dumps(saved))
+    first.store.close()
+
+    store = CountingStore(path)
+    again = LocalService(store, config, "hub", now=clock)
+
+    assert store.day_reads == 1 and len(again.state.tickets) == 30
+    store.close()
