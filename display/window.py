@@ -11,7 +11,6 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from display.announcer import Announcer
-from kiosk.screens.base import clear, label
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NowservingError
 from nowserving.domain.views import BoardView, CallView
@@ -19,6 +18,7 @@ from nowserving.system import i18n
 from nowserving_qt.qr import qr_pixmap
 from nowserving_qt.theme import stylesheet, unit
 from nowserving_qt.watcher import ServiceWatcher
+from nowserving_qt.widgets import clear, label
 
 log = logging.getLogger(__name__)
 

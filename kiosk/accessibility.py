@@ -6,9 +6,9 @@ from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from kiosk.flow import Accessibility
-from kiosk.screens.base import button, toggle_icon
 from nowserving.system import i18n
 from nowserving_qt.theme import Palette
+from nowserving_qt.widgets import button, toggle_icon
 
 AIDS = (
     ("large_text", "kiosk.larger_text", "text-larger"),

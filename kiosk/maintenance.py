@@ -8,9 +8,10 @@ from collections.abc import Callable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
-from kiosk.screens.base import KioskScreen, button, label
+from kiosk.screens.base import KioskScreen
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.signin import PinGate, SignInRefused
+from nowserving_qt.widgets import button, label
 
 TAPS_TO_OPEN = 5
 TAP_WINDOW_S = 4.0

@@ -7,5 +7,5 @@ export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-.venv/bin/python scripts/check_core_is_qt_free.py
+.venv/bin/lint-imports --no-cache
 .venv/bin/pytest "$@"

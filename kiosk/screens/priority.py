@@ -5,8 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
-from kiosk.screens.base import KioskScreen, button, label
+from kiosk.screens.base import KioskScreen
 from nowserving.system import i18n
+from nowserving_qt.widgets import button, label
 
 
 class PriorityScreen(KioskScreen):

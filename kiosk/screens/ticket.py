@@ -5,11 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
-from kiosk.screens.base import KioskScreen, button, label
+from kiosk.screens.base import KioskScreen
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.views import TicketView
 from nowserving.system import i18n
 from nowserving_qt.qr import qr_pixmap
+from nowserving_qt.widgets import button, label
 
 
 class TicketScreen(KioskScreen):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout
 
-from kiosk.screens.base import CardButton, KioskScreen, clear, label
+from kiosk.screens.base import KioskScreen
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.views import LineView
 from nowserving.system import i18n
+from nowserving_qt.widgets import CardButton, clear, label
 
 
 class WelcomeScreen(KioskScreen):

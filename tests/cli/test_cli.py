@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +15,8 @@ from nowserving.cli.main import APPS, build_parser, main
 from nowserving.domain.config import load_config
 from nowserving.domain.security import verify_pin
 from nowserving.system.paths import sample_config
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -129,11 +133,49 @@ def test_the_core_never_imports_qt() -> None:
         "assert not any(m.startswith('PySide6') for m in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
-    checker = Path(__file__).parents[2] / "scripts" / "check_core_is_qt_free.py"
-    result = subprocess.run(
-        [sys.executable, str(checker)], capture_output=True, text=True, check=False
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    tool = Path(sys.executable).parent / "lint-imports"
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [str(tool), "--no-cache"], cwd=root, env=env, capture_output=True, text=True, check=False
     )
+
+
+def test_the_layers_hold() -> None:
+    result = _lint_imports(REPO)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "complaint"),
+    [
+        (
+            "nowserving/domain/rules.py",
+            "import nowserving.store",
+            "domain is not allowed to import",
+        ),
+        ("nowserving/domain/clock.py", "import sqlite3", "domain is not allowed to import sqlite3"),
+        ("nowserving/store/reports.py", "import PySide6.QtCore", "not allowed to import PySide6"),
+        ("display/window.py", "import kiosk.window", "display is not allowed to import kiosk"),
+    ],
+)
+def test_the_layer_check_catches_a_step_across(
+    tmp_path: Path, module: str, line: str, complaint: str
+) -> None:
+    for part in ("pyproject.toml", "nowserving", "nowserving_qt", "kiosk", "display", "desk"):
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, tmp_path / part)
+    target = tmp_path / module
+    target.write_text(target.read_text() + f"\n{line}  # noqa\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode != 0, result.stdout
+    assert complaint in " ".join(result.stdout.split()), result.stdout
 
 
 @pytest.mark.parametrize("before", [True, False])

@@ -7,7 +7,7 @@ import shiboken6
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
-from kiosk.screens.base import clear
+from nowserving_qt.widgets import clear
 from tests.leaks import alive, grown
 
 pytestmark = pytest.mark.gui
