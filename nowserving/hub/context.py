@@ -48,7 +48,7 @@ class Hub:
     streams: Counter[str] = field(default_factory=Counter)  # open event streams per client
 
     def __post_init__(self) -> None:
-        self.access = Access(self.service.config)
+        self.access = Access(self.service.config, self.service.store)
         self.live = LiveHub(
             self.service,
             self.service.ticket_statuses,

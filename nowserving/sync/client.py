@@ -77,9 +77,16 @@ def error_detail(response: requests.Response) -> str:
 class HubClient:
     """The hub's HTTP API as this device uses it."""
 
-    def __init__(self, url: str, secret: str, timeout: float | tuple[float, float] = 3.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        timeout: float | tuple[float, float] = 3.0,
+        verify: str | bool = True,
+    ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.verify = verify  # the office CA's file: see nowserving.sync.tls
         self.session = requests.Session()
         self.session.headers.update(
             {
@@ -91,7 +98,10 @@ class HubClient:
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """JSON from the hub; HubUnavailable when it cannot be reached, HubRefused on a 4xx."""
         try:
-            response = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+            # `verify` per request: a session's own would yield to REQUESTS_CA_BUNDLE.
+            response = self.session.request(
+                method, self.url + path, timeout=self.timeout, verify=self.verify, **kwargs
+            )
         except requests.RequestException as exc:
             raise HubUnavailable(f"The hub at {self.url} cannot be reached ({exc}).") from None
         if response.status_code >= 500:

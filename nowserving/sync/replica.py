@@ -31,6 +31,7 @@ from nowserving.domain.views import CounterView, LineView, TicketView
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.client import HubClient, HubRefused, SyncClient
+from nowserving.sync.tls import verify_for
 
 T = TypeVar("T")
 _TICKET = TypeAdapter(TicketView)
@@ -99,9 +100,10 @@ class ReplicaService(LocalService):
     ) -> None:
         super().__init__(store, config, writer_id(store, device), now=now)
         self.device = device
-        self.hub = HubClient(hub_url, device.secret)
+        verify = verify_for(config)
+        self.hub = HubClient(hub_url, device.secret, verify=verify)
         # Actions wait at most about a second for the hub; sync may take longer.
-        self.actions = HubClient(hub_url, device.secret, timeout=ACTION_TIMEOUT_S)
+        self.actions = HubClient(hub_url, device.secret, timeout=ACTION_TIMEOUT_S, verify=verify)
         self.sync = SyncClient(store, self.hub, device, config, self.clock.device, interval)
         self._sessions: dict[str, str] = {}  # staff id -> the hub's session token
         # While someone is signed in here, their PIN stays in this process's memory only,
