@@ -94,6 +94,7 @@ def test_init_asks_a_person_at_a_terminal() -> None:
             "Europe/Paris",
             "fr, en",
             "",
+            "",  # the hub's LAN address: the public URL's host
             "Passeports, Cartes",
             "2",
             "1",
@@ -108,6 +109,7 @@ def test_init_asks_a_person_at_a_terminal() -> None:
         ["fr", "en"],
         ["Passeports", "Cartes"],
     )
+    assert answers.hub_address == "localhost"
     text, pins = render(answers)
     assert 'name = { fr = "Passeports" }' in text and list(pins) == ["Chloé"]
 
