@@ -83,6 +83,14 @@ def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> No
     names = hub_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "192.0.2.10" in [str(ip) for ip in names.get_values_for_type(x509.IPAddress)]
     assert _run("init", str(path), "--yes").returncode == 1  # never overwrites by surprise
+    # A new hub address: a new certificate from the same CA, the config left as it is.
+    ca = (tmp_path / "office-ca.pem").read_bytes()
+    renewed = _run("init", str(path), "--certificates", "--hub-address", "hub.lan")
+    assert renewed.returncode == 0, renewed.stderr
+    hub_cert = x509.load_pem_x509_certificate((tmp_path / "hub.pem").read_bytes())
+    names = hub_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "hub.lan" in names.get_values_for_type(x509.DNSName)
+    assert (tmp_path / "office-ca.pem").read_bytes() == ca and load_config(path) == config
 
 
 def test_init_asks_a_person_at_a_terminal() -> None:
