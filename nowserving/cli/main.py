@@ -274,10 +274,7 @@ def _simulate(args: argparse.Namespace) -> int:
     for n in range(args.days):
         day = first + timedelta(days=n)
         result = simulate_office(store, config, day, args.seed + n)
-        print(
-            f"{day}: {len(result.estimates)} tickets; the wait shown held for "
-            f"{result.coverage:.0%} of residents (mean error {result.mean_absolute_error:.1f} min)"
-        )
+        print(f"{day}: {len(result.estimates)} tickets; {result.accuracy().summary()}")
     return 0
 
 
