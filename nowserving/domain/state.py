@@ -154,7 +154,7 @@ class OfficeState:
     _indexed: dict[str, tuple[str, Place, bool]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    # Read-side results (the wait schedule), dropped on every event.
+    # Read-side results (what the wait estimates need), dropped on every event.
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def line(self, line_id: str) -> LineState:

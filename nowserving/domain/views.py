@@ -103,7 +103,7 @@ class Serving:
     """One open counter as the estimate of one of its lines sees it."""
 
     free_in: float  # minutes until it can call someone (0: free now)
-    others: list[str]  # the other lines it serves (not paused)
+    others: list[str]  # the other lines it calls from
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +136,11 @@ def office(state: OfficeState, config: OfficeConfig, now: int | None = None) -> 
         status = state.counter(counter.id)
         if not status.open:
             continue
-        counter_lines[counter.id] = [line for line in counter.lines if not state.line(line).paused]
+        counter_lines[counter.id] = [  # what it calls from (rules.next_for_counter)
+            line
+            for line in counter.lines
+            if not state.line(line).paused and state.line(line).reroute_to is None
+        ]
         current = state.tickets.get(status.current or "")
         elapsed = max(0, at - (current.called_at or at)) / 60_000 if current else 0.0
         free_in[counter.id] = remaining(services[current.line], elapsed) if current else 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -18,6 +19,8 @@ from nowserving.domain.estimate import (
     service_time,
     work,
 )
+from nowserving.system import i18n
+from nowserving.system.paths import resources_dir
 
 TEN = ServiceTime(mean=10.0, var=16.0, weight=25)  # ten minutes, well observed
 
@@ -32,7 +35,7 @@ def busy(count: int, free_in: float = 5.0) -> list[Counter]:
 
 def test_the_point_and_the_range_grow_with_the_people_ahead() -> None:
     shown = [wait(n, busy(2)) for n in range(40)]
-    for before, after in zip(shown, shown[1:], strict=False):
+    for before, after in itertools.pairwise(shown):
         assert after.point >= before.point and after.low >= before.low
         assert after.high >= before.high
     assert all(w.low <= w.point <= w.high for w in shown)
@@ -121,3 +124,21 @@ def test_service_time_starts_from_the_config_and_learns() -> None:
 def test_the_plain_formula() -> None:
     assert plain_wait(6, 10, 3) == 20
     assert plain_wait(6, 10, 0) is None
+
+
+def test_the_point_comes_first_in_every_language() -> None:
+    about = WaitRange(15, 25, point=20)
+    assert i18n.wait_text("en", about) == "about 20 min (15–25)"
+    assert i18n.wait_text("en", WaitRange(0, 1, next=True)) == "you are next"
+    assert i18n.wait_text("en", WaitRange(0, 3, point=0)) == "under 3 min"
+    assert i18n.wait_text("en", WaitRange(0, 0, known=False)) == i18n.text(
+        "en", "common.no_counter_open"
+    )
+    languages = sorted(path.stem for path in (resources_dir() / "i18n").glob("*.json"))
+    assert len(languages) >= 5
+    for lang in languages:
+        for key in ("common.minutes_about", "common.wait_next"):
+            assert key in i18n.catalog(lang), f"{lang} lacks {key}"
+        text = i18n.wait_text(lang, about)
+        assert "20" in text and "15" in text and "25" in text, text
+        assert text.index("20") < text.index("15"), f"{lang}: the point comes first"
