@@ -94,9 +94,10 @@ class BoardView:
 
 def schedule(state: OfficeState, config: OfficeConfig) -> Schedule:
     """The office played forward from now (computed once per state change)."""
-    cached = state._cache.get("schedule")
-    if isinstance(cached, Schedule):
-        return cached
+    return state.derived(Schedule, lambda: _schedule(state, config))
+
+
+def _schedule(state: OfficeState, config: OfficeConfig) -> Schedule:
     minutes = service_minutes_by_line(state, config)
     counters = []
     for counter in config.counters:
@@ -109,9 +110,7 @@ def schedule(state: OfficeState, config: OfficeConfig) -> Schedule:
         counters.append(CounterLoad(busy, lines))
     # From the index: the cost follows who is waiting, not how many came today.
     waiting = [(t.id, t.line) for t in state.all_waiting()]
-    result = queue_schedule(counters, waiting, minutes)
-    state._cache["schedule"] = result
-    return result
+    return queue_schedule(counters, waiting, minutes)
 
 
 def service_minutes_by_line(state: OfficeState, config: OfficeConfig) -> dict[str, float]:
