@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import uvicorn
@@ -22,14 +21,7 @@ from nowserving.domain.views import BoardView
 from nowserving.service.local import LocalService
 from nowserving.sync.board_stream import HubBoard
 from tests.hub.conftest import DISPLAY, free_port
-
-
-def wait_until(check: Callable[[], object], seconds: float = 15) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {seconds} s: {check}")
-        time.sleep(0.02)
+from tests.sync.waiting import wait_until
 
 
 class SseServer:

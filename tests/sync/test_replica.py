@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +21,7 @@ from nowserving.sync.client import LEASE_LOW, HubClient, HubRefused
 from nowserving.sync.replica import ReplicaService, open_replica
 from tests.conftest import FakeClock
 from tests.hub.conftest import DESK, RunningHub, start_hub, stop_hub
-
-
-def wait_until(check: Callable[[], object], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {seconds} s: {check}")
-        time.sleep(0.02)
+from tests.sync.waiting import wait_until
 
 
 @pytest.fixture
