@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from pydantic import TypeAdapter
@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import HubUnavailable, NowservingError
 from nowserving.domain.views import BoardView
+from nowserving.service.interface import BoardSource
 from nowserving.sync.client import HubClient, error_detail
 from nowserving.system import health
 
@@ -127,3 +128,9 @@ class HubBoard:
         with self._lock:
             self._board, self._changed = board, True
             self._last_id = event.get("id") or self._last_id
+
+
+if TYPE_CHECKING:  # mypy proves here that a display can follow the hub's board
+
+    def _is_a_board_source(board: HubBoard) -> BoardSource:
+        return board
