@@ -39,7 +39,7 @@ class HubLink:
 
 @dataclass(frozen=True)
 class DayFigures:
-    """Today's report for a dashboard: its tables, and the volume chart as PNG ("" if none)."""
+    """Today's report for a dashboard: its tables, and the volume chart as PNG (b"" if none)."""
 
     tables: Tables
     chart_png: bytes
