@@ -104,7 +104,7 @@ def render_text(text: str, width: int, size: int, rtl: bool = False) -> Image.Im
     painter.end()
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # stub: bytes; runtime: str only
     return Image.open(io.BytesIO(buffer.data().data())).convert("1")
 
 

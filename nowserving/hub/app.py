@@ -34,7 +34,8 @@ from nowserving.hub.problems import (
 )
 from nowserving.hub.sync_api import OutdatedDevice
 from nowserving.hub.tasks import Supervisor, purge_nightly
-from nowserving.service.local import Expired, LocalService
+from nowserving.service.interface import Expired
+from nowserving.service.local import LocalService
 from nowserving.system.paths import resources_dir
 
 log = logging.getLogger("nowserving.hub")

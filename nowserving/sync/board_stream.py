@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 import httpx
 from httpx_sse import ServerSentEvent, connect_sse
@@ -21,6 +22,7 @@ from pydantic import TypeAdapter
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import HubUnavailable, NowservingError
 from nowserving.domain.views import BoardView
+from nowserving.service.interface import BoardSource
 from nowserving.sync.backoff import Backoff
 from nowserving.sync.client import HubClient, error_detail
 from nowserving.system import health
@@ -131,3 +133,9 @@ class HubBoard:
         with self._lock:
             self._board, self._changed = board, True
             self._last_id = event.id or self._last_id
+
+
+if TYPE_CHECKING:  # mypy proves here that a display can follow the hub's board
+
+    def _is_a_board_source(board: HubBoard) -> BoardSource:
+        return board

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import TypeAdapter
@@ -28,6 +28,7 @@ from nowserving.domain.config import Device, OfficeConfig, Staff
 from nowserving.domain.errors import HubUnavailable, NowservingError, Rejected, StoreError
 from nowserving.domain.signin import SignInRefused
 from nowserving.domain.views import CounterView, LineView, TicketView
+from nowserving.service.interface import HubLink, Service
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.backoff import Backoff
@@ -122,6 +123,10 @@ class ReplicaService(LocalService):
     def online(self) -> bool:
         """Whether the hub is in touch (else this PC decides, and its screen says so)."""
         return self.sync.status.online and not self._hub_away()
+
+    def hub_link(self) -> HubLink:
+        """Whether the hub is in touch, and how many actions wait here to reach it."""
+        return HubLink(self.online, self.sync.status.outbox)
 
     def _hub_away(self) -> bool:
         """The hub did not answer an action a moment ago: decide here without waiting."""
@@ -392,6 +397,12 @@ class ReplicaService(LocalService):
                 "service. Please ask at the front desk."
             )
         return number
+
+
+if TYPE_CHECKING:  # mypy proves here that the replica's service is a `Service`
+
+    def _is_a_service(service: ReplicaService) -> Service:
+        return service
 
 
 def _bearer(token: str) -> dict[str, str]:
