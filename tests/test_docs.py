@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from nowserving.cli.main import build_parser
 from nowserving.domain.config import OfficeConfig
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[1]
 
 
 def _keys(model: type[BaseModel]) -> set[str]:

@@ -73,7 +73,7 @@ class ServicesScreen(KioskScreen):
         layout.addLayout(self.grid)
         self.space(layout)
 
-    def render(
+    def render_view(
         self,
         lines: list[LineView],
         lang: str,
@@ -97,8 +97,8 @@ class ServicesScreen(KioskScreen):
             self.grid.addWidget(tile, n // columns, n % columns)
 
     def tiles(self) -> list[ServiceTile]:
-        found = (self.grid.itemAt(n).widget() for n in range(self.grid.count()))
-        return [tile for tile in found if isinstance(tile, ServiceTile)]
+        items = (self.grid.itemAt(n) for n in range(self.grid.count()))
+        return [t for item in items if item and isinstance(t := item.widget(), ServiceTile)]
 
     def choices(self) -> list[QAbstractButton]:
         return [t for t in self.tiles() if t.isEnabled()]

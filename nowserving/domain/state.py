@@ -13,11 +13,11 @@ import copy
 import hashlib
 import heapq
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sortedcontainers import SortedList
 
@@ -26,6 +26,8 @@ from nowserving.domain.events import Event, Kind
 
 RECENT_SERVICE_SAMPLES = 20
 RECENT_CALLS = 30
+
+T = TypeVar("T")
 
 
 class Status(StrEnum):
@@ -154,8 +156,15 @@ class OfficeState:
     _indexed: dict[str, tuple[str, Place, bool]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    # Read-side results (what the wait estimates need), dropped on every event.
-    _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    # Read-side results (what the wait estimates need) by their type, dropped on every event.
+    _cache: dict[type, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, kind: type[T], compute: Callable[[], T]) -> T:
+        """A read-side result of this state (one per type): computed once per event."""
+        kept = self._cache.get(kind)
+        if not isinstance(kept, kind):
+            kept = self._cache[kind] = compute()
+        return kept
 
     def line(self, line_id: str) -> LineState:
         if line_id not in self.lines:

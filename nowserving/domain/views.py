@@ -7,7 +7,6 @@ projection themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
 
 from nowserving.domain.clock import Stamp
 from nowserving.domain.config import OfficeConfig
@@ -123,9 +122,17 @@ def office_now(state: OfficeState) -> int:
 def office(state: OfficeState, config: OfficeConfig, now: int | None = None) -> Office:
     """The lines' service times and counters, cached on the state until its next event."""
     at = office_now(state) if now is None else now
-    cached = state._cache.get("office")
-    if isinstance(cached, tuple) and cached[0] == at:
-        return cast(Office, cached[1])
+    kept = state.derived(_OfficeAt, lambda: _OfficeAt(at, _office(state, config, at)))
+    return kept.office if kept.at == at else _office(state, config, at)
+
+
+@dataclass(frozen=True, slots=True)
+class _OfficeAt:
+    at: int
+    office: Office
+
+
+def _office(state: OfficeState, config: OfficeConfig, at: int) -> Office:
     services = {
         line.id: service_time(state.line(line.id).service_ms, line.typical_minutes)
         for line in config.lines
@@ -153,9 +160,7 @@ def office(state: OfficeState, config: OfficeConfig, now: int | None = None) -> 
         for line_id in lines:
             others = [other for other in lines if other != line_id]
             serving[line_id].append(Serving(free_in[counter_id], others))
-    result = Office(services, serving, counters)
-    state._cache["office"] = (at, result)
-    return result
+    return Office(services, serving, counters)
 
 
 def wait_for(

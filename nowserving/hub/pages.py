@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from nowserving.domain.errors import NotFound
 from nowserving.hub.context import Hub, hub_of
 from nowserving.hub.schemas import SHORT_CODE, TOKEN
-from nowserving.service.local import Expired
+from nowserving.service.interface import Expired
 from nowserving.system import i18n
 from nowserving.system.paths import resources_dir
 
