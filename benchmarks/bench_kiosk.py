@@ -96,7 +96,7 @@ def main() -> None:
         app.processEvents()  # the ticket screen painted
         timings.append(shown[n] - began)
         window.flow.reset()
-        window.render()
+        window.render_view()
         # What the running event loop does between taps: delete widgets of past renders.
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         if n in (0, 99, args.tickets - 1):

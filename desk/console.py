@@ -142,7 +142,7 @@ class CounterPanel(QWidget):
         ticket: TicketView | None = item.data(Qt.ItemDataRole.UserRole) if item else None
         return ticket
 
-    def render(self, counter: CounterView, queue: list[TicketView], now_ms: int) -> None:
+    def render_view(self, counter: CounterView, queue: list[TicketView], now_ms: int) -> None:
         self.current = counter.current
         ticket = counter.current
         if ticket is None:

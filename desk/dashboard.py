@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import date
 
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -16,8 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from nowserving.domain.config import OfficeConfig
-from nowserving.store.eventstore import EventStore
-from nowserving.store.reports import build, chart_png
+from nowserving.service.interface import Service
 
 COLUMNS = [
     "line",
@@ -59,23 +57,24 @@ class DashboardPanel(QWidget):
         self.chart = QLabel()
         layout.addWidget(self.chart, 1)
 
-    def render(self, store: EventStore, today: str, *, force: bool = False) -> None:
-        """Recompute at most every REFRESH_S seconds (a day's log replays in milliseconds)."""
+    def render_view(self, service: Service, *, force: bool = False) -> None:
+        """Ask for today's figures at most every REFRESH_S seconds."""
         if not force and time.monotonic() - self._last < REFRESH_S:
             return
         self._last = time.monotonic()
-        day = date.fromisoformat(today)
-        tables = build(store, self.config, day, day)
-        rows = tables.get("lines", [])
+        figures = service.day_figures()
+        rows = figures.tables.get("lines", [])
         names = {line.id: self.config.text(line.name, "en") for line in self.config.lines}
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, key in enumerate(COLUMNS):
-                value = names.get(row[key], row[key]) if key == "line" else row[key]
-                if key == "estimate_held" and value != "":
+                value = row[key]
+                if key == "line":
+                    value = names.get(value, value)
+                elif key == "estimate_held" and value != "":
                     value = f"{float(value):.0%}"
                 self.table.setItem(r, c, QTableWidgetItem(str(value)))
         if rows:
             image = QPixmap()
-            image.loadFromData(chart_png(tables, self.config, "volume"))
+            image.loadFromData(figures.chart_png)
             self.chart.setPixmap(image)

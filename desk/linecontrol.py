@@ -97,7 +97,7 @@ class LineControlPanel(QWidget):
         texts = {lang: field.text() for lang, field in self.announcement.items()}
         self.action.emit("set_announcement", "", {"texts": texts})
 
-    def render(self, board: BoardView) -> None:
+    def render_view(self, board: BoardView) -> None:
         names = {line.id: self.config.text(line.name, "en") for line in self.config.lines}
         for line in board.lines:
             self._paused[line.id] = line.paused

@@ -28,7 +28,7 @@ from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NowservingError
 from nowserving.domain.signin import SignInRefused
-from nowserving.service.local import LocalService
+from nowserving.service.interface import Service
 from nowserving.sync.protocol import DeviceStatus
 from nowserving_qt.background import run_in_background
 from nowserving_qt.theme import stylesheet
@@ -49,7 +49,7 @@ class DeskWindow(QWidget):
     def __init__(
         self,
         config: OfficeConfig,
-        service: LocalService,
+        service: Service,
         counter: str | None = None,
         device_status: Callable[[], list[DeviceStatus]] | None = None,
     ) -> None:
@@ -78,7 +78,7 @@ class DeskWindow(QWidget):
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         self.watcher = ServiceWatcher(service, parent=self)
-        self.watcher.changed.connect(self.render)
+        self.watcher.changed.connect(self.render_view)
         self.sync_timer = QTimer(self, interval=1000)  # sync state changes without new events
         self.sync_timer.timeout.connect(self._show_sync)
         self.sync_timer.start()
@@ -168,7 +168,7 @@ class DeskWindow(QWidget):
 
         self._run("open_counter", open_counter)
         self.stack.setCurrentIndex(1)
-        self.render()
+        self.render_view()
 
     def sign_out(self) -> None:
         self._record_sign_out(close=False)
@@ -273,7 +273,7 @@ class DeskWindow(QWidget):
         else:
             label = getattr(result, "label", "")
             self.status.setText(f"{name.replace('_', ' ').capitalize()}: {label}".rstrip(": "))
-        self.render()
+        self.render_view()
         self.done.emit(name, result)
 
     def _failed(self, name: str, error: Exception) -> None:
@@ -282,11 +282,11 @@ class DeskWindow(QWidget):
         else:
             log.error("%s failed", name, exc_info=error)
             self.status.setText(f"That did not work ({error}). Nothing was changed.")
-        self.render()
+        self.render_view()
 
     # -- rendering -----------------------------------------------------------------------
 
-    def render(self) -> None:
+    def render_view(self) -> None:
         if self.staff is None:
             return
         try:
@@ -298,14 +298,13 @@ class DeskWindow(QWidget):
             return
         name = counter.name + (" (open)" if counter.open else " (closed)")
         self.who.setText(f"{self.staff.name} at {name}")
-        self.counter_panel.render(counter, queue, wall_ms())
-        self.lines_panel.render(board)
+        self.counter_panel.render_view(counter, queue, wall_ms())
+        self.lines_panel.render_view(board)
         self.alerts.clear()
         for alert in board.alerts:
             self.alerts.addItem(f"{alert.device}: {alert.message}")
-        for conflict in self.service.state.conflicts[-5:]:
-            if conflict.lost_by(self.service.clock.device):
-                self.alerts.addItem(f"Your action did not count: {conflict.reason}")
+        for conflict in self.service.conflicts_lost(recent=5):
+            self.alerts.addItem(f"Your action did not count: {conflict.reason}")
         self.alerts.setVisible(self.alerts.count() > 0)
         self.devices.show_alerts(board.alerts)
         self._show_sync()
@@ -313,7 +312,7 @@ class DeskWindow(QWidget):
 
     def _render_dashboard(self, force: bool = False) -> None:
         if self.staff is not None and self.tabs.currentWidget() is self.dashboard:
-            self.dashboard.render(self.service.store, self.service.today(), force=force)
+            self.dashboard.render_view(self.service, force=force)
 
     def _ask_devices(self) -> None:
         """While the Devices tab is open: ask the hub how each device is, off the UI thread."""
@@ -337,13 +336,13 @@ class DeskWindow(QWidget):
 
     def _show_sync(self) -> None:
         """On a PC other than the hub's: say plainly when working cut off, and what that means."""
-        sync = getattr(self.service, "sync", None)
-        if sync is None:
+        link = self.service.hub_link()
+        if link is None:
             return
-        if getattr(self.service, "online", sync.status.online):
+        if link.online:
             self.banner.hide()
             return
-        waiting = sync.status.outbox
+        waiting = link.unsent
         self.banner.setText(
             "Working offline: your calls reach the other counters when the connection is back. "
             f"You can go on calling and serving ({waiting} action(s) saved on this PC). Until "

@@ -25,8 +25,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtMultimedia import QSoundEffect
 
 from nowserving.system import i18n
-from nowserving_qt.espeak import EspeakSpeaker
-from nowserving_qt.speech import Speaker
+from nowserving_qt.speech import Voice
 
 log = logging.getLogger(__name__)
 CHIME_MS = 900
@@ -86,7 +85,7 @@ class Announcer(QObject):
 
     def __init__(
         self,
-        speaker: Speaker | EspeakSpeaker,
+        speaker: Voice,
         languages: list[str],
         volume: float = 1.0,
         parent: QObject | None = None,

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from display.announcer import Announcer
-from display.window import BoardSource, DisplayWindow
+from display.window import DisplayWindow
 from nowserving.domain.config import OfficeConfig, load_config
+from nowserving.service.interface import BoardSource
 from nowserving.sync.board_stream import HubBoard
 from nowserving_qt.bootstrap import Session, application, open_session, pick_device, run
 from nowserving_qt.checks import startup_problems
-from nowserving_qt.espeak import EspeakSpeaker
-from nowserving_qt.speech import Speaker
-
-
-def speaker_for(engine: str, volume: float) -> Speaker | EspeakSpeaker:
-    """The configured voice: espeak-ng directly, or a Qt speech engine."""
-    if engine == "espeak-ng":
-        return EspeakSpeaker(volume)
-    return Speaker(None if engine == "none" else engine, volume, enabled=engine != "none")
+from nowserving_qt.speech import speaker_for
 
 
 def build(session: Session, tts_engine: str | None = None) -> DisplayWindow:
@@ -32,10 +24,9 @@ def build_remote(
 ) -> DisplayWindow:
     """The display over any board source (local service or the hub's stream)."""
     settings = config.display
-    engine = tts_engine or os.environ.get("NOWSERVING_TTS_ENGINE") or settings.speech
     languages = settings.announce_in or config.office.languages
     announcer = Announcer(
-        speaker_for(engine, settings.volume),
+        speaker_for(settings.speech, settings.volume, engine=tts_engine),
         languages,
         settings.volume,
         max_age=settings.announce_max_age,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QResizeEvent
@@ -14,6 +13,7 @@ from display.announcer import Announcer
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NowservingError
 from nowserving.domain.views import BoardView, CallView
+from nowserving.service.interface import BoardSource
 from nowserving.system import i18n
 from nowserving_qt.qr import qr_pixmap
 from nowserving_qt.theme import stylesheet, unit
@@ -21,13 +21,6 @@ from nowserving_qt.watcher import ServiceWatcher
 from nowserving_qt.widgets import clear, label
 
 log = logging.getLogger(__name__)
-
-
-class BoardSource(Protocol):
-    """Where a display reads the board: the local store's service, or the hub's stream."""
-
-    def refresh(self) -> bool: ...
-    def board(self) -> BoardView: ...
 
 
 FLASH_MS = 6000
@@ -62,7 +55,7 @@ class DisplayWindow(QWidget):
         self._join_size = 0
         self._build()
         self.flash_timer = QTimer(self, singleShot=True, interval=FLASH_MS)
-        self.flash_timer.timeout.connect(self.render)
+        self.flash_timer.timeout.connect(self.render_view)
         self.watcher = ServiceWatcher(service, interval_ms=50, parent=self)
         self.watcher.changed.connect(self.refresh)
         self.watcher.trouble.connect(self.set_trouble)
@@ -128,7 +121,7 @@ class DisplayWindow(QWidget):
             if not _corrects(call, shown or {}, self._shown):
                 self.announcer.announce(call.label, self._counter_name(call), call.recall)
         self.board = board
-        self.render(flash=bool(fresh))
+        self.render_view(flash=bool(fresh))
 
     def set_trouble(self, message: str) -> None:
         """While the store or hub cannot be read: keep the last board, say since when."""
@@ -147,7 +140,7 @@ class DisplayWindow(QWidget):
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def render(self, flash: bool = False) -> None:
+    def render_view(self, flash: bool = False) -> None:
         height = max(self.height(), 480)
         orientation = self.config.display.orientation
         portrait = orientation == "portrait" or (
@@ -212,7 +205,7 @@ class DisplayWindow(QWidget):
                     "warning",
                 )
             else:
-                wait = i18n.wait_text(lang, line.wait.low, line.wait.high, line.wait.known)
+                wait = i18n.wait_text(lang, line.wait)
                 state, role = (
                     f"{i18n.text(lang, 'common.people_waiting', count=line.waiting)} · {wait}",
                     "",
@@ -264,4 +257,4 @@ class DisplayWindow(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
-        self.render()
+        self.render_view()

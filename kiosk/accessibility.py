@@ -48,7 +48,7 @@ class AccessibilityBar(QWidget):
         self.printer.hide()
         row.addWidget(self.printer)
 
-    def render(
+    def render_view(
         self,
         aids: Accessibility,
         lang: str,

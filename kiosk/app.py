@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from kiosk.printing import PrintQueue, connector
 from kiosk.receipt import write_receipt
 from kiosk.window import KioskWindow, PrinterBridge
 from nowserving_qt.bootstrap import Session, application, open_session, run
 from nowserving_qt.checks import startup_problems
-from nowserving_qt.speech import Speaker
+from nowserving_qt.speech import speaker_for
 
 
 def build(session: Session, *, kiosk_mode: bool, tts_engine: str | None = None) -> KioskWindow:
     """The kiosk window with its printer thread (started) and speaker; not shown yet."""
     config = session.config
-    speaker = Speaker(tts_engine or os.environ.get("NOWSERVING_TTS_ENGINE") or None)
+    speaker = speaker_for(engine=tts_engine)
     bridge = PrinterBridge()
     printer = PrintQueue(
         connector(config.printer),

@@ -126,7 +126,7 @@ class MaintenanceScreen(KioskScreen):
             row.addWidget(action)
         layout.addLayout(row)
 
-    def render(self, facts: dict[str, str], errors: list[str]) -> None:
+    def render_view(self, facts: dict[str, str], errors: list[str]) -> None:
         lines = [f"<b>{name}</b>: {value}" for name, value in facts.items()]
         lines.append("<b>Last errors</b>:" + ("<br>".join(["", *errors[-8:]]) or " none"))
         self.details.setText("<br>".join(lines))

@@ -28,11 +28,12 @@ from kiosk.screens.ticket import TicketScreen
 from kiosk.screens.welcome import WelcomeScreen
 from nowserving.domain.errors import NowservingError
 from nowserving.domain.links import short_url, ticket_url
+from nowserving.domain.state import Status
 from nowserving.domain.views import LineView, TicketView
 from nowserving.system import i18n
 from nowserving_qt.background import run_in_background
 from nowserving_qt.bootstrap import Session
-from nowserving_qt.speech import Speaker
+from nowserving_qt.speech import Voice
 from nowserving_qt.theme import palette, stylesheet, unit
 from nowserving_qt.watcher import ServiceWatcher
 
@@ -67,7 +68,7 @@ class KioskWindow(QWidget):
     ticket_shown = Signal(object)
 
     def __init__(
-        self, session: Session, printer: PrintQueue, speaker: Speaker, *, kiosk_mode: bool = True
+        self, session: Session, printer: PrintQueue, speaker: Voice, *, kiosk_mode: bool = True
     ) -> None:
         super().__init__()
         self.session = session
@@ -93,7 +94,9 @@ class KioskWindow(QWidget):
             self, singleShot=True, interval=self.config.kiosk.ticket_seconds * 1000
         )
         self.ticket_timer.timeout.connect(self._done)
-        QApplication.instance().installEventFilter(self)  # type: ignore[union-attr]
+        app = QApplication.instance()
+        assert app is not None  # a widget exists only once the application does
+        app.installEventFilter(self)
         self._lines_changed()
 
     # -- building ----------------------------------------------------------------------
@@ -145,30 +148,30 @@ class KioskWindow(QWidget):
 
     def choose_language(self, lang: str) -> None:
         self.flow.choose_language(lang)
-        self.render()
+        self.render_view()
 
     def choose_line(self, line: LineView) -> None:
         request = self.flow.choose_line(line)
         if request is not None:
             self._issue(request.line, request.priority, request.lang)
-        self.render()
+        self.render_view()
 
     def answer_priority(self, priority: bool) -> None:
         request = self.flow.answer_priority(priority)
         if request is not None:
             self._issue(request.line, request.priority, request.lang)
-        self.render()
+        self.render_view()
 
     def go_back(self) -> None:
         self.flow.back()
-        self.render()
+        self.render_view()
 
     def toggle_aid(self, aid: str, on: bool) -> None:
         setattr(self.flow.aids, aid, on)
         if aid == "voice" and on:
             self._say(i18n.text(self.flow.lang, "kiosk.voice_intro"), interrupt=True)
             self._say(self._screen().intro())
-        self.render()
+        self.render_view()
 
     def _issue(self, line: str, priority: bool, lang: str) -> None:
         run_in_background(
@@ -188,7 +191,7 @@ class KioskWindow(QWidget):
         )
         self._printing = printing and self.printer.state.can_print
         self.flow.issued(ticket)
-        self.render()
+        self.render_view()
         self.ticket_timer.start()
         self.ticket_shown.emit(ticket)
 
@@ -203,7 +206,7 @@ class KioskWindow(QWidget):
     def _done(self) -> None:
         self.ticket_timer.stop()
         self.flow.reset()
-        self.render()
+        self.render_view()
 
     def _idle(self) -> None:
         if self.stack.currentWidget() in (self.pin, self.maintenance):
@@ -222,14 +225,14 @@ class KioskWindow(QWidget):
             self.service.report_alert("printer", status.message if status.state.needs_staff else "")
         except NowservingError as exc:
             self.errors.append(str(exc))
-        self.render()
+        self.render_view()
 
     def _test_print(self) -> None:
         ticket = TicketView(
             id="test",
             label="TEST",
             line=self.config.lines[0].id,
-            status=None,  # type: ignore[arg-type]
+            status=Status.WAITING,  # not printed: a test receipt shows no status
             ahead=0,
             wait=self.service.lines()[0].wait,
             priority=False,
@@ -257,17 +260,17 @@ class KioskWindow(QWidget):
         log.info("maintenance opened by %s", staff)
         facts = {
             "Device": self.session.device.id,
-            "Store": str(self.service.store.path),
+            "Store": self.service.store_path(),
             "Printer": f"{self.printer_status.state.value} {self.printer_status.message}",
             "Receipts printed / dropped": f"{self.printer.printed} / {self.printer.dropped}",
             "Speech": "on" if self.speaker.available else "off (no speech engine)",
         }
-        self.maintenance.render(facts, list(self.errors))
+        self.maintenance.render_view(facts, list(self.errors))
         self.stack.setCurrentWidget(self.maintenance)
 
     def _resume(self) -> None:
         self.flow.reset()
-        self.render()
+        self.render_view()
 
     def _quit(self) -> None:
         self.allow_close = True
@@ -277,7 +280,7 @@ class KioskWindow(QWidget):
 
     def _lines_changed(self) -> None:
         if self.flow.screen in (Screen.WELCOME, Screen.SERVICES):
-            self.render()
+            self.render_view()
 
     def _fresh_lines(self) -> list[LineView]:
         """The lines now (the last known ones if the store cannot be read)."""
@@ -300,7 +303,7 @@ class KioskWindow(QWidget):
             Screen.TICKET: self.ticket,
         }[self.flow.screen]
 
-    def render(self) -> None:
+    def render_view(self) -> None:
         flow, height = self.flow, max(self.height(), 600)
         self._apply_style(height)
         lang = flow.lang
@@ -313,10 +316,10 @@ class KioskWindow(QWidget):
         screen = self._screen()
         previous = self.stack.currentWidget()
         if screen is self.welcome:
-            self.welcome.render(self._fresh_lines())
+            self.welcome.render_view(self._fresh_lines())
         elif screen is self.services:
             columns = 1 if self.width() < self.height() else (3 if flow.aids.low_reach else 2)
-            self.services.render(
+            self.services.render_view(
                 self._fresh_lines(),
                 lang,
                 flow.error,
@@ -325,13 +328,13 @@ class KioskWindow(QWidget):
                 compact=flow.aids.low_reach,
             )
         elif screen is self.priority:
-            self.priority.render(lang, busy=flow.busy)
+            self.priority.render_view(lang, busy=flow.busy)
         elif flow.ticket is not None:
             token = flow.ticket.token
             qr_size = round(
                 min(self.width() * 0.3, height * (0.3 if flow.aids.low_reach else 0.45))
             )
-            self.ticket.render(
+            self.ticket.render_view(
                 flow.ticket,
                 lang,
                 ticket_url(self.config, token),
@@ -339,7 +342,7 @@ class KioskWindow(QWidget):
                 self._printing,
                 qr_size,
             )
-        self.bar.render(
+        self.bar.render_view(
             flow.aids,
             lang,
             round(u * 1.4),
@@ -377,15 +380,19 @@ class KioskWindow(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         self.corner.raise_()
-        self.render()
+        self.render_view()
 
     # -- keypad and voice ----------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() in INPUT_EVENTS and self.flow.screen is not Screen.WELCOME:
             self.idle.start()
-        is_key = event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
-        if is_key and Qt.Key(event.key()) in KEYPAD_KEYS and self.isActiveWindow():
+        if (
+            isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and Qt.Key(event.key()) in KEYPAD_KEYS
+            and self.isActiveWindow()
+        ):
             self.keypad(Qt.Key(event.key()))
             return True
         return False

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class _Signals(QObject):
@@ -51,11 +52,14 @@ _pending: set[_Signals] = set()  # keeps each job's signals alive until it repor
 
 
 def run_in_background(
-    work: Callable[[], Any],
-    on_success: Callable[[Any], None],
+    work: Callable[[], T],
+    on_success: Callable[[T], None],
     on_failure: Callable[[Exception], None],
 ) -> None:
-    """Run `work` on the thread pool; exactly one of the callbacks runs on the UI thread."""
+    """Run `work` on the thread pool; exactly one of the callbacks runs on the UI thread.
+
+    Generic in the result, so `on_success` is checked against what `work` returns.
+    """
     signals = _Signals(on_success, on_failure)
     _pending.add(signals)
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from nowserving.domain.config import Device, OfficeConfig, load_config
 from nowserving.domain.errors import ConfigError
+from nowserving.service.interface import Service
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.replica import ReplicaService, open_replica
@@ -49,7 +50,7 @@ class Session:
 
     config: OfficeConfig
     device: Device
-    service: LocalService
+    service: Service
 
 
 def run(app: QApplication, args: argparse.Namespace) -> int:

@@ -9,13 +9,18 @@ says so once in the log. `spoken` keeps what was asked, newest last, so tests
 from __future__ import annotations
 
 import logging
+import os
 from collections import deque
 
 from PySide6.QtCore import QLocale, QObject, Signal
 from PySide6.QtTextToSpeech import QTextToSpeech
 
+from nowserving_qt.espeak import EspeakSpeaker
+
 log = logging.getLogger(__name__)
 
+# Overrides the configured engine on this PC (tests set "mock").
+ENGINE_VARIABLE = "NOWSERVING_TTS_ENGINE"
 # Speech locales to try per office language code.
 LOCALES = {"en": "en_US", "es": "es_ES", "zh": "zh_CN", "vi": "vi_VN", "ar": "ar_SA"}
 
@@ -83,3 +88,21 @@ class Speaker(QObject):
     @property
     def last(self) -> str:
         return self.spoken[-1][1] if self.spoken else ""
+
+
+Voice = Speaker | EspeakSpeaker  # both speak, queue, and keep what was asked in `spoken`
+
+
+def speaker_for(
+    setting: str | None = None, volume: float = 1.0, *, engine: str | None = None
+) -> Voice:
+    """The one place an app's voice is chosen.
+
+    The engine is `engine` if given (tests), else $NOWSERVING_TTS_ENGINE, else the config's
+    `setting`; none of them means Qt's default engine. "espeak-ng" speaks through espeak-ng
+    directly, "none" stays silent, any other name is a Qt speech engine ("speechd", "mock").
+    """
+    chosen = engine or os.environ.get(ENGINE_VARIABLE) or setting
+    if chosen == "espeak-ng":
+        return EspeakSpeaker(volume)
+    return Speaker(None if chosen == "none" else chosen, volume, enabled=chosen != "none")

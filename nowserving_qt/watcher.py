@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from nowserving.domain.errors import HubUnavailable, StoreError
+from nowserving.service.interface import Refreshable
 
 log = logging.getLogger(__name__)
-
-
-class Refreshable(Protocol):
-    def refresh(self) -> bool: ...
 
 
 class ServiceWatcher(QObject):

@@ -54,7 +54,7 @@ class CardButton(QPushButton):
         self.setProperty("role", role)
         self.setAccessibleName(name)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        row = QHBoxLayout(self)
+        row = self._row = QHBoxLayout(self)
         if picture is not None:
             image = QLabel()
             image.setPixmap(picture)
@@ -73,17 +73,17 @@ class CardButton(QPushButton):
 
     # A QPushButton sizes itself by its own (empty) text; these make it fit its labels.
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's names)
-        return self.layout().sizeHint()
+        return self._row.sizeHint()
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        hint = self.layout().minimumSize()
+        hint = self._row.minimumSize()
         return QSize(hint.width(), self.heightForWidth(max(self.width(), hint.width())))
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
         return True
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802
-        return self.layout().totalHeightForWidth(width)
+        return self._row.totalHeightForWidth(width)
 
 
 def icon(name: str) -> QIcon:
@@ -127,6 +127,6 @@ def clear(layout: QLayout) -> None:
             widget.hide()  # until deleteLater runs it would still paint at its old place
             widget.setParent(None)
             widget.deleteLater()
-        elif item.layout() is not None:
-            clear(item.layout())
+        elif (inner := item.layout()) is not None:
+            clear(inner)
         shiboken6.delete(item)  # a widget's item, a spacer, or an emptied sub-layout

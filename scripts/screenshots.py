@@ -69,12 +69,12 @@ def kiosk_shots(out: Path) -> None:
                 settle(app, 0.01)
             shot("4-ticket")
             window.flow.aids.large_text = window.flow.aids.high_contrast = True
-            window.render()
+            window.render_view()
             shot("5-ticket-large-contrast")
             window.flow.reset()
             window.choose_language(lang)
             window.flow.aids.low_reach = True
-            window.render()
+            window.render_view()
             shot("6-services-low-reach")
             window.printer.stop()
             window.close()

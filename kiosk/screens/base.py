@@ -35,8 +35,8 @@ class KioskScreen(QWidget):
             item.changeSize(0, 0, QSizePolicy.Policy.Minimum, grow if on else fixed)
         for item in self._space_between:
             item.changeSize(0, 0, QSizePolicy.Policy.Minimum, fixed if on else grow)
-        if self.layout() is not None:
-            self.layout().invalidate()
+        if (layout := self.layout()) is not None:
+            layout.invalidate()
 
     def choices(self) -> list[QAbstractButton]:
         """The buttons a keypad user steps through, in reading order (enabled ones)."""

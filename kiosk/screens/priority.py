@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QVBoxLayout
 
 from kiosk.screens.base import KioskScreen
 from nowserving.system import i18n
@@ -38,7 +38,7 @@ class PriorityScreen(KioskScreen):
         layout.addLayout(answers)
         self.space(layout)
 
-    def render(self, lang: str, busy: bool = False) -> None:
+    def render_view(self, lang: str, busy: bool = False) -> None:
         self.lang = lang
         for answer in (self.yes, self.no):
             answer.setEnabled(not busy)  # one ticket per resident: no second tap
@@ -51,7 +51,7 @@ class PriorityScreen(KioskScreen):
             widget.setText(i18n.text(lang, key))
             widget.setAccessibleName(i18n.text(lang, key))
 
-    def choices(self) -> list:  # type: ignore[type-arg]
+    def choices(self) -> list[QAbstractButton]:
         return [self.yes, self.no]
 
     def intro(self) -> str:

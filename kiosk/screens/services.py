@@ -23,11 +23,11 @@ def tile_status(
         return i18n.text(lang, "kiosk.rerouted", line=target), "tile-warning"
     waiting = i18n.text(lang, "common.people_waiting", count=line.waiting)
     if compact:
-        wait = i18n.wait_text(lang, line.wait.low, line.wait.high) if line.wait.known else ""
+        wait = i18n.wait_text(lang, line.wait) if line.wait.known else ""
         return "  ·  ".join(filter(None, [waiting, wait])), "tile-status"
     if not line.wait.known:
         return f"{waiting}  ·  {i18n.text(lang, 'common.no_counter_open')}", "tile-status"
-    wait = i18n.wait_text(lang, line.wait.low, line.wait.high)
+    wait = i18n.wait_text(lang, line.wait)
     return f"{waiting}  ·  {i18n.text(lang, 'common.estimated_wait')}: {wait}", "tile-status"
 
 
@@ -73,7 +73,7 @@ class ServicesScreen(KioskScreen):
         layout.addLayout(self.grid)
         self.space(layout)
 
-    def render(
+    def render_view(
         self,
         lines: list[LineView],
         lang: str,
@@ -97,8 +97,8 @@ class ServicesScreen(KioskScreen):
             self.grid.addWidget(tile, n // columns, n % columns)
 
     def tiles(self) -> list[ServiceTile]:
-        found = (self.grid.itemAt(n).widget() for n in range(self.grid.count()))
-        return [tile for tile in found if isinstance(tile, ServiceTile)]
+        items = (self.grid.itemAt(n) for n in range(self.grid.count()))
+        return [t for item in items if item and isinstance(t := item.widget(), ServiceTile)]
 
     def choices(self) -> list[QAbstractButton]:
         return [t for t in self.tiles() if t.isEnabled()]

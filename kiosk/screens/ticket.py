@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QLabel, QVBoxLayout
 
 from kiosk.screens.base import KioskScreen
 from nowserving.domain.config import OfficeConfig
@@ -54,16 +54,13 @@ class TicketScreen(KioskScreen):
         layout.addLayout(code, 2)
         self.spoken = ""
 
-    def render(
+    def render_view(
         self, ticket: TicketView, lang: str, url: str, short_url: str, printing: bool, qr_size: int
     ) -> None:
         self.lang = lang
         service = self.config.text(self.config.line(ticket.line).name, lang)
         ahead = i18n.ahead_text(lang, ticket.ahead)
-        wait = (
-            f"{i18n.text(lang, 'common.estimated_wait')}: "
-            f"{i18n.wait_text(lang, ticket.wait.low, ticket.wait.high, ticket.wait.known)}"
-        )
+        wait = f"{i18n.text(lang, 'common.estimated_wait')}: {i18n.wait_text(lang, ticket.wait)}"
         self.heading.setText(i18n.text(lang, "kiosk.your_ticket"))
         self.number.setText(ticket.label)
         self.number.setAccessibleName(ticket.label)
@@ -88,7 +85,7 @@ class TicketScreen(KioskScreen):
             ]
         )
 
-    def choices(self) -> list:  # type: ignore[type-arg]
+    def choices(self) -> list[QAbstractButton]:
         return [self.done_button]
 
     def intro(self) -> str:

@@ -53,7 +53,7 @@ class WelcomeScreen(KioskScreen):
             choice.clicked.connect(lambda _=False, code=lang: self.language_chosen.emit(code))
             self.buttons.addWidget(choice, n // columns, n % columns)
 
-    def render(self, lines: list[LineView]) -> None:
+    def render_view(self, lines: list[LineView]) -> None:
         languages = self.config.office.languages
         self.greeting.setText("  ·  ".join(i18n.text(lang, "kiosk.welcome") for lang in languages))
         clear(self.glance)

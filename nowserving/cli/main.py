@@ -26,6 +26,8 @@ APPS = {
     "desk": "desk.app:main",
     "demo": "nowserving.cli.demo:main",
 }
+# What the `gui` extra installs: a server without it runs the hub, not the apps.
+GUI_MODULES = {"PySide6", "shiboken6", "escpos", "PIL"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,8 +165,13 @@ def _start_app(args: argparse.Namespace) -> int:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            print(f"nowserving: the {args.command} is not built yet.", file=sys.stderr)
+        missing = (exc.name or "").partition(".")[0]
+        if missing in GUI_MODULES:
+            print(
+                f"nowserving: the {args.command} needs the gui extra, which is not installed "
+                f"here (no module {missing}): pip install 'nowserving[gui]'",
+                file=sys.stderr,
+            )
             return 2
         raise
     start: Callable[[argparse.Namespace], int] = getattr(module, function)
@@ -305,10 +312,7 @@ def _simulate(args: argparse.Namespace) -> int:
     for n in range(args.days):
         day = first + timedelta(days=n)
         result = simulate_office(store, config, day, args.seed + n)
-        print(
-            f"{day}: {len(result.estimates)} tickets; the wait shown held for "
-            f"{result.coverage:.0%} of residents (mean error {result.mean_absolute_error:.1f} min)"
-        )
+        print(f"{day}: {len(result.estimates)} tickets; {result.accuracy().summary()}")
     return 0
 
 

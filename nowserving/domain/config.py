@@ -29,22 +29,6 @@ Ident = Annotated[str, StringConstraints(pattern=IDENT)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 Texts = dict[LanguageCode, Annotated[str, StringConstraints(min_length=1, max_length=200)]]
 
-RIGHT_TO_LEFT = frozenset({"ar", "he", "fa", "ur"})
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Español",
-    "zh": "中文",
-    "vi": "Tiếng Việt",
-    "ar": "العربية",
-    "fr": "Français",
-    "ko": "한국어",
-    "ru": "Русский",
-    "tl": "Tagalog",
-    "ht": "Kreyòl ayisyen",
-    "pt": "Português",
-    "so": "Soomaali",
-}
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -36,7 +36,8 @@ from nowserving.hub.problems import (
 )
 from nowserving.hub.sync_api import OutdatedDevice
 from nowserving.hub.tasks import Supervisor, purge_nightly
-from nowserving.service.local import Expired, LocalService
+from nowserving.service.interface import Expired
+from nowserving.service.local import LocalService
 from nowserving.system.paths import resources_dir
 
 log = logging.getLogger("nowserving.hub")
@@ -217,7 +218,9 @@ class BodyLimit(_HttpMiddleware):
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        limit = SYNC_BODY_BYTES if scope.get("path") == "/api/sync/push" else MAX_BODY_BYTES
+        # "/api/sync/push/" is redirected to the push: its limit, and its limit in the message.
+        path = str(scope.get("path", "")).rstrip("/")
+        limit = SYNC_BODY_BYTES if path == "/api/sync/push" else MAX_BODY_BYTES
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await problem(413, _TooLarge(limit).detail)(scope, receive, send)
             return

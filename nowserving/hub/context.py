@@ -78,6 +78,8 @@ class Hub:
             wait_low=view.wait.low,
             wait_high=view.wait.high,
             wait_known=view.wait.known,
+            wait_point=view.wait.point,
+            wait_next=view.wait.next,
             counter_name=counter,
             lang=view.lang,
             day=view.day,

@@ -17,7 +17,7 @@ import anyio.to_thread
 from fastapi.encoders import jsonable_encoder
 
 from nowserving.domain.views import TicketView
-from nowserving.service.local import Service
+from nowserving.service.interface import Service
 
 Snapshot = dict[str, Any]
 

@@ -1,4 +1,4 @@
-"""The one service interface every app uses, and its local implementation.
+"""The service over the office's store on this machine (the interface is interface.py).
 
 A tap or click becomes one call here; the call decides with the pure rules,
 appends the events in one transaction, and updates the projection. The hub
@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from typing import Protocol
+from datetime import date
+from typing import TYPE_CHECKING
 
 from nowserving.domain import rules
 from nowserving.domain.clock import HybridClock, wall_ms
@@ -25,7 +26,14 @@ from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
 from nowserving.domain.signin import PinGate
-from nowserving.domain.state import OfficeState, apply, from_snapshot, replay, to_snapshot
+from nowserving.domain.state import (
+    Conflict,
+    OfficeState,
+    apply,
+    from_snapshot,
+    replay,
+    to_snapshot,
+)
 from nowserving.domain.views import (
     BoardView,
     CounterView,
@@ -37,6 +45,8 @@ from nowserving.domain.views import (
     ticket_view,
     wait_for,
 )
+from nowserving.service.interface import DayFigures, Expired, HubLink, Service
+from nowserving.store import reports
 from nowserving.store.eventstore import EventStore
 
 # The write request being served on this thread: (asking device, its request id).
@@ -53,55 +63,6 @@ SNAPSHOT_KEY = "projection_snapshot"
 # Events between snapshots: a restart replays at most about this many (a few tenths of a
 # second) on top of restoring the snapshot; writing one costs ~0.1 s on a 50,000-ticket day.
 SNAPSHOT_EVERY = 5_000
-
-
-class Expired(NotFound):
-    """A ticket of an earlier day: its page shows nothing but that."""
-
-
-class Service(Protocol):
-    """What the kiosk, display, desk and hub may ask of an office."""
-
-    config: OfficeConfig
-
-    def refresh(self) -> bool: ...
-    def sign_in(self, staff: str, pin: str) -> Staff: ...
-    def sign_out(self, staff: str) -> None: ...
-    def issue(
-        self, line: str, *, priority: bool = False, lang: str = "", source: str = "kiosk"
-    ) -> TicketView: ...
-    def call_next(self, counter: str, *, staff: str | None = None) -> TicketView | None: ...
-    def call_ticket(
-        self, counter: str, ticket: str, *, reason: str, staff: str | None = None
-    ) -> TicketView: ...
-    def recall(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
-    def complete(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
-    def no_show(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
-    def return_no_show(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
-    def transfer(
-        self, ticket: str, to_line: str, *, keep_place: bool = True, staff: str | None = None
-    ) -> TicketView: ...
-    def cancel(self, token: str) -> TicketView: ...
-    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView: ...
-    def resume_line(self, line: str, *, staff: str | None = None) -> LineView: ...
-    def reroute_line(self, line: str, to_line: str, *, staff: str | None = None) -> LineView: ...
-    def end_reroute(self, line: str, *, staff: str | None = None) -> LineView: ...
-    def open_counter(self, counter: str, *, staff: str | None = None) -> CounterView: ...
-    def close_counter(self, counter: str, *, staff: str | None = None) -> CounterView: ...
-    def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None: ...
-    def report_alert(self, alert: str, message: str, *, device: str | None = None) -> None: ...
-    def end_day(self, *, staff: str | None = None) -> None: ...
-    def record_sign_in(
-        self, staff: str, counter: str | None, *, signed_in: bool = True, desk: str | None = None
-    ) -> None: ...
-    def board(self) -> BoardView: ...
-    def lines(self) -> list[LineView]: ...
-    def counter(self, counter: str) -> CounterView: ...
-    def queue(self, counter: str) -> list[TicketView]: ...
-    def queue_for_line(self, line: str) -> list[TicketView]: ...
-    def ticket(self, ticket: str) -> TicketView: ...
-    def ticket_status(self, token: str) -> TicketView: ...
-    def token_for_code(self, code: str) -> str: ...
 
 
 class LocalService:
@@ -292,7 +253,7 @@ class LocalService:
         def decide(state: OfficeState) -> list[Draft]:
             target = rules.issue_target(state, self.config, line)
             number = self._take_number(state.day, target)
-            shown = wait_for(state, self.config, target)
+            shown = wait_for(state, self.config, target, priority=priority, now=self._now())
             draft = rules.decide_issue(
                 state,
                 self.config,
@@ -302,8 +263,7 @@ class LocalService:
                 priority=priority,
                 lang=lang,
                 source=source,
-                expected=None if priority or not shown.known else shown.expected,
-                shown=(shown.low, shown.high) if shown.known else None,
+                shown=shown if shown.known else None,
             )
             return [draft]
 
@@ -530,3 +490,31 @@ class LocalService:
             if found is None:
                 raise NotFound("That ticket is not in today's lines.")
             return ticket_view(state, self.config, found, with_token=with_token)
+
+    # -- what the staff screens show besides the board ---------------------------------
+
+    def conflicts_lost(self, recent: int = 5) -> list[Conflict]:
+        """This device's actions that did not count, among the day's `recent` last conflicts."""
+        with self._lock:
+            conflicts = self._catch_up().conflicts[-recent:] if recent > 0 else []
+        return [c for c in conflicts if c.lost_by(self.clock.device)]
+
+    def hub_link(self) -> HubLink | None:
+        """None: this PC holds the office's store itself, there is no link to lose."""
+        return None
+
+    def day_figures(self) -> DayFigures:
+        """Today's report from the store (a day's log replays in milliseconds)."""
+        day = date.fromisoformat(self.today())
+        tables = reports.build(self.store, self.config, day, day)
+        chart = reports.chart_png(tables, self.config, "volume") if tables.get("lines") else b""
+        return DayFigures(tables, chart)
+
+    def store_path(self) -> str:
+        return str(self.store.path)
+
+
+if TYPE_CHECKING:  # mypy proves here that the local service is a `Service`
+
+    def _is_a_service(service: LocalService) -> Service:
+        return service

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import TypeAdapter
@@ -28,8 +28,10 @@ from nowserving.domain.config import Device, OfficeConfig, Staff
 from nowserving.domain.errors import HubUnavailable, NowservingError, Rejected, StoreError
 from nowserving.domain.signin import SignInRefused
 from nowserving.domain.views import CounterView, LineView, TicketView
+from nowserving.service.interface import HubLink, Service
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
+from nowserving.sync.backoff import Backoff
 from nowserving.sync.client import HubClient, HubRefused, SyncClient
 from nowserving.sync.tls import verify_for
 
@@ -40,6 +42,7 @@ _LINE = TypeAdapter(LineView)
 ACTION_TIMEOUT_S = (1.0, 1.5)  # connect, read: a hub slower than this counts as away
 RETRY_HUB_S = 3.0  # after the hub did not answer an action, decide here this long
 ISSUE_RETRY_S = 2.0  # a kiosk retries an unanswered issue (same id) this long
+ISSUE_RETRY_WAIT_S = (0.1, 0.5)  # first, longest wait between those tries
 log = logging.getLogger(__name__)
 
 
@@ -104,7 +107,9 @@ class ReplicaService(LocalService):
         self.hub = HubClient(hub_url, device.secret, verify=verify)
         # Actions wait at most about a second for the hub; sync may take longer.
         self.actions = HubClient(hub_url, device.secret, timeout=ACTION_TIMEOUT_S, verify=verify)
-        self.sync = SyncClient(store, self.hub, device, config, self.clock.device, interval)
+        self.sync = SyncClient(
+            store, self.hub, device, config, self.clock.device, interval, now=now
+        )
         self._sessions: dict[str, str] = {}  # staff id -> the hub's session token
         # While someone is signed in here, their PIN stays in this process's memory only,
         # to renew a session the hub lost (it restarted) or never gave (signed in offline).
@@ -120,6 +125,10 @@ class ReplicaService(LocalService):
     def online(self) -> bool:
         """Whether the hub is in touch (else this PC decides, and its screen says so)."""
         return self.sync.status.online and not self._hub_away()
+
+    def hub_link(self) -> HubLink:
+        """Whether the hub is in touch, and how many actions wait here to reach it."""
+        return HubLink(self.online, self.sync.status.outbox)
 
     def _hub_away(self) -> bool:
         """The hub did not answer an action a moment ago: decide here without waiting."""
@@ -361,6 +370,7 @@ class ReplicaService(LocalService):
         if self.device.role == "kiosk" and not self._hub_away():
             body = {"line": line, "priority": priority, "lang": lang}
             give_up = time.monotonic() + ISSUE_RETRY_S
+            backoff = Backoff(*ISSUE_RETRY_WAIT_S)
             while True:
                 try:
                     answer = self.actions.call(
@@ -370,7 +380,7 @@ class ReplicaService(LocalService):
                     if time.monotonic() >= give_up:
                         self._away(str(exc))
                         break
-                    time.sleep(0.2)
+                    time.sleep(backoff.next())
                 else:
                     ticket: TicketView = _TICKET.validate_python(answer["ticket"])
                     self.sync.now()  # bring it into the replica too
@@ -389,6 +399,12 @@ class ReplicaService(LocalService):
                 "service. Please ask at the front desk."
             )
         return number
+
+
+if TYPE_CHECKING:  # mypy proves here that the replica's service is a `Service`
+
+    def _is_a_service(service: ReplicaService) -> Service:
+        return service
 
 
 def _bearer(token: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ import pytest
 from cryptography import x509
 
 from nowserving import __version__
-from nowserving.cli.main import APPS, build_parser, main
+from nowserving.cli.main import build_parser
 from nowserving.domain.config import load_config
 from nowserving.domain.security import verify_pin
 from nowserving.system.paths import sample_config
@@ -139,12 +139,20 @@ def test_hash_pin_reads_stdin() -> None:
     assert _run("hash-pin", stdin="12\n").returncode == 1
 
 
-def test_an_unbuilt_app_says_so(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(APPS, "display", "nowhere.app:main")
-    assert main(["display", "--config", str(sample_config())]) == 2
-    assert "not built yet" in capsys.readouterr().err
+def test_an_app_without_the_gui_extra_says_so() -> None:
+    """A server installed without [gui]: the app says what to install, not a traceback."""
+    code = (
+        "import sys; sys.modules['PySide6'] = None; "  # as if PySide6 were not installed
+        "from nowserving.cli.main import main; "
+        f"sys.exit(main(['display', '--config', {str(sample_config())!r}]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2, result.stderr
+    assert "the display needs the gui extra" in result.stderr
+    assert "pip install 'nowserving[gui]'" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_the_core_never_imports_qt() -> None:

@@ -141,7 +141,7 @@ def test_every_size_and_orientation_fits(
     desk.set_announcement({"en": "The office closes at 4 pm today. Thank you for your patience."})
     qtbot.waitUntil(lambda: window.ticker.isVisible(), timeout=5000)
     window.flash_timer.stop()
-    window.render()
+    window.render_view()
     qtbot.wait(30)
     assert _clipped(window) == []
     assert window.now_label.height() >= size[1] / 12  # readable across the room

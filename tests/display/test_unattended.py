@@ -71,10 +71,10 @@ def test_500_board_redraws_leave_python_and_qt_object_counts_unchanged(
         desk.call_next("c1")
     window.refresh()
     for flash in (True, False) * 10:
-        window.render(flash=flash)
+        window.render_view(flash=flash)
     before = alive(window)
     for n in range(500):
-        window.render(flash=n % 2 == 0)  # each redraw rebuilds the recent calls and lines
+        window.render_view(flash=n % 2 == 0)  # each redraw rebuilds the recent calls and lines
     after = alive(window)
     # A leak per operation shows as 500 or more; other tests' threads may add a few dozen.
     assert grown(before, after, slack=200) == {}

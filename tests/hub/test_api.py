@@ -51,6 +51,8 @@ def test_a_kiosk_issues_and_the_resident_follows(hub: RunningHub) -> None:
         "wait_low",
         "wait_high",
         "wait_known",
+        "wait_point",
+        "wait_next",
         "counter_name",
         "lang",
         "day",

@@ -20,6 +20,7 @@ from nowserving.domain.errors import ConfigError, HubUnavailable
 from nowserving.domain.rules import short_code
 from nowserving.domain.security import hash_pin
 from nowserving.hub.run import check_listeners
+from nowserving.sync.board_stream import HubBoard
 from nowserving.sync.client import HubClient
 from nowserving.sync.protocol import PROTOCOL_HEADER, SYNC_PROTOCOL
 from nowserving.sync.tls import verify_for
@@ -35,6 +36,7 @@ from tests.hub.conftest import (
     start_hub,
     stop_hub,
 )
+from tests.sync.waiting import wait_until
 
 RESIDENT_TAGS = {"public", "resident"}
 # A staff member the tests add, to disable later; a PIN no port number or timestamp holds.
@@ -81,6 +83,44 @@ def test_a_device_with_another_ca_is_refused(tls_hub: RunningHub, tmp_path: Path
         requests.get(f"{tls_hub.public_url}/join", timeout=10)
     with pytest.raises(requests.ConnectionError):  # and nothing is served in clear text
         requests.get(tls_hub.url.replace("https:", "http:") + "/api/health", timeout=10)
+
+
+def test_a_remote_display_follows_the_hub_over_https_only_with_the_office_ca(
+    tls_hub: RunningHub, tmp_path: Path
+) -> None:
+    config = load_config(tls_hub.config)
+    board = HubBoard(tls_hub.url, DISPLAY, config, health_every=3600)
+    try:
+        wait_until(lambda: _has_board(board), 30)  # the board, over HTTPS
+    finally:
+        board.close()
+    stranger = tmp_path / "other-ca.pem"
+    stranger.write_bytes(make_ca("Another office").cert)
+    other = config.model_copy(
+        update={"hub": config.hub.model_copy(update={"ca_file": str(stranger)})}
+    )
+    board = HubBoard(tls_hub.url, DISPLAY, other, health_every=3600)
+    try:
+        wait_until(lambda: "CERTIFICATE_VERIFY_FAILED" in _problem(board), 30)
+        assert not _has_board(board)
+    finally:
+        board.close()
+
+
+def _has_board(board: HubBoard) -> bool:
+    try:
+        board.board()
+    except HubUnavailable:
+        return False
+    return True
+
+
+def _problem(board: HubBoard) -> str:
+    try:
+        board.refresh()
+    except HubUnavailable as exc:
+        return str(exc)
+    return ""
 
 
 def _call(method: str, url: str, token: str) -> requests.Response:

@@ -217,7 +217,7 @@ def test_every_screen_fits_with_big_touch_targets(
     window = open_kiosk(qtbot, config, tmp_path, size)
     window.service.pause_line("records", "Closed for staff training until 2 pm today")
     window.service.open_counter("c1")
-    window.render()
+    window.render_view()
     dots_per_mm = window.logicalDpiX() / 25.4
     screens = []
     for step in ("welcome", "services", "priority", "ticket", "large", "low"):

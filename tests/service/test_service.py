@@ -12,7 +12,8 @@ import pytest
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.state import Status, Ticket, replay
-from nowserving.service.local import Expired, LocalService
+from nowserving.service.interface import Expired
+from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from tests.conftest import FakeClock, office_time
 
@@ -236,3 +237,48 @@ def test_ticket_statuses_reads_many_at_once_as_one_by_one(service: LocalService)
     views = service.ticket_statuses([*tokens, "not-a-token"])
 
     assert views == {token: service.ticket_status(token) for token in tokens}
+
+
+def test_a_desk_hears_only_of_its_own_actions_that_did_not_count(
+    service: LocalService, store: EventStore, config: OfficeConfig, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    from nowserving.domain.clock import Stamp
+    from nowserving.domain.events import Event, Kind
+
+    service.issue("permits")
+    clock.advance(minutes=1)
+    assert service.call_next("c1") is not None
+    assert service.conflicts_lost() == []
+    (call,) = [e for _, e in store.events_after(0) if e.kind is Kind.TICKET_CALLED]
+    # Another desk, cut off, called the same resident a moment earlier: its call wins.
+    other = "desk-2~cut0ff"
+    earlier = replace(
+        call,
+        id="earlier0call",
+        device=other,
+        seq=1,
+        hlc=Stamp(call.stamp.wall - 100, 0, other).encode(),
+        data={"counter": "c2"},
+    )
+    with store.write():
+        store.merge([Event.from_row(earlier.to_row())])
+    (lost,) = service.conflicts_lost()
+    assert lost.event_id == call.id
+    assert LocalService(EventStore(store.path), config, other, now=clock).conflicts_lost() == []
+    assert service.conflicts_lost(recent=0) == []
+
+
+def test_what_the_staff_screens_read_besides_the_board(
+    service: LocalService, store: EventStore
+) -> None:
+    assert service.hub_link() is None  # the hub's own store: no link to lose
+    assert service.store_path() == str(store.path)
+    assert service.day_figures().tables.get("lines", []) == []
+    assert service.day_figures().chart_png == b""
+    service.issue("permits")
+    service.issue("licenses")
+    figures = service.day_figures()
+    assert sorted(row["line"] for row in figures.tables["lines"]) == ["licenses", "permits"]
+    assert figures.chart_png.startswith(b"\x89PNG")

@@ -13,7 +13,8 @@ import pytest
 from nowserving.cli.main import main
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.events import Event, Kind
-from nowserving.service.local import Expired, LocalService
+from nowserving.service.interface import Expired
+from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.store.reports import build, write_report
 from nowserving.store.retention import purge

@@ -61,8 +61,8 @@ def main() -> int:
         node.sync.now()
         # Settled: everything written here acknowledged, and a full round since then.
         if node.sync.pending() == 0 and node.sync.status.online:
-            began = time.monotonic()
-            while (node.sync.status.last_ok or 0) < began and time.monotonic() < deadline:
+            began = node.clock_now()  # the clock `last_ok` is read from
+            while (node.sync.status.last_ok or 0) <= began and time.monotonic() < deadline:
                 time.sleep(0.05)
             if node.sync.pending() == 0 and node.sync.status.online:
                 break

@@ -1,0 +1,120 @@
+"""The one service interface every app uses; the apps never see a concrete class.
+
+`LocalService` (local.py) serves an office from the store on this machine, and
+`ReplicaService` (sync/replica.py) from a replica that syncs with the hub: both are a
+`Service`. A lobby display on another PC follows the hub's board stream instead, which
+is only a `BoardSource`; the screens' watcher needs nothing but `Refreshable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from nowserving.domain.config import OfficeConfig, Staff
+from nowserving.domain.errors import NotFound
+from nowserving.domain.state import Conflict
+from nowserving.domain.views import BoardView, CounterView, LineView, TicketView
+
+# A report's tables: name ("lines", "hours", ...) -> rows.
+Tables = dict[str, list[dict[str, Any]]]
+
+
+class Expired(NotFound):
+    """A ticket of an earlier day: its page shows nothing but that."""
+
+
+@dataclass(frozen=True)
+class HubLink:
+    """How a PC other than the hub's stands with the hub, for its screens to say so.
+
+    Args:
+        online: the hub answers (else this PC decides, and its screens say so).
+        unsent: actions saved on this PC that have not reached the hub yet.
+    """
+
+    online: bool
+    unsent: int
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """Today's report for a dashboard: its tables, and the volume chart as PNG (b"" if none)."""
+
+    tables: Tables
+    chart_png: bytes
+
+
+class Refreshable(Protocol):
+    """What a screen's watcher polls."""
+
+    def refresh(self) -> bool:
+        """Catch up with changes made by others; True if anything changed since last time."""
+        ...
+
+
+class BoardSource(Refreshable, Protocol):
+    """Where a display reads the board: a `Service`, or the hub's board stream."""
+
+    def board(self) -> BoardView: ...
+
+
+class Service(BoardSource, Protocol):
+    """What the kiosk, display, desk and hub may ask of an office."""
+
+    config: OfficeConfig
+
+    def sign_in(self, staff: str, pin: str) -> Staff: ...
+    def sign_out(self, staff: str) -> None: ...
+    def issue(
+        self, line: str, *, priority: bool = False, lang: str = "", source: str = "kiosk"
+    ) -> TicketView: ...
+    def call_next(self, counter: str, *, staff: str | None = None) -> TicketView | None: ...
+    def call_ticket(
+        self, counter: str, ticket: str, *, reason: str, staff: str | None = None
+    ) -> TicketView: ...
+    def recall(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def complete(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def no_show(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def return_no_show(self, ticket: str, *, staff: str | None = None) -> TicketView: ...
+    def transfer(
+        self, ticket: str, to_line: str, *, keep_place: bool = True, staff: str | None = None
+    ) -> TicketView: ...
+    def cancel(self, token: str) -> TicketView: ...
+    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView: ...
+    def resume_line(self, line: str, *, staff: str | None = None) -> LineView: ...
+    def reroute_line(self, line: str, to_line: str, *, staff: str | None = None) -> LineView: ...
+    def end_reroute(self, line: str, *, staff: str | None = None) -> LineView: ...
+    def open_counter(self, counter: str, *, staff: str | None = None) -> CounterView: ...
+    def close_counter(self, counter: str, *, staff: str | None = None) -> CounterView: ...
+    def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None: ...
+    def report_alert(self, alert: str, message: str, *, device: str | None = None) -> None: ...
+    def end_day(self, *, staff: str | None = None) -> None: ...
+    def record_sign_in(
+        self, staff: str, counter: str | None, *, signed_in: bool = True, desk: str | None = None
+    ) -> None: ...
+    def lines(self) -> list[LineView]: ...
+    def counter(self, counter: str) -> CounterView: ...
+    def queue(self, counter: str) -> list[TicketView]: ...
+    def queue_for_line(self, line: str) -> list[TicketView]: ...
+    def ticket(self, ticket: str) -> TicketView: ...
+    def ticket_status(self, token: str) -> TicketView: ...
+    def token_for_code(self, code: str) -> str: ...
+
+    # -- what the staff screens show besides the board ---------------------------------
+
+    def conflicts_lost(self, recent: int = 5) -> list[Conflict]:
+        """This device's actions that did not count, among the day's `recent` last conflicts."""
+        ...
+
+    def hub_link(self) -> HubLink | None:
+        """How this PC stands with the hub; None where it uses the hub's own store."""
+        ...
+
+    def day_figures(self) -> DayFigures:
+        """Today's report (what the office manager's dashboard shows)."""
+        ...
+
+    def store_path(self) -> str:
+        """Where the office's events are kept on this PC (for the maintenance screen)."""
+        ...
