@@ -5,13 +5,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from nowserving.domain.config import OfficeConfig, PublicAction
 from nowserving.domain.errors import NotFound, NowservingError, Rejected
@@ -23,6 +21,9 @@ from nowserving.hub.clients import scope_client
 from nowserving.hub.live import LiveHub
 from nowserving.hub.schemas import ResidentTicket
 from nowserving.service.local import LocalService
+
+if TYPE_CHECKING:
+    from limits.strategies import MovingWindowRateLimiter
 
 STREAM_RETRY_S = 10  # a page that gave up its stream frees a place; ask again after this
 
@@ -44,7 +45,6 @@ class Hub:
     # sync presence and health: outbox, cursor, last_seen, rss_mb, uptime_s, version
     devices: dict[str, dict[str, Any]] = field(default_factory=dict)
     live: LiveHub = field(init=False)
-    limiter: MovingWindowRateLimiter = field(init=False)
     streams: Counter[str] = field(default_factory=Counter)  # open event streams per client
 
     def __post_init__(self) -> None:
@@ -54,7 +54,15 @@ class Hub:
             self.service.ticket_statuses,
             lambda view: self.resident_view(view).model_dump(),
         )
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    @cached_property
+    def limiter(self) -> MovingWindowRateLimiter:
+        """Per-address counts of the public endpoints' requests (made at the first one:
+        `limits` is not needed for the hub to start answering)."""
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
+
+        return MovingWindowRateLimiter(MemoryStorage())
 
     @property
     def config(self) -> OfficeConfig:
@@ -88,6 +96,8 @@ class Hub:
 
     def check_rate(self, request: Request, kind: PublicAction) -> None:
         """Count a request to a public endpoint against its client address's limit."""
+        from limits import RateLimitItemPerMinute
+
         limit = RateLimitItemPerMinute(getattr(self.config.hub.rate_limits, kind))
         client = self.client(request)
         if not self.limiter.hit(limit, kind, client):

@@ -7,11 +7,11 @@ script over Server-Sent Events. No cookies, no accounts, no personal data.
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from nowserving.domain.errors import NotFound
 from nowserving.hub.context import Hub, hub_of
@@ -20,8 +20,10 @@ from nowserving.service.interface import Expired
 from nowserving.system import i18n
 from nowserving.system.paths import resources_dir
 
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
+
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=resources_dir() / "web" / "templates")
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the token in the URL must not leak to other sites
@@ -29,6 +31,15 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
     "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
 }
+
+
+@cache
+def templates() -> Jinja2Templates:
+    """The pages' templates, loaded with the first page: a restarted hub answers the
+    devices' API sooner without Jinja."""
+    from fastapi.templating import Jinja2Templates
+
+    return Jinja2Templates(directory=resources_dir() / "web" / "templates")
 
 
 def _language(hub: Hub, requested: str | None, fallback: str | None = None) -> str:
@@ -43,7 +54,7 @@ def _page(
     request: Request, template: str, hub: Hub, lang: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
     languages = hub.config.office.languages
-    return templates.TemplateResponse(
+    return templates().TemplateResponse(
         request,
         template,
         {

@@ -16,7 +16,7 @@ from nowserving.domain.events import Event
 from nowserving.hub.api import Device, HubDep, Kiosk
 from nowserving.hub.auth import Caller
 from nowserving.hub.context import Hub
-from nowserving.hub.problems import ERRORS, Problem
+from nowserving.hub.problems import ERROR_STATUSES, documented
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.protocol import (
     MAX_BATCH,
@@ -54,7 +54,7 @@ router = APIRouter(
     prefix="/api/sync",
     tags=["sync"],
     dependencies=[Depends(same_protocol)],
-    responses={**ERRORS, 426: {"model": Problem}},
+    responses=documented(*ERROR_STATUSES, 426),
 )
 
 

@@ -14,18 +14,38 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from nowserving.domain.clock import HybridClock
 from nowserving.domain.errors import StoreError, StoreFullError
 from nowserving.domain.events import Draft, Event, Kind
 from nowserving.system.files import touch_private
+
+
+def _import_sqlite_utils() -> None:
+    """Import sqlite-utils without numpy and pandas.
+
+    It imports them, if installed, only to store their types, which this store never
+    does; numpy alone (matplotlib installs it) was a tenth of the hub's start-up time.
+    Whoever needs them later imports them as usual.
+    """
+    blocked = [name for name in ("numpy", "pandas") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # `import numpy` raises ImportError
+    try:
+        import sqlite_utils  # noqa: F401
+    finally:
+        for name in blocked:
+            del sys.modules[name]
+
+
+_import_sqlite_utils()
+import sqlite_utils  # noqa: E402
 
 APPLICATION_ID = 0x4E6F5753  # "NoWS": marks a file as a Nowserving store
 # Numbers below LEASE_BASE are handed out one by one by the hub; from LEASE_BASE up, in
