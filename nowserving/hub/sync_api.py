@@ -15,7 +15,7 @@ from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.events import Event
 from nowserving.hub.api import Device, HubDep, Kiosk
 from nowserving.hub.auth import Caller
-from nowserving.hub.context import Hub
+from nowserving.hub.context import Hub, in_thread
 from nowserving.hub.problems import ERROR_STATUSES, documented
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.protocol import (
@@ -39,7 +39,7 @@ class OutdatedDevice(Rejected):
     """The device speaks another sync protocol version (answered with 426)."""
 
 
-def same_protocol(
+async def same_protocol(  # async: no worker thread for a comparison
     version: Annotated[str | None, Header(alias=PROTOCOL_HEADER)] = None,
 ) -> None:
     if version != str(SYNC_PROTOCOL):
@@ -90,6 +90,7 @@ def configured(hub: Hub, caller: Caller) -> ConfiguredDevice:
 
 
 @router.post("/push", operation_id="sync_push")
+@in_thread
 def sync_push(body: PushRequest, hub: HubDep, caller: Device) -> PushResponse:
     """Events written on a device (its own only), each checked by the permission rule.
 
@@ -134,6 +135,7 @@ def _refused_message(device: str, refused: list[tuple[Event, str]]) -> str:
 
 
 @router.get("/pull", operation_id="sync_pull")
+@in_thread
 def sync_pull(
     hub: HubDep,
     caller: Device,
@@ -156,6 +158,7 @@ def sync_pull(
 
 
 @router.post("/lease", operation_id="lease_numbers")
+@in_thread
 def lease_numbers(body: LeaseRequest, hub: HubDep, caller: Kiosk) -> LeaseResponse:
     """A block of today's numbers for a kiosk to use while it cannot reach the hub.
 
@@ -193,6 +196,7 @@ def _alert_once(hub: Hub, device: str, alert: str, message: str) -> None:
 
 
 @router.get("/status", operation_id="device_status", dependencies=[])
+@in_thread
 def device_status(hub: HubDep, caller: Device) -> list[DeviceStatus]:
     """The hub, then each configured device: last seen, outbox length, how far behind it
     is, and its memory, uptime and version as it last reported them."""
