@@ -23,6 +23,7 @@ from nowserving.domain.estimate import (
     service_time,
     work,
 )
+from nowserving.domain.events import Event, Kind
 from nowserving.domain.state import Call, OfficeState, Status, Ticket
 
 RECENT_ON_BOARD = 8
@@ -161,6 +162,68 @@ def _office(state: OfficeState, config: OfficeConfig, at: int) -> Office:
             others = [other for other in lines if other != line_id]
             serving[line_id].append(Serving(free_in[counter_id], others))
     return Office(services, serving, counters)
+
+
+# Ticket events change the views of their own line and of the lines it shares counters
+# with (their waits are estimated together); other kinds (pauses, reroutes, counters
+# opening, the day ending) may change any line's.
+_TICKET_KINDS = frozenset(
+    {
+        Kind.TICKET_ISSUED,
+        Kind.TICKET_CALLED,
+        Kind.TICKET_RECALLED,
+        Kind.TICKET_SERVED,
+        Kind.TICKET_NO_SHOW,
+        Kind.TICKET_RETURNED,
+        Kind.TICKET_TRANSFERRED,
+        Kind.TICKET_LEFT,
+    }
+)
+
+
+def linked_lines(config: OfficeConfig) -> dict[str, frozenset[str]]:
+    """Each line with the lines whose waits are estimated with it: those sharing a counter
+    with it, and the lines sharing one with those, and so on."""
+    linked = {line.id: frozenset({line.id}) for line in config.lines}
+    for counter in config.counters:
+        group = frozenset().union(*(linked.get(line, {line}) for line in counter.lines))
+        for line in group:
+            linked[line] = group
+    return linked
+
+
+def lines_touched(
+    state: OfficeState, config: OfficeConfig, event: Event, linked: dict[str, frozenset[str]]
+) -> frozenset[str] | None:
+    """The lines whose residents' views `event` may change; None: any line.
+
+    Ask before applying `event` to `state` (a served ticket still names its counter).
+    `linked` is `linked_lines(config)`. Leaves out one thing: every estimate counts
+    from the latest event's time, so any event moves every wait a little; a line that
+    no event touched is seen to move at the next event that touches it.
+    """
+    if event.kind not in _TICKET_KINDS or event.line is None:
+        return None
+    ticket = state.tickets.get(event.ticket or "")
+    lines = {event.line, str(event.data.get("to_line") or event.line)}
+    counters = {event.data.get("counter"), ticket.counter if ticket else None} - {None}
+    at_counters = {c: state.tickets.get(s.current or "") for c, s in state.counters.items()}
+    try:
+        for counter in counters:
+            lines.update(config.counter(str(counter)).lines)
+            # A call there finishes whoever is at it, of any line (their service time
+            # teaches their line's estimate).
+            if (current := at_counters.get(str(counter))) is not None:
+                lines.add(current.line)
+        touched = frozenset().union(*(linked[line] for line in lines))
+        # A counter busy with a resident of a touched line is free sooner or later for
+        # every line it serves.
+        for counter, current in at_counters.items():
+            if current is not None and current.line in touched:
+                lines.update(config.counter(counter).lines)
+        return frozenset().union(*(linked[line] for line in lines))
+    except KeyError:  # a line or counter the config no longer has
+        return None
 
 
 def wait_for(

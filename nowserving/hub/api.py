@@ -6,7 +6,6 @@ do not rename them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Annotated, Any
@@ -22,6 +21,7 @@ from nowserving.domain.permissions import counter_refusal, line_refusal, rest_ro
 from nowserving.domain.views import BoardView, CounterView, LineView, TicketView
 from nowserving.hub.auth import AuthError, Caller, Role
 from nowserving.hub.context import Hub, allowed_now, bearer, hub_of, in_thread
+from nowserving.hub.live import Message
 from nowserving.hub.problems import ERRORS
 from nowserving.hub.schemas import (
     TICKET_ID,
@@ -413,12 +413,9 @@ def _without_token(view: TicketView) -> TicketView:
     return replace(view, token="")
 
 
-def _stream(snapshots: AsyncIterator[dict[str, Any]], name: str) -> EventSourceResponse:
+def _stream(messages: AsyncIterator[Message], name: str) -> EventSourceResponse:
     async def events() -> AsyncIterator[ServerSentEvent]:
-        async for snapshot in snapshots:
-            event_id = snapshot.get("version") or None
-            yield ServerSentEvent(
-                data=json.dumps(snapshot, ensure_ascii=False), event=name, id=event_id
-            )
+        async for message in messages:  # serialised already, once for every phone
+            yield ServerSentEvent(data=message.data, event=name, id=message.id)
 
     return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store"})

@@ -58,6 +58,7 @@ class Hub:
             self.service,
             self.service.ticket_statuses,
             lambda view: self.resident_view(view).model_dump(),
+            self.service.lines_changed,
         )
 
     @cached_property

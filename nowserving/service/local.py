@@ -42,6 +42,8 @@ from nowserving.domain.views import (
     board_view,
     counter_view,
     line_view,
+    lines_touched,
+    linked_lines,
     ticket_view,
     wait_for,
 )
@@ -98,6 +100,8 @@ class LocalService:
         self._codes: dict[str, str] = {}
         self._codes_for: OfficeState | None = None
         self._coded = 0
+        self._linked = linked_lines(config)
+        self._touched: set[str] | None = None  # lines changed since lines_changed(); None: any
         self.refresh()
 
     # -- keeping the projection current ------------------------------------------------
@@ -138,17 +142,32 @@ class LocalService:
                 if event.hlc < self._state.last_hlc:
                     late = True  # a late event from a device that was offline
                 elif not late:
+                    self._touch(lines_touched(self._state, self.config, event, self._linked))
                     apply(self._state, event)
                 self._changed = True
         if late:  # the whole batch costs one rebuild, from the snapshot when it can
             self._rebuild(day)
         return self._state
 
+    def _touch(self, lines: frozenset[str] | None) -> None:
+        if lines is None:
+            self._touched = None
+        elif self._touched is not None:
+            self._touched |= lines
+
+    def lines_changed(self) -> frozenset[str] | None:
+        """The lines whose residents' views may have changed since the last call (live
+        updates ask); None: any line may have."""
+        with self._lock:
+            touched, self._touched = self._touched, set()
+        return None if touched is None else frozenset(touched)
+
     def _rebuild(self, day: str) -> None:
         # In this order: whatever commits in between is caught up next time, never twice.
         self._version = self.store.version()
         self._hidden = self.store.hidden()
         self._changed = True
+        self._touched = None
         if not self._hidden and self._restore(day):
             return
         self._rowid = self.store.last_rowid()
