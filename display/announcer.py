@@ -16,7 +16,7 @@ import struct
 import time
 import wave
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,14 +53,36 @@ def chime_file() -> Path:
     return path
 
 
+CounterName = str | Mapping[str, str]  # one name, or the name in each language
+
+
+def spoken_label(label: str, lang: str) -> str:
+    """ "A-042" as said in `lang`: the letter's name, then each digit on its own.
+
+    Digits one by one ("A 0 4 2"), or Chinese reads 042 as "forty-two"; the letter by
+    its name in the language (voice.letters), or Arabic switches to an English voice.
+    """
+    prefix, _, digits = label.partition("-")
+    letters = i18n.text(lang, "voice.letters").split()
+    index = ord(prefix) - ord("A") if len(prefix) == 1 else -1
+    letter = letters[index] if len(letters) == 26 and 0 <= index < 26 else prefix
+    return " ".join([letter, *digits])
+
+
+def _name(counter: CounterName, lang: str) -> str:
+    if isinstance(counter, str):
+        return counter
+    return counter.get(lang) or next(iter(counter.values()), "")
+
+
 def call_phrases(
-    label: str, counter: str, languages: list[str], recall: bool
+    label: str, counter: CounterName, languages: list[str], recall: bool
 ) -> list[tuple[str, str]]:
-    """What is said for one call: (language, sentence) for each office language."""
-    spoken_number = label.replace("-", " ")  # "A 042": letters and digits read separately
+    """What is said for one call: (language, sentence) for each language, wholly in it."""
     key = "voice.recall" if recall else "voice.call"
     return [
-        (lang, i18n.text(lang, key, number=spoken_number, counter=counter)) for lang in languages
+        (lang, i18n.text(lang, key, number=spoken_label(label, lang), counter=_name(counter, lang)))
+        for lang in languages
     ]
 
 
@@ -69,7 +91,7 @@ class Waiting:
     """A call waiting for its turn to be announced."""
 
     label: str
-    counter: str
+    counter: CounterName
     recall: bool
     since: float  # when it was queued, on the announcer's monotonic clock
 
@@ -108,8 +130,11 @@ class Announcer(QObject):
         self._timer.timeout.connect(self._next)
         speaker.finished.connect(self._spoken)
 
-    def announce(self, label: str, counter: str, recall: bool = False) -> None:
-        """Queue a call; it replaces any waiting call of the same ticket or counter."""
+    def announce(self, label: str, counter: CounterName, recall: bool = False) -> None:
+        """Queue a call; it replaces any waiting call of the same ticket or counter.
+
+        `counter` is the counter's name in each language (or one name for all).
+        """
         kept = [w for w in self.queue if w.label != label and w.counter != counter]
         self._drop(len(self.queue) - len(kept), "superseded")
         if len(kept) == MAX_WAITING:
@@ -140,7 +165,7 @@ class Announcer(QObject):
         phrases = call_phrases(label, counter, self.languages, recall)
         for lang, sentence in phrases:
             self.speaker.say(sentence, lang)
-        self.announced.emit(label, counter)
+        self.announced.emit(label, _name(counter, self.languages[0]) if self.languages else "")
         # The next call waits until this one has been spoken in full (never cut off);
         # without speech, the chime alone sets the pace. The long timer is a safety net.
         words = sum(len(sentence.split()) for _, sentence in phrases)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWi
 from display.announcer import Announcer
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NowservingError
-from nowserving.domain.views import BoardView, CallView
+from nowserving.domain.views import BoardView, CallView, pause_text
 from nowserving.service.interface import BoardSource
 from nowserving.system import i18n
 from nowserving_qt.qr import qr_pixmap
@@ -119,7 +119,7 @@ class DisplayWindow(QWidget):
         self._shown = {c.event_id: c for c in board.calls}
         for call in fresh:
             if not _corrects(call, shown or {}, self._shown):
-                self.announcer.announce(call.label, self._counter_name(call), call.recall)
+                self.announcer.announce(call.label, self._counter_names(call), call.recall)
         self.board = board
         self.render_view(flash=bool(fresh))
 
@@ -133,10 +133,14 @@ class DisplayWindow(QWidget):
         self._render_banner()
 
     def _counter_name(self, call: CallView) -> str:
+        return self.config.counter_name(call.counter, self.config.default_language)
+
+    def _counter_names(self, call: CallView) -> dict[str, str]:
+        """The counter's name in each language, so a call is said wholly in one language."""
         try:
-            return self.config.counter(call.counter).name
+            return self.config.in_every_language(self.config.counter(call.counter).name)
         except KeyError:
-            return call.counter
+            return {lang: call.counter for lang in self.config.office.languages}
 
     # -- rendering ---------------------------------------------------------------------------
 
@@ -198,7 +202,8 @@ class DisplayWindow(QWidget):
         names = {line.id: self.config.text(line.name, lang) for line in self.config.lines}
         for row, line in enumerate(board.lines):
             if line.paused:
-                state, role = f"{i18n.text(lang, 'display.paused')}: {line.pause_reason}", "warning"
+                reason = pause_text(self.config, line, lang)
+                state, role = f"{i18n.text(lang, 'display.paused')}: {reason}", "warning"
             elif line.reroute_to:
                 state, role = (
                     i18n.text(lang, "display.go_to", line=names[line.reroute_to]),

@@ -198,9 +198,8 @@ class KioskWindow(QWidget):
     def _issue_failed(self, error: Exception) -> None:
         if not isinstance(error, NowservingError):
             log.error("issuing a ticket failed", exc_info=error)
-        self.errors.append(str(error))
-        message = str(error) if isinstance(error, NowservingError) else ""
-        self.flow.failed(message or i18n.text(self.flow.lang, "kiosk.try_again"))
+        self.errors.append(str(error))  # staff read the English detail on the maintenance page
+        self.flow.failed(i18n.refusal(self.flow.lang, getattr(error, "code", "")))
         self._lines_changed()
 
     def _done(self) -> None:

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QAbstractButton, QGridLayout, QVBoxLayout
 
 from kiosk.screens.base import KioskScreen
 from nowserving.domain.config import OfficeConfig
-from nowserving.domain.views import LineView
+from nowserving.domain.views import LineView, pause_text
 from nowserving.system import i18n
 from nowserving_qt.widgets import CardButton, clear, icon, label
 
@@ -17,7 +17,8 @@ def tile_status(
 ) -> tuple[str, str]:
     """The tile's last line and its style: paused, rerouted, or waiting and wait."""
     if line.paused:
-        return i18n.text(lang, "kiosk.paused", reason=line.pause_reason), "tile-warning"
+        reason = pause_text(config, line, lang)
+        return i18n.text(lang, "kiosk.paused", reason=reason), "tile-warning"
     if line.reroute_to:
         target = config.text(config.line(line.reroute_to).name, lang)
         return i18n.text(lang, "kiosk.rerouted", line=target), "tile-warning"

@@ -14,9 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nowserving.domain.config import OfficeConfig, parse_config
+from nowserving.domain.config import UNTRANSLATED, OfficeConfig, parse_config
 from nowserving.domain.security import hash_pin, new_secret
+from nowserving.system import i18n
 from nowserving.system.files import write_private
+
+# The common pause reasons a new office starts with (keys of the message catalogs).
+PAUSE_REASONS = {
+    "lunch": "starter.pause_lunch",
+    "back-soon": "starter.pause_back_soon",
+    "system-down": "starter.pause_system",
+    "no-staff": "starter.pause_staff",
+}
 
 
 @dataclass
@@ -25,7 +34,7 @@ class Answers:
     timezone: str = "UTC"
     languages: list[str] = field(default_factory=lambda: ["en"])
     public_url: str = "http://localhost:8400"
-    lines: list[str] = field(default_factory=lambda: ["General enquiries"])
+    lines: list[str] = field(default_factory=lambda: [i18n.text("en", "starter.line")])
     counters: int = 2
     kiosks: int = 1
     displays: int = 1
@@ -70,6 +79,31 @@ def _toml(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML string
 
 
+def _texts(languages: list[str], key: str, **values: object) -> str:
+    """A catalog phrase in every language, as a TOML inline table; `[todo]` English where
+    a language has no catalog entry (residents get the first language until translated)."""
+    english = i18n.text("en", key, **values)
+    texts = {
+        lang: i18n.text(lang, key, **values)
+        if key in i18n.catalog(lang)
+        else UNTRANSLATED + english
+        for lang in languages
+    }
+    return _table(texts)
+
+
+def _given(languages: list[str], text: str) -> str:
+    """A name typed in the first language: a known default is translated, else marked."""
+    first = languages[0]
+    if text == i18n.text(first, "starter.line"):
+        return _texts(languages, "starter.line")
+    return _table({lang: text if lang == first else UNTRANSLATED + text for lang in languages})
+
+
+def _table(texts: dict[str, str]) -> str:
+    return "{ " + ", ".join(f"{lang} = {_toml(text)}" for lang, text in texts.items()) + " }"
+
+
 def _ident(text: str, taken: set[str]) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24] or "line"
     ident, n = base, 2
@@ -81,9 +115,10 @@ def _ident(text: str, taken: set[str]) -> str:
 
 def render(answers: Answers) -> tuple[str, dict[str, str]]:
     """The config text, and the staff PINs (name -> PIN) to show once."""
-    first = answers.languages[0]
+    languages = answers.languages
     out = [
         "# Written by `nowserving init`. Every key: docs/config.md",
+        f"# Texts starting with {UNTRANSLATED.strip()} await translation (check-config lists them)",
         "[office]",
         f"name = {_toml(answers.name)}",
         f"timezone = {_toml(answers.timezone)}",
@@ -103,16 +138,18 @@ def render(answers: Answers) -> tuple[str, dict[str, str]]:
             f"prefix = {_toml(chr(65 + n % 26))}",
             "typical_minutes = 8",
             "remote_join = true",
-            f"name = {{ {first} = {_toml(name)} }}",
+            f"name = {_given(languages, name)}",
         ]
     for n in range(1, answers.counters + 1):
         out += [
             "",
             "[[counters]]",
             f'id = "c{n}"',
-            f'name = "Counter {n}"',
+            f"name = {_texts(languages, 'common.counter_n', n=n)}",
             f"lines = {json.dumps(line_ids)}",
         ]
+    for ident, key in PAUSE_REASONS.items():
+        out += ["", "[[pause_reasons]]", f"id = {_toml(ident)}", f"text = {_texts(languages, key)}"]
     for role, count in (
         ("kiosk", answers.kiosks),
         ("display", answers.displays),
@@ -162,4 +199,10 @@ def next_steps(config: OfficeConfig, path: Path) -> list[str]:
             f"{where:<28}nowserving {device.role} --config {path} --device {device.id} --hub {hub}"
         )
     steps.append(f"Copy {path} to every PC; keep it private: it holds the device secrets.")
+    missing = len(config.missing_texts())
+    if missing:
+        steps.append(
+            f"Translate the {missing} text(s) marked [todo] in {path}; "
+            f"`nowserving check-config {path}` lists them."
+        )
     return steps

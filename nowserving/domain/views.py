@@ -51,10 +51,16 @@ class LineView:
     waiting: int
     wait: WaitRange
     paused: bool
-    pause_reason: str
+    pause_reason: str  # in the office's first language, for staff and logs
     reroute_to: str | None
     counters_open: int
     remote_join: bool
+    pause_texts: dict[str, str] = field(default_factory=dict)  # the reason per language
+
+
+def pause_text(config: OfficeConfig, line: LineView, lang: str) -> str:
+    """Why the line is paused, as a resident reading `lang` is told."""
+    return config.text(line.pause_texts, lang) if line.pause_texts else line.pause_reason
 
 
 # A call on the board is shown as the projection keeps it.
@@ -175,6 +181,7 @@ def line_view(state: OfficeState, config: OfficeConfig, line_id: str) -> LineVie
         wait=wait_for(state, config, line_id),
         paused=line.paused,
         pause_reason=line.pause_reason,
+        pause_texts=dict(line.pause_texts),
         reroute_to=line.reroute_to,
         counters_open=open_counters,
         remote_join=configured.remote_join,
@@ -187,7 +194,7 @@ def counter_view(state: OfficeState, config: OfficeConfig, counter_id: str) -> C
     current = state.tickets.get(counter.current) if counter.current else None
     return CounterView(
         id=counter_id,
-        name=configured.name,
+        name=config.text(configured.name, config.default_language),
         lines=list(configured.lines),
         open=counter.open,
         staff=counter.staff,

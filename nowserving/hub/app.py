@@ -159,7 +159,7 @@ _SENTENCES = {
 def _handler(status: int) -> Any:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         headers = retry_after(RETRY_AFTER_503_S) if status == 503 else None
-        return problem(status, str(exc), headers=headers)
+        return problem(status, str(exc), headers=headers, code=getattr(exc, "code", ""))
 
     return handle
 

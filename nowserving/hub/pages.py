@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from nowserving.domain.errors import NotFound
+from nowserving.domain.views import pause_text
 from nowserving.hub.context import Hub, hub_of
 from nowserving.hub.schemas import SHORT_CODE, TOKEN
 from nowserving.service.interface import Expired
@@ -76,7 +77,6 @@ def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLRe
         chosen = _language(hub, lang)
         return _page(request, "gone.html", hub, chosen, 404, message_key="phone.unknown")
     chosen = _language(hub, lang, ticket.lang)
-    counters = {c.name for c in hub.config.counters}
     return _page(
         request,
         "ticket.html",
@@ -84,7 +84,6 @@ def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLRe
         chosen,
         ticket=ticket.model_dump(),
         token=token,
-        counters=sorted(counters),
     )
 
 
@@ -120,7 +119,9 @@ def join_page(request: Request, lang: str | None = None) -> HTMLResponse:
             "wait": i18n.wait_text(
                 chosen, views[line.id].wait.low, views[line.id].wait.high, views[line.id].wait.known
             ),
-            "paused": views[line.id].pause_reason if views[line.id].paused else "",
+            "paused": (
+                pause_text(hub.config, views[line.id], chosen) if views[line.id].paused else ""
+            ),
         }
         for line in hub.config.lines
         if line.remote_join

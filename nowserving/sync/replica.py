@@ -15,7 +15,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -292,7 +292,9 @@ class ReplicaService(LocalService):
             f"/api/counters/{_q(counter)}/close",
         )
 
-    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView:
+    def pause_line(
+        self, line: str, reason: str | Mapping[str, str], *, staff: str | None = None
+    ) -> LineView:
         local = super().pause_line
         return self._act(
             lambda: local(line, reason, staff=staff),
@@ -300,7 +302,7 @@ class ReplicaService(LocalService):
             staff,
             "POST",
             f"/api/lines/{_q(line)}/pause",
-            {"reason": reason},
+            {"reason": reason if isinstance(reason, str) else dict(reason)},
         )
 
     def resume_line(self, line: str, *, staff: str | None = None) -> LineView:

@@ -37,6 +37,12 @@ def text(lang: str, key: str, **values: object) -> str:
     return message.format(**values) if values else message
 
 
+def refusal(lang: str, code: str) -> str:
+    """What a resident reads when the office said no: `error.<code>`, else "try again"."""
+    key = f"error.{code}"
+    return text(lang, key) if code and key in catalog(FALLBACK) else text(lang, "kiosk.try_again")
+
+
 def direction(lang: str) -> str:
     """ "rtl" for right-to-left languages (Arabic), else "ltr"."""
     return catalog(lang).get("_direction", "ltr")
