@@ -64,14 +64,14 @@ class LineControlPanel(QWidget):
             ):
                 grid.addWidget(widget, row, column)
         layout.addWidget(lines_box)
-        other = QGroupBox("Other pause reason: what residents read, in each language")
-        other_form = QFormLayout(other)
+        other_box = QGroupBox("Other pause reason: what residents read, in each language")
+        other_form = QFormLayout(other_box)
         self.other_reason: dict[str, QLineEdit] = {}
         for lang in config.office.languages:
             self.other_reason[lang] = QLineEdit()
             self.other_reason[lang].setMaxLength(200)
             other_form.addRow(i18n.language_name(lang), self.other_reason[lang])
-        layout.addWidget(other)
+        layout.addWidget(other_box)
         ticker = QGroupBox("Lobby announcement (empty clears it)")
         form = QFormLayout(ticker)
         self.announcement: dict[str, QLineEdit] = {}

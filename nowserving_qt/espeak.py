@@ -20,21 +20,34 @@ from nowserving_qt.background import run_in_background
 
 log = logging.getLogger(__name__)
 
-VOICES = {"zh": "cmn"}  # office language code -> espeak-ng voice, where they differ
+# Office language code -> espeak-ng voice, where they differ. Mandarin: `cmn` reads the
+# pinyin its dictionary gives as English words ("king three"); `cmn-latn-pinyin` speaks
+# the same pinyin as Mandarin syllables with their tones (docs/languages.md).
+VOICES = {"zh": "cmn-latn-pinyin"}
+
+
+def _espeak(lang: str, *args: str) -> subprocess.CompletedProcess[str]:
+    executable = shutil.which("espeak-ng")
+    if executable is None:
+        raise OSError("espeak-ng is not installed (Debian package espeak-ng)")
+    return subprocess.run(
+        [executable, "-v", VOICES.get(lang, lang), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def synthesize(text: str, lang: str, path: Path, *, speed: int = 150) -> Path:
     """Speak `text` in `lang` into a WAV file (raises OSError if espeak-ng fails)."""
-    executable = shutil.which("espeak-ng")
-    if executable is None:
-        raise OSError("espeak-ng is not installed (Debian package espeak-ng)")
-    subprocess.run(
-        [executable, "-v", VOICES.get(lang, lang), "-s", str(speed), "-w", str(path), text],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
+    _espeak(lang, "-s", str(speed), "-w", str(path), text)
     return path
+
+
+def phonemes(text: str, lang: str) -> str:
+    """What espeak-ng would say, as phoneme mnemonics: a switch of voice shows as "(en)"."""
+    return _espeak(lang, "-q", "-x", text).stdout
 
 
 class EspeakSpeaker(QObject):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
+from collections.abc import Sequence
 
 from PySide6.QtCore import QLocale, QObject, Signal
-from PySide6.QtTextToSpeech import QTextToSpeech
+from PySide6.QtTextToSpeech import QTextToSpeech, QVoice
 
 from nowserving_qt.espeak import EspeakSpeaker
 
@@ -75,11 +76,24 @@ class Speaker(QObject):
         locale = QLocale(LOCALES.get(lang, lang))
         if locale in self._tts.availableLocales() and self._tts.locale() != locale:
             self._tts.setLocale(locale)
+        if lang == "zh" and (voice := self.pinyin_voice()) is not None:
+            self._tts.setVoice(voice)
         if interrupt:
             self._tts.stop()
             self._tts.say(text)
         else:
             self._tts.enqueue(text)
+
+    def pinyin_voice(self) -> QVoice | None:
+        """The engine's Mandarin voice that reads pinyin as Mandarin (espeak-ng's
+        cmn-latn-pinyin), if it lists one: its other Mandarin voice reads it as English."""
+        if self._tts is None:
+            return None
+        locale = QLocale(LOCALES["zh"])
+        if locale in self._tts.availableLocales() and self._tts.locale() != locale:
+            self._tts.setLocale(locale)
+        voices = self._tts.availableVoices()
+        return next((v for v in voices if "pinyin" in v.name().lower()), None)
 
     def stop(self) -> None:
         if self._tts is not None:
@@ -94,15 +108,26 @@ Voice = Speaker | EspeakSpeaker  # both speak, queue, and keep what was asked in
 
 
 def speaker_for(
-    setting: str | None = None, volume: float = 1.0, *, engine: str | None = None
+    setting: str | None = None,
+    volume: float = 1.0,
+    *,
+    engine: str | None = None,
+    languages: Sequence[str] = (),
 ) -> Voice:
     """The one place an app's voice is chosen.
 
     The engine is `engine` if given (tests), else $NOWSERVING_TTS_ENGINE, else the config's
     `setting`; none of them means Qt's default engine. "espeak-ng" speaks through espeak-ng
     directly, "none" stays silent, any other name is a Qt speech engine ("speechd", "mock").
+    Speech-dispatcher without a pinyin Mandarin voice, for an office that speaks `zh`,
+    gives way to espeak-ng directly: its other Mandarin voice cannot be understood.
     """
     chosen = engine or os.environ.get(ENGINE_VARIABLE) or setting
     if chosen == "espeak-ng":
         return EspeakSpeaker(volume)
-    return Speaker(None if chosen == "none" else chosen, volume, enabled=chosen != "none")
+    speaker = Speaker(None if chosen == "none" else chosen, volume, enabled=chosen != "none")
+    if chosen == "speechd" and "zh" in languages and speaker.available:
+        if speaker.pinyin_voice() is None:
+            log.warning("speech-dispatcher has no pinyin Mandarin voice: using espeak-ng directly")
+            return EspeakSpeaker(volume)
+    return speaker

@@ -99,7 +99,43 @@ def test_init_asks_a_person_at_a_terminal() -> None:
         ["Passeports", "Cartes"],
     )
     text, pins = render(answers)
-    assert 'name = { fr = "Passeports" }' in text and list(pins) == ["Chloé"]
+    assert 'name = { fr = "Passeports", en = "[todo] Passeports" }' in text
+    assert list(pins) == ["Chloé"]
+
+
+def test_init_writes_every_language_and_check_config_names_each_missing_text(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "office.toml"
+    made = _run("init", str(path), "--yes", "--languages", "en,es,ar", "--lines", "Passports")
+    assert made.returncode == 0, made.stderr
+    assert "marked [todo]" in made.stdout  # init says what is left to translate
+    config = load_config(path)
+    # What the catalogs can translate is written in every language at once...
+    assert config.counters[0].name == {"en": "Counter 1", "es": "Ventanilla 1", "ar": "الشباك 1"}
+    assert {r.id for r in config.pause_reasons} >= {"lunch", "system-down"}
+    assert config.text(config.pause_reasons[0].text, "ar") == "استراحة الغداء، نعود قريبًا"
+    # ...a name typed in English is copied, marked, and residents get English meanwhile.
+    assert config.lines[0].name["ar"] == "[todo] Passports"
+    assert config.text(config.lines[0].name, "ar") == "Passports"
+    checked = _run("check-config", str(path))
+    assert checked.returncode == 2 and "OK" in checked.stdout
+    assert checked.stderr.splitlines()[1:] == [
+        f"{path}: lines[0].name: not translated into 'es' (still marked [todo])",
+        f"{path}: lines[0].name: not translated into 'ar' (still marked [todo])",
+    ]
+    # The older form: one plain counter name is the first language's, missing in the others.
+    plain = tmp_path / "plain.toml"
+    text = path.read_text().replace('"[todo] Passports"', '"Pasaportes"', 1)
+    text = text.replace('"[todo] Passports"', '"جوازات السفر"')
+    text = text.replace(
+        'name = { en = "Counter 1", es = "Ventanilla 1", ar = "الشباك 1" }', 'name = "Counter 1"'
+    )
+    plain.write_text(text)
+    assert _run("check-config", str(plain)).stderr.splitlines()[1:] == [
+        f"{plain}: counters[0].name: no text in 'es'",
+        f"{plain}: counters[0].name: no text in 'ar'",
+    ]
 
 
 def test_check_config_reports_problems_without_a_traceback(tmp_path: Path) -> None:

@@ -60,9 +60,14 @@ def test_a_call_appears_and_is_announced_in_the_office_languages(
     _call_first_resident(qtbot, window, desk)
     assert window.now_counter.text() == "Counter 1"
     qtbot.waitUntil(lambda: len(_spoken(window)) >= 3, timeout=5000)
-    assert _spoken(window)[0] == "Ticket A 001, please go to Counter 1."
+    assert _spoken(window)[0] == "Ticket A 0 0 1, please go to Counter 1."
     # The sample office announces in English, Spanish and Chinese ([display] announce_in).
     assert [lang for lang, _ in window.announcer.speaker.spoken] == ["en", "es", "zh"]
+    # Each call is wholly in its language, the counter's name too.
+    assert _spoken(window)[1:3] == [
+        "Turno A 0 0 1, por favor pase a Ventanilla 1.",
+        "请A 0 0 1号到1号窗口办理。",
+    ]
 
 
 def test_calls_together_are_queued_and_a_recall_is_announced_again(
@@ -80,9 +85,9 @@ def test_calls_together_are_queued_and_a_recall_is_announced_again(
     )
     english = [text for lang, text in window.announcer.speaker.spoken if lang == "en"]
     assert english == [
-        "Ticket E 001, please go to Counter 4.",
-        "Ticket E 002, please go to Counter 5.",
-        "Again: ticket E 001, please go to Counter 4.",
+        "Ticket E 0 0 1, please go to Counter 4.",
+        "Ticket E 0 0 2, please go to Counter 5.",
+        "Again: ticket E 0 0 1, please go to Counter 4.",
     ]
 
 
