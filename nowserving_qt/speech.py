@@ -126,8 +126,8 @@ def speaker_for(
     if chosen == "espeak-ng":
         return EspeakSpeaker(volume)
     speaker = Speaker(None if chosen == "none" else chosen, volume, enabled=chosen != "none")
-    if chosen == "speechd" and "zh" in languages and speaker.available:
-        if speaker.pinyin_voice() is None:
-            log.warning("speech-dispatcher has no pinyin Mandarin voice: using espeak-ng directly")
-            return EspeakSpeaker(volume)
+    mandarin = chosen == "speechd" and "zh" in languages and speaker.available
+    if mandarin and speaker.pinyin_voice() is None:
+        log.warning("speech-dispatcher has no pinyin Mandarin voice: using espeak-ng directly")
+        return EspeakSpeaker(volume)
     return speaker
