@@ -185,7 +185,7 @@ class KioskWindow(QWidget):
             receipt_for(
                 self.config,
                 ticket,
-                ticket_url(self.config, ticket.token),
+                ticket_url(self.config, ticket.token, ticket.lang),
                 short_url(self.config, ticket.token),
             )
         )
@@ -336,7 +336,7 @@ class KioskWindow(QWidget):
             self.ticket.render_view(
                 flow.ticket,
                 lang,
-                ticket_url(self.config, token),
+                ticket_url(self.config, token, flow.ticket.lang),
                 short_url(self.config, token),
                 self._printing,
                 qr_size,

@@ -40,6 +40,21 @@ def _language(hub: Hub, requested: str | None, fallback: str | None = None) -> s
     return languages[0]
 
 
+def _accepted(request: Request) -> str | None:
+    """The phone's own language, from Accept-Language ("es-MX,es;q=0.9,en;q=0.8"), if the
+    office offers one of them: for a page about a ticket the hub does not know yet."""
+    hub = hub_of(request)
+    ranked = []
+    for n, part in enumerate(request.headers.get("accept-language", "").split(",")[:20]):
+        tag, _, weight = part.strip().partition(";q=")
+        try:
+            quality = float(weight) if weight else 1.0
+        except ValueError:
+            continue
+        ranked.append((-quality, n, tag.split("-")[0].lower()))
+    return next((lang for *_, lang in sorted(ranked) if lang in hub.config.office.languages), None)
+
+
 def _page(
     request: Request, template: str, hub: Hub, lang: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
@@ -74,7 +89,9 @@ def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLRe
         chosen = _language(hub, lang)
         return _page(request, "gone.html", hub, chosen, 410, message_key="phone.expired")
     except NotFound:
-        chosen = _language(hub, lang)
+        chosen = _language(hub, lang, _accepted(request))
+        if re.fullmatch(TOKEN, token):  # from a kiosk that is cut off: it will come
+            return _page(request, "pending.html", hub, chosen, 404, token=token)
         return _page(request, "gone.html", hub, chosen, 404, message_key="phone.unknown")
     chosen = _language(hub, lang, ticket.lang)
     return _page(
