@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Signal
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from kiosk.flow import Accessibility
@@ -16,6 +18,7 @@ AIDS = (
     ("low_reach", "kiosk.low_reach", "low-reach"),
     ("voice", "kiosk.voice", "voice"),
 )
+CYCLE_MS = 3000  # before a language is chosen, each label shows each language in turn
 
 
 class AccessibilityBar(QWidget):
@@ -47,6 +50,10 @@ class AccessibilityBar(QWidget):
         self.printer.setProperty("role", "warning")
         self.printer.hide()
         row.addWidget(self.printer)
+        self._languages: list[str] = []
+        self._turn = 0
+        self._cycle = QTimer(self, interval=CYCLE_MS)
+        self._cycle.timeout.connect(self._next_language)
 
     def render_view(
         self,
@@ -56,7 +63,10 @@ class AccessibilityBar(QWidget):
         printer_problem: bool,
         palette: Palette,
         can_go_back: bool,
+        languages: Sequence[str] = (),
     ) -> None:
+        """`languages`: before a resident has chosen one (the welcome screen), the aids are
+        labelled in each of these in turn, and named in all of them for voice guidance."""
         self.back_button.setText(i18n.text(lang, "common.back"))
         self.back_button.setAccessibleName(i18n.text(lang, "common.back"))
         self.back_button.setVisible(can_go_back)
@@ -66,9 +76,25 @@ class AccessibilityBar(QWidget):
             toggle.blockSignals(True)
             toggle.setChecked(getattr(aids, name))
             toggle.blockSignals(False)
-            toggle.setText(i18n.text(lang, key))
-            toggle.setAccessibleName(i18n.text(lang, key))
             toggle.setIconSize(QSize(icon_size, icon_size))
+        if list(languages or [lang]) != self._languages:
+            self._languages, self._turn = list(languages or [lang]), 0
+        if len(self._languages) > 1 and not self._cycle.isActive():
+            self._cycle.start()
+        elif len(self._languages) == 1:
+            self._cycle.stop()
+        self._label_aids()
         # Discreet: residents see a small note; staff get the details as an alert.
         self.printer.setText(i18n.text(lang, "kiosk.printer_problem"))
         self.printer.setVisible(printer_problem)
+
+    def _next_language(self) -> None:
+        self._turn = (self._turn + 1) % len(self._languages)
+        self._label_aids()
+
+    def _label_aids(self) -> None:
+        shown = self._languages[self._turn]
+        for name, key, _picture in AIDS:
+            toggle = self.buttons[name]
+            toggle.setText(i18n.text(shown, key))
+            toggle.setAccessibleName(" · ".join(i18n.text(lang, key) for lang in self._languages))

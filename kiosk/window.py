@@ -348,6 +348,7 @@ class KioskWindow(QWidget):
             self.printer_status.state.needs_staff,
             palette(flow.aids.high_contrast),
             can_go_back=flow.screen in (Screen.SERVICES, Screen.PRIORITY),
+            languages=self.config.office.languages if flow.screen is Screen.WELCOME else (),
         )
         for page in (self.welcome, self.services, self.priority, self.ticket):
             page.set_low_reach(flow.aids.low_reach)

@@ -88,6 +88,49 @@ def test_paused_and_rerouted_lines(qtbot: QtBot, kiosk: KioskWindow) -> None:
     assert shown.args[0].line == "licenses" and kiosk.ticket.number.text() == "B-001"
 
 
+def test_a_pause_reason_is_read_in_the_residents_language(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    kiosk.service.pause_line("records", {"en": "Back at 2 pm", "es": "Volvemos a las 2"})
+    kiosk.service.pause_line("ids", "system-down")  # one of the office's common reasons
+    qtbot.waitUntil(lambda: kiosk.service.lines()[4].paused)
+    tap(qtbot, language_button(kiosk, "es"))
+    records, ids = kiosk.services.tiles()[2], kiosk.services.tiles()[4]
+    assert "En pausa: Volvemos a las 2" in [label.text() for label in records.findChildren(QLabel)]
+    assert "En pausa: El sistema informático no funciona" in [
+        label.text() for label in ids.findChildren(QLabel)
+    ]
+    tap(qtbot, kiosk.bar.back_button)
+    tap(qtbot, language_button(kiosk, "vi"))  # no Vietnamese given: the first language's
+    records = kiosk.services.tiles()[2]
+    assert "Tạm ngưng: Back at 2 pm" in [label.text() for label in records.findChildren(QLabel)]
+
+
+def test_a_refusal_is_told_in_the_residents_language(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    tap(qtbot, language_button(kiosk, "ar"))
+    tap(qtbot, kiosk.services.tiles()[2])  # records, then it pauses before the ticket
+    kiosk.service.pause_line("records", "lunch")
+    tap(qtbot, kiosk.priority.no)
+    qtbot.waitUntil(lambda: kiosk.flow.screen is Screen.SERVICES, timeout=5000)
+    assert kiosk.services.error.text() == i18n.text("ar", "error.line_paused")
+    assert "This line is paused" in kiosk.errors[-1]  # staff keep the English detail
+
+
+def test_the_aids_are_labelled_in_every_language_before_one_is_chosen(
+    qtbot: QtBot, kiosk: KioskWindow
+) -> None:
+    larger = kiosk.bar.buttons["large_text"]
+    languages = kiosk.config.office.languages
+    for lang in languages:  # voice guidance reads them all
+        assert i18n.text(lang, "kiosk.larger_text") in larger.accessibleName()
+    kiosk.bar._cycle.setInterval(50)
+    seen: set[str] = set()
+    qtbot.waitUntil(lambda: seen.add(larger.text()) or len(seen) == len(languages), timeout=5000)
+    assert seen == {i18n.text(lang, "kiosk.larger_text") for lang in languages}
+    tap(qtbot, language_button(kiosk, "zh"))  # chosen: Chinese only, and it stays
+    assert larger.text() == larger.accessibleName() == i18n.text("zh", "kiosk.larger_text")
+    qtbot.wait(150)
+    assert larger.text() == i18n.text("zh", "kiosk.larger_text")
+
+
 def test_the_idle_timer_returns_to_welcome(qtbot: QtBot, kiosk: KioskWindow) -> None:
     kiosk.idle.setInterval(150)
     tap(qtbot, language_button(kiosk, "vi"))
