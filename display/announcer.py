@@ -56,19 +56,6 @@ def chime_file() -> Path:
 CounterName = str | Mapping[str, str]  # one name, or the name in each language
 
 
-def spoken_label(label: str, lang: str) -> str:
-    """ "A-042" as said in `lang`: the letter's name, then each digit on its own.
-
-    Digits one by one ("A 0 4 2"), or Chinese reads 042 as "forty-two"; the letter by
-    its name in the language (voice.letters), or Arabic switches to an English voice.
-    """
-    prefix, _, digits = label.partition("-")
-    letters = i18n.text(lang, "voice.letters").split()
-    index = ord(prefix) - ord("A") if len(prefix) == 1 else -1
-    letter = letters[index] if len(letters) == 26 and 0 <= index < 26 else prefix
-    return " ".join([letter, *digits])
-
-
 def _name(counter: CounterName, lang: str) -> str:
     if isinstance(counter, str):
         return counter
@@ -80,10 +67,11 @@ def call_phrases(
 ) -> list[tuple[str, str]]:
     """What is said for one call: (language, sentence) for each language, wholly in it."""
     key = "voice.recall" if recall else "voice.call"
-    return [
-        (lang, i18n.text(lang, key, number=spoken_label(label, lang), counter=_name(counter, lang)))
-        for lang in languages
-    ]
+    phrases = []
+    for lang in languages:
+        number = i18n.spoken_label(label, lang)
+        phrases.append((lang, i18n.text(lang, key, number=number, counter=_name(counter, lang))))
+    return phrases
 
 
 @dataclass(frozen=True)

@@ -236,8 +236,19 @@ class DisplayWindow(QWidget):
             self.join_qr.setPixmap(qr_pixmap(f"{base}/join", self._join_size))
         self.join_text.setText(i18n.text(lang, "display.scan_to_join"))
 
+    def not_spoken(self) -> list[str]:
+        """Where the office turned speech off (or does not announce in a language), the
+        ticker says so in writing, in each such language."""
+        spoken = set(self.announcer.languages) if self.announcer.speaker.available else set()
+        return [
+            i18n.text(lang, "display.not_spoken")
+            for lang in self.config.office.languages
+            if lang not in spoken
+        ]
+
     def _render_ticker(self) -> None:
         texts = [t for t in (self.board.announcement.values() if self.board else []) if t]
+        texts += self.not_spoken()
         self.ticker.setVisible(bool(texts))
         if texts:
             self.ticker.setText(texts[self._ticker_lang % len(texts)])

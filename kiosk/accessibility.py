@@ -70,7 +70,7 @@ class AccessibilityBar(QWidget):
         self.back_button.setText(i18n.text(lang, "common.back"))
         self.back_button.setAccessibleName(i18n.text(lang, "common.back"))
         self.back_button.setVisible(can_go_back)
-        for name, key, picture in AIDS:
+        for name, _key, picture in AIDS:
             toggle = self.buttons[name]
             toggle.setIcon(toggle_icon(picture, icon_size, palette.primary, palette.on_primary))
             toggle.blockSignals(True)

@@ -152,7 +152,10 @@ def test_line_control_is_seen_by_the_kiosk_and_the_display(
     lines = desk.lines_panel
     assert desk.tabs.isTabVisible(1)
     desk.tabs.setCurrentIndex(1)
-    qtbot.keyClicks(lines.reason["records"], "System upgrade until 11:00")
+    # The office's common reasons come first, already translated; then "Other", typed in.
+    assert lines.reason["records"].itemData(0) == "lunch"
+    lines.reason["records"].setCurrentIndex(lines.reason["records"].findData(""))
+    qtbot.keyClicks(lines.other_reason["en"], "System upgrade until 11:00")
     wait_done(qtbot, desk, "pause_line", lambda: tap(qtbot, lines.pause["records"]))
     lines.target["permits"].setCurrentIndex(lines.target["permits"].findData("licenses"))
     wait_done(qtbot, desk, "reroute_line", lambda: tap(qtbot, lines.reroute["permits"]))
@@ -177,6 +180,12 @@ def test_line_control_is_seen_by_the_kiosk_and_the_display(
     qtbot.waitUntil(lambda: display.ticker.text() == "Closing at 4 pm", timeout=2000)
     wait_done(qtbot, desk, "resume_line", lambda: tap(qtbot, lines.pause["records"]))
     qtbot.waitUntil(lambda: kiosk.services.tiles()[2].isEnabled(), timeout=2000)
+    lines.reason["records"].setCurrentIndex(0)  # a common reason: every language at once
+    wait_done(qtbot, desk, "pause_line", lambda: tap(qtbot, lines.pause["records"]))
+    tap(qtbot, kiosk.bar.back_button)
+    tap(qtbot, language_button(kiosk, "zh"))
+    qtbot.waitUntil(lambda: not kiosk.services.tiles()[2].isEnabled(), timeout=2000)
+    assert "午休中，稍后回来" in kiosk.services.tiles()[2].accessibleDescription()
     kiosk.printer.stop()
 
 

@@ -13,6 +13,7 @@ from display.window import DisplayWindow
 from nowserving.domain.config import OfficeConfig
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
+from nowserving.system import i18n
 from nowserving_qt.bootstrap import Session, pick_device
 from tests.kiosk.test_window import _clipped
 
@@ -221,3 +222,19 @@ def test_a_call_that_loses_a_conflict_is_withdrawn_without_a_second_chime(
     qtbot.wait(300)
     assert [c.counter for c in window.board.calls if c.ticket == ticket.id] == ["c3"]
     assert len(_spoken(window)) == 3, "no second chime for the same resident"
+
+
+def test_where_calls_are_not_spoken_the_display_says_so_in_writing(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    window, _ = open_display(qtbot, config, tmp_path)
+    # The sample announces in English, Spanish and Chinese: Vietnamese and Arabic read it.
+    notes = [i18n.text("vi", "display.not_spoken"), i18n.text("ar", "display.not_spoken")]
+    assert window.not_spoken() == notes
+    assert window.ticker.isVisible() and window.ticker.text() == notes[0]
+    window.ticker_timer.setInterval(50)  # the ticker goes round each note
+    qtbot.waitUntil(lambda: window.ticker.text() == notes[1], timeout=5000)
+    store = LocalService(EventStore(tmp_path / "office.sqlite"), config, "display-1")
+    quiet = build(Session(config, pick_device(config, "display", None), store), tts_engine="none")
+    qtbot.addWidget(quiet)
+    assert len(quiet.not_spoken()) == len(config.office.languages)  # speech off: every one

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from display.announcer import call_phrases, chime_file, spoken_label
+from display.announcer import call_phrases, chime_file
 from nowserving.domain.config import load_config
+from nowserving.system import i18n
 from nowserving.system.paths import resources_dir, sample_config
 from nowserving_qt.espeak import phonemes, synthesize
 
@@ -77,7 +78,7 @@ def test_the_number_is_read_as_a_letter_and_digits() -> None:
     ((_, again),) = call_phrases("A-042", "Counter 3", ["en"], recall=True)
     assert again.startswith("Again:")
     # Arabic says the Latin letter by its Arabic name, so its voice never turns English.
-    assert spoken_label("B-1001", "ar") == "بي 1 0 0 1"
+    assert i18n.spoken_label("B-1001", "ar") == "بي 1 0 0 1"
 
 
 def test_the_chime_is_a_real_sound() -> None:
