@@ -60,8 +60,8 @@ class Hub:
     def config(self) -> OfficeConfig:
         return self.service.config
 
-    def ticket_url(self, token: str) -> str:
-        return ticket_url(self.config, token)
+    def ticket_url(self, token: str, lang: str = "") -> str:
+        return ticket_url(self.config, token, lang)
 
     def resident_ticket(self, token: str) -> ResidentTicket:
         return self.resident_view(self.service.ticket_status(token))
