@@ -277,10 +277,7 @@ class OfficeConfig(_Strict):
         if strangers:
             raise ValueError(f"display.announce_in: not an office language: {strangers}")
         default = self.office.languages[0]
-        named = [(f"lines[{n}].name", line.name) for n, line in enumerate(self.lines)]
-        named += [(f"counters[{n}].name", c.name) for n, c in enumerate(self.counters)]
-        named += [(f"pause_reasons[{n}].text", r.text) for n, r in enumerate(self.pause_reasons)]
-        for key, texts in named:
+        for key, texts in self._resident_texts():
             if default not in texts:
                 raise ValueError(f"{key}: no text in {default!r}, the first language")
         return self
@@ -334,15 +331,8 @@ class OfficeConfig(_Strict):
 
         A text is missing in a language when it has none there or only a `[todo]` copy.
         """
-        texts: list[tuple[str, Mapping[str, str]]] = []
-        for n, line in enumerate(self.lines):
-            texts.append((f"lines[{n}].name", line.name))
-            if line.description:
-                texts.append((f"lines[{n}].description", line.description))
-        texts += [(f"counters[{n}].name", c.name) for n, c in enumerate(self.counters)]
-        texts += [(f"pause_reasons[{n}].text", r.text) for n, r in enumerate(self.pause_reasons)]
         missing = []
-        for key, values in texts:
+        for key, values in self._resident_texts():
             for lang in self.office.languages:
                 value = values.get(lang, "")
                 if not value:
@@ -351,6 +341,17 @@ class OfficeConfig(_Strict):
                     mark = UNTRANSLATED.strip()
                     missing.append(f"{key}: not translated into {lang!r} (still marked {mark})")
         return missing
+
+    def _resident_texts(self) -> list[tuple[str, Mapping[str, str]]]:
+        """Each per-language text of the config a resident reads or hears, by its key."""
+        texts: list[tuple[str, Mapping[str, str]]] = []
+        for n, line in enumerate(self.lines):
+            texts.append((f"lines[{n}].name", line.name))
+            if line.description:
+                texts.append((f"lines[{n}].description", line.description))
+        texts += [(f"counters[{n}].name", c.name) for n, c in enumerate(self.counters)]
+        texts += [(f"pause_reasons[{n}].text", r.text) for n, r in enumerate(self.pause_reasons)]
+        return texts
 
 
 def _unique(table: str, key: str, values: list[str]) -> None:
