@@ -220,7 +220,7 @@ def decide_leave(state: OfficeState, token: str) -> Draft:
     return Draft(Kind.TICKET_LEFT, state.day, found.id, found.line)
 
 
-def pause_reason_texts(
+def _pause_texts(
     config: OfficeConfig, reason: str | Mapping[str, str]
 ) -> tuple[str | None, dict[str, str]]:
     """(the configured reason's id or None, the reason in each language it is given in).
@@ -248,9 +248,9 @@ def decide_pause(
     reason: str | Mapping[str, str],
     staff: str | None = None,
 ) -> Draft:
-    """Pause a line; residents read the reason in their language (see pause_reason_texts)."""
+    """Pause a line; residents read the reason in their language (see _pause_texts)."""
     _line(config, line_id)
-    reason_id, texts = pause_reason_texts(config, reason)
+    reason_id, texts = _pause_texts(config, reason)
     if not texts:
         raise Rejected("Give a reason: residents see it on the kiosk and the display.")
     if any(len(text) > MAX_PAUSE_REASON for text in texts.values()):
