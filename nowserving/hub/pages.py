@@ -86,7 +86,7 @@ def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLRe
             raise NotFound("not a ticket token")
         ticket = hub.resident_ticket(token)
     except Expired:
-        chosen = _language(hub, lang)
+        chosen = _language(hub, lang, _accepted(request))
         return _page(request, "gone.html", hub, chosen, 410, message_key="phone.expired")
     except NotFound:
         chosen = _language(hub, lang, _accepted(request))
@@ -114,9 +114,8 @@ def short_link(code: str, request: Request, lang: str | None = None) -> Response
             raise NotFound("not a short code")
         token = hub.service.token_for_code(code)
     except NotFound:
-        return _page(
-            request, "gone.html", hub, _language(hub, lang), 404, message_key="phone.unknown"
-        )
+        chosen = _language(hub, lang, _accepted(request))
+        return _page(request, "gone.html", hub, chosen, 404, message_key="phone.unknown")
     return RedirectResponse(f"/t/{token}", status_code=303, headers=SECURITY_HEADERS)
 
 
