@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QWidget
 
 from kiosk.flow import Accessibility
 from nowserving.system import i18n
@@ -29,24 +29,37 @@ class AccessibilityBar(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
         self.back_button = button("", "back")
         self.back_button.clicked.connect(self.back.emit)
-        row.addWidget(self.back_button)
-        row.addSpacing(24)
         self.buttons: dict[str, QPushButton] = {}
         for name, _key, _picture in AIDS:
             toggle = button("", "tool")
             toggle.setCheckable(True)
             toggle.toggled.connect(lambda on, aid=name: self.toggled.emit(aid, on))
             self.buttons[name] = toggle
-            row.addWidget(toggle)
-        row.addStretch(1)
         self.printer = QLabel()
         self.printer.setProperty("role", "warning")
         self.printer.hide()
-        row.addWidget(self.printer)
+        self._columns = 0
+        self._arrange(len(AIDS))
+
+    def _arrange(self, columns: int) -> None:
+        """Back, then the aids in `columns` columns (two rows when one is too narrow)."""
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for widget in (self.back_button, *self.buttons.values(), self.printer):
+            self.grid.removeWidget(widget)
+        rows = -(-len(AIDS) // columns)
+        self.grid.addWidget(self.back_button, 0, 0, rows, 1)
+        for n, toggle in enumerate(self.buttons.values()):
+            self.grid.addWidget(toggle, n // columns, 1 + n % columns)
+        self.grid.addWidget(self.printer, 0, 2 + columns, rows, 1)
+        for column in range(2 + len(AIDS)):
+            self.grid.setColumnStretch(column, 0)
+        self.grid.setColumnStretch(1 + columns, 1)  # the room left over, before the printer note
 
     def render_view(
         self,
@@ -72,3 +85,8 @@ class AccessibilityBar(QWidget):
         # Discreet: residents see a small note; staff get the details as an alert.
         self.printer.setText(i18n.text(lang, "kiosk.printer_problem"))
         self.printer.setVisible(printer_problem)
+        shown = [w for w in (self.back_button, self.printer) if not w.isHidden()]
+        needed = sum(w.sizeHint().width() for w in [*shown, *self.buttons.values()])
+        spacing = self.grid.horizontalSpacing() * (len(shown) + len(AIDS))
+        fits = needed + spacing <= (self.parentWidget() or self).width() * 0.95
+        self._arrange(len(AIDS) if fits else 2)
