@@ -207,3 +207,21 @@ def board_view(state: OfficeState, config: OfficeConfig) -> BoardView:
         alerts=[AlertView(d, a, m) for (d, a), m in sorted(state.alerts.items())],
         ended=state.ended,
     )
+
+
+def transfer_concern(board: BoardView, to_line: str) -> str:
+    """Why a resident moved to `to_line` would wait with nobody to call them ("" if served).
+
+    A rerouted line sends its residents on to the line it is rerouted to; what counts
+    is whether an open counter serves that line and whether it is paused.
+    """
+    lines = {line.id: line for line in board.lines}
+    target, seen = to_line, {to_line}
+    while (line := lines.get(target)) and line.reroute_to and line.reroute_to not in seen:
+        target = line.reroute_to
+        seen.add(target)
+    if line is not None and line.paused:
+        return f"That line is paused ({line.pause_reason}): nobody will be called from it."
+    if not any(counter.open and target in counter.lines for counter in board.counters):
+        return "No open counter serves that line: the resident waits until one opens."
+    return ""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desk.window import DeskWindow
@@ -81,6 +82,7 @@ def test_every_action_by_click_and_by_shortcut(
     sign_in(qtbot, desk, "tom", "2468")
     qtbot.waitUntil(lambda: desk.service.counter("c2").open, timeout=2000)
     panel = desk.counter_panel
+    assert panel.buttons["call_next"].hasFocus()  # not "Take a break"
     first = wait_done(qtbot, desk, "call_next", lambda: tap(qtbot, panel.buttons["call_next"]))
     assert panel.number.text() == "A-001" and "Building permits" in panel.details.text()
     wait_done(qtbot, desk, "recall", lambda: qtbot.keyClick(desk, Qt.Key.Key_F2))  # recall
@@ -98,8 +100,26 @@ def test_every_action_by_click_and_by_shortcut(
     # Transfer to the end of another line, then one keeping their place.
     panel.transfer_line.setCurrentIndex(panel.transfer_line.findData("ids"))
     panel.keep_place.setChecked(False)
-    moved = wait_done(qtbot, desk, "transfer", lambda: qtbot.keyClick(desk, Qt.Key.Key_F5))
+    qtbot.keyClick(desk, Qt.Key.Key_F5)  # asks first, naming who goes where
+    box = desk.transfer_box
+    assert box is not None and box.text() == "Transfer B-001 to Resident ID cards?"
+    assert box.informativeText().startswith("No open counter serves that line")
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+    tap(qtbot, box.button(QMessageBox.StandardButton.Cancel))
+    assert desk.service.ticket(third.id).line == "licenses"  # type: ignore[attr-defined]
+    desk.service.open_counter("c5")  # Resident ID cards
+    qtbot.keyClick(desk, Qt.Key.Key_F5)
+    box = desk.transfer_box
+    assert box is not None and box.informativeText() == "They join the end."
+
+    def confirm() -> None:
+        assert box is not None
+        tap(qtbot, box.button(QMessageBox.StandardButton.Yes))
+
+    moved = wait_done(qtbot, desk, "transfer", confirm)
     assert moved.line == "ids" and moved.transferred_from == "licenses"  # type: ignore[attr-defined]
+    desk.activateWindow()  # as a window manager does once the question is gone
+    qtbot.waitUntil(desk.isActiveWindow)
     # Call a specific ticket out of order, with a reason.
     qtbot.waitUntil(lambda: panel.queue.rowCount() == 2)
     panel.queue.selectRow(1)
