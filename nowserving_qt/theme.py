@@ -92,6 +92,7 @@ def stylesheet(
     QLabel[role="huge-stale"] {{ font-size: {round(unit(height) * 6)}px; font-weight: 800;
         color: {p.disabled}; }}
     QLabel[role="big"] {{ font-size: {round(u * 1.6)}px; font-weight: 600; }}
+    QLabel[role="line-name"] {{ font-size: {round(u * 1.25)}px; font-weight: 700; }}
     QLabel[role="warning"] {{ color: {p.danger}; font-weight: 700; }}
     QLabel[role="banner"] {{ background: {p.primary}; color: {p.on_primary};
         font-size: {round(u * 1.2)}px; font-weight: 700; padding: {u // 2}px {u}px; }}
