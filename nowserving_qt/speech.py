@@ -15,6 +15,7 @@ from collections import deque
 from PySide6.QtCore import QLocale, QObject, Signal
 from PySide6.QtTextToSpeech import QTextToSpeech
 
+from nowserving_qt.checks import speech_off
 from nowserving_qt.espeak import EspeakSpeaker
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,10 @@ class Speaker(QObject):
         try:
             self._tts = QTextToSpeech(engine, self) if engine else QTextToSpeech(self)
         except RuntimeError as exc:  # no engine plugin at all
-            log.warning("speech is off: %s", exc)
+            speech_off(str(exc))
             return
         if self._tts.state() == QTextToSpeech.State.Error:
-            log.warning("speech is off: %s", self._tts.errorString() or "no speech engine")
+            speech_off(self._tts.errorString() or "no speech engine")
             self._tts = None
             return
         self._tts.setVolume(max(0.0, min(1.0, volume)))

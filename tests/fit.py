@@ -150,4 +150,3 @@ def _overlaps(layout: QLayout) -> list[str]:
             if rect.intersects(other_rect):
                 found.append(f"{name} {rect.getRect()} overlaps {other} {other_rect.getRect()}")
     return found
-

@@ -8,7 +8,6 @@ offscreen. The whole walk is budgeted at about a minute on the shared 2-core mac
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication, QWidget
@@ -178,9 +177,7 @@ def desk(
     service.store.close()
 
 
-@pytest.mark.parametrize(
-    "size", [(1100, 760), *SIZES], ids=lambda s: f"{s[0]}x{s[1]}"
-)
+@pytest.mark.parametrize("size", [(1100, 760), *SIZES], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_every_desk_screen_fits(qtbot: QtBot, desk: DeskWindow, size: tuple[int, int]) -> None:
     desk.resize(*size)
     assert desk.minimumSizeHint().height() <= size[1], "the desk is taller than the screen"

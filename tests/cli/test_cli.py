@@ -193,3 +193,14 @@ def test_data_folder_goes_before_or_after_the_command(tmp_path: Path, before: bo
     args = build_parser().parse_args(data + command if before else command + data)
     assert args.data == str(tmp_path)
     assert build_parser().parse_args(command).data is None  # the default stays
+
+
+def test_the_demo_console_says_what_the_parts_share_once() -> None:
+    from nowserving.cli.demo import Console
+
+    console = Console()
+    no_sound = "nowserving_qt.checks: No audio output: calls are shown but not heard."
+    assert console.fresh("display", f"2026-12-01 09:00:01,100 {no_sound}")
+    assert not console.fresh("kiosk", f"2026-12-01 09:00:02,250 {no_sound}")  # same PC, same news
+    assert console.fresh("display", f"2026-12-01 09:10:00,000 {no_sound}")  # its own repeat
+    assert console.fresh("kiosk", "2026-12-01 09:00:03,000 kiosk: printer out of paper")
