@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -261,7 +262,7 @@ class DeskWindow(QWidget):
         )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
-        def answered(button: object) -> None:
+        def answered(button: QAbstractButton) -> None:
             self.transfer_box = None
             if box.standardButton(button) == QMessageBox.StandardButton.Yes:
                 self.act("transfer", ticket, {**extra, "confirmed": True})

@@ -43,7 +43,7 @@ def _recent(calls: list[CallView], count: int) -> list[CallView]:
     """The calls before the latest, newest first, each resident once (a recall is news
     about the same resident, not another one)."""
     seen = {calls[0].ticket} if calls else set()
-    recent = []
+    recent: list[CallView] = []
     for call in calls[1:]:
         if call.ticket not in seen and len(recent) < count:
             seen.add(call.ticket)
