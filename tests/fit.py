@@ -45,8 +45,8 @@ def problems(window: QWidget) -> list[str]:
             found += _button_cut(widget)
     for area in window.findChildren(QScrollArea):
         found += _scrolls_sideways(area)
-    for layout in [window.layout(), *window.findChildren(QLayout)]:
-        if layout is not None and _walked(layout.parentWidget(), window):
+    for layout in window.findChildren(QLayout):  # the window's own layout too
+        if _walked(layout.parentWidget(), window):
             found += _overlaps(layout)
     return found
 

@@ -191,3 +191,26 @@ def test_every_desk_screen_fits(qtbot: QtBot, desk: DeskWindow, size: tuple[int,
         desk.tabs.setCurrentIndex(tab)
         assert_fits(desk, f"desk tab {desk.tabs.tabText(tab)} at {size}")
     desk.tabs.setCurrentIndex(0)
+
+
+def test_the_check_sees_cut_text_and_rows_on_top_of_each_other(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    rows = QVBoxLayout(window)
+    wrapped = QLabel("Tiempo de espera aproximado: 14–116 min " * 3)
+    wrapped.setWordWrap(True)
+    rows.addWidget(wrapped)
+    rows.addWidget(QPushButton("Mostrar en la sala de espera"))
+    for text in ("Pause", "Reroute"):
+        row = QPushButton(text)
+        row.setMinimumHeight(50)  # a layout below its minimum stacks these onto each other
+        rows.addWidget(row)
+    window.setFixedSize(120, 60)  # far below what the layout needs
+    window.show()
+    found = problems(settled(window))
+    assert any("QLabel" in p and "of height" in p for p in found)
+    assert any("QPushButton 'Mostrar" in p and "needs" in p for p in found)
+    assert any("'Pause'" in p and "overlaps" in p and "'Reroute'" in p for p in found)
+    assert any("'Reroute'" in p and "is outside" in p for p in found)
