@@ -18,9 +18,9 @@ from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.client import HubClient
 from nowserving_qt.bootstrap import Session, pick_device
+from tests.fit import problems
 from tests.hub.conftest import DESK, KIOSK, start_hub, stop_hub
 from tests.kiosk.conftest import language_button, open_kiosk, tap
-from tests.kiosk.test_window import _clipped
 
 pytestmark = pytest.mark.gui
 
@@ -230,7 +230,7 @@ def test_break_closes_the_counter_and_the_console_fits(
     desk = open_desk(qtbot, config, tmp_path)
     sign_in(qtbot, desk, "maria", "1234")
     qtbot.waitUntil(lambda: desk.service.counter("c2").open, timeout=2000)
-    assert _clipped(desk) == []
+    assert problems(desk) == []
     tap(qtbot, desk.break_button)
     qtbot.waitUntil(lambda: not desk.service.counter("c2").open, timeout=2000)
     qtbot.waitUntil(lambda: "break" in desk.status.text(), timeout=2000)  # the reply lands

@@ -14,7 +14,7 @@ from nowserving.domain.config import OfficeConfig
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving_qt.bootstrap import Session, pick_device
-from tests.kiosk.test_window import _clipped
+from tests.fit import problems
 
 pytestmark = pytest.mark.gui
 
@@ -171,7 +171,7 @@ def test_every_size_and_orientation_fits(
     window.flash_timer.stop()
     window.render_view()
     qtbot.wait(30)
-    assert _clipped(window) == []
+    assert problems(window) == []
     assert window.now_label.height() >= size[1] / 12  # readable across the room
 
 
