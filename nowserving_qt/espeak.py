@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtMultimedia import QSoundEffect
 
 from nowserving_qt.background import run_in_background
-from nowserving_qt.checks import has_audio_output, speech_off
+from nowserving_qt.checks import NO_AUDIO, has_audio_output, speech_off, warn_once
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class EspeakSpeaker(QObject):
         if not self.available:
             speech_off("espeak-ng is not installed (Debian package espeak-ng)")
         elif not self._has_output:
-            speech_off("this PC has no audio output")
+            warn_once(NO_AUDIO)
 
     def say(self, text: str, lang: str = "en", *, interrupt: bool = False) -> None:
         self.spoken.append((lang, text))

@@ -71,7 +71,7 @@ class QtMessages:
 
 
 messages = QtMessages()
-_previous: list[Handler | None] = []
+_previous: list[Handler | None] = []  # the handler Qt had before; empty until installed
 
 
 def install() -> None:

@@ -8,7 +8,6 @@ says so once in the log. `spoken` keeps what was asked, newest last, so tests
 
 from __future__ import annotations
 
-import logging
 import os
 from collections import deque
 
@@ -17,8 +16,6 @@ from PySide6.QtTextToSpeech import QTextToSpeech
 
 from nowserving_qt.checks import speech_off
 from nowserving_qt.espeak import EspeakSpeaker
-
-log = logging.getLogger(__name__)
 
 # Overrides the configured engine on this PC (tests set "mock").
 ENGINE_VARIABLE = "NOWSERVING_TTS_ENGINE"

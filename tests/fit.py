@@ -117,18 +117,20 @@ def _label_cut(label: QLabel) -> list[str]:
         if needed > label.height() + SLACK:
             return [f"{describe(label)} needs {needed}px of height, has {label.height()}"]
         return []
-    hint = label.sizeHint()
-    if hint.width() > label.width() + SLACK or hint.height() > label.height() + SLACK:
-        return [f"{describe(label)} needs {hint.toTuple()}, has {label.size().toTuple()}"]
-    return []
+    return _hint_cut(label)
 
 
 def _button_cut(button: QPushButton) -> list[str]:
     if not button.text() or button.property("elides"):
         return []
-    hint = button.sizeHint()
-    if hint.width() > button.width() + SLACK or hint.height() > button.height() + SLACK:
-        return [f"{describe(button)} needs {hint.toTuple()}, has {button.size().toTuple()}"]
+    return _hint_cut(button)
+
+
+def _hint_cut(widget: QWidget) -> list[str]:
+    """One line of text (a label or button's) gets less than it asks for."""
+    hint = widget.sizeHint()
+    if hint.width() > widget.width() + SLACK or hint.height() > widget.height() + SLACK:
+        return [f"{describe(widget)} needs {hint.toTuple()}, has {widget.size().toTuple()}"]
     return []
 
 

@@ -22,6 +22,7 @@ from nowserving.domain.config import OfficeConfig
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving_qt.bootstrap import Session, pick_device
+from tests.desk.test_desk import sign_in
 from tests.fit import problems
 
 pytestmark = pytest.mark.gui
@@ -183,8 +184,7 @@ def test_every_desk_screen_fits(qtbot: QtBot, desk: DeskWindow, size: tuple[int,
     assert desk.minimumSizeHint().height() <= size[1], "the desk is taller than the screen"
     desk.sign_out()
     assert_fits(desk, f"desk sign-in at {size}")
-    staff = next(person for person in desk.config.staff if person.line_control)
-    desk._signed_in(staff, "c2")
+    sign_in(qtbot, desk, "maria", "1234")  # she may control lines: every tab shows
     with qtbot.waitSignal(desk.done, timeout=5000):
         desk.counter_panel.trigger("call_next")
     for tab in range(desk.tabs.count()):

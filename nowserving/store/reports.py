@@ -61,7 +61,7 @@ AUDITED = frozenset(
     }
 )
 AUDIT_COLUMNS = ["time", "device", "staff", "action", "ticket", "line", "to_line", "reason"]
-# Every report has these tables, even on a quiet day (an empty one is a header line).
+# Every report writes these files, even on a quiet day (an empty audit is its header).
 TABLES = {"lines", "hours", "counters", "staff_actions", "open_data"}
 
 
