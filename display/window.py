@@ -235,7 +235,7 @@ class DisplayWindow(QWidget):
                     "warning",
                 )
             else:
-                wait = i18n.wait_text(lang, line.wait.low, line.wait.high, line.wait.known)
+                wait = i18n.wait_text(lang, line.wait)
                 state, role = (
                     f"{i18n.text(lang, 'common.people_waiting', count=line.waiting)} · {wait}",
                     "",

@@ -35,11 +35,11 @@ def tile_status(
         return i18n.text(lang, "kiosk.rerouted", line=target), "tile-warning"
     waiting = i18n.text(lang, "common.people_waiting", count=line.waiting)
     if compact:
-        wait = i18n.wait_text(lang, line.wait.low, line.wait.high) if line.wait.known else ""
+        wait = i18n.wait_text(lang, line.wait) if line.wait.known else ""
         return "  ·  ".join(filter(None, [waiting, wait])), "tile-status"
     if not line.wait.known:
         return f"{waiting}  ·  {i18n.text(lang, 'common.no_counter_open')}", "tile-status"
-    wait = i18n.wait_text(lang, line.wait.low, line.wait.high)
+    wait = i18n.wait_text(lang, line.wait)
     return f"{waiting}  ·  {i18n.text(lang, 'common.estimated_wait')}: {wait}", "tile-status"
 
 

@@ -78,10 +78,14 @@ def main(args: argparse.Namespace) -> int:
         return 0
     _bring_to_life(folder, config)
     console = Console()
-    processes = {part: _start(part, config_path, folder, args.port, console) for part in parts}
+    processes = {
+        part: _start(part, config, config_path, folder, args.port, console) for part in parts
+    }
     print(f"{config.office.name}: started {', '.join(parts)}; data in {folder}.")
     if "hub" in parts:
-        print(f"Hub: http://localhost:{args.port}/  (API docs at /docs)")
+        scheme = "https" if config.hub.tls else "http"
+        print(f"Hub (this PC only): {scheme}://localhost:{args.port}/  (API docs at /docs)")
+        print(f"Residents' pages:   {scheme}://localhost:{args.port + 1}/")
     print("Press Ctrl-C to stop.")
     return _supervise(processes)
 
@@ -100,7 +104,7 @@ def _bring_to_life(folder: Path, config: OfficeConfig) -> None:
 
 
 def _start(
-    part: str, config: Path, folder: Path, port: int, console: Console
+    part: str, office: OfficeConfig, config: Path, folder: Path, port: int, console: Console
 ) -> subprocess.Popen[bytes]:
     device, extra = PARTS[part]
     command = [
@@ -114,7 +118,13 @@ def _start(
         str(config),
     ]
     if part == "hub":
-        command += ["--port", str(port), "--public-url", f"http://localhost:{port}"]
+        # Loopback only: the sample's device secrets and PINs are known to everyone.
+        scheme = "https" if office.hub.tls else "http"
+        command += [
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--public-host", "127.0.0.1", "--public-port", str(port + 1)),
+            *("--public-url", f"{scheme}://localhost:{port + 1}"),
+        ]
     else:
         command += ["--device", device, *extra]
     process = subprocess.Popen(command, stderr=subprocess.PIPE)

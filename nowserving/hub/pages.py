@@ -117,9 +117,7 @@ def join_page(request: Request, lang: str | None = None) -> HTMLResponse:
             "name": hub.config.text(line.name, chosen),
             "description": hub.config.text(line.description, chosen),
             "waiting": views[line.id].waiting,
-            "wait": i18n.wait_text(
-                chosen, views[line.id].wait.low, views[line.id].wait.high, views[line.id].wait.known
-            ),
+            "wait": i18n.wait_text(chosen, views[line.id].wait),
             "paused": views[line.id].pause_reason if views[line.id].paused else "",
         }
         for line in hub.config.lines

@@ -94,6 +94,8 @@ class ResidentTicket(BaseModel):
     wait_low: int
     wait_high: int
     wait_known: bool
+    wait_point: int  # "about N min", read first
+    wait_next: bool  # nobody ahead and a counter free
     counter_name: str | None
     lang: str
     day: str

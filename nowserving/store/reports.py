@@ -18,8 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nowserving.domain.config import OfficeConfig
+from nowserving.domain.estimate import Accuracy, Outcome
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.state import OfficeState, Status, apply
+from nowserving.domain.views import plain_wait_for
 from nowserving.store.eventstore import EventStore
 from nowserving.system.files import private_folder, private_opener
 
@@ -37,6 +39,16 @@ class TicketFacts:
     outcome: str = "waiting"
     transfers: int = 0
     shown: tuple[int, int] | None = None
+    point: int | None = None  # "about N min", as shown at issue
+    ahead: int = 0  # residents ahead at issue
+    plain: float | None = None  # the plain formula's wait at issue, to compare with
+
+    def outcome_of_estimate(self) -> Outcome | None:
+        """The estimate shown and the wait that followed (None: not shown, or never called)."""
+        if self.shown is None or self.point is None or self.first_called is None:
+            return None
+        waited = (self.first_called - self.issued_at) / 60_000
+        return Outcome(self.ahead, *self.shown, self.point, self.plain, waited)
 
 
 @dataclass
@@ -83,13 +95,17 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
             continue
         ticket = state.tickets.get(event.ticket or "")
         if event.kind is Kind.TICKET_ISSUED and ticket is not None:
-            shown = event.data.get("shown")
+            shown, point = event.data.get("shown"), event.data.get("point")
+            ahead = state.ahead(ticket)
             facts.tickets[ticket.id] = TicketFacts(
                 day,
                 ticket.line,
                 ticket.issued_at,
                 ticket.source,
                 shown=(int(shown[0]), int(shown[1])) if shown else None,
+                point=int(point) if point is not None else None,
+                ahead=ahead,
+                plain=plain_wait_for(state, config, ticket.line, ahead),
             )
         if ticket is not None and ticket.id in facts.tickets:
             record = facts.tickets[ticket.id]
@@ -170,6 +186,9 @@ def build(
                         "utilisation": round(min(1.0, busy / open_ms), 3),
                     }
                 )
+        outcomes = [o for t in tickets if (o := t.outcome_of_estimate()) is not None]
+        if outcomes:
+            tables["estimates"].append({"day": day, **_accuracy_row(Accuracy.of(outcomes))})
         for entry in facts.audit:
             moment = datetime.fromtimestamp(entry["time"] / 1000, zone)
             tables["staff_actions"].append({**entry, "time": moment.strftime("%Y-%m-%d %H:%M:%S")})
@@ -212,6 +231,19 @@ def _line_row(day: str, line: str, tickets: list[TicketFacts]) -> dict[str, Any]
         "wait_max": round(max(waits), 1) if waits else "",
         "service_median": round(statistics.median(services), 1) if services else "",
         "estimate_held": round(inside / len(shown), 3) if shown else "",
+    }
+
+
+def _accuracy_row(accuracy: Accuracy) -> dict[str, Any]:
+    """The figures `nowserving simulate` prints, for one real day."""
+    return {
+        "measured": accuracy.measured,
+        "inside_range": round(accuracy.coverage, 3),
+        "with_someone_ahead": accuracy.with_ahead,
+        "inside_range_with_someone_ahead": round(accuracy.coverage_ahead, 3),
+        "median_width_with_someone_ahead": round(accuracy.median_width_ahead, 1),
+        "point_error_minutes": round(accuracy.point_error, 1),
+        "plain_formula_error_minutes": round(accuracy.plain_error, 1),
     }
 
 

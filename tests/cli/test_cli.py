@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from nowserving import __version__
 from nowserving.cli.main import build_parser
@@ -55,7 +56,9 @@ def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> No
         "--kiosks",
         "2",
         "--public-url",
-        "http://192.0.2.10:8400",
+        "https://queue.example.org",
+        "--hub-address",
+        "192.0.2.10",
         "--staff",
         "Ana, Ben",
     )
@@ -71,8 +74,23 @@ def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> No
         assert verify_pin(pins[person.name], person.pin_hash)
     assert config.staff[0].line_control and not config.staff[1].line_control
     assert "nowserving kiosk --config" in result.stdout and "--device kiosk-2" in result.stdout
-    assert "--hub http://192.0.2.10:8400" in result.stdout
+    assert "--hub https://192.0.2.10:8400" in result.stdout
+    # HTTPS: the office CA and the hub's certificate beside the config, the keys private.
+    assert config.hub.tls and config.hub.ca_file == str(tmp_path / "office-ca.pem")
+    for key in ("hub.key", "office-ca.key"):
+        assert (tmp_path / key).stat().st_mode & 0o777 == 0o600
+    hub_cert = x509.load_pem_x509_certificate((tmp_path / "hub.pem").read_bytes())
+    names = hub_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "192.0.2.10" in [str(ip) for ip in names.get_values_for_type(x509.IPAddress)]
     assert _run("init", str(path), "--yes").returncode == 1  # never overwrites by surprise
+    # A new hub address: a new certificate from the same CA, the config left as it is.
+    ca = (tmp_path / "office-ca.pem").read_bytes()
+    renewed = _run("init", str(path), "--certificates", "--hub-address", "hub.lan")
+    assert renewed.returncode == 0, renewed.stderr
+    hub_cert = x509.load_pem_x509_certificate((tmp_path / "hub.pem").read_bytes())
+    names = hub_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "hub.lan" in names.get_values_for_type(x509.DNSName)
+    assert (tmp_path / "office-ca.pem").read_bytes() == ca and load_config(path) == config
 
 
 def test_init_asks_a_person_at_a_terminal() -> None:
@@ -84,6 +102,7 @@ def test_init_asks_a_person_at_a_terminal() -> None:
             "Europe/Paris",
             "fr, en",
             "",
+            "",  # the hub's LAN address: the public URL's host
             "Passeports, Cartes",
             "2",
             "1",
@@ -98,6 +117,7 @@ def test_init_asks_a_person_at_a_terminal() -> None:
         ["fr", "en"],
         ["Passeports", "Cartes"],
     )
+    assert answers.hub_address == "localhost"
     text, pins = render(answers)
     assert 'name = { fr = "Passeports" }' in text and list(pins) == ["Chloé"]
 
