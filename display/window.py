@@ -39,6 +39,18 @@ def _corrects(call: CallView, before: dict[str, CallView], now: dict[str, CallVi
     )
 
 
+def _recent(calls: list[CallView], count: int) -> list[CallView]:
+    """The calls before the latest, newest first, each resident once (a recall is news
+    about the same resident, not another one)."""
+    seen = {calls[0].ticket} if calls else set()
+    recent: list[CallView] = []
+    for call in calls[1:]:
+        if call.ticket not in seen and len(recent) < count:
+            seen.add(call.ticket)
+            recent.append(call)
+    return recent
+
+
 class DisplayWindow(QWidget):
     """Now serving, the recent calls, the lines, the ticker, the clock, the join QR."""
 
@@ -76,16 +88,24 @@ class DisplayWindow(QWidget):
         top.addWidget(self.office, 1)
         top.addWidget(self.time)
         outer.addLayout(top)
-        self.banner = label("", "banner")
+        self.banner = label("", "alert")  # not an announcement: something is wrong
         self.banner.hide()
         outer.addWidget(self.banner)
         self.body = QGridLayout()
         outer.addLayout(self.body, 1)
         self.now = QVBoxLayout()
         self.now_title = label("", "subtitle")
+        self.stale = label("", "warning")
         self.now_label = label("", "huge", wrap=False)
         self.now_counter = label("", "title")
-        for widget in (self.now_title, self.now_label, self.now_counter):
+        self.recent_title = label("", "subtitle")
+        for widget in (
+            self.now_title,
+            self.stale,
+            self.now_label,
+            self.now_counter,
+            self.recent_title,
+        ):
             self.now.addWidget(widget)
         self.recent = QGridLayout()
         self.now.addLayout(self.recent)
@@ -125,12 +145,14 @@ class DisplayWindow(QWidget):
 
     def set_trouble(self, message: str) -> None:
         """While the store or hub cannot be read: keep the last board, say since when."""
-        if message and self._offline_since is None:
-            self._offline_since = datetime.now()
+        if bool(message) == (self._offline_since is not None):
+            return
+        if message:
+            self._offline_since = datetime.now(self.config.zone)  # the clock's zone
             log.warning("display offline: %s", message)
-        elif not message:
+        else:
             self._offline_since = None
-        self._render_banner()
+        self.render_view()
 
     def _counter_name(self, call: CallView) -> str:
         return self.config.counter_name(call.counter, self.config.default_language)
@@ -157,7 +179,10 @@ class DisplayWindow(QWidget):
             self._place(portrait)
         lang = self.config.default_language
         board = self.board
+        offline = self._offline_since is not None
         self.now_title.setText(i18n.text(lang, "display.now_serving"))
+        self.stale.setText(i18n.text(lang, "display.may_be_stale"))
+        self.stale.setVisible(offline)
         calls = board.calls if board else []
         if calls:
             latest = calls[0]
@@ -166,13 +191,18 @@ class DisplayWindow(QWidget):
         else:
             self.now_label.setText("—")
             self.now_counter.setText("")
-        self.now_label.setProperty("role", "huge-flash" if flash else "huge")
+        self.now_label.setProperty(
+            "role", "huge-stale" if offline else ("huge-flash" if flash else "huge")
+        )
         self.now_label.style().unpolish(self.now_label)
         self.now_label.style().polish(self.now_label)
         if flash:
             self.flash_timer.start()
         clear(self.recent)
-        for row, call in enumerate(calls[1 : 1 + self.config.display.recent_calls]):
+        recent = _recent(calls, self.config.display.recent_calls)
+        self.recent_title.setText(i18n.text(lang, "display.recent"))
+        self.recent_title.setVisible(bool(recent))
+        for row, call in enumerate(recent):
             self.recent.addWidget(label(call.label, "big", wrap=False), row, 0)
             self.recent.addWidget(label(self._counter_name(call), "big"), row, 1)
         self._render_lines(board, lang)
@@ -210,14 +240,16 @@ class DisplayWindow(QWidget):
                     "warning",
                 )
             else:
-                wait = i18n.wait_text(lang, line.wait.low, line.wait.high, line.wait.known)
+                wait = i18n.wait_text(lang, line.wait)
                 state, role = (
                     f"{i18n.text(lang, 'common.people_waiting', count=line.waiting)} · {wait}",
                     "",
                 )
             self.lines.addWidget(
                 label(
-                    f"{line.prefix}  {names[line.id]}", "big", align=Qt.AlignmentFlag.AlignLeading
+                    f"{line.prefix}  {names[line.id]}",
+                    "line-name",
+                    align=Qt.AlignmentFlag.AlignLeading,
                 ),
                 row * 2,
                 0,
@@ -256,14 +288,21 @@ class DisplayWindow(QWidget):
     def _rotate_ticker(self) -> None:
         self._ticker_lang += 1
         self._render_ticker()
+        self._render_banner()
 
     def _render_banner(self) -> None:
+        """While offline: since when, in each office language in turn (with the ticker)."""
         if self._offline_since is None:
             self.banner.hide()
             return
+        languages = self.config.office.languages
+        lang = languages[self._ticker_lang % len(languages)]
         since = self._offline_since.strftime("%H:%M")
-        self.banner.setText(
-            i18n.text(self.config.default_language, "display.reconnecting", time=since)
+        self.banner.setText(i18n.text(lang, "display.reconnecting", time=since))
+        self.banner.setLayoutDirection(
+            Qt.LayoutDirection.RightToLeft
+            if i18n.direction(lang) == "rtl"
+            else Qt.LayoutDirection.LeftToRight
         )
         self.banner.show()
 

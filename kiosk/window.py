@@ -303,7 +303,8 @@ class KioskWindow(QWidget):
         }[self.flow.screen]
 
     def render_view(self) -> None:
-        flow, height = self.flow, max(self.height(), 600)
+        # Text scales with the window, but no larger than its width allows (portrait).
+        flow, height = self.flow, max(min(self.height(), round(self.width() * 0.75)), 600)
         self._apply_style(height)
         lang = flow.lang
         self.setLayoutDirection(
@@ -428,6 +429,7 @@ class KioskWindow(QWidget):
         self._focus = (self._focus + step) % len(choices) if self._focus >= 0 else 0
         chosen = choices[self._focus]
         chosen.setFocus(Qt.FocusReason.TabFocusReason)
+        self._screen().reveal(chosen)
         detail = chosen.accessibleDescription() or ""
         self._say(
             i18n.text(

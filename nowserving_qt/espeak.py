@@ -14,9 +14,10 @@ from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
+from PySide6.QtMultimedia import QSoundEffect
 
 from nowserving_qt.background import run_in_background
+from nowserving_qt.checks import NO_AUDIO, has_audio_output, speech_off, warn_once
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +71,11 @@ class EspeakSpeaker(QObject):
         self._player.setVolume(max(0.0, min(1.0, volume)))
         self._player.playingChanged.connect(self._played)
         self.available = shutil.which("espeak-ng") is not None
-        self._has_output = bool(QMediaDevices.audioOutputs())
+        self._has_output = has_audio_output()
         if not self.available:
-            log.warning("speech is off: espeak-ng is not installed")
+            speech_off("espeak-ng is not installed (Debian package espeak-ng)")
         elif not self._has_output:
-            log.warning("speech is off: this PC has no audio output")
+            warn_once(NO_AUDIO)
 
     def say(self, text: str, lang: str = "en", *, interrupt: bool = False) -> None:
         self.spoken.append((lang, text))

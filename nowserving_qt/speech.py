@@ -8,7 +8,6 @@ says so once in the log. `spoken` keeps what was asked, newest last, so tests
 
 from __future__ import annotations
 
-import logging
 import os
 from collections import deque
 from collections.abc import Sequence
@@ -16,9 +15,8 @@ from collections.abc import Sequence
 from PySide6.QtCore import QLocale, QObject, Signal
 from PySide6.QtTextToSpeech import QTextToSpeech, QVoice
 
+from nowserving_qt.checks import speech_off, warn_once
 from nowserving_qt.espeak import EspeakSpeaker
-
-log = logging.getLogger(__name__)
 
 # Overrides the configured engine on this PC (tests set "mock").
 ENGINE_VARIABLE = "NOWSERVING_TTS_ENGINE"
@@ -51,10 +49,10 @@ class Speaker(QObject):
         try:
             self._tts = QTextToSpeech(engine, self) if engine else QTextToSpeech(self)
         except RuntimeError as exc:  # no engine plugin at all
-            log.warning("speech is off: %s", exc)
+            speech_off(str(exc))
             return
         if self._tts.state() == QTextToSpeech.State.Error:
-            log.warning("speech is off: %s", self._tts.errorString() or "no speech engine")
+            speech_off(self._tts.errorString() or "no speech engine")
             self._tts = None
             return
         self._tts.setVolume(max(0.0, min(1.0, volume)))
@@ -128,6 +126,6 @@ def speaker_for(
     speaker = Speaker(None if chosen == "none" else chosen, volume, enabled=chosen != "none")
     mandarin = chosen == "speechd" and "zh" in languages and speaker.available
     if mandarin and speaker.pinyin_voice() is None:
-        log.warning("speech-dispatcher has no pinyin Mandarin voice: using espeak-ng directly")
+        warn_once("speech-dispatcher has no pinyin Mandarin voice: using espeak-ng directly")
         return EspeakSpeaker(volume)
     return speaker

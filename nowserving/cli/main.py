@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     _config_arg(hub)
     hub.add_argument("--host", help="address to listen on (default from the config)")
     hub.add_argument("--port", type=int, help="port to listen on (default from the config)")
+    hub.add_argument("--public-host", help="address of the residents' listener (default: config)")
+    hub.add_argument("--public-port", type=int, help="port of the residents' listener")
     hub.add_argument(
         "--public-url",
         metavar="URL",
@@ -87,8 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--languages", default="en", help="comma separated, first is the default")
     init.add_argument(
         "--public-url",
-        default="http://localhost:8400",
+        default="https://localhost:8401",
         help="the hub's address as phones reach it (goes into the QR codes)",
+    )
+    init.add_argument(
+        "--hub-address",
+        default="",
+        help="the hub PC's name or address on the LAN (default: the public URL's host)",
+    )
+    init.add_argument(
+        "--certificates",
+        action="store_true",
+        help="only make a new hub certificate beside an existing config (same CA)",
     )
     init.add_argument("--lines", default="General enquiries", help="service names, comma separated")
     init.add_argument("--counters", type=int, default=2)
@@ -124,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="each device: last seen, outbox, lag (asks the hub)"
     )
     _config_arg(status)
-    status.add_argument("--hub", metavar="URL", default="http://localhost:8400")
+    status.add_argument("--hub", metavar="URL", help="the hub (default: this PC's, per config)")
     status.add_argument("--device", metavar="ID", help="device whose secret to use")
     for command in commands.choices.values():  # `nowserving hub --config F --data D` too
         command.add_argument(
@@ -188,9 +200,11 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from nowserving.cli.starter import Answers, ask, next_steps, write_starter_config
+    from nowserving.cli.starter import Answers, ask, hub_address, next_steps, write_starter_config
 
     path = Path(args.path)
+    if args.certificates:
+        return _new_certificate(path, args.hub_address)
     if path.exists() and not args.force:
         print(f"nowserving: {path} exists; use --force to overwrite it.", file=sys.stderr)
         return 1
@@ -203,6 +217,7 @@ def _init(args: argparse.Namespace) -> int:
         args.timezone,
         split(args.languages),
         args.public_url,
+        args.hub_address,
         split(args.lines),
         args.counters,
         args.kiosks,
@@ -216,7 +231,21 @@ def _init(args: argparse.Namespace) -> int:
     print(f"Wrote {path}. Staff PINs (shown once; the file keeps only hashes):")
     for name, pin in pins.items():
         print(f"  {name}: {pin}")
-    print(*next_steps(config, path), sep="\n")
+    print(*next_steps(config, path, hub_address(answers)), sep="\n")
+    return 0
+
+
+def _new_certificate(path: Path, address: str) -> int:
+    from nowserving.cli.starter import certificate_names
+    from nowserving.domain.config import load_config
+    from nowserving.system.certs import write_office_tls
+
+    config = load_config(path)
+    if not address:
+        print("nowserving: give the hub's LAN address with --hub-address.", file=sys.stderr)
+        return 1
+    tls = write_office_tls(path.parent, config.office.name, certificate_names(address))
+    print(f"Wrote {tls.hub_cert} and {tls.hub_key} (signed by {tls.ca_cert}); restart the hub.")
     return 0
 
 
@@ -235,6 +264,7 @@ def _hash_pin(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from nowserving.domain.config import load_config
     from nowserving.sync.client import HubClient
+    from nowserving.sync.tls import local_hub_url, verify_for
 
     config = load_config(args.config)
     device = next((d for d in config.devices if d.id == args.device), None)
@@ -242,7 +272,8 @@ def _status(args: argparse.Namespace) -> int:
     if device is None:
         print("nowserving: the config has no [[devices]] to ask the hub with.", file=sys.stderr)
         return 1
-    rows = HubClient(args.hub, device.secret).device_status()
+    hub = HubClient(args.hub or local_hub_url(config), device.secret, verify=verify_for(config))
+    rows = hub.device_status()
     print(
         f"{'device':<14}{'role':<9}{'last seen':>12}{'outbox':>8}{'lag':>8}"
         f"{'memory':>10}{'up':>9}  version"
@@ -290,10 +321,7 @@ def _simulate(args: argparse.Namespace) -> int:
     for n in range(args.days):
         day = first + timedelta(days=n)
         result = simulate_office(store, config, day, args.seed + n)
-        print(
-            f"{day}: {len(result.estimates)} tickets; the wait shown held for "
-            f"{result.coverage:.0%} of residents (mean error {result.mean_absolute_error:.1f} min)"
-        )
+        print(f"{day}: {len(result.estimates)} tickets; {result.accuracy().summary()}")
     return 0
 
 

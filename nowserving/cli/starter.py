@@ -1,8 +1,9 @@
 """`nowserving init`: a new office's config, from a few answers.
 
 Writes lines, counters, languages, devices with fresh secrets, staff with fresh
-PINs (shown once, stored hashed) and the address phones use, then says what to
-run on each PC. Every answer has a default, so `--yes` (or no terminal) works.
+PINs (shown once, stored hashed) and the address phones use, an office CA and the
+hub's certificate beside the config (HTTPS), then says what to run on each PC.
+Every answer has a default, so `--yes` (or no terminal) works.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from nowserving.domain.config import UNTRANSLATED, OfficeConfig, parse_config
 from nowserving.domain.security import hash_pin, new_secret
 from nowserving.system import i18n
+from nowserving.system.certs import OfficeTls, write_office_tls
 from nowserving.system.files import write_private
 
 # The common pause reasons a new office starts with (keys of the message catalogs).
@@ -33,7 +36,8 @@ class Answers:
     name: str = "My Office"
     timezone: str = "UTC"
     languages: list[str] = field(default_factory=lambda: ["en"])
-    public_url: str = "http://localhost:8400"
+    public_url: str = "https://localhost:8401"
+    hub_address: str = ""  # the hub PC's name or address on the LAN; default: public_url's
     lines: list[str] = field(default_factory=lambda: [i18n.text("en", "starter.line")])
     counters: int = 2
     kiosks: int = 1
@@ -66,6 +70,9 @@ def ask(answers: Answers, prompt: Callable[[str], str]) -> Answers:
         "Languages, first is the default (en, es, zh, vi, ar)", answers.languages
     )
     answers.public_url = text("Address phones use to reach the hub", answers.public_url)
+    answers.hub_address = text(
+        "The hub PC's name or address on the office LAN (devices use it)", hub_address(answers)
+    )
     answers.lines = listed("Services, comma separated", answers.lines)
     answers.counters = number("Counters", answers.counters)
     answers.kiosks = number("Kiosks", answers.kiosks)
@@ -177,20 +184,45 @@ def render(answers: Answers) -> tuple[str, dict[str, str]]:
             f'pin_hash = "{hash_pin(pin)}"',
         ]
     out += ["", "[printer]", 'kind = "none"  # usb, serial, network, cups or file: docs/deploy.md']
+    out += [
+        "",
+        "[hub]",
+        "# HTTPS with the office's own CA (beside this file). hub.key and office-ca.key stay",
+        "# on the hub PC; devices need only this file and office-ca.pem.",
+        f'tls_cert = "{TLS_FILES.hub_cert}"',
+        f'tls_key = "{TLS_FILES.hub_key}"',
+        f'ca_file = "{TLS_FILES.ca_cert}"',
+    ]
     return "\n".join(out) + "\n", pins
+
+
+TLS_FILES = OfficeTls(
+    Path("office-ca.pem"), Path("office-ca.key"), Path("hub.pem"), Path("hub.key")
+)
+
+
+def hub_address(answers: Answers) -> str:
+    """The hub PC's address as devices reach it (by default the host phones use)."""
+    return answers.hub_address or urlsplit(answers.public_url).hostname or "localhost"
+
+
+def certificate_names(address: str) -> list[str]:
+    """What the hub's certificate is valid for: its LAN address, and this PC itself."""
+    return list(dict.fromkeys([address, "localhost", "127.0.0.1"]))
 
 
 def write_starter_config(path: Path, answers: Answers) -> tuple[OfficeConfig, dict[str, str]]:
     """Write the config (only if it loads); return it and the PINs to show once."""
     text, pins = render(answers)
     config = parse_config(text, str(path))  # never write a file that would not load
+    write_office_tls(path.parent, answers.name, certificate_names(hub_address(answers)))
     write_private(path, text)  # every secret and PIN hash: 0600, never readable by others
     return config, pins
 
 
-def next_steps(config: OfficeConfig, path: Path) -> list[str]:
-    """What to run on each PC of the office."""
-    hub = config.office.public_base_url
+def next_steps(config: OfficeConfig, path: Path, address: str) -> list[str]:
+    """What to run on each PC of the office (devices reach the hub at `address`)."""
+    hub = f"https://{address}:{config.hub.port}"
     steps = [f"{'On the hub PC:':<31}nowserving hub --config {path}"]
     labels = {"kiosk": "a kiosk PC", "display": "a display PC", "desk": "a desk PC"}
     for device in config.devices:
@@ -198,7 +230,14 @@ def next_steps(config: OfficeConfig, path: Path) -> list[str]:
         steps.append(
             f"{where:<28}nowserving {device.role} --config {path} --device {device.id} --hub {hub}"
         )
-    steps.append(f"Copy {path} to every PC; keep it private: it holds the device secrets.")
+    steps.append(
+        f"Copy {path} and {TLS_FILES.ca_cert} to every PC; keep {path} private: it holds "
+        f"the device secrets. {TLS_FILES.hub_key} and {TLS_FILES.ca_key} stay on the hub PC."
+    )
+    steps.append(
+        f"Phones reach {config.office.public_base_url} (port {config.hub.public_port} of the "
+        "hub, or your reverse proxy): see docs/deploy.md."
+    )
     missing = len(config.missing_texts())
     if missing:
         steps.append(

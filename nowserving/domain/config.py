@@ -33,22 +33,6 @@ Texts = dict[LanguageCode, Annotated[str, StringConstraints(min_length=1, max_le
 # residents get the first language's text instead, and check-config names it.
 UNTRANSLATED = "[todo] "
 
-RIGHT_TO_LEFT = frozenset({"ar", "he", "fa", "ur"})
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Español",
-    "zh": "中文",
-    "vi": "Tiếng Việt",
-    "ar": "العربية",
-    "fr": "Français",
-    "ko": "한국어",
-    "ru": "Русский",
-    "tl": "Tagalog",
-    "ht": "Kreyòl ayisyen",
-    "pt": "Português",
-    "so": "Soomaali",
-}
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -134,6 +118,7 @@ class Staff(_Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
     pin_hash: Annotated[str, StringConstraints(pattern=r"^scrypt\$")]
     line_control: bool = False
+    disabled: bool = False  # may not sign in; the hub ends their sessions when it starts
 
 
 class Printer(_Strict):
@@ -193,9 +178,26 @@ class Display(_Strict):
     announce_max_age: float = Field(default=60, ge=5, le=600)
 
 
+Hostname = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.:_-]{1,253}$")]
+FilePath = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
 class Hub(_Strict):
-    host: str = "0.0.0.0"
+    # Devices and staff (API, sync, docs); the residents' pages are also served here.
+    host: Hostname = "0.0.0.0"
     port: int = Field(default=8400, ge=1, le=65535)
+    # Residents only (phone page, short links, remote join, their live stream, static
+    # files): the one listener the guest Wi-Fi may reach.
+    public_host: Hostname = "0.0.0.0"
+    public_port: int = Field(default=8401, ge=1, le=65535)
+    # HTTPS: the hub's certificate and key (PEM), and the CA devices verify it with.
+    # Relative paths are relative to the config file.
+    tls_cert: FilePath | None = None
+    tls_key: FilePath | None = None
+    ca_file: FilePath | None = None
+    allow_plain_http: bool = False  # only without tls_cert; logged as a warning
+    session_hours: float = Field(default=10, ge=0.25, le=24)  # a staff session: one shift
+    access_log: bool = False  # a line per request (secrets redacted), a few per minute
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list, max_length=64)
     header_timeout: float = Field(default=10, ge=1, le=300)
@@ -216,7 +218,16 @@ class Hub(_Strict):
                 "max_streams_per_address must be below max_connections_per_address, "
                 "so an address's live streams leave it room for other requests"
             )
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: give both or neither")
+        if (self.host, self.port) == (self.public_host, self.public_port):
+            raise ValueError("public_host/public_port must differ from host/port")
         return self
+
+    @property
+    def tls(self) -> bool:
+        """Whether the hub speaks HTTPS (else plain HTTP, which must be allowed)."""
+        return self.tls_cert is not None
 
 
 class OfficeConfig(_Strict):
@@ -375,7 +386,7 @@ def parse_config(text: str, source: str = "<config>") -> OfficeConfig:
 
 
 def load_config(path: Path | str) -> OfficeConfig:
-    """Read and validate an office config file."""
+    """Read and validate an office config file; its relative file paths become absolute."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -383,7 +394,14 @@ def load_config(path: Path | str) -> OfficeConfig:
         raise ConfigError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
-    return parse_config(text, str(path))
+    config = parse_config(text, str(path))
+    folder = path.resolve().parent
+    files = {
+        key: str(folder / value)  # an absolute value stays as it is
+        for key in ("tls_cert", "tls_key", "ca_file")
+        if (value := getattr(config.hub, key)) is not None
+    }
+    return config.model_copy(update={"hub": config.hub.model_copy(update=files)})
 
 
 def _describe(source: str, exc: ValidationError) -> str:

@@ -49,10 +49,11 @@ class Issued(_Payload):
     lang: LanguageCode
     source: Literal["kiosk", "remote"] = "kiosk"
     requested_line: Ident | None = None
-    expected: Minutes | None = None
+    expected: Minutes | None = None  # older releases: the centre of the range shown
     shown: list[Annotated[int, Field(ge=0, le=10_000)]] | None = Field(
         default=None, min_length=2, max_length=2
     )
+    point: Annotated[int, Field(ge=0, le=10_000)] | None = None  # "about N min" shown
 
 
 class AtCounter(_Payload):

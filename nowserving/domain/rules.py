@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.estimate import WaitRange
 from nowserving.domain.events import Draft, Kind
 from nowserving.domain.state import OfficeState, Status, Ticket
 
@@ -124,12 +125,11 @@ def decide_issue(
     priority: bool = False,
     lang: str = "",
     source: str = "kiosk",
-    expected: float | None = None,
-    shown: tuple[int, int] | None = None,
+    shown: WaitRange | None = None,
 ) -> Draft:
     """A ticket for `line_id` with an already allocated `number` in its target line.
 
-    `expected` is the wait (minutes) shown to the resident; kept to learn from.
+    `shown` is the wait the resident was shown, kept so reports can check it.
     """
     target = issue_target(state, config, line_id)
     data = {
@@ -142,10 +142,9 @@ def decide_issue(
     }
     if target != line_id:
         data["requested_line"] = line_id
-    if expected is not None:
-        data["expected"] = round(expected, 1)
-    if shown is not None:
-        data["shown"] = list(shown)  # the range the resident saw, checked in the reports
+    if shown is not None:  # what the resident saw, checked in the reports
+        data["shown"] = [shown.low, shown.high]
+        data["point"] = shown.point
     return Draft(Kind.TICKET_ISSUED, state.day, ticket=ticket_id(token), line=target, data=data)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
@@ -14,8 +14,10 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
@@ -39,6 +41,11 @@ from nowserving.service.local import LocalService
 from nowserving.system.paths import resources_dir
 
 log = logging.getLogger("nowserving.hub")
+PLAIN_HTTP = (
+    "this hub speaks plain HTTP ([hub] allow_plain_http): staff PINs, sessions and device "
+    "secrets cross the network readable by anyone on it; give it tls_cert and tls_key"
+)
+PUBLIC_TAGS = {"public", "resident"}  # the API operations residents' pages use
 MAX_BODY_BYTES = 64 * 1024
 SYNC_BODY_BYTES = 4 * 1024 * 1024  # a replica's batch of events after an outage
 
@@ -62,11 +69,16 @@ def create_app(service: LocalService) -> FastAPI:
         # The next start restores this instead of replaying the whole day.
         await anyio.to_thread.run_sync(service.save_snapshot)
 
+    description = (
+        "Line management for public offices: the API for kiosks, displays, "
+        "desks, residents' phones and integrators."
+    )
+    if not service.config.hub.tls:  # this page is where staff look at the hub
+        description = f"**Warning: {PLAIN_HTTP}.**\n\n{description}"
     app = FastAPI(
         title=f"Nowserving hub — {service.config.office.name}",
         version=__version__,
-        description="Line management for public offices: the API for kiosks, displays, "
-        "desks, residents' phones and integrators.",
+        description=description,
         lifespan=lifespan,
     )
     app.state.hub = hub
@@ -206,7 +218,9 @@ class BodyLimit(_HttpMiddleware):
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        limit = SYNC_BODY_BYTES if scope.get("path") == "/api/sync/push" else MAX_BODY_BYTES
+        # "/api/sync/push/" is redirected to the push: its limit, and its limit in the message.
+        path = str(scope.get("path", "")).rstrip("/")
+        limit = SYNC_BODY_BYTES if path == "/api/sync/push" else MAX_BODY_BYTES
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await problem(413, _TooLarge(limit).detail)(scope, receive, send)
             return
@@ -229,3 +243,27 @@ class _TooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         size = f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
         super().__init__(413, f"The request body is too large (at most {size}).")
+
+
+def public_only(app: FastAPI) -> ASGIApp:
+    """`app` as the residents' listener serves it: their pages, their API operations and
+    static files; any other address is a plain 404, as if it did not exist."""
+    routes = [
+        *pages.router.routes,
+        *(r for r in api.router.routes if isinstance(r, APIRoute) and PUBLIC_TAGS & set(r.tags)),
+        *(r for r in app.routes if isinstance(r, Mount) and r.path == "/static"),
+    ]
+    return _PublicOnly(app, routes)
+
+
+class _PublicOnly(_HttpMiddleware):
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
+        super().__init__(app)
+        self.routes = routes
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # PARTIAL: the address is public but not the method; the app answers 405.
+        if any(route.matches(scope)[0] is not Match.NONE for route in self.routes):
+            await self.app(scope, receive, send)
+        else:
+            await problem(404, _SENTENCES[404])(scope, receive, send)

@@ -1,16 +1,19 @@
 """Who may call what: devices by their secret, staff by PIN-for-session, residents by token.
 
-Staff sign in at a desk device with their PIN and get a short-lived session
-token. Repeated wrong PINs lock out the desk device and the client address
-they came from for a while (not the clerk everywhere), so a PIN cannot be
-guessed by trying and a stolen desk secret cannot lock every clerk out.
+Staff sign in at a desk device with their PIN and get a session token for one
+shift (`[hub] session_hours`). The hub keeps only the token's sha256, in its store:
+sessions survive a restart, and a staff member marked `disabled` in the config is
+signed out everywhere when the hub starts again. Repeated wrong PINs lock out the
+desk device and the client address they came from for a while (not the clerk
+everywhere), so a PIN cannot be guessed by trying and a stolen desk secret cannot
+lock every clerk out.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,8 +21,7 @@ from typing import Literal
 
 from nowserving.domain.config import Device, OfficeConfig, Staff
 from nowserving.domain.signin import PinGate, SignInRefused
-
-SESSION_SECONDS = 10 * 3600  # one working day
+from nowserving.store.eventstore import EventStore
 
 Role = Literal["kiosk", "display", "desk", "staff", "line_control"]
 
@@ -68,15 +70,25 @@ class Caller:
         return self.device.id if self.device else "anonymous"
 
 
-class Access:
-    """Checks bearer tokens: a device secret or a staff session."""
+def session_hash(token: str) -> str:
+    """What the store keeps of a session token."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
-    def __init__(self, config: OfficeConfig, clock: Callable[[], float] = time.monotonic) -> None:
+
+class Access:
+    """Checks bearer tokens: a device secret or a staff session (kept in `store`)."""
+
+    def __init__(
+        self, config: OfficeConfig, store: EventStore, clock: Callable[[], float] = time.time
+    ) -> None:
         self.config = config
-        self._clock = clock
-        self._sessions: dict[str, Session] = {}
-        self._pins = PinGate(config, clock)
-        self._lock = threading.Lock()
+        self.store = store
+        self._clock = clock  # wall clock: sessions outlive the process
+        self._pins = PinGate(config)
+        self._staff = {person.id: person for person in config.staff if not person.disabled}
+        # Sessions of staff disabled or removed since they signed in end here, everywhere.
+        gone = [person.id for person in config.staff if person.disabled]
+        store.end_sessions(before=clock(), staff=gone)
 
     def now(self) -> float:
         return self._clock()
@@ -85,13 +97,15 @@ class Access:
         """The caller behind a bearer token; AuthError 401 if it is unknown or expired."""
         if not token:
             raise AuthError("Sign in first: this needs a device secret or a staff session.", 401)
-        with self._lock:
-            session = self._sessions.get(token)
-            if session is not None:
-                if session.expires > self._clock():
-                    return Caller(session=session)
-                del self._sessions[token]
-                raise AuthError("Your session has ended; sign in again with your PIN.", 401)
+        digest = session_hash(token)
+        found = self.store.session(digest)
+        if found is not None:
+            staff_id, desk, expires = found
+            staff = self._staff.get(staff_id)
+            if expires > self._clock() and staff is not None:
+                return Caller(session=Session(token, staff, desk, expires))
+            self.store.end_sessions(digest=digest)
+            raise AuthError("Your session has ended; sign in again with your PIN.", 401)
         for device in self.config.devices:
             if hmac.compare_digest(device.secret.encode(), token.encode()):
                 return Caller(device=device)
@@ -107,16 +121,13 @@ class Access:
         except SignInRefused as refused:
             status = 429 if refused.locked else 401
             raise AuthError(str(refused), status, refused.retry_after) from None
-        with self._lock:
-            session = Session(
-                secrets.token_urlsafe(32), staff, caller.device.id, self._clock() + SESSION_SECONDS
-            )
-            self._sessions[session.token] = session
+        expires = self._clock() + self.config.hub.session_hours * 3600
+        session = Session(secrets.token_urlsafe(32), staff, caller.device.id, expires)
+        self.store.add_session(session_hash(session.token), staff.id, session.device, expires)
         return session
 
     def sign_out(self, token: str) -> None:
-        with self._lock:
-            self._sessions.pop(token, None)
+        self.store.end_sessions(digest=session_hash(token))
 
 
 def require(caller: Caller, *roles: Role) -> Caller:

@@ -48,7 +48,7 @@ class Hub:
     streams: Counter[str] = field(default_factory=Counter)  # open event streams per client
 
     def __post_init__(self) -> None:
-        self.access = Access(self.service.config)
+        self.access = Access(self.service.config, self.service.store)
         self.live = LiveHub(
             self.service,
             self.service.ticket_statuses,
@@ -79,6 +79,8 @@ class Hub:
             wait_low=view.wait.low,
             wait_high=view.wait.high,
             wait_known=view.wait.known,
+            wait_point=view.wait.point,
+            wait_next=view.wait.next,
             counter_name=names.get(config.default_language),
             counter_names=names,
             lang=view.lang,

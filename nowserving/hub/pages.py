@@ -132,9 +132,7 @@ def join_page(request: Request, lang: str | None = None) -> HTMLResponse:
             "name": hub.config.text(line.name, chosen),
             "description": hub.config.text(line.description, chosen),
             "waiting": views[line.id].waiting,
-            "wait": i18n.wait_text(
-                chosen, views[line.id].wait.low, views[line.id].wait.high, views[line.id].wait.known
-            ),
+            "wait": i18n.wait_text(chosen, views[line.id].wait),
             "paused": (
                 pause_text(hub.config, views[line.id], chosen) if views[line.id].paused else ""
             ),

@@ -95,6 +95,8 @@ class ResidentTicket(BaseModel):
     wait_low: int
     wait_high: int
     wait_known: bool
+    wait_point: int  # "about N min", read first
+    wait_next: bool  # nobody ahead and a counter free
     counter_name: str | None  # in the office's first language
     counter_names: dict[str, str]  # in each office language
     lang: str

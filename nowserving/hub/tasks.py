@@ -1,8 +1,9 @@
 """The hub's background tasks: supervised, so that none of them dies without a word.
 
 A task that raises is logged with its traceback, shown to staff on the desk as a
-device alert of the hub ("task.<name>"), and started again after a backoff that
-doubles up to `MAX_BACKOFF_S`. A task calls `Supervisor.ok(name)` after a good
+device alert of the hub ("task.<name>"), and started again after a jittered
+backoff that grows up to `MAX_BACKOFF_S` and starts over once the task has run
+well for `HEALTHY_AFTER_S`. A task calls `Supervisor.ok(name)` after a good
 round, which clears its alert; a task that runs for good (the live streams) gets
 its alert cleared once it has run `HEALTHY_AFTER_S` since its restart. The nightly
 retention purge is one such task.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
@@ -20,6 +22,7 @@ import anyio.to_thread
 from nowserving.domain.errors import StoreError
 from nowserving.service.local import LocalService
 from nowserving.store.retention import purge
+from nowserving.sync.backoff import Backoff
 
 log = logging.getLogger("nowserving.hub")
 FIRST_BACKOFF_S = 5.0
@@ -38,11 +41,18 @@ class Supervisor:
     Args:
         service: the hub's service, where alerts are written.
         sleep: how to wait (tests pass one that moves a fake clock).
+        rand: the backoff's jitter (tests pass a fixed one).
     """
 
-    def __init__(self, service: LocalService, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        service: LocalService,
+        sleep: Sleep = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
         self.service = service
         self.sleep = sleep
+        self.rand = rand
         self.failures: dict[str, str] = {}  # task name -> message of its open alert
 
     def start(self, name: str, body: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
@@ -50,7 +60,7 @@ class Supervisor:
 
     async def keep(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
         """Run `body` until it returns; after each crash, alert, wait and run it again."""
-        backoff = FIRST_BACKOFF_S
+        backoff = Backoff(FIRST_BACKOFF_S, MAX_BACKOFF_S, self.rand)
         while True:
             # Real time, not `self.sleep`: only "still running a while later" matters here.
             healthy = asyncio.create_task(self._ok_after(name, HEALTHY_AFTER_S))
@@ -58,12 +68,14 @@ class Supervisor:
                 await body()
                 return
             except Exception as exc:  # every failure is reported; cancellation passes through
-                log.exception("hub task %s failed; retrying in %.0f s", name, backoff)
+                if healthy.done():  # it ran well a good while: a fresh failure, not the same
+                    backoff.reset()
+                wait = backoff.next()
+                log.exception("hub task %s failed; retrying in %.0f s", name, wait)
                 await self._alert(name, f"Background task {name!r} failed: {exc}"[:200])
             finally:
                 healthy.cancel()
-            await self.sleep(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF_S)
+            await self.sleep(wait)
 
     async def _ok_after(self, name: str, seconds: float) -> None:
         await asyncio.sleep(seconds)

@@ -253,7 +253,7 @@ class LocalService:
         def decide(state: OfficeState) -> list[Draft]:
             target = rules.issue_target(state, self.config, line)
             number = self._take_number(state.day, target)
-            shown = wait_for(state, self.config, target)
+            shown = wait_for(state, self.config, target, priority=priority, now=self._now())
             draft = rules.decide_issue(
                 state,
                 self.config,
@@ -263,8 +263,7 @@ class LocalService:
                 priority=priority,
                 lang=lang,
                 source=source,
-                expected=None if priority or not shown.known else shown.expected,
-                shown=(shown.low, shown.high) if shown.known else None,
+                shown=shown if shown.known else None,
             )
             return [draft]
 

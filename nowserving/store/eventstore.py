@@ -113,6 +113,16 @@ def _add_requests(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_sessions(db: sqlite_utils.Database) -> None:
+    # Staff sessions on the hub, by the sha256 of their token (the token itself is never
+    # stored): they survive a restart, and a copy of the file signs nobody in.
+    db["sessions"].create(  # type: ignore[union-attr]
+        {"hash": str, "staff": str, "device": str, "expires": float},
+        pk="hash",
+        not_null={"staff", "device", "expires"},
+    )
+
+
 # Migrations run in order, each in the same transaction as raising user_version.
 # Never edit or reorder one that has shipped: append a new one.
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
@@ -121,6 +131,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _add_sync,
     _add_trust,
     _add_requests,
+    _add_sessions,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -461,6 +472,32 @@ class EventStore:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+    def add_session(self, digest: str, staff: str, device: str, expires: float) -> None:
+        """Keep a staff session by its token's hash, until `expires` (Unix seconds)."""
+        with self.write():
+            self.db.conn.execute(
+                "INSERT OR REPLACE INTO sessions (hash, staff, device, expires) "
+                "VALUES (?, ?, ?, ?)",
+                (digest, staff, device, expires),
+            )
+
+    def session(self, digest: str) -> tuple[str, str, float] | None:
+        """(staff, device, expires) of the session with this token hash, if any."""
+        rows = self._read("SELECT staff, device, expires FROM sessions WHERE hash = ?", (digest,))
+        return (str(rows[0][0]), str(rows[0][1]), float(rows[0][2])) if rows else None
+
+    def end_sessions(
+        self, *, digest: str | None = None, before: float | None = None, staff: Sequence[str] = ()
+    ) -> int:
+        """End one session (by hash), those expired `before`, and every one of `staff`."""
+        marks = ",".join("?" * len(staff))
+        with self.write():
+            cursor = self.db.conn.execute(
+                f"DELETE FROM sessions WHERE hash = ? OR expires <= ? OR staff IN ({marks})",
+                (digest, before, *staff),
+            )
+        return cursor.rowcount
 
     def own_events_after(self, device: str, seq: int, limit: int = 500) -> list[Event]:
         """This device's events after `seq`, in order: what still has to be pushed."""

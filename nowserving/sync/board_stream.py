@@ -1,34 +1,41 @@
 """A screen on another PC follows the hub's board stream (Server-Sent Events).
 
-Read-only: enough for a lobby display across the LAN. It keeps the last board
-while the hub is away, says so, and reconnects with backoff, resuming with
-Last-Event-ID. (Writing devices get a full replica in the offline-sync work.)
-With no events of its own to sync, it reports its health (memory, uptime,
-version) by an empty sync push every `health_every` seconds, as replicas do
-with each of theirs, so the desk and `nowserving status` show it too.
+Read-only: enough for a lobby display across the LAN (writing devices keep a
+replica instead, see `replica.py`). It keeps the last board while the hub is
+away, says so, and reconnects with a jittered backoff (the server's `retry:` as
+its base), resuming with Last-Event-ID. With no events of its own to sync, it
+reports its health (memory, uptime, version) by an empty sync push every
+`health_every` seconds, as replicas do with each of theirs, so the desk and
+`nowserving status` show it too.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import ssl
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import requests
+import httpx
+from httpx_sse import ServerSentEvent, connect_sse
 from pydantic import TypeAdapter
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import HubUnavailable, NowservingError
 from nowserving.domain.views import BoardView
 from nowserving.service.interface import BoardSource
+from nowserving.sync.backoff import Backoff
 from nowserving.sync.client import HubClient, error_detail
+from nowserving.sync.tls import verify_for
 from nowserving.system import health
 
 log = logging.getLogger(__name__)
 _BOARD = TypeAdapter(BoardView)
+FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 10.0
 HEALTH_EVERY_S = 60.0
+# Connect, and read: the hub pings every 15 s, so 30 s of silence means it is gone.
+STREAM_TIMEOUT = httpx.Timeout(30.0, connect=3.0)
 
 
 class HubBoard:
@@ -46,7 +53,12 @@ class HubBoard:
     ) -> None:
         self.url = hub.rstrip("/") + "/api/board/events"
         self.config = config
-        self._headers = {"Authorization": f"Bearer {secret}", "Accept": "text/event-stream"}
+        self._headers = {"Authorization": f"Bearer {secret}"}
+        verify = verify_for(config)  # the office CA: the same check as the sync client's
+        # httpx takes a CA file only inside an SSL context (a path is deprecated).
+        context = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+        self._http = httpx.Client(timeout=STREAM_TIMEOUT, verify=context)
+        self.backoff = Backoff(FIRST_BACKOFF_S, MAX_BACKOFF_S)
         self._lock = threading.Lock()
         self._board: BoardView | None = None
         self._last_id: str | None = None
@@ -55,7 +67,7 @@ class HubBoard:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="hub-board", daemon=True)
         self._thread.start()
-        self._hub = HubClient(hub, secret)
+        self._hub = HubClient(hub, secret, verify=verify)
         self._health_every = health_every
         threading.Thread(target=self._report_health, name="hub-health", daemon=True).start()
 
@@ -77,17 +89,16 @@ class HubBoard:
             return self._board
 
     def _follow(self) -> None:
-        backoff = 0.5
         while not self._stop.is_set():
             try:
                 self._stream()
-                backoff = 0.5
-            except (requests.RequestException, ValueError) as exc:
+            except (httpx.HTTPError, ValueError) as exc:
                 with self._lock:
                     self._problem = f"The hub does not answer: {exc}"
-                log.info("board stream interrupted: %s; retrying in %.1f s", exc, backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                log.info("board stream interrupted: %s", exc)
+            # After a clean end too, as SSE clients do: never a tight reconnect loop.
+            self._stop.wait(self.backoff.next())
+        self._http.close()
 
     def _report_health(self) -> None:
         while True:
@@ -101,33 +112,32 @@ class HubBoard:
                 return
 
     def _stream(self) -> None:
+        """Follow one connection until it ends; returns when closed, raises when cut."""
         headers = dict(self._headers)
         if self._last_id:
             headers["Last-Event-ID"] = self._last_id
-        with requests.get(self.url, headers=headers, stream=True, timeout=(3, 30)) as response:
+        with connect_sse(self._http, "GET", self.url, headers=headers) as source:
+            response = source.response
             if response.status_code in (401, 403):
+                response.read()
                 raise ValueError(f"the hub refused this device: {error_detail(response)}")
             response.raise_for_status()
             with self._lock:
                 self._problem = ""
-            event: dict[str, Any] = {}
-            for raw in response.iter_lines():
-                line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            self.backoff.reset()  # in touch again: the next outage starts from the base
+            for event in source.iter_sse():
                 if self._stop.is_set():
                     return
-                if line.startswith("id:"):
-                    event["id"] = line[3:].strip()
-                elif line.startswith("data:"):
-                    event["data"] = event.get("data", "") + line[5:].strip()
-                elif line == "" and "data" in event:
+                if event.retry is not None:  # the server's own pace for reconnecting
+                    self.backoff.rebase(event.retry / 1000)
+                if event.data:  # a `retry:` or `id:` alone carries no board
                     self._received(event)
-                    event = {}
 
-    def _received(self, event: dict[str, Any]) -> None:
-        board = _BOARD.validate_python(json.loads(event["data"]))
+    def _received(self, event: ServerSentEvent) -> None:
+        board = _BOARD.validate_json(event.data)
         with self._lock:
             self._board, self._changed = board, True
-            self._last_id = event.get("id") or self._last_id
+            self._last_id = event.id or self._last_id
 
 
 if TYPE_CHECKING:  # mypy proves here that a display can follow the hub's board

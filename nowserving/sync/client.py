@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import requests
 
 from nowserving.domain import rules
+from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import Device, OfficeConfig
 from nowserving.domain.errors import HubUnavailable, NotFound, NowservingError, Rejected
 from nowserving.domain.events import Event
 from nowserving.store.eventstore import EventStore
+from nowserving.sync.backoff import Backoff
 from nowserving.sync.protocol import (
     PROTOCOL_HEADER,
     SYNC_PROTOCOL,
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 PUSH_BATCH = 500
 LEASE_SIZE = 20
 LEASE_LOW = 8  # ask for more before a kiosk runs out
+FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 15.0
 
 
@@ -57,19 +61,19 @@ class HubRefused(NowservingError):
 @dataclass
 class SyncStatus:
     online: bool = False
-    last_ok: float | None = None
+    last_ok: int | None = None  # when the last round went through (ms, the injected clock)
     problem: str = ""
     outbox: int = 0
     pushed: int = 0
     pulled: int = 0
 
 
-def error_detail(response: requests.Response) -> str:
+def error_detail(response: requests.Response | httpx.Response) -> str:
     """The sentence in the hub's error answer (an RFC 9457 problem's `detail`)."""
     return _problem(response)[0]
 
 
-def _problem(response: requests.Response) -> tuple[str, str]:
+def _problem(response: requests.Response | httpx.Response) -> tuple[str, str]:
     """(`detail`, `code`) of the hub's error answer; the code is "" when it has none."""
     try:
         body = response.json()
@@ -86,9 +90,16 @@ def _problem(response: requests.Response) -> tuple[str, str]:
 class HubClient:
     """The hub's HTTP API as this device uses it."""
 
-    def __init__(self, url: str, secret: str, timeout: float | tuple[float, float] = 3.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        timeout: float | tuple[float, float] = 3.0,
+        verify: str | bool = True,
+    ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.verify = verify  # the office CA's file: see nowserving.sync.tls
         self.session = requests.Session()
         self.session.headers.update(
             {
@@ -100,7 +111,10 @@ class HubClient:
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """JSON from the hub; HubUnavailable when it cannot be reached, HubRefused on a 4xx."""
         try:
-            response = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+            # `verify` per request: a session's own would yield to REQUESTS_CA_BUNDLE.
+            response = self.session.request(
+                method, self.url + path, timeout=self.timeout, verify=self.verify, **kwargs
+            )
         except requests.RequestException as exc:
             raise HubUnavailable(f"The hub at {self.url} cannot be reached ({exc}).") from None
         if response.status_code >= 500:
@@ -137,6 +151,7 @@ class SyncClient:
         device: this device (kiosks also keep number leases topped up).
         config: the office (its lines, its time zone).
         interval: seconds between rounds while online.
+        now: wall clock in ms (tests freeze or skew it): the office day, `status.last_ok`.
     """
 
     def __init__(
@@ -147,6 +162,8 @@ class SyncClient:
         config: OfficeConfig,
         writer: str,
         interval: float = 0.2,
+        *,
+        now: Callable[[], int] = wall_ms,
     ) -> None:
         self.store = store
         self.hub = hub
@@ -154,6 +171,8 @@ class SyncClient:
         self.writer = writer  # the id this replica writes its events under
         self.config = config
         self.interval = interval
+        self.clock = now
+        self.backoff = Backoff(FIRST_BACKOFF_S, MAX_BACKOFF_S)  # after each failed round
         self.status = SyncStatus()
         self._capped: set[tuple[str, str]] = set()  # (day, line) the hub leases no more of
         self._wake = threading.Event()
@@ -178,29 +197,28 @@ class SyncClient:
         self._wake.set()
 
     def _run(self) -> None:
-        backoff = 0.5
         while not self._stop.is_set():
             try:
                 self.round()
-                backoff = 0.5
+                self.backoff.reset()
                 wait = self.interval
             except (HubUnavailable, HubRefused) as exc:
                 if self.status.online or self.status.problem != str(exc):
                     log.warning("sync: %s", exc)
                 self.status.online, self.status.problem = False, str(exc)
-                wait, backoff = backoff, min(backoff * 2, MAX_BACKOFF_S)
+                wait = self.backoff.next()
             except NowservingError as exc:  # our own store: disk full, locked
                 log.error("sync: %s", exc)
                 self.status.problem = str(exc)
-                wait = MAX_BACKOFF_S
+                wait = self.backoff.next()
             except ValueError as exc:  # an answer that is JSON but not what the hub sends
                 log.warning("sync: unexpected answer from the hub: %s", exc)
                 self.status.online, self.status.problem = False, "Unexpected answer from the hub."
-                wait, backoff = backoff, min(backoff * 2, MAX_BACKOFF_S)
+                wait = self.backoff.next()
             except Exception:  # a bug: log it loudly, but never stop syncing
                 log.exception("sync: unexpected error")
                 self.status.online, self.status.problem = False, "Sync error (see the log)."
-                wait = MAX_BACKOFF_S
+                wait = self.backoff.next()
             if self.status.online:
                 self._wake.wait(wait)  # a local write wakes it early
             else:
@@ -215,7 +233,7 @@ class SyncClient:
             if self.device.role == "kiosk":
                 self._top_up_leases()
         self.status.online, self.status.problem = True, ""
-        self.status.last_ok = time.monotonic()
+        self.status.last_ok = self.clock()
 
     def pull(self, wait: float = 1.0) -> bool:
         """Pull now (what the hub just decided for this device); False if not done."""
@@ -295,7 +313,7 @@ class SyncClient:
                 return
 
     def _top_up_leases(self) -> None:
-        day = rules.office_day(int(time.time() * 1000), self.config.zone)
+        day = rules.office_day(self.clock(), self.config.zone)
         for line in self.device.lines or [line.id for line in self.config.lines]:
             if self.store.leased_left(day, line) >= LEASE_LOW:
                 continue

@@ -31,7 +31,9 @@ from nowserving.domain.views import CounterView, LineView, TicketView
 from nowserving.service.interface import HubLink, Service
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
+from nowserving.sync.backoff import Backoff
 from nowserving.sync.client import HubClient, HubRefused, SyncClient
+from nowserving.sync.tls import verify_for
 
 T = TypeVar("T")
 _TICKET = TypeAdapter(TicketView)
@@ -40,6 +42,7 @@ _LINE = TypeAdapter(LineView)
 ACTION_TIMEOUT_S = (1.0, 1.5)  # connect, read: a hub slower than this counts as away
 RETRY_HUB_S = 3.0  # after the hub did not answer an action, decide here this long
 ISSUE_RETRY_S = 2.0  # a kiosk retries an unanswered issue (same id) this long
+ISSUE_RETRY_WAIT_S = (0.1, 0.5)  # first, longest wait between those tries
 log = logging.getLogger(__name__)
 
 
@@ -100,10 +103,13 @@ class ReplicaService(LocalService):
     ) -> None:
         super().__init__(store, config, writer_id(store, device), now=now)
         self.device = device
-        self.hub = HubClient(hub_url, device.secret)
+        verify = verify_for(config)
+        self.hub = HubClient(hub_url, device.secret, verify=verify)
         # Actions wait at most about a second for the hub; sync may take longer.
-        self.actions = HubClient(hub_url, device.secret, timeout=ACTION_TIMEOUT_S)
-        self.sync = SyncClient(store, self.hub, device, config, self.clock.device, interval)
+        self.actions = HubClient(hub_url, device.secret, timeout=ACTION_TIMEOUT_S, verify=verify)
+        self.sync = SyncClient(
+            store, self.hub, device, config, self.clock.device, interval, now=now
+        )
         self._sessions: dict[str, str] = {}  # staff id -> the hub's session token
         # While someone is signed in here, their PIN stays in this process's memory only,
         # to renew a session the hub lost (it restarted) or never gave (signed in offline).
@@ -366,6 +372,7 @@ class ReplicaService(LocalService):
         if self.device.role == "kiosk" and not self._hub_away():
             body = {"line": line, "priority": priority, "lang": lang}
             give_up = time.monotonic() + ISSUE_RETRY_S
+            backoff = Backoff(*ISSUE_RETRY_WAIT_S)
             while True:
                 try:
                     answer = self.actions.call(
@@ -375,7 +382,7 @@ class ReplicaService(LocalService):
                     if time.monotonic() >= give_up:
                         self._away(str(exc))
                         break
-                    time.sleep(0.2)
+                    time.sleep(backoff.next())
                 else:
                     ticket: TicketView = _TICKET.validate_python(answer["ticket"])
                     self.sync.now()  # bring it into the replica too

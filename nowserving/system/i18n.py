@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 from nowserving.system.paths import resources_dir
 
@@ -72,13 +73,30 @@ def bundle(langs: list[str]) -> dict[str, dict[str, str]]:
     return {lang: {**english, **catalog(lang)} for lang in langs}
 
 
-def wait_text(lang: str, low: int, high: int, known: bool = True) -> str:
-    """An estimated wait range as a resident reads it."""
-    if not known:
+class ShownWait(Protocol):
+    """An estimated wait as views carry it (domain.estimate.WaitRange)."""
+
+    @property
+    def low(self) -> int: ...
+    @property
+    def high(self) -> int: ...
+    @property
+    def known(self) -> bool: ...
+    @property
+    def point(self) -> int: ...
+    @property
+    def next(self) -> bool: ...
+
+
+def wait_text(lang: str, wait: ShownWait) -> str:
+    """An estimated wait as a resident reads it: "about 20 min (15–25)", point first."""
+    if not wait.known:
         return text(lang, "common.no_counter_open")
-    if low == 0:
-        return text(lang, "common.minutes_short", high=max(high, 1))
-    return text(lang, "common.minutes_range", low=low, high=high)
+    if wait.next:
+        return text(lang, "common.wait_next")
+    if wait.point == 0:
+        return text(lang, "common.minutes_short", high=max(wait.high, 1))
+    return text(lang, "common.minutes_about", point=wait.point, low=wait.low, high=wait.high)
 
 
 def ahead_text(lang: str, count: int) -> str:

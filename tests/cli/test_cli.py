@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from nowserving import __version__
 from nowserving.cli.main import build_parser
@@ -55,7 +56,9 @@ def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> No
         "--kiosks",
         "2",
         "--public-url",
-        "http://192.0.2.10:8400",
+        "https://queue.example.org",
+        "--hub-address",
+        "192.0.2.10",
         "--staff",
         "Ana, Ben",
     )
@@ -71,8 +74,23 @@ def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> No
         assert verify_pin(pins[person.name], person.pin_hash)
     assert config.staff[0].line_control and not config.staff[1].line_control
     assert "nowserving kiosk --config" in result.stdout and "--device kiosk-2" in result.stdout
-    assert "--hub http://192.0.2.10:8400" in result.stdout
+    assert "--hub https://192.0.2.10:8400" in result.stdout
+    # HTTPS: the office CA and the hub's certificate beside the config, the keys private.
+    assert config.hub.tls and config.hub.ca_file == str(tmp_path / "office-ca.pem")
+    for key in ("hub.key", "office-ca.key"):
+        assert (tmp_path / key).stat().st_mode & 0o777 == 0o600
+    hub_cert = x509.load_pem_x509_certificate((tmp_path / "hub.pem").read_bytes())
+    names = hub_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "192.0.2.10" in [str(ip) for ip in names.get_values_for_type(x509.IPAddress)]
     assert _run("init", str(path), "--yes").returncode == 1  # never overwrites by surprise
+    # A new hub address: a new certificate from the same CA, the config left as it is.
+    ca = (tmp_path / "office-ca.pem").read_bytes()
+    renewed = _run("init", str(path), "--certificates", "--hub-address", "hub.lan")
+    assert renewed.returncode == 0, renewed.stderr
+    hub_cert = x509.load_pem_x509_certificate((tmp_path / "hub.pem").read_bytes())
+    names = hub_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "hub.lan" in names.get_values_for_type(x509.DNSName)
+    assert (tmp_path / "office-ca.pem").read_bytes() == ca and load_config(path) == config
 
 
 def test_init_asks_a_person_at_a_terminal() -> None:
@@ -84,6 +102,7 @@ def test_init_asks_a_person_at_a_terminal() -> None:
             "Europe/Paris",
             "fr, en",
             "",
+            "",  # the hub's LAN address: the public URL's host
             "Passeports, Cartes",
             "2",
             "1",
@@ -98,6 +117,7 @@ def test_init_asks_a_person_at_a_terminal() -> None:
         ["fr", "en"],
         ["Passeports", "Cartes"],
     )
+    assert answers.hub_address == "localhost"
     text, pins = render(answers)
     assert 'name = { fr = "Passeports", en = "[todo] Passeports" }' in text
     assert list(pins) == ["Chloé"]
@@ -229,3 +249,14 @@ def test_data_folder_goes_before_or_after_the_command(tmp_path: Path, before: bo
     args = build_parser().parse_args(data + command if before else command + data)
     assert args.data == str(tmp_path)
     assert build_parser().parse_args(command).data is None  # the default stays
+
+
+def test_the_demo_console_says_what_the_parts_share_once() -> None:
+    from nowserving.cli.demo import Console
+
+    console = Console()
+    no_sound = "nowserving_qt.checks: No audio output: calls are shown but not heard."
+    assert console.fresh("display", f"2026-12-01 09:00:01,100 {no_sound}")
+    assert not console.fresh("kiosk", f"2026-12-01 09:00:02,250 {no_sound}")  # same PC, same news
+    assert console.fresh("display", f"2026-12-01 09:10:00,000 {no_sound}")  # its own repeat
+    assert console.fresh("kiosk", "2026-12-01 09:00:03,000 kiosk: printer out of paper")

@@ -15,7 +15,7 @@ from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.system import i18n
 from nowserving_qt.bootstrap import Session, pick_device
-from tests.kiosk.test_window import _clipped
+from tests.fit import problems
 
 pytestmark = pytest.mark.gui
 
@@ -128,10 +128,38 @@ def test_the_offline_banner_appears_and_clears(
     store = window.service.store  # type: ignore[attr-defined]
     store.close()  # the store goes away (unplugged disk, hub gone)
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
-    assert window.banner.text().startswith("Reconnecting since")
-    assert window.now_label.text() == "A-001"  # the last state stays up
+    # Since when, by the office's clock (the one on screen), not this PC's zone.
+    assert window.banner.text() == f"Reconnecting since {window.time.text()[:5]}"
+    assert window.banner.property("role") == "alert"  # not the announcements' look
+    assert window.now_label.text() == "A-001"  # the last state stays up...
+    assert window.stale.isVisible() and window.now_label.property("role") == "huge-stale"
+    assert window.stale.text() == "These calls may be out of date"  # ...marked as such
+    window._rotate_ticker()  # the banner takes each office language in turn, with the ticker
+    assert window.banner.text().startswith("Reconectando desde")
     window.service.store = EventStore(store.path)  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=5000)
+    assert not window.stale.isVisible() and window.now_label.property("role") == "huge"
+
+
+def test_recent_calls_have_a_heading_and_list_each_resident_once(
+    qtbot: QtBot, display: tuple[DisplayWindow, LocalService]
+) -> None:
+    window, desk = display
+    for _ in range(3):
+        desk.issue("ids")
+    first = desk.call_next("c4")
+    desk.call_next("c5")
+    assert first is not None
+    desk.recall(first.id)  # E-001 is called again, E-002 stays below it
+    desk.call_next("c4")  # E-003: now E-001 is listed once below it, not twice
+
+    def recent() -> list[str]:
+        items = (window.recent.itemAt(n) for n in range(window.recent.count()))
+        return [w.text() for item in items if item and (w := item.widget()) is not None]
+
+    qtbot.waitUntil(lambda: window.now_label.text() == "E-003", timeout=5000)
+    assert window.recent_title.isVisible() and window.recent_title.text() == "Recently called"
+    assert recent() == ["E-001", "Counter 4", "E-002", "Counter 5"]
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (3840, 2160), (1080, 1920)])
@@ -149,7 +177,7 @@ def test_every_size_and_orientation_fits(
     window.flash_timer.stop()
     window.render_view()
     qtbot.wait(30)
-    assert _clipped(window) == []
+    assert problems(window) == []
     assert window.now_label.height() >= size[1] / 12  # readable across the room
 
 

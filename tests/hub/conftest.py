@@ -31,10 +31,11 @@ def free_port() -> int:
 
 @dataclass
 class RunningHub:
-    url: str
+    url: str  # devices and staff
     process: subprocess.Popen[bytes]
     data: Path
     config: Path
+    public_url: str = ""  # residents only
 
     def get(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
         return requests.get(self.url + path, headers=_auth(token), timeout=10, **kwargs)
@@ -98,17 +99,25 @@ def start_hub(
     extra_config: str = "",
     port: int | None = None,
     command: Sequence[str] = (sys.executable, "-m", "nowserving"),
+    public_port: int | None = None,
+    scheme: str = "http",
+    verify: str | bool = True,
 ) -> RunningHub:
-    """A hub process with its store in `folder` (started again: same store, same port).
+    """A hub process with its store in `folder` (started again: same store, same ports).
 
-    `command` starts Nowserving's command line (the soak benchmark's moves its clock).
+    The sample office, over plain HTTP as it allows (`extra_config` goes under its
+    `[hub]`); with `scheme="https"`, `extra_config` gives the certificate and `verify`
+    the CA to check it with. `command` starts Nowserving's command line (the soak
+    benchmark's moves its clock).
     """
     port = port or free_port()
+    public_port = public_port or free_port()
     folder.mkdir(parents=True, exist_ok=True)
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://127.0.0.1:{port}"
+    public_url = f"{scheme}://127.0.0.1:{public_port}"
     config = folder / "office.toml"
     text = sample_config().read_text(encoding="utf-8")
-    text = text.replace('"http://localhost:8400"', f'"{url}"') + extra_config
+    text = text.replace('"http://localhost:8401"', f'"{public_url}"') + extra_config
     config.write_text(text, encoding="utf-8")
     log = folder / "hub.log"
     with log.open("wb") as output:  # the child keeps its own copy of the handle
@@ -124,6 +133,8 @@ def start_hub(
                 "127.0.0.1",
                 "--port",
                 str(port),
+                "--public-port",
+                str(public_port),
             ],
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -132,8 +143,8 @@ def start_hub(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(url + "/api/health", timeout=5).ok:
-                return RunningHub(url, process, folder / "data", config)
+            if requests.get(url + "/api/health", timeout=5, verify=verify).ok:
+                return RunningHub(url, process, folder / "data", config, public_url)
         except requests.RequestException:  # not listening yet, or too busy to answer
             time.sleep(0.1)
         if process.poll() is not None:

@@ -225,3 +225,45 @@ def test_the_page_says_when_alerts_are_refused_and_what_to_do(
     page.get_by_role("button", name="Avisarme cuando sea mi turno").click()
     expect(page.locator("#notify-on")).to_have_text("Le avisaremos en este teléfono")
     allowed.close()
+
+
+# Elements whose content is wider than their box (cut or spilling sideways), and the page's;
+# text for screen readers only is a 1 px box on purpose.
+OVERFLOWING = """() => {
+    const wide = [...document.querySelectorAll('body *')].filter(
+        (el) => el.getClientRects().length && el.scrollWidth > el.clientWidth + 1
+            && !el.closest('.visually-hidden') && getComputedStyle(el).display !== 'inline');
+    const page = document.documentElement.scrollWidth > window.innerWidth ? ['the page'] : [];
+    return page.concat(wide.map((el) => `${el.tagName}#${el.id}.${el.className}`));
+}"""
+
+
+@pytest.mark.parametrize(
+    "viewport", [PHONE, {"width": 1280, "height": 800}], ids=["phone", "1280x800"]
+)
+def test_nothing_overflows_sideways_in_any_language(
+    hub: RunningHub, browser: Browser, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    page = context.new_page()
+    try:
+        for lang in ("en", "es", "ar", "vi", "zh"):
+            issued = hub.issue("records", lang=lang)  # the longest service names
+            page.goto(issued["url"])
+            expect(page.locator("#number")).to_have_text(issued["ticket"]["label"])
+            assert page.evaluate(OVERFLOWING) == [], f"ticket page in {lang}"
+            page.goto(f"{hub.url}/join?lang={lang}")
+            expect(page.locator("li.line").first).to_be_visible()
+            assert page.evaluate(OVERFLOWING) == [], f"join page in {lang}"
+        # The check itself sees a cut line of text.
+        page.evaluate(
+            """() => {
+                const cut = Object.assign(document.createElement('p'), {id: 'cut'});
+                cut.textContent = 'Actas de nacimiento y defunción';
+                Object.assign(cut.style, {width: '5em', overflow: 'hidden', whiteSpace: 'nowrap'});
+                document.body.append(cut);
+            }"""
+        )
+        assert page.evaluate(OVERFLOWING) == ["P#cut."]
+    finally:
+        context.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from nowserving.domain.config import OfficeConfig
+from nowserving.hub import tasks
 from nowserving.hub.tasks import PURGE_RETRY_S, Supervisor, purge_nightly
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
@@ -111,4 +112,28 @@ def test_a_failing_task_is_an_alert_on_the_desk_until_it_recovers(
         [("hub", "task.flaky", "Background task 'flaky' failed: the disk went away")]
     ]
     assert hub.board().alerts == [] and supervisor.failures == {}
+    hub.store.close()
+
+
+def test_a_task_that_keeps_failing_waits_longer_each_time_and_anew_once_it_ran_well(
+    config: OfficeConfig, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tasks, "HEALTHY_AFTER_S", 0.05)  # real time: kept short
+    hub = LocalService(EventStore(tmp_path / "office.sqlite"), config, "hub", now=clock)
+    waits: list[float] = []
+    runs: list[int] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def failing() -> None:
+        runs.append(1)
+        if len(runs) == 5:
+            await asyncio.sleep(0.2)  # this time it ran well a while before failing
+        if len(runs) < 7:
+            raise RuntimeError("the disk went away")
+
+    supervisor = Supervisor(hub, sleep, rand=lambda: 0.5)  # each wait: half its ceiling
+    asyncio.run(supervisor.keep("failing", failing))
+    assert waits == [2.5, 5.0, 10.0, 20.0, 2.5, 5.0]
     hub.store.close()

@@ -13,6 +13,7 @@ from kiosk.flow import Screen
 from kiosk.window import KioskWindow
 from nowserving.domain.config import OfficeConfig
 from nowserving.system import i18n
+from tests.fit import problems
 from tests.kiosk.conftest import language_button, open_kiosk, tap
 
 LANGUAGES = ["en", "es", "zh", "vi", "ar"]
@@ -162,7 +163,7 @@ def test_accessibility_modes(qtbot: QtBot, kiosk: KioskWindow) -> None:
     qtbot.wait(50)
     # Larger text needs more room: the controls stay in the lower two thirds.
     assert all(top >= kiosk.height() / 3 for top in _tops(kiosk).values()), _tops(kiosk)
-    assert _clipped(kiosk) == []
+    assert problems(kiosk) == []
     tap(qtbot, kiosk.bar.buttons["high_contrast"])
     assert "#ffff00" in kiosk.styleSheet()
     tap(qtbot, kiosk.bar.back_button)
@@ -227,25 +228,6 @@ def test_kiosk_mode_hides_a_staff_screen_behind_a_pin(
     window.printer.stop()
 
 
-def _clipped(window: QWidget) -> list[str]:
-    """Visible widgets that stick out of the window or got less height than they need."""
-    problems = []
-    bounds = window.rect()
-    for widget in window.findChildren(QWidget):
-        if not widget.isVisibleTo(window) or widget.width() == 0:
-            continue
-        rect = widget.rect().translated(widget.mapTo(window, widget.rect().topLeft()))
-        if not bounds.contains(rect):
-            problems.append(f"{type(widget).__name__} '{_name(widget)}' outside: {rect}")
-        if isinstance(widget, QLabel) and widget.text() and widget.wordWrap():
-            needed = widget.heightForWidth(widget.width())
-            if needed > widget.height() + 1:
-                problems.append(
-                    f"label '{widget.text()[:30]}' needs {needed}px, has {widget.height()}"
-                )
-    return problems
-
-
 def _name(widget: QWidget) -> str:
     return widget.accessibleName() or (
         widget.text() if isinstance(widget, QLabel | QAbstractButton) else ""
@@ -279,7 +261,7 @@ def test_every_screen_fits_with_big_touch_targets(
             tap(qtbot, window.bar.buttons["low_reach"])
         qtbot.wait(20)
         screens.append(step)
-        assert _clipped(window) == [], f"{step} at {size} in {lang}"
+        assert problems(window) == [], f"{step} at {size} in {lang}"
         for choice in window.choices() + list(window.bar.buttons.values()):
             assert choice.height() >= 15 * dots_per_mm, f"{_name(choice)} is too short"
             assert choice.width() >= 15 * dots_per_mm, f"{_name(choice)} is too narrow"

@@ -24,9 +24,9 @@ def settle(node: ReplicaService, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         node.sync.now()
-        began = time.monotonic()
+        began = node.clock_now()  # the clock `last_ok` is read from
         if node.sync.pending() == 0 and node.sync.status.online:
-            while (node.sync.status.last_ok or 0) < began and time.monotonic() < deadline:
+            while (node.sync.status.last_ok or 0) <= began and time.monotonic() < deadline:
                 time.sleep(0.05)  # and one full round after that
             if node.sync.pending() == 0 and node.sync.status.online:
                 return True

@@ -6,27 +6,22 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nowserving import __version__
+from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import load_config
 from nowserving.domain.state import Status
 from nowserving.store.eventstore import LEASE_BASE
-from nowserving.sync.client import HubClient, HubRefused
+from nowserving.sync.client import LEASE_LOW, HubClient, HubRefused
 from nowserving.sync.replica import ReplicaService, open_replica
+from tests.conftest import FakeClock
 from tests.hub.conftest import DESK, RunningHub, start_hub, stop_hub
-
-
-def wait_until(check: Callable[[], object], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {seconds} s: {check}")
-        time.sleep(0.02)
+from tests.sync.waiting import wait_until
 
 
 @pytest.fixture
@@ -131,6 +126,23 @@ def test_a_desk_with_a_slow_clock_still_acts_after_what_it_saw(
     wait_until(lambda: hub.get("/api/counters/c5", clerk).json()["current"] is not None)
     assert not desk.state.conflicts
     desk.close()
+
+
+def test_sync_reads_the_clock_it_was_given(hub: RunningHub, tmp_path: Path) -> None:
+    held = FakeClock(wall_ms())  # the hub's day, but standing still
+    kiosk = replica(hub, tmp_path, "kiosk-1", now=held)
+    try:
+        wait_until(lambda: kiosk.sync.status.last_ok == held.ms)
+        held.advance(seconds=90)
+        wait_until(lambda: kiosk.sync.status.last_ok == held.ms)  # not time.monotonic()
+        day = kiosk.today()  # leases are topped up for the office day of that clock
+        wait_until(
+            lambda: all(
+                kiosk.store.leased_left(day, line.id) >= LEASE_LOW for line in kiosk.config.lines
+            )
+        )
+    finally:
+        kiosk.close()
 
 
 def test_a_lost_or_damaged_replica_rebuilds_from_the_hub(hub: RunningHub, tmp_path: Path) -> None:
@@ -370,7 +382,7 @@ def test_a_refused_event_is_not_sent_again_and_leaves_the_replica_projection(
         (event,) = desk.store.own_events_after(desk.clock.device, 0)
         wait_until(lambda: desk.state.tickets[issued].status is Status.WAITING)  # withdrawn
         for _ in range(3):  # three more full rounds: the refused event never goes out again
-            began = time.monotonic()
+            began = desk.clock_now()
             wait_until(lambda began=began: (desk.sync.status.last_ok or 0) > began)
         assert sent.count(event.id) == 1
         assert desk.sync.pending() == 0 and not desk.state.conflicts

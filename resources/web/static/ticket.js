@@ -21,8 +21,9 @@
 
   function waitText(tk) {
     if (!tk.wait_known) return t("common.no_counter_open");
-    if (tk.wait_low === 0) return t("common.minutes_short", { high: Math.max(tk.wait_high, 1) });
-    return t("common.minutes_range", { low: tk.wait_low, high: tk.wait_high });
+    if (tk.wait_next) return t("common.wait_next");
+    if (tk.wait_point === 0) return t("common.minutes_short", { high: Math.max(tk.wait_high, 1) });
+    return t("common.minutes_about", { point: tk.wait_point, low: tk.wait_low, high: tk.wait_high });
   }
 
   function counterName() {
