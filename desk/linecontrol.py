@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -64,14 +65,13 @@ class LineControlPanel(QWidget):
             ):
                 grid.addWidget(widget, row, column)
         layout.addWidget(lines_box)
-        other_box = QGroupBox("Other pause reason: what residents read, in each language")
+        other_box = QGroupBox("Other pause reason, in each language")
         other_form = QFormLayout(other_box)
         self.other_reason: dict[str, QLineEdit] = {}
         for lang in config.office.languages:
             self.other_reason[lang] = QLineEdit()
             self.other_reason[lang].setMaxLength(200)
             other_form.addRow(i18n.language_name(lang), self.other_reason[lang])
-        layout.addWidget(other_box)
         ticker = QGroupBox("Lobby announcement (empty clears it)")
         form = QFormLayout(ticker)
         self.announcement: dict[str, QLineEdit] = {}
@@ -83,7 +83,12 @@ class LineControlPanel(QWidget):
         save.clicked.connect(self._announce)
         form.addRow(save)
         self.save = save
-        layout.addWidget(ticker)
+        # Side by side: each has a field per office language, and stacked they would not fit
+        # a 1280x800 screen.
+        texts = QHBoxLayout()
+        texts.addWidget(other_box, 1)
+        texts.addWidget(ticker, 1)
+        layout.addLayout(texts)
         layout.addStretch(1)
         self._paused: dict[str, bool] = {}
         self._rerouted: dict[str, bool] = {}

@@ -183,6 +183,7 @@ class DisplayWindow(QWidget):
         self.now_title.setText(i18n.text(lang, "display.now_serving"))
         self.stale.setText(i18n.text(lang, "display.may_be_stale"))
         self.stale.setVisible(offline)
+        self.now_title.setVisible(not offline)  # the warning takes the heading's place
         calls = board.calls if board else []
         if calls:
             latest = calls[0]

@@ -7,7 +7,10 @@ offscreen. The whole walk is budgeted at about a minute on the shared 2-core mac
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication, QWidget
@@ -60,6 +63,12 @@ def in_language(config: OfficeConfig, lang: str) -> OfficeConfig:
 
 def assert_fits(window: QWidget, what: str) -> None:
     found = problems(settled(window))
+    if found:  # a picture of what did not fit, to look at
+        name = re.sub(r"[^\w-]+", "-", what)
+        shot = Path(tempfile.gettempdir()) / "nowserving-fit" / f"{name}.png"
+        shot.parent.mkdir(exist_ok=True)
+        window.grab().save(str(shot))
+        found.append(f"(the screen: {shot})")
     assert found == [], f"{what}:\n" + "\n".join(found)
 
 
