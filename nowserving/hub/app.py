@@ -117,7 +117,7 @@ def _document_ids(app: FastAPI, service: LocalService) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 def _add_error_handlers(app: FastAPI) -> None:
