@@ -18,11 +18,13 @@ from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.replica import ReplicaService, open_replica
 from nowserving.system.paths import data_dir
+from nowserving_qt import qtlog
 from nowserving_qt.checks import require_screen
 from nowserving_qt.systemd import start_watchdog
 
 # Latin, Vietnamese, Arabic and CJK each find a face here; Qt falls back along the list.
 FONT_FAMILIES = ["Noto Sans", "DejaVu Sans", "Noto Sans Arabic", "Noto Sans CJK SC"]
+LOG_FORMAT = "%(asctime)s %(name)s: %(message)s"
 
 
 def application(name: str) -> QApplication:
@@ -31,6 +33,9 @@ def application(name: str) -> QApplication:
     if isinstance(existing, QApplication):
         return existing
     require_screen()
+    # force: a library imported before (python-escpos) set up logging its own way
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, force=True)
+    qtlog.messages.flush()
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
@@ -79,7 +84,6 @@ def pick_device(config: OfficeConfig, role: str, requested: str | None) -> Devic
 
 def open_session(args: argparse.Namespace, role: str) -> Session:
     """Load the config and open the local store for an app started from the CLI."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     config = load_config(args.config)
     device = pick_device(config, role, getattr(args, "device", None))
     folder = data_dir(args.data)

@@ -77,7 +77,7 @@ class TicketScreen(KioskScreen):
         self.spoken = ". ".join(
             [
                 self.heading.text(),
-                ticket.label.replace("-", " "),
+                i18n.spoken_label(ticket.label, lang),
                 service,
                 ahead,
                 wait,

@@ -1,18 +1,22 @@
 """`nowserving demo`: the whole office on one PC, each part in its own process.
 
 Parts share one store file, as apps on the hub's PC do. A part that crashes is
-reported and the rest keep going; Ctrl-C stops them all.
+reported and the rest keep going; Ctrl-C stops them all. The parts share one
+console: what one part says about this PC (no sound, say) another does not repeat.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import re
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 from nowserving.cli.main import APPS
 from nowserving.cli.simulate import simulate_office
@@ -28,6 +32,28 @@ PARTS: dict[str, tuple[str, list[str]]] = {
     "kiosk": ("kiosk-1", ["--windowed"]),
     "desk": ("desk-1", ["--windowed", "--counter", "c2"]),
 }
+STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ")  # the log lines' time
+
+
+class Console:
+    """The parts' error output, merged: a line another part already said is left out."""
+
+    def __init__(self) -> None:
+        self._said: dict[str, str] = {}  # line without its time -> the part that said it
+        self._lock = threading.Lock()
+
+    def relay(self, part: str, stream: IO[bytes]) -> None:
+        """Copy one part's output until it ends (run on a thread of its own)."""
+        for raw in stream:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if self.fresh(part, line):
+                print(line, file=sys.stderr, flush=True)
+
+    def fresh(self, part: str, line: str) -> bool:
+        key = STAMP.sub("", line)
+        with self._lock:
+            first = self._said.setdefault(key, part)
+        return first == part  # a part's own repeats stay: they are news about that part
 
 
 def available(part: str) -> bool:
@@ -51,7 +77,10 @@ def main(args: argparse.Namespace) -> int:
         print("Nothing to start yet.")
         return 0
     _bring_to_life(folder, config)
-    processes = {part: _start(part, config, config_path, folder, args.port) for part in parts}
+    console = Console()
+    processes = {
+        part: _start(part, config, config_path, folder, args.port, console) for part in parts
+    }
     print(f"{config.office.name}: started {', '.join(parts)}; data in {folder}.")
     if "hub" in parts:
         scheme = "https" if config.hub.tls else "http"
@@ -75,7 +104,7 @@ def _bring_to_life(folder: Path, config: OfficeConfig) -> None:
 
 
 def _start(
-    part: str, office: OfficeConfig, config: Path, folder: Path, port: int
+    part: str, office: OfficeConfig, config: Path, folder: Path, port: int, console: Console
 ) -> subprocess.Popen[bytes]:
     device, extra = PARTS[part]
     command = [
@@ -98,7 +127,10 @@ def _start(
         ]
     else:
         command += ["--device", device, *extra]
-    return subprocess.Popen(command)
+    process = subprocess.Popen(command, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    threading.Thread(target=console.relay, args=(part, process.stderr), daemon=True).start()
+    return process
 
 
 def _supervise(processes: dict[str, subprocess.Popen[bytes]]) -> int:

@@ -187,7 +187,16 @@ def _check_config(args: argparse.Namespace) -> int:
         f"{len(config.counters)} counters, {len(config.devices)} devices, "
         f"{len(config.staff)} staff, languages {', '.join(config.office.languages)}."
     )
-    return 0
+    missing = config.missing_texts()
+    if not missing:
+        return 0
+    print(
+        f"{args.path}: {len(missing)} text(s) residents would read in another language:",
+        file=sys.stderr,
+    )
+    for problem in missing:
+        print(f"{args.path}: {problem}", file=sys.stderr)
+    return 2  # usable, but not yet in every language
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -131,6 +131,11 @@ def simulate_day(
     at(office_ms(day, 14, zone), "pause", paused)
     at(office_ms(day, 14.5, zone), "resume", paused)
 
+    # Clerks take the counters in turn and one with line control pauses: the audit has names.
+    names: list[str | None] = [person.id for person in config.staff] or [None]
+    clerk = {c.id: names[n % len(names)] for n, c in enumerate(config.counters)}
+    manager = next((person.id for person in config.staff if person.line_control), None)
+
     result = DayResult()
     shown: dict[str, Estimate] = {}
     busy: dict[str, bool] = {}
@@ -139,7 +144,7 @@ def simulate_day(
     def serve(counter: str) -> None:
         if busy.get(counter) or counter in on_break:
             return
-        ticket = service.call_next(counter)
+        ticket = service.call_next(counter, staff=clerk[counter])
         if ticket is None:
             return
         busy[counter] = True
@@ -173,25 +178,26 @@ def simulate_day(
             elif what in ("done", "no_show"):
                 at_counter, ticket_id = args
                 busy[at_counter] = False  # free again, whatever the rules say next
+                staff = clerk[at_counter]
                 if what == "no_show":
-                    service.no_show(ticket_id)
+                    service.no_show(ticket_id, staff=staff)
                 elif rng.random() < TRANSFER:
-                    service.transfer(ticket_id, rng.choice(lines), keep_place=True)
+                    service.transfer(ticket_id, rng.choice(lines), keep_place=True, staff=staff)
                 else:
-                    service.complete(ticket_id)
+                    service.complete(ticket_id, staff=staff)
                 if at_counter in on_break:  # finished the last one before the break
-                    service.close_counter(at_counter)
+                    service.close_counter(at_counter, staff=staff)
             elif what == "open":
                 on_break.discard(args[0])
-                service.open_counter(args[0])
+                service.open_counter(args[0], staff=clerk[args[0]])
             elif what in ("break", "close"):
                 on_break.add(args[0])
                 if not busy.get(args[0]):
-                    service.close_counter(args[0])
+                    service.close_counter(args[0], staff=clerk[args[0]])
             elif what == "pause":
-                service.pause_line(args[0], "Computer update")
+                service.pause_line(args[0], "Computer update", staff=manager)
             elif what == "resume":
-                service.resume_line(args[0])
+                service.resume_line(args[0], staff=manager)
         except Rejected:
             pass  # e.g. a paused line at the kiosk: the resident comes back later or leaves
         for counter in config.counters:

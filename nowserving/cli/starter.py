@@ -16,10 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from nowserving.domain.config import OfficeConfig, parse_config
+from nowserving.domain.config import UNTRANSLATED, OfficeConfig, parse_config
 from nowserving.domain.security import hash_pin, new_secret
+from nowserving.system import i18n
 from nowserving.system.certs import OfficeTls, write_office_tls
 from nowserving.system.files import write_private
+
+# The common pause reasons a new office starts with (keys of the message catalogs).
+PAUSE_REASONS = {
+    "lunch": "starter.pause_lunch",
+    "back-soon": "starter.pause_back_soon",
+    "system-down": "starter.pause_system",
+    "no-staff": "starter.pause_staff",
+}
 
 
 @dataclass
@@ -29,7 +38,7 @@ class Answers:
     languages: list[str] = field(default_factory=lambda: ["en"])
     public_url: str = "https://localhost:8401"
     hub_address: str = ""  # the hub PC's name or address on the LAN; default: public_url's
-    lines: list[str] = field(default_factory=lambda: ["General enquiries"])
+    lines: list[str] = field(default_factory=lambda: [i18n.text("en", "starter.line")])
     counters: int = 2
     kiosks: int = 1
     displays: int = 1
@@ -77,6 +86,31 @@ def _toml(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML string
 
 
+def _texts(languages: list[str], key: str, **values: object) -> str:
+    """A catalog phrase in every language, as a TOML inline table; `[todo]` English where
+    a language has no catalog entry (residents get the first language until translated)."""
+    english = i18n.text("en", key, **values)
+    texts = {
+        lang: i18n.text(lang, key, **values)
+        if key in i18n.catalog(lang)
+        else UNTRANSLATED + english
+        for lang in languages
+    }
+    return _table(texts)
+
+
+def _given(languages: list[str], text: str) -> str:
+    """A name typed in the first language: a known default is translated, else marked."""
+    first = languages[0]
+    if text == i18n.text(first, "starter.line"):
+        return _texts(languages, "starter.line")
+    return _table({lang: text if lang == first else UNTRANSLATED + text for lang in languages})
+
+
+def _table(texts: dict[str, str]) -> str:
+    return "{ " + ", ".join(f"{lang} = {_toml(text)}" for lang, text in texts.items()) + " }"
+
+
 def _ident(text: str, taken: set[str]) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24] or "line"
     ident, n = base, 2
@@ -88,9 +122,10 @@ def _ident(text: str, taken: set[str]) -> str:
 
 def render(answers: Answers) -> tuple[str, dict[str, str]]:
     """The config text, and the staff PINs (name -> PIN) to show once."""
-    first = answers.languages[0]
+    languages = answers.languages
     out = [
         "# Written by `nowserving init`. Every key: docs/config.md",
+        f"# Texts starting with {UNTRANSLATED.strip()} await translation (check-config lists them)",
         "[office]",
         f"name = {_toml(answers.name)}",
         f"timezone = {_toml(answers.timezone)}",
@@ -110,16 +145,18 @@ def render(answers: Answers) -> tuple[str, dict[str, str]]:
             f"prefix = {_toml(chr(65 + n % 26))}",
             "typical_minutes = 8",
             "remote_join = true",
-            f"name = {{ {first} = {_toml(name)} }}",
+            f"name = {_given(languages, name)}",
         ]
     for n in range(1, answers.counters + 1):
         out += [
             "",
             "[[counters]]",
             f'id = "c{n}"',
-            f'name = "Counter {n}"',
+            f"name = {_texts(languages, 'common.counter_n', n=n)}",
             f"lines = {json.dumps(line_ids)}",
         ]
+    for ident, key in PAUSE_REASONS.items():
+        out += ["", "[[pause_reasons]]", f"id = {_toml(ident)}", f"text = {_texts(languages, key)}"]
     for role, count in (
         ("kiosk", answers.kiosks),
         ("display", answers.displays),
@@ -201,4 +238,10 @@ def next_steps(config: OfficeConfig, path: Path, address: str) -> list[str]:
         f"Phones reach {config.office.public_base_url} (port {config.hub.public_port} of the "
         "hub, or your reverse proxy): see docs/deploy.md."
     )
+    missing = len(config.missing_texts())
+    if missing:
+        steps.append(
+            f"Translate the {missing} text(s) marked [todo] in {path}; "
+            f"`nowserving check-config {path}` lists them."
+        )
     return steps

@@ -70,7 +70,9 @@ class Transferred(_Payload):
 
 
 class Paused(_Payload):
-    reason: Reason
+    reason: Reason  # in the office's first language; older events carry only this
+    reason_id: Ident | None = None  # one of the config's [[pause_reasons]]
+    texts: Annotated[dict[LanguageCode, Reason], Field(max_length=20)] | None = None
 
 
 class Rerouted(_Payload):

@@ -66,7 +66,8 @@ class Ticket:
 class LineState:
     id: str
     paused: bool = False
-    pause_reason: str = ""
+    pause_reason: str = ""  # in the first language (older events: the one text there is)
+    pause_texts: dict[str, str] = field(default_factory=dict)  # per language, when given
     reroute_to: str | None = None
     priority_streak: int = 0  # priority calls in a row that passed a waiting ordinary ticket
     service_ms: list[int] = field(default_factory=list)  # recent call-to-served durations
@@ -545,13 +546,14 @@ def _paused(state: OfficeState, event: Event) -> str | None:
     assert event.line is not None
     line = state.line(event.line)
     line.paused, line.pause_reason = True, str(event.data.get("reason", ""))
+    line.pause_texts = dict(event.data.get("texts") or {})
     return None
 
 
 def _resumed(state: OfficeState, event: Event) -> str | None:
     assert event.line is not None
     line = state.line(event.line)
-    line.paused, line.pause_reason = False, ""
+    line.paused, line.pause_reason, line.pause_texts = False, "", {}
     return None
 
 

@@ -57,10 +57,16 @@ class LineView:
     waiting: int
     wait: WaitRange
     paused: bool
-    pause_reason: str
+    pause_reason: str  # in the office's first language, for staff and logs
     reroute_to: str | None
     counters_open: int
     remote_join: bool
+    pause_texts: dict[str, str] = field(default_factory=dict)  # the reason per language
+
+
+def pause_text(config: OfficeConfig, line: LineView, lang: str) -> str:
+    """Why the line is paused, as a resident reading `lang` is told."""
+    return config.text(line.pause_texts, lang) if line.pause_texts else line.pause_reason
 
 
 # A call on the board is shown as the projection keeps it.
@@ -320,6 +326,7 @@ def line_view(state: OfficeState, config: OfficeConfig, line_id: str) -> LineVie
         wait=wait_for(state, config, line_id),
         paused=line.paused,
         pause_reason=line.pause_reason,
+        pause_texts=dict(line.pause_texts),
         reroute_to=line.reroute_to,
         counters_open=open_counters,
         remote_join=configured.remote_join,
@@ -332,7 +339,7 @@ def counter_view(state: OfficeState, config: OfficeConfig, counter_id: str) -> C
     current = state.tickets.get(counter.current) if counter.current else None
     return CounterView(
         id=counter_id,
-        name=configured.name,
+        name=config.text(configured.name, config.default_language),
         lines=list(configured.lines),
         open=counter.open,
         staff=counter.staff,
@@ -352,3 +359,21 @@ def board_view(state: OfficeState, config: OfficeConfig) -> BoardView:
         alerts=[AlertView(d, a, m) for (d, a), m in sorted(state.alerts.items())],
         ended=state.ended,
     )
+
+
+def transfer_concern(board: BoardView, to_line: str) -> str:
+    """Why a resident moved to `to_line` would wait with nobody to call them ("" if served).
+
+    A rerouted line sends its residents on to the line it is rerouted to; what counts
+    is whether an open counter serves that line and whether it is paused.
+    """
+    lines = {line.id: line for line in board.lines}
+    target, seen = to_line, {to_line}
+    while (line := lines.get(target)) and line.reroute_to and line.reroute_to not in seen:
+        target = line.reroute_to
+        seen.add(target)
+    if line is not None and line.paused:
+        return f"That line is paused ({line.pause_reason}): nobody will be called from it."
+    if not any(counter.open and target in counter.lines for counter in board.counters):
+        return "No open counter serves that line: the resident waits until one opens."
+    return ""

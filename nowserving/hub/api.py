@@ -159,7 +159,7 @@ def join_remotely(
     with hub.service.request("phone", key):
         view = hub.service.issue(line, lang=body.lang, source="remote")
     return IssuedTicket(
-        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token)
+        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token, view.lang)
     )
 
 
@@ -178,7 +178,7 @@ def issue_ticket(
     with hub.service.request(caller.device_id, key):
         view = hub.service.issue(body.line, priority=body.priority, lang=body.lang, source="kiosk")
     return IssuedTicket(
-        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token)
+        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token, view.lang)
     )
 
 

@@ -117,7 +117,7 @@ def _document_ids(app: FastAPI, service: LocalService) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -171,7 +171,7 @@ _SENTENCES = {
 def _handler(status: int) -> Any:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         headers = retry_after(RETRY_AFTER_503_S) if status == 503 else None
-        return problem(status, str(exc), headers=headers)
+        return problem(status, str(exc), headers=headers, code=getattr(exc, "code", ""))
 
     return handle
 

@@ -74,27 +74,29 @@ class Hub:
     def config(self) -> OfficeConfig:
         return self.service.config
 
-    def ticket_url(self, token: str) -> str:
-        return ticket_url(self.config, token)
+    def ticket_url(self, token: str, lang: str = "") -> str:
+        return ticket_url(self.config, token, lang)
 
     def resident_ticket(self, token: str) -> ResidentTicket:
         return self.resident_view(self.service.ticket_status(token))
 
     def resident_view(self, view: TicketView) -> ResidentTicket:
         """What a resident may see of their ticket."""
-        counter = self.config.counter(view.counter).name if view.counter else None
+        config = self.config
+        names = config.in_every_language(config.counter(view.counter).name) if view.counter else {}
         return ResidentTicket(
             label=view.label,
             status=view.status.value,
             line=view.line,
-            line_names=dict(self.config.line(view.line).name),
+            line_names=config.in_every_language(config.line(view.line).name),
             ahead=view.ahead,
             wait_low=view.wait.low,
             wait_high=view.wait.high,
             wait_known=view.wait.known,
             wait_point=view.wait.point,
             wait_next=view.wait.next,
-            counter_name=counter,
+            counter_name=names.get(config.default_language),
+            counter_names=names,
             lang=view.lang,
             day=view.day,
             can_leave=view.status in (Status.WAITING, Status.CALLED),
@@ -130,12 +132,18 @@ class Hub:
         try:
             configured = self.config.line(line)
         except KeyError:
-            raise NotFound(f"There is no line {line!r}.") from None
+            raise NotFound(f"There is no line {line!r}.", code="no_such_line") from None
         if not configured.remote_join:
-            raise Rejected("This line cannot be joined remotely; please come to the office.")
+            raise Rejected(
+                "This line cannot be joined remotely; please come to the office.",
+                code="remote_not_allowed",
+            )
         waiting_remote = self.service.waiting_count(line, source="remote")
         if waiting_remote >= configured.remote_cap:
-            raise Rejected("This line is full for remote joining. Please come to the office.")
+            raise Rejected(
+                "This line is full for remote joining. Please come to the office.",
+                code="remote_full",
+            )
         return line
 
 

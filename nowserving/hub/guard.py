@@ -79,6 +79,7 @@ def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:
         _deadline: asyncio.TimerHandle | None = None
         _reading_body = False  # the newest request's headers are in, its body is not
 
+        # uvicorn types `transport` as asyncio.Transport but asyncio.Protocol as BaseTransport.
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             peer = self.client[0] if self.client else "unknown"

@@ -35,6 +35,8 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    # A refusal a resident can meet: its stable code, for their page's own language.
+    code: str | None = None
     errors: list[FieldError] | None = None
 
 
@@ -61,10 +63,15 @@ def problem(
     *,
     errors: Sequence[FieldError] = (),
     headers: Mapping[str, str] | None = None,
+    code: str = "",
 ) -> JSONResponse:
     """The problem-details answer for `status`, with `detail` for the person reading it."""
     body = Problem(
-        title=HTTPStatus(status).phrase, status=status, detail=detail, errors=list(errors) or None
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        code=code or None,
+        errors=list(errors) or None,
     )
     return JSONResponse(
         body.model_dump(exclude_none=True),

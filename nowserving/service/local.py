@@ -13,7 +13,7 @@ import itertools
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -343,7 +343,7 @@ class LocalService:
         day = self.store.ticket_day(found)
         if day is not None:
             raise Expired(f"This ticket was for {day}; it has expired.")
-        raise NotFound("This ticket is not known here.")
+        raise NotFound("This ticket is not known here.", code="ticket_unknown")
 
     # -- staff at a counter ------------------------------------------------------------
 
@@ -409,7 +409,9 @@ class LocalService:
 
     # -- line control ------------------------------------------------------------------
 
-    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView:
+    def pause_line(
+        self, line: str, reason: str | Mapping[str, str], *, staff: str | None = None
+    ) -> LineView:
         return self._on_line(
             line, lambda s: rules.decide_pause(s, self.config, line, reason, staff)
         )

@@ -57,7 +57,7 @@ _COLUMNS = "id, device, seq, hlc, kind, day, ticket, line, staff, data"
 
 
 def _create_events(db: sqlite_utils.Database) -> None:
-    db["events"].create(  # type: ignore[union-attr]
+    db.table("events").create(
         {
             "rowid": int,  # local arrival order: readers resume from the last rowid seen
             "id": str,
@@ -74,15 +74,15 @@ def _create_events(db: sqlite_utils.Database) -> None:
         pk="rowid",
         not_null={"id", "device", "seq", "hlc", "kind", "data"},
     )
-    db["events"].create_index(["id"], unique=True)  # type: ignore[union-attr]
-    db["events"].create_index(["device", "seq"], unique=True)  # type: ignore[union-attr]
-    db["events"].create_index(["hlc"])  # type: ignore[union-attr]
-    db["events"].create_index(["day", "hlc"])  # type: ignore[union-attr]
-    db["events"].create_index(["ticket"])  # type: ignore[union-attr]
+    db.table("events").create_index(["id"], unique=True)
+    db.table("events").create_index(["device", "seq"], unique=True)
+    db.table("events").create_index(["hlc"])
+    db.table("events").create_index(["day", "hlc"])
+    db.table("events").create_index(["ticket"])
 
 
 def _create_numbers(db: sqlite_utils.Database) -> None:
-    db["numbers"].create(  # type: ignore[union-attr]
+    db.table("numbers").create(
         {"day": str, "line": str, "next": int}, pk=("day", "line"), not_null={"next"}
     )
 
@@ -90,23 +90,23 @@ def _create_numbers(db: sqlite_utils.Database) -> None:
 def _add_sync(db: sqlite_utils.Database) -> None:
     # numbers.high: the next number above LEASE_BASE, shared by leases and overflow.
     db.execute(f"ALTER TABLE numbers ADD COLUMN high INTEGER NOT NULL DEFAULT {LEASE_BASE}")
-    db["leases"].create(  # type: ignore[union-attr]
+    db.table("leases").create(
         {"day": str, "line": str, "start": int, "end": int, "next": int},
         pk=("day", "line", "start"),
         not_null={"end", "next"},
     )
-    db["sync_state"].create({"key": str, "value": str}, pk="key")  # type: ignore[union-attr]
+    db.table("sync_state").create({"key": str, "value": str}, pk="key")
 
 
 def _add_trust(db: sqlite_utils.Database) -> None:
     # granted: on the hub, which device got which block of numbers (pushed tickets must
     # come from the pushing kiosk's own blocks).
-    db["granted"].create(  # type: ignore[union-attr]
+    db.table("granted").create(
         {"device": str, "day": str, "line": str, "start": int, "end": int},
         pk=("day", "line", "start"),
         not_null={"device", "end"},
     )
-    db["granted"].create_index(["device", "day", "line"])  # type: ignore[union-attr]
+    db.table("granted").create_index(["device", "day", "line"])
     # Is this number of a line taken today? Asked for every ticket a kiosk pushes.
     db.execute(
         "CREATE INDEX events_issued_number ON events (day, line, json_extract(data, '$.number')) "
@@ -115,18 +115,18 @@ def _add_trust(db: sqlite_utils.Database) -> None:
     # refused: on the hub, the audit of pushed events it did not take; on a replica, its
     # own events the hub refused (left out of its projection). Never part of the log.
     columns: dict[str, type] = {name: str for name in _COLUMNS.split(", ")}
-    db["refused"].create(  # type: ignore[union-attr]
+    db.table("refused").create(
         columns | {"seq": int, "reason": str},
         pk="id",
         not_null={"device", "seq", "hlc", "kind", "data", "reason"},
     )
-    db["refused"].create_index(["device", "seq"])  # type: ignore[union-attr]
+    db.table("refused").create_index(["device", "seq"])
 
 
 def _add_requests(db: sqlite_utils.Database) -> None:
     # A write request's id (client-chosen, per device) and the events it caused: a retry
     # of the same request gets the first answer instead of acting twice.
-    db["requests"].create(  # type: ignore[union-attr]
+    db.table("requests").create(
         {"device": str, "key": str, "day": str, "events": str},
         pk=("device", "key"),
         not_null={"day", "events"},
@@ -136,7 +136,7 @@ def _add_requests(db: sqlite_utils.Database) -> None:
 def _add_sessions(db: sqlite_utils.Database) -> None:
     # Staff sessions on the hub, by the sha256 of their token (the token itself is never
     # stored): they survive a restart, and a copy of the file signs nobody in.
-    db["sessions"].create(  # type: ignore[union-attr]
+    db.table("sessions").create(
         {"hash": str, "staff": str, "device": str, "expires": float},
         pk="hash",
         not_null={"staff", "device", "expires"},

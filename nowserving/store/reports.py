@@ -59,6 +59,24 @@ class DayFacts:
     audit: list[dict[str, Any]] = field(default_factory=list)
 
 
+# What the audit lists: staff actions someone may ask about later.
+AUDITED = frozenset(
+    {
+        Kind.TICKET_CALLED,
+        Kind.TICKET_TRANSFERRED,
+        Kind.TICKET_NO_SHOW,
+        Kind.TICKET_RETURNED,
+        Kind.LINE_PAUSED,
+        Kind.LINE_RESUMED,
+        Kind.LINE_REROUTED,
+        Kind.LINE_REROUTE_ENDED,
+    }
+)
+AUDIT_COLUMNS = ["time", "device", "staff", "action", "ticket", "line", "to_line", "reason"]
+# Every report writes these files, even on a quiet day (an empty audit is its header).
+TABLES = {"lines", "hours", "counters", "staff_actions", "open_data"}
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
@@ -107,14 +125,7 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
             opened[counter] = event.wall
         elif event.kind is Kind.COUNTER_CLOSED and counter in opened:
             facts.open_ms[counter] += event.wall - opened.pop(counter)
-        if event.staff and event.kind in (
-            Kind.TICKET_CALLED,
-            Kind.TICKET_TRANSFERRED,
-            Kind.LINE_PAUSED,
-            Kind.LINE_REROUTED,
-            Kind.TICKET_NO_SHOW,
-            Kind.TICKET_RETURNED,
-        ):
+        if event.staff and event.kind in AUDITED:
             facts.audit.append(
                 {
                     "time": event.wall,
@@ -123,6 +134,7 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
                     "action": event.kind.value,
                     "ticket": ticket.label if ticket else "",
                     "line": event.line or "",
+                    "to_line": event.data.get("to_line", ""),  # a transfer's or reroute's target
                     "reason": event.data.get("reason", ""),
                 }
             )
@@ -257,11 +269,13 @@ def write_report(
     """CSV files, PNG charts and a one-page PDF summary in `out`."""
     private_folder(out)
     written = []
-    for name, rows in tables.items():
+    for name in sorted(TABLES | set(tables)):
+        rows = tables.get(name, [])
+        columns = list(rows[0]) if rows else AUDIT_COLUMNS if name == "staff_actions" else []
         path = out / f"{name}.csv"
         with open(path, "w", newline="", encoding="utf-8", opener=private_opener) as handle:
-            if rows:
-                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            if columns:
+                writer = csv.DictWriter(handle, fieldnames=columns)
                 writer.writeheader()
                 writer.writerows(rows)
         written.append(path)
@@ -274,6 +288,20 @@ def chart_png(tables: dict[str, list[dict[str, Any]]], config: OfficeConfig, nam
     with tempfile.TemporaryDirectory() as folder:
         paths = _charts(tables, config, Path(folder), "", only=name)
         return paths[0].read_bytes() if paths else b""
+
+
+def counter_utilisation(
+    tables: dict[str, list[dict[str, Any]]], config: OfficeConfig
+) -> dict[str, float]:
+    """Each counter's mean utilisation over the days, by its name, in the office's order."""
+    shares: dict[str, list[float]] = defaultdict(list)
+    for row in tables.get("counters", []):
+        shares[row["counter"]].append(row["utilisation"])
+    return {
+        config.counter_name(c.id, config.default_language): statistics.fmean(shares[c.id])
+        for c in config.counters
+        if c.id in shares
+    }
 
 
 def _charts(
@@ -298,9 +326,7 @@ def _charts(
     for row in tables.get("hours", []):
         if row["wait_median"] != "":
             hourly[row["hour"]].append(float(row["wait_median"]))
-    utilisation: dict[str, list[float]] = defaultdict(list)
-    for row in tables.get("counters", []):
-        utilisation[row["counter"]].append(row["utilisation"])
+    utilisation = counter_utilisation(tables, config)
 
     def volume(ax: Any) -> None:
         lines = list(totals)
@@ -319,8 +345,7 @@ def _charts(
         ax.set_xlabel("hour")
 
     def counters(ax: Any) -> None:
-        ids = sorted(utilisation)
-        ax.bar(ids, [100 * statistics.fmean(utilisation[c]) for c in ids], color="#26a269")
+        ax.bar(list(utilisation), [100 * share for share in utilisation.values()], color="#26a269")
         ax.set_ylim(0, 100)
         ax.set_title("Counter utilisation (%)")
 

@@ -70,12 +70,21 @@ class SyncStatus:
 
 def error_detail(response: requests.Response | httpx.Response) -> str:
     """The sentence in the hub's error answer (an RFC 9457 problem's `detail`)."""
+    return _problem(response)[0]
+
+
+def _problem(response: requests.Response | httpx.Response) -> tuple[str, str]:
+    """(`detail`, `code`) of the hub's error answer; the code is "" when it has none."""
     try:
         body = response.json()
     except ValueError:  # not the hub, or cut off on the way
-        return response.text[:300]
+        return response.text[:300], ""
     detail = body.get("detail") if isinstance(body, dict) else None
-    return detail if isinstance(detail, str) else response.text[:300]
+    code = body.get("code") if isinstance(body, dict) else None
+    return (
+        detail if isinstance(detail, str) else response.text[:300],
+        code if isinstance(code, str) and len(code) <= 40 else "",
+    )
 
 
 class HubClient:
@@ -111,11 +120,11 @@ class HubClient:
         if response.status_code >= 500:
             raise HubUnavailable(f"The hub had a problem ({response.status_code}).")
         if response.status_code >= 400:
-            message = error_detail(response)
+            message, code = _problem(response)
             if response.status_code == 404:
-                raise NotFound(message)
+                raise NotFound(message, code)
             if response.status_code in (409, 422):
-                raise Rejected(message)  # the rules said no, as they would have here
+                raise Rejected(message, code)  # the rules said no, as they would have here
             raise HubRefused(
                 f"The hub refused this device: {message}", response.status_code, message
             )

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -298,7 +298,9 @@ class ReplicaService(LocalService):
             f"/api/counters/{_q(counter)}/close",
         )
 
-    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView:
+    def pause_line(
+        self, line: str, reason: str | Mapping[str, str], *, staff: str | None = None
+    ) -> LineView:
         local = super().pause_line
         return self._act(
             lambda: local(line, reason, staff=staff),
@@ -306,7 +308,7 @@ class ReplicaService(LocalService):
             staff,
             "POST",
             f"/api/lines/{_q(line)}/pause",
-            {"reason": reason},
+            {"reason": reason if isinstance(reason, str) else dict(reason)},
         )
 
     def resume_line(self, line: str, *, staff: str | None = None) -> LineView:

@@ -38,6 +38,25 @@ def text(lang: str, key: str, **values: object) -> str:
     return message.format(**values) if values else message
 
 
+def spoken_label(label: str, lang: str) -> str:
+    """ "A-042" as said in `lang`: the letter's name, then each digit on its own.
+
+    Digits one by one ("A 0 4 2"), or Chinese reads 042 as "forty-two"; the letter by
+    its name in the language (voice.letters), or Arabic switches to an English voice.
+    """
+    prefix, _, digits = label.partition("-")
+    letters = text(lang, "voice.letters").split()
+    index = ord(prefix) - ord("A") if len(prefix) == 1 else -1
+    letter = letters[index] if len(letters) == 26 and 0 <= index < 26 else prefix
+    return " ".join([letter, *digits])
+
+
+def refusal(lang: str, code: str) -> str:
+    """What a resident reads when the office said no: `error.<code>`, else "try again"."""
+    key = f"error.{code}"
+    return text(lang, key) if code and key in catalog(FALLBACK) else text(lang, "kiosk.try_again")
+
+
 def direction(lang: str) -> str:
     """ "rtl" for right-to-left languages (Arabic), else "ltr"."""
     return catalog(lang).get("_direction", "ltr")

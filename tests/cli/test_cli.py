@@ -119,7 +119,43 @@ def test_init_asks_a_person_at_a_terminal() -> None:
     )
     assert answers.hub_address == "localhost"
     text, pins = render(answers)
-    assert 'name = { fr = "Passeports" }' in text and list(pins) == ["Chloé"]
+    assert 'name = { fr = "Passeports", en = "[todo] Passeports" }' in text
+    assert list(pins) == ["Chloé"]
+
+
+def test_init_writes_every_language_and_check_config_names_each_missing_text(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "office.toml"
+    made = _run("init", str(path), "--yes", "--languages", "en,es,ar", "--lines", "Passports")
+    assert made.returncode == 0, made.stderr
+    assert "marked [todo]" in made.stdout  # init says what is left to translate
+    config = load_config(path)
+    # What the catalogs can translate is written in every language at once...
+    assert config.counters[0].name == {"en": "Counter 1", "es": "Ventanilla 1", "ar": "الشباك 1"}
+    assert {r.id for r in config.pause_reasons} >= {"lunch", "system-down"}
+    assert config.text(config.pause_reasons[0].text, "ar") == "استراحة الغداء، نعود قريبًا"
+    # ...a name typed in English is copied, marked, and residents get English meanwhile.
+    assert config.lines[0].name["ar"] == "[todo] Passports"
+    assert config.text(config.lines[0].name, "ar") == "Passports"
+    checked = _run("check-config", str(path))
+    assert checked.returncode == 2 and "OK" in checked.stdout
+    assert checked.stderr.splitlines()[1:] == [
+        f"{path}: lines[0].name: not translated into 'es' (still marked [todo])",
+        f"{path}: lines[0].name: not translated into 'ar' (still marked [todo])",
+    ]
+    # The older form: one plain counter name is the first language's, missing in the others.
+    plain = tmp_path / "plain.toml"
+    text = path.read_text().replace('"[todo] Passports"', '"Pasaportes"', 1)
+    text = text.replace('"[todo] Passports"', '"جوازات السفر"')
+    text = text.replace(
+        'name = { en = "Counter 1", es = "Ventanilla 1", ar = "الشباك 1" }', 'name = "Counter 1"'
+    )
+    plain.write_text(text)
+    assert _run("check-config", str(plain)).stderr.splitlines()[1:] == [
+        f"{plain}: counters[0].name: no text in 'es'",
+        f"{plain}: counters[0].name: no text in 'ar'",
+    ]
 
 
 def test_check_config_reports_problems_without_a_traceback(tmp_path: Path) -> None:
@@ -213,3 +249,14 @@ def test_data_folder_goes_before_or_after_the_command(tmp_path: Path, before: bo
     args = build_parser().parse_args(data + command if before else command + data)
     assert args.data == str(tmp_path)
     assert build_parser().parse_args(command).data is None  # the default stays
+
+
+def test_the_demo_console_says_what_the_parts_share_once() -> None:
+    from nowserving.cli.demo import Console
+
+    console = Console()
+    no_sound = "nowserving_qt.checks: No audio output: calls are shown but not heard."
+    assert console.fresh("display", f"2026-12-01 09:00:01,100 {no_sound}")
+    assert not console.fresh("kiosk", f"2026-12-01 09:00:02,250 {no_sound}")  # same PC, same news
+    assert console.fresh("display", f"2026-12-01 09:10:00,000 {no_sound}")  # its own repeat
+    assert console.fresh("kiosk", "2026-12-01 09:00:03,000 kiosk: printer out of paper")
