@@ -157,7 +157,7 @@ def test_the_public_listener_serves_what_residents_use(hub: RunningHub) -> None:
     )
     assert joined.status_code == 201, joined.text
     token = joined.json()["token"]
-    assert joined.json()["url"] == f"{hub.public_url}/t/{token}"
+    assert joined.json()["url"] == f"{hub.public_url}/t/{token}?lang=en"
     get = lambda path: requests.get(hub.public_url + path, timeout=10, allow_redirects=False)  # noqa: E731
     assert get(f"/t/{token}").status_code == 200
     assert get(f"/c/{short_code(token)}").headers["location"] == f"/t/{token}"
