@@ -155,7 +155,7 @@ class Kiosk(_Strict):
     ticket_seconds: int = Field(default=12, ge=3, le=120)
 
 
-PublicAction = Literal["read", "stream", "leave", "join"]
+PublicAction = Literal["read", "stream", "leave", "join", "subscribe"]
 PerMinute = Annotated[int, Field(ge=1, le=100_000)]
 
 
@@ -166,6 +166,7 @@ class RateLimits(_Strict):
     stream: PerMinute = 60
     leave: PerMinute = 10
     join: PerMinute = 6
+    subscribe: PerMinute = 10
 
 
 class Display(_Strict):
@@ -230,6 +231,58 @@ class Hub(_Strict):
         return self.tls_cert is not None
 
 
+Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/[^\s]*)?$", max_length=1000)]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class NotifySms(_Strict):
+    """A generic HTTP SMS gateway: POST {"to": "+4930...", "text": "..."} as JSON."""
+
+    url: Url | None = None
+    auth_header: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")] = (
+        "Authorization"
+    )
+    auth_value: Secret | None = None  # e.g. "Bearer ..."; never logged
+    inbound_secret: Annotated[str, StringConstraints(min_length=16, max_length=200)] | None = None
+    timeout: float = Field(default=10, ge=1, le=120)
+
+
+class NotifyEmail(_Strict):
+    """An SMTP server: STARTTLS and login when configured."""
+
+    host: Hostname | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    password: Secret | None = None
+    sender: Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}$")] = (
+        "nowserving@localhost"
+    )
+    timeout: float = Field(default=20, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _login_whole(self) -> NotifyEmail:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together: give both or neither")
+        return self
+
+
+class Notify(_Strict):
+    """Text messages and e-mails to residents who left a number or an address."""
+
+    near: int = Field(default=3, ge=1, le=50)  # "N ahead" is sent once, at this many or fewer
+    max_tries: int = Field(default=5, ge=1, le=100)  # refusals of one message before it fails
+    retry_max_seconds: float = Field(default=300, ge=0.1, le=3600)  # a down gateway's backoff cap
+    sms: NotifySms = Field(default_factory=NotifySms)
+    email: NotifyEmail = Field(default_factory=NotifyEmail)
+
+    @property
+    def channels(self) -> frozenset[str]:
+        """The channels configured: "sms" and/or "email"."""
+        found = {"sms"} if self.sms.url else set()
+        return frozenset(found | ({"email"} if self.email.host else set()))
+
+
 class OfficeConfig(_Strict):
     """The whole office: validated, immutable, shared by every part."""
 
@@ -243,6 +296,7 @@ class OfficeConfig(_Strict):
     kiosk: Kiosk = Field(default_factory=Kiosk)
     display: Display = Field(default_factory=Display)
     hub: Hub = Field(default_factory=Hub)
+    notify: Notify = Field(default_factory=Notify)
 
     @model_validator(mode="before")
     @classmethod

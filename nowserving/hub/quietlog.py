@@ -5,8 +5,9 @@ kind (logger, level and message template, whatever the arguments) may log `burst
 lines per `window` seconds; the rest are counted, and when the window ends one
 line says "… and 1,532 more like this in the last minute".
 
-`Redact`: tickets' tokens and short codes, device secrets, PINs and session tokens
-never reach the log (the journal would keep what the retention purge removed).
+`Redact`: tickets' tokens and short codes, device secrets, PINs, session tokens and
+residents' phone numbers and e-mail addresses never reach the log (the journal would
+keep what the retention purge removed).
 """
 
 from __future__ import annotations
@@ -130,6 +131,9 @@ _SECRET_SHAPES = [
     # Anything shaped like a random token (16+ URL-safe base64 characters with a digit
     # or a capital in it); lowercase hex ids (tickets, events) stay readable.
     (re.compile(r"(?<![\w-])(?=[\w-]*[A-Z0-9])(?![0-9a-f-]+(?![\w-]))[\w-]{16,}"), HIDDEN),
+    # A resident's phone number (international form, as stored) or e-mail address.
+    (re.compile(r"(?<![\w+])\+[1-9][0-9 ().-]{5,20}[0-9]"), HIDDEN),
+    (re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(\.[\w-]+)+"), HIDDEN),
 ]
 
 

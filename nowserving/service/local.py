@@ -25,10 +25,12 @@ from nowserving.domain.clock import HybridClock, wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
+from nowserving.domain.notify import Channel, Contact
 from nowserving.domain.signin import PinGate
 from nowserving.domain.state import (
     Conflict,
     OfficeState,
+    Status,
     apply,
     from_snapshot,
     replay,
@@ -48,7 +50,8 @@ from nowserving.domain.views import (
     wait_for,
 )
 from nowserving.service.interface import DayFigures, Expired, HubLink, Service
-from nowserving.store import reports
+from nowserving.service.notifier import Notifier
+from nowserving.store import outbox, reports
 from nowserving.store.eventstore import EventStore
 
 # The write request being served on this thread: (asking device, its request id).
@@ -65,6 +68,7 @@ SNAPSHOT_KEY = "projection_snapshot"
 # Events between snapshots: a restart replays at most about this many (a few tenths of a
 # second) on top of restoring the snapshot; writing one costs ~0.1 s on a 50,000-ticket day.
 SNAPSHOT_EVERY = 5_000
+_CHANNEL_NAMES = {"sms": "text messages", "email": "e-mails"}
 
 
 class LocalService:
@@ -102,6 +106,7 @@ class LocalService:
         self._coded = 0
         self._linked = linked_lines(config)
         self._touched: set[str] | None = None  # lines changed since lines_changed(); None: any
+        self.notifier = Notifier(store, config)  # residents' texts and e-mails (the outbox)
         self.refresh()
 
     # -- keeping the projection current ------------------------------------------------
@@ -227,22 +232,45 @@ class LocalService:
         """Decide against the freshest state and append, all under the write lock."""
         request = _REQUEST.get()
         with self._lock:
-            with self.store.write():
-                done = self.store.request_events(*request) if request else None
-                if done is not None:
-                    events = done  # a retry: the first answer, not a second action
-                else:
-                    state = self._catch_up()
-                    drafts = decide(state)
-                    if request is not None:
-                        ref = request_ref(*request)
-                        drafts = [replace(d, data={**d.data, "request": ref}) for d in drafts]
-                    events = self.store.append(drafts, self.clock)
-                    if request is not None:
-                        self.store.remember_request(*request, state.day, events)
+            early = False  # the projection took the events before the commit
+            try:
+                with self.store.write():
+                    done = self.store.request_events(*request) if request else None
+                    if done is not None:
+                        events = done  # a retry: the first answer, not a second action
+                    else:
+                        state = self._catch_up()
+                        drafts = decide(state)
+                        if request is not None:
+                            ref = request_ref(*request)
+                            drafts = [replace(d, data={**d.data, "request": ref}) for d in drafts]
+                        events = self.store.append(drafts, self.clock)
+                        if request is not None:
+                            self.store.remember_request(*request, state.day, events)
+                        if self.notifier.wants(events):
+                            early = True
+                            self._queue_messages(state, events)
+            except BaseException:
+                if early:  # rolled back: the projection must forget the events again
+                    self._rebuild(self._state.day)
+                raise
             # Committed: only now may the projection change (a rollback leaves it as it was).
             self._catch_up()
         return events
+
+    def _queue_messages(self, state: OfficeState, events: list[Event]) -> None:
+        """Write the messages `events` owe residents into the outbox, in their transaction.
+
+        The messages need the state after the events, so the projection takes them
+        here, before the commit (`_write` rebuilds it if the commit fails).
+        """
+        before = {t.id: t.status for e in events if (t := state.tickets.get(e.ticket or ""))}
+        lines: set[str] = set()
+        for event in events:
+            touched = lines_touched(state, self.config, event, self._linked)
+            lines |= touched if touched is not None else {line.id for line in self.config.lines}
+        after = self._catch_up()
+        self.notifier.queue_for(before, after, events, sorted(lines), self._now() / 1000)
 
     @property
     def state(self) -> OfficeState:
@@ -344,6 +372,33 @@ class LocalService:
         if day is not None:
             raise Expired(f"This ticket was for {day}; it has expired.")
         raise NotFound("This ticket is not known here.", code="ticket_unknown")
+
+    # -- residents' texts and e-mails (the hub's store only) ----------------------------
+
+    def subscribe(self, token: str, channel: Channel, address: str) -> list[Contact]:
+        """Keep where a waiting resident wants to be told (replacing that channel's address)
+        and queue their "joined" message; returns the ticket's contacts."""
+        if channel not in self.config.notify.channels:
+            raise Rejected(f"This office sends no {_CHANNEL_NAMES[channel]}.", code="no_channel")
+        found = self._find_by_token(token)
+        with self._lock, self.store.write():
+            state = self._catch_up()
+            ticket = state.tickets[found]
+            if ticket.status not in (Status.WAITING, Status.CALLED):
+                raise Rejected("This ticket is no longer in line.", code="ticket_ended")
+            contact = Contact(ticket.id, channel, address, ticket.lang)
+            self.notifier.subscribe(state, ticket, contact, self._now() / 1000)
+        return self.contacts(token)
+
+    def unsubscribe(self, token: str, channel: Channel | None = None) -> list[Contact]:
+        """Forget a resident's contact (one channel, or all) and their unsent messages."""
+        found = self._find_by_token(token)
+        with self._lock, self.store.write():
+            outbox.forget_contacts(self.store, [found], channel)
+        return self.contacts(token)
+
+    def contacts(self, token: str) -> list[Contact]:
+        return outbox.contacts_for(self.store, [self._find_by_token(token)])
 
     # -- staff at a counter ------------------------------------------------------------
 

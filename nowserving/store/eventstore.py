@@ -143,6 +143,36 @@ def _add_sessions(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_notify(db: sqlite_utils.Database) -> None:
+    # Residents' contacts and the messages owed them (store/outbox.py): never in the log.
+    db.table("contacts").create(
+        {"ticket": str, "channel": str, "address": str, "lang": str, "day": str},
+        pk=("ticket", "channel"),
+        not_null={"address", "lang", "day"},
+    )
+    db.table("contacts").create_index(["day"])
+    db.table("outbox").create(
+        {
+            "key": str,  # ticket:kind:event:channel, domain.notify.Notice.key
+            "ticket": str,
+            "day": str,
+            "channel": str,
+            "address": str,  # NULL once sent or given up
+            "masked": str,
+            "text": str,  # NULL once sent or given up
+            "created": float,  # Unix seconds
+            "due": float,  # not tried again before this
+            "tries": int,
+            "state": str,  # pending, sent, failed, skipped
+            "error": str,
+        },
+        pk="key",
+        not_null={"ticket", "day", "channel", "masked", "created", "due", "tries", "state"},
+    )
+    db.table("outbox").create_index(["state", "due"])
+    db.table("outbox").create_index(["ticket"])
+
+
 # Migrations run in order, each in the same transaction as raising user_version.
 # Never edit or reorder one that has shipped: append a new one.
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
@@ -152,6 +182,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _add_trust,
     _add_requests,
     _add_sessions,
+    _add_notify,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

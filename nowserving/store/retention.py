@@ -3,7 +3,8 @@
 Purging strips what could identify someone from old events (the QR token, any
 name a config collected, the staff member) and keeps what the reports need,
 so aggregates stay exactly as they were. A purged ticket's phone page says it
-has expired and shows nothing else.
+has expired and shows nothing else. Residents' phone numbers and e-mail
+addresses (store/outbox.py) go as soon as their day is over.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date, timedelta
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.payloads import PERSONAL_KEYS
+from nowserving.store import outbox
 from nowserving.store.eventstore import EventStore
 
 
@@ -31,5 +33,7 @@ def purge(store: EventStore, config: OfficeConfig, today: date) -> int:
                 (cutoff,),
             )
             count += cursor.rowcount
+        # Residents' contacts go once their day is over; what the outbox kept, past the window.
+        count += outbox.purge(store, today.isoformat(), cutoff)
     store.checkpoint()  # no old copies left in the WAL
     return count

@@ -79,3 +79,13 @@ def test_secrets_are_redacted_and_repeats_still_counted_by_template() -> None:
         "while serving /c/…",
     ]
     assert token not in handler.traceback and "no ticket …" in handler.traceback
+
+
+def test_residents_phone_numbers_and_addresses_are_redacted() -> None:
+    from nowserving.hub.quietlog import redact
+
+    line = 'sms to +15105550147 and +49 30 1234-5678, mail to "ana.b+q@mail.example.org"'
+    assert redact(line) == 'sms to … and …, mail to "…"'
+    # Counts, times, versions and ids stay readable.
+    kept = "… and 1,532 more; 12:30:01; v1.4.6; 200 of +3 lines; ticket 0123456789abcdef"
+    assert redact(kept) == kept

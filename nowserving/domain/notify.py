@@ -1,0 +1,160 @@
+"""Messages to residents who left a phone number or an e-mail address (pure).
+
+A resident's contact lives only beside their ticket (never in an event); what
+happens to the ticket decides which messages go out, each once: its key is the
+ticket, the kind of message, the event that caused it and the channel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.events import Event, Kind
+from nowserving.domain.state import OfficeState, Status, Ticket
+from nowserving.domain.views import wait_for
+
+Channel = Literal["sms", "email"]
+MAX_EMAIL = 254  # RFC 5321's limit on a path
+_PHONE = re.compile(r"\+[1-9][0-9]{6,14}")  # E.164: a country code and at most 15 digits
+_PHONE_SEPARATORS = re.compile(r"[\s().-]")
+_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+"
+)
+MASK = "••••"
+_TICKET_MESSAGES = {
+    Kind.TICKET_CALLED: "called",
+    Kind.TICKET_RECALLED: "recalled",
+    Kind.TICKET_LEFT: "left",
+}
+_IN_LINE = (Status.WAITING, Status.CALLED)
+
+
+class Translate(Protocol):
+    """A message of the catalogs in a language (system.i18n.text)."""
+
+    def __call__(self, lang: str, key: str, **values: object) -> str: ...
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where one resident asked to be told: a channel, an address and their language."""
+
+    ticket: str
+    channel: Channel
+    address: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message owed to a ticket's resident, before it is put in their words.
+
+    `event` is the id of the event that caused it ("" for those sent once per ticket).
+    """
+
+    ticket: str
+    kind: str
+    event: str = ""
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def key(self, channel: str) -> str:
+        """The idempotency key: the same message never goes out twice on a channel."""
+        return f"{self.ticket}:{self.kind}:{self.event}:{channel}"
+
+
+def normalize_phone(text: str) -> str:
+    """`text` as an E.164 number ("+49 30 1234-5678" -> "+493012345678"); ValueError if not."""
+    number = _PHONE_SEPARATORS.sub("", text.strip())
+    if number.startswith("00"):
+        number = "+" + number[2:]
+    if len(text) > 40 or not _PHONE.fullmatch(number):
+        raise ValueError("a phone number in international form, like +49 30 1234 5678")
+    return number
+
+
+def normalize_email(text: str) -> str:
+    """`text` as an e-mail address (trimmed); ValueError if it is not one."""
+    address = text.strip()
+    if len(address) > MAX_EMAIL or not _EMAIL.fullmatch(address):
+        raise ValueError("an e-mail address, like name@example.org")
+    return address
+
+
+def mask(address: str) -> str:
+    """What staff may see of an address: "•••• 4711", "m•••@example.org"."""
+    if "@" in address:
+        local, _, domain = address.rpartition("@")
+        return f"{local[:1]}•••@{domain}"
+    return f"{MASK} {address[-4:]}"
+
+
+def notices(
+    config: OfficeConfig,
+    before: Mapping[str, Status],
+    state: OfficeState,
+    events: Iterable[Event],
+    lines: Iterable[str],
+    near: int,
+) -> list[Notice]:
+    """The messages `events` owe, given the state after them.
+
+    Args:
+        before: the status each ticket of `events` had before them.
+        state: the projection with the events applied.
+        lines: the lines whose waiting residents the events may have moved.
+        near: "N ahead" goes out once, when a resident has this many or fewer ahead.
+    """
+    found: list[Notice] = []
+    for event in events:
+        ticket = state.tickets.get(event.ticket or "")
+        if ticket is not None and event.kind in _TICKET_MESSAGES:
+            if event.kind == Kind.TICKET_LEFT and before.get(ticket.id) not in _IN_LINE:
+                continue  # it was not in line: nothing to say
+            if event.kind != Kind.TICKET_LEFT and ticket.status != Status.CALLED:
+                continue  # a call that lost a conflict: the resident is not called
+            values = {"label": ticket.label, "counter": ticket.counter}
+            found.append(Notice(ticket.id, _TICKET_MESSAGES[event.kind], event.id, values))
+        elif event.kind == Kind.LINE_PAUSED and event.line:
+            line = state.line(event.line)
+            reason = {"reason": line.pause_reason, "reasons": dict(line.pause_texts)}
+            found += [
+                Notice(t.id, "paused", event.id, {"label": t.label, **reason})
+                for t in state.waiting(event.line)
+            ]
+    for line_id in lines:
+        for ticket in state.waiting(line_id)[: near + 1]:
+            if state.ahead(ticket) <= near:
+                found.append(Notice(ticket.id, "near", "", place(state, config, ticket)))
+    return found
+
+
+def place(state: OfficeState, config: OfficeConfig, ticket: Ticket) -> dict[str, object]:
+    """A resident's place as messages give it: their label, how many ahead, about how long."""
+    wait = wait_for(state, config, ticket.line, ticket)
+    return {"label": ticket.label, "ahead": state.ahead(ticket), "minutes": wait.point}
+
+
+def render(config: OfficeConfig, notice: Notice, lang: str, translate: Translate) -> str:
+    """The message in the resident's language (the office's first one if theirs is not kept)."""
+    if lang not in config.office.languages:
+        lang = config.default_language
+    values = dict(notice.values)
+    counter = values.pop("counter", None)
+    if counter:
+        values["counter"] = config.counter_name(str(counter), lang)
+    reasons = values.pop("reasons", None)
+    if isinstance(reasons, Mapping) and reasons:
+        values["reason"] = config.text(reasons, lang)
+    kind = "paused_plain" if notice.kind == "paused" and not values.get("reason") else notice.kind
+    return translate(lang, f"notify.{kind}", **values)
+
+
+def subject(config: OfficeConfig, notice: Notice, lang: str, translate: Translate) -> str:
+    """An e-mail's subject line: the ticket's label, in the resident's language."""
+    if lang not in config.office.languages:
+        lang = config.default_language
+    return translate(lang, "notify.subject", label=notice.values.get("label", ""))

@@ -1,0 +1,128 @@
+"""Putting the messages residents are owed into the outbox, inside the write that owes them.
+
+The service calls `queue_for` in the same transaction as the events, so a
+message exists exactly when its event does; the hub's worker sends it later
+(hub/notify_worker.py), so a call or an issue never waits for a gateway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.events import Event, Kind
+from nowserving.domain.links import ticket_url
+from nowserving.domain.notify import Contact, Notice, Translate, notices, place, render, subject
+from nowserving.domain.state import OfficeState, Status, Ticket
+from nowserving.store import outbox
+from nowserving.store.eventstore import EventStore
+from nowserving.system import i18n
+
+# Events that never move a resident: no message, no look at the queues.
+QUIET_KINDS = frozenset(
+    {
+        Kind.ANNOUNCEMENT_SET,
+        Kind.DEVICE_ALERT,
+        Kind.STAFF_SIGNED_IN,
+        Kind.STAFF_SIGNED_OUT,
+        Kind.DAY_ENDED,
+    }
+)
+ENDING_KINDS = frozenset({Kind.TICKET_SERVED, Kind.TICKET_LEFT})
+
+
+@dataclass
+class Notifier:
+    """Writes residents' messages into the outbox of `store`."""
+
+    store: EventStore
+    config: OfficeConfig
+    translate: Translate = i18n.text
+
+    @property
+    def active(self) -> bool:
+        """Whether any channel is configured (else nobody could have left a contact)."""
+        return bool(self.config.notify.channels)
+
+    def wants(self, events: Iterable[Event]) -> bool:
+        return self.active and any(e.kind not in QUIET_KINDS for e in events)
+
+    def queue_for(
+        self,
+        before: Mapping[str, Status],
+        state: OfficeState,
+        events: list[Event],
+        lines: Iterable[str],
+        now: float,
+    ) -> int:
+        """Queue what `events` owe (state: after them); forget the contacts of tickets
+        that ended. Inside the store's `write()`; returns how many messages were added."""
+        found = notices(self.config, before, state, events, lines, self.config.notify.near)
+        added = self._queue(state, found, now)
+        ended = [e.ticket for e in events if e.kind in ENDING_KINDS and e.ticket]
+        if ended:
+            outbox.forget_contacts(self.store, ended, drop_pending=False)
+        return added
+
+    def subscribe(self, state: OfficeState, ticket: Ticket, contact: Contact, now: float) -> None:
+        """Keep a resident's contact and queue their "joined" message. Inside `write()`."""
+        outbox.save_contact(self.store, contact, ticket.day)
+        values = {**place(state, self.config, ticket), "url": self._url(ticket)}
+        joined = Notice(ticket.id, "joined", "", values)
+        self._queue(state, [joined], now, only=[contact])
+        if state.ahead(ticket) <= self.config.notify.near:
+            # "joined" says how many are ahead already: no "near the front" after it.
+            near = Notice(ticket.id, "near")
+            self._rows(state, [near], [contact], now, state_name=outbox.SKIPPED)
+
+    def _url(self, ticket: Ticket) -> str:
+        return ticket_url(self.config, ticket.token, ticket.lang)
+
+    def _queue(
+        self,
+        state: OfficeState,
+        found: list[Notice],
+        now: float,
+        only: list[Contact] | None = None,
+    ) -> int:
+        if not found:
+            return 0
+        contacts = only if only is not None else self._contacts({n.ticket for n in found})
+        return self._rows(state, found, contacts, now)
+
+    def _text(self, notice: Notice, contact: Contact) -> str:
+        """The message; an e-mail's starts with its subject line (the worker splits it)."""
+        body = render(self.config, notice, contact.lang, self.translate)
+        if contact.channel == "email":
+            return f"{subject(self.config, notice, contact.lang, self.translate)}\n{body}"
+        return body
+
+    def _contacts(self, tickets: set[str]) -> list[Contact]:
+        return outbox.contacts_for(self.store, sorted(tickets))
+
+    def _rows(
+        self,
+        state: OfficeState,
+        found: list[Notice],
+        contacts: list[Contact],
+        now: float,
+        state_name: str = outbox.PENDING,
+    ) -> int:
+        pending = state_name == outbox.PENDING
+        by_ticket: dict[str, list[Contact]] = {}
+        for contact in contacts:
+            by_ticket.setdefault(contact.ticket, []).append(contact)
+        rows = [
+            (
+                notice.key(contact.channel),
+                notice.ticket,
+                state.day,
+                contact.channel,
+                contact.address,
+                self._text(notice, contact) if pending else "",
+            )
+            for notice in found
+            for contact in by_ticket.get(notice.ticket, ())
+        ]
+        return outbox.queue(self.store, rows, now, state=state_name) if rows else 0

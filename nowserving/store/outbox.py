@@ -1,0 +1,177 @@
+"""Residents' contacts and the messages owed to them, in the office's store.
+
+`contacts`: a phone number or e-mail address a resident left for one ticket, kept
+only while the ticket lasts. `outbox`: each message, written in the same
+transaction as the event that caused it, under an idempotency key, and sent by
+the hub's worker. Once a message is sent or given up, its address and text are
+blanked: only the masked address stays, for the desk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from nowserving.domain.notify import Channel, Contact, mask
+from nowserving.store.eventstore import EventStore
+
+PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message of the outbox, as the worker sends it."""
+
+    key: str
+    ticket: str
+    channel: Channel
+    address: str
+    text: str
+    tries: int
+    lang: str = ""
+
+
+def save_contact(store: EventStore, contact: Contact, day: str) -> None:
+    """Keep (or replace) a ticket's address on one channel. Inside `write()`."""
+    store.db.conn.execute(
+        "INSERT INTO contacts (ticket, channel, address, lang, day) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (ticket, channel) DO UPDATE SET address = excluded.address, "
+        "lang = excluded.lang",
+        (contact.ticket, contact.channel, contact.address, contact.lang, day),
+    )
+
+
+def contacts_for(store: EventStore, tickets: Sequence[str]) -> list[Contact]:
+    """The contacts of these tickets (inside `write()` it sees that transaction's rows)."""
+    if not tickets:
+        return []
+    marks = ",".join("?" * len(tickets))
+    with store._lock:
+        rows = store.db.conn.execute(
+            f"SELECT ticket, channel, address, lang FROM contacts WHERE ticket IN ({marks})",
+            tuple(tickets),
+        ).fetchall()
+    return [Contact(r[0], cast(Channel, r[1]), r[2], r[3]) for r in rows]
+
+
+def forget_contacts(
+    store: EventStore,
+    tickets: Sequence[str],
+    channel: str | None = None,
+    *,
+    drop_pending: bool = True,
+) -> int:
+    """Drop the contacts of these tickets (one channel, or all) and, `drop_pending`, their
+    unsent messages (a ticket that ended still gets its last one). Inside `write()`."""
+    marks = ",".join("?" * len(tickets))
+    only = " AND channel = ?" if channel else ""
+    params = (*tickets, channel) if channel else tuple(tickets)
+    conn = store.db.conn
+    if drop_pending:
+        conn.execute(
+            f"UPDATE outbox SET address = NULL, text = NULL, state = '{SKIPPED}' "
+            f"WHERE state = '{PENDING}' AND ticket IN ({marks}){only}",
+            params,
+        )
+    cursor = conn.execute(f"DELETE FROM contacts WHERE ticket IN ({marks}){only}", params)
+    return int(cursor.rowcount)
+
+
+def queue(
+    store: EventStore,
+    rows: Sequence[tuple[str, str, str, str, str, str]],
+    now: float,
+    *,
+    state: str = PENDING,
+) -> int:
+    """Add messages (key, ticket, day, channel, address, text); a key already there is
+    left as it is, so each message goes out once. Inside `write()`."""
+    conn = store.db.conn
+    before = conn.total_changes
+    keep = state == PENDING  # a skipped message keeps no address or text
+    conn.executemany(
+        "INSERT OR IGNORE INTO outbox (key, ticket, day, channel, address, masked, text, "
+        "created, due, tries, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+        [
+            (
+                key,
+                ticket,
+                day,
+                channel,
+                address if keep else None,
+                mask(address),
+                text if keep else None,
+                now,
+                now,
+                state,
+            )
+            for key, ticket, day, channel, address, text in rows
+        ],
+    )
+    return conn.total_changes - before
+
+
+def due(store: EventStore, now: float, channel: str, limit: int = 100) -> list[Message]:
+    """Pending messages of a channel whose time has come, oldest first."""
+    rows = store._read(
+        "SELECT key, ticket, channel, address, text, tries FROM outbox "
+        f"WHERE state = '{PENDING}' AND channel = ? AND due <= ? ORDER BY created, key LIMIT ?",
+        (channel, now, limit),
+    )
+    return [Message(r[0], r[1], r[2], r[3], r[4], int(r[5])) for r in rows]
+
+
+def pending_count(store: EventStore, channel: str) -> int:
+    rows = store._read(
+        f"SELECT count(*) FROM outbox WHERE state = '{PENDING}' AND channel = ?", (channel,)
+    )
+    return int(rows[0][0])
+
+
+def mark_sent(store: EventStore, key: str) -> None:
+    with store.write():
+        store.db.conn.execute(
+            f"UPDATE outbox SET state = '{SENT}', address = NULL, text = NULL, error = NULL, "
+            "tries = tries + 1 WHERE key = ?",
+            (key,),
+        )
+
+
+def mark_failed_try(
+    store: EventStore, key: str, error: str, due_at: float, *, give_up: bool
+) -> None:
+    """One more failed try; `give_up`: the message is marked failed for good."""
+    with store.write():
+        if give_up:
+            store.db.conn.execute(
+                f"UPDATE outbox SET state = '{FAILED}', address = NULL, text = NULL, "
+                "tries = tries + 1, error = ? WHERE key = ?",
+                (error[:200], key),
+            )
+        else:
+            store.db.conn.execute(
+                "UPDATE outbox SET tries = tries + 1, error = ?, due = ? WHERE key = ?",
+                (error[:200], due_at, key),
+            )
+
+
+def failed(store: EventStore, day: str) -> list[tuple[str, str, str, str]]:
+    """The day's messages given up: (ticket, channel, masked address, error)."""
+    rows = store._read(
+        f"SELECT ticket, channel, masked, error FROM outbox WHERE state = '{FAILED}' AND day = ? "
+        "ORDER BY created",
+        (day,),
+    )
+    return [(r[0], r[1], r[2], r[3] or "") for r in rows]
+
+
+def purge(store: EventStore, today: str, cutoff: str) -> int:
+    """Drop the contacts and unsent messages of days before `today` (those tickets have
+    ended), and every outbox row of days before `cutoff`. Inside `write()`."""
+    conn = store.db.conn
+    count = conn.execute("DELETE FROM contacts WHERE day < ?", (today,)).rowcount
+    count += conn.execute(
+        f"DELETE FROM outbox WHERE day < ? AND (state = '{PENDING}' OR day < ?)", (today, cutoff)
+    ).rowcount
+    return int(count)

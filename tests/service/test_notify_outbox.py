@@ -1,0 +1,180 @@
+"""Residents' contacts and the outbox: each message written with the event that owes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.errors import Rejected, StoreError
+from nowserving.service.local import LocalService
+from nowserving.store import outbox
+from nowserving.store.eventstore import EventStore
+from tests.conftest import FakeClock
+
+PHONE = "+15105550147"
+
+
+def notifying(config: OfficeConfig, **notify: Any) -> OfficeConfig:
+    """The sample office with an SMS gateway and an SMTP server configured."""
+    data = config.model_dump()
+    data["notify"] = {
+        "sms": {"url": "http://127.0.0.1:9/sms"},
+        "email": {"host": "127.0.0.1", "port": 9},
+        **notify,
+    }
+    return OfficeConfig.model_validate(data)
+
+
+@pytest.fixture
+def office(config: OfficeConfig) -> OfficeConfig:
+    return notifying(config)
+
+
+@pytest.fixture
+def desk(store: EventStore, office: OfficeConfig, clock: FakeClock) -> LocalService:
+    return LocalService(store, office, "desk-1", now=clock)
+
+
+def rows(store: EventStore, ticket: str | None = None) -> list[dict[str, Any]]:
+    sql = "SELECT * FROM outbox" + (" WHERE ticket = ?" if ticket else "") + " ORDER BY rowid"
+    cursor = store.db.conn.execute(sql, (ticket,) if ticket else ())
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def kinds(store: EventStore, ticket: str) -> list[str]:
+    return [r["key"].split(":")[1] for r in rows(store, ticket) if r["state"] == "pending"]
+
+
+def test_subscribing_keeps_the_contact_and_queues_joined_in_the_residents_language(
+    desk: LocalService, store: EventStore
+) -> None:
+    ticket = desk.issue("permits", lang="es")
+    contacts = desk.subscribe(ticket.token, "sms", PHONE)
+    assert [(c.channel, c.address) for c in contacts] == [("sms", PHONE)]
+    joined, near = rows(store, ticket.id)
+    assert (near["key"], near["state"], near["text"]) == (f"{ticket.id}:near::sms", "skipped", None)
+    assert joined["masked"] == "•••• 0147"
+    assert joined["text"].startswith("Está en la fila con el turno A-001")
+    assert f"/t/{ticket.token}?lang=es" in joined["text"]
+    # Nobody is ahead: "joined" said so, so no "near the front" follows.
+    desk.open_counter("c2")
+    assert kinds(store, ticket.id) == ["joined"]
+
+
+def test_a_call_queues_one_message_per_channel_with_the_counter_in_their_language(
+    desk: LocalService, store: EventStore
+) -> None:
+    ticket = desk.issue("permits", lang="zh")
+    desk.subscribe(ticket.token, "sms", PHONE)
+    desk.subscribe(ticket.token, "email", "mei@example.org")
+    desk.open_counter("c1")
+    with desk.request("desk-1", "call-once-0001"):
+        desk.call_next("c1")
+    with desk.request("desk-1", "call-once-0001"):  # a retry: the first answer, no new message
+        desk.call_next("c1")
+    called = [r for r in rows(store, ticket.id) if ":called:" in r["key"]]
+    assert sorted(r["channel"] for r in called) == ["email", "sms"]
+    sms = next(r for r in called if r["channel"] == "sms")
+    assert sms["text"] == "号码 A-001：请现在到1号窗口办理。"
+    email = next(r for r in called if r["channel"] == "email")
+    assert email["text"].split("\n") == ["号码 A-001", sms["text"]]
+    assert email["masked"] == "m•••@example.org"
+    desk.recall(ticket.id)
+    assert kinds(store, ticket.id)[-2:] == ["recalled", "recalled"]
+
+
+def test_near_the_front_goes_out_once(
+    desk: LocalService, store: EventStore, office: OfficeConfig
+) -> None:
+    tickets = [desk.issue("permits") for _ in range(6)]
+    last = tickets[-1]  # five ahead, more than `near` (3)
+    desk.subscribe(last.token, "sms", PHONE)
+    desk.open_counter("c1")
+    desk.call_next("c1")  # four ahead
+    assert kinds(store, last.id) == ["joined"]
+    desk.call_next("c1")  # three ahead: near
+    desk.call_next("c1")  # two ahead: already told
+    assert kinds(store, last.id) == ["joined", "near"]
+    near = rows(store, last.id)[-1]["text"]
+    assert near.startswith(f"Ticket A-006: {office.notify.near} ahead of you, about")
+
+
+def test_a_pause_and_leaving_are_told_and_the_contact_goes_with_the_ticket(
+    desk: LocalService, store: EventStore
+) -> None:
+    ticket = desk.issue("licenses", lang="vi")
+    desk.subscribe(ticket.token, "sms", PHONE)
+    desk.pause_line("licenses", "lunch")
+    desk.cancel(ticket.token)
+    assert kinds(store, ticket.id) == ["joined", "paused", "left"]
+    paused = next(r for r in rows(store, ticket.id) if ":paused:" in r["key"])
+    assert paused["text"] == (
+        "Số B-001: dịch vụ này đang tạm dừng (Nghỉ trưa, sẽ quay lại sớm). "
+        "Quý vị vẫn giữ chỗ trong hàng."
+    )
+    assert desk.contacts(ticket.token) == []  # gone with the ticket; its last message stays
+    with pytest.raises(Rejected, match="no longer in line"):
+        desk.subscribe(ticket.token, "sms", PHONE)
+
+
+def test_serving_forgets_the_contact_and_unsubscribing_drops_what_is_unsent(
+    desk: LocalService, store: EventStore
+) -> None:
+    first, second = desk.issue("permits"), desk.issue("permits")
+    desk.subscribe(first.token, "email", "ana@example.org")
+    desk.subscribe(second.token, "sms", PHONE)
+    desk.open_counter("c1")
+    desk.call_next("c1")
+    desk.complete(first.id)
+    assert desk.contacts(first.token) == []
+    assert desk.unsubscribe(second.token) == []
+    assert kinds(store, second.id) == []  # "joined" and "near" were never sent: dropped
+    assert all(r["address"] is None for r in rows(store, second.id))
+
+
+def test_no_contact_without_a_channel(service: LocalService) -> None:
+    ticket = service.issue("permits")
+    with pytest.raises(Rejected, match="no text messages"):
+        service.subscribe(ticket.token, "sms", PHONE)
+
+
+def test_a_failed_commit_leaves_neither_event_nor_message(
+    tmp_path: Path, office: OfficeConfig, clock: FakeClock
+) -> None:
+    store = EventStore(tmp_path / "small.sqlite", max_pages=60)
+    desk = LocalService(store, office, "desk-1", now=clock)
+    ticket = desk.issue("permits")
+    desk.subscribe(ticket.token, "sms", PHONE)
+    desk.open_counter("c1")
+    pages = store.db.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.db.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+    with pytest.raises(StoreError):
+        for _ in range(200):  # fills the file: one of these writes fails and is rolled back
+            desk.pause_line("permits", "lunch")
+            desk.resume_line("permits")
+    assert desk.state.tickets[ticket.id].status.value == "waiting"
+    kept = {r["key"] for r in rows(store, ticket.id)}
+    paused_events = {
+        row[0] for row in store.db.conn.execute("SELECT id FROM events WHERE kind = 'line.paused'")
+    }
+    assert {k.split(":")[2] for k in kept if ":paused:" in k} == paused_events
+    store.close()
+
+
+def test_the_purge_drops_earlier_days_contacts_and_unsent_messages(
+    desk: LocalService, store: EventStore
+) -> None:
+    ticket = desk.issue("permits")
+    desk.subscribe(ticket.token, "sms", PHONE)
+    with store.write():
+        removed = outbox.purge(store, "2026-11-25", "2026-10-26")
+    assert removed == 2  # the contact and the unsent "joined"
+    # What is left names nobody; it goes once past the retention window.
+    assert [(r["address"], r["text"]) for r in rows(store)] == [(None, None)]
+    with store.write():
+        assert outbox.purge(store, "2026-11-25", "2026-11-25") == 1
+    assert desk.contacts(ticket.token) == [] and rows(store) == []
