@@ -22,10 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
 from nowserving.domain.errors import NotFound, Rejected, StoreError, StoreFullError
-from nowserving.hub import api, pages, sync_api
+from nowserving.hub import api, notify_api, pages, sync_api
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import Hub, RateLimited
 from nowserving.hub.guard import StreamCount
+from nowserving.hub.notify_worker import deliver
 from nowserving.hub.problems import (
     RETRY_AFTER_503_S,
     describe,
@@ -60,6 +61,7 @@ def create_app(service: LocalService) -> FastAPI:
         tasks = [
             supervisor.start("live", hub.live.run),
             supervisor.start("retention", lambda: purge_nightly(service, supervisor)),
+            supervisor.start("notify", lambda: deliver(service, supervisor)),
         ]
         yield
         for task in tasks:
@@ -84,6 +86,7 @@ def create_app(service: LocalService) -> FastAPI:
     app.state.hub = hub
     app.include_router(api.router)
     app.include_router(sync_api.router)
+    app.include_router(notify_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=resources_dir() / "web" / "static"), "static")
     _add_error_handlers(app)
@@ -248,9 +251,10 @@ class _TooLarge(HTTPException):
 def public_only(app: FastAPI) -> ASGIApp:
     """`app` as the residents' listener serves it: their pages, their API operations and
     static files; any other address is a plain 404, as if it did not exist."""
+    public_api = [*api.router.routes, *notify_api.router.routes]
     routes = [
         *pages.router.routes,
-        *(r for r in api.router.routes if isinstance(r, APIRoute) and PUBLIC_TAGS & set(r.tags)),
+        *(r for r in public_api if isinstance(r, APIRoute) and PUBLIC_TAGS & set(r.tags)),
         *(r for r in app.routes if isinstance(r, Mount) and r.path == "/static"),
     ]
     return _PublicOnly(app, routes)

@@ -29,7 +29,7 @@ class Message:
     address: str
     text: str
     tries: int
-    lang: str = ""
+    masked: str  # what staff may see of the address
 
 
 def save_contact(store: EventStore, contact: Contact, day: str) -> None:
@@ -115,11 +115,11 @@ def queue(
 def due(store: EventStore, now: float, channel: str, limit: int = 100) -> list[Message]:
     """Pending messages of a channel whose time has come, oldest first."""
     rows = store._read(
-        "SELECT key, ticket, channel, address, text, tries FROM outbox "
+        "SELECT key, ticket, channel, address, text, tries, masked FROM outbox "
         f"WHERE state = '{PENDING}' AND channel = ? AND due <= ? ORDER BY created, key LIMIT ?",
         (channel, now, limit),
     )
-    return [Message(r[0], r[1], r[2], r[3], r[4], int(r[5])) for r in rows]
+    return [Message(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6]) for r in rows]
 
 
 def pending_count(store: EventStore, channel: str) -> int:

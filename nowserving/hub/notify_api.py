@@ -1,0 +1,105 @@
+"""Residents' text messages and e-mails: leaving a contact for a ticket, and what the
+desk sees of deliveries that failed. See docs/notifications.md.
+
+The operationIds are a promise to integrators: do not rename them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from nowserving.domain.notify import MAX_EMAIL, Contact, mask, normalize_email, normalize_phone
+from nowserving.hub.api import HubDep, Staff, TokenParam
+from nowserving.hub.context import in_thread
+from nowserving.hub.problems import ERRORS
+from nowserving.store import outbox
+
+router = APIRouter(prefix="/api", responses=ERRORS)
+
+
+class SubscribeRequest(BaseModel):
+    """One way to reach the resident: a phone number or an e-mail address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: Annotated[str, Field(min_length=1, max_length=40)] | None = Field(
+        default=None, description="International form, e.g. +1 510 555 0147"
+    )
+    email: Annotated[str, Field(min_length=3, max_length=MAX_EMAIL)] | None = None
+
+    _phone = field_validator("phone")(lambda value: value and normalize_phone(value))
+    _email = field_validator("email")(lambda value: value and normalize_email(value))
+
+    @model_validator(mode="after")
+    def _one_of_them(self) -> SubscribeRequest:
+        if (self.phone is None) == (self.email is None):
+            raise ValueError("give either a phone number or an e-mail address")
+        return self
+
+
+class ShownContact(BaseModel):
+    channel: Literal["sms", "email"]
+    shown: str  # masked: "•••• 0147", "a•••@example.org"
+
+
+class Subscription(BaseModel):
+    """Where the resident will be told, masked."""
+
+    contacts: list[ShownContact]
+
+
+class FailedDelivery(BaseModel):
+    ticket: str
+    channel: str
+    shown: str
+    error: str
+
+
+def _shown(contacts: list[Contact]) -> Subscription:
+    return Subscription(
+        contacts=[ShownContact(channel=c.channel, shown=mask(c.address)) for c in contacts]
+    )
+
+
+@router.post("/tickets/{token}/contacts", operation_id="subscribe_ticket", tags=["resident"])
+@in_thread
+def subscribe_ticket(
+    token: TokenParam, body: SubscribeRequest, hub: HubDep, request: Request
+) -> Subscription:
+    """Be told by text message or e-mail: near the front, when called, if the line pauses.
+
+    Kept only with this ticket, and only until it ends; a second number or address
+    on the same channel replaces the first.
+    """
+    hub.check_rate(request, "subscribe")
+    if body.phone is not None:
+        return _shown(hub.service.subscribe(token, "sms", body.phone))
+    assert body.email is not None
+    return _shown(hub.service.subscribe(token, "email", body.email))
+
+
+@router.delete("/tickets/{token}/contacts", operation_id="unsubscribe_ticket", tags=["resident"])
+@in_thread
+def unsubscribe_ticket(
+    token: TokenParam,
+    hub: HubDep,
+    request: Request,
+    channel: Annotated[Literal["sms", "email"] | None, Query()] = None,
+) -> Subscription:
+    """Forget the ticket's phone number or e-mail address (`channel`), or both, and
+    drop the messages not sent yet."""
+    hub.check_rate(request, "subscribe")
+    return _shown(hub.service.unsubscribe(token, channel))
+
+
+@router.get("/notify/failed", operation_id="failed_deliveries", tags=["staff"])
+@in_thread
+def failed_deliveries(hub: HubDep, caller: Staff) -> list[FailedDelivery]:
+    """Today's messages to residents that could not be delivered (addresses masked)."""
+    return [
+        FailedDelivery(ticket=ticket, channel=channel, shown=shown, error=error)
+        for ticket, channel, shown, error in outbox.failed(hub.service.store, hub.service.today())
+    ]

@@ -1,0 +1,237 @@
+"""The hub's sender: delivers the outbox's messages, text messages through an HTTP
+gateway and e-mails through SMTP.
+
+A request only ever inserts outbox rows (service/notifier.py); this task reads them,
+so a call or an issue never waits for a gateway. Each channel has its own Backoff:
+while a gateway cannot be reached, its messages wait (for as long as the day
+lasts, without counting against them) and the desk sees a `notify.<channel>`
+alert. A message the gateway refuses is tried `[notify] max_tries` times, then
+marked failed and counted in the `notify.failed` alert. A message is marked sent
+right after the gateway took it; it carries an idempotency key, so the rare crash
+in between cannot make a well-behaved gateway send it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from hashlib import sha256
+from typing import Protocol
+
+import anyio.to_thread
+import httpx
+
+from nowserving.domain.config import NotifyEmail, NotifySms
+from nowserving.hub.tasks import Supervisor
+from nowserving.service.local import LocalService
+from nowserving.store import outbox
+from nowserving.store.outbox import Message
+from nowserving.sync.backoff import Backoff
+
+log = logging.getLogger("nowserving.hub")
+POLL_S = 0.2  # how often the outbox is looked at: a call's message leaves within this
+FIRST_RETRY_S = 1.0
+REFUSED_RETRY_S = 30.0  # a refused message is tried again after this × its tries (capped)
+BATCH = 100
+
+
+class Unreachable(Exception):
+    """The gateway or server could not take any message now (down, busy, 5xx)."""
+
+
+class Sender(Protocol):
+    def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
+        """Send each message, calling `done(message, "")` after each one taken, or
+        `done(message, why)` when it was refused; raise Unreachable to stop the batch."""
+
+
+@dataclass
+class SmsGateway:
+    """A generic HTTP gateway: POST {"to", "text"} as JSON, with an Idempotency-Key."""
+
+    config: NotifySms
+
+    def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
+        assert self.config.url is not None
+        headers = {}
+        if self.config.auth_value:
+            headers[self.config.auth_header] = self.config.auth_value
+        with httpx.Client(timeout=self.config.timeout, headers=headers) as client:
+            for message in messages:
+                try:
+                    answer = client.post(
+                        self.config.url,
+                        json={"to": message.address, "text": message.text},
+                        headers={"Idempotency-Key": message.key},
+                    )
+                except httpx.HTTPError as exc:
+                    raise Unreachable(f"the SMS gateway cannot be reached: {exc}") from None
+                status = answer.status_code
+                if status >= 500 or status in (408, 429):
+                    raise Unreachable(f"the SMS gateway answered {status}")
+                done(message, "" if answer.is_success else f"the SMS gateway answered {status}")
+
+
+@dataclass
+class SmtpServer:
+    """An SMTP server; one connection per batch, STARTTLS and login when configured."""
+
+    config: NotifyEmail
+
+    def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
+        config = self.config
+        assert config.host is not None
+        try:
+            with smtplib.SMTP(config.host, config.port, timeout=config.timeout) as smtp:
+                if config.starttls:
+                    smtp.starttls()
+                if config.username and config.password:
+                    smtp.login(config.username, config.password)
+                for message in messages:
+                    try:
+                        smtp.send_message(self._email(message))
+                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+                        if _temporary(exc):
+                            raise Unreachable(f"the mail server said: {_said(exc)}") from None
+                        done(message, f"the mail server said: {_said(exc)}")
+                        continue
+                    done(message, "")
+        except (OSError, smtplib.SMTPException) as exc:  # includes a refused connection
+            raise Unreachable(f"the mail server cannot be reached: {_said(exc)}") from None
+
+    def _email(self, message: Message) -> EmailMessage:
+        subject, _, body = message.text.partition("\n")  # see service/notifier.py
+        email = EmailMessage()
+        email["From"] = self.config.sender
+        email["To"] = message.address
+        email["Subject"] = subject
+        # The same message always has the same id: a server or reader can drop a repeat.
+        domain = self.config.sender.rpartition("@")[2]
+        email["Message-ID"] = f"<{sha256(message.key.encode()).hexdigest()[:32]}@{domain}>"
+        email.set_content(body)
+        return email
+
+
+def _temporary(exc: smtplib.SMTPException) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return all(400 <= code < 500 for code in codes)
+    return 400 <= getattr(exc, "smtp_code", 0) < 500
+
+
+def _said(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{code} {reply.decode(errors='replace')}" for code, reply in exc.recipients.values()
+        )
+    return str(exc) or type(exc).__name__
+
+
+@dataclass
+class _Channel:
+    name: str
+    sender: Sender
+    backoff: Backoff
+    next_try: float = 0.0
+    down: str = ""  # why it cannot be reached now, "" when it can
+
+
+@dataclass
+class Worker:
+    """Delivers the outbox of `service`'s store; one per hub.
+
+    Args:
+        service: the hub's service (its store and clock).
+        supervisor: restarts this task if it fails, and writes alerts.
+        senders: per channel; by default the ones `[notify]` configures.
+    """
+
+    service: LocalService
+    supervisor: Supervisor
+    senders: dict[str, Sender] = field(default_factory=dict)
+    _channels: list[_Channel] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        notify = self.service.config.notify
+        defaults: dict[str, Sender] = {}
+        if notify.sms.url:
+            defaults["sms"] = SmsGateway(notify.sms)
+        if notify.email.host:
+            defaults["email"] = SmtpServer(notify.email)
+        senders = {**defaults, **self.senders}
+        cap = notify.retry_max_seconds
+        self._channels = [
+            _Channel(name, sender, Backoff(min(FIRST_RETRY_S, cap), cap, self.supervisor.rand))
+            for name, sender in senders.items()
+        ]
+
+    async def run(self) -> None:
+        """Send what is due, round after round, for good."""
+        while True:
+            await self.round()
+            await self.supervisor.sleep(POLL_S)
+
+    async def round(self) -> None:
+        """Each channel whose time has come sends its due messages."""
+        for channel in self._channels:
+            if self._now() >= channel.next_try:
+                await self._deliver(channel)
+
+    def _now(self) -> float:
+        return self.service.clock_now() / 1000
+
+    async def _deliver(self, channel: _Channel) -> None:
+        store = self.service.store
+        batch = await anyio.to_thread.run_sync(outbox.due, store, self._now(), channel.name, BATCH)
+        if not batch:
+            return
+        refused: list[str] = []
+
+        def done(message: Message, why: str) -> None:
+            if not why:
+                outbox.mark_sent(store, message.key)
+                return
+            notify = self.service.config.notify
+            wait = min(REFUSED_RETRY_S * (message.tries + 1), notify.retry_max_seconds)
+            retry = self._now() + wait
+            give_up = message.tries + 1 >= notify.max_tries
+            outbox.mark_failed_try(store, message.key, why, retry, give_up=give_up)
+            if give_up:
+                refused.append(f"{message.masked}: {why}")
+
+        try:
+            await anyio.to_thread.run_sync(channel.sender.send, batch, done)
+        except Unreachable as exc:
+            wait = channel.backoff.next()
+            channel.next_try = self._now() + wait
+            log.warning("notify: %s; %d messages wait; next try in %.1f s", exc, len(batch), wait)
+            if not channel.down:
+                channel.down = str(exc)
+                await self._alert(channel.name, self._down_text(channel.name, str(exc)))
+        else:
+            channel.backoff.reset()
+            if channel.down:
+                channel.down = ""
+                await self._alert(channel.name, "")
+        if refused:
+            failed = await anyio.to_thread.run_sync(outbox.failed, store, self.service.today())
+            text = f"{len(failed)} message(s) to residents could not be delivered today; the last: "
+            await self._alert("failed", (text + refused[-1])[:200])
+
+    @staticmethod
+    def _down_text(channel: str, why: str) -> str:
+        what = "Text messages" if channel == "sms" else "E-mails"
+        return f"{what} to residents are waiting: {why}."[:200]
+
+    async def _alert(self, name: str, message: str) -> None:
+        await anyio.to_thread.run_sync(self.service.report_alert, f"notify.{name}", message)
+
+
+async def deliver(service: LocalService, supervisor: Supervisor) -> None:
+    """The supervised task: nothing to do when no channel is configured."""
+    if not service.config.notify.channels:
+        return
+    await Worker(service, supervisor).run()
