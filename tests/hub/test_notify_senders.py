@@ -1,0 +1,97 @@
+"""The e-mail sender against a real SMTP server on loopback (aiosmtpd): login, a refused
+recipient, a server that is not there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from nowserving.domain.config import NotifyEmail
+from nowserving.hub.notify_worker import SmtpServer, Unreachable
+from nowserving.store.outbox import Message
+from tests.hub.conftest import free_port
+
+# Login over plain SMTP, on loopback: the server warns, rightly, about a real office.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.received: list[tuple[bool, list[str], bytes]] = []
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.received.append((session.authenticated, envelope.rcpt_tos, envelope.content))
+        return "250 OK"
+
+
+def _login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"hub", b"s3cret")
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_login,
+        auth_required=True,
+        auth_require_tls=False,  # STARTTLS itself is smtplib's; this tests the login
+    )
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def _message(address: str, key: str) -> Message:
+    return Message(
+        key, "t1", "email", address, "Ticket A-001\nTicket A-001: go to Counter 1.", 0, ""
+    )
+
+
+def test_mail_is_sent_after_login_and_a_refused_recipient_is_reported(
+    smtp: tuple[Inbox, int],
+) -> None:
+    inbox, port = smtp
+    config = NotifyEmail(
+        host="127.0.0.1",
+        port=port,
+        starttls=False,
+        username="hub",
+        password="s3cret",
+        sender="office@riverside.example",
+    )
+    outcomes: list[tuple[str, str]] = []
+    SmtpServer(config).send(
+        [_message("nobody@example.org", "k1"), _message("ana@example.org", "k2")],
+        lambda message, why: outcomes.append((message.key, why)),
+    )
+    assert outcomes[0][0] == "k1" and "550" in outcomes[0][1]
+    assert outcomes[1] == ("k2", "")
+    ((logged_in, to, content),) = inbox.received
+    assert (logged_in, to) == (True, ["ana@example.org"])
+    assert b"Subject: Ticket A-001" in content and b"go to Counter 1." in content
+
+
+def test_a_wrong_password_or_no_server_means_try_again_later(smtp: tuple[Inbox, int]) -> None:
+    port = smtp[1]
+    wrong = NotifyEmail(host="127.0.0.1", port=port, starttls=False, username="hub", password="x")
+    absent = NotifyEmail(host="127.0.0.1", port=free_port(), starttls=False)
+    for config in (wrong, absent):
+        with pytest.raises(Unreachable, match="mail server"):
+            SmtpServer(config).send([_message("ana@example.org", "k3")], lambda m, why: None)
+    assert smtp[0].received == []
