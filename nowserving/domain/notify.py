@@ -132,6 +132,17 @@ def notices(
     return found
 
 
+def command(text: str, words: Mapping[str, Iterable[str]]) -> str:
+    """What a resident's text message asks: a key of `words` (e.g. "leave", "status") whose
+    word it is or starts with, in any case; "help" when it is none of them."""
+    said = text.strip().strip(".!?¡¿。！？\"'“”").casefold()
+    first = said.split()[0] if said.split() else ""
+    for asked, options in words.items():
+        if {said, first} & {word.casefold() for word in options}:
+            return asked
+    return "help"
+
+
 def place(state: OfficeState, config: OfficeConfig, ticket: Ticket) -> dict[str, object]:
     """A resident's place as messages give it: their label, how many ahead, about how long."""
     wait = wait_for(state, config, ticket.line, ticket)

@@ -46,7 +46,8 @@ PLAIN_HTTP = (
     "this hub speaks plain HTTP ([hub] allow_plain_http): staff PINs, sessions and device "
     "secrets cross the network readable by anyone on it; give it tls_cert and tls_key"
 )
-PUBLIC_TAGS = {"public", "resident"}  # the API operations residents' pages use
+# The API operations residents' pages use, and the SMS gateway's (residents' replies).
+PUBLIC_TAGS = {"public", "resident", "gateway"}
 MAX_BODY_BYTES = 64 * 1024
 SYNC_BODY_BYTES = 4 * 1024 * 1024  # a replica's batch of events after an outage
 

@@ -6,14 +6,18 @@ The operationIds are a promise to integrators: do not rename them.
 
 from __future__ import annotations
 
+import hmac
+import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nowserving.domain.errors import NotFound
 from nowserving.domain.notify import MAX_EMAIL, Contact, mask, normalize_email, normalize_phone
 from nowserving.hub.api import HubDep, Staff, TokenParam
-from nowserving.hub.context import in_thread
+from nowserving.hub.auth import AuthError
+from nowserving.hub.context import hub_of, in_thread
 from nowserving.hub.problems import ERRORS
 from nowserving.store import outbox
 
@@ -93,6 +97,51 @@ def unsubscribe_ticket(
     drop the messages not sent yet."""
     hub.check_rate(request, "subscribe")
     return _shown(hub.service.unsubscribe(token, channel))
+
+
+class InboundSms(BaseModel):
+    """A resident's text message, as the gateway forwards it."""
+
+    model_config = ConfigDict(extra="ignore")  # gateways add fields of their own
+
+    sender: Annotated[str, Field(alias="from", min_length=1, max_length=40)]
+    text: Annotated[str, Field(max_length=1600)]
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")] | None = None
+
+    _phone = field_validator("sender")(lambda value: normalize_phone(value))
+
+
+class InboundAnswer(BaseModel):
+    handled: Literal["leave", "status", "help", "unknown"]
+
+
+def _gateway(request: Request, secret: str | None) -> None:
+    """The gateway's shared secret, as `Authorization: Bearer` or `?secret=`."""
+    expected = hub_of(request).config.notify.sms.inbound_secret
+    if expected is None:
+        raise NotFound("Replies by text message are not set up on this hub.")
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or secret
+    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise AuthError("The gateway's secret is missing or wrong.", 401)
+
+
+@router.post("/notify/sms/inbound", operation_id="sms_inbound", tags=["gateway"])
+@in_thread
+def sms_inbound(
+    body: InboundSms,
+    hub: HubDep,
+    request: Request,
+    secret: Annotated[str | None, Query(max_length=200)] = None,
+) -> InboundAnswer:
+    """A resident answered a text message: LEAVE leaves the line, STATUS sends their place
+    (in any office language's word); anything else gets a short help. The answer goes
+    out as a text message; a number that waits in no line gets none."""
+    _gateway(request, secret)
+    hub.check_rate(request, "subscribe")
+    ref = body.id or uuid.uuid4().hex
+    with hub.service.request("sms-gateway", body.id):
+        handled = hub.service.text_reply(body.sender, body.text, ref)
+    return InboundAnswer(handled=handled)  # type: ignore[arg-type]
 
 
 @router.get("/notify/failed", operation_id="failed_deliveries", tags=["staff"])

@@ -25,7 +25,7 @@ from nowserving.domain.clock import HybridClock, wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
-from nowserving.domain.notify import Channel, Contact
+from nowserving.domain.notify import Channel, Contact, command
 from nowserving.domain.signin import PinGate
 from nowserving.domain.state import (
     Conflict,
@@ -53,6 +53,7 @@ from nowserving.service.interface import DayFigures, Expired, HubLink, Service
 from nowserving.service.notifier import Notifier
 from nowserving.store import outbox, reports
 from nowserving.store.eventstore import EventStore
+from nowserving.system import i18n
 
 # The write request being served on this thread: (asking device, its request id).
 _REQUEST: ContextVar[tuple[str, str] | None] = ContextVar("request", default=None)
@@ -69,6 +70,7 @@ SNAPSHOT_KEY = "projection_snapshot"
 # second) on top of restoring the snapshot; writing one costs ~0.1 s on a 50,000-ticket day.
 SNAPSHOT_EVERY = 5_000
 _CHANNEL_NAMES = {"sms": "text messages", "email": "e-mails"}
+_IN_LINE = (Status.WAITING, Status.CALLED)
 
 
 class LocalService:
@@ -384,7 +386,7 @@ class LocalService:
         with self._lock, self.store.write():
             state = self._catch_up()
             ticket = state.tickets[found]
-            if ticket.status not in (Status.WAITING, Status.CALLED):
+            if ticket.status not in _IN_LINE:
                 raise Rejected("This ticket is no longer in line.", code="ticket_ended")
             contact = Contact(ticket.id, channel, address, ticket.lang)
             self.notifier.subscribe(state, ticket, contact, self._now() / 1000)
@@ -399,6 +401,34 @@ class LocalService:
 
     def contacts(self, token: str) -> list[Contact]:
         return outbox.contacts_for(self.store, [self._find_by_token(token)])
+
+    def text_reply(self, sender: str, text: str, ref: str) -> str:
+        """A resident's text message back from `sender`: LEAVE or STATUS, in any office
+        language's word (or English); anything else gets the help text. The answer goes
+        out through the outbox. Returns "leave", "status", "help", or "unknown" when the
+        number waits in no line (a stranger gets no answer)."""
+        with self._lock:
+            state = self._catch_up()
+            found = [state.tickets.get(t) for t in outbox.tickets_of(self.store, "sms", sender)]
+            live = [t for t in found if t is not None and t.status in _IN_LINE]
+        if not live:
+            return "unknown"
+        ticket = max(live, key=lambda t: t.issued_at)
+        asked = command(text, self._reply_words())
+        if asked == "leave":
+            self.cancel(ticket.token)
+            return asked
+        with self._lock, self.store.write():
+            state = self._catch_up()
+            self.notifier.tell(state, state.tickets[ticket.id], asked, ref, self._now() / 1000)
+        return asked
+
+    def _reply_words(self) -> dict[str, set[str]]:
+        languages = {*self.config.office.languages, i18n.FALLBACK}
+        return {
+            asked: {i18n.text(lang, f"notify.word_{asked}") for lang in languages}
+            for asked in ("leave", "status")
+        }
 
     # -- staff at a counter ------------------------------------------------------------
 

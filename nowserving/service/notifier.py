@@ -76,6 +76,12 @@ class Notifier:
             near = Notice(ticket.id, "near")
             self._rows(state, [near], [contact], now, state_name=outbox.SKIPPED)
 
+    def tell(self, state: OfficeState, ticket: Ticket, kind: str, ref: str, now: float) -> None:
+        """Queue a reply by text message about `ticket`'s place now. Inside `write()`."""
+        notice = Notice(ticket.id, kind, ref, place(state, self.config, ticket))
+        texts = [c for c in self._contacts({ticket.id}) if c.channel == "sms"]
+        self._rows(state, [notice], texts, now)
+
     def _url(self, ticket: Ticket) -> str:
         return ticket_url(self.config, ticket.token, ticket.lang)
 

@@ -55,6 +55,14 @@ def contacts_for(store: EventStore, tickets: Sequence[str]) -> list[Contact]:
     return [Contact(r[0], cast(Channel, r[1]), r[2], r[3]) for r in rows]
 
 
+def tickets_of(store: EventStore, channel: str, address: str) -> list[str]:
+    """The tickets for which this address was left (a resident's reply names only it)."""
+    rows = store._read(
+        "SELECT ticket FROM contacts WHERE channel = ? AND address = ?", (channel, address)
+    )
+    return [str(r[0]) for r in rows]
+
+
 def forget_contacts(
     store: EventStore,
     tickets: Sequence[str],

@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 from tests.hub.conftest import DISPLAY, RunningHub, free_port, start_hub, stop_hub
 
 GATEWAY_AUTH = "Bearer gateway-credential-0123"
+INBOUND_SECRET = "replies-from-the-gateway-0123"
 WAIT_S = 30.0  # generous: a loaded 2-core machine
 
 
@@ -126,6 +127,7 @@ retry_max_seconds = 0.5
 [notify.sms]
 url = "http://127.0.0.1:{gateway[1]}/sms"
 auth_value = "{GATEWAY_AUTH}"
+inbound_secret = "{INBOUND_SECRET}"
 
 [notify.email]
 host = "127.0.0.1"
@@ -242,6 +244,38 @@ def test_a_refused_message_is_marked_failed_and_shown_to_the_desk(
     ]
     assert "•••• 0104" in alerts(hub)["notify.failed"]
     assert phone not in json.dumps(alerts(hub))
+
+
+def test_residents_reply_status_or_leave_in_their_language(
+    hub: RunningHub, gateway: tuple[Gateway, int]
+) -> None:
+    import requests
+
+    phone = "+15105550105"
+    ticket = hub.issue("ids", lang="es")
+    label = ticket["ticket"]["label"]
+    subscribe(hub, ticket["token"], phone=phone)
+    url = f"{hub.public_url}/api/notify/sms/inbound"
+
+    def reply(text: str, sender: str = phone, secret: str = INBOUND_SECRET, **more: str) -> Any:
+        headers = {"Authorization": f"Bearer {secret}"}
+        body = {"from": sender, "text": text, **more}
+        return requests.post(url, json=body, headers=headers, timeout=10)
+
+    assert reply("estado", secret="wrong-secret-0123456789").status_code == 401
+    assert reply("Estado.", id="gw-1").json() == {"handled": "status"}
+    assert reply("Estado.", id="gw-1").json() == {"handled": "status"}  # the gateway retried
+    assert reply("hello?").json() == {"handled": "help"}
+    assert reply("STATUS", sender="+15105559999").json() == {"handled": "unknown"}
+    gateway[0].wait_for(lambda g: len(g.texts_to(phone)) == 3)
+    _joined, status, help_text = gateway[0].texts_to(phone)
+    assert status.startswith(f"Turno {label}: ") and "SALIR" in status
+    assert help_text.startswith(f"Turno {label}: responda ESTADO")
+    assert reply("leave", id="gw-2").json() == {"handled": "leave"}
+    assert hub.get(f"/api/tickets/{ticket['token']}").json()["status"] == "left"
+    gateway[0].wait_for(lambda g: len(g.texts_to(phone)) == 4)
+    assert gateway[0].texts_to(phone)[-1] == f"Turno {label}: ya no está en la fila."
+    assert reply("leave", id="gw-3").json() == {"handled": "unknown"}  # no longer in line
 
 
 @pytest.mark.slow
