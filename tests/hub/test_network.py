@@ -38,7 +38,7 @@ from tests.hub.conftest import (
 )
 from tests.sync.waiting import wait_until
 
-RESIDENT_TAGS = {"public", "resident"}
+RESIDENT_TAGS = {"public", "resident", "gateway"}  # gateway: residents' replies by SMS
 # A staff member the tests add, to disable later; a PIN no port number or timestamp holds.
 SAM_PIN = "975318"
 SAM = f"""
