@@ -18,6 +18,7 @@ from nowserving.domain.state import OfficeState, Status, Ticket
 from nowserving.domain.views import wait_for
 
 Channel = Literal["sms", "email"]
+Asked = Literal["leave", "status", "help"]  # what a resident's text message back asks
 MAX_EMAIL = 254  # RFC 5321's limit on a path
 _PHONE = re.compile(r"\+[1-9][0-9]{6,14}")  # E.164: a country code and at most 15 digits
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
@@ -132,7 +133,7 @@ def notices(
     return found
 
 
-def command(text: str, words: Mapping[str, Iterable[str]]) -> str:
+def command(text: str, words: Mapping[Asked, Iterable[str]]) -> Asked:
     """What a resident's text message asks: a key of `words` (e.g. "leave", "status") whose
     word it is or starts with, in any case; "help" when it is none of them."""
     said = text.strip().strip(".!?¡¿。！？\"'“”").casefold()

@@ -141,7 +141,7 @@ def sms_inbound(
     ref = body.id or uuid.uuid4().hex
     with hub.service.request("sms-gateway", body.id):
         handled = hub.service.text_reply(body.sender, body.text, ref)
-    return InboundAnswer(handled=handled)  # type: ignore[arg-type]
+    return InboundAnswer(handled=handled)
 
 
 @router.get("/notify/failed", operation_id="failed_deliveries", tags=["staff"])

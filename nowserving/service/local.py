@@ -18,14 +18,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from nowserving.domain import rules
 from nowserving.domain.clock import HybridClock, wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
-from nowserving.domain.notify import Channel, Contact, command
+from nowserving.domain.notify import Asked, Channel, Contact, command
 from nowserving.domain.signin import PinGate
 from nowserving.domain.state import (
     Conflict,
@@ -402,7 +402,7 @@ class LocalService:
     def contacts(self, token: str) -> list[Contact]:
         return outbox.contacts_for(self.store, [self._find_by_token(token)])
 
-    def text_reply(self, sender: str, text: str, ref: str) -> str:
+    def text_reply(self, sender: str, text: str, ref: str) -> Asked | Literal["unknown"]:
         """A resident's text message back from `sender`: LEAVE or STATUS, in any office
         language's word (or English); anything else gets the help text. The answer goes
         out through the outbox. Returns "leave", "status", "help", or "unknown" when the
@@ -423,11 +423,11 @@ class LocalService:
             self.notifier.tell(state, state.tickets[ticket.id], asked, ref, self._now() / 1000)
         return asked
 
-    def _reply_words(self) -> dict[str, set[str]]:
+    def _reply_words(self) -> dict[Asked, set[str]]:
         languages = {*self.config.office.languages, i18n.FALLBACK}
         return {
-            asked: {i18n.text(lang, f"notify.word_{asked}") for lang in languages}
-            for asked in ("leave", "status")
+            "leave": {i18n.text(lang, "notify.word_leave") for lang in languages},
+            "status": {i18n.text(lang, "notify.word_status") for lang in languages},
         }
 
     # -- staff at a counter ------------------------------------------------------------

@@ -130,13 +130,6 @@ def due(store: EventStore, now: float, channel: str, limit: int = 100) -> list[M
     return [Message(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6]) for r in rows]
 
 
-def pending_count(store: EventStore, channel: str) -> int:
-    rows = store._read(
-        f"SELECT count(*) FROM outbox WHERE state = '{PENDING}' AND channel = ?", (channel,)
-    )
-    return int(rows[0][0])
-
-
 def mark_sent(store: EventStore, key: str) -> None:
     with store.write():
         store.db.conn.execute(
