@@ -146,22 +146,19 @@ class Worker:
     Args:
         service: the hub's service (its store and clock).
         supervisor: restarts this task if it fails, and writes alerts.
-        senders: per channel; by default the ones `[notify]` configures.
     """
 
     service: LocalService
     supervisor: Supervisor
-    senders: dict[str, Sender] = field(default_factory=dict)
     _channels: list[_Channel] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         notify = self.service.config.notify
-        defaults: dict[str, Sender] = {}
+        senders: dict[str, Sender] = {}
         if notify.sms.url:
-            defaults["sms"] = SmsGateway(notify.sms)
+            senders["sms"] = SmsGateway(notify.sms)
         if notify.email.host:
-            defaults["email"] = SmtpServer(notify.email)
-        senders = {**defaults, **self.senders}
+            senders["email"] = SmtpServer(notify.email)
         cap = notify.retry_max_seconds
         self._channels = [
             _Channel(name, sender, Backoff(min(FIRST_RETRY_S, cap), cap, self.supervisor.rand))
