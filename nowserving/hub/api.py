@@ -80,7 +80,7 @@ CounterParam = Annotated[str, Path(pattern=IDENT, description="A counter's id")]
 def staff_at_counter(counter: CounterParam, request: Request, credentials: Credentials) -> Caller:
     """Staff, signed in at a desk that may act for `counter` (the sync push's rule too)."""
     caller = allowed(request, credentials, *rest_roles(Kind.TICKET_CALLED))
-    desk = next((d for d in hub_of(request).config.devices if d.id == caller.device_id), None)
+    desk = hub_of(request).device(caller.device_id)
     problem = counter_refusal(desk, counter) if desk is not None else None
     if problem:
         raise AuthError(f"Not allowed: {problem}.", 403)

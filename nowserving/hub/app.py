@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
 from nowserving.domain.errors import NotFound, Rejected, StoreError, StoreFullError
-from nowserving.hub import api, pages, sync_api
+from nowserving.hub import api, devices_api, pages, sync_api
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import Hub, RateLimited
 from nowserving.hub.guard import StreamCount
@@ -72,6 +72,7 @@ def create_app(service: LocalService) -> FastAPI:
     app.state.hub = hub
     app.include_router(api.router)
     app.include_router(sync_api.router)
+    app.include_router(devices_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=resources_dir() / "web" / "static"), "static")
     _add_error_handlers(app)
@@ -113,6 +114,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         (Expired, 410),
         (NotFound, 404),
         (OutdatedDevice, 426),
+        (devices_api.InvalidOffice, 422),
         (Rejected, 409),
         (StoreFullError, 507),
         (StoreError, 503),
@@ -129,7 +131,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         if exc.status == 429:
             headers.update(retry_after(exc.retry_after))
-        return problem(exc.status, str(exc), headers=headers)
+        return problem(exc.status, str(exc), headers=headers, code=exc.code or None)
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -17,20 +17,24 @@ from dataclasses import dataclass
 from typing import Literal
 
 from nowserving.domain.config import Device, OfficeConfig, Staff
+from nowserving.domain.pairing import REMOVED, REVOKED_CODE
 from nowserving.domain.signin import PinGate, SignInRefused
 
 SESSION_SECONDS = 10 * 3600  # one working day
 
-Role = Literal["kiosk", "display", "desk", "staff", "line_control"]
+Role = Literal["kiosk", "display", "desk", "staff", "line_control", "admin"]
+# A device by its secret: (the device, whether it was revoked), or None if unknown.
+DeviceLookup = Callable[[str], tuple[Device, bool] | None]
 
 
 class AuthError(Exception):
     """Not signed in, or not allowed: the message says which."""
 
-    def __init__(self, message: str, status: int, retry_after: float = 0) -> None:
+    def __init__(self, message: str, status: int, retry_after: float = 0, code: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after  # for a 429: seconds until trying again makes sense
+        self.code = code  # for the device: e.g. "device_revoked" (see domain.pairing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,8 @@ class Caller:
             roles = {"staff"}
             if self.session.staff.line_control:
                 roles.add("line_control")
+            if self.session.staff.admin:
+                roles.add("admin")
             return roles
         return {self.device.role} if self.device else set()
 
@@ -71,12 +77,23 @@ class Caller:
 class Access:
     """Checks bearer tokens: a device secret or a staff session."""
 
-    def __init__(self, config: OfficeConfig, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        config: OfficeConfig,
+        clock: Callable[[], float] = time.monotonic,
+        devices: DeviceLookup | None = None,
+    ) -> None:
         self.config = config
         self._clock = clock
+        self._devices = devices  # the hub's registry of paired devices
         self._sessions: dict[str, Session] = {}
         self._pins = PinGate(config, clock)
         self._lock = threading.Lock()
+
+    def use_office(self, config: OfficeConfig) -> None:
+        """The office changed at the hub: check PINs against its staff from now on."""
+        self.config = config
+        self._pins = PinGate(config, self._clock)
 
     def now(self) -> float:
         return self._clock()
@@ -92,8 +109,14 @@ class Access:
                     return Caller(session=session)
                 del self._sessions[token]
                 raise AuthError("Your session has ended; sign in again with your PIN.", 401)
+        found = self._devices(token) if self._devices is not None else None
+        if found is not None:
+            device, revoked = found
+            if revoked:
+                raise AuthError(REMOVED, 401, code=REVOKED_CODE)
+            return Caller(device=device)
         for device in self.config.devices:
-            if hmac.compare_digest(device.secret.encode(), token.encode()):
+            if device.secret and hmac.compare_digest(device.secret.encode(), token.encode()):
                 return Caller(device=device)
         raise AuthError("Unknown device secret or session token.", 401)
 

@@ -13,9 +13,10 @@ from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from nowserving.domain.config import OfficeConfig, PublicAction
+from nowserving.domain.config import Device, OfficeConfig, PublicAction
 from nowserving.domain.errors import NotFound, NowservingError, Rejected
 from nowserving.domain.links import ticket_url
+from nowserving.domain.signin import PinGate
 from nowserving.domain.state import Status
 from nowserving.domain.views import TicketView
 from nowserving.hub.auth import Access, Caller, Role, require
@@ -23,7 +24,10 @@ from nowserving.hub.clients import scope_client
 from nowserving.hub.live import LiveHub
 from nowserving.hub.schemas import ResidentTicket
 from nowserving.service.local import LocalService
+from nowserving.store.registry import Registry
 
+PAIR_TRIES = 5  # pairing tries a minute from one address
+PAIR_TRIES_ALL = 30  # and from every address together
 STREAM_RETRY_S = 10  # a page that gave up its stream frees a place; ask again after this
 
 
@@ -47,8 +51,11 @@ class Hub:
     limiter: MovingWindowRateLimiter = field(init=False)
     streams: Counter[str] = field(default_factory=Counter)  # open event streams per client
 
+    registry: Registry = field(init=False)
+
     def __post_init__(self) -> None:
-        self.access = Access(self.service.config)
+        self.registry = Registry(self.service.store, self.service.clock_now)
+        self.access = Access(self.service.config, devices=self._by_secret)
         self.live = LiveHub(
             self.service,
             self.service.ticket_statuses,
@@ -59,6 +66,35 @@ class Hub:
     @property
     def config(self) -> OfficeConfig:
         return self.service.config
+
+    def _by_secret(self, secret: str) -> tuple[Device, bool] | None:
+        record = self.registry.by_secret(secret)
+        return None if record is None else (record.device(), record.revoked_at is not None)
+
+    def device(self, device_id: str) -> Device | None:
+        """A device by id: paired (the registry), else listed in the office's config."""
+        record = self.registry.get(device_id)
+        if record is not None:
+            return record.device()
+        return next((d for d in self.config.devices if d.id == device_id), None)
+
+    def active_devices(self) -> list[Device]:
+        """Every device that may call the hub: paired and not revoked, or from the config."""
+        records = self.registry.devices()
+        known = {record.id for record in records}
+        paired = [record.device() for record in records if record.revoked_at is None]
+        return paired + [d for d in self.config.devices if d.id not in known]
+
+    def change_office(self, config: OfficeConfig) -> int:
+        """Store a changed office and use it at once; devices follow by its new version."""
+        version = self.registry.set_office(config)
+        self.use_office(config)
+        return version
+
+    def use_office(self, config: OfficeConfig) -> None:
+        self.service.config = config
+        self.service.gate = PinGate(config)
+        self.access.use_office(config)
 
     def ticket_url(self, token: str) -> str:
         return ticket_url(self.config, token)
@@ -94,6 +130,20 @@ class Hub:
                 "Too many requests from this address; wait a minute and retry.",
                 retry_after=reset - time.time(),
             )
+
+    def check_pairing_rate(self, request: Request) -> None:
+        """Pairing tries: PAIR_TRIES a minute per address and PAIR_TRIES_ALL for everyone,
+        so a code cannot be guessed in its 10 minutes, from one address or from many."""
+        for limit, who in (
+            (RateLimitItemPerMinute(PAIR_TRIES), self.client(request)),
+            (RateLimitItemPerMinute(PAIR_TRIES_ALL), "*"),
+        ):
+            if not self.limiter.hit(limit, "pair", who):
+                reset = self.limiter.get_window_stats(limit, "pair", who).reset_time
+                raise RateLimited(
+                    "Too many pairing tries; wait a minute, then check the code and retry.",
+                    retry_after=reset - time.time(),
+                )
 
     def check_streams(self, request: Request) -> None:
         """Refuse an event stream beyond the client's budget (counted by guard.StreamCount)."""

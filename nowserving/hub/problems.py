@@ -36,6 +36,7 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[FieldError] | None = None
+    code: str | None = None  # for programs: e.g. "device_revoked"
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": Problem} for status in ERROR_STATUSES}
@@ -47,10 +48,15 @@ def problem(
     *,
     errors: Sequence[FieldError] = (),
     headers: Mapping[str, str] | None = None,
+    code: str | None = None,
 ) -> JSONResponse:
     """The problem-details answer for `status`, with `detail` for the person reading it."""
     body = Problem(
-        title=HTTPStatus(status).phrase, status=status, detail=detail, errors=list(errors) or None
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        errors=list(errors) or None,
+        code=code,
     )
     return JSONResponse(
         body.model_dump(exclude_none=True),

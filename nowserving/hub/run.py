@@ -10,12 +10,14 @@ from pathlib import Path
 
 import uvicorn
 
-from nowserving.domain.config import load_config
+from nowserving.domain.config import OfficeConfig, load_config
+from nowserving.domain.errors import ConfigError
 from nowserving.hub.app import create_app
 from nowserving.hub.guard import ConnectionGuard, guarded_protocol
 from nowserving.hub.quietlog import Summarise, start_sweeping
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
+from nowserving.store.registry import Registry
 from nowserving.system.files import readable_by_others
 from nowserving.system.paths import data_dir
 
@@ -24,13 +26,12 @@ log = logging.getLogger("nowserving.hub")
 
 def main(args: argparse.Namespace) -> int:
     summarise = _bounded_log()
-    config = load_config(args.config)
-    _warn_if_readable(Path(args.config))
+    folder = data_dir(args.data)
+    store = EventStore(folder / "office.sqlite")
+    config = _office(store, args.config)
     if args.public_url:
         office = config.office.model_copy(update={"public_base_url": args.public_url.rstrip("/")})
         config = config.model_copy(update={"office": office})
-    folder = data_dir(args.data)
-    store = EventStore(folder / "office.sqlite")
     service = LocalService(store, config, device="hub")
     host = args.host or config.hub.host
     port = args.port or config.hub.port
@@ -58,6 +59,22 @@ def main(args: argparse.Namespace) -> int:
         summarise.sweep(final=True)
         store.close()
     return 0
+
+
+def _office(store: EventStore, path: str | None) -> OfficeConfig:
+    """The office the hub serves: the file's, when it is new to this store (the first
+    start, or the file was edited since); else the one in the store, with the changes
+    made at the hub since."""
+    registry = Registry(store)
+    if path is not None:
+        config = load_config(path)
+        _warn_if_readable(Path(path))
+        if registry.import_file(config, Path(path).read_text(encoding="utf-8")):
+            log.info("imported the office from %s", path)
+    stored = registry.office()
+    if stored is None:
+        raise ConfigError("This hub has no office yet: start it once with --config FILE.")
+    return stored[1]
 
 
 def _bounded_log() -> Summarise:

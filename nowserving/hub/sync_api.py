@@ -86,7 +86,9 @@ class StoreFacts:
 
 def configured(hub: Hub, caller: Caller) -> ConfiguredDevice:
     """The configured device behind a caller (a staff session counts as its desk)."""
-    return caller.device or next(d for d in hub.config.devices if d.id == caller.device_id)
+    device = caller.device or hub.device(caller.device_id)
+    assert device is not None  # a session's desk was identified when the staff signed in
+    return device
 
 
 @router.post("/push", operation_id="sync_push")
@@ -152,6 +154,7 @@ def sync_pull(
         next=last,
         more=more,
         latest=hub.service.store.last_rowid(),
+        office=hub.registry.version(),
     )
 
 
@@ -199,7 +202,7 @@ def device_status(hub: HubDep, caller: Device) -> list[DeviceStatus]:
     top = hub.service.store.last_rowid()
     now = time.monotonic()
     result = [DeviceStatus(device="hub", role="hub", last_seen=0, outbox=0, lag=0, **current())]
-    for device in hub.config.devices:
+    for device in hub.active_devices():
         entry = hub.devices.get(device.id, {})
         seen = entry.get("last_seen")
         result.append(

@@ -436,6 +436,11 @@ class LocalService:
         data = {key: value for key, value in (("counter", counter), ("desk", desk)) if value}
         self._write(lambda s: [Draft(kind, s.day, staff=staff, data=data)])
 
+    def record_office_change(self, what: str, *, staff: str) -> None:
+        """An audit entry: who changed the office at the hub, and what (one sentence)."""
+        data = {"what": what[:300]}
+        self._write(lambda s: [Draft(Kind.OFFICE_CHANGED, s.day, staff=staff, data=data)])
+
     # -- reading -----------------------------------------------------------------------
 
     def board(self) -> BoardView:

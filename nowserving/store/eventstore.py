@@ -113,6 +113,30 @@ def _add_requests(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_registry(db: sqlite_utils.Database) -> None:
+    # On the hub: the office's devices (each secret kept as a hash; revoked ones stay, so a
+    # revoked secret is told apart from an unknown one) and one-time pairing codes.
+    db["devices"].create(  # type: ignore[union-attr]
+        {
+            "id": str,
+            "role": str,
+            "secret_hash": str,
+            "lines": str,
+            "counters": str,
+            "paired_at": int,
+            "revoked_at": int,
+        },
+        pk="id",
+        not_null={"role", "secret_hash", "lines", "counters", "paired_at"},
+    )
+    db["devices"].create_index(["secret_hash"], unique=True)  # type: ignore[union-attr]
+    db["pairing"].create(  # type: ignore[union-attr]
+        {"code_hash": str, "role": str, "device": str, "expires_at": int, "used_at": int},
+        pk="code_hash",
+        not_null={"role", "device", "expires_at"},
+    )
+
+
 # Migrations run in order, each in the same transaction as raising user_version.
 # Never edit or reorder one that has shipped: append a new one.
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
@@ -121,6 +145,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _add_sync,
     _add_trust,
     _add_requests,
+    _add_registry,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -228,6 +253,10 @@ class EventStore:
         """
         rows = self._read("PRAGMA wal_checkpoint(TRUNCATE)")
         return not rows[0][0]
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of one query, under the store's lock (for the hub's registry)."""
+        return self._read(sql, params)
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

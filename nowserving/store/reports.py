@@ -98,6 +98,7 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
             Kind.LINE_REROUTED,
             Kind.TICKET_NO_SHOW,
             Kind.TICKET_RETURNED,
+            Kind.OFFICE_CHANGED,
         ):
             facts.audit.append(
                 {
@@ -107,7 +108,7 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
                     "action": event.kind.value,
                     "ticket": ticket.label if ticket else "",
                     "line": event.line or "",
-                    "reason": event.data.get("reason", ""),
+                    "reason": event.data.get("reason", event.data.get("what", "")),
                 }
             )
     end = max((e.wall for e in events if e.day == day), default=0)

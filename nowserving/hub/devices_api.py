@@ -1,0 +1,163 @@
+"""Pairing, the office as devices receive it, and the admin's changes to the office.
+
+These belong on the devices' and staff's side of the hub, never the residents'. A PC
+becomes a device with a one-time code (`POST /api/pair`); it then holds its own secret
+only, and follows the public part of the office (`GET /api/office`) by its version.
+Every admin change is an `office.changed` event in the log, with who made it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from nowserving.domain.config import (
+    IDENT,
+    Ident,
+    OfficeConfig,
+    office_document,
+    office_from_document,
+    public_office,
+)
+from nowserving.domain.errors import ConfigError, NotFound, Rejected
+from nowserving.domain.pairing import PairingRefused
+from nowserving.hub.api import Device, HubDep, needs
+from nowserving.hub.auth import Caller
+from nowserving.hub.context import Hub
+from nowserving.hub.problems import ERRORS
+from nowserving.sync.protocol import OfficeCopy, PairedDevice, PairRequest, PairResponse
+
+router = APIRouter(prefix="/api", responses=ERRORS)
+Admin = Annotated[Caller, Depends(needs("admin"))]
+DeviceParam = Annotated[str, Path(pattern=IDENT, description="A device's id")]
+LineParam = Annotated[str, Path(pattern=IDENT, description="A line's id")]
+
+
+class PairingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["kiosk", "display", "desk"]
+    device: Ident | None = None  # default: the next free `<role>-<n>`
+
+
+class PairingCode(BaseModel):
+    code: str
+    device: str
+    role: str
+    expires_at: int  # ms since the epoch
+
+
+class LineNames(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: dict[str, Annotated[str, StringConstraints(max_length=200)]]
+
+
+class DeviceEntry(BaseModel):
+    id: str
+    role: str
+    paired_at: int
+    revoked_at: int | None
+
+
+def office_for(hub: Hub, role: str) -> OfficeCopy:
+    """The office as a device of `role` may hold it."""
+    office = office_document(public_office(hub.config, role))
+    return OfficeCopy(version=hub.registry.version(), office=office)
+
+
+@router.post("/pair", operation_id="pair_device", tags=["devices"])
+def pair_device(body: PairRequest, hub: HubDep, request: Request) -> PairResponse:
+    """A one-time code from `nowserving pair` for this PC's own credential and the office."""
+    hub.check_pairing_rate(request)
+    try:
+        record, secret = hub.registry.redeem(body.code)
+    except PairingRefused as refused:
+        raise Rejected(str(refused)) from None
+    hub.service.record_office_change(f"paired {record.id} ({record.role})", staff=record.id)
+    return PairResponse(
+        device=PairedDevice(
+            id=record.id,
+            role=record.role,  # type: ignore[arg-type]
+            secret=secret,
+            lines=record.lines,
+            counters=record.counters,
+        ),
+        office=office_for(hub, record.role),
+    )
+
+
+@router.get("/office", operation_id="get_office", tags=["devices"])
+def get_office(hub: HubDep, caller: Device) -> OfficeCopy:
+    """The office as this device may hold it (no secrets; staff PIN hashes for desks only)."""
+    role = caller.device.role if caller.device else "desk"  # a staff session is at a desk
+    return office_for(hub, role)
+
+
+# -- admin -------------------------------------------------------------------------------
+
+
+@router.get("/admin/devices", operation_id="list_devices", tags=["admin"])
+def list_devices(hub: HubDep, caller: Admin) -> list[DeviceEntry]:
+    return [
+        DeviceEntry(id=r.id, role=r.role, paired_at=r.paired_at, revoked_at=r.revoked_at)
+        for r in hub.registry.devices()
+    ]
+
+
+@router.post("/admin/pairing", operation_id="new_pairing", tags=["admin"], status_code=201)
+def new_pairing(body: PairingRequest, hub: HubDep, caller: Admin) -> PairingCode:
+    """A one-time code (valid 10 minutes) that pairs a PC as a device."""
+    try:
+        pairing = hub.registry.new_pairing(body.role, body.device)
+    except PairingRefused as refused:
+        raise Rejected(str(refused)) from None
+    _audit(hub, caller, f"made a pairing code for {pairing.device} ({pairing.role})")
+    return PairingCode(
+        code=pairing.code, device=pairing.device, role=pairing.role, expires_at=pairing.expires_at
+    )
+
+
+@router.post(
+    "/admin/devices/{device}/revoke", operation_id="revoke_device", tags=["admin"], status_code=204
+)
+def revoke_device(device: DeviceParam, hub: HubDep, caller: Admin) -> None:
+    """The device's next request is refused; pair it again to bring it back."""
+    if not hub.registry.revoke(device):
+        raise NotFound(f"There is no paired device {device!r} that is not revoked already.")
+    _audit(hub, caller, f"revoked {device}")
+
+
+@router.put("/admin/lines/{line}/name", operation_id="rename_line", tags=["admin"])
+def rename_line(line: LineParam, body: LineNames, hub: HubDep, caller: Admin) -> OfficeCopy:
+    """A line's name per language; every screen shows it within seconds."""
+    config = hub.config
+    index = next((n for n, known in enumerate(config.lines) if known.id == line), None)
+    if index is None:
+        raise NotFound(f"There is no line {line!r}.")
+    names = {lang: text.strip() for lang, text in body.name.items() if text.strip()}
+    lines = [known.model_dump(mode="json") for known in config.lines]
+    lines[index]["name"] = names
+    changed = _validated(config, {"lines": lines})
+    hub.change_office(changed)
+    _audit(hub, caller, f"renamed line {line} to {names.get(config.default_language, '')!r}")
+    return office_for(hub, "desk")
+
+
+def _validated(config: OfficeConfig, update: dict[str, object]) -> OfficeConfig:
+    """The office with `update`, checked as `check-config` checks a file (422 if invalid)."""
+    document = {**office_document(config), **update}
+    try:
+        return office_from_document(document, "office")
+    except ConfigError as exc:
+        raise InvalidOffice(str(exc)) from None
+
+
+class InvalidOffice(Rejected):
+    """A change that would make the office invalid (answered with 422, check-config's words)."""
+
+
+def _audit(hub: Hub, caller: Caller, what: str) -> None:
+    hub.service.record_office_change(what, staff=caller.staff_id or caller.device_id)
