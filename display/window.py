@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWi
 from display.announcer import Announcer
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NowservingError
+from nowserving.domain.pairing import REMOVED
 from nowserving.domain.views import BoardView, CallView
 from nowserving.service.interface import BoardSource
 from nowserving.system import i18n
@@ -50,6 +51,7 @@ class DisplayWindow(QWidget):
         self.board: BoardView | None = None
         self._shown: dict[str, CallView] | None = None  # event id -> call on the last board
         self._offline_since: datetime | None = None
+        self._removed = False
         self._ticker_lang = 0
         self._style_key: tuple[int, bool] | None = None
         self._join_size = 0
@@ -106,6 +108,7 @@ class DisplayWindow(QWidget):
     # -- data ------------------------------------------------------------------------------
 
     def refresh(self) -> None:
+        self.config = self.service.config  # changed at the hub: names, texts, settings
         try:
             board = self.service.board()
         except NowservingError as exc:
@@ -130,6 +133,7 @@ class DisplayWindow(QWidget):
             log.warning("display offline: %s", message)
         elif not message:
             self._offline_since = None
+        self._removed = message == REMOVED  # revoked at the hub: say so, not "reconnecting"
         self._render_banner()
 
     def _counter_name(self, call: CallView) -> str:
@@ -247,7 +251,9 @@ class DisplayWindow(QWidget):
             return
         since = self._offline_since.strftime("%H:%M")
         self.banner.setText(
-            i18n.text(self.config.default_language, "display.reconnecting", time=since)
+            REMOVED
+            if self._removed
+            else i18n.text(self.config.default_language, "display.reconnecting", time=since)
         )
         self.banner.show()
 

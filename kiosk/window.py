@@ -279,6 +279,10 @@ class KioskWindow(QWidget):
     # -- rendering ---------------------------------------------------------------------
 
     def _lines_changed(self) -> None:
+        if self.service.config is not self.config:  # the office changed at the hub
+            self.config = self.service.config
+            for screen in (self.welcome, self.services, self.ticket):
+                screen.config = self.config
         if self.flow.screen in (Screen.WELCOME, Screen.SERVICES):
             self.render_view()
 

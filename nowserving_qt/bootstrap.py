@@ -16,6 +16,7 @@ from nowserving.domain.errors import ConfigError
 from nowserving.service.interface import Service
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
+from nowserving.sync.pairing import OfficeFile, load_credential, pair
 from nowserving.sync.replica import ReplicaService, open_replica
 from nowserving.system.paths import data_dir
 from nowserving_qt.checks import require_screen
@@ -77,14 +78,35 @@ def pick_device(config: OfficeConfig, role: str, requested: str | None) -> Devic
     return candidates[0]
 
 
+def device_setup(
+    args: argparse.Namespace, role: str
+) -> tuple[OfficeConfig, Device, OfficeFile | None]:
+    """The office and this device: paired (`--hub URL [--pair CODE]`, the office kept in
+    the data folder and followed from the hub), or from `--config FILE` as before."""
+    hub, config_file = getattr(args, "hub", None), getattr(args, "config", None)
+    if hub and (getattr(args, "pair", None) or not config_file):
+        folder = data_dir(args.data)
+        if args.pair:
+            credential = pair(hub, args.pair, folder)
+            logging.getLogger(__name__).info("paired as %s", credential.device.id)
+        else:
+            credential = load_credential(folder, role)
+        office = OfficeFile(folder, credential.device.id)
+        return office.load()[1], credential.device, office
+    if not config_file:
+        raise ConfigError(f"Give --config FILE, or --hub URL on a paired {role}.")
+    config = load_config(config_file)
+    return config, pick_device(config, role, getattr(args, "device", None)), None
+
+
 def open_session(args: argparse.Namespace, role: str) -> Session:
-    """Load the config and open the local store for an app started from the CLI."""
+    """The office, this device and its service, for an app started from the CLI."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    config = load_config(args.config)
-    device = pick_device(config, role, getattr(args, "device", None))
+    config, device, office = device_setup(args, role)
     folder = data_dir(args.data)
     if getattr(args, "hub", None):  # another PC: a replica that syncs with the hub
         replica = open_replica(folder / f"replica-{device.id}.sqlite")
-        return Session(config, device, ReplicaService(replica, config, device, args.hub))
+        service = ReplicaService(replica, config, device, args.hub, office=office)
+        return Session(config, device, service)
     store = EventStore(folder / "office.sqlite")
     return Session(config, device, LocalService(store, config, device.id))

@@ -16,6 +16,7 @@ from nowserving.domain.errors import ConfigError, NowservingError
 
 if TYPE_CHECKING:
     from nowserving.store.eventstore import EventStore
+    from nowserving.store.registry import Registry
 
 # Each app lives in its own package and is imported only when started, so the
 # core (and the hub on a server) never loads Qt.
@@ -52,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     hub = commands.add_parser("hub", help="run the office hub (HTTP API and phone pages)")
-    _config_arg(hub)
+    hub.add_argument(
+        "--config",
+        metavar="FILE",
+        help="office config to import (when new to this hub); default: the office it holds",
+    )
     hub.add_argument("--host", help="address to listen on (default from the config)")
     hub.add_argument("--port", type=int, help="port to listen on (default from the config)")
     hub.add_argument(
@@ -67,8 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
         ("desk", "the front-desk console"),
     ):
         app = commands.add_parser(name, help=f"run {what}")
-        _config_arg(app)
+        app.add_argument(
+            "--config", metavar="FILE", help="office config (not needed on a paired PC)"
+        )
         app.add_argument("--hub", metavar="URL", help="the hub to sync with (default: local store)")
+        app.add_argument(
+            "--pair",
+            metavar="CODE",
+            help="pair this PC with the hub, with a code from `nowserving pair` (once)",
+        )
         app.add_argument("--device", metavar="ID", help="this device's id from the config")
         app.add_argument("--windowed", action="store_true", help="a window, not full screen")
         app.add_argument(
@@ -104,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("hash-pin", help="hash a staff PIN for the config (reads the PIN)")
 
+    pairing = commands.add_parser(
+        "pair", help="on the hub PC: a one-time code (10 min) that pairs a new device"
+    )
+    pairing.add_argument("--role", required=True, choices=["kiosk", "display", "desk"])
+    pairing.add_argument(
+        "--id", type=_device_id, metavar="ID", help="the device's id (default: <role>-<n>)"
+    )
+    pairing.add_argument("--json", action="store_true", help="print {code, expires_at} as JSON")
+
+    revoke = commands.add_parser("revoke", help="on the hub PC: refuse a device from now on")
+    revoke.add_argument("device", metavar="ID")
+
+    commands.add_parser("devices", help="on the hub PC: the paired devices")
+
     report = commands.add_parser("report", help="CSV files, charts and a PDF summary")
     _config_arg(report)
     report.add_argument("--from", dest="start", required=True, metavar="DATE")
@@ -131,6 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
             "--data", metavar="DIR", default=argparse.SUPPRESS, help="folder for the store"
         )
     return parser
+
+
+def _device_id(text: str) -> str:
+    from nowserving.domain.pairing import check_device_id
+
+    try:
+        return check_device_id(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -207,7 +242,7 @@ def _init(args: argparse.Namespace) -> int:
     print(f"Wrote {path}. Staff PINs (shown once; the file keeps only hashes):")
     for name, pin in pins.items():
         print(f"  {name}: {pin}")
-    print(*next_steps(config, path), sep="\n")
+    print(*next_steps(config, path, answers), sep="\n")
     return 0
 
 
@@ -243,6 +278,81 @@ def _status(args: argparse.Namespace) -> int:
         print(
             f"{row.device:<14}{row.role:<9}{seen:>12}{row.outbox:>8}{row.lag:>8}"
             f"{memory:>10}{up:>9}  {version}"
+        )
+    return 0
+
+
+def _registry(args: argparse.Namespace) -> Registry:
+    """The hub's registry in its store (run on the hub PC, with the hub's --data)."""
+    from nowserving.store.registry import Registry
+    from nowserving.system.paths import data_dir
+
+    path = data_dir(args.data) / "office.sqlite"
+    if not path.exists():
+        raise ConfigError(
+            f"No hub store at {path}: run this on the hub PC, with the hub's --data folder."
+        )
+    return Registry(_store(args))
+
+
+def _audit(registry: Registry, what: str) -> None:
+    """An `office.changed` event in the hub's log: who (this OS user) did what."""
+    from nowserving.service.local import LocalService
+
+    office = registry.office()
+    if office is not None:
+        service = LocalService(registry.store, office[1], "cli")
+        service.record_office_change(what, staff=f"cli:{getpass.getuser()}")
+
+
+def _pair(args: argparse.Namespace) -> int:
+    import json
+    from datetime import UTC, datetime
+
+    registry = _registry(args)
+    pairing = registry.new_pairing(args.role, args.id)
+    _audit(registry, f"made a pairing code for {pairing.device} ({pairing.role})")
+    expires = datetime.fromtimestamp(pairing.expires_at / 1000, UTC)
+    if args.json:
+        print(json.dumps({"code": pairing.code, "expires_at": expires.isoformat()}))
+        return 0
+    import io
+
+    import qrcode
+
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(pairing.code)
+    picture = io.StringIO()
+    qr.print_ascii(out=picture)
+    print(picture.getvalue(), end="")
+    print(
+        f"Pairing code for {pairing.device} ({pairing.role}): {pairing.code}\n"
+        f"Valid once, until {expires.astimezone():%H:%M}. On the new PC:\n"
+        f"  nowserving {pairing.role} --hub http://HUB:PORT --pair {pairing.code}"
+    )
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    registry = _registry(args)
+    if not registry.revoke(args.device):
+        print(f"nowserving: no paired device {args.device!r} to revoke.", file=sys.stderr)
+        return 1
+    _audit(registry, f"revoked {args.device}")
+    print(f"{args.device} is revoked: its next request is refused. Pair it again to undo.")
+    return 0
+
+
+def _devices(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    def when(ms: int | None) -> str:
+        return "" if ms is None else f"{datetime.fromtimestamp(ms / 1000):%Y-%m-%d %H:%M}"
+
+    print(f"{'device':<20}{'role':<9}{'paired':<18}revoked")
+    for record in _registry(args).devices():
+        print(
+            f"{record.id:<20}{record.role:<9}{when(record.paired_at):<18}{when(record.revoked_at)}"
         )
     return 0
 
@@ -319,4 +429,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check-config": _check_config,
     "init": _init,
     "hash-pin": _hash_pin,
+    "pair": _pair,
+    "revoke": _revoke,
+    "devices": _devices,
 }

@@ -1,8 +1,9 @@
 """`nowserving init`: a new office's config, from a few answers.
 
-Writes lines, counters, languages, devices with fresh secrets, staff with fresh
-PINs (shown once, stored hashed) and the address phones use, then says what to
-run on each PC. Every answer has a default, so `--yes` (or no terminal) works.
+Writes lines, counters, languages, staff with fresh PINs (shown once, stored
+hashed) and the address phones use, then says what to run on each PC: the hub
+with this file, and a pairing code for each device (no PC but the hub holds it).
+Every answer has a default, so `--yes` (or no terminal) works.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nowserving.domain.config import OfficeConfig, parse_config
-from nowserving.domain.security import hash_pin, new_secret
+from nowserving.domain.security import hash_pin
 from nowserving.system.files import write_private
 
 
@@ -113,19 +114,6 @@ def render(answers: Answers) -> tuple[str, dict[str, str]]:
             f'name = "Counter {n}"',
             f"lines = {json.dumps(line_ids)}",
         ]
-    for role, count in (
-        ("kiosk", answers.kiosks),
-        ("display", answers.displays),
-        ("desk", answers.desks),
-    ):
-        for n in range(1, count + 1):
-            out += [
-                "",
-                "[[devices]]",
-                f'id = "{role}-{n}"',
-                f'role = "{role}"',
-                f'secret = "{new_secret()}"',
-            ]
     pins: dict[str, str] = {}
     staff_taken: set[str] = set()
     for n, person in enumerate(answers.staff):
@@ -137,6 +125,7 @@ def render(answers: Answers) -> tuple[str, dict[str, str]]:
             f"id = {_toml(_ident(person, staff_taken))}",
             f"name = {_toml(person)}",
             f"line_control = {'true' if n == 0 else 'false'}",
+            f"admin = {'true' if n == 0 else 'false'}",
             f'pin_hash = "{hash_pin(pin)}"',
         ]
     out += ["", "[printer]", 'kind = "none"  # usb, serial, network, cups or file: docs/deploy.md']
@@ -151,15 +140,19 @@ def write_starter_config(path: Path, answers: Answers) -> tuple[OfficeConfig, di
     return config, pins
 
 
-def next_steps(config: OfficeConfig, path: Path) -> list[str]:
-    """What to run on each PC of the office."""
+def next_steps(config: OfficeConfig, path: Path, answers: Answers) -> list[str]:
+    """What to run on each PC of the office: the hub once, then pair each device."""
     hub = config.office.public_base_url
-    steps = [f"{'On the hub PC:':<31}nowserving hub --config {path}"]
-    labels = {"kiosk": "a kiosk PC", "display": "a display PC", "desk": "a desk PC"}
-    for device in config.devices:
-        where = f"On {labels[device.role]} ({device.id}):"
-        steps.append(
-            f"{where:<28}nowserving {device.role} --config {path} --device {device.id} --hub {hub}"
-        )
-    steps.append(f"Copy {path} to every PC; keep it private: it holds the device secrets.")
+    steps = [f"On the hub PC: nowserving hub --config {path}", "Then, for each device:"]
+    for role, count in (
+        ("kiosk", answers.kiosks),
+        ("display", answers.displays),
+        ("desk", answers.desks),
+    ):
+        for n in range(1, count + 1):
+            steps.append(
+                f"  {role}-{n}: on the hub PC `nowserving pair --role {role} --id {role}-{n}`, "
+                f"then on its PC `nowserving {role} --hub {hub} --pair CODE`"
+            )
+    steps.append(f"{path} holds the staff's PIN hashes: keep it on the hub PC only, private.")
     return steps

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from nowserving.domain.config import (
@@ -90,8 +90,15 @@ def pair_device(body: PairRequest, hub: HubDep, request: Request) -> PairRespons
 
 
 @router.get("/office", operation_id="get_office", tags=["devices"])
-def get_office(hub: HubDep, caller: Device) -> OfficeCopy:
-    """The office as this device may hold it (no secrets; staff PIN hashes for desks only)."""
+def get_office(
+    hub: HubDep,
+    caller: Device,
+    known: Annotated[int | None, Query(ge=0, le=2**53)] = None,
+) -> OfficeCopy | None:
+    """The office as this device may hold it (no secrets; staff PIN hashes for desks only);
+    null if its version is still `known`."""
+    if known is not None and known == hub.registry.version():
+        return None
     role = caller.device.role if caller.device else "desk"  # a staff session is at a desk
     return office_for(hub, role)
 

@@ -26,13 +26,15 @@ from pydantic import TypeAdapter
 from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import Device, OfficeConfig, Staff
 from nowserving.domain.errors import HubUnavailable, NowservingError, Rejected, StoreError
-from nowserving.domain.signin import SignInRefused
+from nowserving.domain.pairing import REMOVED
+from nowserving.domain.signin import PinGate, SignInRefused
 from nowserving.domain.views import CounterView, LineView, TicketView
 from nowserving.service.interface import HubLink, Service
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.backoff import Backoff
 from nowserving.sync.client import HubClient, HubRefused, SyncClient
+from nowserving.sync.pairing import OfficeFile
 
 T = TypeVar("T")
 _TICKET = TypeAdapter(TicketView)
@@ -75,6 +77,10 @@ def open_replica(path: Path) -> EventStore:
         return EventStore(path)
 
 
+class DeviceRemoved(HubUnavailable):
+    """The hub revoked this device: nothing more syncs until it is paired again."""
+
+
 class NoNumbersLeft(Rejected):
     """Cut off from the hub, with this line's leased numbers used up."""
 
@@ -99,6 +105,7 @@ class ReplicaService(LocalService):
         interval: float = 0.2,
         start: bool = True,
         now: Callable[[], int] = wall_ms,
+        office: OfficeFile | None = None,
     ) -> None:
         super().__init__(store, config, writer_id(store, device), now=now)
         self.device = device
@@ -106,7 +113,7 @@ class ReplicaService(LocalService):
         # Actions wait at most about a second for the hub; sync may take longer.
         self.actions = HubClient(hub_url, device.secret, timeout=ACTION_TIMEOUT_S)
         self.sync = SyncClient(
-            store, self.hub, device, config, self.clock.device, interval, now=now
+            store, self.hub, device, config, self.clock.device, interval, now=now, office=office
         )
         self._sessions: dict[str, str] = {}  # staff id -> the hub's session token
         # While someone is signed in here, their PIN stays in this process's memory only,
@@ -118,6 +125,19 @@ class ReplicaService(LocalService):
 
     def close(self) -> None:
         self.sync.stop()
+
+    def refresh(self) -> bool:
+        """As a LocalService's, and take up an office changed at the hub (the sync thread
+        fetched it); DeviceRemoved once the hub says this device was revoked."""
+        office = self.sync.config
+        renewed = office is not self.config
+        if renewed:
+            with self._lock:
+                self.config, self.gate = office, PinGate(office)
+        changed = super().refresh()
+        if self.sync.status.revoked:
+            raise DeviceRemoved(REMOVED)
+        return changed or renewed
 
     @property
     def online(self) -> bool:

@@ -63,15 +63,14 @@ def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> No
     config = load_config(path)
     assert config.office.name == 'Harbor "Permit" Office'
     assert [line.prefix for line in config.lines] == ["A", "B"]
-    assert len(config.counters) == 3 and len({d.secret for d in config.devices}) == 5
-    sample = load_config(sample_config())
-    assert {d.secret for d in config.devices}.isdisjoint(d.secret for d in sample.devices)
+    assert len(config.counters) == 3 and config.devices == []  # devices pair with a code
     pins = dict(line.strip().split(": ") for line in result.stdout.splitlines()[1:3])
     for person in config.staff:
         assert verify_pin(pins[person.name], person.pin_hash)
     assert config.staff[0].line_control and not config.staff[1].line_control
-    assert "nowserving kiosk --config" in result.stdout and "--device kiosk-2" in result.stdout
-    assert "--hub http://192.0.2.10:8400" in result.stdout
+    assert config.staff[0].admin and not config.staff[1].admin
+    assert "nowserving pair --role kiosk --id kiosk-2" in result.stdout
+    assert "nowserving kiosk --hub http://192.0.2.10:8400 --pair CODE" in result.stdout
     assert _run("init", str(path), "--yes").returncode == 1  # never overwrites by surprise
 
 
