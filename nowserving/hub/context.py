@@ -26,7 +26,7 @@ from nowserving.hub.schemas import ResidentTicket
 from nowserving.service.local import LocalService
 from nowserving.store.registry import Registry
 
-PAIR_TRIES = 5  # pairing tries a minute from one address
+PAIR_TRIES = 5  # wrong pairing codes a minute from one address
 PAIR_TRIES_ALL = 30  # and from every address together
 STREAM_RETRY_S = 10  # a page that gave up its stream frees a place; ask again after this
 
@@ -131,17 +131,20 @@ class Hub:
                 retry_after=reset - time.time(),
             )
 
-    def check_pairing_rate(self, request: Request) -> None:
-        """Pairing tries: PAIR_TRIES a minute per address and PAIR_TRIES_ALL for everyone,
-        so a code cannot be guessed in its 10 minutes, from one address or from many."""
+    def check_pairing_rate(self, request: Request, failed: bool = False) -> None:
+        """Wrong pairing codes: PAIR_TRIES a minute per address and PAIR_TRIES_ALL for
+        everyone, so a code cannot be guessed in its 10 minutes, from one address or many.
+        Checked before a try; `failed=True` counts one that failed."""
         for limit, who in (
             (RateLimitItemPerMinute(PAIR_TRIES), self.client(request)),
             (RateLimitItemPerMinute(PAIR_TRIES_ALL), "*"),
         ):
-            if not self.limiter.hit(limit, "pair", who):
+            if failed:
+                self.limiter.hit(limit, "pair", who)
+            elif not self.limiter.test(limit, "pair", who):
                 reset = self.limiter.get_window_stats(limit, "pair", who).reset_time
                 raise RateLimited(
-                    "Too many pairing tries; wait a minute, then check the code and retry.",
+                    "Too many wrong pairing codes; wait a minute, then check the code and retry.",
                     retry_after=reset - time.time(),
                 )
 

@@ -75,6 +75,7 @@ def pair_device(body: PairRequest, hub: HubDep, request: Request) -> PairRespons
     try:
         record, secret = hub.registry.redeem(body.code)
     except PairingRefused as refused:
+        hub.check_pairing_rate(request, failed=True)
         raise Rejected(str(refused)) from None
     hub.service.record_office_change(f"paired {record.id} ({record.role})", staff=record.id)
     return PairResponse(

@@ -129,13 +129,16 @@ class ReplicaService(LocalService):
     def refresh(self) -> bool:
         """As a LocalService's, and take up an office changed at the hub (the sync thread
         fetched it); DeviceRemoved once the hub says this device was revoked."""
-        office = self.sync.config
+        sync: SyncClient | None = getattr(self, "sync", None)  # None: still being built
+        if sync is None:
+            return super().refresh()
+        office = sync.config
         renewed = office is not self.config
         if renewed:
             with self._lock:
                 self.config, self.gate = office, PinGate(office)
         changed = super().refresh()
-        if self.sync.status.revoked:
+        if sync.status.revoked:
             raise DeviceRemoved(REMOVED)
         return changed or renewed
 
