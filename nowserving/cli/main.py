@@ -149,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser(
         "status", help="each device: last seen, outbox, lag (asks the hub)"
     )
-    _config_arg(status)
+    status.add_argument(
+        "--config", metavar="FILE", help="office config with [[devices]] (else: this PC's pairing)"
+    )
     status.add_argument("--hub", metavar="URL", default="http://localhost:8400")
     status.add_argument("--device", metavar="ID", help="device whose secret to use")
     for command in commands.choices.values():  # `nowserving hub --config F --data D` too
@@ -259,16 +261,9 @@ def _hash_pin(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from nowserving.domain.config import load_config
     from nowserving.sync.client import HubClient
 
-    config = load_config(args.config)
-    device = next((d for d in config.devices if d.id == args.device), None)
-    device = device or (config.devices[0] if config.devices else None)
-    if device is None:
-        print("nowserving: the config has no [[devices]] to ask the hub with.", file=sys.stderr)
-        return 1
-    rows = HubClient(args.hub, device.secret).device_status()
+    rows = HubClient(args.hub, _a_device_secret(args)).device_status()
     print(
         f"{'device':<14}{'role':<9}{'last seen':>12}{'outbox':>8}{'lag':>8}"
         f"{'memory':>10}{'up':>9}  version"
@@ -280,6 +275,29 @@ def _status(args: argparse.Namespace) -> int:
             f"{memory:>10}{up:>9}  {version}"
         )
     return 0
+
+
+def _a_device_secret(args: argparse.Namespace) -> str:
+    """A secret to ask the hub with: a device of `--config`, else this PC's pairing."""
+    from nowserving.domain.config import load_config
+    from nowserving.sync.pairing import load_credential
+    from nowserving.system.paths import data_dir
+
+    if args.config:
+        devices = [d for d in load_config(args.config).devices if d.secret]
+        device = next((d for d in devices if d.id == args.device), None)
+        device = device or (devices[0] if devices else None)
+        if device is not None:
+            return device.secret
+    for role in ("desk", "display", "kiosk"):
+        try:
+            return load_credential(data_dir(args.data), role).device.secret
+        except ConfigError:
+            continue
+    raise ConfigError(
+        "No device to ask the hub with: run this on a paired PC (or give --config FILE "
+        "with [[devices]] secrets)."
+    )
 
 
 def _registry(args: argparse.Namespace) -> Registry:
