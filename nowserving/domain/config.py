@@ -118,6 +118,7 @@ class Staff(_Strict):
     pin_hash: Annotated[str, StringConstraints(pattern=r"^scrypt\$")]
     line_control: bool = False
     admin: bool = False  # may change the office at the hub: lines, counters, staff, devices
+    disabled: bool = False  # cannot sign in (kept for the audit log's names)
 
 
 class Printer(_Strict):

@@ -51,7 +51,9 @@ class PinGate:
     def check_any(self, pin: str) -> Staff:
         """Whoever's PIN this is (a bare PIN pad); wrong tries count against the pad."""
         self._refuse_if_locked((ANY,))
-        staff = next((s for s in self.config.staff if verify_pin(pin, s.pin_hash)), None)
+        staff = next(
+            (s for s in self.config.staff if not s.disabled and verify_pin(pin, s.pin_hash)), None
+        )
         return self._outcome(staff, (ANY,))
 
     def check(self, staff_id: str, pin: str, *, sources: Sequence[str]) -> Staff:
@@ -61,7 +63,7 @@ class PinGate:
         address); the try is refused while any of them is locked out.
         """
         self._refuse_if_locked(sources)
-        staff = next((s for s in self.config.staff if s.id == staff_id), None)
+        staff = next((s for s in self.config.staff if s.id == staff_id and not s.disabled), None)
         # An unknown id is checked against a dummy hash so it answers no faster.
         matches = verify_pin(pin, staff.pin_hash if staff else _dummy_hash())
         return self._outcome(staff if matches else None, sources)

@@ -20,10 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
 from nowserving.domain.errors import NotFound, Rejected, StoreError, StoreFullError
-from nowserving.hub import api, devices_api, pages, sync_api
+from nowserving.hub import admin_page, api, devices_api, pages, sync_api
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import Hub, RateLimited
 from nowserving.hub.guard import StreamCount
+from nowserving.hub.office_admin import InvalidOffice
 from nowserving.hub.problems import (
     RETRY_AFTER_503_S,
     describe,
@@ -74,6 +75,7 @@ def create_app(service: LocalService) -> FastAPI:
     app.include_router(sync_api.router)
     app.include_router(devices_api.router)
     app.include_router(pages.router)
+    app.include_router(admin_page.router)
     app.mount("/static", StaticFiles(directory=resources_dir() / "web" / "static"), "static")
     _add_error_handlers(app)
     app.add_middleware(BodyLimit)
@@ -114,7 +116,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         (Expired, 410),
         (NotFound, 404),
         (OutdatedDevice, 426),
-        (devices_api.InvalidOffice, 422),
+        (InvalidOffice, 422),
         (Rejected, 409),
         (StoreFullError, 507),
         (StoreError, 503),

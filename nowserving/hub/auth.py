@@ -21,6 +21,7 @@ from nowserving.domain.pairing import REMOVED, REVOKED_CODE
 from nowserving.domain.signin import PinGate, SignInRefused
 
 SESSION_SECONDS = 10 * 3600  # one working day
+ADMIN_PAGE = "admin-page"  # the "device" of a session opened on the hub's admin page
 
 Role = Literal["kiosk", "display", "desk", "staff", "line_control", "admin"]
 # A device by its secret: (the device, whether it was revoked), or None if unknown.
@@ -125,6 +126,17 @@ class Access:
         if caller.device is None or caller.device.role != "desk":
             raise AuthError("Staff sign in at a desk device.", 403)
         sources = (f"device:{caller.device.id}", f"address:{address}")
+        return self._open(staff_id, pin, sources, caller.device.id)
+
+    def sign_in_admin(self, staff_id: str, pin: str, address: str) -> Session:
+        """A session on the hub's admin page (a browser, no device), for admins only."""
+        session = self._open(staff_id, pin, (f"address:{address}",), ADMIN_PAGE)
+        if not session.staff.admin:
+            self.sign_out(session.token)
+            raise AuthError("Only staff with the admin right may use this page.", 403)
+        return session
+
+    def _open(self, staff_id: str, pin: str, sources: tuple[str, ...], device: str) -> Session:
         try:
             staff = self._pins.check(staff_id, pin, sources=sources)
         except SignInRefused as refused:
@@ -132,7 +144,7 @@ class Access:
             raise AuthError(str(refused), status, refused.retry_after) from None
         with self._lock:
             session = Session(
-                secrets.token_urlsafe(32), staff, caller.device.id, self._clock() + SESSION_SECONDS
+                secrets.token_urlsafe(32), staff, device, self._clock() + SESSION_SECONDS
             )
             self._sessions[session.token] = session
         return session

@@ -13,16 +13,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from nowserving.domain.config import (
-    IDENT,
-    Ident,
-    OfficeConfig,
-    office_document,
-    office_from_document,
-    public_office,
-)
-from nowserving.domain.errors import ConfigError, NotFound, Rejected
+from nowserving.domain.config import IDENT, Ident, office_document, public_office
+from nowserving.domain.errors import Rejected
 from nowserving.domain.pairing import PairingRefused
+from nowserving.hub import office_admin
 from nowserving.hub.api import Device, HubDep, needs
 from nowserving.hub.auth import Caller
 from nowserving.hub.context import Hub
@@ -118,11 +112,7 @@ def list_devices(hub: HubDep, caller: Admin) -> list[DeviceEntry]:
 @router.post("/admin/pairing", operation_id="new_pairing", tags=["admin"], status_code=201)
 def new_pairing(body: PairingRequest, hub: HubDep, caller: Admin) -> PairingCode:
     """A one-time code (valid 10 minutes) that pairs a PC as a device."""
-    try:
-        pairing = hub.registry.new_pairing(body.role, body.device)
-    except PairingRefused as refused:
-        raise Rejected(str(refused)) from None
-    _audit(hub, caller, f"made a pairing code for {pairing.device} ({pairing.role})")
+    pairing = office_admin.make_pairing(hub, body.role, body.device, by=_who(caller))
     return PairingCode(
         code=pairing.code, device=pairing.device, role=pairing.role, expires_at=pairing.expires_at
     )
@@ -133,39 +123,15 @@ def new_pairing(body: PairingRequest, hub: HubDep, caller: Admin) -> PairingCode
 )
 def revoke_device(device: DeviceParam, hub: HubDep, caller: Admin) -> None:
     """The device's next request is refused; pair it again to bring it back."""
-    if not hub.registry.revoke(device):
-        raise NotFound(f"There is no paired device {device!r} that is not revoked already.")
-    _audit(hub, caller, f"revoked {device}")
+    office_admin.revoke(hub, device, by=_who(caller))
 
 
 @router.put("/admin/lines/{line}/name", operation_id="rename_line", tags=["admin"])
 def rename_line(line: LineParam, body: LineNames, hub: HubDep, caller: Admin) -> OfficeCopy:
     """A line's name per language; every screen shows it within seconds."""
-    config = hub.config
-    index = next((n for n, known in enumerate(config.lines) if known.id == line), None)
-    if index is None:
-        raise NotFound(f"There is no line {line!r}.")
-    names = {lang: text.strip() for lang, text in body.name.items() if text.strip()}
-    lines = [known.model_dump(mode="json") for known in config.lines]
-    lines[index]["name"] = names
-    changed = _validated(config, {"lines": lines})
-    hub.change_office(changed)
-    _audit(hub, caller, f"renamed line {line} to {names.get(config.default_language, '')!r}")
+    office_admin.rename_line(hub, line, body.name, by=_who(caller))
     return office_for(hub, "desk")
 
 
-def _validated(config: OfficeConfig, update: dict[str, object]) -> OfficeConfig:
-    """The office with `update`, checked as `check-config` checks a file (422 if invalid)."""
-    document = {**office_document(config), **update}
-    try:
-        return office_from_document(document, "office")
-    except ConfigError as exc:
-        raise InvalidOffice(str(exc)) from None
-
-
-class InvalidOffice(Rejected):
-    """A change that would make the office invalid (answered with 422, check-config's words)."""
-
-
-def _audit(hub: Hub, caller: Caller, what: str) -> None:
-    hub.service.record_office_change(what, staff=caller.staff_id or caller.device_id)
+def _who(caller: Caller) -> str:
+    return caller.staff_id or caller.device_id

@@ -14,7 +14,7 @@ from nowserving.domain.config import Device as ConfiguredDevice
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.events import Event
 from nowserving.hub.api import Device, HubDep, Kiosk
-from nowserving.hub.auth import Caller
+from nowserving.hub.auth import AuthError, Caller
 from nowserving.hub.context import Hub
 from nowserving.hub.problems import ERRORS, Problem
 from nowserving.store.eventstore import EventStore
@@ -87,7 +87,8 @@ class StoreFacts:
 def configured(hub: Hub, caller: Caller) -> ConfiguredDevice:
     """The configured device behind a caller (a staff session counts as its desk)."""
     device = caller.device or hub.device(caller.device_id)
-    assert device is not None  # a session's desk was identified when the staff signed in
+    if device is None:  # a session opened on the admin page, not at a desk
+        raise AuthError("Not allowed: this needs a device.", 403)
     return device
 
 
