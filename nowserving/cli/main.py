@@ -130,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("devices", help="on the hub PC: the paired devices")
 
+    export = commands.add_parser(
+        "export", help="on the hub PC: write the office it holds into a config file"
+    )
+    export.add_argument("path", metavar="FILE", help="kept comments and layout if it exists")
+
     report = commands.add_parser("report", help="CSV files, charts and a PDF summary")
     _config_arg(report)
     report.add_argument("--from", dest="start", required=True, metavar="DATE")
@@ -375,6 +380,20 @@ def _devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from nowserving.cli.office_file import export_text
+    from nowserving.system.files import write_private
+
+    office = _registry(args).office()
+    if office is None:
+        raise ConfigError("This hub holds no office yet: start it once with --config FILE.")
+    path = Path(args.path)
+    existing = path.read_text(encoding="utf-8") if path.exists() else None
+    write_private(path, export_text(office[1], existing))  # it holds the staff's PIN hashes
+    print(f"Wrote the hub's office (version {office[0]}) to {path}.")
+    return 0
+
+
 def _store(args: argparse.Namespace) -> EventStore:
     from nowserving.store.eventstore import EventStore
     from nowserving.system.paths import data_dir
@@ -450,4 +469,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "pair": _pair,
     "revoke": _revoke,
     "devices": _devices,
+    "export": _export,
 }

@@ -16,15 +16,17 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from nowserving.domain.config import IDENT, Ident, office_document, public_office
 from nowserving.domain.errors import Rejected
 from nowserving.domain.pairing import PairingRefused
+from nowserving.domain.signin import SignInRefused
 from nowserving.hub import office_admin
 from nowserving.hub.api import Device, HubDep, needs
-from nowserving.hub.auth import Caller
+from nowserving.hub.auth import AuthError, Caller
 from nowserving.hub.context import Hub
 from nowserving.hub.problems import ERRORS
 from nowserving.sync.protocol import OfficeCopy, PairedDevice, PairRequest, PairResponse
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 Admin = Annotated[Caller, Depends(needs("admin"))]
+StaffSession = Annotated[Caller, Depends(needs("staff"))]
 DeviceParam = Annotated[str, Path(pattern=IDENT, description="A device's id")]
 LineParam = Annotated[str, Path(pattern=IDENT, description="A line's id")]
 
@@ -47,6 +49,13 @@ class LineNames(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: dict[str, Annotated[str, StringConstraints(max_length=200)]]
+
+
+class PinChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pin: Annotated[str, StringConstraints(pattern=r"^\d{4,12}$")]  # the current PIN
+    new_pin: Annotated[str, StringConstraints(pattern=r"^\d{6,12}$")]  # 6 digits or more
 
 
 class DeviceEntry(BaseModel):
@@ -96,6 +105,18 @@ def get_office(
         return None
     role = caller.device.role if caller.device else "desk"  # a staff session is at a desk
     return office_for(hub, role)
+
+
+@router.post("/staff/pin", operation_id="change_own_pin", tags=["staff"], status_code=204)
+def change_own_pin(body: PinChange, hub: HubDep, caller: StaffSession, request: Request) -> None:
+    """A staff member changes their own PIN (the current one first, with the lockout of
+    sign-in); desks take up the new hash within seconds."""
+    staff = caller.staff_id or ""
+    try:
+        hub.service.gate.check(staff, body.pin, sources=(f"address:{hub.client(request)}",))
+    except SignInRefused as refused:
+        raise AuthError(str(refused), 429 if refused.locked else 401, refused.retry_after) from None
+    office_admin.reset_pin(hub, staff, by=staff, pin=body.new_pin)
 
 
 # -- admin -------------------------------------------------------------------------------

@@ -50,12 +50,14 @@ def add_staff(hub: Hub, staff: str, name: str, *, line_control: bool, admin: boo
     return pin
 
 
-def reset_pin(hub: Hub, staff: str, *, by: str) -> str:
-    """A fresh PIN for `staff` (the old one stops working); returned to be shown once."""
+def reset_pin(hub: Hub, staff: str, *, by: str, pin: str | None = None) -> str:
+    """A new PIN for `staff` (the old one stops working): `pin`, or a fresh one, returned
+    to be shown once."""
     people = _rows(hub.config.staff, staff, "staff member")
-    pin = new_pin()
+    pin = pin or new_pin()
     people[_index(people, staff)]["pin_hash"] = hash_pin(pin)
-    _change(hub, {"staff": people}, f"reset the PIN of {staff}", by)
+    what = "changed their own PIN" if by == staff else f"reset the PIN of {staff}"
+    _change(hub, {"staff": people}, what, by)
     return pin
 
 

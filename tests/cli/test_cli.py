@@ -192,3 +192,30 @@ def test_data_folder_goes_before_or_after_the_command(tmp_path: Path, before: bo
     args = build_parser().parse_args(data + command if before else command + data)
     assert args.data == str(tmp_path)
     assert build_parser().parse_args(command).data is None  # the default stays
+
+
+def test_export_writes_the_hubs_office_into_the_file_keeping_its_comments(tmp_path: Path) -> None:
+    from nowserving.cli.main import main
+    from nowserving.store.eventstore import EventStore
+    from nowserving.store.registry import Registry
+
+    text = sample_config().read_text(encoding="utf-8")
+    store = EventStore(tmp_path / "office.sqlite")
+    registry = Registry(store)
+    assert registry.import_file(load_config(sample_config()), text)
+    assert not registry.import_file(load_config(sample_config()), text)  # once per file text
+    office = registry.office()
+    assert office is not None
+    lines = [line.model_dump(mode="json") for line in office[1].lines]
+    lines[0]["name"]["en"] = "Permits and plans"
+    registry.set_office(office[1].model_validate({**office[1].model_dump(), "lines": lines}))
+    store.close()
+    path = tmp_path / "office.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["--data", str(tmp_path), "export", str(path)]) == 0
+    written = path.read_text(encoding="utf-8")
+    exported = load_config(path)
+    assert exported.line("permits").name["en"] == "Permits and plans"
+    assert exported.devices == []  # secrets stay (hashed) in the hub
+    assert "# The first language is the default" in written  # the file's own comments
+    assert written.count("\n") < text.count("\n")  # only the [[devices]] went

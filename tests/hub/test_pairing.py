@@ -254,3 +254,19 @@ def test_a_line_renamed_at_the_hub_reaches_paired_screens_without_restart(
     finally:
         service.close()
         board.close()
+
+
+def test_staff_change_their_own_pin(hub: RunningHub) -> None:
+    lin = hub.sign_in("lin")
+    short = hub.post("/api/staff/pin", lin, json={"pin": "1357", "new_pin": "2468"})
+    assert short.status_code == 422  # a new PIN has 6 digits or more
+    wrong = hub.post("/api/staff/pin", lin, json={"pin": "0000", "new_pin": "246813"})
+    assert wrong.status_code == 401
+    changed = hub.post("/api/staff/pin", lin, json={"pin": "1357", "new_pin": "246813"})
+    assert changed.status_code == 204, changed.text
+    old = hub.post("/api/staff/login", DESK, json={"staff": "lin", "pin": "1357"})
+    new = hub.post("/api/staff/login", DESK, json={"staff": "lin", "pin": "246813"})
+    assert (old.status_code, new.status_code) == (401, 200)
+    # The desk receives the new hash, for signing in while the hub is away.
+    office = hub.get("/api/office", DESK).json()["office"]
+    assert next(s for s in office["staff"] if s["id"] == "lin")["pin_hash"] != PIN_HASHES[2]
