@@ -119,7 +119,7 @@ class KioskWindow(QWidget):
         self.services = ServicesScreen(self.config)
         self.priority = PriorityScreen()
         self.ticket = TicketScreen(self.config)
-        self.pin = PinScreen(self.config)
+        self.pin = PinScreen(self.service.check_staff_pin)
         self.maintenance = MaintenanceScreen()
         for screen in (
             self.welcome,

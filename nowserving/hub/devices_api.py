@@ -27,6 +27,7 @@ from nowserving.sync.protocol import OfficeCopy, PairedDevice, PairRequest, Pair
 router = APIRouter(prefix="/api", responses=ERRORS)
 Admin = Annotated[Caller, Depends(needs("admin"))]
 StaffSession = Annotated[Caller, Depends(needs("staff"))]
+KioskDevice = Annotated[Caller, Depends(needs("kiosk"))]
 DeviceParam = Annotated[str, Path(pattern=IDENT, description="A device's id")]
 LineParam = Annotated[str, Path(pattern=IDENT, description="A line's id")]
 
@@ -56,6 +57,17 @@ class PinChange(BaseModel):
 
     pin: Annotated[str, StringConstraints(pattern=r"^\d{4,12}$")]  # the current PIN
     new_pin: Annotated[str, StringConstraints(pattern=r"^\d{6,12}$")]  # 6 digits or more
+
+
+class StaffPin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pin: Annotated[str, StringConstraints(pattern=r"^\d{4,12}$")]
+
+
+class StaffFound(BaseModel):
+    staff: str
+    name: str
 
 
 class DeviceEntry(BaseModel):
@@ -117,6 +129,17 @@ def change_own_pin(body: PinChange, hub: HubDep, caller: StaffSession, request: 
     except SignInRefused as refused:
         raise AuthError(str(refused), 429 if refused.locked else 401, refused.retry_after) from None
     office_admin.reset_pin(hub, staff, by=staff, pin=body.new_pin)
+
+
+@router.post("/staff/check-pin", operation_id="check_staff_pin", tags=["kiosk"])
+def check_staff_pin(body: StaffPin, hub: HubDep, caller: KioskDevice) -> StaffFound:
+    """Whose PIN this is, for a kiosk's staff menu (the kiosk holds no PIN hash); five
+    wrong ones lock that kiosk's pad for five minutes."""
+    try:
+        staff = hub.service.gate.check_any(body.pin, sources=(f"pad:{caller.device_id}",))
+    except SignInRefused as refused:
+        raise AuthError(str(refused), 429 if refused.locked else 401, refused.retry_after) from None
+    return StaffFound(staff=staff.id, name=staff.name)
 
 
 # -- admin -------------------------------------------------------------------------------

@@ -240,6 +240,10 @@ class LocalService:
     def sign_out(self, staff: str) -> None:
         """Nothing to end here: the PIN is checked on this PC."""
 
+    def check_staff_pin(self, pin: str) -> Staff:
+        """Whoever's PIN this is, for a kiosk's staff menu (SignInRefused otherwise)."""
+        return self.gate.check_any(pin)
+
     # -- residents ---------------------------------------------------------------------
 
     def issue(

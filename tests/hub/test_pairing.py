@@ -21,6 +21,7 @@ import pytest
 from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import load_config
 from nowserving.domain.pairing import REMOVED, REVOKED_CODE
+from nowserving.domain.signin import SignInRefused
 from nowserving.store.eventstore import EventStore
 from nowserving.store.registry import Registry
 from nowserving.sync.board_stream import HubBoard
@@ -270,3 +271,23 @@ def test_staff_change_their_own_pin(hub: RunningHub) -> None:
     # The desk receives the new hash, for signing in while the hub is away.
     office = hub.get("/api/office", DESK).json()["office"]
     assert next(s for s in office["staff"] if s["id"] == "lin")["pin_hash"] != PIN_HASHES[2]
+
+
+def test_a_paired_kiosk_checks_its_staff_menu_pin_at_the_hub(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    credential = pair(hub.url, new_code(hub, "kiosk"), tmp_path)
+    office = OfficeFile(tmp_path, credential.device.id)
+    config = office.load()[1]
+    assert config.staff == []  # nothing here to check a PIN against
+    service = ReplicaService(
+        open_replica(tmp_path / "replica.sqlite"), config, credential.device, hub.url, start=False
+    )
+    try:
+        assert service.check_staff_pin("1234").id == "maria"
+        with pytest.raises(SignInRefused, match="Wrong staff member or PIN"):
+            service.check_staff_pin("9999")
+    finally:
+        service.store.close()  # never started syncing
+    display = hub.post("/api/staff/check-pin", DISPLAY, json={"pin": "1234"})
+    assert display.status_code == 403  # kiosks only
