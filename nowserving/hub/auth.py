@@ -94,7 +94,7 @@ class Access:
     def use_office(self, config: OfficeConfig) -> None:
         """The office changed at the hub: check PINs against its staff from now on."""
         self.config = config
-        self._pins = PinGate(config, self._clock)
+        self._pins.config = config  # lockouts in progress stay
 
     def now(self) -> float:
         return self._clock()

@@ -16,7 +16,6 @@ from limits.strategies import MovingWindowRateLimiter
 from nowserving.domain.config import Device, OfficeConfig, PublicAction
 from nowserving.domain.errors import NotFound, NowservingError, Rejected
 from nowserving.domain.links import ticket_url
-from nowserving.domain.signin import PinGate
 from nowserving.domain.state import Status
 from nowserving.domain.views import TicketView
 from nowserving.hub.auth import Access, Caller, Role, require
@@ -93,7 +92,7 @@ class Hub:
 
     def use_office(self, config: OfficeConfig) -> None:
         self.service.config = config
-        self.service.gate = PinGate(config)
+        self.service.gate.config = config  # lockouts in progress stay
         self.access.use_office(config)
 
     def ticket_url(self, token: str) -> str:

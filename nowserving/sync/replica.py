@@ -27,7 +27,7 @@ from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import Device, OfficeConfig, Staff
 from nowserving.domain.errors import HubUnavailable, NowservingError, Rejected, StoreError
 from nowserving.domain.pairing import REMOVED
-from nowserving.domain.signin import PinGate, SignInRefused
+from nowserving.domain.signin import SignInRefused
 from nowserving.domain.views import CounterView, LineView, TicketView
 from nowserving.service.interface import HubLink, Service
 from nowserving.service.local import LocalService
@@ -136,7 +136,7 @@ class ReplicaService(LocalService):
         renewed = office is not self.config
         if renewed:
             with self._lock:
-                self.config, self.gate = office, PinGate(office)
+                self.config = self.gate.config = office
         changed = super().refresh()
         if sync.status.revoked:
             raise DeviceRemoved(REMOVED)
