@@ -16,6 +16,7 @@ from nowserving.domain.errors import ConfigError
 from nowserving.service.interface import Service
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
+from nowserving.store.registry import Registry
 from nowserving.sync.pairing import OfficeFile, load_credential, pair
 from nowserving.sync.replica import ReplicaService, open_replica
 from nowserving.system.paths import data_dir
@@ -84,6 +85,8 @@ def device_setup(
     """The office and this device: paired (`--hub URL [--pair CODE]`, the office kept in
     the data folder and followed from the hub), or from `--config FILE` as before."""
     hub, config_file = getattr(args, "hub", None), getattr(args, "config", None)
+    if getattr(args, "pair", None) and not hub:
+        raise ConfigError("--pair CODE needs --hub URL: the hub to pair with.")
     if hub and (getattr(args, "pair", None) or not config_file):
         folder = data_dir(args.data)
         if args.pair:
@@ -106,7 +109,13 @@ def open_session(args: argparse.Namespace, role: str) -> Session:
     folder = data_dir(args.data)
     if getattr(args, "hub", None):  # another PC: a replica that syncs with the hub
         replica = open_replica(folder / f"replica-{device.id}.sqlite")
-        service = ReplicaService(replica, config, device, args.hub, office=office)
-        return Session(config, device, service)
+        return Session(
+            config, device, ReplicaService(replica, config, device, args.hub, office=office)
+        )
     store = EventStore(folder / "office.sqlite")
-    return Session(config, device, LocalService(store, config, device.id))
+    registry = Registry(store)  # on the hub's PC: the office it holds, with changes made there
+    held = registry.office()
+    if held is not None:
+        config = held[1]
+    service = LocalService(store, config, device.id, registry=registry if held else None)
+    return Session(config, device, service)

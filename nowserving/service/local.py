@@ -48,6 +48,7 @@ from nowserving.domain.views import (
 from nowserving.service.interface import DayFigures, Expired, HubLink, Service
 from nowserving.store import reports
 from nowserving.store.eventstore import EventStore
+from nowserving.store.registry import Registry
 
 # The write request being served on this thread: (asking device, its request id).
 _REQUEST: ContextVar[tuple[str, str] | None] = ContextVar("request", default=None)
@@ -81,9 +82,14 @@ class LocalService:
         config: OfficeConfig,
         device: str,
         now: Callable[[], int] = wall_ms,
+        *,
+        registry: Registry | None = None,
     ) -> None:
         self.store = store
         self.config = config
+        # On the hub's PC: the office the hub holds, followed as it changes there.
+        self._registry = registry
+        self._office_version = registry.version() if registry is not None else 0
         self.clock = HybridClock(device, now)
         self._now = now
         self._lock = threading.RLock()
@@ -112,12 +118,24 @@ class LocalService:
     def refresh(self) -> bool:
         """Catch up with events written by others; True if anything changed since last time."""
         with self._lock:
+            self._changed |= self._follow_office()
             self._catch_up()
             due = self._rowid - self._snapshot_rowid >= SNAPSHOT_EVERY
             changed, self._changed = self._changed, False
         if due:  # outside the lock: only the copy inside needs it
             self.save_snapshot()
         return changed
+
+    def _follow_office(self) -> bool:
+        """Take up an office changed at the hub (apps sharing the hub's store)."""
+        if self._registry is None or self._registry.version() == self._office_version:
+            return False
+        held = self._registry.office()
+        if held is None:
+            return False
+        self._office_version, office = held
+        self.config = self.gate.config = office
+        return True
 
     def _catch_up(self) -> OfficeState:
         day = self.today()
