@@ -182,7 +182,10 @@ async def follow_board(
 ) -> EventSourceResponse:
     """Server-Sent Events: the board after every change; resumes with Last-Event-ID."""
     hub.check_streams(request)
-    return _stream(hub.live.board_stream(last_event_id), "board")
+    snapshots = hub.live.board_stream(last_event_id)
+    if caller.device is not None:
+        snapshots = _until_revoked(hub, caller.device.id, snapshots)
+    return _stream(snapshots, "board")
 
 
 @router.post("/alerts", operation_id="report_alert", tags=["kiosk"], status_code=204)
@@ -375,6 +378,17 @@ def end_day(hub: HubDep, caller: DayControl, key: RequestId = None) -> None:
 
 def _without_token(view: TicketView) -> TicketView:
     return replace(view, token="")
+
+
+async def _until_revoked(
+    hub: Hub, device: str, snapshots: AsyncIterator[dict[str, Any]]
+) -> AsyncIterator[dict[str, Any]]:
+    """A device's stream ends at the first board after the device was revoked."""
+    async for snapshot in snapshots:
+        record = hub.registry.get(device)
+        if record is not None and record.revoked_at is not None:
+            return
+        yield snapshot
 
 
 def _stream(snapshots: AsyncIterator[dict[str, Any]], name: str) -> EventSourceResponse:

@@ -21,10 +21,11 @@ from pydantic import TypeAdapter
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import HubUnavailable, NowservingError
+from nowserving.domain.pairing import REMOVED, REVOKED_CODE
 from nowserving.domain.views import BoardView
 from nowserving.service.interface import BoardSource
 from nowserving.sync.backoff import Backoff
-from nowserving.sync.client import HubClient, error_detail
+from nowserving.sync.client import HubClient, HubRefused, error_detail
 from nowserving.sync.pairing import OfficeFile
 from nowserving.system import health
 
@@ -128,6 +129,11 @@ class HubBoard:
         while not self._stop.wait(OFFICE_EVERY_S):
             try:
                 followed = office.follow(self._hub, version)
+            except HubRefused as refused:
+                if refused.code == REVOKED_CODE:  # an open stream is not cut: say it here
+                    with self._lock:
+                        self._problem = REMOVED
+                continue
             except NowservingError as exc:  # the board stream says what is wrong, on screen
                 log.debug("office not followed: %s", exc)
                 continue

@@ -142,6 +142,11 @@ class ReplicaService(LocalService):
             raise DeviceRemoved(REMOVED)
         return changed or renewed
 
+    def _refuse_if_removed(self) -> None:
+        """A revoked device decides nothing, not even from its replica."""
+        if self.sync.status.revoked:
+            raise Rejected(REMOVED)
+
     @property
     def online(self) -> bool:
         """Whether the hub is in touch (else this PC decides, and its screen says so)."""
@@ -242,6 +247,7 @@ class ReplicaService(LocalService):
         body: Any = None,
     ) -> T:
         """One staff action: decided by the hub while it answers, else here."""
+        self._refuse_if_removed()
         key = secrets.token_hex(16)
         # Staff known here only (tests, tools) act here: the hub needs a staff session.
         if not self._hub_away() and staff is not None and staff in self._pins:
@@ -404,6 +410,7 @@ class ReplicaService(LocalService):
         then is the ticket issued here, under that id too, so that if the hub did make
         one, the two become one when they meet (the printed one stays).
         """
+        self._refuse_if_removed()
         key = secrets.token_hex(16)
         if self.device.role == "kiosk" and not self._hub_away():
             body = {"line": line, "priority": priority, "lang": lang}

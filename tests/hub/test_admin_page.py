@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from display.app import build_remote
 from kiosk.app import build as build_kiosk
+from nowserving.domain.errors import Rejected
 from nowserving.domain.pairing import REMOVED
 from nowserving.sync.board_stream import HubBoard
 from nowserving.sync.pairing import OfficeFile, pair
@@ -137,6 +138,12 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
         qtbot.waitUntil(lambda: service.sync.status.revoked, timeout=20_000)
         with pytest.raises(DeviceRemoved, match=REMOVED):
             service.refresh()
+        with pytest.raises(Rejected, match=REMOVED):  # not even from its leased numbers
+            service.issue("permits")
+        # The display's screen says so, instead of "reconnecting".
+        page.get_by_role("button", name=f"Revoke {display.id}").click()
+        qtbot.waitUntil(lambda: display_window.banner.text() == REMOVED, timeout=20_000)
+        assert display_window.banner.isVisible()
     finally:
         kiosk_window.printer.stop()
         service.close()
@@ -162,6 +169,7 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
         "reset the PIN of zoe",
         "disabled staff zoe",
         f"revoked {kiosk.id}",
+        f"revoked {display.id}",
     } <= audit, audit
 
 
