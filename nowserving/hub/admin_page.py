@@ -97,14 +97,20 @@ async def admin_action(action: str, request: Request) -> HTMLResponse:
 # -- the changes ---------------------------------------------------------------------------
 
 
-def _rename(hub: Hub, form: dict[str, str], by: str) -> dict[str, Any]:
+def _rename(hub: Hub, form: Form, by: str) -> dict[str, Any]:
     line = form.get("line", "")
     names = {lang: form.get(f"name_{lang}", "") for lang in hub.config.office.languages}
     office_admin.rename_line(hub, line, names, by=by)
     return {"message": f"Line {line} renamed; every screen shows it within seconds."}
 
 
-def _pair(hub: Hub, form: dict[str, str], by: str) -> dict[str, Any]:
+def _counter(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    counter = form.get("counter", "").strip()
+    office_admin.save_counter(hub, counter, form.get("name", ""), form.all("lines"), by=by)
+    return {"message": f"Counter {counter} saved; desks and the display show it within seconds."}
+
+
+def _pair(hub: Hub, form: Form, by: str) -> dict[str, Any]:
     role = form.get("role", "")
     if role not in ROLES:
         raise ValueError("Pick what the new PC is: kiosk, display or desk.")
@@ -124,13 +130,13 @@ def _pair(hub: Hub, form: dict[str, str], by: str) -> dict[str, Any]:
     }
 
 
-def _revoke(hub: Hub, form: dict[str, str], by: str) -> dict[str, Any]:
+def _revoke(hub: Hub, form: Form, by: str) -> dict[str, Any]:
     device = form.get("device", "")
     office_admin.revoke(hub, device, by=by)
     return {"message": f"{device} is revoked: its next request is refused."}
 
 
-def _add_staff(hub: Hub, form: dict[str, str], by: str) -> dict[str, Any]:
+def _add_staff(hub: Hub, form: Form, by: str) -> dict[str, Any]:
     staff, name = form.get("staff", "").strip(), form.get("name", "").strip()
     pin = office_admin.add_staff(
         hub,
@@ -143,20 +149,21 @@ def _add_staff(hub: Hub, form: dict[str, str], by: str) -> dict[str, Any]:
     return {"pin": {"staff": staff, "pin": pin}, "message": f"{name} ({staff}) added."}
 
 
-def _reset_pin(hub: Hub, form: dict[str, str], by: str) -> dict[str, Any]:
+def _reset_pin(hub: Hub, form: Form, by: str) -> dict[str, Any]:
     staff = form.get("staff", "")
     pin = office_admin.reset_pin(hub, staff, by=by)
     return {"pin": {"staff": staff, "pin": pin}, "message": f"New PIN for {staff}."}
 
 
-def _disable(hub: Hub, form: dict[str, str], by: str) -> dict[str, Any]:
+def _disable(hub: Hub, form: Form, by: str) -> dict[str, Any]:
     staff, disabled = form.get("staff", ""), form.get("disabled") == "true"
     office_admin.set_disabled(hub, staff, disabled, by=by)
     return {"message": f"{staff} {'may no longer' if disabled else 'may again'} sign in."}
 
 
-_ACTIONS: dict[str, Callable[[Hub, dict[str, str], str], dict[str, Any]]] = {
+_ACTIONS: dict[str, Callable[[Hub, Form, str], dict[str, Any]]] = {
     "rename-line": _rename,
+    "save-counter": _counter,
     "pair": _pair,
     "revoke": _revoke,
     "add-staff": _add_staff,
@@ -175,7 +182,18 @@ def _signed_in(hub: Hub, request: Request) -> Caller | None:
         return None
 
 
-async def _form(request: Request) -> dict[str, str]:
+class Form(dict[str, str]):
+    """A posted form: the last value of each field, and `all(key)` for repeated ones."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__(pairs)
+        self.pairs = pairs
+
+    def all(self, key: str) -> list[str]:
+        return [value for name, value in self.pairs if name == key]
+
+
+async def _form(request: Request) -> Form:
     """The posted form (small, urlencoded), refused if it comes from another site."""
     # Browsers say where a form comes from; with no-referrer pages the Origin is "null".
     site = request.headers.get("sec-fetch-site", "same-origin")
@@ -187,7 +205,7 @@ async def _form(request: Request) -> dict[str, str]:
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         raise AuthError("This form is too large.", 413)
-    return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+    return Form(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
 
 
 def _status(exc: Exception) -> int:
@@ -244,6 +262,7 @@ def _admin(
             "me": caller.session.staff.name if caller.session else "",
             "languages": config.office.languages,
             "lines": config.lines,
+            "counters": config.counters,
             "staff": config.staff,
             "devices": devices,
             "roles": ROLES,

@@ -33,6 +33,21 @@ def rename_line(hub: Hub, line: str, names: dict[str, str], *, by: str) -> None:
     _change(hub, {"lines": lines}, f"renamed line {line} to {shown!r}", by)
 
 
+def save_counter(hub: Hub, counter: str, name: str, lines: list[str], *, by: str) -> None:
+    """A counter's name and lines: changed, or added when the id is new."""
+    rows = [known.model_dump(mode="json") for known in hub.config.counters]
+    row = {"id": counter, "name": name.strip(), "lines": lines}
+    known = [n for n, existing in enumerate(rows) if existing["id"] == counter]
+    if known:
+        rows[known[0]] = row
+    else:
+        rows.append(row)
+    what = (
+        f"{'changed' if known else 'added'} counter {counter} ({row['name']}: {', '.join(lines)})"
+    )
+    _change(hub, {"counters": rows}, what, by)
+
+
 def add_staff(hub: Hub, staff: str, name: str, *, line_control: bool, admin: bool, by: str) -> str:
     """A new staff member; returns their first PIN (shown once, kept only hashed)."""
     if any(person.id == staff for person in hub.config.staff):

@@ -113,9 +113,24 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
         qtbot.waitUntil(lambda: NEW_NAME in texts(kiosk_window), timeout=20_000)
         qtbot.waitUntil(lambda: NEW_NAME in texts(display_window), timeout=30_000)
 
+        # A new counter: without a line it is refused in check-config's words.
+        page.get_by_label("New counter's id").fill("c7")
+        page.get_by_label("Name", exact=True).first.fill("Counter 7")
+        page.get_by_role("button", name="Add counter").click()
+        expect(page.get_by_role("alert")).to_contain_text("office: counters[6].lines: List should")
+        page.get_by_label("New counter's id").fill("c7")
+        new_counter = page.locator("form", has=page.get_by_role("button", name="Add counter"))
+        new_counter.get_by_label("Name", exact=True).fill("Counter 7")
+        new_counter.get_by_label("permits").check()
+        new_counter.get_by_role("button").click()
+        expect(page.get_by_role("status").first).to_contain_text("Counter c7 saved")
+        qtbot.waitUntil(lambda: "c7" in {c.id for c in service.config.counters}, timeout=20_000)
+        no_violations(page)
+
         # Staff: add one (a 6-digit PIN shown once), who then signs in at a desk.
-        page.get_by_label("Id", exact=True).fill("zoe")
-        page.get_by_label("Name", exact=True).fill("Zoe")
+        new_staff = page.locator("form", has=page.get_by_role("button", name="Add staff member"))
+        new_staff.get_by_label("Id", exact=True).fill("zoe")
+        new_staff.get_by_label("Name", exact=True).fill("Zoe")
         page.get_by_role("button", name="Add staff member").click()
         pin = page.locator("#new-pin").inner_text()
         assert len(pin) == 6 and pin.isdigit()
@@ -170,6 +185,7 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
         "disabled staff zoe",
         f"revoked {kiosk.id}",
         f"revoked {display.id}",
+        "added counter c7 (Counter 7: permits)",
     } <= audit, audit
 
 
