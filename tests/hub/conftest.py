@@ -23,10 +23,14 @@ DESK = "7wtzMkqDbOs3K7IyXVbWGktcHkgfHxfH"
 PINS = {"maria": "1234", "tom": "2468", "lin": "1357"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(*taken: int) -> int:
+    """A port nobody listens on now, other than `taken` (a killed hub's port is free again)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in taken:
+            return port
 
 
 @dataclass
@@ -111,7 +115,7 @@ def start_hub(
     benchmark's moves its clock).
     """
     port = port or free_port()
-    public_port = public_port or free_port()
+    public_port = public_port or free_port(port)
     folder.mkdir(parents=True, exist_ok=True)
     url = f"{scheme}://127.0.0.1:{port}"
     public_url = f"{scheme}://127.0.0.1:{public_port}"
