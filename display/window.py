@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QDate, QLocale, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -309,7 +309,11 @@ class DisplayWindow(QWidget):
 
     def _tick(self) -> None:
         now = datetime.now(self.config.zone)
-        self.time.setText(now.strftime("%H:%M   %a %d %b"))
+        # The day and month in the office's first language, as every other text on the board.
+        date = QLocale(self.config.default_language).toString(
+            QDate(now.year, now.month, now.day), "ddd d MMM"
+        )
+        self.time.setText(f"{now:%H:%M}   {date}")
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
