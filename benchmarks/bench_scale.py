@@ -1,7 +1,7 @@
 """Cost per action as the day grows: 0 to 50,000 tickets, against a bare SQLite commit.
 
     .venv/bin/python benchmarks/bench_scale.py [--sizes 0 1000 5000 20000 50000]
-        [--rounds 300] [--waiting 100] [--png docs/images/scale.png]
+        [--rounds 300] [--waiting 100] [--png docs/images/scale.png] [--restart 50000]
 
 For each day size: a durable store is filled with that many tickets of today
 (issued, called, served) of which about `--waiting` still wait; the in-process
@@ -9,6 +9,11 @@ For each day size: a durable store is filled with that many tickets of today
 issue, call next, board after the change, lines and a resident's status are timed,
 interleaved with a bare one-row SQLite commit (same pragmas) so that the ratios hold
 on a busy, shared machine. Prints a markdown table, and draws the curve if asked.
+
+`--restart N` measures a hub restart instead: a day of N tickets with the snapshot a
+stopping hub leaves, then a real `nowserving hub` process, timed from its start to
+the first 200 of `GET /api/health` and of `POST /api/tickets` (a few starts, each
+figure printed).
 """
 
 from __future__ import annotations
@@ -16,19 +21,25 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nowserving.domain.clock import Stamp
 from nowserving.domain.config import OfficeConfig, load_config
 from nowserving.domain.events import Event, Kind
-from nowserving.domain.rules import new_token, ticket_id, ticket_label
+from nowserving.domain.rules import new_token, office_day, ticket_id, ticket_label
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.system.paths import sample_config
+from tests.hub.conftest import KIOSK, free_port
 
 ACTIONS = ["issue", "call next", "board after a change", "lines", "ticket status"]
 
@@ -156,6 +167,57 @@ def reopen(path: Path, config: OfficeConfig, now: Callable[[], int]) -> float:
     return elapsed
 
 
+def restart(size: int, starts: int, folder: Path) -> None:
+    """Print the seconds from a hub process's start to its first answers, `starts` times."""
+    config = load_config(sample_config())
+    store = EventStore(folder / "data" / "office.sqlite")
+    now = int(time.time() * 1000) - 60_000  # the day ends a minute ago, on the real clock
+    hours = min(10.0, (now - (opening(config) - 17 * 3600_000)) / 3600e3 - 0.02)
+    fill_day(store, config, office_day(now, config.zone), size, 100, until=now, hours=hours)
+    LocalService(store, config, "hub").save_snapshot()  # as a hub running all day leaves it
+    store.close()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "nowserving", "--data", str(folder / "data"), "hub"]
+    command += ["--config", str(sample_config()), "--port", str(port)]
+    command += ["--host", "127.0.0.1", "--public-port", str(free_port())]
+    for _ in range(starts):
+        began = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            health = _first_ok(lambda: requests.get(url + "/api/health", timeout=5), began)
+            issued = _first_ok(
+                lambda: requests.post(
+                    url + "/api/tickets",
+                    json={"line": "permits"},
+                    headers={"Authorization": f"Bearer {KIOSK}"},
+                    timeout=5,
+                ),
+                began,
+            )
+        finally:
+            process.terminate()  # it keeps its snapshot for the next start
+            process.wait(timeout=30)
+        print(
+            f"{size:,}-ticket day with a snapshot: process start -> first 200 of "
+            f"GET /api/health {health:.2f} s, of POST /api/tickets {issued:.2f} s",
+            flush=True,
+        )
+
+
+def _first_ok(request: Callable[[], requests.Response], began: float) -> float:
+    """Seconds since `began` until `request` succeeds (tried every 10 ms)."""
+    while True:
+        try:
+            if request().ok:
+                return time.perf_counter() - began
+        except requests.ConnectionError:  # not listening yet
+            pass
+        time.sleep(0.01)
+        if time.perf_counter() - began > 120:
+            raise RuntimeError("the hub did not answer within 120 s")
+
+
 def draw(results: dict[int, dict[str, float]], png: Path) -> None:
     import matplotlib
 
@@ -189,7 +251,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--waiting", type=int, default=100)
     parser.add_argument("--png", type=Path, default=None)
+    parser.add_argument("--restart", type=int, metavar="TICKETS", help="time hub restarts")
+    parser.add_argument("--starts", type=int, default=5, help="restarts to time")
     args = parser.parse_args()
+    if args.restart is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            restart(args.restart, args.starts, Path(folder))
+        return
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:

@@ -241,10 +241,11 @@ class _Patient:
     """`requests` with a longer timeout for the start helper's health check."""
 
     ConnectionError = requests.ConnectionError
+    RequestException = requests.RequestException
 
     @staticmethod
-    def get(url: str, timeout: float) -> requests.Response:
-        return requests.get(url, timeout=max(timeout, 10))
+    def get(url: str, timeout: float, **kwargs: object) -> requests.Response:
+        return requests.get(url, timeout=max(timeout, 10), **kwargs)  # type: ignore[arg-type]
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import argparse
 
 from desk.window import DeskWindow
 from nowserving.sync.client import HubClient
+from nowserving.sync.tls import local_hub_url, verify_for
 from nowserving_qt.bootstrap import application, open_session, run
 
 
@@ -14,7 +15,9 @@ def main(args: argparse.Namespace) -> int:
     session = open_session(args, "desk")
     # The hub this desk syncs with, or on the hub's own PC the hub's port there.
     hub = HubClient(
-        args.hub or f"http://localhost:{session.config.hub.port}", session.device.secret
+        args.hub or local_hub_url(session.config),
+        session.device.secret,
+        verify=verify_for(session.config),
     )
     window = DeskWindow(session.config, session.service, args.counter, hub.device_status)
     window.resize(1100, 760)

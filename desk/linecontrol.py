@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -34,15 +35,14 @@ class LineControlPanel(QWidget):
         lines_box = QGroupBox("Lines")
         grid = QGridLayout(lines_box)
         self.state: dict[str, QLabel] = {}
-        self.reason: dict[str, QLineEdit] = {}
+        self.reason: dict[str, QComboBox] = {}
         self.pause: dict[str, QPushButton] = {}
         self.target: dict[str, QComboBox] = {}
         self.reroute: dict[str, QPushButton] = {}
         for row, line in enumerate(config.lines):
             name = QLabel(f"{line.prefix}  {config.text(line.name, 'en')}")
             self.state[line.id] = QLabel()
-            self.reason[line.id] = QLineEdit()
-            self.reason[line.id].setPlaceholderText("Reason residents will see")
+            self.reason[line.id] = self._reasons()
             self.pause[line.id] = QPushButton()
             self.pause[line.id].clicked.connect(lambda _=False, ln=line.id: self._toggle_pause(ln))
             self.target[line.id] = QComboBox()
@@ -65,6 +65,13 @@ class LineControlPanel(QWidget):
             ):
                 grid.addWidget(widget, row, column)
         layout.addWidget(lines_box)
+        other_box = QGroupBox("Other pause reason, in each language")
+        other_form = QFormLayout(other_box)
+        self.other_reason: dict[str, QLineEdit] = {}
+        for lang in config.office.languages:
+            self.other_reason[lang] = QLineEdit()
+            self.other_reason[lang].setMaxLength(200)
+            other_form.addRow(i18n.language_name(lang), self.other_reason[lang])
         ticker = QGroupBox("Lobby announcement (empty clears it)")
         form = QFormLayout(ticker)
         self.announcement: dict[str, QLineEdit] = {}
@@ -76,16 +83,33 @@ class LineControlPanel(QWidget):
         save.clicked.connect(self._announce)
         form.addRow(save)
         self.save = save
-        layout.addWidget(ticker)
+        # Side by side: each has a field per office language, and stacked they would not fit
+        # a 1280x800 screen.
+        texts = QHBoxLayout()
+        texts.addWidget(other_box, 1)
+        texts.addWidget(ticker, 1)
+        layout.addLayout(texts)
         layout.addStretch(1)
         self._paused: dict[str, bool] = {}
         self._rerouted: dict[str, bool] = {}
 
+    def _reasons(self) -> QComboBox:
+        """The office's common reasons, already translated, then "Other" (typed below)."""
+        choice = QComboBox()
+        first = self.config.default_language
+        for reason in self.config.pause_reasons:
+            choice.addItem(self.config.text(reason.text, first), reason.id)
+        choice.addItem("Other (type it below)", "")
+        return choice
+
     def _toggle_pause(self, line: str) -> None:
         if self._paused.get(line):
             self.action.emit("resume_line", line, {})
-        else:
-            self.action.emit("pause_line", line, {"reason": self.reason[line].text()})
+            return
+        reason: str | dict[str, str] = self.reason[line].currentData() or {
+            lang: field.text() for lang, field in self.other_reason.items() if field.text().strip()
+        }
+        self.action.emit("pause_line", line, {"reason": reason})
 
     def _toggle_reroute(self, line: str) -> None:
         if self._rerouted.get(line):

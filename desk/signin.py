@@ -41,7 +41,9 @@ class SignInScreen(QWidget):
         self.pin.setPlaceholderText("PIN")
         self.counter = QComboBox()
         for counter_config in config.counters:
-            self.counter.addItem(counter_config.name, counter_config.id)
+            self.counter.addItem(
+                config.counter_name(counter_config.id, config.default_language), counter_config.id
+            )
         if counter is not None:
             self.counter.setCurrentIndex(max(0, self.counter.findData(counter)))
         form.addRow("Staff member", self.staff)

@@ -9,9 +9,11 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QTabWidget,
@@ -28,10 +30,11 @@ from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NowservingError
 from nowserving.domain.signin import SignInRefused
+from nowserving.domain.views import transfer_concern
 from nowserving.service.interface import Service
 from nowserving.sync.protocol import DeviceStatus
 from nowserving_qt.background import run_in_background
-from nowserving_qt.theme import stylesheet
+from nowserving_qt.theme import desk_stylesheet
 from nowserving_qt.watcher import ServiceWatcher
 
 log = logging.getLogger(__name__)
@@ -61,10 +64,11 @@ class DeskWindow(QWidget):
         self.staff: Staff | None = None
         self.counter_id = counter or config.counters[0].id
         self.setWindowTitle(f"{config.office.name} — front desk")
-        self.setStyleSheet(stylesheet(700))
+        self.setStyleSheet(desk_stylesheet(primary=config.office.colors.get("primary")))
+        self.transfer_box: QMessageBox | None = None
         layout = QVBoxLayout(self)
         self.banner = QLabel()
-        self.banner.setProperty("role", "banner")
+        self.banner.setProperty("role", "alert")
         self.banner.setWordWrap(True)
         self.banner.hide()
         layout.addWidget(self.banner)
@@ -168,7 +172,9 @@ class DeskWindow(QWidget):
 
         self._run("open_counter", open_counter)
         self.stack.setCurrentIndex(1)
+        self.tabs.setCurrentWidget(self.counter_panel)
         self.render_view()
+        self.counter_panel.buttons["call_next"].setFocus()  # what a clerk does first
 
     def sign_out(self) -> None:
         self._record_sign_out(close=False)
@@ -212,6 +218,9 @@ class DeskWindow(QWidget):
                 "Select a resident first." if name == "call_ticket" else "Nobody to do that for."
             )
             return
+        if name == "transfer" and not extra.get("confirmed"):
+            self._ask_transfer(ticket, extra)
+            return
         work: dict[str, Callable[[], Any]] = {
             "call_next": lambda: service.call_next(counter, staff=staff),
             "recall": lambda: service.recall(ticket, staff=staff),
@@ -226,6 +235,41 @@ class DeskWindow(QWidget):
             ),
         }
         self._run(name, work[name])
+
+    def _ask_transfer(self, ticket: str, extra: dict[str, Any]) -> None:
+        """Name the resident and the line, warn when nobody would call them, then transfer."""
+        current = self.counter_panel.current
+        label = current.label if current is not None and current.id == ticket else ticket
+        line = self.config.text(self.config.line(extra["to_line"]).name, "en")
+        try:
+            concern = transfer_concern(self.service.board(), extra["to_line"])
+        except NowservingError as exc:
+            concern = f"Whether a counter serves that line is not known ({exc})."
+        box = QMessageBox(
+            QMessageBox.Icon.Warning if concern else QMessageBox.Icon.Question,
+            "Transfer",
+            f"Transfer {label} to {line}?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(
+            concern
+            or ("They keep their place in line." if extra["keep_place"] else "They join the end.")
+        )
+        # A warning needs a deliberate choice: Enter alone cancels.
+        box.setDefaultButton(
+            QMessageBox.StandardButton.Cancel if concern else QMessageBox.StandardButton.Yes
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: QAbstractButton) -> None:
+            self.transfer_box = None
+            if box.standardButton(button) == QMessageBox.StandardButton.Yes:
+                self.act("transfer", ticket, {**extra, "confirmed": True})
+
+        box.buttonClicked.connect(answered)
+        self.transfer_box = box
+        box.open()
 
     def act_on_line(self, name: str, line: str, extra: dict[str, Any]) -> None:
         staff, service = self._staff_id(), self.service

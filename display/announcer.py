@@ -16,7 +16,7 @@ import struct
 import time
 import wave
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,15 +53,25 @@ def chime_file() -> Path:
     return path
 
 
+CounterName = str | Mapping[str, str]  # one name, or the name in each language
+
+
+def _name(counter: CounterName, lang: str) -> str:
+    if isinstance(counter, str):
+        return counter
+    return counter.get(lang) or next(iter(counter.values()), "")
+
+
 def call_phrases(
-    label: str, counter: str, languages: list[str], recall: bool
+    label: str, counter: CounterName, languages: list[str], recall: bool
 ) -> list[tuple[str, str]]:
-    """What is said for one call: (language, sentence) for each office language."""
-    spoken_number = label.replace("-", " ")  # "A 042": letters and digits read separately
+    """What is said for one call: (language, sentence) for each language, wholly in it."""
     key = "voice.recall" if recall else "voice.call"
-    return [
-        (lang, i18n.text(lang, key, number=spoken_number, counter=counter)) for lang in languages
-    ]
+    phrases = []
+    for lang in languages:
+        number = i18n.spoken_label(label, lang)
+        phrases.append((lang, i18n.text(lang, key, number=number, counter=_name(counter, lang))))
+    return phrases
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ class Waiting:
     """A call waiting for its turn to be announced."""
 
     label: str
-    counter: str
+    counter: CounterName
     recall: bool
     since: float  # when it was queued, on the announcer's monotonic clock
 
@@ -108,8 +118,11 @@ class Announcer(QObject):
         self._timer.timeout.connect(self._next)
         speaker.finished.connect(self._spoken)
 
-    def announce(self, label: str, counter: str, recall: bool = False) -> None:
-        """Queue a call; it replaces any waiting call of the same ticket or counter."""
+    def announce(self, label: str, counter: CounterName, recall: bool = False) -> None:
+        """Queue a call; it replaces any waiting call of the same ticket or counter.
+
+        `counter` is the counter's name in each language (or one name for all).
+        """
         kept = [w for w in self.queue if w.label != label and w.counter != counter]
         self._drop(len(self.queue) - len(kept), "superseded")
         if len(kept) == MAX_WAITING:
@@ -140,7 +153,7 @@ class Announcer(QObject):
         phrases = call_phrases(label, counter, self.languages, recall)
         for lang, sentence in phrases:
             self.speaker.say(sentence, lang)
-        self.announced.emit(label, counter)
+        self.announced.emit(label, _name(counter, self.languages[0]) if self.languages else "")
         # The next call waits until this one has been spoken in full (never cut off);
         # without speech, the chime alone sets the pace. The long timer is a safety net.
         words = sum(len(sentence.split()) for _, sentence in phrases)

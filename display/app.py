@@ -27,7 +27,7 @@ def build_remote(
     settings = config.display
     languages = settings.announce_in or config.office.languages
     announcer = Announcer(
-        speaker_for(settings.speech, settings.volume, engine=tts_engine),
+        speaker_for(settings.speech, settings.volume, engine=tts_engine, languages=languages),
         languages,
         settings.volume,
         max_age=settings.announce_max_age,

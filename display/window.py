@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QDate, QLocale, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -13,7 +13,7 @@ from display.announcer import Announcer
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NowservingError
 from nowserving.domain.pairing import REMOVED
-from nowserving.domain.views import BoardView, CallView
+from nowserving.domain.views import BoardView, CallView, pause_text
 from nowserving.service.interface import BoardSource
 from nowserving.system import i18n
 from nowserving_qt.qr import qr_pixmap
@@ -38,6 +38,18 @@ def _corrects(call: CallView, before: dict[str, CallView], now: dict[str, CallVi
         old.ticket == call.ticket and old.event_id not in now and old.at >= call.at
         for old in before.values()
     )
+
+
+def _recent(calls: list[CallView], count: int) -> list[CallView]:
+    """The calls before the latest, newest first, each resident once (a recall is news
+    about the same resident, not another one)."""
+    seen = {calls[0].ticket} if calls else set()
+    recent: list[CallView] = []
+    for call in calls[1:]:
+        if call.ticket not in seen and len(recent) < count:
+            seen.add(call.ticket)
+            recent.append(call)
+    return recent
 
 
 class DisplayWindow(QWidget):
@@ -78,16 +90,24 @@ class DisplayWindow(QWidget):
         top.addWidget(self.office, 1)
         top.addWidget(self.time)
         outer.addLayout(top)
-        self.banner = label("", "banner")
+        self.banner = label("", "alert")  # not an announcement: something is wrong
         self.banner.hide()
         outer.addWidget(self.banner)
         self.body = QGridLayout()
         outer.addLayout(self.body, 1)
         self.now = QVBoxLayout()
         self.now_title = label("", "subtitle")
+        self.stale = label("", "warning")
         self.now_label = label("", "huge", wrap=False)
         self.now_counter = label("", "title")
-        for widget in (self.now_title, self.now_label, self.now_counter):
+        self.recent_title = label("", "subtitle")
+        for widget in (
+            self.now_title,
+            self.stale,
+            self.now_label,
+            self.now_counter,
+            self.recent_title,
+        ):
             self.now.addWidget(widget)
         self.recent = QGridLayout()
         self.now.addLayout(self.recent)
@@ -122,25 +142,31 @@ class DisplayWindow(QWidget):
         self._shown = {c.event_id: c for c in board.calls}
         for call in fresh:
             if not _corrects(call, shown or {}, self._shown):
-                self.announcer.announce(call.label, self._counter_name(call), call.recall)
+                self.announcer.announce(call.label, self._counter_names(call), call.recall)
         self.board = board
         self.render_view(flash=bool(fresh))
 
     def set_trouble(self, message: str) -> None:
         """While the store or hub cannot be read: keep the last board, say since when."""
-        if message and self._offline_since is None:
-            self._offline_since = datetime.now()
+        if bool(message) == (self._offline_since is not None):
+            return
+        if message:
+            self._offline_since = datetime.now(self.config.zone)  # the clock's zone
             log.warning("display offline: %s", message)
-        elif not message:
+        else:
             self._offline_since = None
         self._removed = message == REMOVED  # revoked at the hub: say so, not "reconnecting"
-        self._render_banner()
+        self.render_view()
 
     def _counter_name(self, call: CallView) -> str:
+        return self.config.counter_name(call.counter, self.config.default_language)
+
+    def _counter_names(self, call: CallView) -> dict[str, str]:
+        """The counter's name in each language, so a call is said wholly in one language."""
         try:
-            return self.config.counter(call.counter).name
+            return self.config.in_every_language(self.config.counter(call.counter).name)
         except KeyError:
-            return call.counter
+            return {lang: call.counter for lang in self.config.office.languages}
 
     # -- rendering ---------------------------------------------------------------------------
 
@@ -157,7 +183,11 @@ class DisplayWindow(QWidget):
             self._place(portrait)
         lang = self.config.default_language
         board = self.board
+        offline = self._offline_since is not None
         self.now_title.setText(i18n.text(lang, "display.now_serving"))
+        self.stale.setText(i18n.text(lang, "display.may_be_stale"))
+        self.stale.setVisible(offline)
+        self.now_title.setVisible(not offline)  # the warning takes the heading's place
         calls = board.calls if board else []
         if calls:
             latest = calls[0]
@@ -166,13 +196,18 @@ class DisplayWindow(QWidget):
         else:
             self.now_label.setText("—")
             self.now_counter.setText("")
-        self.now_label.setProperty("role", "huge-flash" if flash else "huge")
+        self.now_label.setProperty(
+            "role", "huge-stale" if offline else ("huge-flash" if flash else "huge")
+        )
         self.now_label.style().unpolish(self.now_label)
         self.now_label.style().polish(self.now_label)
         if flash:
             self.flash_timer.start()
         clear(self.recent)
-        for row, call in enumerate(calls[1 : 1 + self.config.display.recent_calls]):
+        recent = _recent(calls, self.config.display.recent_calls)
+        self.recent_title.setText(i18n.text(lang, "display.recent"))
+        self.recent_title.setVisible(bool(recent))
+        for row, call in enumerate(recent):
             self.recent.addWidget(label(call.label, "big", wrap=False), row, 0)
             self.recent.addWidget(label(self._counter_name(call), "big"), row, 1)
         self._render_lines(board, lang)
@@ -202,21 +237,24 @@ class DisplayWindow(QWidget):
         names = {line.id: self.config.text(line.name, lang) for line in self.config.lines}
         for row, line in enumerate(board.lines):
             if line.paused:
-                state, role = f"{i18n.text(lang, 'display.paused')}: {line.pause_reason}", "warning"
+                reason = pause_text(self.config, line, lang)
+                state, role = f"{i18n.text(lang, 'display.paused')}: {reason}", "warning"
             elif line.reroute_to:
                 state, role = (
                     i18n.text(lang, "display.go_to", line=names[line.reroute_to]),
                     "warning",
                 )
             else:
-                wait = i18n.wait_text(lang, line.wait.low, line.wait.high, line.wait.known)
+                wait = i18n.wait_text(lang, line.wait)
                 state, role = (
                     f"{i18n.text(lang, 'common.people_waiting', count=line.waiting)} · {wait}",
                     "",
                 )
             self.lines.addWidget(
                 label(
-                    f"{line.prefix}  {names[line.id]}", "big", align=Qt.AlignmentFlag.AlignLeading
+                    f"{line.prefix}  {names[line.id]}",
+                    "line-name",
+                    align=Qt.AlignmentFlag.AlignLeading,
                 ),
                 row * 2,
                 0,
@@ -235,8 +273,19 @@ class DisplayWindow(QWidget):
             self.join_qr.setPixmap(qr_pixmap(f"{base}/join", self._join_size))
         self.join_text.setText(i18n.text(lang, "display.scan_to_join"))
 
+    def not_spoken(self) -> list[str]:
+        """Where the office turned speech off (or does not announce in a language), the
+        ticker says so in writing, in each such language."""
+        spoken = set(self.announcer.languages) if self.announcer.speaker.available else set()
+        return [
+            i18n.text(lang, "display.not_spoken")
+            for lang in self.config.office.languages
+            if lang not in spoken
+        ]
+
     def _render_ticker(self) -> None:
         texts = [t for t in (self.board.announcement.values() if self.board else []) if t]
+        texts += self.not_spoken()
         self.ticker.setVisible(bool(texts))
         if texts:
             self.ticker.setText(texts[self._ticker_lang % len(texts)])
@@ -244,22 +293,33 @@ class DisplayWindow(QWidget):
     def _rotate_ticker(self) -> None:
         self._ticker_lang += 1
         self._render_ticker()
+        self._render_banner()
 
     def _render_banner(self) -> None:
+        """While offline: since when, in each office language in turn (with the ticker)."""
         if self._offline_since is None:
             self.banner.hide()
             return
+        languages = self.config.office.languages
+        lang = languages[self._ticker_lang % len(languages)]
         since = self._offline_since.strftime("%H:%M")
         self.banner.setText(
-            REMOVED
-            if self._removed
-            else i18n.text(self.config.default_language, "display.reconnecting", time=since)
+            REMOVED if self._removed else i18n.text(lang, "display.reconnecting", time=since)
+        )
+        self.banner.setLayoutDirection(
+            Qt.LayoutDirection.RightToLeft
+            if i18n.direction(lang) == "rtl" and not self._removed
+            else Qt.LayoutDirection.LeftToRight
         )
         self.banner.show()
 
     def _tick(self) -> None:
         now = datetime.now(self.config.zone)
-        self.time.setText(now.strftime("%H:%M   %a %d %b"))
+        # The day and month in the office's first language, as every other text on the board.
+        date = QLocale(self.config.default_language).toString(
+            QDate(now.year, now.month, now.day), "ddd d MMM"
+        )
+        self.time.setText(f"{now:%H:%M}   {date}")
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)

@@ -15,7 +15,7 @@ from nowserving_qt.speech import speaker_for
 def build(session: Session, *, kiosk_mode: bool, tts_engine: str | None = None) -> KioskWindow:
     """The kiosk window with its printer thread (started) and speaker; not shown yet."""
     config = session.config
-    speaker = speaker_for(engine=tts_engine)
+    speaker = speaker_for(engine=tts_engine, languages=config.office.languages)
     bridge = PrinterBridge()
     printer = PrintQueue(
         connector(config.printer),

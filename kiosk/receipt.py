@@ -58,8 +58,7 @@ def receipt_for(config: OfficeConfig, ticket: TicketView, url: str, short_url: s
         label=ticket.label,
         taken=i18n.text(lang, "receipt.taken", time=taken.strftime("%Y-%m-%d %H:%M")),
         ahead=i18n.ahead_text(lang, ticket.ahead),
-        wait=f"{i18n.text(lang, 'common.estimated_wait')}: "
-        + i18n.wait_text(lang, ticket.wait.low, ticket.wait.high, ticket.wait.known),
+        wait=f"{i18n.text(lang, 'common.estimated_wait')}: " + i18n.wait_text(lang, ticket.wait),
         scan=i18n.text(lang, "receipt.scan"),
         url=url,
         or_visit=i18n.text(lang, "receipt.or_visit"),

@@ -185,7 +185,7 @@ class KioskWindow(QWidget):
             receipt_for(
                 self.config,
                 ticket,
-                ticket_url(self.config, ticket.token),
+                ticket_url(self.config, ticket.token, ticket.lang),
                 short_url(self.config, ticket.token),
             )
         )
@@ -198,9 +198,8 @@ class KioskWindow(QWidget):
     def _issue_failed(self, error: Exception) -> None:
         if not isinstance(error, NowservingError):
             log.error("issuing a ticket failed", exc_info=error)
-        self.errors.append(str(error))
-        message = str(error) if isinstance(error, NowservingError) else ""
-        self.flow.failed(message or i18n.text(self.flow.lang, "kiosk.try_again"))
+        self.errors.append(str(error))  # staff read the English detail on the maintenance page
+        self.flow.failed(i18n.refusal(self.flow.lang, getattr(error, "code", "")))
         self._lines_changed()
 
     def _done(self) -> None:
@@ -308,7 +307,8 @@ class KioskWindow(QWidget):
         }[self.flow.screen]
 
     def render_view(self) -> None:
-        flow, height = self.flow, max(self.height(), 600)
+        # Text scales with the window, but no larger than its width allows (portrait).
+        flow, height = self.flow, max(min(self.height(), round(self.width() * 0.75)), 600)
         self._apply_style(height)
         lang = flow.lang
         self.setLayoutDirection(
@@ -341,7 +341,7 @@ class KioskWindow(QWidget):
             self.ticket.render_view(
                 flow.ticket,
                 lang,
-                ticket_url(self.config, token),
+                ticket_url(self.config, token, flow.ticket.lang),
                 short_url(self.config, token),
                 self._printing,
                 qr_size,
@@ -353,6 +353,7 @@ class KioskWindow(QWidget):
             self.printer_status.state.needs_staff,
             palette(flow.aids.high_contrast),
             can_go_back=flow.screen in (Screen.SERVICES, Screen.PRIORITY),
+            languages=self.config.office.languages if flow.screen is Screen.WELCOME else (),
         )
         for page in (self.welcome, self.services, self.priority, self.ticket):
             page.set_low_reach(flow.aids.low_reach)
@@ -432,6 +433,7 @@ class KioskWindow(QWidget):
         self._focus = (self._focus + step) % len(choices) if self._focus >= 0 else 0
         chosen = choices[self._focus]
         chosen.setFocus(Qt.FocusReason.TabFocusReason)
+        self._screen().reveal(chosen)
         detail = chosen.accessibleDescription() or ""
         self._say(
             i18n.text(

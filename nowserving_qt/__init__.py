@@ -2,3 +2,7 @@
 
 Kept apart from `nowserving/` so the core never imports Qt.
 """
+
+from nowserving_qt import qtlog
+
+qtlog.install()  # first thing: Qt's multimedia prints while the apps are being imported

@@ -20,11 +20,13 @@ from nowserving.store.registry import Registry
 from nowserving.sync.pairing import OfficeFile, load_credential, pair
 from nowserving.sync.replica import ReplicaService, open_replica
 from nowserving.system.paths import data_dir
+from nowserving_qt import qtlog
 from nowserving_qt.checks import require_screen
 from nowserving_qt.systemd import start_watchdog
 
 # Latin, Vietnamese, Arabic and CJK each find a face here; Qt falls back along the list.
 FONT_FAMILIES = ["Noto Sans", "DejaVu Sans", "Noto Sans Arabic", "Noto Sans CJK SC"]
+LOG_FORMAT = "%(asctime)s %(name)s: %(message)s"
 
 
 def application(name: str) -> QApplication:
@@ -33,6 +35,9 @@ def application(name: str) -> QApplication:
     if isinstance(existing, QApplication):
         return existing
     require_screen()
+    # force: a library imported before (python-escpos) set up logging its own way
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, force=True)
+    qtlog.messages.flush()
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )

@@ -13,6 +13,27 @@ from nowserving.domain.errors import NowservingError
 
 log = logging.getLogger(__name__)
 CJK = {"zh", "ja", "ko"}
+NO_AUDIO = (
+    "No audio output: calls are shown but not heard. Check the speakers "
+    "and that libpulse0 and a sound server (pipewire-pulse) are running."
+)
+_warned: set[str] = set()
+
+
+def warn_once(problem: str) -> None:
+    """Log a problem of this PC once per process, however many parts run into it."""
+    if problem not in _warned:
+        _warned.add(problem)
+        log.warning(problem)
+
+
+def has_audio_output() -> bool:
+    return bool(QMediaDevices.audioOutputs())
+
+
+def speech_off(reason: str) -> None:
+    """Say once why this app stays silent; with no audio output at all, that is the reason."""
+    warn_once(f"speech is off: {reason}" if has_audio_output() else NO_AUDIO)
 
 
 class NoScreen(NowservingError):
@@ -39,11 +60,8 @@ def startup_problems(config: OfficeConfig, *, needs_sound: bool) -> list[str]:
         problems.append(
             "No CJK font: Chinese text shows as boxes. Install Debian's fonts-noto-cjk."
         )
-    if needs_sound and not QMediaDevices.audioOutputs():
-        problems.append(
-            "No audio output: calls are shown but not heard. Check the speakers "
-            "and that libpulse0 and a sound server (pipewire-pulse) are running."
-        )
+    if needs_sound and not has_audio_output():
+        problems.append(NO_AUDIO)
     for problem in problems:
-        log.warning(problem)
+        warn_once(problem)
     return problems

@@ -14,27 +14,41 @@ from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
+from PySide6.QtMultimedia import QSoundEffect
 
 from nowserving_qt.background import run_in_background
+from nowserving_qt.checks import NO_AUDIO, has_audio_output, speech_off, warn_once
 
 log = logging.getLogger(__name__)
 
-VOICES = {"zh": "cmn"}  # office language code -> espeak-ng voice, where they differ
+# Office language code -> espeak-ng voice, where they differ. Mandarin: `cmn` reads the
+# pinyin its dictionary gives as English words ("king three"); `cmn-latn-pinyin` speaks
+# the same pinyin as Mandarin syllables with their tones (docs/languages.md).
+VOICES = {"zh": "cmn-latn-pinyin"}
+
+
+def _espeak(lang: str, *args: str) -> subprocess.CompletedProcess[str]:
+    executable = shutil.which("espeak-ng")
+    if executable is None:
+        raise OSError("espeak-ng is not installed (Debian package espeak-ng)")
+    return subprocess.run(
+        [executable, "-v", VOICES.get(lang, lang), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def synthesize(text: str, lang: str, path: Path, *, speed: int = 150) -> Path:
     """Speak `text` in `lang` into a WAV file (raises OSError if espeak-ng fails)."""
-    executable = shutil.which("espeak-ng")
-    if executable is None:
-        raise OSError("espeak-ng is not installed (Debian package espeak-ng)")
-    subprocess.run(
-        [executable, "-v", VOICES.get(lang, lang), "-s", str(speed), "-w", str(path), text],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
+    _espeak(lang, "-s", str(speed), "-w", str(path), text)
     return path
+
+
+def phonemes(text: str, lang: str) -> str:
+    """What espeak-ng would say, as phoneme mnemonics: a switch of voice shows as "(en)"."""
+    return _espeak(lang, "-q", "-x", text).stdout
 
 
 class EspeakSpeaker(QObject):
@@ -57,11 +71,11 @@ class EspeakSpeaker(QObject):
         self._player.setVolume(max(0.0, min(1.0, volume)))
         self._player.playingChanged.connect(self._played)
         self.available = shutil.which("espeak-ng") is not None
-        self._has_output = bool(QMediaDevices.audioOutputs())
+        self._has_output = has_audio_output()
         if not self.available:
-            log.warning("speech is off: espeak-ng is not installed")
+            speech_off("espeak-ng is not installed (Debian package espeak-ng)")
         elif not self._has_output:
-            log.warning("speech is off: this PC has no audio output")
+            warn_once(NO_AUDIO)
 
     def say(self, text: str, lang: str = "en", *, interrupt: bool = False) -> None:
         self.spoken.append((lang, text))

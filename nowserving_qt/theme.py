@@ -21,6 +21,8 @@ class Palette:
     danger: str
     disabled: str
     border: str
+    alert: str  # something is wrong right now (offline): unlike any announcement
+    on_alert: str
 
 
 NORMAL = Palette(
@@ -34,6 +36,8 @@ NORMAL = Palette(
     danger="#a51d2d",
     disabled="#8a8f98",
     border="#c3c8d0",
+    alert="#f6d32d",
+    on_alert="#1b1b1b",
 )
 HIGH_CONTRAST = Palette(
     background="#000000",
@@ -46,6 +50,8 @@ HIGH_CONTRAST = Palette(
     danger="#ff6b6b",
     disabled="#b0b0b0",
     border="#ffffff",
+    alert="#ff6b6b",
+    on_alert="#000000",
 )
 
 
@@ -83,10 +89,16 @@ def stylesheet(
     QLabel[role="huge"] {{ font-size: {round(unit(height) * 6)}px; font-weight: 800; }}
     QLabel[role="huge-flash"] {{ font-size: {round(unit(height) * 6)}px; font-weight: 800;
         background: {p.accent}; color: #ffffff; border-radius: {u}px; }}
+    QLabel[role="huge-stale"] {{ font-size: {round(unit(height) * 6)}px; font-weight: 800;
+        color: {p.disabled}; }}
     QLabel[role="big"] {{ font-size: {round(u * 1.6)}px; font-weight: 600; }}
+    QLabel[role="line-name"] {{ font-size: {round(u * 1.25)}px; font-weight: 700; }}
     QLabel[role="warning"] {{ color: {p.danger}; font-weight: 700; }}
     QLabel[role="banner"] {{ background: {p.primary}; color: {p.on_primary};
         font-size: {round(u * 1.2)}px; font-weight: 700; padding: {u // 2}px {u}px; }}
+    QLabel[role="alert"] {{ background: {p.alert}; color: {p.on_alert};
+        font-size: {round(u * 1.2)}px; font-weight: 700; padding: {u // 2}px {u}px;
+        border: {border}px dashed {p.on_alert}; }}
     QFrame[role="card"] {{ background: {p.surface}; border: {border}px solid {p.border};
         border-radius: {u}px; }}
     QPushButton {{ background: {p.surface}; color: {p.text}; border: {border}px solid {p.primary};
@@ -110,4 +122,24 @@ def stylesheet(
     QLabel[role="tile-detail"] {{ color: {p.muted}; }}
     QLabel[role="tile-status"] {{ font-weight: 600; }}
     QLabel[role="tile-warning"] {{ color: {p.danger}; font-weight: 700; }}
+    """
+
+
+def desk_stylesheet(*, primary: str | None = None) -> str:
+    """The front desk's stylesheet: a desktop app, mouse and keyboard, normal control sizes.
+
+    Only what the desk marks with a role is styled; every other control keeps the
+    platform's look and size.
+    """
+    p = NORMAL if not primary else Palette(**{**NORMAL.__dict__, "primary": primary})
+    return f"""
+    QLabel[role="title"] {{ font-size: 22px; font-weight: 700; }}
+    QLabel[role="big"] {{ font-size: 17px; font-weight: 600; }}
+    QLabel[role="huge"] {{ font-size: 40px; font-weight: 800; }}
+    QLabel[role="warning"] {{ color: {p.danger}; font-weight: 700; }}
+    QLabel[role="alert"] {{ background: {p.alert}; color: {p.on_alert}; font-weight: 600;
+        padding: 6px 10px; border: 1px solid {p.on_alert}; }}
+    QPushButton[role="primary"] {{ background: {p.primary}; color: {p.on_primary};
+        font-weight: 700; border: 1px solid {p.primary}; border-radius: 3px; padding: 4px 14px; }}
+    QPushButton[role="primary"]:disabled {{ background: {p.disabled}; border-color: {p.disabled}; }}
     """

@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [OUT_DIR]
 
-Writes OUT_DIR/kiosk-<size>-<lang>-<screen>.png (default OUT_DIR: screenshots/).
+Writes OUT_DIR/kiosk-<size>-<lang>-<screen>.png, display-<size>[-offline].png and
+desk-<size>-<tab>.png (default OUT_DIR: screenshots/).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from nowserving.store.eventstore import EventStore
 from nowserving.system.paths import sample_config
 from nowserving_qt.bootstrap import Session, application, pick_device
 
-SIZES = [(1280, 800), (1920, 1080)]
+SIZES = [(1280, 800), (1920, 1080), (1080, 1920)]
 
 
 def settle(app: QApplication, seconds: float = 0.05) -> None:
@@ -45,7 +46,7 @@ def kiosk_shots(out: Path) -> None:
                 service.issue("permits")
             service.open_counter("c1")
             service.open_counter("c2")
-            service.pause_line("records", "Back at 2 pm")
+            service.pause_line("records", "lunch")  # an office reason: read in each language
             window = build(
                 Session(config, pick_device(config, "kiosk", None), service),
                 kiosk_mode=False,
@@ -61,6 +62,10 @@ def kiosk_shots(out: Path) -> None:
             shot("1-welcome")
             window.choose_language(lang)
             shot("2-services")
+            window.flow.aids.large_text = True
+            window.render_view()
+            shot("2-services-large")
+            window.flow.aids.large_text = False
             window.choose_line(service.lines()[0])
             shot("3-priority")
             window.answer_priority(False)
@@ -93,7 +98,7 @@ def display_shots(out: Path) -> None:
             service.issue(line)
         for counter in ["c1", "c2", "c3", "c5", "c6", "c1", "c5"]:
             service.call_next(counter)
-        service.pause_line("records", "Back at 2 pm")
+        service.pause_line("records", "lunch")  # an office reason: read in each language
         service.set_announcement({"en": "The office closes at 4 pm today."})
         window = build_display(
             Session(config, pick_device(config, "display", None), service), tts_engine="mock"
@@ -104,7 +109,33 @@ def display_shots(out: Path) -> None:
         service.call_next("c2")
         settle(app, 0.2)
         window.grab().save(str(out / f"display-{width}x{height}.png"))
+        window.set_trouble("the hub does not answer")
+        settle(app)
+        window.grab().save(str(out / f"display-{width}x{height}-offline.png"))
         window.close()
+
+
+def desk_shots(out: Path) -> None:
+    from desk.window import DeskWindow
+
+    app = application("desk")
+    config = load_config(sample_config())
+    service = LocalService(EventStore(Path(tempfile.mkdtemp()) / "o.sqlite"), config, "desk-1")
+    for line in ["permits"] * 5 + ["licenses"] * 3:
+        service.issue(line)
+    window = DeskWindow(config, service, "c2", device_status=lambda: [])
+    window.show()
+    window._signed_in(config.staff[0], "c2")  # a picture: no PIN round trip needed
+    settle(app, 0.3)
+    service.call_next("c2", staff=config.staff[0].id)
+    for width, height in [(1100, 760), (1280, 800)]:
+        window.resize(width, height)
+        for tab in range(window.tabs.count()):
+            window.tabs.setCurrentIndex(tab)
+            settle(app, 0.2)
+            name = window.tabs.tabText(tab).lower()
+            window.grab().save(str(out / f"desk-{width}x{height}-{name}.png"))
+    window.close()
 
 
 def main() -> None:
@@ -112,6 +143,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     kiosk_shots(out)
     display_shots(out)
+    desk_shots(out)
     print(f"screenshots in {out}/")
 
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractButton, QBoxLayout, QSizePolicy, QSpacerItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QBoxLayout,
+    QLayout,
+    QSizePolicy,
+    QSpacerItem,
+    QWidget,
+)
 
 
 class KioskScreen(QWidget):
@@ -35,12 +42,15 @@ class KioskScreen(QWidget):
             item.changeSize(0, 0, QSizePolicy.Policy.Minimum, grow if on else fixed)
         for item in self._space_between:
             item.changeSize(0, 0, QSizePolicy.Policy.Minimum, fixed if on else grow)
-        if (layout := self.layout()) is not None:
+        for layout in self.findChildren(QLayout):
             layout.invalidate()
 
     def choices(self) -> list[QAbstractButton]:
         """The buttons a keypad user steps through, in reading order (enabled ones)."""
         return [b for b in self.findChildren(QAbstractButton) if b.isEnabled() and b.isVisible()]
+
+    def reveal(self, choice: QWidget) -> None:
+        """Scroll `choice` into view when the keypad moves to it (screens that scroll)."""
 
     def intro(self) -> str:
         """What voice guidance says when this screen appears."""

@@ -1,13 +1,25 @@
-"""Pick a service: large tiles with icon, name, one line of description, waiting and wait."""
+"""Pick a service: large tiles with icon, name, one line of description, waiting and wait.
+
+The tiles sit in a scroll area: with larger text they grow rather than cut their
+text, and the resident scrolls them by touch.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Signal
-from PySide6.QtWidgets import QAbstractButton, QGridLayout, QVBoxLayout
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QFrame,
+    QGridLayout,
+    QScrollArea,
+    QScroller,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.screens.base import KioskScreen
 from nowserving.domain.config import OfficeConfig
-from nowserving.domain.views import LineView
+from nowserving.domain.views import LineView, pause_text
 from nowserving.system import i18n
 from nowserving_qt.widgets import CardButton, clear, icon, label
 
@@ -17,17 +29,18 @@ def tile_status(
 ) -> tuple[str, str]:
     """The tile's last line and its style: paused, rerouted, or waiting and wait."""
     if line.paused:
-        return i18n.text(lang, "kiosk.paused", reason=line.pause_reason), "tile-warning"
+        reason = pause_text(config, line, lang)
+        return i18n.text(lang, "kiosk.paused", reason=reason), "tile-warning"
     if line.reroute_to:
         target = config.text(config.line(line.reroute_to).name, lang)
         return i18n.text(lang, "kiosk.rerouted", line=target), "tile-warning"
     waiting = i18n.text(lang, "common.people_waiting", count=line.waiting)
     if compact:
-        wait = i18n.wait_text(lang, line.wait.low, line.wait.high) if line.wait.known else ""
+        wait = i18n.wait_text(lang, line.wait) if line.wait.known else ""
         return "  ·  ".join(filter(None, [waiting, wait])), "tile-status"
     if not line.wait.known:
         return f"{waiting}  ·  {i18n.text(lang, 'common.no_counter_open')}", "tile-status"
-    wait = i18n.wait_text(lang, line.wait.low, line.wait.high)
+    wait = i18n.wait_text(lang, line.wait)
     return f"{waiting}  ·  {i18n.text(lang, 'common.estimated_wait')}: {wait}", "tile-status"
 
 
@@ -67,11 +80,21 @@ class ServicesScreen(KioskScreen):
         self.error = label("", "warning")
         layout.addWidget(self.title)
         layout.addWidget(self.error)
-        self.space(layout, above=True)
+        self.area = QScrollArea()
+        self.area.setWidgetResizable(True)
+        self.area.setFrameShape(QFrame.Shape.NoFrame)
+        self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        QScroller.grabGesture(self.area.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.space(column, above=True)
         self.grid = QGridLayout()
         self.grid.setSpacing(16)
-        layout.addLayout(self.grid)
-        self.space(layout)
+        column.addLayout(self.grid)
+        self.space(column)
+        self.area.setWidget(content)
+        layout.addWidget(self.area, 1)
 
     def render_view(
         self,
@@ -102,6 +125,9 @@ class ServicesScreen(KioskScreen):
 
     def choices(self) -> list[QAbstractButton]:
         return [t for t in self.tiles() if t.isEnabled()]
+
+    def reveal(self, choice: QWidget) -> None:
+        self.area.ensureWidgetVisible(choice)
 
     def intro(self) -> str:
         return i18n.text(self.lang, "kiosk.choose_service")

@@ -60,10 +60,7 @@ class TicketScreen(KioskScreen):
         self.lang = lang
         service = self.config.text(self.config.line(ticket.line).name, lang)
         ahead = i18n.ahead_text(lang, ticket.ahead)
-        wait = (
-            f"{i18n.text(lang, 'common.estimated_wait')}: "
-            f"{i18n.wait_text(lang, ticket.wait.low, ticket.wait.high, ticket.wait.known)}"
-        )
+        wait = f"{i18n.text(lang, 'common.estimated_wait')}: {i18n.wait_text(lang, ticket.wait)}"
         self.heading.setText(i18n.text(lang, "kiosk.your_ticket"))
         self.number.setText(ticket.label)
         self.number.setAccessibleName(ticket.label)
@@ -80,7 +77,7 @@ class TicketScreen(KioskScreen):
         self.spoken = ". ".join(
             [
                 self.heading.text(),
-                ticket.label.replace("-", " "),
+                i18n.spoken_label(ticket.label, lang),
                 service,
                 ahead,
                 wait,

@@ -1,18 +1,22 @@
 """`nowserving demo`: the whole office on one PC, each part in its own process.
 
 Parts share one store file, as apps on the hub's PC do. A part that crashes is
-reported and the rest keep going; Ctrl-C stops them all.
+reported and the rest keep going; Ctrl-C stops them all. The parts share one
+console: what one part says about this PC (no sound, say) another does not repeat.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import re
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 from nowserving.cli.main import APPS
 from nowserving.cli.simulate import simulate_office
@@ -28,6 +32,28 @@ PARTS: dict[str, tuple[str, list[str]]] = {
     "kiosk": ("kiosk-1", ["--windowed"]),
     "desk": ("desk-1", ["--windowed", "--counter", "c2"]),
 }
+STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ")  # the log lines' time
+
+
+class Console:
+    """The parts' error output, merged: a line another part already said is left out."""
+
+    def __init__(self) -> None:
+        self._said: dict[str, str] = {}  # line without its time -> the part that said it
+        self._lock = threading.Lock()
+
+    def relay(self, part: str, stream: IO[bytes]) -> None:
+        """Copy one part's output until it ends (run on a thread of its own)."""
+        for raw in stream:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if self.fresh(part, line):
+                print(line, file=sys.stderr, flush=True)
+
+    def fresh(self, part: str, line: str) -> bool:
+        key = STAMP.sub("", line)
+        with self._lock:
+            first = self._said.setdefault(key, part)
+        return first == part  # a part's own repeats stay: they are news about that part
 
 
 def available(part: str) -> bool:
@@ -51,10 +77,15 @@ def main(args: argparse.Namespace) -> int:
         print("Nothing to start yet.")
         return 0
     _bring_to_life(folder, config)
-    processes = {part: _start(part, config_path, folder, args.port) for part in parts}
+    console = Console()
+    processes = {
+        part: _start(part, config, config_path, folder, args.port, console) for part in parts
+    }
     print(f"{config.office.name}: started {', '.join(parts)}; data in {folder}.")
     if "hub" in parts:
-        print(f"Hub: http://localhost:{args.port}/  (API docs at /docs)")
+        scheme = "https" if config.hub.tls else "http"
+        print(f"Hub (this PC only): {scheme}://localhost:{args.port}/  (API docs at /docs)")
+        print(f"Residents' pages:   {scheme}://localhost:{args.port + 1}/")
     print("Press Ctrl-C to stop.")
     return _supervise(processes)
 
@@ -72,7 +103,9 @@ def _bring_to_life(folder: Path, config: OfficeConfig) -> None:
         store.close()
 
 
-def _start(part: str, config: Path, folder: Path, port: int) -> subprocess.Popen[bytes]:
+def _start(
+    part: str, office: OfficeConfig, config: Path, folder: Path, port: int, console: Console
+) -> subprocess.Popen[bytes]:
     device, extra = PARTS[part]
     command = [
         sys.executable,
@@ -85,10 +118,19 @@ def _start(part: str, config: Path, folder: Path, port: int) -> subprocess.Popen
         str(config),
     ]
     if part == "hub":
-        command += ["--port", str(port), "--public-url", f"http://localhost:{port}"]
+        # Loopback only: the sample's device secrets and PINs are known to everyone.
+        scheme = "https" if office.hub.tls else "http"
+        command += [
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--public-host", "127.0.0.1", "--public-port", str(port + 1)),
+            *("--public-url", f"{scheme}://localhost:{port + 1}"),
+        ]
     else:
         command += ["--device", device, *extra]
-    return subprocess.Popen(command)
+    process = subprocess.Popen(command, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    threading.Thread(target=console.relay, args=(part, process.stderr), daemon=True).start()
+    return process
 
 
 def _supervise(processes: dict[str, subprocess.Popen[bytes]]) -> int:

@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hub.add_argument("--host", help="address to listen on (default from the config)")
     hub.add_argument("--port", type=int, help="port to listen on (default from the config)")
+    hub.add_argument("--public-host", help="address of the residents' listener (default: config)")
+    hub.add_argument("--public-port", type=int, help="port of the residents' listener")
     hub.add_argument(
         "--public-url",
         metavar="URL",
@@ -99,8 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--languages", default="en", help="comma separated, first is the default")
     init.add_argument(
         "--public-url",
-        default="http://localhost:8400",
+        default="https://localhost:8401",
         help="the hub's address as phones reach it (goes into the QR codes)",
+    )
+    init.add_argument(
+        "--hub-address",
+        default="",
+        help="the hub PC's name or address on the LAN (default: the public URL's host)",
+    )
+    init.add_argument(
+        "--certificates",
+        action="store_true",
+        help="only make a new hub certificate beside an existing config (same CA)",
     )
     init.add_argument("--lines", default="General enquiries", help="service names, comma separated")
     init.add_argument("--counters", type=int, default=2)
@@ -157,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--config", metavar="FILE", help="office config with [[devices]] (else: this PC's pairing)"
     )
-    status.add_argument("--hub", metavar="URL", default="http://localhost:8400")
+    status.add_argument("--hub", metavar="URL", help="the hub (default: this PC's, per config)")
     status.add_argument("--device", metavar="ID", help="device whose secret to use")
     for command in commands.choices.values():  # `nowserving hub --config F --data D` too
         command.add_argument(
@@ -217,13 +229,24 @@ def _check_config(args: argparse.Namespace) -> int:
         f"{len(config.counters)} counters, {len(config.devices)} devices, "
         f"{len(config.staff)} staff, languages {', '.join(config.office.languages)}."
     )
-    return 0
+    missing = config.missing_texts()
+    if not missing:
+        return 0
+    print(
+        f"{args.path}: {len(missing)} text(s) residents would read in another language:",
+        file=sys.stderr,
+    )
+    for problem in missing:
+        print(f"{args.path}: {problem}", file=sys.stderr)
+    return 2  # usable, but not yet in every language
 
 
 def _init(args: argparse.Namespace) -> int:
     from nowserving.cli.starter import Answers, ask, next_steps, write_starter_config
 
     path = Path(args.path)
+    if args.certificates:
+        return _new_certificate(path, args.hub_address)
     if path.exists() and not args.force:
         print(f"nowserving: {path} exists; use --force to overwrite it.", file=sys.stderr)
         return 1
@@ -236,6 +259,7 @@ def _init(args: argparse.Namespace) -> int:
         args.timezone,
         split(args.languages),
         args.public_url,
+        args.hub_address,
         split(args.lines),
         args.counters,
         args.kiosks,
@@ -253,6 +277,20 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_certificate(path: Path, address: str) -> int:
+    from nowserving.cli.starter import certificate_names
+    from nowserving.domain.config import load_config
+    from nowserving.system.certs import write_office_tls
+
+    config = load_config(path)
+    if not address:
+        print("nowserving: give the hub's LAN address with --hub-address.", file=sys.stderr)
+        return 1
+    tls = write_office_tls(path.parent, config.office.name, certificate_names(address))
+    print(f"Wrote {tls.hub_cert} and {tls.hub_key} (signed by {tls.ca_cert}); restart the hub.")
+    return 0
+
+
 def _hash_pin(args: argparse.Namespace) -> int:
     from nowserving.domain.security import hash_pin
 
@@ -266,9 +304,14 @@ def _hash_pin(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from nowserving.domain.config import load_config
     from nowserving.sync.client import HubClient
+    from nowserving.sync.tls import local_hub_url, verify_for
 
-    rows = HubClient(args.hub, _a_device_secret(args)).device_status()
+    config = load_config(args.config) if args.config else None
+    url = args.hub or (local_hub_url(config) if config else "http://localhost:8400")
+    verify = verify_for(config) if config else True
+    rows = HubClient(url, _a_device_secret(args), verify=verify).device_status()
     print(
         f"{'device':<14}{'role':<9}{'last seen':>12}{'outbox':>8}{'lag':>8}"
         f"{'memory':>10}{'up':>9}  version"
@@ -428,10 +471,7 @@ def _simulate(args: argparse.Namespace) -> int:
     for n in range(args.days):
         day = first + timedelta(days=n)
         result = simulate_office(store, config, day, args.seed + n)
-        print(
-            f"{day}: {len(result.estimates)} tickets; the wait shown held for "
-            f"{result.coverage:.0%} of residents (mean error {result.mean_absolute_error:.1f} min)"
-        )
+        print(f"{day}: {len(result.estimates)} tickets; {result.accuracy().summary()}")
     return 0
 
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 import heapq
 import math
 import random
-import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import Rejected
+from nowserving.domain.estimate import Accuracy, Outcome
 from nowserving.domain.state import Status
+from nowserving.domain.views import plain_wait_for
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 
@@ -49,7 +50,8 @@ class Estimate:
     low: int
     high: int
     known: bool
-    expected: float
+    point: int
+    plain: float | None  # what the plain formula would have said
     waited: float | None = None  # minutes from issue to first call
 
 
@@ -57,21 +59,16 @@ class Estimate:
 class DayResult:
     estimates: list[Estimate] = field(default_factory=list)
 
-    def measured(self) -> list[Estimate]:
-        return [e for e in self.estimates if e.waited is not None and e.known]
+    def measured(self) -> list[Outcome]:
+        """Residents shown a known wait and called the same day."""
+        return [
+            Outcome(e.ahead, e.low, e.high, e.point, e.plain, e.waited)
+            for e in self.estimates
+            if e.waited is not None and e.known
+        ]
 
-    @property
-    def coverage(self) -> float:
-        """Share of residents whose actual wait fell inside the range shown."""
-        done = self.measured()
-        inside = sum(1 for e in done if e.waited is not None and e.low <= e.waited <= e.high)
-        return inside / len(done) if done else 0.0
-
-    @property
-    def mean_absolute_error(self) -> float:
-        """Minutes between the estimate's centre and the actual wait."""
-        errors = [abs(e.expected - e.waited) for e in self.measured() if e.waited is not None]
-        return statistics.fmean(errors) if errors else 0.0
+    def accuracy(self) -> Accuracy:
+        return Accuracy.of(self.measured())
 
 
 def office_ms(day: date, hour: float, zone: ZoneInfo) -> int:
@@ -134,6 +131,11 @@ def simulate_day(
     at(office_ms(day, 14, zone), "pause", paused)
     at(office_ms(day, 14.5, zone), "resume", paused)
 
+    # Clerks take the counters in turn and one with line control pauses: the audit has names.
+    names: list[str | None] = [person.id for person in config.staff] or [None]
+    clerk = {c.id: names[n % len(names)] for n, c in enumerate(config.counters)}
+    manager = next((person.id for person in config.staff if person.line_control), None)
+
     result = DayResult()
     shown: dict[str, Estimate] = {}
     busy: dict[str, bool] = {}
@@ -142,7 +144,7 @@ def simulate_day(
     def serve(counter: str) -> None:
         if busy.get(counter) or counter in on_break:
             return
-        ticket = service.call_next(counter)
+        ticket = service.call_next(counter, staff=clerk[counter])
         if ticket is None:
             return
         busy[counter] = True
@@ -161,37 +163,41 @@ def simulate_day(
         try:
             if what == "arrive":
                 ticket = service.issue(args[0], source="remote" if rng.random() < 0.2 else "kiosk")
+                wait = ticket.wait
+                plain = plain_wait_for(service.state, config, ticket.line, ticket.ahead)
                 shown[ticket.id] = Estimate(
                     ticket.id,
                     ticket.line,
                     ticket.ahead,
-                    ticket.wait.low,
-                    ticket.wait.high,
-                    ticket.wait.known,
-                    ticket.wait.expected,
+                    wait.low,
+                    wait.high,
+                    wait.known,
+                    wait.point,
+                    plain,
                 )
             elif what in ("done", "no_show"):
                 at_counter, ticket_id = args
                 busy[at_counter] = False  # free again, whatever the rules say next
+                staff = clerk[at_counter]
                 if what == "no_show":
-                    service.no_show(ticket_id)
+                    service.no_show(ticket_id, staff=staff)
                 elif rng.random() < TRANSFER:
-                    service.transfer(ticket_id, rng.choice(lines), keep_place=True)
+                    service.transfer(ticket_id, rng.choice(lines), keep_place=True, staff=staff)
                 else:
-                    service.complete(ticket_id)
+                    service.complete(ticket_id, staff=staff)
                 if at_counter in on_break:  # finished the last one before the break
-                    service.close_counter(at_counter)
+                    service.close_counter(at_counter, staff=staff)
             elif what == "open":
                 on_break.discard(args[0])
-                service.open_counter(args[0])
+                service.open_counter(args[0], staff=clerk[args[0]])
             elif what in ("break", "close"):
                 on_break.add(args[0])
                 if not busy.get(args[0]):
-                    service.close_counter(args[0])
+                    service.close_counter(args[0], staff=clerk[args[0]])
             elif what == "pause":
-                service.pause_line(args[0], "Computer update")
+                service.pause_line(args[0], "Computer update", staff=manager)
             elif what == "resume":
-                service.resume_line(args[0])
+                service.resume_line(args[0], staff=manager)
         except Rejected:
             pass  # e.g. a paused line at the kiosk: the resident comes back later or leaves
         for counter in config.counters:

@@ -1,8 +1,9 @@
 """`nowserving init`: a new office's config, from a few answers.
 
 Writes lines, counters, languages, staff with fresh PINs (shown once, stored
-hashed) and the address phones use, then says what to run on each PC: the hub
-with this file, and a pairing code for each device (no PC but the hub holds it).
+hashed), the address phones use, and an office CA and the hub's certificate beside the
+config (HTTPS), then says what to run on each PC: the hub with this file, and a pairing
+code for each device (no PC but the hub holds the office's secrets).
 Every answer has a default, so `--yes` (or no terminal) works.
 """
 
@@ -14,10 +15,21 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from nowserving.domain.config import OfficeConfig, parse_config
+from nowserving.domain.config import UNTRANSLATED, OfficeConfig, parse_config
 from nowserving.domain.security import hash_pin
+from nowserving.system import i18n
+from nowserving.system.certs import OfficeTls, write_office_tls
 from nowserving.system.files import write_private
+
+# The common pause reasons a new office starts with (keys of the message catalogs).
+PAUSE_REASONS = {
+    "lunch": "starter.pause_lunch",
+    "back-soon": "starter.pause_back_soon",
+    "system-down": "starter.pause_system",
+    "no-staff": "starter.pause_staff",
+}
 
 
 @dataclass
@@ -25,8 +37,9 @@ class Answers:
     name: str = "My Office"
     timezone: str = "UTC"
     languages: list[str] = field(default_factory=lambda: ["en"])
-    public_url: str = "http://localhost:8400"
-    lines: list[str] = field(default_factory=lambda: ["General enquiries"])
+    public_url: str = "https://localhost:8401"
+    hub_address: str = ""  # the hub PC's name or address on the LAN; default: public_url's
+    lines: list[str] = field(default_factory=lambda: [i18n.text("en", "starter.line")])
     counters: int = 2
     kiosks: int = 1
     displays: int = 1
@@ -58,6 +71,9 @@ def ask(answers: Answers, prompt: Callable[[str], str]) -> Answers:
         "Languages, first is the default (en, es, zh, vi, ar)", answers.languages
     )
     answers.public_url = text("Address phones use to reach the hub", answers.public_url)
+    answers.hub_address = text(
+        "The hub PC's name or address on the office LAN (devices use it)", hub_address(answers)
+    )
     answers.lines = listed("Services, comma separated", answers.lines)
     answers.counters = number("Counters", answers.counters)
     answers.kiosks = number("Kiosks", answers.kiosks)
@@ -71,6 +87,31 @@ def _toml(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML string
 
 
+def _texts(languages: list[str], key: str, **values: object) -> str:
+    """A catalog phrase in every language, as a TOML inline table; `[todo]` English where
+    a language has no catalog entry (residents get the first language until translated)."""
+    english = i18n.text("en", key, **values)
+    texts = {
+        lang: i18n.text(lang, key, **values)
+        if key in i18n.catalog(lang)
+        else UNTRANSLATED + english
+        for lang in languages
+    }
+    return _table(texts)
+
+
+def _given(languages: list[str], text: str) -> str:
+    """A name typed in the first language: a known default is translated, else marked."""
+    first = languages[0]
+    if text == i18n.text(first, "starter.line"):
+        return _texts(languages, "starter.line")
+    return _table({lang: text if lang == first else UNTRANSLATED + text for lang in languages})
+
+
+def _table(texts: dict[str, str]) -> str:
+    return "{ " + ", ".join(f"{lang} = {_toml(text)}" for lang, text in texts.items()) + " }"
+
+
 def _ident(text: str, taken: set[str]) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24] or "line"
     ident, n = base, 2
@@ -82,9 +123,10 @@ def _ident(text: str, taken: set[str]) -> str:
 
 def render(answers: Answers) -> tuple[str, dict[str, str]]:
     """The config text, and the staff PINs (name -> PIN) to show once."""
-    first = answers.languages[0]
+    languages = answers.languages
     out = [
         "# Written by `nowserving init`. Every key: docs/config.md",
+        f"# Texts starting with {UNTRANSLATED.strip()} await translation (check-config lists them)",
         "[office]",
         f"name = {_toml(answers.name)}",
         f"timezone = {_toml(answers.timezone)}",
@@ -104,16 +146,18 @@ def render(answers: Answers) -> tuple[str, dict[str, str]]:
             f"prefix = {_toml(chr(65 + n % 26))}",
             "typical_minutes = 8",
             "remote_join = true",
-            f"name = {{ {first} = {_toml(name)} }}",
+            f"name = {_given(languages, name)}",
         ]
     for n in range(1, answers.counters + 1):
         out += [
             "",
             "[[counters]]",
             f'id = "c{n}"',
-            f'name = "Counter {n}"',
+            f"name = {_texts(languages, 'common.counter_n', n=n)}",
             f"lines = {json.dumps(line_ids)}",
         ]
+    for ident, key in PAUSE_REASONS.items():
+        out += ["", "[[pause_reasons]]", f"id = {_toml(ident)}", f"text = {_texts(languages, key)}"]
     pins: dict[str, str] = {}
     staff_taken: set[str] = set()
     for n, person in enumerate(answers.staff):
@@ -129,20 +173,45 @@ def render(answers: Answers) -> tuple[str, dict[str, str]]:
             f'pin_hash = "{hash_pin(pin)}"',
         ]
     out += ["", "[printer]", 'kind = "none"  # usb, serial, network, cups or file: docs/deploy.md']
+    out += [
+        "",
+        "[hub]",
+        "# HTTPS with the office's own CA (beside this file). hub.key and office-ca.key stay",
+        "# on the hub PC; devices need only this file and office-ca.pem.",
+        f'tls_cert = "{TLS_FILES.hub_cert}"',
+        f'tls_key = "{TLS_FILES.hub_key}"',
+        f'ca_file = "{TLS_FILES.ca_cert}"',
+    ]
     return "\n".join(out) + "\n", pins
+
+
+TLS_FILES = OfficeTls(
+    Path("office-ca.pem"), Path("office-ca.key"), Path("hub.pem"), Path("hub.key")
+)
+
+
+def hub_address(answers: Answers) -> str:
+    """The hub PC's address as devices reach it (by default the host phones use)."""
+    return answers.hub_address or urlsplit(answers.public_url).hostname or "localhost"
+
+
+def certificate_names(address: str) -> list[str]:
+    """What the hub's certificate is valid for: its LAN address, and this PC itself."""
+    return list(dict.fromkeys([address, "localhost", "127.0.0.1"]))
 
 
 def write_starter_config(path: Path, answers: Answers) -> tuple[OfficeConfig, dict[str, str]]:
     """Write the config (only if it loads); return it and the PINs to show once."""
     text, pins = render(answers)
     config = parse_config(text, str(path))  # never write a file that would not load
+    write_office_tls(path.parent, answers.name, certificate_names(hub_address(answers)))
     write_private(path, text)  # every secret and PIN hash: 0600, never readable by others
     return config, pins
 
 
 def next_steps(config: OfficeConfig, path: Path, answers: Answers) -> list[str]:
     """What to run on each PC of the office: the hub once, then pair each device."""
-    hub = config.office.public_base_url
+    hub = f"https://{hub_address(answers)}:{config.hub.port}"
     steps = [f"On the hub PC: nowserving hub --config {path}", "Then, for each device:"]
     for role, count in (
         ("kiosk", answers.kiosks),
@@ -154,5 +223,19 @@ def next_steps(config: OfficeConfig, path: Path, answers: Answers) -> list[str]:
                 f"  {role}-{n}: on the hub PC `nowserving pair --role {role} --id {role}-{n}`, "
                 f"then on its PC `nowserving {role} --hub {hub} --pair CODE`"
             )
-    steps.append(f"{path} holds the staff's PIN hashes: keep it on the hub PC only, private.")
+    steps.append(
+        f"{path} holds the staff's PIN hashes: keep it on the hub PC only, private. Copy "
+        f"{TLS_FILES.ca_cert} to the same path on every PC (devices check the hub with it); "
+        f"{TLS_FILES.hub_key} and {TLS_FILES.ca_key} stay on the hub PC."
+    )
+    steps.append(
+        f"Phones reach {config.office.public_base_url} (port {config.hub.public_port} of the "
+        "hub, or your reverse proxy): see docs/deploy.md."
+    )
+    missing = len(config.missing_texts())
+    if missing:
+        steps.append(
+            f"Translate the {missing} text(s) marked [todo] in {path}; "
+            f"`nowserving check-config {path}` lists them."
+        )
     return steps

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,9 @@ IDENT = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # line, counter, device and staff ids
 Ident = Annotated[str, StringConstraints(pattern=IDENT)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 Texts = dict[LanguageCode, Annotated[str, StringConstraints(min_length=1, max_length=200)]]
+# A text copied from another language by `nowserving init`, waiting for a translator:
+# residents get the first language's text instead, and check-config names it.
+UNTRANSLATED = "[todo] "
 
 
 class _Strict(BaseModel):
@@ -89,8 +93,16 @@ class Line(_Strict):
 
 class Counter(_Strict):
     id: Ident
-    name: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    # A plain string (the older form) is read as the text of the first language.
+    name: dict[LanguageCode, Annotated[str, StringConstraints(min_length=1, max_length=40)]]
     lines: list[Ident] = Field(min_length=1)
+
+
+class PauseReason(_Strict):
+    """A common reason to pause a line, offered at the desk already translated."""
+
+    id: Ident
+    text: Texts
 
 
 class Device(_Strict):
@@ -118,7 +130,7 @@ class Staff(_Strict):
     pin_hash: Annotated[str, StringConstraints(pattern=r"^scrypt\$")]
     line_control: bool = False
     admin: bool = False  # may change the office at the hub: lines, counters, staff, devices
-    disabled: bool = False  # cannot sign in (kept for the audit log's names)
+    disabled: bool = False  # may not sign in; their sessions end everywhere at once
 
 
 class Printer(_Strict):
@@ -178,9 +190,26 @@ class Display(_Strict):
     announce_max_age: float = Field(default=60, ge=5, le=600)
 
 
+Hostname = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.:_-]{1,253}$")]
+FilePath = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
 class Hub(_Strict):
-    host: str = "0.0.0.0"
+    # Devices and staff (API, sync, docs); the residents' pages are also served here.
+    host: Hostname = "0.0.0.0"
     port: int = Field(default=8400, ge=1, le=65535)
+    # Residents only (phone page, short links, remote join, their live stream, static
+    # files): the one listener the guest Wi-Fi may reach.
+    public_host: Hostname = "0.0.0.0"
+    public_port: int = Field(default=8401, ge=1, le=65535)
+    # HTTPS: the hub's certificate and key (PEM), and the CA devices verify it with.
+    # Relative paths are relative to the config file.
+    tls_cert: FilePath | None = None
+    tls_key: FilePath | None = None
+    ca_file: FilePath | None = None
+    allow_plain_http: bool = False  # only without tls_cert; logged as a warning
+    session_hours: float = Field(default=10, ge=0.25, le=24)  # a staff session: one shift
+    access_log: bool = False  # a line per request (secrets redacted), a few per minute
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list, max_length=64)
     header_timeout: float = Field(default=10, ge=1, le=300)
@@ -201,7 +230,16 @@ class Hub(_Strict):
                 "max_streams_per_address must be below max_connections_per_address, "
                 "so an address's live streams leave it room for other requests"
             )
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: give both or neither")
+        if (self.host, self.port) == (self.public_host, self.public_port):
+            raise ValueError("public_host/public_port must differ from host/port")
         return self
+
+    @property
+    def tls(self) -> bool:
+        """Whether the hub speaks HTTPS (else plain HTTP, which must be allowed)."""
+        return self.tls_cert is not None
 
 
 class OfficeConfig(_Strict):
@@ -210,6 +248,7 @@ class OfficeConfig(_Strict):
     office: Office
     lines: list[Line] = Field(min_length=1)
     counters: list[Counter] = Field(min_length=1)
+    pause_reasons: list[PauseReason] = Field(default_factory=list, max_length=30)
     devices: list[Device] = Field(default_factory=list)
     staff: list[Staff] = Field(default_factory=list)
     printer: Printer = Field(default_factory=Printer)
@@ -217,9 +256,31 @@ class OfficeConfig(_Strict):
     display: Display = Field(default_factory=Display)
     hub: Hub = Field(default_factory=Hub)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_counter_names(cls, data: object) -> object:
+        """`name = "Counter 1"` (the older form) is the first language's text."""
+        if not isinstance(data, dict):
+            return data
+        office, counters = data.get("office"), data.get("counters")
+        languages = office.get("languages") if isinstance(office, dict) else None
+        first = languages[0] if isinstance(languages, list) and languages else "en"
+        if isinstance(counters, list):
+            data = {
+                **data,
+                "counters": [
+                    {**c, "name": {first: c["name"]}}
+                    if isinstance(c, dict) and isinstance(c.get("name"), str)
+                    else c
+                    for c in counters
+                ],
+            }
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> OfficeConfig:
         _unique("lines", "id", [line.id for line in self.lines])
+        _unique("pause_reasons", "id", [reason.id for reason in self.pause_reasons])
         _unique("lines", "prefix", [line.prefix for line in self.lines])
         _unique("counters", "id", [counter.id for counter in self.counters])
         _unique("devices", "id", [device.id for device in self.devices])
@@ -239,9 +300,9 @@ class OfficeConfig(_Strict):
         if strangers:
             raise ValueError(f"display.announce_in: not an office language: {strangers}")
         default = self.office.languages[0]
-        for n, line in enumerate(self.lines):
-            if default not in line.name:
-                raise ValueError(f"lines[{n}].name: no name in {default!r}, the first language")
+        for key, texts in self._resident_texts():
+            if default not in texts:
+                raise ValueError(f"{key}: no text in {default!r}, the first language")
         return self
 
     def line(self, line_id: str) -> Line:
@@ -264,9 +325,56 @@ class OfficeConfig(_Strict):
     def default_language(self) -> str:
         return self.office.languages[0]
 
-    def text(self, texts: dict[str, str], lang: str) -> str:
-        """The text in `lang`, else in the office's first language."""
-        return texts.get(lang) or texts.get(self.default_language) or next(iter(texts.values()), "")
+    def text(self, texts: Mapping[str, str], lang: str) -> str:
+        """The text in `lang`, else in the office's first language (never a `[todo]` copy)."""
+        for candidate in (texts.get(lang), texts.get(self.default_language)):
+            if candidate and not candidate.startswith(UNTRANSLATED):
+                return candidate
+        return next(iter(texts.values()), "").removeprefix(UNTRANSLATED)
+
+    def in_every_language(self, texts: Mapping[str, str]) -> dict[str, str]:
+        """The text as each office language shows it (for a page that switches language)."""
+        return {lang: self.text(texts, lang) for lang in self.office.languages}
+
+    def counter_name(self, counter_id: str, lang: str) -> str:
+        """A counter's name in `lang`; its id if the config no longer has it."""
+        try:
+            return self.text(self.counter(counter_id).name, lang)
+        except KeyError:
+            return counter_id
+
+    def pause_reason(self, reason_id: str) -> PauseReason:
+        for reason in self.pause_reasons:
+            if reason.id == reason_id:
+                return reason
+        raise KeyError(reason_id)
+
+    def missing_texts(self) -> list[str]:
+        """Every text a resident would get in another language: "lines[2].name: no text in 'ar'".
+
+        A text is missing in a language when it has none there or only a `[todo]` copy.
+        """
+        missing = []
+        for key, values in self._resident_texts():
+            for lang in self.office.languages:
+                value = values.get(lang, "")
+                if not value:
+                    missing.append(f"{key}: no text in {lang!r}")
+                elif value.startswith(UNTRANSLATED):
+                    mark = UNTRANSLATED.strip()
+                    missing.append(f"{key}: not translated into {lang!r} (still marked {mark})")
+        return missing
+
+    def _resident_texts(self) -> list[tuple[str, Mapping[str, str]]]:
+        """Each per-language text of the config a resident reads or hears, by its key."""
+        texts: list[tuple[str, Mapping[str, str]]] = []
+        for n, line in enumerate(self.lines):
+            texts.append((f"lines[{n}].name", line.name))
+            if line.description:
+                texts.append((f"lines[{n}].description", line.description))
+        texts += [(f"counters[{n}].name", c.name) for n, c in enumerate(self.counters)]
+        texts += [(f"pause_reasons[{n}].text", r.text) for n, r in enumerate(self.pause_reasons)]
+        return texts
 
 
 def public_office(config: OfficeConfig, role: str) -> OfficeConfig:
@@ -310,7 +418,7 @@ def parse_config(text: str, source: str = "<config>") -> OfficeConfig:
 
 
 def load_config(path: Path | str) -> OfficeConfig:
-    """Read and validate an office config file."""
+    """Read and validate an office config file; its relative file paths become absolute."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -318,7 +426,14 @@ def load_config(path: Path | str) -> OfficeConfig:
         raise ConfigError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
-    return parse_config(text, str(path))
+    config = parse_config(text, str(path))
+    folder = path.resolve().parent
+    files = {
+        key: str(folder / value)  # an absolute value stays as it is
+        for key in ("tls_cert", "tls_key", "ca_file")
+        if (value := getattr(config.hub, key)) is not None
+    }
+    return config.model_copy(update={"hub": config.hub.model_copy(update=files)})
 
 
 def _describe(source: str, exc: ValidationError) -> str:

@@ -24,8 +24,29 @@ class HubUnavailable(NowservingError):
 
 
 class Rejected(NowservingError):
-    """An operation that the rules do not allow in the current state (nothing was written)."""
+    """An operation that the rules do not allow in the current state (nothing was written).
+
+    The message is English, for staff, logs and the API. A refusal a resident can meet
+    also has a stable `code` ("line_paused"): screens show the catalog's `error.<code>`
+    in the resident's language, and the hub's problem answers carry it.
+    """
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class NotFound(Rejected):
     """An unknown line, counter, ticket or token."""
+
+
+# The codes of refusals a resident can meet (each has `error.<code>` in every catalog).
+RESIDENT_ERRORS = (
+    "line_paused",
+    "office_closed",
+    "no_such_line",
+    "remote_not_allowed",
+    "remote_full",
+    "ticket_unknown",
+    "ticket_finished",
+)

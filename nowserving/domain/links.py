@@ -6,9 +6,14 @@ from nowserving.domain.config import OfficeConfig
 from nowserving.domain.rules import short_code
 
 
-def ticket_url(config: OfficeConfig, token: str) -> str:
-    """The resident's live page: what the QR code holds."""
-    return f"{config.office.public_base_url}/t/{token}"
+def ticket_url(config: OfficeConfig, token: str, lang: str = "") -> str:
+    """The resident's live page: what the QR code holds.
+
+    With the resident's language, so that even a ticket the hub does not know yet (its
+    kiosk is cut off) opens a page they can read.
+    """
+    page = f"{config.office.public_base_url}/t/{token}"
+    return f"{page}?lang={lang}" if lang else page
 
 
 def short_url(config: OfficeConfig, token: str) -> str:

@@ -49,10 +49,11 @@ class Issued(_Payload):
     lang: LanguageCode
     source: Literal["kiosk", "remote"] = "kiosk"
     requested_line: Ident | None = None
-    expected: Minutes | None = None
+    expected: Minutes | None = None  # older releases: the centre of the range shown
     shown: list[Annotated[int, Field(ge=0, le=10_000)]] | None = Field(
         default=None, min_length=2, max_length=2
     )
+    point: Annotated[int, Field(ge=0, le=10_000)] | None = None  # "about N min" shown
 
 
 class AtCounter(_Payload):
@@ -69,7 +70,9 @@ class Transferred(_Payload):
 
 
 class Paused(_Payload):
-    reason: Reason
+    reason: Reason  # in the office's first language; older events carry only this
+    reason_id: Ident | None = None  # one of the config's [[pause_reasons]]
+    texts: Annotated[dict[LanguageCode, Reason], Field(max_length=20)] | None = None
 
 
 class Rerouted(_Payload):

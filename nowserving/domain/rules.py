@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.estimate import WaitRange
 from nowserving.domain.events import Draft, Kind
 from nowserving.domain.state import OfficeState, Status, Ticket
 
 PRIORITY_STREAK_LIMIT = 2  # priority calls in a row before an ordinary resident gets a turn
 TOKEN_BYTES = 16  # 128 bits: unguessable
+MAX_PAUSE_REASON = 200  # characters per language, as payloads.Reason
 
 
 def office_day(wall_ms: int, zone: ZoneInfo) -> str:
@@ -77,7 +79,7 @@ def next_for_counter(
 
 def _line(config: OfficeConfig, line_id: str) -> None:
     if line_id not in {line.id for line in config.lines}:
-        raise NotFound(f"There is no line {line_id!r}.")
+        raise NotFound(f"There is no line {line_id!r}.", code="no_such_line")
 
 
 def _counter_lines(config: OfficeConfig, counter_id: str) -> list[str]:
@@ -90,9 +92,11 @@ def _counter_lines(config: OfficeConfig, counter_id: str) -> list[str]:
 def _ticket(state: OfficeState, ticket: str, *allowed: Status) -> Ticket:
     found = state.tickets.get(ticket)
     if found is None:
-        raise NotFound("That ticket is not in today's lines.")
+        raise NotFound("That ticket is not in today's lines.", code="ticket_unknown")
     if found.status not in allowed:
-        raise Rejected(f"{found.label} is {found.status.value.replace('_', '-')}.")
+        raise Rejected(
+            f"{found.label} is {found.status.value.replace('_', '-')}.", code="ticket_finished"
+        )
     return found
 
 
@@ -100,11 +104,14 @@ def issue_target(state: OfficeState, config: OfficeConfig, line_id: str) -> str:
     """The line a new ticket for `line_id` joins (after reroutes), or Rejected."""
     _line(config, line_id)
     if state.ended:
-        raise Rejected("The office has closed for today.")
+        raise Rejected("The office has closed for today.", code="office_closed")
     target = state.effective_line(line_id)
     line = state.line(target)
     if line.paused:
-        raise Rejected(f"This line is paused: {line.pause_reason or 'please ask at the desk'}.")
+        raise Rejected(
+            f"This line is paused: {line.pause_reason or 'please ask at the desk'}.",
+            code="line_paused",
+        )
     return target
 
 
@@ -118,12 +125,11 @@ def decide_issue(
     priority: bool = False,
     lang: str = "",
     source: str = "kiosk",
-    expected: float | None = None,
-    shown: tuple[int, int] | None = None,
+    shown: WaitRange | None = None,
 ) -> Draft:
     """A ticket for `line_id` with an already allocated `number` in its target line.
 
-    `expected` is the wait (minutes) shown to the resident; kept to learn from.
+    `shown` is the wait the resident was shown, kept so reports can check it.
     """
     target = issue_target(state, config, line_id)
     data = {
@@ -136,10 +142,9 @@ def decide_issue(
     }
     if target != line_id:
         data["requested_line"] = line_id
-    if expected is not None:
-        data["expected"] = round(expected, 1)
-    if shown is not None:
-        data["shown"] = list(shown)  # the range the resident saw, checked in the reports
+    if shown is not None:  # what the resident saw, checked in the reports
+        data["shown"] = [shown.low, shown.high]
+        data["point"] = shown.point
     return Draft(Kind.TICKET_ISSUED, state.day, ticket=ticket_id(token), line=target, data=data)
 
 
@@ -214,13 +219,45 @@ def decide_leave(state: OfficeState, token: str) -> Draft:
     return Draft(Kind.TICKET_LEFT, state.day, found.id, found.line)
 
 
+def _pause_texts(
+    config: OfficeConfig, reason: str | Mapping[str, str]
+) -> tuple[str | None, dict[str, str]]:
+    """(the configured reason's id or None, the reason in each language it is given in).
+
+    `reason` is the id of one of the office's [[pause_reasons]], free text in the first
+    language, or free text per language.
+    """
+    if isinstance(reason, str):
+        try:
+            configured = config.pause_reason(reason.strip())
+        except KeyError:
+            return None, {config.default_language: reason.strip()} if reason.strip() else {}
+        return configured.id, config.in_every_language(configured.text)
+    texts = {lang: text.strip() for lang, text in reason.items() if text.strip()}
+    strangers = sorted(set(texts) - set(config.office.languages))
+    if strangers:
+        raise Rejected(f"Not an office language: {', '.join(strangers)}.")
+    return None, texts
+
+
 def decide_pause(
-    state: OfficeState, config: OfficeConfig, line_id: str, reason: str, staff: str | None = None
+    state: OfficeState,
+    config: OfficeConfig,
+    line_id: str,
+    reason: str | Mapping[str, str],
+    staff: str | None = None,
 ) -> Draft:
+    """Pause a line; residents read the reason in their language (see _pause_texts)."""
     _line(config, line_id)
-    if not reason.strip():
+    reason_id, texts = _pause_texts(config, reason)
+    if not texts:
         raise Rejected("Give a reason: residents see it on the kiosk and the display.")
-    return Draft(Kind.LINE_PAUSED, None, line=line_id, staff=staff, data={"reason": reason.strip()})
+    if any(len(text) > MAX_PAUSE_REASON for text in texts.values()):
+        raise Rejected(f"A pause reason is at most {MAX_PAUSE_REASON} characters.")
+    data = {"reason": config.text(texts, config.default_language), "texts": texts}
+    if reason_id:
+        data["reason_id"] = reason_id
+    return Draft(Kind.LINE_PAUSED, None, line=line_id, staff=staff, data=data)
 
 
 def decide_resume(

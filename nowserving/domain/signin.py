@@ -64,7 +64,7 @@ class PinGate:
         """
         self._refuse_if_locked(sources)
         staff = next((s for s in self.config.staff if s.id == staff_id and not s.disabled), None)
-        # An unknown id is checked against a dummy hash so it answers no faster.
+        # An unknown (or disabled) id is checked against a dummy hash so it answers no faster.
         matches = verify_pin(pin, staff.pin_hash if staff else _dummy_hash())
         return self._outcome(staff if matches else None, sources)
 

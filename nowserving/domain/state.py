@@ -60,18 +60,19 @@ class Ticket:
     transferred_from: str | None = None
     returned: bool = False
     out_of_order_reason: str | None = None
-    expected: float | None = None  # minutes estimated at issue
 
 
 @dataclass(slots=True)
 class LineState:
     id: str
     paused: bool = False
-    pause_reason: str = ""
+    pause_reason: str = ""  # in the first language (older events: the one text there is)
+    pause_texts: dict[str, str] = field(default_factory=dict)  # per language, when given
     reroute_to: str | None = None
     priority_streak: int = 0  # priority calls in a row that passed a waiting ordinary ticket
     service_ms: list[int] = field(default_factory=list)  # recent call-to-served durations
-    wait_ratios: list[float] = field(default_factory=list)  # recent actual / estimated waits
+    calls: int = 0  # first calls today
+    out_of_order: int = 0  # of which passed someone: priority, transferred, returned, by hand
 
 
 @dataclass(slots=True)
@@ -156,7 +157,7 @@ class OfficeState:
     _indexed: dict[str, tuple[str, Place, bool]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    # Read-side results (the wait schedule) by their type, dropped on every event.
+    # Read-side results (what the wait estimates need) by their type, dropped on every event.
     _cache: dict[type, object] = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, kind: type[T], compute: Callable[[], T]) -> T:
@@ -214,9 +215,10 @@ class OfficeState:
         """Waiting tickets of a line in service order (by place in line)."""
         return [self.tickets[ticket] for _, ticket in self._queue(line_id).places()]
 
-    def waiting_count(self, line_id: str) -> int:
-        """How many wait in a line, without listing them."""
-        return len(self._queue(line_id))
+    def waiting_count(self, line_id: str, *, priority_only: bool = False) -> int:
+        """How many wait in a line (or only its priority residents), without listing them."""
+        queue = self._queue(line_id)
+        return len(queue.priority) if priority_only else len(queue)
 
     def first_waiting(self, line_id: str, *, priority: bool) -> Ticket | None:
         """The longest-waiting priority (or ordinary) resident of a line."""
@@ -238,6 +240,12 @@ class OfficeState:
         if ticket.priority:
             return int(queue.priority.bisect_left(place))
         return int(queue.ordinary.bisect_left(place)) + len(queue.priority)
+
+    def waiting_before(self, line_id: str, queue_key: str) -> int:
+        """How many wait in a line with a place older than `queue_key` (O(log n))."""
+        queue = self._queue(line_id)
+        place = (queue_key, "")
+        return int(queue.ordinary.bisect_left(place)) + int(queue.priority.bisect_left(place))
 
 
 def _fingerprint() -> str:
@@ -367,7 +375,6 @@ def _new_ticket(state: OfficeState, event: Event) -> Ticket:
         issued_at=event.wall,
         queue_key=event.hlc,
         status=Status.EXPIRED if state.ended else Status.WAITING,
-        expected=float(data["expected"]) if data.get("expected") is not None else None,
     )
 
 
@@ -395,7 +402,7 @@ def _one_ticket_per_request(state: OfficeState, event: Event, request: str) -> s
         return None
     real = _new_ticket(state, event)
     real.line, real.queue_key, real.issued_at = twin.line, twin.queue_key, twin.issued_at
-    real.transferred_from, real.expected = twin.transferred_from, twin.expected
+    real.transferred_from = twin.transferred_from
     if twin.status in (Status.CALLED, Status.EXPIRED):
         real.status, real.counter, real.called_at = twin.status, twin.counter, twin.called_at
         real.recalls, real.out_of_order_reason = twin.recalls, twin.out_of_order_reason
@@ -436,10 +443,11 @@ def _called(state: OfficeState, event: Event) -> str | None:
         previous = state.tickets[counter.current]
         _finish(state, previous, Status.SERVED, event.wall)
     line = state.line(ticket.line)
-    line.priority_streak = line.priority_streak + 1 if _passes_ordinary(state, ticket) else 0
-    _learn_wait(line, ticket, event.wall)
-    ticket.status, ticket.counter, ticket.called_at = Status.CALLED, counter.id, event.wall
+    passes = _passes_ordinary(state, ticket)
+    line.priority_streak = line.priority_streak + 1 if passes else 0
     ticket.out_of_order_reason = event.data.get("reason") or None
+    _count_call(line, ticket, passes)
+    ticket.status, ticket.counter, ticket.called_at = Status.CALLED, counter.id, event.wall
     counter.open, counter.current = True, ticket.id
     if event.staff:
         counter.staff = event.staff
@@ -447,14 +455,13 @@ def _called(state: OfficeState, event: Event) -> str | None:
     return None
 
 
-def _learn_wait(line: LineState, ticket: Ticket, at: int) -> None:
-    """Compare a first call in line order with the wait that was shown at issue."""
-    plain = not (ticket.returned or ticket.transferred_from or ticket.out_of_order_reason)
-    if ticket.expected is None or ticket.called_at is not None or not plain:
+def _count_call(line: LineState, ticket: Ticket, passes_ordinary: bool) -> None:
+    """Count a first call, and whether it passed someone (what estimates allow for)."""
+    if ticket.called_at is not None:
         return
-    waited = (at - ticket.issued_at) / 60_000
-    line.wait_ratios.append(round(waited / max(ticket.expected, 1.0), 3))
-    del line.wait_ratios[:-RECENT_SERVICE_SAMPLES]
+    line.calls += 1
+    if passes_ordinary or ticket.returned or ticket.transferred_from or ticket.out_of_order_reason:
+        line.out_of_order += 1
 
 
 def _passes_ordinary(state: OfficeState, ticket: Ticket) -> bool:
@@ -539,13 +546,14 @@ def _paused(state: OfficeState, event: Event) -> str | None:
     assert event.line is not None
     line = state.line(event.line)
     line.paused, line.pause_reason = True, str(event.data.get("reason", ""))
+    line.pause_texts = dict(event.data.get("texts") or {})
     return None
 
 
 def _resumed(state: OfficeState, event: Event) -> str | None:
     assert event.line is not None
     line = state.line(event.line)
-    line.paused, line.pause_reason = False, ""
+    line.paused, line.pause_reason, line.pause_texts = False, "", {}
     return None
 
 

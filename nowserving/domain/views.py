@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nowserving.domain.clock import Stamp
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.estimate import (
-    CounterLoad,
-    Schedule,
+    UNKNOWN,
+    Counter,
+    ServiceTime,
     WaitRange,
-    correction,
-    queue_schedule,
-    service_minutes,
-    wait_range,
+    ahead_work,
+    estimate,
+    out_of_order_share,
+    plain_wait,
+    remaining,
+    service_time,
+    work,
 )
+from nowserving.domain.events import Event, Kind
 from nowserving.domain.state import Call, OfficeState, Status, Ticket
 
 RECENT_ON_BOARD = 8
@@ -51,10 +57,16 @@ class LineView:
     waiting: int
     wait: WaitRange
     paused: bool
-    pause_reason: str
+    pause_reason: str  # in the office's first language, for staff and logs
     reroute_to: str | None
     counters_open: int
     remote_join: bool
+    pause_texts: dict[str, str] = field(default_factory=dict)  # the reason per language
+
+
+def pause_text(config: OfficeConfig, line: LineView, lang: str) -> str:
+    """Why the line is paused, as a resident reading `lang` is told."""
+    return config.text(line.pause_texts, lang) if line.pause_texts else line.pause_reason
 
 
 # A call on the board is shown as the projection keeps it.
@@ -92,42 +104,182 @@ class BoardView:
     ended: bool
 
 
-def schedule(state: OfficeState, config: OfficeConfig) -> Schedule:
-    """The office played forward from now (computed once per state change)."""
-    return state.derived(Schedule, lambda: _schedule(state, config))
+@dataclass(frozen=True, slots=True)
+class Serving:
+    """One open counter as the estimate of one of its lines sees it."""
+
+    free_in: float  # minutes until it can call someone (0: free now)
+    others: list[str]  # the other lines it calls from
 
 
-def _schedule(state: OfficeState, config: OfficeConfig) -> Schedule:
-    minutes = service_minutes_by_line(state, config)
-    counters = []
+@dataclass(frozen=True, slots=True)
+class Office:
+    """What every estimate of one state needs, computed once per state (O(counters × lines))."""
+
+    services: dict[str, ServiceTime]
+    serving: dict[str, list[Serving]]  # line -> its open counters
+    counters: dict[str, int]  # line -> open counters serving it (shared ones too)
+
+
+def office_now(state: OfficeState) -> int:
+    """The wall time (ms) of the latest event: the estimates' "now", the same on every node."""
+    return Stamp.decode(state.last_hlc).wall if state.last_hlc else 0
+
+
+def office(state: OfficeState, config: OfficeConfig, now: int | None = None) -> Office:
+    """The lines' service times and counters, cached on the state until its next event."""
+    at = office_now(state) if now is None else now
+    kept = state.derived(_OfficeAt, lambda: _OfficeAt(at, _office(state, config, at)))
+    return kept.office if kept.at == at else _office(state, config, at)
+
+
+@dataclass(frozen=True, slots=True)
+class _OfficeAt:
+    at: int
+    office: Office
+
+
+def _office(state: OfficeState, config: OfficeConfig, at: int) -> Office:
+    services = {
+        line.id: service_time(state.line(line.id).service_ms, line.typical_minutes)
+        for line in config.lines
+    }
+    counter_lines: dict[str, list[str]] = {}
+    free_in: dict[str, float] = {}
     for counter in config.counters:
         status = state.counter(counter.id)
         if not status.open:
             continue
+        counter_lines[counter.id] = [  # what it calls from (rules.next_for_counter)
+            line
+            for line in counter.lines
+            if not state.line(line).paused and state.line(line).reroute_to is None
+        ]
         current = state.tickets.get(status.current or "")
-        busy = minutes[current.line] / 2 if current else 0.0  # half a service still to go
-        lines = frozenset(other for other in counter.lines if not state.line(other).paused)
-        counters.append(CounterLoad(busy, lines))
-    # From the index: the cost follows who is waiting, not how many came today.
-    waiting = [(t.id, t.line) for t in state.all_waiting()]
-    return queue_schedule(counters, waiting, minutes)
+        elapsed = max(0, at - (current.called_at or at)) / 60_000 if current else 0.0
+        free_in[counter.id] = remaining(services[current.line], elapsed) if current else 0.0
+    counters = {line.id: 0 for line in config.lines}
+    for lines in counter_lines.values():
+        for line_id in lines:
+            counters[line_id] += 1
+    serving: dict[str, list[Serving]] = {line.id: [] for line in config.lines}
+    for counter_id, lines in counter_lines.items():
+        for line_id in lines:
+            others = [other for other in lines if other != line_id]
+            serving[line_id].append(Serving(free_in[counter_id], others))
+    return Office(services, serving, counters)
 
 
-def service_minutes_by_line(state: OfficeState, config: OfficeConfig) -> dict[str, float]:
-    return {
-        line.id: service_minutes(state.line(line.id).service_ms, line.typical_minutes)
-        for line in config.lines
+# Ticket events change the views of their own line and of the lines it shares counters
+# with (their waits are estimated together); other kinds (pauses, reroutes, counters
+# opening, the day ending) may change any line's.
+_TICKET_KINDS = frozenset(
+    {
+        Kind.TICKET_ISSUED,
+        Kind.TICKET_CALLED,
+        Kind.TICKET_RECALLED,
+        Kind.TICKET_SERVED,
+        Kind.TICKET_NO_SHOW,
+        Kind.TICKET_RETURNED,
+        Kind.TICKET_TRANSFERRED,
+        Kind.TICKET_LEFT,
     }
+)
+
+
+def linked_lines(config: OfficeConfig) -> dict[str, frozenset[str]]:
+    """Each line with the lines whose waits are estimated with it: those sharing a counter
+    with it, and the lines sharing one with those, and so on."""
+    linked = {line.id: frozenset({line.id}) for line in config.lines}
+    for counter in config.counters:
+        group = frozenset().union(*(linked.get(line, {line}) for line in counter.lines))
+        for line in group:
+            linked[line] = group
+    return linked
+
+
+def lines_touched(
+    state: OfficeState, config: OfficeConfig, event: Event, linked: dict[str, frozenset[str]]
+) -> frozenset[str] | None:
+    """The lines whose residents' views `event` may change; None: any line.
+
+    Ask before applying `event` to `state` (a served ticket still names its counter).
+    `linked` is `linked_lines(config)`. Leaves out one thing: every estimate counts
+    from the latest event's time, so any event moves every wait a little; a line that
+    no event touched is seen to move at the next event that touches it.
+    """
+    if event.kind not in _TICKET_KINDS or event.line is None:
+        return None
+    ticket = state.tickets.get(event.ticket or "")
+    lines = {event.line, str(event.data.get("to_line") or event.line)}
+    counters = {event.data.get("counter"), ticket.counter if ticket else None} - {None}
+    at_counters = {c: state.tickets.get(s.current or "") for c, s in state.counters.items()}
+    try:
+        for counter in counters:
+            lines.update(config.counter(str(counter)).lines)
+            # A call there finishes whoever is at it, of any line (their service time
+            # teaches their line's estimate).
+            if (current := at_counters.get(str(counter))) is not None:
+                lines.add(current.line)
+        touched = frozenset().union(*(linked[line] for line in lines))
+        # A counter busy with a resident of a touched line is free sooner or later for
+        # every line it serves.
+        for counter, current in at_counters.items():
+            if current is not None and current.line in touched:
+                lines.update(config.counter(counter).lines)
+        return frozenset().union(*(linked[line] for line in lines))
+    except KeyError:  # a line or counter the config no longer has
+        return None
 
 
 def wait_for(
-    state: OfficeState, config: OfficeConfig, line_id: str, ticket: str | None = None
+    state: OfficeState,
+    config: OfficeConfig,
+    line_id: str,
+    ticket: Ticket | None = None,
+    *,
+    priority: bool = False,
+    now: int | None = None,
 ) -> WaitRange:
-    """The wait for `ticket` of `line_id` (None: someone joining the line now)."""
-    plan = schedule(state, config)
-    expected = plan.newcomer(line_id) if ticket is None else plan.called_in.get(ticket)
-    minutes = service_minutes(state.line(line_id).service_ms, config.line(line_id).typical_minutes)
-    return wait_range(expected, minutes, correction(state.line(line_id).wait_ratios))
+    """The wait for `ticket` of `line_id` (None: someone joining the line now).
+
+    O(counters × lines) per call, each count a bisection in the projection's indexes.
+    """
+    if ticket is not None and ticket.status is not Status.WAITING:
+        return UNKNOWN
+    known = office(state, config, now)
+    own = known.services[line_id]
+    line = state.line(line_id)
+    if ticket is None:  # a newcomer: behind everyone (a priority one: behind priority only)
+        ahead = state.waiting_count(line_id, priority_only=priority)
+    else:
+        ahead = state.ahead(ticket)
+
+    def older(other: str) -> int:
+        if ticket is None:
+            return state.waiting_count(other)
+        return state.waiting_before(other, ticket.queue_key)
+
+    counters = [
+        Counter(
+            c.free_in,
+            tuple(
+                (work(older(other), known.services[other]), known.counters[other])
+                for other in c.others
+            ),
+        )
+        for c in known.serving[line_id]
+    ]
+    passing = out_of_order_share(line.calls, line.out_of_order)
+    return estimate(ahead_work(ahead, own, passing), counters, own)
+
+
+def plain_wait_for(
+    state: OfficeState, config: OfficeConfig, line_id: str, ahead: int
+) -> float | None:
+    """What peers would say: people ahead × average service time ÷ counters serving."""
+    known = office(state, config)
+    return plain_wait(ahead, known.services[line_id].mean, known.counters[line_id])
 
 
 def ahead_of(state: OfficeState, ticket: Ticket) -> int:
@@ -145,7 +297,7 @@ def ticket_view(
         line=ticket.line,
         status=ticket.status,
         ahead=ahead,
-        wait=wait_for(state, config, ticket.line, ticket.id),
+        wait=wait_for(state, config, ticket.line, ticket),
         priority=ticket.priority,
         lang=ticket.lang,
         source=ticket.source,
@@ -174,6 +326,7 @@ def line_view(state: OfficeState, config: OfficeConfig, line_id: str) -> LineVie
         wait=wait_for(state, config, line_id),
         paused=line.paused,
         pause_reason=line.pause_reason,
+        pause_texts=dict(line.pause_texts),
         reroute_to=line.reroute_to,
         counters_open=open_counters,
         remote_join=configured.remote_join,
@@ -186,7 +339,7 @@ def counter_view(state: OfficeState, config: OfficeConfig, counter_id: str) -> C
     current = state.tickets.get(counter.current) if counter.current else None
     return CounterView(
         id=counter_id,
-        name=configured.name,
+        name=config.text(configured.name, config.default_language),
         lines=list(configured.lines),
         open=counter.open,
         staff=counter.staff,
@@ -206,3 +359,21 @@ def board_view(state: OfficeState, config: OfficeConfig) -> BoardView:
         alerts=[AlertView(d, a, m) for (d, a), m in sorted(state.alerts.items())],
         ended=state.ended,
     )
+
+
+def transfer_concern(board: BoardView, to_line: str) -> str:
+    """Why a resident moved to `to_line` would wait with nobody to call them ("" if served).
+
+    A rerouted line sends its residents on to the line it is rerouted to; what counts
+    is whether an open counter serves that line and whether it is paused.
+    """
+    lines = {line.id: line for line in board.lines}
+    target, seen = to_line, {to_line}
+    while (line := lines.get(target)) and line.reroute_to and line.reroute_to not in seen:
+        target = line.reroute_to
+        seen.add(target)
+    if line is not None and line.paused:
+        return f"That line is paused ({line.pause_reason}): nobody will be called from it."
+    if not any(counter.open and target in counter.lines for counter in board.counters):
+        return "No open counter serves that line: the resident waits until one opens."
+    return ""

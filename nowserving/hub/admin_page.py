@@ -222,7 +222,7 @@ def _qr_data_uri(text: str) -> str:
 
 
 def _login(request: Request, hub: Hub, error: str = "", status: int = 200) -> HTMLResponse:
-    return templates.TemplateResponse(
+    return templates().TemplateResponse(
         request,
         "admin_login.html",
         {"office": hub.config.office.name, "error": error},
@@ -254,7 +254,7 @@ def _admin(
                 "alerts": alerts.get(record.id, []),
             }
         )
-    return templates.TemplateResponse(
+    return templates().TemplateResponse(
         request,
         "admin.html",
         {

@@ -6,8 +6,7 @@ do not rename them.
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -21,7 +20,8 @@ from nowserving.domain.events import Kind
 from nowserving.domain.permissions import counter_refusal, line_refusal, rest_roles
 from nowserving.domain.views import BoardView, CounterView, LineView, TicketView
 from nowserving.hub.auth import AuthError, Caller, Role
-from nowserving.hub.context import Hub, allowed, bearer, hub_of
+from nowserving.hub.context import Hub, allowed_now, bearer, hub_of, in_thread
+from nowserving.hub.live import Message
 from nowserving.hub.problems import ERRORS
 from nowserving.hub.schemas import (
     TICKET_ID,
@@ -41,7 +41,15 @@ from nowserving.hub.schemas import (
 )
 
 router = APIRouter(prefix="/api", responses=ERRORS)
-HubDep = Annotated[Hub, Depends(hub_of)]
+
+
+# The dependencies every request resolves are async when they need no store: a sync one
+# costs a hop to a worker thread and back, more than the rest of a health check.
+async def _hub(request: Request) -> Hub:
+    return hub_of(request)
+
+
+HubDep = Annotated[Hub, Depends(_hub)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 # The client's id for a write request: a retry with the same id gets the first answer.
 RequestId = Annotated[
@@ -57,11 +65,11 @@ RequestId = Annotated[
 ]
 
 
-def needs(*roles: Role) -> Callable[..., Caller]:
+def needs(*roles: Role) -> Callable[..., Awaitable[Caller]]:
     """A dependency: the caller, if signed in with one of `roles`."""
 
-    def dependency(request: Request, credentials: Credentials) -> Caller:
-        return allowed(request, credentials, *roles)
+    async def dependency(request: Request, credentials: Credentials) -> Caller:
+        return await allowed_now(request, credentials, *roles)
 
     return dependency
 
@@ -77,9 +85,11 @@ DayControl = Annotated[Caller, Depends(needs(*rest_roles(Kind.DAY_ENDED)))]
 CounterParam = Annotated[str, Path(pattern=IDENT, description="A counter's id")]
 
 
-def staff_at_counter(counter: CounterParam, request: Request, credentials: Credentials) -> Caller:
+async def staff_at_counter(
+    counter: CounterParam, request: Request, credentials: Credentials
+) -> Caller:
     """Staff, signed in at a desk that may act for `counter` (the sync push's rule too)."""
-    caller = allowed(request, credentials, *rest_roles(Kind.TICKET_CALLED))
+    caller = await allowed_now(request, credentials, *rest_roles(Kind.TICKET_CALLED))
     desk = hub_of(request).device(caller.device_id)
     problem = counter_refusal(desk, counter) if desk is not None else None
     if problem:
@@ -97,11 +107,12 @@ TokenParam = Annotated[str, Path(pattern=TOKEN, description="The token in a resi
 
 
 @router.get("/health", operation_id="health", tags=["public"])
-def health(hub: HubDep) -> dict[str, Any]:
+async def health(hub: HubDep) -> dict[str, Any]:
     return {"ok": True, "office": hub.config.office.name, "followers": hub.live.followers}
 
 
 @router.get("/lines", operation_id="list_lines", tags=["public"])
+@in_thread
 def list_lines(hub: HubDep, request: Request) -> list[LineView]:
     """Every line with people waiting, the estimated wait and whether it is paused."""
     hub.check_rate(request, "read")
@@ -109,6 +120,7 @@ def list_lines(hub: HubDep, request: Request) -> list[LineView]:
 
 
 @router.get("/tickets/{token}", operation_id="ticket_status", tags=["resident"])
+@in_thread
 def ticket_status(token: TokenParam, hub: HubDep, request: Request) -> ResidentTicket:
     """A resident's own ticket, by the token in their QR code."""
     hub.check_rate(request, "read")
@@ -116,6 +128,7 @@ def ticket_status(token: TokenParam, hub: HubDep, request: Request) -> ResidentT
 
 
 @router.post("/tickets/{token}/leave", operation_id="leave_line", tags=["resident"])
+@in_thread
 def leave_line(
     token: TokenParam, hub: HubDep, request: Request, key: RequestId = None
 ) -> ResidentTicket:
@@ -136,6 +149,7 @@ async def follow_ticket(token: TokenParam, hub: HubDep, request: Request) -> Eve
 
 
 @router.post("/join", operation_id="join_remotely", tags=["resident"], status_code=201)
+@in_thread
 def join_remotely(
     body: JoinRequest, hub: HubDep, request: Request, key: RequestId = None
 ) -> IssuedTicket:
@@ -145,7 +159,7 @@ def join_remotely(
     with hub.service.request("phone", key):
         view = hub.service.issue(line, lang=body.lang, source="remote")
     return IssuedTicket(
-        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token)
+        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token, view.lang)
     )
 
 
@@ -153,6 +167,7 @@ def join_remotely(
 
 
 @router.post("/tickets", operation_id="issue_ticket", tags=["kiosk"], status_code=201)
+@in_thread
 def issue_ticket(
     body: IssueRequest, hub: HubDep, caller: Kiosk, key: RequestId = None
 ) -> IssuedTicket:
@@ -163,11 +178,12 @@ def issue_ticket(
     with hub.service.request(caller.device_id, key):
         view = hub.service.issue(body.line, priority=body.priority, lang=body.lang, source="kiosk")
     return IssuedTicket(
-        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token)
+        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token, view.lang)
     )
 
 
 @router.get("/board", operation_id="get_board", tags=["display"])
+@in_thread
 def get_board(hub: HubDep, caller: Device) -> BoardView:
     """Calls, lines, counters, the announcement and device alerts."""
     return hub.service.board()
@@ -189,6 +205,7 @@ async def follow_board(
 
 
 @router.post("/alerts", operation_id="report_alert", tags=["kiosk"], status_code=204)
+@in_thread
 def report_alert(body: AlertRequest, hub: HubDep, caller: Alerting, key: RequestId = None) -> None:
     """A device problem for staff to see (paper out, ...); an empty message clears it."""
     with hub.service.request(caller.device_id, key):
@@ -199,6 +216,7 @@ def report_alert(body: AlertRequest, hub: HubDep, caller: Alerting, key: Request
 
 
 @router.post("/staff/login", operation_id="staff_login", tags=["staff"])
+@in_thread
 def staff_login(
     body: LoginRequest, hub: HubDep, caller: DeskDevice, request: Request
 ) -> LoginResponse:
@@ -217,6 +235,7 @@ def staff_login(
 
 
 @router.post("/staff/logout", operation_id="staff_logout", tags=["staff"], status_code=204)
+@in_thread
 def staff_logout(hub: HubDep, caller: Staff, credentials: Credentials) -> None:
     if credentials is not None:
         hub.access.sign_out(credentials.credentials)
@@ -225,11 +244,13 @@ def staff_logout(hub: HubDep, caller: Staff, credentials: Credentials) -> None:
 
 
 @router.get("/counters/{counter}", operation_id="get_counter", tags=["staff"])
+@in_thread
 def get_counter(counter: CounterParam, hub: HubDep, caller: Device) -> CounterView:
     return hub.service.counter(counter)
 
 
 @router.get("/counters/{counter}/queue", operation_id="get_queue", tags=["staff"])
+@in_thread
 def get_queue(counter: CounterParam, hub: HubDep, caller: Staff) -> list[TicketView]:
     """Who is waiting for this counter, in the order they will be called."""
     return hub.service.queue(counter)
@@ -240,6 +261,7 @@ def get_queue(counter: CounterParam, hub: HubDep, caller: Staff) -> list[TicketV
 
 
 @router.post("/counters/{counter}/open", operation_id="open_counter", tags=["staff"])
+@in_thread
 def open_counter(
     counter: CounterParam, hub: HubDep, caller: StaffAtCounter, key: RequestId = None
 ) -> CounterView:
@@ -248,6 +270,7 @@ def open_counter(
 
 
 @router.post("/counters/{counter}/close", operation_id="close_counter", tags=["staff"])
+@in_thread
 def close_counter(
     counter: CounterParam, hub: HubDep, caller: StaffAtCounter, key: RequestId = None
 ) -> CounterView:
@@ -256,6 +279,7 @@ def close_counter(
 
 
 @router.post("/counters/{counter}/call-next", operation_id="call_next", tags=["staff"])
+@in_thread
 def call_next(
     counter: CounterParam, hub: HubDep, caller: StaffAtCounter, key: RequestId = None
 ) -> TicketView | None:
@@ -265,6 +289,7 @@ def call_next(
 
 
 @router.post("/counters/{counter}/call", operation_id="call_ticket", tags=["staff"])
+@in_thread
 def call_ticket(
     counter: CounterParam,
     body: CallTicketRequest,
@@ -280,6 +305,7 @@ def call_ticket(
 
 
 @router.post("/staff/tickets/{ticket}/recall", operation_id="recall_ticket", tags=["staff"])
+@in_thread
 def recall_ticket(
     ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
 ) -> TicketView:
@@ -288,6 +314,7 @@ def recall_ticket(
 
 
 @router.post("/staff/tickets/{ticket}/complete", operation_id="complete_ticket", tags=["staff"])
+@in_thread
 def complete_ticket(
     ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
 ) -> TicketView:
@@ -296,6 +323,7 @@ def complete_ticket(
 
 
 @router.post("/staff/tickets/{ticket}/no-show", operation_id="mark_no_show", tags=["staff"])
+@in_thread
 def mark_no_show(
     ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
 ) -> TicketView:
@@ -304,6 +332,7 @@ def mark_no_show(
 
 
 @router.post("/staff/tickets/{ticket}/return", operation_id="return_no_show", tags=["staff"])
+@in_thread
 def return_no_show(
     ticket: TicketParam, hub: HubDep, caller: Staff, key: RequestId = None
 ) -> TicketView:
@@ -313,6 +342,7 @@ def return_no_show(
 
 
 @router.post("/staff/tickets/{ticket}/transfer", operation_id="transfer_ticket", tags=["staff"])
+@in_thread
 def transfer_ticket(
     ticket: TicketParam, body: TransferRequest, hub: HubDep, caller: Staff, key: RequestId = None
 ) -> TicketView:
@@ -323,6 +353,7 @@ def transfer_ticket(
 
 
 @router.post("/lines/{line}/pause", operation_id="pause_line", tags=["line control"])
+@in_thread
 def pause_line(
     line: LineParam, body: PauseRequest, hub: HubDep, caller: LineControl, key: RequestId = None
 ) -> LineView:
@@ -331,6 +362,7 @@ def pause_line(
 
 
 @router.post("/lines/{line}/resume", operation_id="resume_line", tags=["line control"])
+@in_thread
 def resume_line(
     line: LineParam, hub: HubDep, caller: LineControl, key: RequestId = None
 ) -> LineView:
@@ -339,6 +371,7 @@ def resume_line(
 
 
 @router.post("/lines/{line}/reroute", operation_id="reroute_line", tags=["line control"])
+@in_thread
 def reroute_line(
     line: LineParam, body: RerouteRequest, hub: HubDep, caller: LineControl, key: RequestId = None
 ) -> LineView:
@@ -348,6 +381,7 @@ def reroute_line(
 
 
 @router.post("/lines/{line}/end-reroute", operation_id="end_reroute", tags=["line control"])
+@in_thread
 def end_reroute(
     line: LineParam, hub: HubDep, caller: LineControl, key: RequestId = None
 ) -> LineView:
@@ -358,6 +392,7 @@ def end_reroute(
 @router.put(
     "/announcement", operation_id="set_announcement", tags=["line control"], status_code=204
 )
+@in_thread
 def set_announcement(
     body: AnnouncementRequest, hub: HubDep, caller: LineControl, key: RequestId = None
 ) -> None:
@@ -367,6 +402,7 @@ def set_announcement(
 
 
 @router.post("/day/end", operation_id="end_day", tags=["line control"], status_code=204)
+@in_thread
 def end_day(hub: HubDep, caller: DayControl, key: RequestId = None) -> None:
     """Close today: waiting residents' tickets expire and no more are issued."""
     with hub.service.request(caller.device_id, key):
@@ -381,8 +417,8 @@ def _without_token(view: TicketView) -> TicketView:
 
 
 async def _until_revoked(
-    hub: Hub, device: str, snapshots: AsyncIterator[dict[str, Any]]
-) -> AsyncIterator[dict[str, Any]]:
+    hub: Hub, device: str, snapshots: AsyncIterator[Message]
+) -> AsyncIterator[Message]:
     """A device's stream ends at the first board after the device was revoked."""
     async for snapshot in snapshots:
         record = hub.registry.get(device)
@@ -391,12 +427,9 @@ async def _until_revoked(
         yield snapshot
 
 
-def _stream(snapshots: AsyncIterator[dict[str, Any]], name: str) -> EventSourceResponse:
+def _stream(messages: AsyncIterator[Message], name: str) -> EventSourceResponse:
     async def events() -> AsyncIterator[ServerSentEvent]:
-        async for snapshot in snapshots:
-            event_id = snapshot.get("version") or None
-            yield ServerSentEvent(
-                data=json.dumps(snapshot, ensure_ascii=False), event=name, id=event_id
-            )
+        async for message in messages:  # serialised already, once for every phone
+            yield ServerSentEvent(data=message.data, event=name, id=message.id)
 
     return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store"})

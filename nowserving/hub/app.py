@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
@@ -14,8 +14,10 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
@@ -40,6 +42,11 @@ from nowserving.service.local import LocalService
 from nowserving.system.paths import resources_dir
 
 log = logging.getLogger("nowserving.hub")
+PLAIN_HTTP = (
+    "this hub speaks plain HTTP ([hub] allow_plain_http): staff PINs, sessions and device "
+    "secrets cross the network readable by anyone on it; give it tls_cert and tls_key"
+)
+PUBLIC_TAGS = {"public", "resident"}  # the API operations residents' pages use
 MAX_BODY_BYTES = 64 * 1024
 SYNC_BODY_BYTES = 4 * 1024 * 1024  # a replica's batch of events after an outage
 
@@ -63,11 +70,16 @@ def create_app(service: LocalService) -> FastAPI:
         # The next start restores this instead of replaying the whole day.
         await anyio.to_thread.run_sync(service.save_snapshot)
 
+    description = (
+        "Line management for public offices: the API for kiosks, displays, "
+        "desks, residents' phones and integrators."
+    )
+    if not service.config.hub.tls:  # this page is where staff look at the hub
+        description = f"**Warning: {PLAIN_HTTP}.**\n\n{description}"
     app = FastAPI(
         title=f"Nowserving hub — {service.config.office.name}",
         version=__version__,
-        description="Line management for public offices: the API for kiosks, displays, "
-        "desks, residents' phones and integrators.",
+        description=description,
         lifespan=lifespan,
     )
     app.state.hub = hub
@@ -108,7 +120,7 @@ def _document_ids(app: FastAPI, service: LocalService) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -133,7 +145,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         if exc.status == 429:
             headers.update(retry_after(exc.retry_after))
-        return problem(exc.status, str(exc), headers=headers, code=exc.code or None)
+        return problem(exc.status, str(exc), headers=headers, code=exc.code)
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -163,7 +175,7 @@ _SENTENCES = {
 def _handler(status: int) -> Any:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         headers = retry_after(RETRY_AFTER_503_S) if status == 503 else None
-        return problem(status, str(exc), headers=headers)
+        return problem(status, str(exc), headers=headers, code=getattr(exc, "code", ""))
 
     return handle
 
@@ -235,3 +247,27 @@ class _TooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         size = f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
         super().__init__(413, f"The request body is too large (at most {size}).")
+
+
+def public_only(app: FastAPI) -> ASGIApp:
+    """`app` as the residents' listener serves it: their pages, their API operations and
+    static files; any other address is a plain 404, as if it did not exist."""
+    routes = [
+        *pages.router.routes,
+        *(r for r in api.router.routes if isinstance(r, APIRoute) and PUBLIC_TAGS & set(r.tags)),
+        *(r for r in app.routes if isinstance(r, Mount) and r.path == "/static"),
+    ]
+    return _PublicOnly(app, routes)
+
+
+class _PublicOnly(_HttpMiddleware):
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
+        super().__init__(app)
+        self.routes = routes
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # PARTIAL: the address is public but not the method; the app answers 405.
+        if any(route.matches(scope)[0] is not Match.NONE for route in self.routes):
+            await self.app(scope, receive, send)
+        else:
+            await problem(404, _SENTENCES[404])(scope, receive, send)

@@ -1,16 +1,19 @@
 """Who may call what: devices by their secret, staff by PIN-for-session, residents by token.
 
-Staff sign in at a desk device with their PIN and get a short-lived session
-token. Repeated wrong PINs lock out the desk device and the client address
-they came from for a while (not the clerk everywhere), so a PIN cannot be
-guessed by trying and a stolen desk secret cannot lock every clerk out.
+Staff sign in at a desk device with their PIN and get a session token for one
+shift (`[hub] session_hours`). The hub keeps only the token's sha256, in its store:
+sessions survive a restart, and a staff member marked `disabled` in the config is
+signed out everywhere when the hub starts again. Repeated wrong PINs lock out the
+desk device and the client address they came from for a while (not the clerk
+everywhere), so a PIN cannot be guessed by trying and a stolen desk secret cannot
+lock every clerk out.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,10 +22,9 @@ from typing import Literal
 from nowserving.domain.config import Device, OfficeConfig, Staff
 from nowserving.domain.pairing import REMOVED, REVOKED_CODE
 from nowserving.domain.signin import PinGate, SignInRefused
+from nowserving.store.eventstore import EventStore
 
-SESSION_SECONDS = 10 * 3600  # one working day
 ADMIN_PAGE = "admin-page"  # the "device" of a session opened on the hub's admin page
-
 Role = Literal["kiosk", "display", "desk", "staff", "line_control", "admin"]
 # A device by its secret: (the device, whether it was revoked), or None if unknown.
 DeviceLookup = Callable[[str], tuple[Device, bool] | None]
@@ -75,50 +77,82 @@ class Caller:
         return self.device.id if self.device else "anonymous"
 
 
+def session_hash(token: str) -> str:
+    """What the store keeps of a session token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class Access:
-    """Checks bearer tokens: a device secret or a staff session."""
+    """Checks bearer tokens: a device secret or a staff session (kept in `store`)."""
 
     def __init__(
         self,
         config: OfficeConfig,
-        clock: Callable[[], float] = time.monotonic,
+        store: EventStore,
+        clock: Callable[[], float] = time.time,
         devices: DeviceLookup | None = None,
     ) -> None:
-        self.config = config
-        self._clock = clock
+        self.store = store
+        self._clock = clock  # wall clock: sessions outlive the process
         self._devices = devices  # the hub's registry of paired devices
-        self._sessions: dict[str, Session] = {}
-        self._pins = PinGate(config, clock)
-        self._lock = threading.Lock()
+        self._pins = PinGate(config)
+        self.use_office(config)
 
     def use_office(self, config: OfficeConfig) -> None:
-        """The office changed at the hub: check PINs against its staff from now on."""
+        """The office changed at the hub: check PINs against its staff from now on, and end
+        the sessions of staff disabled or removed, everywhere, at once."""
         self.config = config
         self._pins.config = config  # lockouts in progress stay
+        self._staff = {person.id: person for person in config.staff if not person.disabled}
+        gone = [person.id for person in config.staff if person.disabled]
+        self.store.end_sessions(before=self._clock(), staff=gone)
 
     def now(self) -> float:
         return self._clock()
 
-    def identify(self, token: str | None) -> Caller:
-        """The caller behind a bearer token; AuthError 401 if it is unknown or expired."""
+    def listed_device(self, token: str | None) -> Caller | None:
+        """The device of the office's config whose secret `token` is, if any: no store read,
+        so an event loop may ask. (A hub keeps its devices in the registry, not the config:
+        there, every device is looked up by `device`.)"""
+        if self._devices is not None:
+            return None
+        for device in self.config.devices:
+            if (
+                token
+                and device.secret
+                and hmac.compare_digest(device.secret.encode(), token.encode())
+            ):
+                return Caller(device=device)
+        return None
+
+    def device(self, token: str | None) -> Caller | None:
+        """The device whose secret `token` is, if any (AuthError if it was revoked): a paired
+        one is looked up in the hub's registry, in the store."""
         if not token:
-            raise AuthError("Sign in first: this needs a device secret or a staff session.", 401)
-        with self._lock:
-            session = self._sessions.get(token)
-            if session is not None:
-                if session.expires > self._clock():
-                    return Caller(session=session)
-                del self._sessions[token]
-                raise AuthError("Your session has ended; sign in again with your PIN.", 401)
+            return None
         found = self._devices(token) if self._devices is not None else None
         if found is not None:
             device, revoked = found
             if revoked:
                 raise AuthError(REMOVED, 401, code=REVOKED_CODE)
             return Caller(device=device)
-        for device in self.config.devices:
-            if device.secret and hmac.compare_digest(device.secret.encode(), token.encode()):
-                return Caller(device=device)
+        return self._listed(token)  # no registry (a hub made in a test), or not in it
+
+    def identify(self, token: str | None) -> Caller:
+        """The caller behind a bearer token; AuthError 401 if it is unknown or expired."""
+        if not token:
+            raise AuthError("Sign in first: this needs a device secret or a staff session.", 401)
+        if (device := self.device(token)) is not None:
+            return device
+        digest = session_hash(token)
+        found = self.store.session(digest)
+        if found is not None:
+            staff_id, desk, expires = found
+            staff = self._staff.get(staff_id)
+            if expires > self._clock() and staff is not None:
+                return Caller(session=Session(token, staff, desk, expires))
+            self.store.end_sessions(digest=digest)
+            raise AuthError("Your session has ended; sign in again with your PIN.", 401)
         raise AuthError("Unknown device secret or session token.", 401)
 
     def sign_in(self, caller: Caller, staff_id: str, pin: str, address: str) -> Session:
@@ -126,32 +160,32 @@ class Access:
         if caller.device is None or caller.device.role != "desk":
             raise AuthError("Staff sign in at a desk device.", 403)
         sources = (f"device:{caller.device.id}", f"address:{address}")
-        return self._open(staff_id, pin, sources, caller.device.id)
-
-    def sign_in_admin(self, staff_id: str, pin: str, address: str) -> Session:
-        """A session on the hub's admin page (a browser, no device), for admins only."""
-        session = self._open(staff_id, pin, (f"address:{address}",), ADMIN_PAGE)
-        if not session.staff.admin:
-            self.sign_out(session.token)
-            raise AuthError("Only staff with the admin right may use this page.", 403)
-        return session
-
-    def _open(self, staff_id: str, pin: str, sources: tuple[str, ...], device: str) -> Session:
         try:
             staff = self._pins.check(staff_id, pin, sources=sources)
         except SignInRefused as refused:
             status = 429 if refused.locked else 401
             raise AuthError(str(refused), status, refused.retry_after) from None
-        with self._lock:
-            session = Session(
-                secrets.token_urlsafe(32), staff, device, self._clock() + SESSION_SECONDS
-            )
-            self._sessions[session.token] = session
+        return self._open(staff, caller.device.id)
+
+    def sign_in_admin(self, staff_id: str, pin: str, address: str) -> Session:
+        """A session on the hub's admin page (a browser, no device), for admins only."""
+        try:
+            staff = self._pins.check(staff_id, pin, sources=(f"address:{address}",))
+        except SignInRefused as refused:
+            status = 429 if refused.locked else 401
+            raise AuthError(str(refused), status, refused.retry_after) from None
+        if not staff.admin:
+            raise AuthError("Only staff with the admin right may use this page.", 403)
+        return self._open(staff, ADMIN_PAGE)
+
+    def _open(self, staff: Staff, device: str) -> Session:
+        expires = self._clock() + self.config.hub.session_hours * 3600
+        session = Session(secrets.token_urlsafe(32), staff, device, expires)
+        self.store.add_session(session_hash(session.token), staff.id, device, expires)
         return session
 
     def sign_out(self, token: str) -> None:
-        with self._lock:
-            self._sessions.pop(token, None)
+        self.store.end_sessions(digest=session_hash(token))
 
 
 def require(caller: Caller, *roles: Role) -> Caller:

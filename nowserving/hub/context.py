@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
 
 from nowserving.domain.config import Device, OfficeConfig, PublicAction
 from nowserving.domain.errors import NotFound, NowservingError, Rejected
@@ -27,6 +28,12 @@ from nowserving.store.registry import Registry
 
 PAIR_TRIES = 5  # wrong pairing codes a minute from one address
 PAIR_TRIES_ALL = 30  # and from every address together
+
+if TYPE_CHECKING:
+    from limits.strategies import MovingWindowRateLimiter
+
+P = ParamSpec("P")
+R = TypeVar("R")
 STREAM_RETRY_S = 10  # a page that gave up its stream frees a place; ask again after this
 
 
@@ -47,20 +54,28 @@ class Hub:
     # sync presence and health: outbox, cursor, last_seen, rss_mb, uptime_s, version
     devices: dict[str, dict[str, Any]] = field(default_factory=dict)
     live: LiveHub = field(init=False)
-    limiter: MovingWindowRateLimiter = field(init=False)
     streams: Counter[str] = field(default_factory=Counter)  # open event streams per client
 
     registry: Registry = field(init=False)
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.service.store, self.service.clock_now)
-        self.access = Access(self.service.config, devices=self._by_secret)
+        self.access = Access(self.service.config, self.service.store, devices=self._by_secret)
         self.live = LiveHub(
             self.service,
             self.service.ticket_statuses,
             lambda view: self.resident_view(view).model_dump(),
+            self.service.lines_changed,
         )
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    @cached_property
+    def limiter(self) -> MovingWindowRateLimiter:
+        """Per-address counts of the public endpoints' requests (made at the first one:
+        `limits` is not needed for the hub to start answering)."""
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
+
+        return MovingWindowRateLimiter(MemoryStorage())
 
     @property
     def config(self) -> OfficeConfig:
@@ -95,25 +110,29 @@ class Hub:
         self.service.gate.config = config  # lockouts in progress stay
         self.access.use_office(config)
 
-    def ticket_url(self, token: str) -> str:
-        return ticket_url(self.config, token)
+    def ticket_url(self, token: str, lang: str = "") -> str:
+        return ticket_url(self.config, token, lang)
 
     def resident_ticket(self, token: str) -> ResidentTicket:
         return self.resident_view(self.service.ticket_status(token))
 
     def resident_view(self, view: TicketView) -> ResidentTicket:
         """What a resident may see of their ticket."""
-        counter = self.config.counter(view.counter).name if view.counter else None
+        config = self.config
+        names = config.in_every_language(config.counter(view.counter).name) if view.counter else {}
         return ResidentTicket(
             label=view.label,
             status=view.status.value,
             line=view.line,
-            line_names=dict(self.config.line(view.line).name),
+            line_names=config.in_every_language(config.line(view.line).name),
             ahead=view.ahead,
             wait_low=view.wait.low,
             wait_high=view.wait.high,
             wait_known=view.wait.known,
-            counter_name=counter,
+            wait_point=view.wait.point,
+            wait_next=view.wait.next,
+            counter_name=names.get(config.default_language),
+            counter_names=names,
             lang=view.lang,
             day=view.day,
             can_leave=view.status in (Status.WAITING, Status.CALLED),
@@ -121,6 +140,8 @@ class Hub:
 
     def check_rate(self, request: Request, kind: PublicAction) -> None:
         """Count a request to a public endpoint against its client address's limit."""
+        from limits import RateLimitItemPerMinute
+
         limit = RateLimitItemPerMinute(getattr(self.config.hub.rate_limits, kind))
         client = self.client(request)
         if not self.limiter.hit(limit, kind, client):
@@ -134,6 +155,8 @@ class Hub:
         """Wrong pairing codes: PAIR_TRIES a minute per address and PAIR_TRIES_ALL for
         everyone, so a code cannot be guessed in its 10 minutes, from one address or many.
         Checked before a try; `failed=True` counts one that failed."""
+        from limits import RateLimitItemPerMinute
+
         for limit, who in (
             (RateLimitItemPerMinute(PAIR_TRIES), self.client(request)),
             (RateLimitItemPerMinute(PAIR_TRIES_ALL), "*"),
@@ -164,12 +187,18 @@ class Hub:
         try:
             configured = self.config.line(line)
         except KeyError:
-            raise NotFound(f"There is no line {line!r}.") from None
+            raise NotFound(f"There is no line {line!r}.", code="no_such_line") from None
         if not configured.remote_join:
-            raise Rejected("This line cannot be joined remotely; please come to the office.")
+            raise Rejected(
+                "This line cannot be joined remotely; please come to the office.",
+                code="remote_not_allowed",
+            )
         waiting_remote = self.service.waiting_count(line, source="remote")
         if waiting_remote >= configured.remote_cap:
-            raise Rejected("This line is full for remote joining. Please come to the office.")
+            raise Rejected(
+                "This line is full for remote joining. Please come to the office.",
+                code="remote_full",
+            )
         return line
 
 
@@ -187,3 +216,31 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
 
 def allowed(request: Request, creds: HTTPAuthorizationCredentials | None, *roles: Role) -> Caller:
     return require(authenticate(request, creds), *roles)
+
+
+async def allowed_now(
+    request: Request, creds: HTTPAuthorizationCredentials | None, *roles: Role
+) -> Caller:
+    """`allowed` for an async dependency: a device of the config is known at once; a paired
+    device or a staff session is read from the store in a worker thread (a write may hold
+    the store meanwhile)."""
+    device = hub_of(request).access.listed_device(creds.credentials if creds else None)
+    if device is not None:
+        return require(device, *roles)
+    return await run_in_threadpool(allowed, request, creds, *roles)
+
+
+def in_thread(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """A blocking endpoint (it uses the store) as an async one that runs it in a worker thread.
+
+    FastAPI runs a plain `def` endpoint in a worker thread too, but then validates its
+    answer in *another* hop to a worker thread; each hop costs more than the validation
+    itself (0.4 ms on a loaded 2-core PC). An async endpoint's answer is validated in
+    place. FastAPI reads the parameters and the response model from `endpoint` itself.
+    """
+
+    @functools.wraps(endpoint)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await run_in_threadpool(endpoint, *args, **kwargs)
+
+    return run

@@ -7,21 +7,24 @@ script over Server-Sent Events. No cookies, no accounts, no personal data.
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from nowserving.domain.errors import NotFound
+from nowserving.domain.views import pause_text
 from nowserving.hub.context import Hub, hub_of
 from nowserving.hub.schemas import SHORT_CODE, TOKEN
 from nowserving.service.interface import Expired
 from nowserving.system import i18n
 from nowserving.system.paths import resources_dir
 
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
+
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=resources_dir() / "web" / "templates")
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the token in the URL must not leak to other sites
@@ -29,6 +32,15 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
     "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
 }
+
+
+@cache
+def templates() -> Jinja2Templates:
+    """The pages' templates, loaded with the first page: a restarted hub answers the
+    devices' API sooner without Jinja."""
+    from fastapi.templating import Jinja2Templates
+
+    return Jinja2Templates(directory=resources_dir() / "web" / "templates")
 
 
 def _language(hub: Hub, requested: str | None, fallback: str | None = None) -> str:
@@ -39,11 +51,26 @@ def _language(hub: Hub, requested: str | None, fallback: str | None = None) -> s
     return languages[0]
 
 
+def _accepted(request: Request) -> str | None:
+    """The phone's own language, from Accept-Language ("es-MX,es;q=0.9,en;q=0.8"), if the
+    office offers one of them: for a page about a ticket the hub does not know yet."""
+    hub = hub_of(request)
+    ranked = []
+    for n, part in enumerate(request.headers.get("accept-language", "").split(",")[:20]):
+        tag, _, weight = part.strip().partition(";q=")
+        try:
+            quality = float(weight) if weight else 1.0
+        except ValueError:
+            continue
+        ranked.append((-quality, n, tag.split("-")[0].lower()))
+    return next((lang for *_, lang in sorted(ranked) if lang in hub.config.office.languages), None)
+
+
 def _page(
     request: Request, template: str, hub: Hub, lang: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
     languages = hub.config.office.languages
-    return templates.TemplateResponse(
+    return templates().TemplateResponse(
         request,
         template,
         {
@@ -70,13 +97,14 @@ def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLRe
             raise NotFound("not a ticket token")
         ticket = hub.resident_ticket(token)
     except Expired:
-        chosen = _language(hub, lang)
+        chosen = _language(hub, lang, _accepted(request))
         return _page(request, "gone.html", hub, chosen, 410, message_key="phone.expired")
     except NotFound:
-        chosen = _language(hub, lang)
+        chosen = _language(hub, lang, _accepted(request))
+        if re.fullmatch(TOKEN, token):  # from a kiosk that is cut off: it will come
+            return _page(request, "pending.html", hub, chosen, 404, token=token)
         return _page(request, "gone.html", hub, chosen, 404, message_key="phone.unknown")
     chosen = _language(hub, lang, ticket.lang)
-    counters = {c.name for c in hub.config.counters}
     return _page(
         request,
         "ticket.html",
@@ -84,7 +112,6 @@ def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLRe
         chosen,
         ticket=ticket.model_dump(),
         token=token,
-        counters=sorted(counters),
     )
 
 
@@ -98,9 +125,8 @@ def short_link(code: str, request: Request, lang: str | None = None) -> Response
             raise NotFound("not a short code")
         token = hub.service.token_for_code(code)
     except NotFound:
-        return _page(
-            request, "gone.html", hub, _language(hub, lang), 404, message_key="phone.unknown"
-        )
+        chosen = _language(hub, lang, _accepted(request))
+        return _page(request, "gone.html", hub, chosen, 404, message_key="phone.unknown")
     return RedirectResponse(f"/t/{token}", status_code=303, headers=SECURITY_HEADERS)
 
 
@@ -117,10 +143,10 @@ def join_page(request: Request, lang: str | None = None) -> HTMLResponse:
             "name": hub.config.text(line.name, chosen),
             "description": hub.config.text(line.description, chosen),
             "waiting": views[line.id].waiting,
-            "wait": i18n.wait_text(
-                chosen, views[line.id].wait.low, views[line.id].wait.high, views[line.id].wait.known
+            "wait": i18n.wait_text(chosen, views[line.id].wait),
+            "paused": (
+                pause_text(hub.config, views[line.id], chosen) if views[line.id].paused else ""
             ),
-            "paused": views[line.id].pause_reason if views[line.id].paused else "",
         }
         for line in hub.config.lines
         if line.remote_join

@@ -1,16 +1,21 @@
-"""A bounded log: a flood of one kind of message becomes a few lines and a count.
+"""A bounded log without secrets.
 
-Each kind (logger, level and message template, whatever the arguments) may log
-`burst` lines per `window` seconds; the rest are counted, and when the window
-ends one line says "… and 1,532 more like this in the last minute".
+`Summarise`: a flood of one kind of message becomes a few lines and a count. Each
+kind (logger, level and message template, whatever the arguments) may log `burst`
+lines per `window` seconds; the rest are counted, and when the window ends one
+line says "… and 1,532 more like this in the last minute".
+
+`Redact`: tickets' tokens and short codes, device secrets, PINs and session tokens
+never reach the log (the journal would keep what the retention purge removed).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 Kind = tuple[str, int, str]
@@ -55,7 +60,8 @@ class Summarise(logging.Filter):
         if getattr(record, "summary", False):
             return True
         now = self._clock()
-        kind: Kind = (record.name, record.levelno, str(record.msg))
+        # The template, as `Redact` left it: one kind whatever the arguments.
+        kind: Kind = (record.name, record.levelno, str(getattr(record, "template", record.msg)))
         with self._lock:
             due = self._ended(now) if now - self._swept >= self.window else []
             if kind not in self._windows and len(self._windows) >= self.max_kinds:
@@ -105,3 +111,60 @@ def start_sweeping(summarise: Summarise) -> threading.Event:
 
     threading.Thread(target=run, name="log-summaries", daemon=True).start()
     return stop
+
+
+HIDDEN = "…"
+_SECRET_SHAPES = [
+    # A resident's token or short code in an address: /t/<token>, /c/<code>,
+    # /api/tickets/<token>/…
+    (re.compile(r"(/(?:t|c|api/tickets)/)[^\s/?#\"']+"), rf"\g<1>{HIDDEN}"),
+    # A value named like a secret: token=…, "pin": "1234", secret: …, session=…
+    (
+        re.compile(
+            r"""(?i)(\b(?:token|code|secret|pin|session|password|authorization)["']?\s*[:=]\s*"""
+            r"""["']?)(?:bearer\s+)?[^\s"'&,;}]+"""
+        ),
+        rf"\g<1>{HIDDEN}",
+    ),
+    (re.compile(r"(?i)(bearer\s+)\S+"), rf"\g<1>{HIDDEN}"),
+    # Anything shaped like a random token (16+ URL-safe base64 characters with a digit
+    # or a capital in it); lowercase hex ids (tickets, events) stay readable.
+    (re.compile(r"(?<![\w-])(?=[\w-]*[A-Z0-9])(?![0-9a-f-]+(?![\w-]))[\w-]{16,}"), HIDDEN),
+]
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every secret-shaped part, and each of `secrets`, replaced by "…"."""
+    for secret in secrets:
+        text = text.replace(secret, HIDDEN)
+    for pattern, replacement in _SECRET_SHAPES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class Redact(logging.Filter):
+    """A filter for a log handler (before `Summarise`): each record's message and
+    traceback without secrets. `secrets` are strings to hide wherever they appear (the
+    office's device secrets), whatever their shape."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets: list[str] = []
+        self.hide(secrets)
+
+    def hide(self, secrets: Iterable[str]) -> None:
+        """Hide these strings too, wherever they appear."""
+        self.secrets = sorted({*self.secrets, *secrets}, key=len, reverse=True)  # longest first
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "template"):  # another handler's Redact did it already
+            record.template = record.msg
+            record.msg = redact(record.getMessage(), self.secrets)
+            record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.secrets)
+        return True

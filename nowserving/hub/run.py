@@ -1,59 +1,73 @@
-"""`nowserving hub`: serve the office's store over HTTP on the LAN."""
+"""`nowserving hub`: serve the office's store over HTTPS on the LAN.
+
+Two listeners in one process and event loop: `[hub] host/port` for devices and
+staff (everything), `[hub] public_host/public_port` for residents only (the one the
+guest Wi-Fi may reach; every other address there is a plain 404).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import ipaddress
 import logging
 import signal
-import sys
+import ssl
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Literal
 
 import uvicorn
 
+from nowserving.domain.config import Hub as HubSettings
 from nowserving.domain.config import OfficeConfig, load_config
 from nowserving.domain.errors import ConfigError
-from nowserving.hub.app import create_app
+from nowserving.hub.app import PLAIN_HTTP, create_app, public_only
 from nowserving.hub.guard import ConnectionGuard, guarded_protocol
-from nowserving.hub.quietlog import Summarise, start_sweeping
+from nowserving.hub.quietlog import Redact, Summarise, start_sweeping
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.store.registry import Registry
 from nowserving.system.files import readable_by_others
-from nowserving.system.paths import data_dir
+from nowserving.system.paths import data_dir, sample_config
 
 log = logging.getLogger("nowserving.hub")
 
 
 def main(args: argparse.Namespace) -> int:
-    summarise = _bounded_log()
+    redact, summarise = _bounded_log()
     folder = data_dir(args.data)
     store = EventStore(folder / "office.sqlite")
     config = _office(store, args.config)
-    if args.public_url:
-        office = config.office.model_copy(update={"public_base_url": args.public_url.rstrip("/")})
-        config = config.model_copy(update={"office": office})
+    redact.hide(device.secret for device in config.devices if device.secret)
+    config = _with_overrides(config, args)
+    check_listeners(config, Registry(store))
+    if not config.hub.tls:
+        log.warning(PLAIN_HTTP)
     service = LocalService(store, config, device="hub")
-    host = args.host or config.hub.host
-    port = args.port or config.hub.port
-    log.info("%s: store %s, listening on %s:%s", config.office.name, store.path, host, port)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(service),
-            host=host,
-            port=port,
-            http=guarded_protocol(ConnectionGuard(config.hub)),
-            log_config=None,  # our root handler, with its summarising filter, logs for uvicorn
-            log_level="info",
-            access_log=False,  # a line per request is how a flood fills the disk
-            proxy_headers=False,  # X-Forwarded-For: see nowserving.hub.clients
-            timeout_graceful_shutdown=3,
-        )
+    settings = config.hub
+    scheme = "https" if settings.tls else "http"
+    log.info(
+        "%s: store %s; devices and staff on %s://%s:%s, residents on %s://%s:%s",
+        config.office.name,
+        store.path,
+        scheme,
+        settings.host,
+        settings.port,
+        scheme,
+        settings.public_host,
+        settings.public_port,
     )
+    app = create_app(service)
+    servers = [
+        _server(app, settings, settings.host, settings.port, lifespan="on"),
+        # The same app behind a filter: one store, one live hub, one set of limits.
+        _server(public_only(app), settings, settings.public_host, settings.public_port),
+    ]
     stop_sweeping = start_sweeping(summarise)
-    # uvicorn re-raises SIGTERM once it has shut down; exit through `finally` then.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        server.run()
+        asyncio.run(_serve(servers))
     finally:
         stop_sweeping.set()
         summarise.sweep(final=True)
@@ -77,14 +91,118 @@ def _office(store: EventStore, path: str | None) -> OfficeConfig:
     return stored[1]
 
 
-def _bounded_log() -> Summarise:
-    """Log to stderr (the journal), a few lines per kind of message and minute."""
-    summarise = Summarise()
+def _with_overrides(config: OfficeConfig, args: argparse.Namespace) -> OfficeConfig:
+    """The config with what the command line gave instead (addresses, public URL)."""
+    given = {
+        key: value
+        for key in ("host", "port", "public_host", "public_port")
+        if (value := getattr(args, key, None))
+    }
+    office = config.office
+    if args.public_url:
+        office = office.model_copy(update={"public_base_url": args.public_url.rstrip("/")})
+    # Validated again: the two listeners must still differ.
+    hub = HubSettings.model_validate({**config.hub.model_dump(), **given})
+    return config.model_copy(update={"office": office, "hub": hub})
+
+
+def check_listeners(config: OfficeConfig, registry: Registry | None = None) -> None:
+    """ConfigError unless the hub may serve as configured: HTTPS with a readable certificate
+    (or plain HTTP allowed explicitly), and the sample's well-known secrets on loopback only."""
+    settings = config.hub
+    if settings.tls:
+        assert settings.tls_cert is not None and settings.tls_key is not None
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                settings.tls_cert, settings.tls_key
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"[hub] tls_cert {settings.tls_cert} / tls_key {settings.tls_key}: "
+                f"cannot be used ({exc})"
+            ) from None
+    elif not settings.allow_plain_http:
+        raise ConfigError(
+            "[hub] has no tls_cert and tls_key: `nowserving init` makes an office CA and a "
+            "hub certificate; to serve plain HTTP anyway, set allow_plain_http = true"
+        )
+    open_to = [h for h in (settings.host, settings.public_host) if not _loopback(h)]
+    known = _sample_secrets()
+    held = [device.secret for device in config.devices if device.secret in known]
+    if registry is not None:  # imported from a file: kept in the registry (hashed)
+        held += [s for s in known if (r := registry.by_secret(s)) and r.revoked_at is None]
+    if open_to and held:
+        raise ConfigError(
+            f"this config holds the sample office's device secrets, which everyone knows, "
+            f"and the hub would listen on {open_to[0]}: run `nowserving init` for a config "
+            "with fresh secrets and PINs, or listen on 127.0.0.1 only"
+        )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def _sample_secrets() -> set[str]:
+    return {device.secret for device in load_config(sample_config()).devices}
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to `_serve` (two servers share them)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _server(
+    app: Any, settings: HubSettings, host: str, port: int, lifespan: Literal["on", "off"] = "off"
+) -> Any:
+    return _Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            http=guarded_protocol(ConnectionGuard(settings)),  # each listener its own caps
+            ssl_certfile=settings.tls_cert,
+            ssl_keyfile=settings.tls_key,
+            lifespan=lifespan,  # the background tasks run once, with the staff listener
+            log_config=None,  # our root handler, with its filters, logs for uvicorn
+            log_level="info",
+            access_log=settings.access_log,  # off: a line per request is how a flood fills the disk
+            proxy_headers=False,  # X-Forwarded-For: see nowserving.hub.clients
+            timeout_graceful_shutdown=3,
+        )
+    )
+
+
+async def _serve(servers: list[Any]) -> None:
+    """Run every server until SIGTERM or SIGINT stops them all."""
+
+    def stop() -> None:
+        for server in servers:
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    await asyncio.gather(*(server.serve() for server in servers))
+
+
+def _bounded_log() -> tuple[Redact, Summarise]:
+    """Log to stderr (the journal): no secrets, a few lines per kind of message and minute."""
+    redact, summarise = Redact(), Summarise()
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    handler.addFilter(redact)  # first: the summaries sample what is left
     handler.addFilter(summarise)
     logging.basicConfig(level=logging.INFO, handlers=[handler])
-    return summarise
+    return redact, summarise
 
 
 def _warn_if_readable(config: Path) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from nowserving.domain.config import Ident
+from nowserving.domain.config import Ident, LanguageCode
 from nowserving.domain.payloads import TOKEN_PATTERN, AlertMessage, AnnouncementTexts
 from nowserving.domain.views import TicketView
 
@@ -46,7 +46,8 @@ class TransferRequest(_Body):
 
 
 class PauseRequest(_Body):
-    reason: ShortText
+    # A [[pause_reasons]] id, free text in the office's first language, or text per language.
+    reason: ShortText | Annotated[dict[LanguageCode, ShortText], Field(min_length=1, max_length=20)]
 
 
 class RerouteRequest(_Body):
@@ -94,7 +95,10 @@ class ResidentTicket(BaseModel):
     wait_low: int
     wait_high: int
     wait_known: bool
-    counter_name: str | None
+    wait_point: int  # "about N min", read first
+    wait_next: bool  # nobody ahead and a counter free
+    counter_name: str | None  # in the office's first language
+    counter_names: dict[str, str]  # in each office language
     lang: str
     day: str
     can_leave: bool

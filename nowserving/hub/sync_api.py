@@ -15,8 +15,8 @@ from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.events import Event
 from nowserving.hub.api import Device, HubDep, Kiosk
 from nowserving.hub.auth import AuthError, Caller
-from nowserving.hub.context import Hub
-from nowserving.hub.problems import ERRORS, Problem
+from nowserving.hub.context import Hub, in_thread
+from nowserving.hub.problems import ERROR_STATUSES, documented
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.protocol import (
     MAX_BATCH,
@@ -39,7 +39,7 @@ class OutdatedDevice(Rejected):
     """The device speaks another sync protocol version (answered with 426)."""
 
 
-def same_protocol(
+async def same_protocol(  # async: no worker thread for a comparison
     version: Annotated[str | None, Header(alias=PROTOCOL_HEADER)] = None,
 ) -> None:
     if version != str(SYNC_PROTOCOL):
@@ -54,7 +54,7 @@ router = APIRouter(
     prefix="/api/sync",
     tags=["sync"],
     dependencies=[Depends(same_protocol)],
-    responses={**ERRORS, 426: {"model": Problem}},
+    responses=documented(*ERROR_STATUSES, 426),
 )
 
 
@@ -93,6 +93,7 @@ def configured(hub: Hub, caller: Caller) -> ConfiguredDevice:
 
 
 @router.post("/push", operation_id="sync_push")
+@in_thread
 def sync_push(body: PushRequest, hub: HubDep, caller: Device) -> PushResponse:
     """Events written on a device (its own only), each checked by the permission rule.
 
@@ -137,6 +138,7 @@ def _refused_message(device: str, refused: list[tuple[Event, str]]) -> str:
 
 
 @router.get("/pull", operation_id="sync_pull")
+@in_thread
 def sync_pull(
     hub: HubDep,
     caller: Device,
@@ -160,6 +162,7 @@ def sync_pull(
 
 
 @router.post("/lease", operation_id="lease_numbers")
+@in_thread
 def lease_numbers(body: LeaseRequest, hub: HubDep, caller: Kiosk) -> LeaseResponse:
     """A block of today's numbers for a kiosk to use while it cannot reach the hub.
 
@@ -197,6 +200,7 @@ def _alert_once(hub: Hub, device: str, alert: str, message: str) -> None:
 
 
 @router.get("/status", operation_id="device_status", dependencies=[])
+@in_thread
 def device_status(hub: HubDep, caller: Device) -> list[DeviceStatus]:
     """The hub, then each configured device: last seen, outbox length, how far behind it
     is, and its memory, uptime and version as it last reported them."""

@@ -8,6 +8,7 @@ is only a `BoardSource`; the screens' watcher needs nothing but `Refreshable`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -82,7 +83,11 @@ class Service(BoardSource, Protocol):
         self, ticket: str, to_line: str, *, keep_place: bool = True, staff: str | None = None
     ) -> TicketView: ...
     def cancel(self, token: str) -> TicketView: ...
-    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView: ...
+    def pause_line(
+        self, line: str, reason: str | Mapping[str, str], *, staff: str | None = None
+    ) -> LineView:
+        """`reason`: a [[pause_reasons]] id, free text in the first language, or per language."""
+
     def resume_line(self, line: str, *, staff: str | None = None) -> LineView: ...
     def reroute_line(self, line: str, to_line: str, *, staff: str | None = None) -> LineView: ...
     def end_reroute(self, line: str, *, staff: str | None = None) -> LineView: ...

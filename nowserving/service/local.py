@@ -13,7 +13,7 @@ import itertools
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -42,6 +42,8 @@ from nowserving.domain.views import (
     board_view,
     counter_view,
     line_view,
+    lines_touched,
+    linked_lines,
     ticket_view,
     wait_for,
 )
@@ -104,6 +106,8 @@ class LocalService:
         self._codes: dict[str, str] = {}
         self._codes_for: OfficeState | None = None
         self._coded = 0
+        self._linked = linked_lines(config)
+        self._touched: set[str] | None = None  # lines changed since lines_changed(); None: any
         self.refresh()
 
     # -- keeping the projection current ------------------------------------------------
@@ -156,17 +160,32 @@ class LocalService:
                 if event.hlc < self._state.last_hlc:
                     late = True  # a late event from a device that was offline
                 elif not late:
+                    self._touch(lines_touched(self._state, self.config, event, self._linked))
                     apply(self._state, event)
                 self._changed = True
         if late:  # the whole batch costs one rebuild, from the snapshot when it can
             self._rebuild(day)
         return self._state
 
+    def _touch(self, lines: frozenset[str] | None) -> None:
+        if lines is None:
+            self._touched = None
+        elif self._touched is not None:
+            self._touched |= lines
+
+    def lines_changed(self) -> frozenset[str] | None:
+        """The lines whose residents' views may have changed since the last call (live
+        updates ask); None: any line may have."""
+        with self._lock:
+            touched, self._touched = self._touched, set()
+        return None if touched is None else frozenset(touched)
+
     def _rebuild(self, day: str) -> None:
         # In this order: whatever commits in between is caught up next time, never twice.
         self._version = self.store.version()
         self._hidden = self.store.hidden()
         self._changed = True
+        self._touched = None
         if not self._hidden and self._restore(day):
             return
         self._rowid = self.store.last_rowid()
@@ -275,7 +294,7 @@ class LocalService:
         def decide(state: OfficeState) -> list[Draft]:
             target = rules.issue_target(state, self.config, line)
             number = self._take_number(state.day, target)
-            shown = wait_for(state, self.config, target)
+            shown = wait_for(state, self.config, target, priority=priority, now=self._now())
             draft = rules.decide_issue(
                 state,
                 self.config,
@@ -285,8 +304,7 @@ class LocalService:
                 priority=priority,
                 lang=lang,
                 source=source,
-                expected=None if priority or not shown.known else shown.expected,
-                shown=(shown.low, shown.high) if shown.known else None,
+                shown=shown if shown.known else None,
             )
             return [draft]
 
@@ -347,7 +365,7 @@ class LocalService:
         day = self.store.ticket_day(found)
         if day is not None:
             raise Expired(f"This ticket was for {day}; it has expired.")
-        raise NotFound("This ticket is not known here.")
+        raise NotFound("This ticket is not known here.", code="ticket_unknown")
 
     # -- staff at a counter ------------------------------------------------------------
 
@@ -413,7 +431,9 @@ class LocalService:
 
     # -- line control ------------------------------------------------------------------
 
-    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView:
+    def pause_line(
+        self, line: str, reason: str | Mapping[str, str], *, staff: str | None = None
+    ) -> LineView:
         return self._on_line(
             line, lambda s: rules.decide_pause(s, self.config, line, reason, staff)
         )

@@ -14,18 +14,38 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from nowserving.domain.clock import HybridClock
 from nowserving.domain.errors import StoreError, StoreFullError
 from nowserving.domain.events import Draft, Event, Kind
 from nowserving.system.files import touch_private
+
+
+def _import_sqlite_utils() -> None:
+    """Import sqlite-utils without numpy and pandas.
+
+    It imports them, if installed, only to store their types, which this store never
+    does; numpy alone (matplotlib installs it) was a tenth of the hub's start-up time.
+    Whoever needs them later imports them as usual.
+    """
+    blocked = [name for name in ("numpy", "pandas") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # `import numpy` raises ImportError
+    try:
+        import sqlite_utils  # noqa: F401
+    finally:
+        for name in blocked:
+            del sys.modules[name]
+
+
+_import_sqlite_utils()
+import sqlite_utils  # noqa: E402
 
 APPLICATION_ID = 0x4E6F5753  # "NoWS": marks a file as a Nowserving store
 # Numbers below LEASE_BASE are handed out one by one by the hub; from LEASE_BASE up, in
@@ -37,7 +57,7 @@ _COLUMNS = "id, device, seq, hlc, kind, day, ticket, line, staff, data"
 
 
 def _create_events(db: sqlite_utils.Database) -> None:
-    db["events"].create(  # type: ignore[union-attr]
+    db.table("events").create(
         {
             "rowid": int,  # local arrival order: readers resume from the last rowid seen
             "id": str,
@@ -54,15 +74,15 @@ def _create_events(db: sqlite_utils.Database) -> None:
         pk="rowid",
         not_null={"id", "device", "seq", "hlc", "kind", "data"},
     )
-    db["events"].create_index(["id"], unique=True)  # type: ignore[union-attr]
-    db["events"].create_index(["device", "seq"], unique=True)  # type: ignore[union-attr]
-    db["events"].create_index(["hlc"])  # type: ignore[union-attr]
-    db["events"].create_index(["day", "hlc"])  # type: ignore[union-attr]
-    db["events"].create_index(["ticket"])  # type: ignore[union-attr]
+    db.table("events").create_index(["id"], unique=True)
+    db.table("events").create_index(["device", "seq"], unique=True)
+    db.table("events").create_index(["hlc"])
+    db.table("events").create_index(["day", "hlc"])
+    db.table("events").create_index(["ticket"])
 
 
 def _create_numbers(db: sqlite_utils.Database) -> None:
-    db["numbers"].create(  # type: ignore[union-attr]
+    db.table("numbers").create(
         {"day": str, "line": str, "next": int}, pk=("day", "line"), not_null={"next"}
     )
 
@@ -70,23 +90,23 @@ def _create_numbers(db: sqlite_utils.Database) -> None:
 def _add_sync(db: sqlite_utils.Database) -> None:
     # numbers.high: the next number above LEASE_BASE, shared by leases and overflow.
     db.execute(f"ALTER TABLE numbers ADD COLUMN high INTEGER NOT NULL DEFAULT {LEASE_BASE}")
-    db["leases"].create(  # type: ignore[union-attr]
+    db.table("leases").create(
         {"day": str, "line": str, "start": int, "end": int, "next": int},
         pk=("day", "line", "start"),
         not_null={"end", "next"},
     )
-    db["sync_state"].create({"key": str, "value": str}, pk="key")  # type: ignore[union-attr]
+    db.table("sync_state").create({"key": str, "value": str}, pk="key")
 
 
 def _add_trust(db: sqlite_utils.Database) -> None:
     # granted: on the hub, which device got which block of numbers (pushed tickets must
     # come from the pushing kiosk's own blocks).
-    db["granted"].create(  # type: ignore[union-attr]
+    db.table("granted").create(
         {"device": str, "day": str, "line": str, "start": int, "end": int},
         pk=("day", "line", "start"),
         not_null={"device", "end"},
     )
-    db["granted"].create_index(["device", "day", "line"])  # type: ignore[union-attr]
+    db.table("granted").create_index(["device", "day", "line"])
     # Is this number of a line taken today? Asked for every ticket a kiosk pushes.
     db.execute(
         "CREATE INDEX events_issued_number ON events (day, line, json_extract(data, '$.number')) "
@@ -95,28 +115,38 @@ def _add_trust(db: sqlite_utils.Database) -> None:
     # refused: on the hub, the audit of pushed events it did not take; on a replica, its
     # own events the hub refused (left out of its projection). Never part of the log.
     columns: dict[str, type] = {name: str for name in _COLUMNS.split(", ")}
-    db["refused"].create(  # type: ignore[union-attr]
+    db.table("refused").create(
         columns | {"seq": int, "reason": str},
         pk="id",
         not_null={"device", "seq", "hlc", "kind", "data", "reason"},
     )
-    db["refused"].create_index(["device", "seq"])  # type: ignore[union-attr]
+    db.table("refused").create_index(["device", "seq"])
 
 
 def _add_requests(db: sqlite_utils.Database) -> None:
     # A write request's id (client-chosen, per device) and the events it caused: a retry
     # of the same request gets the first answer instead of acting twice.
-    db["requests"].create(  # type: ignore[union-attr]
+    db.table("requests").create(
         {"device": str, "key": str, "day": str, "events": str},
         pk=("device", "key"),
         not_null={"day", "events"},
     )
 
 
+def _add_sessions(db: sqlite_utils.Database) -> None:
+    # Staff sessions on the hub, by the sha256 of their token (the token itself is never
+    # stored): they survive a restart, and a copy of the file signs nobody in.
+    db.table("sessions").create(
+        {"hash": str, "staff": str, "device": str, "expires": float},
+        pk="hash",
+        not_null={"staff", "device", "expires"},
+    )
+
+
 def _add_registry(db: sqlite_utils.Database) -> None:
     # On the hub: the office's devices (each secret kept as a hash; revoked ones stay, so a
     # revoked secret is told apart from an unknown one) and one-time pairing codes.
-    db["devices"].create(  # type: ignore[union-attr]
+    db.table("devices").create(
         {
             "id": str,
             "role": str,
@@ -129,8 +159,8 @@ def _add_registry(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"role", "secret_hash", "lines", "counters", "paired_at"},
     )
-    db["devices"].create_index(["secret_hash"], unique=True)  # type: ignore[union-attr]
-    db["pairing"].create(  # type: ignore[union-attr]
+    db.table("devices").create_index(["secret_hash"], unique=True)
+    db.table("pairing").create(
         {"code_hash": str, "role": str, "device": str, "expires_at": int, "used_at": int},
         pk="code_hash",
         not_null={"role", "device", "expires_at"},
@@ -145,6 +175,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _add_sync,
     _add_trust,
     _add_requests,
+    _add_sessions,
     _add_registry,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -490,6 +521,32 @@ class EventStore:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+    def add_session(self, digest: str, staff: str, device: str, expires: float) -> None:
+        """Keep a staff session by its token's hash, until `expires` (Unix seconds)."""
+        with self.write():
+            self.db.conn.execute(
+                "INSERT OR REPLACE INTO sessions (hash, staff, device, expires) "
+                "VALUES (?, ?, ?, ?)",
+                (digest, staff, device, expires),
+            )
+
+    def session(self, digest: str) -> tuple[str, str, float] | None:
+        """(staff, device, expires) of the session with this token hash, if any."""
+        rows = self._read("SELECT staff, device, expires FROM sessions WHERE hash = ?", (digest,))
+        return (str(rows[0][0]), str(rows[0][1]), float(rows[0][2])) if rows else None
+
+    def end_sessions(
+        self, *, digest: str | None = None, before: float | None = None, staff: Sequence[str] = ()
+    ) -> int:
+        """End one session (by hash), those expired `before`, and every one of `staff`."""
+        marks = ",".join("?" * len(staff))
+        with self.write():
+            cursor = self.db.conn.execute(
+                f"DELETE FROM sessions WHERE hash = ? OR expires <= ? OR staff IN ({marks})",
+                (digest, before, *staff),
+            )
+        return cursor.rowcount
 
     def own_events_after(self, device: str, seq: int, limit: int = 500) -> list[Event]:
         """This device's events after `seq`, in order: what still has to be pushed."""

@@ -18,8 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nowserving.domain.config import OfficeConfig
+from nowserving.domain.estimate import Accuracy, Outcome
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.state import OfficeState, Status, apply
+from nowserving.domain.views import plain_wait_for
 from nowserving.store.eventstore import EventStore
 from nowserving.system.files import private_folder, private_opener
 
@@ -37,6 +39,16 @@ class TicketFacts:
     outcome: str = "waiting"
     transfers: int = 0
     shown: tuple[int, int] | None = None
+    point: int | None = None  # "about N min", as shown at issue
+    ahead: int = 0  # residents ahead at issue
+    plain: float | None = None  # the plain formula's wait at issue, to compare with
+
+    def outcome_of_estimate(self) -> Outcome | None:
+        """The estimate shown and the wait that followed (None: not shown, or never called)."""
+        if self.shown is None or self.point is None or self.first_called is None:
+            return None
+        waited = (self.first_called - self.issued_at) / 60_000
+        return Outcome(self.ahead, *self.shown, self.point, self.plain, waited)
 
 
 @dataclass
@@ -45,6 +57,25 @@ class DayFacts:
     open_ms: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     busy_ms: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     audit: list[dict[str, Any]] = field(default_factory=list)
+
+
+# What the audit lists: staff actions someone may ask about later.
+AUDITED = frozenset(
+    {
+        Kind.TICKET_CALLED,
+        Kind.TICKET_TRANSFERRED,
+        Kind.TICKET_NO_SHOW,
+        Kind.TICKET_RETURNED,
+        Kind.LINE_PAUSED,
+        Kind.LINE_RESUMED,
+        Kind.LINE_REROUTED,
+        Kind.LINE_REROUTE_ENDED,
+        Kind.OFFICE_CHANGED,  # what an admin changed at the hub
+    }
+)
+AUDIT_COLUMNS = ["time", "device", "staff", "action", "ticket", "line", "to_line", "reason"]
+# Every report writes these files, even on a quiet day (an empty audit is its header).
+TABLES = {"lines", "hours", "counters", "staff_actions", "open_data"}
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -65,13 +96,17 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
             continue
         ticket = state.tickets.get(event.ticket or "")
         if event.kind is Kind.TICKET_ISSUED and ticket is not None:
-            shown = event.data.get("shown")
+            shown, point = event.data.get("shown"), event.data.get("point")
+            ahead = state.ahead(ticket)
             facts.tickets[ticket.id] = TicketFacts(
                 day,
                 ticket.line,
                 ticket.issued_at,
                 ticket.source,
                 shown=(int(shown[0]), int(shown[1])) if shown else None,
+                point=int(point) if point is not None else None,
+                ahead=ahead,
+                plain=plain_wait_for(state, config, ticket.line, ahead),
             )
         if ticket is not None and ticket.id in facts.tickets:
             record = facts.tickets[ticket.id]
@@ -91,15 +126,7 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
             opened[counter] = event.wall
         elif event.kind is Kind.COUNTER_CLOSED and counter in opened:
             facts.open_ms[counter] += event.wall - opened.pop(counter)
-        if event.staff and event.kind in (
-            Kind.TICKET_CALLED,
-            Kind.TICKET_TRANSFERRED,
-            Kind.LINE_PAUSED,
-            Kind.LINE_REROUTED,
-            Kind.TICKET_NO_SHOW,
-            Kind.TICKET_RETURNED,
-            Kind.OFFICE_CHANGED,
-        ):
+        if event.staff and event.kind in AUDITED:
             facts.audit.append(
                 {
                     "time": event.wall,
@@ -108,6 +135,7 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
                     "action": event.kind.value,
                     "ticket": ticket.label if ticket else "",
                     "line": event.line or "",
+                    "to_line": event.data.get("to_line", ""),  # a transfer's or reroute's target
                     "reason": event.data.get("reason", event.data.get("what", "")),
                 }
             )
@@ -159,6 +187,9 @@ def build(
                         "utilisation": round(min(1.0, busy / open_ms), 3),
                     }
                 )
+        outcomes = [o for t in tickets if (o := t.outcome_of_estimate()) is not None]
+        if outcomes:
+            tables["estimates"].append({"day": day, **_accuracy_row(Accuracy.of(outcomes))})
         for entry in facts.audit:
             moment = datetime.fromtimestamp(entry["time"] / 1000, zone)
             tables["staff_actions"].append({**entry, "time": moment.strftime("%Y-%m-%d %H:%M:%S")})
@@ -204,6 +235,19 @@ def _line_row(day: str, line: str, tickets: list[TicketFacts]) -> dict[str, Any]
     }
 
 
+def _accuracy_row(accuracy: Accuracy) -> dict[str, Any]:
+    """The figures `nowserving simulate` prints, for one real day."""
+    return {
+        "measured": accuracy.measured,
+        "inside_range": round(accuracy.coverage, 3),
+        "with_someone_ahead": accuracy.with_ahead,
+        "inside_range_with_someone_ahead": round(accuracy.coverage_ahead, 3),
+        "median_width_with_someone_ahead": round(accuracy.median_width_ahead, 1),
+        "point_error_minutes": round(accuracy.point_error, 1),
+        "plain_formula_error_minutes": round(accuracy.plain_error, 1),
+    }
+
+
 def _anonymous(ticket: TicketFacts, zone: ZoneInfo) -> dict[str, Any]:
     """One visit with nothing that identifies anyone: times rounded to 15 minutes."""
     issued = datetime.fromtimestamp(ticket.issued_at / 1000, zone)
@@ -226,11 +270,13 @@ def write_report(
     """CSV files, PNG charts and a one-page PDF summary in `out`."""
     private_folder(out)
     written = []
-    for name, rows in tables.items():
+    for name in sorted(TABLES | set(tables)):
+        rows = tables.get(name, [])
+        columns = list(rows[0]) if rows else AUDIT_COLUMNS if name == "staff_actions" else []
         path = out / f"{name}.csv"
         with open(path, "w", newline="", encoding="utf-8", opener=private_opener) as handle:
-            if rows:
-                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            if columns:
+                writer = csv.DictWriter(handle, fieldnames=columns)
                 writer.writeheader()
                 writer.writerows(rows)
         written.append(path)
@@ -243,6 +289,20 @@ def chart_png(tables: dict[str, list[dict[str, Any]]], config: OfficeConfig, nam
     with tempfile.TemporaryDirectory() as folder:
         paths = _charts(tables, config, Path(folder), "", only=name)
         return paths[0].read_bytes() if paths else b""
+
+
+def counter_utilisation(
+    tables: dict[str, list[dict[str, Any]]], config: OfficeConfig
+) -> dict[str, float]:
+    """Each counter's mean utilisation over the days, by its name, in the office's order."""
+    shares: dict[str, list[float]] = defaultdict(list)
+    for row in tables.get("counters", []):
+        shares[row["counter"]].append(row["utilisation"])
+    return {
+        config.counter_name(c.id, config.default_language): statistics.fmean(shares[c.id])
+        for c in config.counters
+        if c.id in shares
+    }
 
 
 def _charts(
@@ -267,9 +327,7 @@ def _charts(
     for row in tables.get("hours", []):
         if row["wait_median"] != "":
             hourly[row["hour"]].append(float(row["wait_median"]))
-    utilisation: dict[str, list[float]] = defaultdict(list)
-    for row in tables.get("counters", []):
-        utilisation[row["counter"]].append(row["utilisation"])
+    utilisation = counter_utilisation(tables, config)
 
     def volume(ax: Any) -> None:
         lines = list(totals)
@@ -288,8 +346,7 @@ def _charts(
         ax.set_xlabel("hour")
 
     def counters(ax: Any) -> None:
-        ids = sorted(utilisation)
-        ax.bar(ids, [100 * statistics.fmean(utilisation[c]) for c in ids], color="#26a269")
+        ax.bar(list(utilisation), [100 * share for share in utilisation.values()], color="#26a269")
         ax.set_ylim(0, 100)
         ax.set_title("Counter utilisation (%)")
 

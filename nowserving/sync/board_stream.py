@@ -12,6 +12,7 @@ reports its health (memory, uptime, version) by an empty sync push every
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from nowserving.service.interface import BoardSource
 from nowserving.sync.backoff import Backoff
 from nowserving.sync.client import HubClient, HubRefused, error_detail
 from nowserving.sync.pairing import OfficeFile
+from nowserving.sync.tls import verify_for
 from nowserving.system import health
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,10 @@ class HubBoard:
         self.url = hub.rstrip("/") + "/api/board/events"
         self.config = config
         self._headers = {"Authorization": f"Bearer {secret}"}
-        self._http = httpx.Client(timeout=STREAM_TIMEOUT)
+        verify = verify_for(config)  # the office CA: the same check as the sync client's
+        # httpx takes a CA file only inside an SSL context (a path is deprecated).
+        context = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+        self._http = httpx.Client(timeout=STREAM_TIMEOUT, verify=context)
         self.backoff = Backoff(FIRST_BACKOFF_S, MAX_BACKOFF_S)
         self._lock = threading.Lock()
         self._board: BoardView | None = None
@@ -71,7 +76,7 @@ class HubBoard:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="hub-board", daemon=True)
         self._thread.start()
-        self._hub = HubClient(hub, secret)
+        self._hub = HubClient(hub, secret, verify=verify)
         self._health_every = health_every
         threading.Thread(target=self._report_health, name="hub-health", daemon=True).start()
         if office is not None:

@@ -86,20 +86,36 @@ def error_code(response: requests.Response | httpx.Response) -> str:
 
 def error_detail(response: requests.Response | httpx.Response) -> str:
     """The sentence in the hub's error answer (an RFC 9457 problem's `detail`)."""
+    return _problem(response)[0]
+
+
+def _problem(response: requests.Response | httpx.Response) -> tuple[str, str]:
+    """(`detail`, `code`) of the hub's error answer; the code is "" when it has none."""
     try:
         body = response.json()
     except ValueError:  # not the hub, or cut off on the way
-        return response.text[:300]
+        return response.text[:300], ""
     detail = body.get("detail") if isinstance(body, dict) else None
-    return detail if isinstance(detail, str) else response.text[:300]
+    code = body.get("code") if isinstance(body, dict) else None
+    return (
+        detail if isinstance(detail, str) else response.text[:300],
+        code if isinstance(code, str) and len(code) <= 40 else "",
+    )
 
 
 class HubClient:
     """The hub's HTTP API as this device uses it."""
 
-    def __init__(self, url: str, secret: str, timeout: float | tuple[float, float] = 3.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        timeout: float | tuple[float, float] = 3.0,
+        verify: str | bool = True,
+    ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.verify = verify  # the office CA's file: see nowserving.sync.tls
         self.session = requests.Session()
         self.session.headers[PROTOCOL_HEADER] = str(SYNC_PROTOCOL)
         if secret:  # none only to pair
@@ -108,17 +124,20 @@ class HubClient:
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """JSON from the hub; HubUnavailable when it cannot be reached, HubRefused on a 4xx."""
         try:
-            response = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+            # `verify` per request: a session's own would yield to REQUESTS_CA_BUNDLE.
+            response = self.session.request(
+                method, self.url + path, timeout=self.timeout, verify=self.verify, **kwargs
+            )
         except requests.RequestException as exc:
             raise HubUnavailable(f"The hub at {self.url} cannot be reached ({exc}).") from None
         if response.status_code >= 500:
             raise HubUnavailable(f"The hub had a problem ({response.status_code}).")
         if response.status_code >= 400:
-            message = error_detail(response)
+            message, code = _problem(response)
             if response.status_code == 404:
-                raise NotFound(message)
+                raise NotFound(message, code)
             if response.status_code in (409, 422):
-                raise Rejected(message)  # the rules said no, as they would have here
+                raise Rejected(message, code)  # the rules said no, as they would have here
             raise HubRefused(
                 f"The hub refused this device: {message}",
                 response.status_code,

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,6 +35,7 @@ from nowserving.store.eventstore import EventStore
 from nowserving.sync.backoff import Backoff
 from nowserving.sync.client import HubClient, HubRefused, SyncClient
 from nowserving.sync.pairing import OfficeFile
+from nowserving.sync.tls import verify_for
 
 T = TypeVar("T")
 _TICKET = TypeAdapter(TicketView)
@@ -109,9 +110,10 @@ class ReplicaService(LocalService):
     ) -> None:
         super().__init__(store, config, writer_id(store, device), now=now)
         self.device = device
-        self.hub = HubClient(hub_url, device.secret)
+        verify = verify_for(config)
+        self.hub = HubClient(hub_url, device.secret, verify=verify)
         # Actions wait at most about a second for the hub; sync may take longer.
-        self.actions = HubClient(hub_url, device.secret, timeout=ACTION_TIMEOUT_S)
+        self.actions = HubClient(hub_url, device.secret, timeout=ACTION_TIMEOUT_S, verify=verify)
         self.sync = SyncClient(
             store, self.hub, device, config, self.clock.device, interval, now=now, office=office
         )
@@ -342,7 +344,9 @@ class ReplicaService(LocalService):
             f"/api/counters/{_q(counter)}/close",
         )
 
-    def pause_line(self, line: str, reason: str, *, staff: str | None = None) -> LineView:
+    def pause_line(
+        self, line: str, reason: str | Mapping[str, str], *, staff: str | None = None
+    ) -> LineView:
         local = super().pause_line
         return self._act(
             lambda: local(line, reason, staff=staff),
@@ -350,7 +354,7 @@ class ReplicaService(LocalService):
             staff,
             "POST",
             f"/api/lines/{_q(line)}/pause",
-            {"reason": reason},
+            {"reason": reason if isinstance(reason, str) else dict(reason)},
         )
 
     def resume_line(self, line: str, *, staff: str | None = None) -> LineView:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 from nowserving.system.paths import resources_dir
 
@@ -37,6 +38,25 @@ def text(lang: str, key: str, **values: object) -> str:
     return message.format(**values) if values else message
 
 
+def spoken_label(label: str, lang: str) -> str:
+    """ "A-042" as said in `lang`: the letter's name, then each digit on its own.
+
+    Digits one by one ("A 0 4 2"), or Chinese reads 042 as "forty-two"; the letter by
+    its name in the language (voice.letters), or Arabic switches to an English voice.
+    """
+    prefix, _, digits = label.partition("-")
+    letters = text(lang, "voice.letters").split()
+    index = ord(prefix) - ord("A") if len(prefix) == 1 else -1
+    letter = letters[index] if len(letters) == 26 and 0 <= index < 26 else prefix
+    return " ".join([letter, *digits])
+
+
+def refusal(lang: str, code: str) -> str:
+    """What a resident reads when the office said no: `error.<code>`, else "try again"."""
+    key = f"error.{code}"
+    return text(lang, key) if code and key in catalog(FALLBACK) else text(lang, "kiosk.try_again")
+
+
 def direction(lang: str) -> str:
     """ "rtl" for right-to-left languages (Arabic), else "ltr"."""
     return catalog(lang).get("_direction", "ltr")
@@ -53,13 +73,30 @@ def bundle(langs: list[str]) -> dict[str, dict[str, str]]:
     return {lang: {**english, **catalog(lang)} for lang in langs}
 
 
-def wait_text(lang: str, low: int, high: int, known: bool = True) -> str:
-    """An estimated wait range as a resident reads it."""
-    if not known:
+class ShownWait(Protocol):
+    """An estimated wait as views carry it (domain.estimate.WaitRange)."""
+
+    @property
+    def low(self) -> int: ...
+    @property
+    def high(self) -> int: ...
+    @property
+    def known(self) -> bool: ...
+    @property
+    def point(self) -> int: ...
+    @property
+    def next(self) -> bool: ...
+
+
+def wait_text(lang: str, wait: ShownWait) -> str:
+    """An estimated wait as a resident reads it: "about 20 min (15–25)", point first."""
+    if not wait.known:
         return text(lang, "common.no_counter_open")
-    if low == 0:
-        return text(lang, "common.minutes_short", high=max(high, 1))
-    return text(lang, "common.minutes_range", low=low, high=high)
+    if wait.next:
+        return text(lang, "common.wait_next")
+    if wait.point == 0:
+        return text(lang, "common.minutes_short", high=max(wait.high, 1))
+    return text(lang, "common.minutes_about", point=wait.point, low=wait.low, high=wait.high)
 
 
 def ahead_text(lang: str, count: int) -> str:

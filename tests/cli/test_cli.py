@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from nowserving import __version__
 from nowserving.cli.main import build_parser
@@ -55,7 +56,9 @@ def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> No
         "--kiosks",
         "2",
         "--public-url",
-        "http://192.0.2.10:8400",
+        "https://queue.example.org",
+        "--hub-address",
+        "192.0.2.10",
         "--staff",
         "Ana, Ben",
     )
@@ -70,8 +73,23 @@ def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> No
     assert config.staff[0].line_control and not config.staff[1].line_control
     assert config.staff[0].admin and not config.staff[1].admin
     assert "nowserving pair --role kiosk --id kiosk-2" in result.stdout
-    assert "nowserving kiosk --hub http://192.0.2.10:8400 --pair CODE" in result.stdout
+    assert "nowserving kiosk --hub https://192.0.2.10:8400 --pair CODE" in result.stdout
+    # HTTPS: the office CA and the hub's certificate beside the config, the keys private.
+    assert config.hub.tls and config.hub.ca_file == str(tmp_path / "office-ca.pem")
+    for key in ("hub.key", "office-ca.key"):
+        assert (tmp_path / key).stat().st_mode & 0o777 == 0o600
+    hub_cert = x509.load_pem_x509_certificate((tmp_path / "hub.pem").read_bytes())
+    names = hub_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "192.0.2.10" in [str(ip) for ip in names.get_values_for_type(x509.IPAddress)]
     assert _run("init", str(path), "--yes").returncode == 1  # never overwrites by surprise
+    # A new hub address: a new certificate from the same CA, the config left as it is.
+    ca = (tmp_path / "office-ca.pem").read_bytes()
+    renewed = _run("init", str(path), "--certificates", "--hub-address", "hub.lan")
+    assert renewed.returncode == 0, renewed.stderr
+    hub_cert = x509.load_pem_x509_certificate((tmp_path / "hub.pem").read_bytes())
+    names = hub_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "hub.lan" in names.get_values_for_type(x509.DNSName)
+    assert (tmp_path / "office-ca.pem").read_bytes() == ca and load_config(path) == config
 
 
 def test_init_asks_a_person_at_a_terminal() -> None:
@@ -83,6 +101,7 @@ def test_init_asks_a_person_at_a_terminal() -> None:
             "Europe/Paris",
             "fr, en",
             "",
+            "",  # the hub's LAN address: the public URL's host
             "Passeports, Cartes",
             "2",
             "1",
@@ -97,8 +116,45 @@ def test_init_asks_a_person_at_a_terminal() -> None:
         ["fr", "en"],
         ["Passeports", "Cartes"],
     )
+    assert answers.hub_address == "localhost"
     text, pins = render(answers)
-    assert 'name = { fr = "Passeports" }' in text and list(pins) == ["Chloé"]
+    assert 'name = { fr = "Passeports", en = "[todo] Passeports" }' in text
+    assert list(pins) == ["Chloé"]
+
+
+def test_init_writes_every_language_and_check_config_names_each_missing_text(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "office.toml"
+    made = _run("init", str(path), "--yes", "--languages", "en,es,ar", "--lines", "Passports")
+    assert made.returncode == 0, made.stderr
+    assert "marked [todo]" in made.stdout  # init says what is left to translate
+    config = load_config(path)
+    # What the catalogs can translate is written in every language at once...
+    assert config.counters[0].name == {"en": "Counter 1", "es": "Ventanilla 1", "ar": "الشباك 1"}
+    assert {r.id for r in config.pause_reasons} >= {"lunch", "system-down"}
+    assert config.text(config.pause_reasons[0].text, "ar") == "استراحة الغداء، نعود قريبًا"
+    # ...a name typed in English is copied, marked, and residents get English meanwhile.
+    assert config.lines[0].name["ar"] == "[todo] Passports"
+    assert config.text(config.lines[0].name, "ar") == "Passports"
+    checked = _run("check-config", str(path))
+    assert checked.returncode == 2 and "OK" in checked.stdout
+    assert checked.stderr.splitlines()[1:] == [
+        f"{path}: lines[0].name: not translated into 'es' (still marked [todo])",
+        f"{path}: lines[0].name: not translated into 'ar' (still marked [todo])",
+    ]
+    # The older form: one plain counter name is the first language's, missing in the others.
+    plain = tmp_path / "plain.toml"
+    text = path.read_text().replace('"[todo] Passports"', '"Pasaportes"', 1)
+    text = text.replace('"[todo] Passports"', '"جوازات السفر"')
+    text = text.replace(
+        'name = { en = "Counter 1", es = "Ventanilla 1", ar = "الشباك 1" }', 'name = "Counter 1"'
+    )
+    plain.write_text(text)
+    assert _run("check-config", str(plain)).stderr.splitlines()[1:] == [
+        f"{plain}: counters[0].name: no text in 'es'",
+        f"{plain}: counters[0].name: no text in 'ar'",
+    ]
 
 
 def test_check_config_reports_problems_without_a_traceback(tmp_path: Path) -> None:
@@ -219,3 +275,14 @@ def test_export_writes_the_hubs_office_into_the_file_keeping_its_comments(tmp_pa
     assert exported.devices == []  # secrets stay (hashed) in the hub
     assert "# The first language is the default" in written  # the file's own comments
     assert written.count("\n") < text.count("\n")  # only the [[devices]] went
+
+
+def test_the_demo_console_says_what_the_parts_share_once() -> None:
+    from nowserving.cli.demo import Console
+
+    console = Console()
+    no_sound = "nowserving_qt.checks: No audio output: calls are shown but not heard."
+    assert console.fresh("display", f"2026-12-01 09:00:01,100 {no_sound}")
+    assert not console.fresh("kiosk", f"2026-12-01 09:00:02,250 {no_sound}")  # same PC, same news
+    assert console.fresh("display", f"2026-12-01 09:10:00,000 {no_sound}")  # its own repeat
+    assert console.fresh("kiosk", "2026-12-01 09:00:03,000 kiosk: printer out of paper")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desk.window import DeskWindow
@@ -17,9 +18,9 @@ from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.client import HubClient
 from nowserving_qt.bootstrap import Session, pick_device
+from tests.fit import problems
 from tests.hub.conftest import DESK, KIOSK, start_hub, stop_hub
 from tests.kiosk.conftest import language_button, open_kiosk, tap
-from tests.kiosk.test_window import _clipped
 
 pytestmark = pytest.mark.gui
 
@@ -81,6 +82,7 @@ def test_every_action_by_click_and_by_shortcut(
     sign_in(qtbot, desk, "tom", "2468")
     qtbot.waitUntil(lambda: desk.service.counter("c2").open, timeout=2000)
     panel = desk.counter_panel
+    assert panel.buttons["call_next"].hasFocus()  # not "Take a break"
     first = wait_done(qtbot, desk, "call_next", lambda: tap(qtbot, panel.buttons["call_next"]))
     assert panel.number.text() == "A-001" and "Building permits" in panel.details.text()
     wait_done(qtbot, desk, "recall", lambda: qtbot.keyClick(desk, Qt.Key.Key_F2))  # recall
@@ -98,8 +100,26 @@ def test_every_action_by_click_and_by_shortcut(
     # Transfer to the end of another line, then one keeping their place.
     panel.transfer_line.setCurrentIndex(panel.transfer_line.findData("ids"))
     panel.keep_place.setChecked(False)
-    moved = wait_done(qtbot, desk, "transfer", lambda: qtbot.keyClick(desk, Qt.Key.Key_F5))
+    qtbot.keyClick(desk, Qt.Key.Key_F5)  # asks first, naming who goes where
+    box = desk.transfer_box
+    assert box is not None and box.text() == "Transfer B-001 to Resident ID cards?"
+    assert box.informativeText().startswith("No open counter serves that line")
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+    tap(qtbot, box.button(QMessageBox.StandardButton.Cancel))
+    assert desk.service.ticket(third.id).line == "licenses"  # type: ignore[attr-defined]
+    desk.service.open_counter("c5")  # Resident ID cards
+    qtbot.keyClick(desk, Qt.Key.Key_F5)
+    box = desk.transfer_box
+    assert box is not None and box.informativeText() == "They join the end."
+
+    def confirm() -> None:
+        assert box is not None
+        tap(qtbot, box.button(QMessageBox.StandardButton.Yes))
+
+    moved = wait_done(qtbot, desk, "transfer", confirm)
     assert moved.line == "ids" and moved.transferred_from == "licenses"  # type: ignore[attr-defined]
+    desk.activateWindow()  # as a window manager does once the question is gone
+    qtbot.waitUntil(desk.isActiveWindow)
     # Call a specific ticket out of order, with a reason.
     qtbot.waitUntil(lambda: panel.queue.rowCount() == 2)
     panel.queue.selectRow(1)
@@ -152,7 +172,10 @@ def test_line_control_is_seen_by_the_kiosk_and_the_display(
     lines = desk.lines_panel
     assert desk.tabs.isTabVisible(1)
     desk.tabs.setCurrentIndex(1)
-    qtbot.keyClicks(lines.reason["records"], "System upgrade until 11:00")
+    # The office's common reasons come first, already translated; then "Other", typed in.
+    assert lines.reason["records"].itemData(0) == "lunch"
+    lines.reason["records"].setCurrentIndex(lines.reason["records"].findData(""))
+    qtbot.keyClicks(lines.other_reason["en"], "System upgrade until 11:00")
     wait_done(qtbot, desk, "pause_line", lambda: tap(qtbot, lines.pause["records"]))
     lines.target["permits"].setCurrentIndex(lines.target["permits"].findData("licenses"))
     wait_done(qtbot, desk, "reroute_line", lambda: tap(qtbot, lines.reroute["permits"]))
@@ -177,6 +200,12 @@ def test_line_control_is_seen_by_the_kiosk_and_the_display(
     qtbot.waitUntil(lambda: display.ticker.text() == "Closing at 4 pm", timeout=2000)
     wait_done(qtbot, desk, "resume_line", lambda: tap(qtbot, lines.pause["records"]))
     qtbot.waitUntil(lambda: kiosk.services.tiles()[2].isEnabled(), timeout=2000)
+    lines.reason["records"].setCurrentIndex(0)  # a common reason: every language at once
+    wait_done(qtbot, desk, "pause_line", lambda: tap(qtbot, lines.pause["records"]))
+    tap(qtbot, kiosk.bar.back_button)
+    tap(qtbot, language_button(kiosk, "zh"))
+    qtbot.waitUntil(lambda: not kiosk.services.tiles()[2].isEnabled(), timeout=2000)
+    assert "午休中，稍后回来" in kiosk.services.tiles()[2].accessibleDescription()
     kiosk.printer.stop()
 
 
@@ -210,7 +239,7 @@ def test_break_closes_the_counter_and_the_console_fits(
     desk = open_desk(qtbot, config, tmp_path)
     sign_in(qtbot, desk, "maria", "1234")
     qtbot.waitUntil(lambda: desk.service.counter("c2").open, timeout=2000)
-    assert _clipped(desk) == []
+    assert problems(desk) == []
     tap(qtbot, desk.break_button)
     qtbot.waitUntil(lambda: not desk.service.counter("c2").open, timeout=2000)
     qtbot.waitUntil(lambda: "break" in desk.status.text(), timeout=2000)  # the reply lands

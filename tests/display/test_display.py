@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,9 @@ from display.window import DisplayWindow
 from nowserving.domain.config import OfficeConfig
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
+from nowserving.system import i18n
 from nowserving_qt.bootstrap import Session, pick_device
-from tests.kiosk.test_window import _clipped
+from tests.fit import problems
 
 pytestmark = pytest.mark.gui
 
@@ -60,9 +62,14 @@ def test_a_call_appears_and_is_announced_in_the_office_languages(
     _call_first_resident(qtbot, window, desk)
     assert window.now_counter.text() == "Counter 1"
     qtbot.waitUntil(lambda: len(_spoken(window)) >= 3, timeout=5000)
-    assert _spoken(window)[0] == "Ticket A 001, please go to Counter 1."
+    assert _spoken(window)[0] == "Ticket A 0 0 1, please go to Counter 1."
     # The sample office announces in English, Spanish and Chinese ([display] announce_in).
     assert [lang for lang, _ in window.announcer.speaker.spoken] == ["en", "es", "zh"]
+    # Each call is wholly in its language, the counter's name too.
+    assert _spoken(window)[1:3] == [
+        "Turno A 0 0 1, por favor pase a Ventanilla 1.",
+        "请A 0 0 1号到1号窗口办理。",
+    ]
 
 
 def test_calls_together_are_queued_and_a_recall_is_announced_again(
@@ -80,9 +87,9 @@ def test_calls_together_are_queued_and_a_recall_is_announced_again(
     )
     english = [text for lang, text in window.announcer.speaker.spoken if lang == "en"]
     assert english == [
-        "Ticket E 001, please go to Counter 4.",
-        "Ticket E 002, please go to Counter 5.",
-        "Again: ticket E 001, please go to Counter 4.",
+        "Ticket E 0 0 1, please go to Counter 4.",
+        "Ticket E 0 0 2, please go to Counter 5.",
+        "Again: ticket E 0 0 1, please go to Counter 4.",
     ]
 
 
@@ -122,10 +129,38 @@ def test_the_offline_banner_appears_and_clears(
     store = window.service.store  # type: ignore[attr-defined]
     store.close()  # the store goes away (unplugged disk, hub gone)
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
-    assert window.banner.text().startswith("Reconnecting since")
-    assert window.now_label.text() == "A-001"  # the last state stays up
+    # Since when, by the office's clock (the one on screen), not this PC's zone.
+    assert window.banner.text() == f"Reconnecting since {window.time.text()[:5]}"
+    assert window.banner.property("role") == "alert"  # not the announcements' look
+    assert window.now_label.text() == "A-001"  # the last state stays up...
+    assert window.stale.isVisible() and window.now_label.property("role") == "huge-stale"
+    assert window.stale.text() == "These calls may be out of date"  # ...marked as such
+    window._rotate_ticker()  # the banner takes each office language in turn, with the ticker
+    assert window.banner.text().startswith("Reconectando desde")
     window.service.store = EventStore(store.path)  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=5000)
+    assert not window.stale.isVisible() and window.now_label.property("role") == "huge"
+
+
+def test_recent_calls_have_a_heading_and_list_each_resident_once(
+    qtbot: QtBot, display: tuple[DisplayWindow, LocalService]
+) -> None:
+    window, desk = display
+    for _ in range(3):
+        desk.issue("ids")
+    first = desk.call_next("c4")
+    desk.call_next("c5")
+    assert first is not None
+    desk.recall(first.id)  # E-001 is called again, E-002 stays below it
+    desk.call_next("c4")  # E-003: now E-001 is listed once below it, not twice
+
+    def recent() -> list[str]:
+        items = (window.recent.itemAt(n) for n in range(window.recent.count()))
+        return [w.text() for item in items if item and (w := item.widget()) is not None]
+
+    qtbot.waitUntil(lambda: window.now_label.text() == "E-003", timeout=5000)
+    assert window.recent_title.isVisible() and window.recent_title.text() == "Recently called"
+    assert recent() == ["E-001", "Counter 4", "E-002", "Counter 5"]
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (3840, 2160), (1080, 1920)])
@@ -143,7 +178,7 @@ def test_every_size_and_orientation_fits(
     window.flash_timer.stop()
     window.render_view()
     qtbot.wait(30)
-    assert _clipped(window) == []
+    assert problems(window) == []
     assert window.now_label.height() >= size[1] / 12  # readable across the room
 
 
@@ -216,3 +251,30 @@ def test_a_call_that_loses_a_conflict_is_withdrawn_without_a_second_chime(
     qtbot.wait(300)
     assert [c.counter for c in window.board.calls if c.ticket == ticket.id] == ["c3"]
     assert len(_spoken(window)) == 3, "no second chime for the same resident"
+
+
+def test_where_calls_are_not_spoken_the_display_says_so_in_writing(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    window, _ = open_display(qtbot, config, tmp_path)
+    # The sample announces in English, Spanish and Chinese: Vietnamese and Arabic read it.
+    notes = [i18n.text("vi", "display.not_spoken"), i18n.text("ar", "display.not_spoken")]
+    assert window.not_spoken() == notes
+    assert window.ticker.isVisible() and window.ticker.text() == notes[0]
+    window.ticker_timer.setInterval(50)  # the ticker goes round each note
+    qtbot.waitUntil(lambda: window.ticker.text() == notes[1], timeout=5000)
+    store = LocalService(EventStore(tmp_path / "office.sqlite"), config, "display-1")
+    quiet = build(Session(config, pick_device(config, "display", None), store), tts_engine="none")
+    qtbot.addWidget(quiet)
+    assert len(quiet.not_spoken()) == len(config.office.languages)  # speech off: every one
+
+
+def test_the_clock_names_the_day_and_month_in_the_office_language(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    office = config.office.model_copy(update={"languages": ["es", "en"]})
+    window, _ = open_display(qtbot, config.model_copy(update={"office": office}), tmp_path)
+    window._tick()
+    now = datetime.now(config.zone)
+    spanish_day = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"][now.weekday()]
+    assert spanish_day in window.time.text(), window.time.text()

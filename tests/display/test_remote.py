@@ -39,7 +39,7 @@ def test_across_the_lan_through_the_hub(qtbot: QtBot, tmp_path: Path) -> None:
         # Pushed live, not on a poll or reconnect; bench_display.py --hub measures the latency.
         assert time.perf_counter() - called_at < 5
         qtbot.waitUntil(  # spoken after the chime, in its turn
-            lambda: any("B 001" in text for _, text in window.announcer.speaker.spoken),
+            lambda: any("B 0 0 1" in text for _, text in window.announcer.speaker.spoken),
             timeout=10_000,
         )
 

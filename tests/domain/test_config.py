@@ -88,3 +88,29 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
 def test_text_falls_back_to_the_default_language(config: OfficeConfig) -> None:
     assert config.text({"en": "Hello", "es": "Hola"}, "es") == "Hola"
     assert config.text({"en": "Hello"}, "vi") == "Hello"
+    assert config.text({"en": "Hello", "es": "[todo] Hello"}, "es") == "Hello"  # never shown
+
+
+def test_every_resident_text_is_in_every_language_or_named(config: OfficeConfig) -> None:
+    assert config.missing_texts() == []  # the sample is complete
+    assert config.counter_name("c6", "zh") == "收款窗口"
+    text = sample_config().read_text(encoding="utf-8")
+    cashier = (
+        'name = { en = "Cashier", es = "Caja", zh = "收款窗口", vi = "Quầy thu ngân", '
+        'ar = "الصندوق" }'
+    )
+    lunch = 'vi = "Nghỉ trưa, sẽ quay lại sớm", '
+    # A counter's name as one plain string, as configs used to have it; a [todo] copy.
+    older = parse_config(
+        text.replace(cashier, 'name = "Cashier"').replace(lunch, 'vi = "[todo] Lunch", ')
+    )
+    assert older.counter_name("c6", "zh") == "Cashier"
+    assert older.missing_texts() == [
+        "counters[5].name: no text in 'es'",
+        "counters[5].name: no text in 'zh'",
+        "counters[5].name: no text in 'vi'",
+        "counters[5].name: no text in 'ar'",
+        "pause_reasons[0].text: not translated into 'vi' (still marked [todo])",
+    ]
+    with pytest.raises(ConfigError, match=r"pause_reasons\[0\].text: no text in 'en'"):
+        parse_config(text.replace('text = { en = "Lunch break, back soon", ', "text = { "))

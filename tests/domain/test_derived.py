@@ -10,21 +10,21 @@ import nowserving
 from nowserving.domain.config import OfficeConfig, load_config
 from nowserving.domain.events import Kind
 from nowserving.domain.state import OfficeState
-from nowserving.domain.views import schedule
+from nowserving.domain.views import office
 from nowserving.system.paths import sample_config
 from tests.domain.builders import Log
 
 CONFIG: OfficeConfig = load_config(sample_config())
 
 
-def test_the_schedule_is_worked_out_once_per_event() -> None:
+def test_what_the_estimates_need_is_worked_out_once_per_event() -> None:
     log = Log()
     log.add(Kind.COUNTER_OPENED, counter=CONFIG.counters[0].id)
     log.issue("permits")
-    first = schedule(log.state, CONFIG)
-    assert schedule(log.state, CONFIG) is first  # kept: a second read costs nothing
-    log.issue("permits")
-    again = schedule(log.state, CONFIG)
+    first = office(log.state, CONFIG)
+    assert office(log.state, CONFIG) is first  # kept: a second read costs nothing
+    log.add(Kind.COUNTER_OPENED, counter=CONFIG.counters[1].id)
+    again = office(log.state, CONFIG)
     assert again is not first and again != first  # an event drops it: never stale
 
 

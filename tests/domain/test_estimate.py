@@ -1,69 +1,144 @@
+"""The wait model: a point and a range from the sum of service times ahead."""
+
 from __future__ import annotations
 
+import itertools
+import math
+
+import pytest
+
 from nowserving.domain.estimate import (
-    CounterLoad,
-    correction,
-    queue_schedule,
-    service_minutes,
-    wait_range,
+    Counter,
+    ServiceTime,
+    WaitRange,
+    ahead_work,
+    estimate,
+    out_of_order_share,
+    plain_wait,
+    remaining,
+    service_time,
+    work,
 )
+from nowserving.system import i18n
+from nowserving.system.paths import resources_dir
 
-MINUTES = {"a": 10.0, "b": 4.0}
-
-
-def queue_wait(
-    counters: list[CounterLoad], ahead: list[str], line: str, minutes: dict[str, float]
-) -> float | None:
-    """When a resident of `line` behind `ahead` is called, from the office-wide schedule."""
-    waiting = [(f"t{n}", other) for n, other in enumerate(ahead)] + [("me", line)]
-    plan = queue_schedule(counters, waiting, minutes)
-    return plan.called_in.get("me")
+TEN = ServiceTime(mean=10.0, var=16.0, weight=25)  # ten minutes, well observed
 
 
-def test_nobody_ahead_at_a_free_counter_is_a_short_wait() -> None:
-    wait = queue_wait([CounterLoad(0, frozenset({"a"}))], [], "a", MINUTES)
-    assert wait == 0
-    shown = wait_range(wait, 10)
-    assert shown.low == 0 and shown.high == 5 and shown.known
+def wait(ahead: int, counters: list[Counter], service: ServiceTime = TEN) -> WaitRange:
+    return estimate(ahead_work(ahead, service, 0.0), counters, service)
+
+
+def busy(count: int, free_in: float = 5.0) -> list[Counter]:
+    return [Counter(free_in)] * count
+
+
+def test_the_point_and_the_range_grow_with_the_people_ahead() -> None:
+    shown = [wait(n, busy(2)) for n in range(40)]
+    for before, after in itertools.pairwise(shown):
+        assert after.point >= before.point and after.low >= before.low
+        assert after.high >= before.high
+    assert all(w.low <= w.point <= w.high for w in shown)
+
+
+def test_the_range_narrows_relative_to_its_size_as_more_are_ahead() -> None:
+    def relative_width(ahead: int) -> float:
+        shown = wait(ahead, busy(1))
+        return (shown.high - shown.low) / shown.point
+
+    # The capacity doubt keeps a floor under it; the service times' spread shrinks like 1/√n.
+    assert relative_width(2) > relative_width(8) > relative_width(30)
 
 
 def test_more_counters_shorten_the_wait() -> None:
-    ahead = ["a"] * 6
-    one = queue_wait([CounterLoad(0, frozenset({"a"}))], ahead, "a", MINUTES)
-    three = queue_wait([CounterLoad(0, frozenset({"a"}))] * 3, ahead, "a", MINUTES)
-    assert one == 60 and three == 20
+    one, three = wait(6, busy(1)), wait(6, busy(3))
+    assert three.point < one.point / 2
+    assert math.isclose(one.expected, 5 + 60)  # the current service, then six more
 
 
-def test_a_shared_counter_serves_the_oldest_resident_of_either_line() -> None:
-    # One counter for lines a and b: the two older b residents go before our a resident.
-    shared = [CounterLoad(0, frozenset({"a", "b"}))]
-    assert queue_wait(shared, ["b", "b"], "a", MINUTES) == 8
-    assert queue_wait(shared, ["a", "b"], "a", MINUTES) == 14
+def test_nobody_ahead_and_a_counter_free_is_you_are_next() -> None:
+    shown = wait(0, [Counter(0.0), Counter(7.0)])
+    assert shown.next and shown.known and shown.point == 0 and shown.low == 0
 
 
-def test_no_counter_for_the_line_is_flagged() -> None:
-    assert queue_wait([CounterLoad(0, frozenset({"b"}))], ["a"], "a", MINUTES) is None
-    assert queue_schedule([CounterLoad(0, frozenset({"b"}))], [], MINUTES).newcomer("a") is None
-    assert not wait_range(None, 10).known
+def test_nobody_ahead_but_every_counter_busy_is_the_time_until_one_frees() -> None:
+    shown = wait(0, [Counter(7.0), Counter(3.0)])
+    assert not shown.next
+    assert shown.expected == 3.0  # the soonest end of a current service
+    assert shown.low <= 3 <= shown.high
+    assert remaining(TEN, elapsed=4) == 6 and remaining(TEN, elapsed=30) == 2  # never 0
 
 
-def test_a_newcomer_waits_for_everyone_already_there() -> None:
-    plan = queue_schedule(
-        [CounterLoad(0, frozenset({"a", "b"}))], [("x", "a"), ("y", "b")], MINUTES
+def test_no_counter_serving_the_line_is_flagged() -> None:
+    assert not wait(3, []).known
+
+
+def test_a_shared_counter_is_counted_once() -> None:
+    # Line a has a counter of its own and one shared with b, where older residents wait.
+    own = Counter(5.0)
+    alone = wait(4, [own])
+    shared_only_here = Counter(0.0, ((work(12, TEN), 1),))  # b has no other counter
+    assert wait(4, [own, shared_only_here]).expected == alone.expected  # busy with b: no help
+    shared_with_help = Counter(0.0, ((work(3, TEN), 2),))  # b has a counter of its own too
+    helped = wait(4, [own, shared_with_help]).expected
+    assert helped < alone.expected
+    assert helped > wait(4, [own, Counter(0.0)]).expected  # but less than a counter of a's own
+
+
+def test_an_empty_line_whose_only_counter_is_busy_elsewhere_says_so() -> None:
+    # Nobody waits in a, its only counter also serves b where 6 older residents wait.
+    counter = Counter(0.0, ((work(6, TEN), 1),))
+    shown = wait(0, [counter])
+    assert not shown.next and shown.expected == 60
+
+
+def test_residents_passing_add_to_the_wait() -> None:
+    in_order = estimate(ahead_work(10, TEN, 0.0), busy(1), TEN)
+    passed = estimate(
+        ahead_work(10, TEN, out_of_order_share(calls=95, out_of_order=20)), busy(1), TEN
     )
-    assert plan.called_in == {"x": 0, "y": 10} and plan.newcomer("b") == 14
+    assert passed.expected > in_order.expected
+    assert out_of_order_share(0, 0) == 0 and out_of_order_share(10, 10) == 0.5  # bounded
 
 
-def test_the_range_brackets_the_centre_and_learns_from_the_day() -> None:
-    shown = wait_range(20, 10)
-    assert shown.low < 20 < shown.high
-    assert wait_range(20, 10, correction([1.5] * 20)).expected > 20 * 1.3
-    assert correction([]) == 1.0
+@pytest.mark.parametrize("ahead", [0, 1, 5, 500, 10**6])
+@pytest.mark.parametrize("free_in", [0.0, 0.001, 3.0, 1e6])
+def test_no_negative_no_nan_and_bounded(ahead: int, free_in: float) -> None:
+    for service in (TEN, service_time([], 0.5), service_time([0, 0, 0], 8)):
+        shown = estimate(ahead_work(ahead, service, 0.3), busy(2, free_in), service)
+        numbers = (shown.low, shown.high, shown.point, shown.expected)
+        assert all(not math.isnan(n) and n >= 0 for n in numbers)
+        assert shown.low <= shown.point <= shown.high <= 10_000
 
 
 def test_service_time_starts_from_the_config_and_learns() -> None:
-    assert service_minutes([], 8) == 8
-    two_minutes = [120_000] * 20
-    learned = service_minutes(two_minutes, 8)
-    assert 2 < learned < 4
-    assert service_minutes(two_minutes[:1], 8) > learned
+    prior = service_time([], 8)
+    assert prior.mean == 8 and prior.var == 16
+    learned = service_time([120_000] * 20, 8)  # twenty 2-minute services
+    assert 2 < learned.mean < 4 and learned.weight == 25
+    assert service_time([120_000], 8).mean > learned.mean
+    steady = service_time([120_000] * 20, 2)
+    assert steady.var < learned.var  # today's spread, once seen, replaces the prior's
+
+
+def test_the_plain_formula() -> None:
+    assert plain_wait(6, 10, 3) == 20
+    assert plain_wait(6, 10, 0) is None
+
+
+def test_the_point_comes_first_in_every_language() -> None:
+    about = WaitRange(15, 25, point=20)
+    assert i18n.wait_text("en", about) == "about 20 min (15–25)"
+    assert i18n.wait_text("en", WaitRange(0, 1, next=True)) == "you are next"
+    assert i18n.wait_text("en", WaitRange(0, 3, point=0)) == "under 3 min"
+    assert i18n.wait_text("en", WaitRange(0, 0, known=False)) == i18n.text(
+        "en", "common.no_counter_open"
+    )
+    languages = sorted(path.stem for path in (resources_dir() / "i18n").glob("*.json"))
+    assert len(languages) >= 5
+    for lang in languages:
+        for key in ("common.minutes_about", "common.wait_next"):
+            assert key in i18n.catalog(lang), f"{lang} lacks {key}"
+        text = i18n.wait_text(lang, about)
+        assert "20" in text and "15" in text and "25" in text, text
+        assert text.index("20") < text.index("15"), f"{lang}: the point comes first"

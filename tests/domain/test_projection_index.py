@@ -12,7 +12,7 @@ from nowserving.domain.config import OfficeConfig, load_config
 from nowserving.domain.events import Kind
 from nowserving.domain.rules import next_for_counter
 from nowserving.domain.state import OfficeState, Status, Ticket
-from nowserving.domain.views import board_view, line_view, schedule, ticket_view
+from nowserving.domain.views import board_view, line_view, ticket_view
 from nowserving.system.paths import sample_config
 from tests.domain.builders import PREFIX, Log
 
@@ -132,7 +132,6 @@ def test_actions_and_reads_never_walk_the_whole_day() -> None:
     board_view(log.state, CONFIG)
     ticket_view(log.state, CONFIG, waiting)
     line_view(log.state, CONFIG, "payments")
-    schedule(log.state, CONFIG)
 
     assert counting.walks == 0, "an action or a read walked every ticket of the day"
     _assert_index_matches_scan(log.state)  # and what it answered is still right

@@ -8,8 +8,10 @@ from nowserving.domain import rules
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.events import Kind
+from nowserving.domain.payloads import payload_problem
 from nowserving.domain.rules import next_for_counter, office_day
 from nowserving.domain.state import Status
+from nowserving.domain.views import line_view, pause_text
 from tests.conftest import SAMPLE_ZONE, office_time
 from tests.domain.builders import Log
 
@@ -146,8 +148,36 @@ def test_reroute_loops_are_refused(config: OfficeConfig) -> None:
 def test_issuing_into_a_paused_line_says_why(config: OfficeConfig) -> None:
     log = Log()
     log.add(Kind.LINE_PAUSED, day=None, line="permits", reason="Back at 2 pm")
-    with pytest.raises(Rejected, match="Back at 2 pm"):
+    with pytest.raises(Rejected, match="Back at 2 pm") as refused:
         rules.issue_target(log.state, config, "permits")
+    assert refused.value.code == "line_paused"  # the kiosk says it in the resident's language
+
+
+def test_a_pause_reason_reaches_residents_in_their_language(config: OfficeConfig) -> None:
+    log = Log()
+    common = rules.decide_pause(log.state, config, "permits", "lunch")
+    assert common.data["reason_id"] == "lunch" and common.data["reason"] == "Lunch break, back soon"
+    assert common.data["texts"]["zh"] == "午休中，稍后回来"
+    typed = rules.decide_pause(
+        log.state, config, "ids", {"en": " Back at 2 ", "ar": "نعود الساعة 2"}
+    )
+    assert typed.data == {
+        "reason": "Back at 2",
+        "texts": {"en": "Back at 2", "ar": "نعود الساعة 2"},
+    }
+    for draft in (common, typed):
+        assert payload_problem(log.add(draft.kind, day=None, line=draft.line, **draft.data)) is None
+    permits, ids = (line_view(log.state, config, line) for line in ("permits", "ids"))
+    assert pause_text(config, permits, "es") == "Hora del almuerzo, volvemos pronto"
+    assert pause_text(config, ids, "ar") == "نعود الساعة 2"
+    assert pause_text(config, ids, "vi") == "Back at 2"  # not given: the first language's
+    # An event from before pause reasons had languages still reads.
+    log.add(Kind.LINE_PAUSED, day=None, line="records", reason="System upgrade")
+    assert pause_text(config, line_view(log.state, config, "records"), "es") == "System upgrade"
+    with pytest.raises(Rejected, match="Not an office language"):
+        rules.decide_pause(log.state, config, "ids", {"fr": "Fermé"})
+    with pytest.raises(Rejected, match="at most 200"):
+        rules.decide_pause(log.state, config, "ids", {"en": "x" * 201})
 
 
 @pytest.mark.parametrize(

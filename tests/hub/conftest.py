@@ -25,18 +25,23 @@ DESK = "7wtzMkqDbOs3K7IyXVbWGktcHkgfHxfH"
 PINS = {"maria": "1234", "tom": "2468", "lin": "1357"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(*taken: int) -> int:
+    """A port nobody listens on now, other than `taken` (a killed hub's port is free again)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in taken:
+            return port
 
 
 @dataclass
 class RunningHub:
-    url: str
+    url: str  # devices and staff
     process: subprocess.Popen[bytes]
     data: Path
     config: Path
+    public_url: str = ""  # residents only
 
     def get(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
         return requests.get(self.url + path, headers=_auth(token), timeout=10, **kwargs)
@@ -100,17 +105,25 @@ def start_hub(
     extra_config: str = "",
     port: int | None = None,
     command: Sequence[str] = (sys.executable, "-m", "nowserving"),
+    public_port: int | None = None,
+    scheme: str = "http",
+    verify: str | bool = True,
 ) -> RunningHub:
-    """A hub process with its store in `folder` (started again: same store, same port).
+    """A hub process with its store in `folder` (started again: same store, same ports).
 
-    `command` starts Nowserving's command line (the soak benchmark's moves its clock).
+    The sample office, over plain HTTP as it allows (`extra_config` goes under its
+    `[hub]`); with `scheme="https"`, `extra_config` gives the certificate and `verify`
+    the CA to check it with. `command` starts Nowserving's command line (the soak
+    benchmark's moves its clock).
     """
     port = port or free_port()
+    public_port = public_port or free_port(port)
     folder.mkdir(parents=True, exist_ok=True)
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://127.0.0.1:{port}"
+    public_url = f"{scheme}://127.0.0.1:{public_port}"
     config = folder / "office.toml"
     text = sample_config().read_text(encoding="utf-8")
-    text = text.replace('"http://localhost:8400"', f'"{url}"') + extra_config
+    text = text.replace('"http://localhost:8401"', f'"{public_url}"') + extra_config
     config.write_text(text, encoding="utf-8")
     log = folder / "hub.log"
     with log.open("wb") as output:  # the child keeps its own copy of the handle
@@ -126,6 +139,8 @@ def start_hub(
                 "127.0.0.1",
                 "--port",
                 str(port),
+                "--public-port",
+                str(public_port),
             ],
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -134,8 +149,8 @@ def start_hub(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(url + "/api/health", timeout=5).ok:
-                return RunningHub(url, process, folder / "data", config)
+            if requests.get(url + "/api/health", timeout=5, verify=verify).ok:
+                return RunningHub(url, process, folder / "data", config, public_url)
         except requests.RequestException:  # not listening yet, or too busy to answer
             time.sleep(0.1)
         if process.poll() is not None:

@@ -38,12 +38,13 @@ def test_openapi_names_every_operation(hub: RunningHub) -> None:
 def test_a_kiosk_issues_and_the_resident_follows(hub: RunningHub) -> None:
     issued = hub.issue("licenses", lang="vi")
     assert issued["ticket"]["label"].startswith("B-")
-    assert issued["url"] == f"{hub.url}/t/{issued['token']}"
+    assert issued["url"] == f"{hub.public_url}/t/{issued['token']}?lang=vi"  # the QR code's
     assert issued["ticket"]["token"] == ""  # the token travels once, at top level
     status = hub.get(f"/api/tickets/{issued['token']}").json()
     assert status["label"] == issued["ticket"]["label"] and status["lang"] == "vi"
     assert set(status) == {
         "label",
+        "counter_names",
         "status",
         "line",
         "line_names",
@@ -51,6 +52,8 @@ def test_a_kiosk_issues_and_the_resident_follows(hub: RunningHub) -> None:
         "wait_low",
         "wait_high",
         "wait_known",
+        "wait_point",
+        "wait_next",
         "counter_name",
         "lang",
         "day",

@@ -5,11 +5,17 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from nowserving.domain.config import load_config
+from nowserving.domain.links import ticket_url
+from nowserving.sync.replica import ReplicaService, open_replica
 from tests.hub.conftest import RunningHub
+from tests.sync.proxy import ChaosProxy
+from tests.sync.test_replica import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -103,7 +109,7 @@ def test_readable_at_double_text_size(hub: RunningHub, page: Page) -> None:
 
 
 def test_unknown_tickets_show_nothing_but_that(hub: RunningHub, page: Page) -> None:
-    response = page.goto(f"{hub.url}/t/this-is-not-a-ticket")
+    response = page.goto(f"{hub.url}/t/not!a!ticket")
     assert response is not None and response.status == 404
     expect(page.locator("h1")).to_contain_text("could not find this ticket")
     assert page.locator("#number").count() == 0
@@ -120,16 +126,124 @@ def test_join_remotely_from_the_poster(hub: RunningHub, page: Page) -> None:
     expect(page.locator("#headline")).to_have_text("En espera")
 
 
-def test_a_refused_join_shows_the_hubs_sentence(hub: RunningHub, page: Page) -> None:
-    page.goto(f"{hub.url}/join?lang=en")
-    join = page.locator("li.line", has_text="Business licenses").get_by_role("button")
+def test_a_refused_join_is_told_in_the_residents_language(hub: RunningHub, page: Page) -> None:
+    page.goto(f"{hub.url}/join?lang=ar")
+    join = page.locator("li.line", has_text="الرخص التجارية").get_by_role("button")
     expect(join).to_be_visible()
     clerk = hub.sign_in("maria")  # the line pauses while the resident reads the page
     paused = hub.post("/api/lines/licenses/pause", clerk, json={"reason": "Back at 2 pm"})
     assert paused.status_code == 200, paused.text
     try:
         join.click()
-        # The problem document's `detail`, as the hub wrote it.
-        expect(page.locator("#join-error")).to_have_text("This line is paused: Back at 2 pm.")
+        # The problem's code, in Arabic; its English `detail` is for staff and logs.
+        expect(page.locator("#join-error")).to_have_text(
+            "هذه الخدمة متوقفة مؤقتًا الآن. يرجى اختيار خدمة أخرى أو السؤال في مكتب الاستقبال."
+        )
     finally:
         hub.post("/api/lines/licenses/resume", clerk)
+
+
+def test_a_ticket_issued_offline_opens_a_page_that_waits_for_it(
+    hub: RunningHub, browser: Browser, tmp_path: Path
+) -> None:
+    config = load_config(hub.config)
+    device = next(d for d in config.devices if d.id == "kiosk-1")
+    port = int(hub.url.rsplit(":", 1)[1])
+    with ChaosProxy(port, drop=0, cut=0, delay=0) as network:
+        kiosk = ReplicaService(
+            open_replica(tmp_path / "kiosk.sqlite"),
+            config,
+            device,
+            f"http://127.0.0.1:{network.port}",
+            interval=0.05,
+        )
+        try:
+            day = kiosk.today()
+            wait_until(lambda: kiosk.sync.status.online and kiosk.store.leased_left(day, "ids"))
+            network.partition()  # the kiosk is cut off; residents' phones still reach the hub
+            wait_until(lambda: not kiosk.sync.status.online)
+            ticket = kiosk.issue("ids", lang="vi")
+            url = ticket_url(config, ticket.token, ticket.lang)
+            assert url.endswith("?lang=vi")  # what the receipt's QR code holds
+            # A phone set to Spanish that opens the bare address reads Spanish.
+            spanish = browser.new_context(viewport=PHONE, locale="es-ES")
+            bare = spanish.new_page()
+            response = bare.goto(url.removesuffix("?lang=vi"))
+            assert response is not None and response.status == 404
+            expect(bare.locator("h1")).to_have_text("Su turno está en camino")
+            spanish.close()
+            phone = browser.new_context(viewport=PHONE, locale="en-US")
+            page = phone.new_page()
+            page.goto(url)
+            expect(page.locator("h1")).to_have_text("Vé của quý vị đang được gửi đến")
+            network.partition(False)  # back: the kiosk sends the ticket, the page finds it
+            # 2 s, 4 s, 8 s... between checks: generous for a loaded machine.
+            expect(page.locator("#number")).to_have_text(ticket.label, timeout=40_000)
+            expect(page.locator("#headline")).to_have_text("Đang chờ")
+            phone.close()
+        finally:
+            kiosk.close()
+
+
+def test_the_page_says_when_alerts_are_refused_and_what_to_do(
+    hub: RunningHub, browser: Browser
+) -> None:
+    issued = hub.issue("payments", lang="es")
+    refused = browser.new_context(viewport=PHONE, locale="es-ES")  # headless: asking is denied
+    page = refused.new_page()
+    page.goto(issued["url"])
+    page.get_by_role("button", name="Avisarme cuando sea mi turno").click()
+    expect(page.locator("#notify-blocked")).to_be_visible()
+    expect(page.locator("#notify-blocked")).to_contain_text("Mantenga esta página abierta")
+    expect(page.locator("#notify-on")).to_be_hidden()  # no promise the phone cannot keep
+    refused.close()
+    allowed = browser.new_context(viewport=PHONE, locale="es-ES")
+    allowed.grant_permissions(["notifications"], origin=hub.url)
+    page = allowed.new_page()
+    page.goto(issued["url"])
+    expect(page.locator("#notify-blocked")).to_be_hidden()
+    page.get_by_role("button", name="Avisarme cuando sea mi turno").click()
+    expect(page.locator("#notify-on")).to_have_text("Le avisaremos en este teléfono")
+    allowed.close()
+
+
+# Elements whose content is wider than their box (cut or spilling sideways), and the page's;
+# text for screen readers only is a 1 px box on purpose.
+OVERFLOWING = """() => {
+    const wide = [...document.querySelectorAll('body *')].filter(
+        (el) => el.getClientRects().length && el.scrollWidth > el.clientWidth + 1
+            && !el.closest('.visually-hidden') && getComputedStyle(el).display !== 'inline');
+    const page = document.documentElement.scrollWidth > window.innerWidth ? ['the page'] : [];
+    return page.concat(wide.map((el) => `${el.tagName}#${el.id}.${el.className}`));
+}"""
+
+
+@pytest.mark.parametrize(
+    "viewport", [PHONE, {"width": 1280, "height": 800}], ids=["phone", "1280x800"]
+)
+def test_nothing_overflows_sideways_in_any_language(
+    hub: RunningHub, browser: Browser, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    page = context.new_page()
+    try:
+        for lang in ("en", "es", "ar", "vi", "zh"):
+            issued = hub.issue("records", lang=lang)  # the longest service names
+            page.goto(issued["url"])
+            expect(page.locator("#number")).to_have_text(issued["ticket"]["label"])
+            assert page.evaluate(OVERFLOWING) == [], f"ticket page in {lang}"
+            page.goto(f"{hub.url}/join?lang={lang}")
+            expect(page.locator("li.line").first).to_be_visible()
+            assert page.evaluate(OVERFLOWING) == [], f"join page in {lang}"
+        # The check itself sees a cut line of text.
+        page.evaluate(
+            """() => {
+                const cut = Object.assign(document.createElement('p'), {id: 'cut'});
+                cut.textContent = 'Actas de nacimiento y defunción';
+                Object.assign(cut.style, {width: '5em', overflow: 'hidden', whiteSpace: 'nowrap'});
+                document.body.append(cut);
+            }"""
+        )
+        assert page.evaluate(OVERFLOWING) == ["P#cut."]
+    finally:
+        context.close()

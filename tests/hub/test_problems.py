@@ -58,7 +58,7 @@ def problem_of(response: Response, status: int) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["status"] == status and body["type"] == "about:blank"
     assert body["title"] and body["detail"]
-    assert set(body) <= {"type", "title", "status", "detail", "errors"}
+    assert set(body) <= {"type", "title", "status", "detail", "code", "errors"}
     return body
 
 
@@ -213,6 +213,25 @@ def test_refusals_of_access_and_rules_are_problems(client: TestClient) -> None:
     problem_of(language, 409)
     outdated = client.get("/api/sync/pull", headers={**_auth(KIOSK), "X-Nowserving-Sync": "0"})
     assert "update Nowserving" in problem_of(outdated, 426)["detail"]
+
+
+def test_a_refusal_a_resident_can_meet_carries_its_code(client: TestClient) -> None:
+    login = client.post(
+        "/api/staff/login", headers=_auth(DESK), json={"staff": "maria", "pin": PINS["maria"]}
+    )
+    clerk = login.json()["token"]
+    paused = client.post(
+        "/api/lines/records/pause", headers=_auth(clerk), json={"reason": {"en": "Back at 2"}}
+    )
+    assert paused.status_code == 200 and paused.json()["pause_texts"] == {"en": "Back at 2"}
+    refused = problem_of(
+        client.post("/api/tickets", headers=_auth(KIOSK), json={"line": "records"}), 409
+    )
+    # The code for the resident's screen; the English sentence for staff and logs.
+    assert refused["code"] == "line_paused" and "Back at 2" in refused["detail"]
+    remote = problem_of(client.post("/api/join", json={"line": "records"}), 409)
+    assert remote["code"] == "remote_not_allowed"
+    assert "code" not in problem_of(client.get("/api/board"), 401)  # not for residents
 
 
 def test_openapi_documents_every_error_as_a_problem(client: TestClient) -> None:

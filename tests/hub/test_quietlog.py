@@ -1,4 +1,4 @@
-"""A flood of one message becomes a few lines and a count."""
+"""A flood of one message becomes a few lines and a count; no secret reaches the log."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from nowserving.hub.quietlog import Summarise
+from nowserving.hub.quietlog import Redact, Summarise
 
 
 class Lines(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
         self.lines: list[str] = []
+        self.traceback = ""
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(record.getMessage())
+        self.traceback += record.exc_text or ""
 
 
 @pytest.fixture
@@ -44,3 +46,36 @@ def test_repeats_are_counted_not_written(logged: tuple[Lines, list[float]]) -> N
         "… and 1,532 more like this in the last minute: refused a connection from 10.0.0.0",
         "refused a connection from 10.0.0.1",
     ]
+
+
+def test_secrets_are_redacted_and_repeats_still_counted_by_template() -> None:
+    handler = Lines()
+    handler.addFilter(Redact(["a-configured-secret"]))  # first, as the hub's handler has it
+    handler.addFilter(Summarise(burst=2, window=60, clock=lambda: 0.0))
+    logger = logging.getLogger("test.quietlog.redact")
+    logger.addHandler(handler)
+    logger.propagate = False
+    token, session = "Q3xv9Kk2mP0aZ8rT1wYb_c", "s3ss10n-Tok3n_abcdefghijklmnopqrstuvwxyz0123"
+    try:
+        for path in (f"/t/{token}", "/c/K7M2P9QX?lang=en", f"/api/tickets/{token}/leave"):
+            logger.warning("%s - %s", "10.0.0.9", path)  # one kind: two lines pass
+        logger.warning("sign-in with %s", '{"staff": "maria", "pin": "4321"}')
+        logger.warning("device used %s", "a-configured-secret")
+        logger.warning("header was Authorization: Bearer %s", session)
+        logger.warning("ticket 0123456789abcdef01234567 of event issued")  # ids stay readable
+        try:
+            raise ValueError(f"no ticket {token}")
+        except ValueError:
+            logger.exception("while serving %s", "/c/K7M2P9QX")
+    finally:
+        logger.removeHandler(handler)
+    assert handler.lines == [
+        "10.0.0.9 - /t/…",
+        "10.0.0.9 - /c/…?lang=en",
+        'sign-in with {"staff": "maria", "pin": "…"}',
+        "device used …",
+        "header was Authorization: …",
+        "ticket 0123456789abcdef01234567 of event issued",
+        "while serving /c/…",
+    ]
+    assert token not in handler.traceback and "no ticket …" in handler.traceback

@@ -1,5 +1,6 @@
 """schemathesis against a real hub, with negative and boundary data: no input makes a
-server error, and every error answer is a problem document (tests/hub/fuzz_checks.py)."""
+server error, and every error answer is a problem document (tests/hub/fuzz_checks.py).
+Both listeners: the residents' one is fuzzed with the operations it serves."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # staff member signing out would only end the run's own session.
 TAGS = {
     "public": ["public", "resident"],
+    "residents' listener": ["public", "resident"],
     "kiosk": ["kiosk", "sync"],
     "staff": ["staff", "line control"],
 }
@@ -39,11 +41,15 @@ def fuzzed_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]
     stop_hub(running)
 
 
-def _schemathesis(hub: RunningHub, headers: list[str], tags: list[str], folder: Path) -> str:
+def _schemathesis(
+    hub: RunningHub, headers: list[str], tags: list[str], folder: Path, base: str
+) -> str:
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "run",
-        f"{hub.url}/openapi.json",
+        f"{hub.url}/openapi.json",  # served on the devices' listener only
+        "--url",
+        base,
         "--checks",
         "not_a_server_error,problem_document",
         "--mode",
@@ -86,8 +92,10 @@ def test_no_server_errors_and_only_problem_documents(
 ) -> None:
     headers = {
         "public": [],
+        "residents' listener": [],
         "kiosk": [f"Authorization: Bearer {KIOSK}", f"{PROTOCOL_HEADER}: {SYNC_PROTOCOL}"],
         "staff": [f"Authorization: Bearer {fuzzed_hub.sign_in('maria')}"],
     }[who]
-    output = _schemathesis(fuzzed_hub, headers, TAGS[who], tmp_path)
+    base = fuzzed_hub.public_url if who == "residents' listener" else fuzzed_hub.url
+    output = _schemathesis(fuzzed_hub, headers, TAGS[who], tmp_path, base)
     assert " passed" in output  # and the exit code said: no check failed

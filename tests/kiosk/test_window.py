@@ -13,6 +13,7 @@ from kiosk.flow import Screen
 from kiosk.window import KioskWindow
 from nowserving.domain.config import OfficeConfig
 from nowserving.system import i18n
+from tests.fit import problems
 from tests.kiosk.conftest import language_button, open_kiosk, tap
 
 LANGUAGES = ["en", "es", "zh", "vi", "ar"]
@@ -88,6 +89,49 @@ def test_paused_and_rerouted_lines(qtbot: QtBot, kiosk: KioskWindow) -> None:
     assert shown.args[0].line == "licenses" and kiosk.ticket.number.text() == "B-001"
 
 
+def test_a_pause_reason_is_read_in_the_residents_language(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    kiosk.service.pause_line("records", {"en": "Back at 2 pm", "es": "Volvemos a las 2"})
+    kiosk.service.pause_line("ids", "system-down")  # one of the office's common reasons
+    qtbot.waitUntil(lambda: kiosk.service.lines()[4].paused)
+    tap(qtbot, language_button(kiosk, "es"))
+    records, ids = kiosk.services.tiles()[2], kiosk.services.tiles()[4]
+    assert "En pausa: Volvemos a las 2" in [label.text() for label in records.findChildren(QLabel)]
+    assert "En pausa: El sistema informático no funciona" in [
+        label.text() for label in ids.findChildren(QLabel)
+    ]
+    tap(qtbot, kiosk.bar.back_button)
+    tap(qtbot, language_button(kiosk, "vi"))  # no Vietnamese given: the first language's
+    records = kiosk.services.tiles()[2]
+    assert "Tạm ngưng: Back at 2 pm" in [label.text() for label in records.findChildren(QLabel)]
+
+
+def test_a_refusal_is_told_in_the_residents_language(qtbot: QtBot, kiosk: KioskWindow) -> None:
+    tap(qtbot, language_button(kiosk, "ar"))
+    tap(qtbot, kiosk.services.tiles()[2])  # records, then it pauses before the ticket
+    kiosk.service.pause_line("records", "lunch")
+    tap(qtbot, kiosk.priority.no)
+    qtbot.waitUntil(lambda: kiosk.flow.screen is Screen.SERVICES, timeout=5000)
+    assert kiosk.services.error.text() == i18n.text("ar", "error.line_paused")
+    assert "This line is paused" in kiosk.errors[-1]  # staff keep the English detail
+
+
+def test_the_aids_are_labelled_in_every_language_before_one_is_chosen(
+    qtbot: QtBot, kiosk: KioskWindow
+) -> None:
+    larger = kiosk.bar.buttons["large_text"]
+    languages = kiosk.config.office.languages
+    for lang in languages:  # voice guidance reads them all
+        assert i18n.text(lang, "kiosk.larger_text") in larger.accessibleName()
+    kiosk.bar._cycle.setInterval(50)
+    seen: set[str] = set()
+    qtbot.waitUntil(lambda: seen.add(larger.text()) or len(seen) == len(languages), timeout=5000)
+    assert seen == {i18n.text(lang, "kiosk.larger_text") for lang in languages}
+    tap(qtbot, language_button(kiosk, "zh"))  # chosen: Chinese only, and it stays
+    assert larger.text() == larger.accessibleName() == i18n.text("zh", "kiosk.larger_text")
+    qtbot.wait(150)
+    assert larger.text() == i18n.text("zh", "kiosk.larger_text")
+
+
 def test_the_idle_timer_returns_to_welcome(qtbot: QtBot, kiosk: KioskWindow) -> None:
     kiosk.idle.setInterval(150)
     tap(qtbot, language_button(kiosk, "vi"))
@@ -119,7 +163,7 @@ def test_accessibility_modes(qtbot: QtBot, kiosk: KioskWindow) -> None:
     qtbot.wait(50)
     # Larger text needs more room: the controls stay in the lower two thirds.
     assert all(top >= kiosk.height() / 3 for top in _tops(kiosk).values()), _tops(kiosk)
-    assert _clipped(kiosk) == []
+    assert problems(kiosk) == []
     tap(qtbot, kiosk.bar.buttons["high_contrast"])
     assert "#ffff00" in kiosk.styleSheet()
     tap(qtbot, kiosk.bar.back_button)
@@ -150,7 +194,7 @@ def test_voice_guided_by_keypad_alone(qtbot: QtBot, kiosk: KioskWindow) -> None:
     assert spoken[-1][1].startswith(i18n.text("es", "kiosk.priority_question"))
     with qtbot.waitSignal(kiosk.ticket_shown, timeout=5000):
         press(Qt.Key.Key_2)  # number keys choose directly: 2 = "No"
-    assert "A 001" in spoken[-1][1] and "Permisos de construcción" in spoken[-1][1]
+    assert "A 0 0 1" in spoken[-1][1] and "Permisos de construcción" in spoken[-1][1]
     press(Qt.Key.Key_0)  # hear it again
     assert spoken[-1][1] == spoken[-2][1]
     press(Qt.Key.Key_Down)
@@ -182,25 +226,6 @@ def test_kiosk_mode_hides_a_staff_screen_behind_a_pin(
     window.maintenance.quit_kiosk.emit()
     assert not window.isVisible()
     window.printer.stop()
-
-
-def _clipped(window: QWidget) -> list[str]:
-    """Visible widgets that stick out of the window or got less height than they need."""
-    problems = []
-    bounds = window.rect()
-    for widget in window.findChildren(QWidget):
-        if not widget.isVisibleTo(window) or widget.width() == 0:
-            continue
-        rect = widget.rect().translated(widget.mapTo(window, widget.rect().topLeft()))
-        if not bounds.contains(rect):
-            problems.append(f"{type(widget).__name__} '{_name(widget)}' outside: {rect}")
-        if isinstance(widget, QLabel) and widget.text() and widget.wordWrap():
-            needed = widget.heightForWidth(widget.width())
-            if needed > widget.height() + 1:
-                problems.append(
-                    f"label '{widget.text()[:30]}' needs {needed}px, has {widget.height()}"
-                )
-    return problems
 
 
 def _name(widget: QWidget) -> str:
@@ -236,7 +261,7 @@ def test_every_screen_fits_with_big_touch_targets(
             tap(qtbot, window.bar.buttons["low_reach"])
         qtbot.wait(20)
         screens.append(step)
-        assert _clipped(window) == [], f"{step} at {size} in {lang}"
+        assert problems(window) == [], f"{step} at {size} in {lang}"
         for choice in window.choices() + list(window.bar.buttons.values()):
             assert choice.height() >= 15 * dots_per_mm, f"{_name(choice)} is too short"
             assert choice.width() >= 15 * dots_per_mm, f"{_name(choice)} is too narrow"

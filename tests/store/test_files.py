@@ -35,7 +35,15 @@ def test_init_writes_the_config_for_its_owner_only(tmp_path: Path) -> None:
     path.chmod(0o644)  # an old, too open file, overwritten: private again, atomically
     subprocess.run([*command, "--force"], check=True, capture_output=True, umask=0o022)
     assert mode(path) == 0o600
-    assert [p.name for p in path.parent.iterdir()] == ["office.toml"]  # no temporary left
+    # No temporary left; beside it the office CA and the hub's certificate, keys private.
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        "hub.key",
+        "hub.pem",
+        "office-ca.key",
+        "office-ca.pem",
+        "office.toml",
+    ]
+    assert mode(path.parent / "hub.key") == mode(path.parent / "office-ca.key") == 0o600
 
 
 def test_a_device_first_start_makes_its_store_private(tmp_path: Path) -> None:

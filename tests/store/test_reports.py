@@ -175,3 +175,43 @@ def test_exported_files_are_private(
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     assert {path.suffix for path in written} == {".csv", ".png", ".pdf"}
     assert {stat.S_IMODE(path.stat().st_mode) for path in written} == {0o600}
+
+
+def test_the_audit_has_resumes_and_transfer_targets_and_charts_name_counters(
+    known_day: dict[str, str], store: EventStore, config: OfficeConfig, clock: FakeClock
+) -> None:
+    from nowserving.store.reports import counter_utilisation
+
+    desk = LocalService(store, config, "desk-1", now=clock)
+    clock.ms = office_time("2026-11-24 10:20")
+    moved = desk.issue("permits")
+    desk.transfer(moved.id, "ids", keep_place=False, staff="maria")
+    desk.pause_line("records", "Staff meeting", staff="maria")
+    clock.ms = office_time("2026-11-24 10:40")
+    desk.resume_line("records", staff="maria")
+    tables = build(store, config, DAY, DAY)
+    actions = {row["action"]: row for row in tables["staff_actions"]}
+    transfer = actions["ticket.transferred"]
+    assert (transfer["ticket"], transfer["line"], transfer["to_line"]) == (
+        moved.label,
+        "permits",
+        "ids",
+    )
+    assert actions["line.resumed"]["line"] == "records"
+    assert actions["line.resumed"]["time"] == "2026-11-24 10:40:00"
+    assert list(counter_utilisation(tables, config)) == ["Counter 1"]  # a name, not c1
+
+
+def test_a_simulated_day_reports_staff_actions(tmp_path: Path, config: OfficeConfig) -> None:
+    """What `nowserving demo` fills its store with: the README promises staff_actions.csv."""
+    from nowserving.cli.simulate import simulate_office
+
+    store = EventStore(tmp_path / "office.sqlite")
+    simulate_office(store, config, DAY, seed=1, arrivals=60)
+    out = tmp_path / "report"
+    write_report(build(store, config, DAY, DAY), config, out, "one day")
+    store.close()
+    with (out / "staff_actions.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {"line.paused", "line.resumed", "ticket.called"} <= {row["action"] for row in rows}
+    assert all(row["staff"] for row in rows)

@@ -26,7 +26,8 @@ def main() -> int:
         parser.add_argument(name, required=True)
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--counter", default="")
-    parser.add_argument("--settle", type=float, default=60)
+    # Generous: six hub restarts on a loaded 2-core machine can take a minute to catch up.
+    parser.add_argument("--settle", type=float, default=150)
     args = parser.parse_args()
     config = load_config(args.config)
     device = next(d for d in config.devices if d.id == args.device)

@@ -1,7 +1,8 @@
 // Remote join: take a ticket for a line, then open its live page.
 (() => {
   "use strict";
-  const { lang } = JSON.parse(document.getElementById("page-data").textContent);
+  const { lang, catalogs } = JSON.parse(document.getElementById("page-data").textContent);
+  const t = (key) => (catalogs[lang] || {})[key] || (catalogs.en || {})[key];
   // One request id per line per page: a tap retried after a lost answer gets the same ticket.
   const requestId = () =>
     Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -29,7 +30,8 @@
         return;
       }
       const error = document.getElementById("join-error");
-      error.textContent = body.detail || response.statusText;  // an RFC 9457 problem
+      // An RFC 9457 problem: its `code` in the resident's language; its English `detail` is for staff.
+      error.textContent = (body.code && t(`error.${body.code}`)) || t("kiosk.try_again");
       error.hidden = false;
       button.disabled = false;
     });

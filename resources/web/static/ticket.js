@@ -9,6 +9,7 @@
   let ticket = data.ticket;
   let warnedAlmost = ticket.ahead <= ALMOST;
   let alertsOn = false;
+  let notificationsFail = false; // Android Chrome: `new Notification` throws
   let audio = null;
   let source = null;
 
@@ -20,8 +21,13 @@
 
   function waitText(tk) {
     if (!tk.wait_known) return t("common.no_counter_open");
-    if (tk.wait_low === 0) return t("common.minutes_short", { high: Math.max(tk.wait_high, 1) });
-    return t("common.minutes_range", { low: tk.wait_low, high: tk.wait_high });
+    if (tk.wait_next) return t("common.wait_next");
+    if (tk.wait_point === 0) return t("common.minutes_short", { high: Math.max(tk.wait_high, 1) });
+    return t("common.minutes_about", { point: tk.wait_point, low: tk.wait_low, high: tk.wait_high });
+  }
+
+  function counterName() {
+    return (ticket.counter_names || {})[lang] || ticket.counter_name || "";
   }
 
   function aheadText(count) {
@@ -37,7 +43,7 @@
     state.setAttribute("aria-live", ticket.status === "called" ? "assertive" : "polite");
     $("headline").textContent = t(`status.${ticket.status}`);
     const details = {
-      called: t("phone.go_to_counter", { counter: ticket.counter_name || "" }),
+      called: t("phone.go_to_counter", { counter: counterName() }),
       served: t("phone.served"),
       no_show: t("phone.no_show"),
       left: t("phone.left"),
@@ -50,10 +56,26 @@
     $("wait").textContent = waiting ? waitText(ticket) : "";
     $("wait-row").hidden = !waiting;
     $("leave").hidden = !ticket.can_leave;
-    $("notify").hidden = alertsOn || FINAL.has(ticket.status);
-    $("notify-on").hidden = !alertsOn || FINAL.has(ticket.status);
+    renderAlerts();
     $("updated").textContent = t("phone.updated", { time: new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" }) });
     document.title = `${ticket.label} — ${t(`status.${ticket.status}`)}`;
+  }
+
+  // "granted", "denied", "default" (not asked, or the question was dismissed), "unsupported".
+  function permission() {
+    if (notificationsFail || !("Notification" in window)) return "unsupported";
+    return Notification.permission;
+  }
+
+  // Promise an alert only when the phone will show one; else say so and what to do instead.
+  function renderAlerts() {
+    const final = FINAL.has(ticket.status);
+    const allowed = permission();
+    const blocked = allowed === "denied" || allowed === "unsupported" || (alertsOn && allowed !== "granted");
+    $("notify").hidden = alertsOn || final;
+    $("notify-on").hidden = !alertsOn || final || allowed !== "granted";
+    $("notify-blocked").hidden = final || !blocked;
+    $("notify-blocked").textContent = t(allowed === "unsupported" ? "phone.notify_unsupported" : "phone.notify_blocked");
   }
 
   function beep(pattern) {
@@ -72,11 +94,16 @@
   }
 
   function alertResident(urgent) {
-    const message = urgent ? t("phone.go_to_counter", { counter: ticket.counter_name || "" }) : t("phone.almost");
+    const message = urgent ? t("phone.go_to_counter", { counter: counterName() }) : t("phone.almost");
     if (navigator.vibrate) navigator.vibrate(urgent ? [400, 150, 400, 150, 800] : [250]);
     beep(urgent ? [400, 400, 700] : [250]);
     if (alertsOn && "Notification" in window && Notification.permission === "granted" && document.hidden) {
-      new Notification(`${ticket.label}: ${t(`status.${ticket.status}`)}`, { body: message, tag: "nowserving", renotify: true });
+      try {
+        new Notification(`${ticket.label}: ${t(`status.${ticket.status}`)}`, { body: message, tag: "nowserving", renotify: true });
+      } catch (_) {
+        notificationsFail = true;
+        renderAlerts();
+      }
     }
     document.body.dataset.alert = urgent ? "called" : "almost";
   }
