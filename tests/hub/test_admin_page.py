@@ -101,7 +101,7 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
         form.get_by_label("Name (en)").fill("")
         form.get_by_role("button").click()
         expect(page.get_by_role("alert")).to_have_text(
-            "office: lines[0].name: no name in 'en', the first language"
+            "office: lines[0].name: no text in 'en', the first language"
         )
         no_violations(page)
         form = page.locator("form", has=page.get_by_role("button", name="Save permits"))

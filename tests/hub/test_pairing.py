@@ -236,7 +236,7 @@ def test_a_line_renamed_at_the_hub_reaches_paired_screens_without_restart(
         assert refused.status_code == 403  # tom has no admin right
         bad = hub.put("/api/admin/lines/permits/name", token, json={"name": {"es": "Permisos"}})
         assert bad.status_code == 422
-        assert bad.json()["detail"] == "office: lines[0].name: no name in 'en', the first language"
+        assert bad.json()["detail"] == "office: lines[0].name: no text in 'en', the first language"
         renamed = hub.put("/api/admin/lines/permits/name", token, json=named)
         assert renamed.status_code == 200, renamed.text
 
