@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 from display.announcer import Announcer
 from display.window import DisplayWindow
-from nowserving.domain.config import OfficeConfig, load_config
+from nowserving.domain.config import OfficeConfig
 from nowserving.service.interface import BoardSource
 from nowserving.sync.board_stream import HubBoard
-from nowserving_qt.bootstrap import Session, application, open_session, pick_device, run
+from nowserving_qt.bootstrap import Session, application, device_setup, open_session, run
 from nowserving_qt.checks import startup_problems
 from nowserving_qt.speech import speaker_for
 
@@ -38,13 +39,16 @@ def build_remote(
 
 def main(args: argparse.Namespace) -> int:
     app = application("display")
-    startup_problems(load_config(args.config), needs_sound=True)
     if args.hub:  # on another PC: follow the hub's live board stream
-        config = load_config(args.config)
-        device = pick_device(config, "display", args.device)
-        window = build_remote(config, HubBoard(args.hub, device.secret, config))
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+        config, device, office = device_setup(args, "display")
+        startup_problems(config, needs_sound=True)
+        board = HubBoard(args.hub, device.secret, config, office=office)
+        window = build_remote(config, board)
     else:
-        window = build(open_session(args, "display"))
+        session = open_session(args, "display")
+        startup_problems(session.config, needs_sound=True)
+        window = build(session)
     if args.windowed:
         window.resize(1280, 720)
         window.show()

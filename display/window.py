@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QDate, QLocale, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from display.announcer import Announcer
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NowservingError
+from nowserving.domain.pairing import REMOVED
 from nowserving.domain.views import BoardView, CallView, pause_text
 from nowserving.service.interface import BoardSource
 from nowserving.system import i18n
@@ -62,6 +63,7 @@ class DisplayWindow(QWidget):
         self.board: BoardView | None = None
         self._shown: dict[str, CallView] | None = None  # event id -> call on the last board
         self._offline_since: datetime | None = None
+        self._removed = False
         self._ticker_lang = 0
         self._style_key: tuple[int, bool] | None = None
         self._join_size = 0
@@ -126,6 +128,7 @@ class DisplayWindow(QWidget):
     # -- data ------------------------------------------------------------------------------
 
     def refresh(self) -> None:
+        self.config = self.service.config  # changed at the hub: names, texts, settings
         try:
             board = self.service.board()
         except NowservingError as exc:
@@ -152,6 +155,7 @@ class DisplayWindow(QWidget):
             log.warning("display offline: %s", message)
         else:
             self._offline_since = None
+        self._removed = message == REMOVED  # revoked at the hub: say so, not "reconnecting"
         self.render_view()
 
     def _counter_name(self, call: CallView) -> str:
@@ -299,17 +303,23 @@ class DisplayWindow(QWidget):
         languages = self.config.office.languages
         lang = languages[self._ticker_lang % len(languages)]
         since = self._offline_since.strftime("%H:%M")
-        self.banner.setText(i18n.text(lang, "display.reconnecting", time=since))
+        self.banner.setText(
+            REMOVED if self._removed else i18n.text(lang, "display.reconnecting", time=since)
+        )
         self.banner.setLayoutDirection(
             Qt.LayoutDirection.RightToLeft
-            if i18n.direction(lang) == "rtl"
+            if i18n.direction(lang) == "rtl" and not self._removed
             else Qt.LayoutDirection.LeftToRight
         )
         self.banner.show()
 
     def _tick(self) -> None:
         now = datetime.now(self.config.zone)
-        self.time.setText(now.strftime("%H:%M   %a %d %b"))
+        # The day and month in the office's first language, as every other text on the board.
+        date = QLocale(self.config.default_language).toString(
+            QDate(now.year, now.month, now.day), "ddd d MMM"
+        )
+        self.time.setText(f"{now:%H:%M}   {date}")
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)

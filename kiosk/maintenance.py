@@ -9,8 +9,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from kiosk.screens.base import KioskScreen
-from nowserving.domain.config import OfficeConfig
-from nowserving.domain.signin import PinGate, SignInRefused
+from nowserving.domain.config import Staff
+from nowserving.domain.signin import SignInRefused
 from nowserving_qt.widgets import button, label
 
 TAPS_TO_OPEN = 5
@@ -44,10 +44,9 @@ class PinScreen(KioskScreen):
     accepted = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, config: OfficeConfig, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, check: Callable[[str], Staff]) -> None:
         super().__init__()
-        self.config = config
-        self._gate = PinGate(config, now)
+        self._check_pin = check  # the service's: at the hub on a paired kiosk
         self._pin = ""
         layout = QVBoxLayout(self)
         layout.addWidget(label("Staff PIN", "title"))
@@ -81,7 +80,7 @@ class PinScreen(KioskScreen):
         pin, self._pin = self._pin, ""
         self.dots.setText("")
         try:
-            person = self._gate.check_any(pin)
+            person = self._check_pin(pin)
         except SignInRefused as refused:
             self.message.setText(str(refused))
             return

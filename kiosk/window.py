@@ -119,7 +119,7 @@ class KioskWindow(QWidget):
         self.services = ServicesScreen(self.config)
         self.priority = PriorityScreen()
         self.ticket = TicketScreen(self.config)
-        self.pin = PinScreen(self.config)
+        self.pin = PinScreen(self.service.check_staff_pin)
         self.maintenance = MaintenanceScreen()
         for screen in (
             self.welcome,
@@ -278,6 +278,10 @@ class KioskWindow(QWidget):
     # -- rendering ---------------------------------------------------------------------
 
     def _lines_changed(self) -> None:
+        if self.service.config is not self.config:  # the office changed at the hub
+            self.config = self.service.config
+            for screen in (self.welcome, self.services, self.ticket):
+                screen.config = self.config
         if self.flow.screen in (Screen.WELCOME, Screen.SERVICES):
             self.render_view()
 

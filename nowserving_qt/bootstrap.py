@@ -16,6 +16,8 @@ from nowserving.domain.errors import ConfigError
 from nowserving.service.interface import Service
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
+from nowserving.store.registry import Registry
+from nowserving.sync.pairing import OfficeFile, load_credential, pair
 from nowserving.sync.replica import ReplicaService, open_replica
 from nowserving.system.paths import data_dir
 from nowserving_qt import qtlog
@@ -82,13 +84,43 @@ def pick_device(config: OfficeConfig, role: str, requested: str | None) -> Devic
     return candidates[0]
 
 
+def device_setup(
+    args: argparse.Namespace, role: str
+) -> tuple[OfficeConfig, Device, OfficeFile | None]:
+    """The office and this device: paired (`--hub URL [--pair CODE]`, the office kept in
+    the data folder and followed from the hub), or from `--config FILE` as before."""
+    hub, config_file = getattr(args, "hub", None), getattr(args, "config", None)
+    if getattr(args, "pair", None) and not hub:
+        raise ConfigError("--pair CODE needs --hub URL: the hub to pair with.")
+    if hub and (getattr(args, "pair", None) or not config_file):
+        folder = data_dir(args.data)
+        if args.pair:
+            credential = pair(hub, args.pair, folder)
+            logging.getLogger(__name__).info("paired as %s", credential.device.id)
+        else:
+            credential = load_credential(folder, role)
+        office = OfficeFile(folder, credential.device.id)
+        return office.load()[1], credential.device, office
+    if not config_file:
+        raise ConfigError(f"Give --config FILE, or --hub URL on a paired {role}.")
+    config = load_config(config_file)
+    return config, pick_device(config, role, getattr(args, "device", None)), None
+
+
 def open_session(args: argparse.Namespace, role: str) -> Session:
-    """Load the config and open the local store for an app started from the CLI."""
-    config = load_config(args.config)
-    device = pick_device(config, role, getattr(args, "device", None))
+    """The office, this device and its service, for an app started from the CLI."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    config, device, office = device_setup(args, role)
     folder = data_dir(args.data)
     if getattr(args, "hub", None):  # another PC: a replica that syncs with the hub
         replica = open_replica(folder / f"replica-{device.id}.sqlite")
-        return Session(config, device, ReplicaService(replica, config, device, args.hub))
+        return Session(
+            config, device, ReplicaService(replica, config, device, args.hub, office=office)
+        )
     store = EventStore(folder / "office.sqlite")
-    return Session(config, device, LocalService(store, config, device.id))
+    registry = Registry(store)  # on the hub's PC: the office it holds, with changes made there
+    held = registry.office()
+    if held is not None:
+        config = held[1]
+    service = LocalService(store, config, device.id, registry=registry if held else None)
+    return Session(config, device, service)

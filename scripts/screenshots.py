@@ -46,7 +46,7 @@ def kiosk_shots(out: Path) -> None:
                 service.issue("permits")
             service.open_counter("c1")
             service.open_counter("c2")
-            service.pause_line("records", "Back at 2 pm")
+            service.pause_line("records", "lunch")  # an office reason: read in each language
             window = build(
                 Session(config, pick_device(config, "kiosk", None), service),
                 kiosk_mode=False,
@@ -98,7 +98,7 @@ def display_shots(out: Path) -> None:
             service.issue(line)
         for counter in ["c1", "c2", "c3", "c5", "c6", "c1", "c5"]:
             service.call_next(counter)
-        service.pause_line("records", "Back at 2 pm")
+        service.pause_line("records", "lunch")  # an office reason: read in each language
         service.set_announcement({"en": "The office closes at 4 pm today."})
         window = build_display(
             Session(config, pick_device(config, "display", None), service), tts_engine="mock"

@@ -16,6 +16,7 @@ from nowserving.domain.errors import ConfigError, NowservingError
 
 if TYPE_CHECKING:
     from nowserving.store.eventstore import EventStore
+    from nowserving.store.registry import Registry
 
 # Each app lives in its own package and is imported only when started, so the
 # core (and the hub on a server) never loads Qt.
@@ -52,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     hub = commands.add_parser("hub", help="run the office hub (HTTP API and phone pages)")
-    _config_arg(hub)
+    hub.add_argument(
+        "--config",
+        metavar="FILE",
+        help="office config to import (when new to this hub); default: the office it holds",
+    )
     hub.add_argument("--host", help="address to listen on (default from the config)")
     hub.add_argument("--port", type=int, help="port to listen on (default from the config)")
     hub.add_argument("--public-host", help="address of the residents' listener (default: config)")
@@ -69,8 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
         ("desk", "the front-desk console"),
     ):
         app = commands.add_parser(name, help=f"run {what}")
-        _config_arg(app)
+        app.add_argument(
+            "--config", metavar="FILE", help="office config (not needed on a paired PC)"
+        )
         app.add_argument("--hub", metavar="URL", help="the hub to sync with (default: local store)")
+        app.add_argument(
+            "--pair",
+            metavar="CODE",
+            help="pair this PC with the hub, with a code from `nowserving pair` (once)",
+        )
         app.add_argument("--device", metavar="ID", help="this device's id from the config")
         app.add_argument("--windowed", action="store_true", help="a window, not full screen")
         app.add_argument(
@@ -116,6 +128,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("hash-pin", help="hash a staff PIN for the config (reads the PIN)")
 
+    pairing = commands.add_parser(
+        "pair", help="on the hub PC: a one-time code (10 min) that pairs a new device"
+    )
+    pairing.add_argument("--role", required=True, choices=["kiosk", "display", "desk"])
+    pairing.add_argument(
+        "--id", type=_device_id, metavar="ID", help="the device's id (default: <role>-<n>)"
+    )
+    pairing.add_argument("--json", action="store_true", help="print {code, expires_at} as JSON")
+
+    revoke = commands.add_parser("revoke", help="on the hub PC: refuse a device from now on")
+    revoke.add_argument("device", metavar="ID")
+
+    commands.add_parser("devices", help="on the hub PC: the paired devices")
+
+    export = commands.add_parser(
+        "export", help="on the hub PC: write the office it holds into a config file"
+    )
+    export.add_argument("path", metavar="FILE", help="kept comments and layout if it exists")
+
     report = commands.add_parser("report", help="CSV files, charts and a PDF summary")
     _config_arg(report)
     report.add_argument("--from", dest="start", required=True, metavar="DATE")
@@ -135,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser(
         "status", help="each device: last seen, outbox, lag (asks the hub)"
     )
-    _config_arg(status)
+    status.add_argument(
+        "--config", metavar="FILE", help="office config with [[devices]] (else: this PC's pairing)"
+    )
     status.add_argument("--hub", metavar="URL", help="the hub (default: this PC's, per config)")
     status.add_argument("--device", metavar="ID", help="device whose secret to use")
     for command in commands.choices.values():  # `nowserving hub --config F --data D` too
@@ -143,6 +176,15 @@ def build_parser() -> argparse.ArgumentParser:
             "--data", metavar="DIR", default=argparse.SUPPRESS, help="folder for the store"
         )
     return parser
+
+
+def _device_id(text: str) -> str:
+    from nowserving.domain.pairing import check_device_id
+
+    try:
+        return check_device_id(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -200,7 +242,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from nowserving.cli.starter import Answers, ask, hub_address, next_steps, write_starter_config
+    from nowserving.cli.starter import Answers, ask, next_steps, write_starter_config
 
     path = Path(args.path)
     if args.certificates:
@@ -231,7 +273,7 @@ def _init(args: argparse.Namespace) -> int:
     print(f"Wrote {path}. Staff PINs (shown once; the file keeps only hashes):")
     for name, pin in pins.items():
         print(f"  {name}: {pin}")
-    print(*next_steps(config, path, hub_address(answers)), sep="\n")
+    print(*next_steps(config, path, answers), sep="\n")
     return 0
 
 
@@ -266,14 +308,10 @@ def _status(args: argparse.Namespace) -> int:
     from nowserving.sync.client import HubClient
     from nowserving.sync.tls import local_hub_url, verify_for
 
-    config = load_config(args.config)
-    device = next((d for d in config.devices if d.id == args.device), None)
-    device = device or (config.devices[0] if config.devices else None)
-    if device is None:
-        print("nowserving: the config has no [[devices]] to ask the hub with.", file=sys.stderr)
-        return 1
-    hub = HubClient(args.hub or local_hub_url(config), device.secret, verify=verify_for(config))
-    rows = hub.device_status()
+    config = load_config(args.config) if args.config else None
+    url = args.hub or (local_hub_url(config) if config else "http://localhost:8400")
+    verify = verify_for(config) if config else True
+    rows = HubClient(url, _a_device_secret(args), verify=verify).device_status()
     print(
         f"{'device':<14}{'role':<9}{'last seen':>12}{'outbox':>8}{'lag':>8}"
         f"{'memory':>10}{'up':>9}  version"
@@ -284,6 +322,118 @@ def _status(args: argparse.Namespace) -> int:
             f"{row.device:<14}{row.role:<9}{seen:>12}{row.outbox:>8}{row.lag:>8}"
             f"{memory:>10}{up:>9}  {version}"
         )
+    return 0
+
+
+def _a_device_secret(args: argparse.Namespace) -> str:
+    """A secret to ask the hub with: a device of `--config`, else this PC's pairing."""
+    from nowserving.domain.config import load_config
+    from nowserving.sync.pairing import load_credential
+    from nowserving.system.paths import data_dir
+
+    if args.config:
+        devices = [d for d in load_config(args.config).devices if d.secret]
+        device = next((d for d in devices if d.id == args.device), None)
+        device = device or (devices[0] if devices else None)
+        if device is not None:
+            return device.secret
+    for role in ("desk", "display", "kiosk"):
+        try:
+            return load_credential(data_dir(args.data), role).device.secret
+        except ConfigError:
+            continue
+    raise ConfigError(
+        "No device to ask the hub with: run this on a paired PC (or give --config FILE "
+        "with [[devices]] secrets)."
+    )
+
+
+def _registry(args: argparse.Namespace) -> Registry:
+    """The hub's registry in its store (run on the hub PC, with the hub's --data)."""
+    from nowserving.store.registry import Registry
+    from nowserving.system.paths import data_dir
+
+    path = data_dir(args.data) / "office.sqlite"
+    if not path.exists():
+        raise ConfigError(
+            f"No hub store at {path}: run this on the hub PC, with the hub's --data folder."
+        )
+    return Registry(_store(args))
+
+
+def _audit(registry: Registry, what: str) -> None:
+    """An `office.changed` event in the hub's log: who (this OS user) did what."""
+    from nowserving.service.local import LocalService
+
+    office = registry.office()
+    if office is not None:
+        service = LocalService(registry.store, office[1], "cli")
+        service.record_office_change(what, staff=f"cli:{getpass.getuser()}")
+
+
+def _pair(args: argparse.Namespace) -> int:
+    import json
+    from datetime import UTC, datetime
+
+    registry = _registry(args)
+    pairing = registry.new_pairing(args.role, args.id)
+    _audit(registry, f"made a pairing code for {pairing.device} ({pairing.role})")
+    expires = datetime.fromtimestamp(pairing.expires_at / 1000, UTC)
+    if args.json:
+        print(json.dumps({"code": pairing.code, "expires_at": expires.isoformat()}))
+        return 0
+    import io
+
+    import qrcode
+
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(pairing.code)
+    picture = io.StringIO()
+    qr.print_ascii(out=picture)
+    print(picture.getvalue(), end="")
+    print(
+        f"Pairing code for {pairing.device} ({pairing.role}): {pairing.code}\n"
+        f"Valid once, until {expires.astimezone():%H:%M}. On the new PC:\n"
+        f"  nowserving {pairing.role} --hub http://HUB:PORT --pair {pairing.code}"
+    )
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    registry = _registry(args)
+    if not registry.revoke(args.device):
+        print(f"nowserving: no paired device {args.device!r} to revoke.", file=sys.stderr)
+        return 1
+    _audit(registry, f"revoked {args.device}")
+    print(f"{args.device} is revoked: its next request is refused. Pair it again to undo.")
+    return 0
+
+
+def _devices(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    def when(ms: int | None) -> str:
+        return "" if ms is None else f"{datetime.fromtimestamp(ms / 1000):%Y-%m-%d %H:%M}"
+
+    print(f"{'device':<20}{'role':<9}{'paired':<18}revoked")
+    for record in _registry(args).devices():
+        print(
+            f"{record.id:<20}{record.role:<9}{when(record.paired_at):<18}{when(record.revoked_at)}"
+        )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from nowserving.cli.office_file import export_text
+    from nowserving.system.files import write_private
+
+    office = _registry(args).office()
+    if office is None:
+        raise ConfigError("This hub holds no office yet: start it once with --config FILE.")
+    path = Path(args.path)
+    existing = path.read_text(encoding="utf-8") if path.exists() else None
+    write_private(path, export_text(office[1], existing))  # it holds the staff's PIN hashes
+    print(f"Wrote the hub's office (version {office[0]}) to {path}.")
     return 0
 
 
@@ -356,4 +506,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check-config": _check_config,
     "init": _init,
     "hash-pin": _hash_pin,
+    "pair": _pair,
+    "revoke": _revoke,
+    "devices": _devices,
+    "export": _export,
 }

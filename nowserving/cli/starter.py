@@ -1,8 +1,9 @@
 """`nowserving init`: a new office's config, from a few answers.
 
-Writes lines, counters, languages, devices with fresh secrets, staff with fresh
-PINs (shown once, stored hashed) and the address phones use, an office CA and the
-hub's certificate beside the config (HTTPS), then says what to run on each PC.
+Writes lines, counters, languages, staff with fresh PINs (shown once, stored
+hashed), the address phones use, and an office CA and the hub's certificate beside the
+config (HTTPS), then says what to run on each PC: the hub with this file, and a pairing
+code for each device (no PC but the hub holds the office's secrets).
 Every answer has a default, so `--yes` (or no terminal) works.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from nowserving.domain.config import UNTRANSLATED, OfficeConfig, parse_config
-from nowserving.domain.security import hash_pin, new_secret
+from nowserving.domain.security import hash_pin
 from nowserving.system import i18n
 from nowserving.system.certs import OfficeTls, write_office_tls
 from nowserving.system.files import write_private
@@ -157,19 +158,6 @@ def render(answers: Answers) -> tuple[str, dict[str, str]]:
         ]
     for ident, key in PAUSE_REASONS.items():
         out += ["", "[[pause_reasons]]", f"id = {_toml(ident)}", f"text = {_texts(languages, key)}"]
-    for role, count in (
-        ("kiosk", answers.kiosks),
-        ("display", answers.displays),
-        ("desk", answers.desks),
-    ):
-        for n in range(1, count + 1):
-            out += [
-                "",
-                "[[devices]]",
-                f'id = "{role}-{n}"',
-                f'role = "{role}"',
-                f'secret = "{new_secret()}"',
-            ]
     pins: dict[str, str] = {}
     staff_taken: set[str] = set()
     for n, person in enumerate(answers.staff):
@@ -181,6 +169,7 @@ def render(answers: Answers) -> tuple[str, dict[str, str]]:
             f"id = {_toml(_ident(person, staff_taken))}",
             f"name = {_toml(person)}",
             f"line_control = {'true' if n == 0 else 'false'}",
+            f"admin = {'true' if n == 0 else 'false'}",
             f'pin_hash = "{hash_pin(pin)}"',
         ]
     out += ["", "[printer]", 'kind = "none"  # usb, serial, network, cups or file: docs/deploy.md']
@@ -220,19 +209,24 @@ def write_starter_config(path: Path, answers: Answers) -> tuple[OfficeConfig, di
     return config, pins
 
 
-def next_steps(config: OfficeConfig, path: Path, address: str) -> list[str]:
-    """What to run on each PC of the office (devices reach the hub at `address`)."""
-    hub = f"https://{address}:{config.hub.port}"
-    steps = [f"{'On the hub PC:':<31}nowserving hub --config {path}"]
-    labels = {"kiosk": "a kiosk PC", "display": "a display PC", "desk": "a desk PC"}
-    for device in config.devices:
-        where = f"On {labels[device.role]} ({device.id}):"
-        steps.append(
-            f"{where:<28}nowserving {device.role} --config {path} --device {device.id} --hub {hub}"
-        )
+def next_steps(config: OfficeConfig, path: Path, answers: Answers) -> list[str]:
+    """What to run on each PC of the office: the hub once, then pair each device."""
+    hub = f"https://{hub_address(answers)}:{config.hub.port}"
+    steps = [f"On the hub PC: nowserving hub --config {path}", "Then, for each device:"]
+    for role, count in (
+        ("kiosk", answers.kiosks),
+        ("display", answers.displays),
+        ("desk", answers.desks),
+    ):
+        for n in range(1, count + 1):
+            steps.append(
+                f"  {role}-{n}: on the hub PC `nowserving pair --role {role} --id {role}-{n}`, "
+                f"then on its PC `nowserving {role} --hub {hub} --pair CODE`"
+            )
     steps.append(
-        f"Copy {path} and {TLS_FILES.ca_cert} to every PC; keep {path} private: it holds "
-        f"the device secrets. {TLS_FILES.hub_key} and {TLS_FILES.ca_key} stay on the hub PC."
+        f"{path} holds the staff's PIN hashes: keep it on the hub PC only, private. Copy "
+        f"{TLS_FILES.ca_cert} to the same path on every PC (devices check the hub with it); "
+        f"{TLS_FILES.hub_key} and {TLS_FILES.ca_key} stay on the hub PC."
     )
     steps.append(
         f"Phones reach {config.office.public_base_url} (port {config.hub.public_port} of the "

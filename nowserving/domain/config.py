@@ -9,7 +9,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -108,9 +108,20 @@ class PauseReason(_Strict):
 class Device(_Strict):
     id: Ident
     role: Literal["kiosk", "display", "desk"]
-    secret: Annotated[str, StringConstraints(min_length=16, max_length=200)]
+    # The device's password at the hub; empty: the device pairs with a one-time code instead.
+    secret: Annotated[str, StringConstraints(max_length=200)] = ""
     lines: list[Ident] = Field(default_factory=list)  # a kiosk's lines; empty: all
     counters: list[Ident] = Field(default_factory=list)  # a desk's counters; empty: all
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError(
+                "String should have at least 16 characters (or leave it out: "
+                "the device then pairs with a code from `nowserving pair`)"
+            )
+        return value
 
 
 class Staff(_Strict):
@@ -118,7 +129,8 @@ class Staff(_Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
     pin_hash: Annotated[str, StringConstraints(pattern=r"^scrypt\$")]
     line_control: bool = False
-    disabled: bool = False  # may not sign in; the hub ends their sessions when it starts
+    admin: bool = False  # may change the office at the hub: lines, counters, staff, devices
+    disabled: bool = False  # may not sign in; their sessions end everywhere at once
 
 
 class Printer(_Strict):
@@ -417,6 +429,26 @@ class OfficeConfig(_Strict):
         texts += [(f"counters[{n}].name", c.name) for n, c in enumerate(self.counters)]
         texts += [(f"pause_reasons[{n}].text", r.text) for n, r in enumerate(self.pause_reasons)]
         return texts
+
+
+def public_office(config: OfficeConfig, role: str) -> OfficeConfig:
+    """What a device of `role` receives of the office: never a device secret, and staff
+    (with PIN hashes, for signing in while the hub is away) only for desks."""
+    staff = config.staff if role == "desk" else []
+    return config.model_copy(update={"devices": [], "staff": staff})
+
+
+def office_document(config: OfficeConfig) -> dict[str, Any]:
+    """The office as JSON-ready data (what the hub keeps and sends)."""
+    return config.model_dump(mode="json")
+
+
+def office_from_document(data: Any, source: str = "<office>") -> OfficeConfig:
+    """An office from `office_document` data; ConfigError naming the key if it is invalid."""
+    try:
+        return OfficeConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(source, exc)) from None
 
 
 def _unique(table: str, key: str, values: list[str]) -> None:

@@ -39,6 +39,7 @@ class Kind(StrEnum):
     DEVICE_ALERT = "device.alert"  # alert, message ("" clears it), device
     STAFF_SIGNED_IN = "staff.signed_in"  # counter: staff signed in at the desk that wrote it
     STAFF_SIGNED_OUT = "staff.signed_out"
+    OFFICE_CHANGED = "office.changed"  # what: a sentence (a line renamed, a device revoked)
 
 
 # Kinds whose effect outlives the day they happen on; all others belong to a day.

@@ -58,6 +58,7 @@ NEEDS: dict[Kind, Right] = {
     Kind.DEVICE_ALERT: "alert",
     Kind.STAFF_SIGNED_IN: "sign_in",
     Kind.STAFF_SIGNED_OUT: "sign_in",
+    Kind.OFFICE_CHANGED: "nobody",  # written by the hub itself, for the audit
 }
 
 # Who holds each right, as a REST caller (a device by its secret, staff by a session).

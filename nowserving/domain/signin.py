@@ -48,13 +48,13 @@ class PinGate:
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def check_any(self, pin: str) -> Staff:
+    def check_any(self, pin: str, sources: Sequence[str] = (ANY,)) -> Staff:
         """Whoever's PIN this is (a bare PIN pad); wrong tries count against the pad."""
-        self._refuse_if_locked((ANY,))
+        self._refuse_if_locked(sources)
         staff = next(
             (s for s in self.config.staff if not s.disabled and verify_pin(pin, s.pin_hash)), None
         )
-        return self._outcome(staff, (ANY,))
+        return self._outcome(staff, sources)
 
     def check(self, staff_id: str, pin: str, *, sources: Sequence[str]) -> Staff:
         """The staff member if the PIN is right; SignInRefused otherwise.

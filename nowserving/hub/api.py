@@ -90,7 +90,7 @@ async def staff_at_counter(
 ) -> Caller:
     """Staff, signed in at a desk that may act for `counter` (the sync push's rule too)."""
     caller = await allowed_now(request, credentials, *rest_roles(Kind.TICKET_CALLED))
-    desk = next((d for d in hub_of(request).config.devices if d.id == caller.device_id), None)
+    desk = hub_of(request).device(caller.device_id)
     problem = counter_refusal(desk, counter) if desk is not None else None
     if problem:
         raise AuthError(f"Not allowed: {problem}.", 403)
@@ -198,7 +198,10 @@ async def follow_board(
 ) -> EventSourceResponse:
     """Server-Sent Events: the board after every change; resumes with Last-Event-ID."""
     hub.check_streams(request)
-    return _stream(hub.live.board_stream(last_event_id), "board")
+    snapshots = hub.live.board_stream(last_event_id)
+    if caller.device is not None:
+        snapshots = _until_revoked(hub, caller.device.id, snapshots)
+    return _stream(snapshots, "board")
 
 
 @router.post("/alerts", operation_id="report_alert", tags=["kiosk"], status_code=204)
@@ -411,6 +414,17 @@ def end_day(hub: HubDep, caller: DayControl, key: RequestId = None) -> None:
 
 def _without_token(view: TicketView) -> TicketView:
     return replace(view, token="")
+
+
+async def _until_revoked(
+    hub: Hub, device: str, snapshots: AsyncIterator[Message]
+) -> AsyncIterator[Message]:
+    """A device's stream ends at the first board after the device was revoked."""
+    async for snapshot in snapshots:
+        record = hub.registry.get(device)
+        if record is not None and record.revoked_at is not None:
+            return
+        yield snapshot
 
 
 def _stream(messages: AsyncIterator[Message], name: str) -> EventSourceResponse:

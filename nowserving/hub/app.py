@@ -22,11 +22,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
 from nowserving.domain.errors import NotFound, Rejected, StoreError, StoreFullError
-from nowserving.hub import api, notify_api, pages, sync_api
+from nowserving.hub import admin_page, api, devices_api, notify_api, pages, sync_api
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import Hub, RateLimited
 from nowserving.hub.guard import StreamCount
 from nowserving.hub.notify_worker import deliver
+from nowserving.hub.office_admin import InvalidOffice
 from nowserving.hub.problems import (
     RETRY_AFTER_503_S,
     describe,
@@ -87,8 +88,10 @@ def create_app(service: LocalService) -> FastAPI:
     app.state.hub = hub
     app.include_router(api.router)
     app.include_router(sync_api.router)
+    app.include_router(devices_api.router)
     app.include_router(notify_api.router)
     app.include_router(pages.router)
+    app.include_router(admin_page.router)
     app.mount("/static", StaticFiles(directory=resources_dir() / "web" / "static"), "static")
     _add_error_handlers(app)
     app.add_middleware(BodyLimit)
@@ -129,6 +132,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         (Expired, 410),
         (NotFound, 404),
         (OutdatedDevice, 426),
+        (InvalidOffice, 422),
         (Rejected, 409),
         (StoreFullError, 507),
         (StoreError, 503),
@@ -145,7 +149,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         if exc.status == 429:
             headers.update(retry_after(exc.retry_after))
-        return problem(exc.status, str(exc), headers=headers)
+        return problem(exc.status, str(exc), headers=headers, code=exc.code)
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -20,19 +20,24 @@ from dataclasses import dataclass
 from typing import Literal
 
 from nowserving.domain.config import Device, OfficeConfig, Staff
+from nowserving.domain.pairing import REMOVED, REVOKED_CODE
 from nowserving.domain.signin import PinGate, SignInRefused
 from nowserving.store.eventstore import EventStore
 
-Role = Literal["kiosk", "display", "desk", "staff", "line_control"]
+ADMIN_PAGE = "admin-page"  # the "device" of a session opened on the hub's admin page
+Role = Literal["kiosk", "display", "desk", "staff", "line_control", "admin"]
+# A device by its secret: (the device, whether it was revoked), or None if unknown.
+DeviceLookup = Callable[[str], tuple[Device, bool] | None]
 
 
 class AuthError(Exception):
     """Not signed in, or not allowed: the message says which."""
 
-    def __init__(self, message: str, status: int, retry_after: float = 0) -> None:
+    def __init__(self, message: str, status: int, retry_after: float = 0, code: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after  # for a 429: seconds until trying again makes sense
+        self.code = code  # for the device: e.g. "device_revoked" (see domain.pairing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,8 @@ class Caller:
             roles = {"staff"}
             if self.session.staff.line_control:
                 roles.add("line_control")
+            if self.session.staff.admin:
+                roles.add("admin")
             return roles
         return {self.device.role} if self.device else set()
 
@@ -79,26 +86,56 @@ class Access:
     """Checks bearer tokens: a device secret or a staff session (kept in `store`)."""
 
     def __init__(
-        self, config: OfficeConfig, store: EventStore, clock: Callable[[], float] = time.time
+        self,
+        config: OfficeConfig,
+        store: EventStore,
+        clock: Callable[[], float] = time.time,
+        devices: DeviceLookup | None = None,
     ) -> None:
-        self.config = config
         self.store = store
         self._clock = clock  # wall clock: sessions outlive the process
+        self._devices = devices  # the hub's registry of paired devices
         self._pins = PinGate(config)
+        self.use_office(config)
+
+    def use_office(self, config: OfficeConfig) -> None:
+        """The office changed at the hub: check PINs against its staff from now on, and end
+        the sessions of staff disabled or removed, everywhere, at once."""
+        self.config = config
+        self._pins.config = config  # lockouts in progress stay
         self._staff = {person.id: person for person in config.staff if not person.disabled}
-        # Sessions of staff disabled or removed since they signed in end here, everywhere.
         gone = [person.id for person in config.staff if person.disabled]
-        store.end_sessions(before=clock(), staff=gone)
+        self.store.end_sessions(before=self._clock(), staff=gone)
 
     def now(self) -> float:
         return self._clock()
 
-    def device(self, token: str | None) -> Caller | None:
-        """The device whose secret `token` is, if any: no store read, so an event loop may ask."""
+    def listed_device(self, token: str | None) -> Caller | None:
+        """The device of the office's config whose secret `token` is, if any: no store read,
+        so an event loop may ask. (A hub keeps its devices in the registry, not the config:
+        there, every device is looked up by `device`.)"""
+        if self._devices is not None or not token:
+            return None
+        return self._listed(token)
+
+    def _listed(self, token: str) -> Caller | None:
         for device in self.config.devices:
-            if token and hmac.compare_digest(device.secret.encode(), token.encode()):
+            if device.secret and hmac.compare_digest(device.secret.encode(), token.encode()):
                 return Caller(device=device)
         return None
+
+    def device(self, token: str | None) -> Caller | None:
+        """The device whose secret `token` is, if any (AuthError if it was revoked): a paired
+        one is looked up in the hub's registry, in the store."""
+        if not token:
+            return None
+        found = self._devices(token) if self._devices is not None else None
+        if found is not None:
+            device, revoked = found
+            if revoked:
+                raise AuthError(REMOVED, 401, code=REVOKED_CODE)
+            return Caller(device=device)
+        return self._listed(token)  # no registry (a hub made in a test), or not in it
 
     def identify(self, token: str | None) -> Caller:
         """The caller behind a bearer token; AuthError 401 if it is unknown or expired."""
@@ -127,9 +164,23 @@ class Access:
         except SignInRefused as refused:
             status = 429 if refused.locked else 401
             raise AuthError(str(refused), status, refused.retry_after) from None
+        return self._open(staff, caller.device.id)
+
+    def sign_in_admin(self, staff_id: str, pin: str, address: str) -> Session:
+        """A session on the hub's admin page (a browser, no device), for admins only."""
+        try:
+            staff = self._pins.check(staff_id, pin, sources=(f"address:{address}",))
+        except SignInRefused as refused:
+            status = 429 if refused.locked else 401
+            raise AuthError(str(refused), status, refused.retry_after) from None
+        if not staff.admin:
+            raise AuthError("Only staff with the admin right may use this page.", 403)
+        return self._open(staff, ADMIN_PAGE)
+
+    def _open(self, staff: Staff, device: str) -> Session:
         expires = self._clock() + self.config.hub.session_hours * 3600
-        session = Session(secrets.token_urlsafe(32), staff, caller.device.id, expires)
-        self.store.add_session(session_hash(session.token), staff.id, session.device, expires)
+        session = Session(secrets.token_urlsafe(32), staff, device, expires)
+        self.store.add_session(session_hash(session.token), staff.id, device, expires)
         return session
 
     def sign_out(self, token: str) -> None:

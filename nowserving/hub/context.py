@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from nowserving.domain.config import OfficeConfig, PublicAction
+from nowserving.domain.config import Device, OfficeConfig, PublicAction
 from nowserving.domain.errors import NotFound, NowservingError, Rejected
 from nowserving.domain.links import ticket_url
 from nowserving.domain.state import Status
@@ -24,6 +24,10 @@ from nowserving.hub.clients import scope_client
 from nowserving.hub.live import LiveHub
 from nowserving.hub.schemas import ResidentTicket
 from nowserving.service.local import LocalService
+from nowserving.store.registry import Registry
+
+PAIR_TRIES = 5  # wrong pairing codes a minute from one address
+PAIR_TRIES_ALL = 30  # and from every address together
 
 if TYPE_CHECKING:
     from limits.strategies import MovingWindowRateLimiter
@@ -52,8 +56,11 @@ class Hub:
     live: LiveHub = field(init=False)
     streams: Counter[str] = field(default_factory=Counter)  # open event streams per client
 
+    registry: Registry = field(init=False)
+
     def __post_init__(self) -> None:
-        self.access = Access(self.service.config, self.service.store)
+        self.registry = Registry(self.service.store, self.service.clock_now)
+        self.access = Access(self.service.config, self.service.store, devices=self._by_secret)
         self.live = LiveHub(
             self.service,
             self.service.ticket_statuses,
@@ -73,6 +80,34 @@ class Hub:
     @property
     def config(self) -> OfficeConfig:
         return self.service.config
+
+    def _by_secret(self, secret: str) -> tuple[Device, bool] | None:
+        record = self.registry.by_secret(secret)
+        return None if record is None else (record.device(), record.revoked_at is not None)
+
+    def device(self, device_id: str) -> Device | None:
+        """A device by id: paired (the registry), else listed in the office's config."""
+        record = self.registry.get(device_id)
+        if record is not None:
+            return record.device()
+        return next((d for d in self.config.devices if d.id == device_id), None)
+
+    def active_devices(self) -> list[Device]:
+        """Every device that may call the hub: paired and not revoked, or from the config."""
+        records = self.registry.devices()
+        known = {record.id for record in records}
+        paired = [record.device() for record in records if record.revoked_at is None]
+        return paired + [d for d in self.config.devices if d.id not in known]
+
+    def change_office(self, config: OfficeConfig) -> int:
+        """Store a changed office and use it at once; devices follow by its new version."""
+        version = self.registry.set_office(config)
+        self.use_office(config)
+        return version
+
+    def use_office(self, config: OfficeConfig) -> None:
+        self.service.use_office(config)  # lockouts in progress stay
+        self.access.use_office(config)
 
     def ticket_url(self, token: str, lang: str = "") -> str:
         return ticket_url(self.config, token, lang)
@@ -114,6 +149,25 @@ class Hub:
                 "Too many requests from this address; wait a minute and retry.",
                 retry_after=reset - time.time(),
             )
+
+    def check_pairing_rate(self, request: Request, failed: bool = False) -> None:
+        """Wrong pairing codes: PAIR_TRIES a minute per address and PAIR_TRIES_ALL for
+        everyone, so a code cannot be guessed in its 10 minutes, from one address or many.
+        Checked before a try; `failed=True` counts one that failed."""
+        from limits import RateLimitItemPerMinute
+
+        for limit, who in (
+            (RateLimitItemPerMinute(PAIR_TRIES), self.client(request)),
+            (RateLimitItemPerMinute(PAIR_TRIES_ALL), "*"),
+        ):
+            if failed:
+                self.limiter.hit(limit, "pair", who)
+            elif not self.limiter.test(limit, "pair", who):
+                reset = self.limiter.get_window_stats(limit, "pair", who).reset_time
+                raise RateLimited(
+                    "Too many wrong pairing codes; wait a minute, then check the code and retry.",
+                    retry_after=reset - time.time(),
+                )
 
     def check_streams(self, request: Request) -> None:
         """Refuse an event stream beyond the client's budget (counted by guard.StreamCount)."""
@@ -166,9 +220,10 @@ def allowed(request: Request, creds: HTTPAuthorizationCredentials | None, *roles
 async def allowed_now(
     request: Request, creds: HTTPAuthorizationCredentials | None, *roles: Role
 ) -> Caller:
-    """`allowed` for an async dependency: a device is known at once; a staff session is
-    read from the store in a worker thread (a write may hold the store meanwhile)."""
-    device = hub_of(request).access.device(creds.credentials if creds else None)
+    """`allowed` for an async dependency: a device of the config is known at once; a paired
+    device or a staff session is read from the store in a worker thread (a write may hold
+    the store meanwhile)."""
+    device = hub_of(request).access.listed_device(creds.credentials if creds else None)
     if device is not None:
         return require(device, *roles)
     return await run_in_threadpool(allowed, request, creds, *roles)

@@ -35,7 +35,8 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    # A refusal a resident can meet: its stable code, for their page's own language.
+    # A stable code for programs: a refusal a resident can meet (for their page's own
+    # language), or a device's, e.g. "device_revoked".
     code: str | None = None
     errors: list[FieldError] | None = None
 

@@ -28,6 +28,7 @@ from nowserving.hub.guard import ConnectionGuard, guarded_protocol
 from nowserving.hub.quietlog import Redact, Summarise, start_sweeping
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
+from nowserving.store.registry import Registry
 from nowserving.system.files import readable_by_others
 from nowserving.system.paths import data_dir, sample_config
 
@@ -36,15 +37,14 @@ log = logging.getLogger("nowserving.hub")
 
 def main(args: argparse.Namespace) -> int:
     redact, summarise = _bounded_log()
-    config = load_config(args.config)
-    redact.hide(device.secret for device in config.devices)
-    _warn_if_readable(Path(args.config))
-    config = _with_overrides(config, args)
-    check_listeners(config)
-    if not config.hub.tls:
-        log.warning(PLAIN_HTTP)
     folder = data_dir(args.data)
     store = EventStore(folder / "office.sqlite")
+    config = _office(store, args.config)
+    redact.hide(device.secret for device in config.devices if device.secret)
+    config = _with_overrides(config, args)
+    check_listeners(config, Registry(store))
+    if not config.hub.tls:
+        log.warning(PLAIN_HTTP)
     service = LocalService(store, config, device="hub")
     settings = config.hub
     scheme = "https" if settings.tls else "http"
@@ -75,6 +75,22 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _office(store: EventStore, path: str | None) -> OfficeConfig:
+    """The office the hub serves: the file's, when it is new to this store (the first
+    start, or the file was edited since); else the one in the store, with the changes
+    made at the hub since."""
+    registry = Registry(store)
+    if path is not None:
+        config = load_config(path)
+        _warn_if_readable(Path(path))
+        if registry.import_file(config, Path(path).read_text(encoding="utf-8")):
+            log.info("imported the office from %s", path)
+    stored = registry.office()
+    if stored is None:
+        raise ConfigError("This hub has no office yet: start it once with --config FILE.")
+    return stored[1]
+
+
 def _with_overrides(config: OfficeConfig, args: argparse.Namespace) -> OfficeConfig:
     """The config with what the command line gave instead (addresses, public URL)."""
     given = {
@@ -90,7 +106,7 @@ def _with_overrides(config: OfficeConfig, args: argparse.Namespace) -> OfficeCon
     return config.model_copy(update={"office": office, "hub": hub})
 
 
-def check_listeners(config: OfficeConfig) -> None:
+def check_listeners(config: OfficeConfig, registry: Registry | None = None) -> None:
     """ConfigError unless the hub may serve as configured: HTTPS with a readable certificate
     (or plain HTTP allowed explicitly), and the sample's well-known secrets on loopback only."""
     settings = config.hub
@@ -112,7 +128,10 @@ def check_listeners(config: OfficeConfig) -> None:
         )
     open_to = [h for h in (settings.host, settings.public_host) if not _loopback(h)]
     known = _sample_secrets()
-    if open_to and any(device.secret in known for device in config.devices):
+    held = [device.secret for device in config.devices if device.secret in known]
+    if registry is not None:  # imported from a file: kept in the registry (hashed)
+        held += [s for s in known if (r := registry.by_secret(s)) and r.revoked_at is None]
+    if open_to and held:
         raise ConfigError(
             f"this config holds the sample office's device secrets, which everyone knows, "
             f"and the hub would listen on {open_to[0]}: run `nowserving init` for a config "

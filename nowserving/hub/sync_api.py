@@ -14,7 +14,7 @@ from nowserving.domain.config import Device as ConfiguredDevice
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.events import Event
 from nowserving.hub.api import Device, HubDep, Kiosk
-from nowserving.hub.auth import Caller
+from nowserving.hub.auth import AuthError, Caller
 from nowserving.hub.context import Hub, in_thread
 from nowserving.hub.problems import ERROR_STATUSES, documented
 from nowserving.store.eventstore import EventStore
@@ -86,7 +86,10 @@ class StoreFacts:
 
 def configured(hub: Hub, caller: Caller) -> ConfiguredDevice:
     """The configured device behind a caller (a staff session counts as its desk)."""
-    return caller.device or next(d for d in hub.config.devices if d.id == caller.device_id)
+    device = caller.device or hub.device(caller.device_id)
+    if device is None:  # a session opened on the admin page, not at a desk
+        raise AuthError("Not allowed: this needs a device.", 403)
+    return device
 
 
 @router.post("/push", operation_id="sync_push")
@@ -154,6 +157,7 @@ def sync_pull(
         next=last,
         more=more,
         latest=hub.service.store.last_rowid(),
+        office=hub.registry.version(),
     )
 
 
@@ -203,7 +207,7 @@ def device_status(hub: HubDep, caller: Device) -> list[DeviceStatus]:
     top = hub.service.store.last_rowid()
     now = time.monotonic()
     result = [DeviceStatus(device="hub", role="hub", last_seen=0, outbox=0, lag=0, **current())]
-    for device in hub.config.devices:
+    for device in hub.active_devices():
         entry = hub.devices.get(device.id, {})
         seen = entry.get("last_seen")
         result.append(

@@ -57,15 +57,16 @@ class Refreshable(Protocol):
 class BoardSource(Refreshable, Protocol):
     """Where a display reads the board: a `Service`, or the hub's board stream."""
 
+    config: OfficeConfig  # the office now: it may change at the hub (see `refresh`)
+
     def board(self) -> BoardView: ...
 
 
 class Service(BoardSource, Protocol):
     """What the kiosk, display, desk and hub may ask of an office."""
 
-    config: OfficeConfig
-
     def sign_in(self, staff: str, pin: str) -> Staff: ...
+    def check_staff_pin(self, pin: str) -> Staff: ...
     def sign_out(self, staff: str) -> None: ...
     def issue(
         self, line: str, *, priority: bool = False, lang: str = "", source: str = "kiosk"

@@ -53,6 +53,7 @@ from nowserving.service.interface import DayFigures, Expired, HubLink, Service
 from nowserving.service.notifier import Notifier
 from nowserving.store import outbox, reports
 from nowserving.store.eventstore import EventStore
+from nowserving.store.registry import Registry
 from nowserving.system import i18n
 
 # The write request being served on this thread: (asking device, its request id).
@@ -89,9 +90,14 @@ class LocalService:
         config: OfficeConfig,
         device: str,
         now: Callable[[], int] = wall_ms,
+        *,
+        registry: Registry | None = None,
     ) -> None:
         self.store = store
         self.config = config
+        # On the hub's PC: the office the hub holds, followed as it changes there.
+        self._registry = registry
+        self._office_version = registry.version() if registry is not None else 0
         self.clock = HybridClock(device, now)
         self._now = now
         self._lock = threading.RLock()
@@ -123,12 +129,28 @@ class LocalService:
     def refresh(self) -> bool:
         """Catch up with events written by others; True if anything changed since last time."""
         with self._lock:
+            self._changed |= self._follow_office()
             self._catch_up()
             due = self._rowid - self._snapshot_rowid >= SNAPSHOT_EVERY
             changed, self._changed = self._changed, False
         if due:  # outside the lock: only the copy inside needs it
             self.save_snapshot()
         return changed
+
+    def _follow_office(self) -> bool:
+        """Take up an office changed at the hub (apps sharing the hub's store)."""
+        if self._registry is None or self._registry.version() == self._office_version:
+            return False
+        held = self._registry.office()
+        if held is None:
+            return False
+        self._office_version, office = held
+        self.use_office(office)
+        return True
+
+    def use_office(self, config: OfficeConfig) -> None:
+        """Serve a changed office from now on (names, lines, staff, notifications)."""
+        self.config = self.gate.config = self.notifier.config = config
 
     def _catch_up(self) -> OfficeState:
         day = self.today()
@@ -288,6 +310,10 @@ class LocalService:
 
     def sign_out(self, staff: str) -> None:
         """Nothing to end here: the PIN is checked on this PC."""
+
+    def check_staff_pin(self, pin: str) -> Staff:
+        """Whoever's PIN this is, for a kiosk's staff menu (SignInRefused otherwise)."""
+        return self.gate.check_any(pin)
 
     # -- residents ---------------------------------------------------------------------
 
@@ -540,6 +566,11 @@ class LocalService:
         kind = Kind.STAFF_SIGNED_IN if signed_in else Kind.STAFF_SIGNED_OUT
         data = {key: value for key, value in (("counter", counter), ("desk", desk)) if value}
         self._write(lambda s: [Draft(kind, s.day, staff=staff, data=data)])
+
+    def record_office_change(self, what: str, *, staff: str) -> None:
+        """An audit entry: who changed the office at the hub, and what (one sentence)."""
+        data = {"what": what[:300]}
+        self._write(lambda s: [Draft(Kind.OFFICE_CHANGED, s.day, staff=staff, data=data)])
 
     # -- reading -----------------------------------------------------------------------
 

@@ -143,6 +143,30 @@ def _add_sessions(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_registry(db: sqlite_utils.Database) -> None:
+    # On the hub: the office's devices (each secret kept as a hash; revoked ones stay, so a
+    # revoked secret is told apart from an unknown one) and one-time pairing codes.
+    db.table("devices").create(
+        {
+            "id": str,
+            "role": str,
+            "secret_hash": str,
+            "lines": str,
+            "counters": str,
+            "paired_at": int,
+            "revoked_at": int,
+        },
+        pk="id",
+        not_null={"role", "secret_hash", "lines", "counters", "paired_at"},
+    )
+    db.table("devices").create_index(["secret_hash"], unique=True)
+    db.table("pairing").create(
+        {"code_hash": str, "role": str, "device": str, "expires_at": int, "used_at": int},
+        pk="code_hash",
+        not_null={"role", "device", "expires_at"},
+    )
+
+
 def _add_notify(db: sqlite_utils.Database) -> None:
     # Residents' contacts and the messages owed them (store/outbox.py): never in the log.
     db.table("contacts").create(
@@ -182,6 +206,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _add_trust,
     _add_requests,
     _add_sessions,
+    _add_registry,
     _add_notify,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -290,6 +315,10 @@ class EventStore:
         """
         rows = self._read("PRAGMA wal_checkpoint(TRUNCATE)")
         return not rows[0][0]
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of one query, under the store's lock (for the hub's registry)."""
+        return self._read(sql, params)
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -70,6 +70,7 @@ AUDITED = frozenset(
         Kind.LINE_RESUMED,
         Kind.LINE_REROUTED,
         Kind.LINE_REROUTE_ENDED,
+        Kind.OFFICE_CHANGED,  # what an admin changed at the hub
     }
 )
 AUDIT_COLUMNS = ["time", "device", "staff", "action", "ticket", "line", "to_line", "reason"]
@@ -135,7 +136,7 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
                     "ticket": ticket.label if ticket else "",
                     "line": event.line or "",
                     "to_line": event.data.get("to_line", ""),  # a transfer's or reroute's target
-                    "reason": event.data.get("reason", ""),
+                    "reason": event.data.get("reason", event.data.get("what", "")),
                 }
             )
     end = max((e.wall for e in events if e.day == day), default=0)

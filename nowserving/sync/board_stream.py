@@ -22,10 +22,12 @@ from pydantic import TypeAdapter
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import HubUnavailable, NowservingError
+from nowserving.domain.pairing import REMOVED, REVOKED_CODE
 from nowserving.domain.views import BoardView
 from nowserving.service.interface import BoardSource
 from nowserving.sync.backoff import Backoff
-from nowserving.sync.client import HubClient, error_detail
+from nowserving.sync.client import HubClient, HubRefused, error_detail
+from nowserving.sync.pairing import OfficeFile
 from nowserving.sync.tls import verify_for
 from nowserving.system import health
 
@@ -34,6 +36,7 @@ _BOARD = TypeAdapter(BoardView)
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 10.0
 HEALTH_EVERY_S = 60.0
+OFFICE_EVERY_S = 5.0  # how often a paired display asks whether the office changed
 # Connect, and read: the hub pings every 15 s, so 30 s of silence means it is gone.
 STREAM_TIMEOUT = httpx.Timeout(30.0, connect=3.0)
 
@@ -49,7 +52,13 @@ class HubBoard:
     """
 
     def __init__(
-        self, hub: str, secret: str, config: OfficeConfig, *, health_every: float = HEALTH_EVERY_S
+        self,
+        hub: str,
+        secret: str,
+        config: OfficeConfig,
+        *,
+        health_every: float = HEALTH_EVERY_S,
+        office: OfficeFile | None = None,
     ) -> None:
         self.url = hub.rstrip("/") + "/api/board/events"
         self.config = config
@@ -70,6 +79,10 @@ class HubBoard:
         self._hub = HubClient(hub, secret, verify=verify)
         self._health_every = health_every
         threading.Thread(target=self._report_health, name="hub-health", daemon=True).start()
+        if office is not None:
+            threading.Thread(
+                target=self._follow_office, args=(office,), name="hub-office", daemon=True
+            ).start()
 
     def close(self) -> None:
         self._stop.set()
@@ -92,6 +105,10 @@ class HubBoard:
         while not self._stop.is_set():
             try:
                 self._stream()
+            except _Refused as exc:  # revoked, say: its own words, on screen
+                with self._lock:
+                    self._problem = str(exc)
+                log.warning("the hub refused this display: %s", exc)
             except (httpx.HTTPError, ValueError) as exc:
                 with self._lock:
                     self._problem = f"The hub does not answer: {exc}"
@@ -111,6 +128,25 @@ class HubBoard:
             if self._stop.wait(self._health_every):
                 return
 
+    def _follow_office(self, office: OfficeFile) -> None:
+        """Take up the office whenever its version at the hub moves."""
+        version = office.load()[0]
+        while not self._stop.wait(OFFICE_EVERY_S):
+            try:
+                followed = office.follow(self._hub, version)
+            except HubRefused as refused:
+                if refused.code == REVOKED_CODE:  # an open stream is not cut: say it here
+                    with self._lock:
+                        self._problem = REMOVED
+                continue
+            except NowservingError as exc:  # the board stream says what is wrong, on screen
+                log.debug("office not followed: %s", exc)
+                continue
+            if followed is not None:
+                version, config = followed
+                with self._lock:
+                    self.config, self._changed = config, True
+
     def _stream(self) -> None:
         """Follow one connection until it ends; returns when closed, raises when cut."""
         headers = dict(self._headers)
@@ -120,7 +156,7 @@ class HubBoard:
             response = source.response
             if response.status_code in (401, 403):
                 response.read()
-                raise ValueError(f"the hub refused this device: {error_detail(response)}")
+                raise _Refused(error_detail(response))
             response.raise_for_status()
             with self._lock:
                 self._problem = ""
@@ -138,6 +174,10 @@ class HubBoard:
         with self._lock:
             self._board, self._changed = board, True
             self._last_id = event.id or self._last_id
+
+
+class _Refused(Exception):
+    """The hub answered the stream with 401/403: the message is its reason."""
 
 
 if TYPE_CHECKING:  # mypy proves here that a display can follow the hub's board

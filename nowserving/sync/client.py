@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import requests
@@ -24,6 +24,7 @@ from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import Device, OfficeConfig
 from nowserving.domain.errors import HubUnavailable, NotFound, NowservingError, Rejected
 from nowserving.domain.events import Event
+from nowserving.domain.pairing import REMOVED, REVOKED_CODE
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.backoff import Backoff
 from nowserving.sync.protocol import (
@@ -36,6 +37,9 @@ from nowserving.sync.protocol import (
     PushResponse,
 )
 from nowserving.system import health
+
+if TYPE_CHECKING:
+    from nowserving.sync.pairing import OfficeFile
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +56,11 @@ class HubRefused(NowservingError):
     `status` is the HTTP status; `reason` is the hub's own sentence.
     """
 
-    def __init__(self, message: str, status: int = 0, reason: str = "") -> None:
+    def __init__(self, message: str, status: int = 0, reason: str = "", code: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason or message
+        self.code = code  # the problem's code, e.g. "device_revoked"
 
 
 @dataclass
@@ -66,6 +71,17 @@ class SyncStatus:
     outbox: int = 0
     pushed: int = 0
     pulled: int = 0
+    revoked: bool = False  # the hub no longer knows this device: it must be paired again
+
+
+def error_code(response: requests.Response | httpx.Response) -> str:
+    """The `code` of the hub's error answer (e.g. "device_revoked"), or ""."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else ""
 
 
 def error_detail(response: requests.Response | httpx.Response) -> str:
@@ -101,12 +117,9 @@ class HubClient:
         self.timeout = timeout
         self.verify = verify  # the office CA's file: see nowserving.sync.tls
         self.session = requests.Session()
-        self.session.headers.update(
-            {
-                "Authorization": f"Bearer {secret}",
-                PROTOCOL_HEADER: str(SYNC_PROTOCOL),
-            }
-        )
+        self.session.headers[PROTOCOL_HEADER] = str(SYNC_PROTOCOL)
+        if secret:  # none only to pair
+            self.session.headers["Authorization"] = f"Bearer {secret}"
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """JSON from the hub; HubUnavailable when it cannot be reached, HubRefused on a 4xx."""
@@ -126,7 +139,10 @@ class HubClient:
             if response.status_code in (409, 422):
                 raise Rejected(message, code)  # the rules said no, as they would have here
             raise HubRefused(
-                f"The hub refused this device: {message}", response.status_code, message
+                f"The hub refused this device: {message}",
+                response.status_code,
+                message,
+                error_code(response),
             )
         if response.status_code == 204:
             return None
@@ -164,6 +180,7 @@ class SyncClient:
         interval: float = 0.2,
         *,
         now: Callable[[], int] = wall_ms,
+        office: OfficeFile | None = None,
     ) -> None:
         self.store = store
         self.hub = hub
@@ -175,6 +192,9 @@ class SyncClient:
         self.backoff = Backoff(FIRST_BACKOFF_S, MAX_BACKOFF_S)  # after each failed round
         self.status = SyncStatus()
         self._capped: set[tuple[str, str]] = set()  # (day, line) the hub leases no more of
+        # A paired device's office, followed by its version at the hub into `config`.
+        self.office = office
+        self.office_version = office.load()[0] if office is not None else 0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._talking = threading.Lock()  # one exchange with the hub at a time, whoever asks
@@ -203,9 +223,12 @@ class SyncClient:
                 self.backoff.reset()
                 wait = self.interval
             except (HubUnavailable, HubRefused) as exc:
-                if self.status.online or self.status.problem != str(exc):
+                problem = str(exc)
+                if isinstance(exc, HubRefused) and exc.code == REVOKED_CODE:
+                    self.status.revoked, problem = True, REMOVED
+                if self.status.online or self.status.problem != problem:
                     log.warning("sync: %s", exc)
-                self.status.online, self.status.problem = False, str(exc)
+                self.status.online, self.status.problem = False, problem
                 wait = self.backoff.next()
             except NowservingError as exc:  # our own store: disk full, locked
                 log.error("sync: %s", exc)
@@ -232,7 +255,7 @@ class SyncClient:
             self._pull()
             if self.device.role == "kiosk":
                 self._top_up_leases()
-        self.status.online, self.status.problem = True, ""
+        self.status.online, self.status.problem, self.status.revoked = True, "", False
         self.status.last_ok = self.clock()
 
     def pull(self, wait: float = 1.0) -> bool:
@@ -310,7 +333,11 @@ class SyncClient:
                 cursor = answer.next
                 self.store.set_state("pull_cursor", str(cursor))
             if not answer.more:
-                return
+                break
+        if self.office is not None and answer.office != self.office_version:
+            followed = self.office.follow(self.hub, self.office_version)
+            if followed is not None:
+                self.office_version, self.config = followed
 
     def _top_up_leases(self) -> None:
         day = rules.office_day(self.clock(), self.config.zone)

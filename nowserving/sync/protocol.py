@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -100,6 +100,7 @@ class PullResponse(BaseModel):
     next: int  # pass as `after` next time
     more: bool
     latest: int = 0  # the hub's newest position (below `after`: the hub was restored)
+    office: int = 0  # the version of the office at the hub: a newer one is fetched
 
 
 class LeaseRequest(BaseModel):
@@ -114,6 +115,34 @@ class LeaseResponse(BaseModel):
     line: str
     start: int
     end: int
+
+
+class PairRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class PairedDevice(BaseModel):
+    """What a PC receives for a pairing code: who it is, its secret (shown this once)."""
+
+    id: str
+    role: Literal["kiosk", "display", "desk"]
+    secret: str
+    lines: list[str] = Field(default_factory=list)
+    counters: list[str] = Field(default_factory=list)
+
+
+class OfficeCopy(BaseModel):
+    """The office as a device receives it: the public part for its role, and its version."""
+
+    version: int
+    office: dict[str, Any]
+
+
+class PairResponse(BaseModel):
+    device: PairedDevice
+    office: OfficeCopy
 
 
 class DeviceStatus(BaseModel):

@@ -26,6 +26,7 @@ from pydantic import TypeAdapter
 from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import Device, OfficeConfig, Staff
 from nowserving.domain.errors import HubUnavailable, NowservingError, Rejected, StoreError
+from nowserving.domain.pairing import REMOVED
 from nowserving.domain.signin import SignInRefused
 from nowserving.domain.views import CounterView, LineView, TicketView
 from nowserving.service.interface import HubLink, Service
@@ -33,6 +34,7 @@ from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.backoff import Backoff
 from nowserving.sync.client import HubClient, HubRefused, SyncClient
+from nowserving.sync.pairing import OfficeFile
 from nowserving.sync.tls import verify_for
 
 T = TypeVar("T")
@@ -76,6 +78,10 @@ def open_replica(path: Path) -> EventStore:
         return EventStore(path)
 
 
+class DeviceRemoved(HubUnavailable):
+    """The hub revoked this device: nothing more syncs until it is paired again."""
+
+
 class NoNumbersLeft(Rejected):
     """Cut off from the hub, with this line's leased numbers used up."""
 
@@ -100,6 +106,7 @@ class ReplicaService(LocalService):
         interval: float = 0.2,
         start: bool = True,
         now: Callable[[], int] = wall_ms,
+        office: OfficeFile | None = None,
     ) -> None:
         super().__init__(store, config, writer_id(store, device), now=now)
         self.device = device
@@ -108,7 +115,7 @@ class ReplicaService(LocalService):
         # Actions wait at most about a second for the hub; sync may take longer.
         self.actions = HubClient(hub_url, device.secret, timeout=ACTION_TIMEOUT_S, verify=verify)
         self.sync = SyncClient(
-            store, self.hub, device, config, self.clock.device, interval, now=now
+            store, self.hub, device, config, self.clock.device, interval, now=now, office=office
         )
         self._sessions: dict[str, str] = {}  # staff id -> the hub's session token
         # While someone is signed in here, their PIN stays in this process's memory only,
@@ -120,6 +127,27 @@ class ReplicaService(LocalService):
 
     def close(self) -> None:
         self.sync.stop()
+
+    def refresh(self) -> bool:
+        """As a LocalService's, and take up an office changed at the hub (the sync thread
+        fetched it); DeviceRemoved once the hub says this device was revoked."""
+        sync: SyncClient | None = getattr(self, "sync", None)  # None: still being built
+        if sync is None:
+            return super().refresh()
+        office = sync.config
+        renewed = office is not self.config
+        if renewed:
+            with self._lock:
+                self.use_office(office)
+        changed = super().refresh()
+        if sync.status.revoked:
+            raise DeviceRemoved(REMOVED)
+        return changed or renewed
+
+    def _refuse_if_removed(self) -> None:
+        """A revoked device decides nothing, not even from its replica."""
+        if self.sync.status.revoked:
+            raise Rejected(REMOVED)
 
     @property
     def online(self) -> bool:
@@ -165,6 +193,23 @@ class ReplicaService(LocalService):
         self._pins[staff] = pin
         return person
 
+    def check_staff_pin(self, pin: str) -> Staff:
+        """A kiosk's staff menu: checked at the hub, since a paired kiosk holds no PIN hash
+        (with an office file that lists staff, here while the hub is away)."""
+        if self.config.staff and self._hub_away():
+            return super().check_staff_pin(pin)
+        try:
+            answer = self.actions.call("POST", "/api/staff/check-pin", json={"pin": pin})
+        except HubUnavailable as exc:
+            if self.config.staff:
+                return super().check_staff_pin(pin)
+            raise SignInRefused(
+                "The staff menu needs the office server, which cannot be reached now."
+            ) from exc
+        except HubRefused as refused:
+            raise SignInRefused(refused.reason, locked=refused.status == 429) from None
+        return Staff(id=answer["staff"], name=answer["name"], pin_hash="scrypt$checked-at-the-hub")
+
     def sign_out(self, staff: str) -> None:
         self._pins.pop(staff, None)
         token = self._sessions.pop(staff, None)
@@ -204,6 +249,7 @@ class ReplicaService(LocalService):
         body: Any = None,
     ) -> T:
         """One staff action: decided by the hub while it answers, else here."""
+        self._refuse_if_removed()
         key = secrets.token_hex(16)
         # Staff known here only (tests, tools) act here: the hub needs a staff session.
         if not self._hub_away() and staff is not None and staff in self._pins:
@@ -368,6 +414,7 @@ class ReplicaService(LocalService):
         then is the ticket issued here, under that id too, so that if the hub did make
         one, the two become one when they meet (the printed one stays).
         """
+        self._refuse_if_removed()
         key = secrets.token_hex(16)
         if self.device.role == "kiosk" and not self._hub_away():
             body = {"line": line, "priority": priority, "lang": lang}

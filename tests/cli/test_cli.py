@@ -66,15 +66,14 @@ def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> No
     config = load_config(path)
     assert config.office.name == 'Harbor "Permit" Office'
     assert [line.prefix for line in config.lines] == ["A", "B"]
-    assert len(config.counters) == 3 and len({d.secret for d in config.devices}) == 5
-    sample = load_config(sample_config())
-    assert {d.secret for d in config.devices}.isdisjoint(d.secret for d in sample.devices)
+    assert len(config.counters) == 3 and config.devices == []  # devices pair with a code
     pins = dict(line.strip().split(": ") for line in result.stdout.splitlines()[1:3])
     for person in config.staff:
         assert verify_pin(pins[person.name], person.pin_hash)
     assert config.staff[0].line_control and not config.staff[1].line_control
-    assert "nowserving kiosk --config" in result.stdout and "--device kiosk-2" in result.stdout
-    assert "--hub https://192.0.2.10:8400" in result.stdout
+    assert config.staff[0].admin and not config.staff[1].admin
+    assert "nowserving pair --role kiosk --id kiosk-2" in result.stdout
+    assert "nowserving kiosk --hub https://192.0.2.10:8400 --pair CODE" in result.stdout
     # HTTPS: the office CA and the hub's certificate beside the config, the keys private.
     assert config.hub.tls and config.hub.ca_file == str(tmp_path / "office-ca.pem")
     for key in ("hub.key", "office-ca.key"):
@@ -249,6 +248,33 @@ def test_data_folder_goes_before_or_after_the_command(tmp_path: Path, before: bo
     args = build_parser().parse_args(data + command if before else command + data)
     assert args.data == str(tmp_path)
     assert build_parser().parse_args(command).data is None  # the default stays
+
+
+def test_export_writes_the_hubs_office_into_the_file_keeping_its_comments(tmp_path: Path) -> None:
+    from nowserving.cli.main import main
+    from nowserving.store.eventstore import EventStore
+    from nowserving.store.registry import Registry
+
+    text = sample_config().read_text(encoding="utf-8")
+    store = EventStore(tmp_path / "office.sqlite")
+    registry = Registry(store)
+    assert registry.import_file(load_config(sample_config()), text)
+    assert not registry.import_file(load_config(sample_config()), text)  # once per file text
+    office = registry.office()
+    assert office is not None
+    lines = [line.model_dump(mode="json") for line in office[1].lines]
+    lines[0]["name"]["en"] = "Permits and plans"
+    registry.set_office(office[1].model_validate({**office[1].model_dump(), "lines": lines}))
+    store.close()
+    path = tmp_path / "office.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["--data", str(tmp_path), "export", str(path)]) == 0
+    written = path.read_text(encoding="utf-8")
+    exported = load_config(path)
+    assert exported.line("permits").name["en"] == "Permits and plans"
+    assert exported.devices == []  # secrets stay (hashed) in the hub
+    assert "# The first language is the default" in written  # the file's own comments
+    assert written.count("\n") < text.count("\n")  # only the [[devices]] went
 
 
 def test_the_demo_console_says_what_the_parts_share_once() -> None:

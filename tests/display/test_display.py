@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,14 @@ def test_where_calls_are_not_spoken_the_display_says_so_in_writing(
     quiet = build(Session(config, pick_device(config, "display", None), store), tts_engine="none")
     qtbot.addWidget(quiet)
     assert len(quiet.not_spoken()) == len(config.office.languages)  # speech off: every one
+
+
+def test_the_clock_names_the_day_and_month_in_the_office_language(
+    qtbot: QtBot, config: OfficeConfig, tmp_path: Path
+) -> None:
+    office = config.office.model_copy(update={"languages": ["es", "en"]})
+    window, _ = open_display(qtbot, config.model_copy(update={"office": office}), tmp_path)
+    window._tick()
+    now = datetime.now(config.zone)
+    spanish_day = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"][now.weekday()]
+    assert spanish_day in window.time.text(), window.time.text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import Browser, sync_playwright
 from requests.adapters import HTTPAdapter
 
 from nowserving.system.paths import sample_config
@@ -23,10 +25,14 @@ DESK = "7wtzMkqDbOs3K7IyXVbWGktcHkgfHxfH"
 PINS = {"maria": "1234", "tom": "2468", "lin": "1357"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(*taken: int) -> int:
+    """A port nobody listens on now, other than `taken` (a killed hub's port is free again)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in taken:
+            return port
 
 
 @dataclass
@@ -111,7 +117,7 @@ def start_hub(
     benchmark's moves its clock).
     """
     port = port or free_port()
-    public_port = public_port or free_port()
+    public_port = public_port or free_port(port)
     folder.mkdir(parents=True, exist_ok=True)
     url = f"{scheme}://127.0.0.1:{port}"
     public_url = f"{scheme}://127.0.0.1:{public_port}"
@@ -166,3 +172,22 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
     running = start_hub(tmp_path_factory.mktemp("hub"))
     yield running
     stop_hub(running)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium package is missing: bash scripts/test.sh installs it"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield launched
+        launched.close()

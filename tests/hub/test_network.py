@@ -132,7 +132,13 @@ def test_every_staff_and_sync_operation_is_a_plain_404_on_the_public_listener(
     hub: RunningHub,
 ) -> None:
     schema = hub.get("/openapi.json").json()
-    examples = {"counter": "c1", "line": "permits", "ticket": "0" * 24, "token": "x" * 22}
+    examples = {
+        "counter": "c1",
+        "line": "permits",
+        "ticket": "0" * 24,
+        "token": "x" * 22,
+        "device": "kiosk-9",
+    }
     session = hub.sign_in("maria")
     walked = []
     for path, operations in schema["paths"].items():
@@ -147,7 +153,8 @@ def test_every_staff_and_sync_operation_is_a_plain_404_on_the_public_listener(
                 assert _call(method, hub.url + filled, session).status_code == 200, path
             walked.append(operation["operationId"])
     assert {"sync_push", "sync_pull", "staff_login", "call_next", "issue_ticket"} <= set(walked)
-    for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"):
+    assert {"pair_device", "revoke_device", "get_office", "rename_line"} <= set(walked)
+    for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect", "/admin"):
         assert requests.get(hub.public_url + path, timeout=10).status_code == 404
 
 

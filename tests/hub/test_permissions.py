@@ -192,6 +192,7 @@ def the_event(hub: RunningHub, clerk: str, pusher: Pusher, kind: Kind, role: str
         Kind.STAFF_SIGNED_IN: {"data": {"counter": "c6"}},
         Kind.STAFF_SIGNED_OUT: {"data": {"counter": "c6"}},
         Kind.DEVICE_ALERT: {"data": {"alert": "paper", "message": "low", "device": device}},
+        Kind.OFFICE_CHANGED: {"data": {"what": "renamed line permits"}},
     }
     if kind is Kind.TICKET_ISSUED:
         return issued_event(pusher, "records", lease(hub, KIOSK, "records"))

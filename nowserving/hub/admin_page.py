@@ -1,0 +1,273 @@
+"""The office's admin page on the hub: lines, devices and staff, for staff with `admin`.
+
+Server-rendered forms, no script. Sign-in is by staff id and PIN (wrong PINs lock the
+address out, as at a desk); the session lives in a cookie sent back to this page only
+(`SameSite=Strict`, `HttpOnly`), and a form from another site is refused by its
+`Origin`. Every change goes through `office_admin`, so it is checked as `check-config`
+checks a file and written to the audit log with who made it.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import qrcode
+import qrcode.image.svg
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from nowserving.domain.errors import NotFound, NowservingError
+from nowserving.domain.pairing import ROLES, check_device_id
+from nowserving.hub import office_admin
+from nowserving.hub.auth import AuthError, Caller, require
+from nowserving.hub.context import Hub, hub_of
+from nowserving.hub.pages import SECURITY_HEADERS, templates
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+COOKIE = "nowserving_admin"
+MAX_FORM_BYTES = 16 * 1024
+
+
+@router.get("", response_class=HTMLResponse)
+def admin_home(request: Request) -> HTMLResponse:
+    hub = hub_of(request)
+    caller = _signed_in(hub, request)
+    if caller is None:
+        return _login(request, hub)
+    return _admin(request, hub, caller)
+
+
+@router.post("/login", response_class=HTMLResponse, response_model=None)
+async def admin_login(request: Request) -> Response:
+    hub = hub_of(request)
+    form = await _form(request)
+    try:
+        session = hub.access.sign_in_admin(
+            form.get("staff", "").strip(), form.get("pin", ""), hub.client(request)
+        )
+    except AuthError as refused:
+        return _login(request, hub, str(refused), status=refused.status)
+    answer = RedirectResponse("/admin", status_code=303, headers=SECURITY_HEADERS)
+    answer.set_cookie(
+        COOKIE,
+        session.token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/admin",
+    )
+    return answer
+
+
+@router.post("/logout", response_model=None)
+async def admin_logout(request: Request) -> Response:
+    await _form(request)  # the same-origin check
+    token = request.cookies.get(COOKIE)
+    if token:
+        hub_of(request).access.sign_out(token)
+    answer = RedirectResponse("/admin", status_code=303, headers=SECURITY_HEADERS)
+    answer.delete_cookie(COOKIE, path="/admin")
+    return answer
+
+
+@router.post("/{action}", response_class=HTMLResponse)
+async def admin_action(action: str, request: Request) -> HTMLResponse:
+    """One change from a form of the page, then the page again saying what happened."""
+    hub = hub_of(request)
+    form = await _form(request)
+    caller = _signed_in(hub, request)
+    if caller is None:
+        return _login(request, hub, "Sign in again: your session has ended.", status=401)
+    act = _ACTIONS.get(action)
+    if act is None:
+        return _admin(request, hub, caller, error="There is no such change.", status=404)
+    try:
+        done = act(hub, form, caller.staff_id or "")
+    except (NowservingError, ValueError) as exc:
+        return _admin(request, hub, caller, error=str(exc), status=_status(exc))
+    return _admin(request, hub, caller, **done)
+
+
+# -- the changes ---------------------------------------------------------------------------
+
+
+def _rename(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    line = form.get("line", "")
+    names = {lang: form.get(f"name_{lang}", "") for lang in hub.config.office.languages}
+    office_admin.rename_line(hub, line, names, by=by)
+    return {"message": f"Line {line} renamed; every screen shows it within seconds."}
+
+
+def _counter(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    counter = form.get("counter", "").strip()
+    office_admin.save_counter(hub, counter, form.get("name", ""), form.all("lines"), by=by)
+    return {"message": f"Counter {counter} saved; desks and the display show it within seconds."}
+
+
+def _pair(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    role = form.get("role", "")
+    if role not in ROLES:
+        raise ValueError("Pick what the new PC is: kiosk, display or desk.")
+    device = form.get("device", "").strip() or None
+    pairing = office_admin.make_pairing(
+        hub, role, check_device_id(device) if device else None, by=by
+    )
+    return {
+        "pairing": {
+            "code": pairing.code,
+            "device": pairing.device,
+            "role": pairing.role,
+            "until": datetime.fromtimestamp(pairing.expires_at / 1000).strftime("%H:%M"),
+            "qr": _qr_data_uri(pairing.code),
+            "hub": hub.config.office.public_base_url,
+        }
+    }
+
+
+def _revoke(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    device = form.get("device", "")
+    office_admin.revoke(hub, device, by=by)
+    return {"message": f"{device} is revoked: its next request is refused."}
+
+
+def _add_staff(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    staff, name = form.get("staff", "").strip(), form.get("name", "").strip()
+    pin = office_admin.add_staff(
+        hub,
+        staff,
+        name,
+        line_control="line_control" in form,
+        admin="admin" in form,
+        by=by,
+    )
+    return {"pin": {"staff": staff, "pin": pin}, "message": f"{name} ({staff}) added."}
+
+
+def _reset_pin(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    staff = form.get("staff", "")
+    pin = office_admin.reset_pin(hub, staff, by=by)
+    return {"pin": {"staff": staff, "pin": pin}, "message": f"New PIN for {staff}."}
+
+
+def _disable(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    staff, disabled = form.get("staff", ""), form.get("disabled") == "true"
+    office_admin.set_disabled(hub, staff, disabled, by=by)
+    return {"message": f"{staff} {'may no longer' if disabled else 'may again'} sign in."}
+
+
+_ACTIONS: dict[str, Callable[[Hub, Form, str], dict[str, Any]]] = {
+    "rename-line": _rename,
+    "save-counter": _counter,
+    "pair": _pair,
+    "revoke": _revoke,
+    "add-staff": _add_staff,
+    "reset-pin": _reset_pin,
+    "disable-staff": _disable,
+}
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _signed_in(hub: Hub, request: Request) -> Caller | None:
+    try:
+        return require(hub.access.identify(request.cookies.get(COOKIE)), "admin")
+    except AuthError:
+        return None
+
+
+class Form(dict[str, str]):
+    """A posted form: the last value of each field, and `all(key)` for repeated ones."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__(pairs)
+        self.pairs = pairs
+
+    def all(self, key: str) -> list[str]:
+        return [value for name, value in self.pairs if name == key]
+
+
+async def _form(request: Request) -> Form:
+    """The posted form (small, urlencoded), refused if it comes from another site."""
+    # Browsers say where a form comes from; with no-referrer pages the Origin is "null".
+    site = request.headers.get("sec-fetch-site", "same-origin")
+    origin = request.headers.get("origin", "null")
+    if site not in ("same-origin", "none") or (
+        origin != "null" and urlsplit(origin).netloc != request.headers.get("host")
+    ):
+        raise AuthError("This form was sent from another site.", 403)
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise AuthError("This form is too large.", 413)
+    return Form(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+
+
+def _status(exc: Exception) -> int:
+    if isinstance(exc, office_admin.InvalidOffice | ValueError):
+        return 422
+    return 404 if isinstance(exc, NotFound) else 409
+
+
+def _qr_data_uri(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _login(request: Request, hub: Hub, error: str = "", status: int = 200) -> HTMLResponse:
+    return templates().TemplateResponse(
+        request,
+        "admin_login.html",
+        {"office": hub.config.office.name, "error": error},
+        status_code=status,
+        headers=SECURITY_HEADERS,
+    )
+
+
+def _admin(
+    request: Request, hub: Hub, caller: Caller, status: int = 200, **context: Any
+) -> HTMLResponse:
+    config = hub.config
+    now = time.monotonic()
+    alerts: dict[str, list[str]] = {}
+    for alert in hub.service.board().alerts:
+        alerts.setdefault(alert.device, []).append(alert.message)
+    devices = []
+    for record in hub.registry.devices():
+        seen = hub.devices.get(record.id, {}).get("last_seen")
+        devices.append(
+            {
+                "id": record.id,
+                "role": record.role,
+                "paired": datetime.fromtimestamp(record.paired_at / 1000).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),
+                "seen": "never" if seen is None else f"{now - seen:.0f} s ago",
+                "revoked": record.revoked_at is not None,
+                "alerts": alerts.get(record.id, []),
+            }
+        )
+    return templates().TemplateResponse(
+        request,
+        "admin.html",
+        {
+            "office": config.office.name,
+            "me": caller.session.staff.name if caller.session else "",
+            "languages": config.office.languages,
+            "lines": config.lines,
+            "counters": config.counters,
+            "staff": config.staff,
+            "devices": devices,
+            "roles": ROLES,
+            **context,
+        },
+        status_code=status,
+        headers=SECURITY_HEADERS,
+    )
