@@ -188,10 +188,24 @@ class ReplicaService(LocalService):
             else:
                 self._sessions[staff] = str(answer["token"])
                 self._pins[staff] = pin
-                return next(s for s in self.config.staff if s.id == staff)
+                return self._staff_member(staff, answer)
         person = super().sign_in(staff, pin)
         self._pins[staff] = pin
         return person
+
+    def _staff_member(self, staff: str, answer: dict[str, Any]) -> Staff:
+        """The clerk the hub just signed in, from this PC's copy of the office, or, if the copy
+        is older than the clerk (added at the hub a moment ago), as the hub described them."""
+        known = next((s for s in self.config.staff if s.id == staff), None)
+        if known is not None:
+            return known
+        # No PIN hash here: offline sign-in waits for the office with them in it.
+        return Staff.model_construct(
+            id=staff,
+            name=str(answer.get("name") or staff),
+            pin_hash="",
+            line_control=bool(answer.get("line_control")),
+        )
 
     def check_staff_pin(self, pin: str) -> Staff:
         """A kiosk's staff menu: checked at the hub, since a paired kiosk holds no PIN hash

@@ -20,7 +20,7 @@ from nowserving.store.eventstore import LEASE_BASE
 from nowserving.sync.client import LEASE_LOW, HubClient, HubRefused
 from nowserving.sync.replica import ReplicaService, open_replica
 from tests.conftest import FakeClock
-from tests.hub.conftest import DESK, RunningHub, start_hub, stop_hub
+from tests.hub.conftest import DESK, PINS, RunningHub, start_hub, stop_hub
 from tests.sync.waiting import wait_until
 
 
@@ -389,3 +389,18 @@ def test_a_refused_event_is_not_sent_again_and_leaves_the_replica_projection(
         assert hub.get("/api/counters/c5", DESK).json()["current"] is None
     finally:
         desk.close()
+
+
+def test_a_clerk_the_desks_copy_of_the_office_does_not_know_yet_signs_in(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    config = load_config(hub.config)
+    desk = next(d for d in config.devices if d.id == "desk-1")
+    older = config.model_copy(update={"staff": [s for s in config.staff if s.id != "tom"]})
+    node = ReplicaService(open_replica(tmp_path / "desk.sqlite"), older, desk, hub.url, interval=60)
+    try:
+        wait_until(lambda: node.sync.status.online or node.sync.status.last_ok is not None, 30)
+        person = node.sign_in("tom", PINS["tom"])  # added at the hub a moment ago
+        assert person.id == "tom" and person.name == "Tom"
+    finally:
+        node.close()
