@@ -432,10 +432,13 @@ class OfficeConfig(_Strict):
 
 
 def public_office(config: OfficeConfig, role: str) -> OfficeConfig:
-    """What a device of `role` receives of the office: never a device secret, and staff
-    (with PIN hashes, for signing in while the hub is away) only for desks."""
+    """What a device of `role` receives of the office: never a device secret, nor the hub's
+    own (its TLS key, the gateways' passwords: the hub alone sends residents' messages), and
+    staff (with PIN hashes, for signing in while the hub is away) only for desks."""
     staff = config.staff if role == "desk" else []
-    return config.model_copy(update={"devices": [], "staff": staff})
+    hub = config.hub.model_copy(update={"tls_cert": None, "tls_key": None})
+    notify = Notify(near=config.notify.near)  # no gateway, no password: devices send nothing
+    return config.model_copy(update={"devices": [], "staff": staff, "hub": hub, "notify": notify})
 
 
 def office_document(config: OfficeConfig) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from nowserving.domain.config import OfficeConfig
+from nowserving.domain.errors import ConfigError
 
 
 def verify_for(config: OfficeConfig) -> str | bool:
@@ -10,7 +13,13 @@ def verify_for(config: OfficeConfig) -> str | bool:
     (`[hub] ca_file`) if the config names one, else True (the system's CAs, e.g. for a hub
     behind a proxy with a public certificate). Never False: an unverified hub could be
     anyone on the network."""
-    return config.hub.ca_file or True
+    ca_file = config.hub.ca_file
+    if ca_file and not Path(ca_file).is_file():
+        raise ConfigError(
+            f"[hub] ca_file {ca_file} is not on this PC: copy the office's office-ca.pem there "
+            "(it lets this device check that it talks to its office's hub)"
+        )
+    return ca_file or True
 
 
 def local_hub_url(config: OfficeConfig) -> str:

@@ -114,3 +114,40 @@ def test_every_resident_text_is_in_every_language_or_named(config: OfficeConfig)
     ]
     with pytest.raises(ConfigError, match=r"pause_reasons\[0\].text: no text in 'en'"):
         parse_config(text.replace('text = { en = "Lunch break, back soon", ', "text = { "))
+
+
+def test_a_device_receives_none_of_the_hubs_secrets(config: OfficeConfig) -> None:
+    from nowserving.domain.config import public_office
+
+    hub = config.hub.model_copy(update={"tls_cert": "/etc/hub.pem", "tls_key": "/etc/hub.key"})
+    secret = "GATEWAY-KEY-0123456789"
+    notify = config.notify.model_validate(
+        {
+            "near": 4,
+            "sms": {
+                "url": "https://sms.example/send",
+                "auth_value": secret,
+                "inbound_secret": secret,
+            },
+            "email": {"host": "smtp.example", "username": "office", "password": secret},
+        }
+    )
+    full = config.model_copy(update={"hub": hub, "notify": notify})
+    for role in ("kiosk", "display", "desk"):
+        shown = public_office(full, role).model_dump_json()
+        assert secret not in shown and "hub.key" not in shown, role
+        assert public_office(full, role).notify.near == 4  # what a page may say stays
+    assert public_office(full, "kiosk").staff == [] and public_office(full, "desk").staff
+
+
+def test_a_missing_office_ca_is_named_not_a_tls_error(config: OfficeConfig, tmp_path: Path) -> None:
+    from nowserving.sync.tls import verify_for
+
+    missing = tmp_path / "office-ca.pem"
+    away = config.model_copy(
+        update={"hub": config.hub.model_copy(update={"ca_file": str(missing)})}
+    )
+    with pytest.raises(ConfigError, match=r"office-ca\.pem is not on this PC"):
+        verify_for(away)
+    missing.write_text("x")
+    assert verify_for(away) == str(missing)
