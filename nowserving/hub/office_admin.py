@@ -7,8 +7,11 @@ it up by its new version) and writes an `office.changed` event naming who did it
 
 from __future__ import annotations
 
+import functools
 import secrets
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from nowserving.domain.config import OfficeConfig, office_document, office_from_document
 from nowserving.domain.errors import ConfigError, NotFound, Rejected
@@ -24,6 +27,23 @@ class InvalidOffice(Rejected):
     """A change that would make the office invalid (422, in check-config's words)."""
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+# One change at a time: each reads the office, edits it and stores it, and two at once
+# (an admin disabling a clerk while the clerk changes their PIN) would lose one.
+_EDITING = threading.Lock()
+
+
+def _one_at_a_time(change: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(change)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _EDITING:
+            return change(*args, **kwargs)
+
+    return locked
+
+
+@_one_at_a_time
 def rename_line(hub: Hub, line: str, names: dict[str, str], *, by: str) -> None:
     """A line's name per language (blank ones dropped)."""
     lines = _rows(hub.config.lines, line, "line")
@@ -33,6 +53,7 @@ def rename_line(hub: Hub, line: str, names: dict[str, str], *, by: str) -> None:
     _change(hub, {"lines": lines}, f"renamed line {line} to {shown!r}", by)
 
 
+@_one_at_a_time
 def save_counter(hub: Hub, counter: str, name: str, lines: list[str], *, by: str) -> None:
     """A counter's name and lines: changed, or added when the id is new."""
     rows = [known.model_dump(mode="json") for known in hub.config.counters]
@@ -48,6 +69,7 @@ def save_counter(hub: Hub, counter: str, name: str, lines: list[str], *, by: str
     _change(hub, {"counters": rows}, what, by)
 
 
+@_one_at_a_time
 def add_staff(hub: Hub, staff: str, name: str, *, line_control: bool, admin: bool, by: str) -> str:
     """A new staff member; returns their first PIN (shown once, kept only hashed)."""
     if any(person.id == staff for person in hub.config.staff):
@@ -65,6 +87,7 @@ def add_staff(hub: Hub, staff: str, name: str, *, line_control: bool, admin: boo
     return pin
 
 
+@_one_at_a_time
 def reset_pin(hub: Hub, staff: str, *, by: str, pin: str | None = None) -> str:
     """A new PIN for `staff` (the old one stops working): `pin`, or a fresh one, returned
     to be shown once."""
@@ -73,9 +96,12 @@ def reset_pin(hub: Hub, staff: str, *, by: str, pin: str | None = None) -> str:
     people[_index(people, staff)]["pin_hash"] = hash_pin(pin)
     what = "changed their own PIN" if by == staff else f"reset the PIN of {staff}"
     _change(hub, {"staff": people}, what, by)
+    if by != staff:  # whoever knew the old PIN is signed out at every desk
+        hub.service.store.end_sessions(staff=[staff])
     return pin
 
 
+@_one_at_a_time
 def set_disabled(hub: Hub, staff: str, disabled: bool, *, by: str) -> None:
     """A disabled staff member cannot sign in anywhere (desks take it up within seconds)."""
     if staff == by and disabled:
@@ -95,6 +121,7 @@ def make_pairing(hub: Hub, role: str, device: str | None, *, by: str) -> Pairing
     return pairing
 
 
+@_one_at_a_time
 def revoke(hub: Hub, device: str, *, by: str) -> None:
     """The device's next request is refused; pair it again to bring it back."""
     if not hub.registry.revoke(device):

@@ -123,12 +123,15 @@ class Registry:
         return [_record(row) for row in rows]
 
     def revoke(self, device_id: str) -> bool:
-        """Refuse the device's secret from now on; False if there is no such active device."""
+        """Refuse the device's secret, and end the staff sessions opened at it, from now on;
+        False if there is no such active device."""
         with self.store.write():
             cursor = self.store.db.conn.execute(
                 "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                 (self._now(), device_id),
             )
+            # Its clerks' sessions end with it: a session opened at a revoked desk is refused.
+            self.store.db.conn.execute("DELETE FROM sessions WHERE device = ?", (device_id,))
             return cursor.rowcount == 1
 
     def _put_device(self, device: Device, secret: str) -> None:

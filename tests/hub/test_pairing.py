@@ -28,7 +28,16 @@ from nowserving.sync.board_stream import HubBoard
 from nowserving.sync.pairing import OfficeFile, credential_path, load_credential, pair
 from nowserving.sync.replica import DeviceRemoved, ReplicaService, open_replica
 from nowserving.system.paths import sample_config
-from tests.hub.conftest import DESK, DISPLAY, KIOSK, RunningHub, session_from, start_hub, stop_hub
+from tests.hub.conftest import (
+    DESK,
+    DISPLAY,
+    KIOSK,
+    PINS,
+    RunningHub,
+    session_from,
+    start_hub,
+    stop_hub,
+)
 from tests.sync.waiting import wait_until
 
 SAMPLE = load_config(sample_config())
@@ -291,3 +300,18 @@ def test_a_paired_kiosk_checks_its_staff_menu_pin_at_the_hub(
         service.store.close()  # never started syncing
     display = hub.post("/api/staff/check-pin", DISPLAY, json={"pin": "1234"})
     assert display.status_code == 403  # kiosks only
+
+
+def test_revoking_a_desk_ends_the_sessions_opened_at_it(hub: RunningHub, tmp_path: Path) -> None:
+    desk = pair(hub.url, new_code(hub, "desk"), tmp_path).device
+    signed = hub.post("/api/staff/login", desk.secret, json={"staff": "tom", "pin": PINS["tom"]})
+    assert signed.status_code == 200, signed.text
+    tom = signed.json()["token"]
+    elsewhere = hub.sign_in("tom")  # at another desk
+    assert hub.get("/api/counters/c3/queue", tom).status_code == 200
+    admin = hub.sign_in("maria")
+    revoked = hub.post(f"/api/admin/devices/{desk.id}/revoke", admin)
+    assert revoked.status_code == 204, revoked.text
+    # Whoever holds the stolen desk holds its clerks' tokens too: they end with it.
+    assert hub.get("/api/counters/c3/queue", tom).status_code == 401
+    assert hub.get("/api/counters/c3/queue", elsewhere).status_code == 200
