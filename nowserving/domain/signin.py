@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Sequence
 
 from nowserving.domain.config import OfficeConfig, Staff
@@ -46,14 +46,21 @@ class PinGate:
         self.config = config
         self._clock = clock
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        # Tries being checked now, per source: they count against the lockout before their
+        # answer (scrypt lets threads run side by side, and forty at once must not all pass).
+        self._checking: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def check_any(self, pin: str, sources: Sequence[str] = (ANY,)) -> Staff:
         """Whoever's PIN this is (a bare PIN pad); wrong tries count against the pad."""
-        self._refuse_if_locked(sources)
-        staff = next(
-            (s for s in self.config.staff if not s.disabled and verify_pin(pin, s.pin_hash)), None
-        )
+        self._begin(sources)
+        try:
+            staff = next(
+                (s for s in self.config.staff if not s.disabled and verify_pin(pin, s.pin_hash)),
+                None,
+            )
+        finally:
+            self._end(sources)
         return self._outcome(staff, sources)
 
     def check(self, staff_id: str, pin: str, *, sources: Sequence[str]) -> Staff:
@@ -62,28 +69,44 @@ class PinGate:
         `sources` name where the try came from (e.g. the desk device and the client
         address); the try is refused while any of them is locked out.
         """
-        self._refuse_if_locked(sources)
-        staff = next((s for s in self.config.staff if s.id == staff_id and not s.disabled), None)
-        # An unknown (or disabled) id is checked against a dummy hash so it answers no faster.
-        matches = verify_pin(pin, staff.pin_hash if staff else _dummy_hash())
+        self._begin(sources)
+        try:
+            staff = next(
+                (s for s in self.config.staff if s.id == staff_id and not s.disabled), None
+            )
+            # An unknown (or disabled) id is checked against a dummy hash: no faster answer.
+            matches = verify_pin(pin, staff.pin_hash if staff else _dummy_hash())
+        finally:
+            self._end(sources)
         return self._outcome(staff if matches else None, sources)
 
-    def _refuse_if_locked(self, sources: Sequence[str]) -> None:
+    def _begin(self, sources: Sequence[str]) -> None:
+        """Refuse the try while a source is locked out, or while the tries it has in
+        progress would use up what is left before the lockout; else count it in progress."""
         now = self._clock()
         with self._lock:
             for source in sources:
-                failures = self._failures.get(source)
-                if failures is None or len(failures) < MAX_WRONG_PINS:
+                failures = self._failures.get(source) or deque()
+                checking = self._checking[source]
+                if len(failures) + checking < MAX_WRONG_PINS:
                     continue
-                wait = failures[-1] + LOCKOUT_SECONDS - now
-                if wait <= 0:
+                wait = (failures[-1] if failures else now) + LOCKOUT_SECONDS - now
+                if len(failures) >= MAX_WRONG_PINS and checking == 0 and wait <= 0:
                     continue  # one more try; if wrong, locked again (the last five are kept)
                 minutes = max(1, round(wait / 60))
                 raise SignInRefused(
                     f"Too many wrong PINs here: try again in {minutes} min, or ask a supervisor.",
                     locked=True,
-                    retry_after=wait,
+                    retry_after=max(wait, 1),
                 )
+            self._checking.update(sources)
+
+    def _end(self, sources: Sequence[str]) -> None:
+        with self._lock:
+            self._checking.subtract(sources)
+            for source in sources:
+                if self._checking[source] <= 0:
+                    del self._checking[source]
 
     def _outcome(self, staff: Staff | None, sources: Sequence[str]) -> Staff:
         with self._lock:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -69,3 +70,28 @@ def test_unknown_and_known_staff_ids_take_the_same_time(config: OfficeConfig) ->
     known = statistics.median(pair[0] for pair in pairs)
     unknown = statistics.median(pair[1] for pair in pairs)
     assert 0.5 < unknown / known < 2, (known, unknown)
+
+
+@pytest.mark.parametrize("pad", [False, True], ids=["staff-and-pin", "bare-pin-pad"])
+def test_guesses_sent_all_at_once_get_no_more_tries_than_one_by_one(
+    config: OfficeConfig, pad: bool
+) -> None:
+    gate = PinGate(config)
+    source = ("address:10.0.0.66",)
+    answers: list[str] = []
+
+    def guess(n: int) -> None:
+        try:
+            if pad:
+                gate.check_any(f"{n:04d}0", sources=source)
+            else:
+                gate.check("tom", f"{n:04d}0", sources=source)
+        except SignInRefused as refused:
+            answers.append("locked" if refused.locked else "wrong")
+
+    # scrypt lets threads run side by side: forty guesses in flight at once.
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        list(pool.map(guess, range(40)))
+    assert len(answers) == 40
+    assert answers.count("wrong") <= 5, answers.count("wrong")  # MAX_WRONG_PINS
+    assert gate.check("tom", "2468", sources=("address:10.0.0.67",)).id == "tom"  # others
