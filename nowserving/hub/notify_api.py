@@ -122,6 +122,9 @@ def _gateway(request: Request, secret: str | None) -> None:
         raise NotFound("Replies by text message are not set up on this hub.")
     given = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or secret
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        # Wrong secrets are limited per address; the gateway's own replies are not (they
+        # all come from its one address, one per resident).
+        hub_of(request).check_rate(request, "subscribe")
         raise AuthError("The gateway's secret is missing or wrong.", 401)
 
 
@@ -137,7 +140,6 @@ def sms_inbound(
     (in any office language's word); anything else gets a short help. The answer goes
     out as a text message; a number that waits in no line gets none."""
     _gateway(request, secret)
-    hub.check_rate(request, "subscribe")
     ref = body.id or uuid.uuid4().hex
     with hub.service.request("sms-gateway", body.id):
         handled = hub.service.text_reply(body.sender, body.text, ref)

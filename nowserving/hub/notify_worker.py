@@ -25,6 +25,7 @@ import anyio.to_thread
 import httpx
 
 from nowserving.domain.config import NotifyEmail, NotifySms
+from nowserving.hub.quietlog import redact
 from nowserving.hub.tasks import Supervisor
 from nowserving.service.local import LocalService
 from nowserving.store import outbox
@@ -191,6 +192,9 @@ class Worker:
             if not why:
                 outbox.mark_sent(store, message.key)
                 return
+            # A server's refusal may quote the address ("550 <jane@…> rejected"): it is kept
+            # and shown to staff and devices, so what could name a person goes first.
+            why = redact(why)
             notify = self.service.config.notify
             wait = min(REFUSED_RETRY_S * (message.tries + 1), notify.retry_max_seconds)
             retry = self._now() + wait
@@ -202,12 +206,15 @@ class Worker:
         try:
             await anyio.to_thread.run_sync(channel.sender.send, batch, done)
         except Unreachable as exc:
+            problem = redact(str(exc))  # a gateway's URL may carry its key
             wait = channel.backoff.next()
             channel.next_try = self._now() + wait
-            log.warning("notify: %s; %d messages wait; next try in %.1f s", exc, len(batch), wait)
+            log.warning(
+                "notify: %s; %d messages wait; next try in %.1f s", problem, len(batch), wait
+            )
             if not channel.down:
-                channel.down = str(exc)
-                await self._alert(channel.name, self._down_text(channel.name, str(exc)))
+                channel.down = problem
+                await self._alert(channel.name, self._down_text(channel.name, problem))
         else:
             channel.backoff.reset()
             if channel.down:

@@ -122,7 +122,7 @@ _SECRET_SHAPES = [
     # A value named like a secret: token=…, "pin": "1234", secret: …, session=…
     (
         re.compile(
-            r"""(?i)(\b(?:token|code|secret|pin|session|password|authorization)["']?\s*[:=]\s*"""
+            r"""(?i)(\b(?:token|code|secret|pin|session|password|authorization|api_?key|key)["']?\s*[:=]\s*"""
             r"""["']?)(?:bearer\s+)?[^\s"'&,;}]+"""
         ),
         rf"\g<1>{HIDDEN}",

@@ -276,6 +276,9 @@ def test_residents_reply_status_or_leave_in_their_language(
     gateway[0].wait_for(lambda g: len(g.texts_to(phone)) == 4)
     assert gateway[0].texts_to(phone)[-1] == f"Turno {label}: ya no está en la fila."
     assert reply("leave", id="gw-3").json() == {"handled": "unknown"}  # no longer in line
+    # Every resident's reply comes from the gateway's one address: none is turned away.
+    answers = [reply("STATUS", sender=f"+1510555{n:04d}").status_code for n in range(15)]
+    assert answers == [200] * 15
 
 
 @pytest.mark.slow

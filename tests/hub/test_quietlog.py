@@ -89,3 +89,12 @@ def test_residents_phone_numbers_and_addresses_are_redacted() -> None:
     # Counts, times, versions and ids stay readable.
     kept = "… and 1,532 more; 12:30:01; v1.4.6; 200 of +3 lines; ticket 0123456789abcdef"
     assert redact(kept) == kept
+
+
+def test_what_a_mail_server_or_gateway_says_is_kept_without_the_address_or_key() -> None:
+    from nowserving.hub.quietlog import redact
+
+    refusal = "550 5.1.1 <jane.doe@example.org>: Recipient address rejected"
+    assert "jane" not in redact(refusal) and "Recipient address rejected" in redact(refusal)
+    down = "ConnectError: https://sms.example/send?api_key=k3yK3yK3y&x=1 refused"
+    assert "k3yK3yK3y" not in redact(down) and "refused" in redact(down)
