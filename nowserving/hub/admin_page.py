@@ -21,6 +21,7 @@ import qrcode
 import qrcode.image.svg
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from nowserving.domain.errors import NotFound, NowservingError
 from nowserving.domain.pairing import ROLES, check_device_id
@@ -43,10 +44,18 @@ def admin_home(request: Request) -> HTMLResponse:
     return _admin(request, hub, caller)
 
 
+# The handlers read their form on the event loop, then check PINs and change the office
+# in a worker thread: scrypt and the store must not hold up both listeners meanwhile.
+
+
 @router.post("/login", response_class=HTMLResponse, response_model=None)
 async def admin_login(request: Request) -> Response:
-    hub = hub_of(request)
     form = await _form(request)
+    return await run_in_threadpool(_sign_in, request, form)
+
+
+def _sign_in(request: Request, form: Form) -> Response:
+    hub = hub_of(request)
     try:
         session = hub.access.sign_in_admin(
             form.get("staff", "").strip(), form.get("pin", ""), hub.client(request)
@@ -70,7 +79,7 @@ async def admin_logout(request: Request) -> Response:
     await _form(request)  # the same-origin check
     token = request.cookies.get(COOKIE)
     if token:
-        hub_of(request).access.sign_out(token)
+        await run_in_threadpool(hub_of(request).access.sign_out, token)
     answer = RedirectResponse("/admin", status_code=303, headers=SECURITY_HEADERS)
     answer.delete_cookie(COOKIE, path="/admin")
     return answer
@@ -79,8 +88,12 @@ async def admin_logout(request: Request) -> Response:
 @router.post("/{action}", response_class=HTMLResponse)
 async def admin_action(action: str, request: Request) -> HTMLResponse:
     """One change from a form of the page, then the page again saying what happened."""
-    hub = hub_of(request)
     form = await _form(request)
+    return await run_in_threadpool(_change, request, action, form)
+
+
+def _change(request: Request, action: str, form: Form) -> HTMLResponse:
+    hub = hub_of(request)
     caller = _signed_in(hub, request)
     if caller is None:
         return _login(request, hub, "Sign in again: your session has ended.", status=401)
