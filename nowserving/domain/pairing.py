@@ -43,12 +43,18 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# Names the hub gives what is not a device (hub.auth.ADMIN_PAGE: the admin page's sessions).
+RESERVED_IDS = frozenset({"admin-page", "hub"})
+
+
 def check_device_id(device_id: str) -> str:
     """`device_id` if it is a valid id (like `kiosk-3`); ValueError saying why otherwise."""
     if not re.fullmatch(IDENT, device_id):
         raise ValueError(
             f"{device_id!r} is not a device id: 1-32 of a-z 0-9 _ -, starting with a-z or 0-9"
         )
+    if device_id in RESERVED_IDS:
+        raise ValueError(f"{device_id!r} is reserved: it names the hub's admin page")
     return device_id
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
 
 from nowserving.domain.config import IDENT
 from nowserving.domain.errors import Rejected
@@ -90,8 +91,10 @@ async def staff_at_counter(
 ) -> Caller:
     """Staff, signed in at a desk that may act for `counter` (the sync push's rule too)."""
     caller = await allowed_now(request, credentials, *rest_roles(Kind.TICKET_CALLED))
-    desk = hub_of(request).device(caller.device_id)
-    problem = counter_refusal(desk, counter) if desk is not None else None
+    desk = await run_in_threadpool(hub_of(request).device, caller.device_id)  # the registry
+    if desk is None:  # e.g. a session of the admin page: counters are served from desks
+        raise AuthError("Not allowed: act at a counter from a desk where you signed in.", 403)
+    problem = counter_refusal(desk, counter)
     if problem:
         raise AuthError(f"Not allowed: {problem}.", 403)
     return caller

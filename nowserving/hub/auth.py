@@ -24,7 +24,7 @@ from nowserving.domain.pairing import REMOVED, REVOKED_CODE
 from nowserving.domain.signin import PinGate, SignInRefused
 from nowserving.store.eventstore import EventStore
 
-ADMIN_PAGE = "admin-page"  # the "device" of a session opened on the hub's admin page
+ADMIN_PAGE = "admin-page"  # the "device" of an admin page session (domain.pairing.RESERVED_IDS)
 Role = Literal["kiosk", "display", "desk", "staff", "line_control", "admin"]
 # A device by its secret: (the device, whether it was revoked), or None if unknown.
 DeviceLookup = Callable[[str], tuple[Device, bool] | None]

@@ -315,3 +315,20 @@ def test_revoking_a_desk_ends_the_sessions_opened_at_it(hub: RunningHub, tmp_pat
     # Whoever holds the stolen desk holds its clerks' tokens too: they end with it.
     assert hub.get("/api/counters/c3/queue", tom).status_code == 401
     assert hub.get("/api/counters/c3/queue", elsewhere).status_code == 200
+
+
+def test_an_admin_page_session_cannot_act_at_a_counter(hub: RunningHub) -> None:
+    import requests
+
+    page = requests.Session()
+    signed = page.post(
+        f"{hub.url}/admin/login",
+        data={"staff": "maria", "pin": PINS["maria"]},
+        headers={"Origin": hub.url},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert signed.status_code == 303, signed.text
+    token = page.cookies["nowserving_admin"]
+    opened = hub.post("/api/counters/c1/open", token)
+    assert opened.status_code == 403 and "from a desk" in opened.json()["detail"]
