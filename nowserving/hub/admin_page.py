@@ -27,7 +27,7 @@ from nowserving.domain.errors import NotFound, NowservingError
 from nowserving.domain.pairing import ROLES, check_device_id
 from nowserving.hub import office_admin
 from nowserving.hub.auth import AuthError, Caller, require
-from nowserving.hub.context import Hub, hub_of
+from nowserving.hub.context import PLAIN_HTTP, Hub, hub_of
 from nowserving.hub.pages import SECURITY_HEADERS, templates
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -279,6 +279,7 @@ def _admin(
             "staff": config.staff,
             "devices": devices,
             "roles": ROLES,
+            "plain_http": "" if config.hub.tls else PLAIN_HTTP,  # said where IT looks
             **context,
         },
         status_code=status,

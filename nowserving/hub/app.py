@@ -24,7 +24,7 @@ from nowserving import __version__
 from nowserving.domain.errors import NotFound, Rejected, StoreError, StoreFullError
 from nowserving.hub import admin_page, api, devices_api, notify_api, pages, sync_api
 from nowserving.hub.auth import AuthError
-from nowserving.hub.context import Hub, RateLimited
+from nowserving.hub.context import PLAIN_HTTP, Hub, RateLimited
 from nowserving.hub.guard import StreamCount
 from nowserving.hub.notify_worker import deliver
 from nowserving.hub.office_admin import InvalidOffice
@@ -43,10 +43,6 @@ from nowserving.service.local import LocalService
 from nowserving.system.paths import resources_dir
 
 log = logging.getLogger("nowserving.hub")
-PLAIN_HTTP = (
-    "this hub speaks plain HTTP ([hub] allow_plain_http): staff PINs, sessions and device "
-    "secrets cross the network readable by anyone on it; give it tls_cert and tls_key"
-)
 # The API operations residents' pages use, and the SMS gateway's (residents' replies).
 PUBLIC_TAGS = {"public", "resident", "gateway"}
 MAX_BODY_BYTES = 64 * 1024

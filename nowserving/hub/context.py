@@ -26,6 +26,11 @@ from nowserving.hub.schemas import ResidentTicket
 from nowserving.service.local import LocalService
 from nowserving.store.registry import Registry
 
+# Said in the log, on the API docs page and on the admin page while the hub has no TLS.
+PLAIN_HTTP = (
+    "this hub speaks plain HTTP ([hub] allow_plain_http): staff PINs, sessions and device "
+    "secrets cross the network readable by anyone on it; give it tls_cert and tls_key"
+)
 PAIR_TRIES = 5  # wrong pairing codes a minute from one address
 PAIR_TRIES_ALL = 30  # and from every address together
 

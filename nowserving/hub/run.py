@@ -23,7 +23,8 @@ import uvicorn
 from nowserving.domain.config import Hub as HubSettings
 from nowserving.domain.config import OfficeConfig, load_config
 from nowserving.domain.errors import ConfigError
-from nowserving.hub.app import PLAIN_HTTP, create_app, public_only
+from nowserving.hub.app import create_app, public_only
+from nowserving.hub.context import PLAIN_HTTP
 from nowserving.hub.guard import ConnectionGuard, guarded_protocol
 from nowserving.hub.quietlog import Redact, Summarise, start_sweeping
 from nowserving.service.local import LocalService

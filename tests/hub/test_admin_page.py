@@ -63,6 +63,8 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
     )
     sign_in(page, hub, "maria")
     expect(page.get_by_role("heading", name="The office")).to_be_visible()
+    # This test hub speaks plain HTTP: the page says so where IT looks.
+    expect(page.locator("#plain-http")).to_contain_text("this hub speaks plain HTTP")
     no_violations(page)
 
     # Pair a kiosk and a display with codes from the page.
