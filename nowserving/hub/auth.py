@@ -110,14 +110,6 @@ class Access:
     def now(self) -> float:
         return self._clock()
 
-    def listed_device(self, token: str | None) -> Caller | None:
-        """The device of the office's config whose secret `token` is, if any: no store read,
-        so an event loop may ask. (A hub keeps its devices in the registry, not the config:
-        there, every device is looked up by `device`.)"""
-        if self._devices is not None or not token:
-            return None
-        return self._listed(token)
-
     def _listed(self, token: str) -> Caller | None:
         for device in self.config.devices:
             if device.secret and hmac.compare_digest(device.secret.encode(), token.encode()):

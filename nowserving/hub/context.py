@@ -225,12 +225,8 @@ def allowed(request: Request, creds: HTTPAuthorizationCredentials | None, *roles
 async def allowed_now(
     request: Request, creds: HTTPAuthorizationCredentials | None, *roles: Role
 ) -> Caller:
-    """`allowed` for an async dependency: a device of the config is known at once; a paired
-    device or a staff session is read from the store in a worker thread (a write may hold
-    the store meanwhile)."""
-    device = hub_of(request).access.listed_device(creds.credentials if creds else None)
-    if device is not None:
-        return require(device, *roles)
+    """`allowed` for an async dependency: devices (the registry) and staff sessions are read
+    from the store, in a worker thread (a write may hold the store meanwhile)."""
     return await run_in_threadpool(allowed, request, creds, *roles)
 
 
