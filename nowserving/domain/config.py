@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -167,6 +168,94 @@ class Kiosk(_Strict):
     ticket_seconds: int = Field(default=12, ge=3, le=120)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$")
+MAX_SPANS = 6  # opening spans in one day (a lunch break or two)
+DayHours = Annotated[str, StringConstraints(max_length=100)]
+WeekHours = dict[Weekday, DayHours]
+
+
+def day_spans(text: str) -> list[tuple[int, int]]:
+    """ "08:00-12:00, 13:00-16:00" as minutes after midnight: [(480, 720), (780, 960)].
+
+    "" is a closed day; "24:00" ends a span at midnight. ValueError says what is wrong.
+    """
+    spans: list[tuple[int, int]] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        found = _SPAN.fullmatch(part)
+        if found is None:
+            raise ValueError(f"{part!r} is not opening hours like '08:00-16:00'")
+        start = int(found[1]) * 60 + int(found[2])
+        end = 1440 if found[3] == "24:00" else int(found[4]) * 60 + int(found[5])
+        if end <= start:
+            raise ValueError(f"{part!r} closes before it opens")
+        if spans and start <= spans[-1][1]:
+            raise ValueError(
+                f"{part!r} overlaps or touches the span before it (list them in order)"
+            )
+        spans.append((start, end))
+    if len(spans) > MAX_SPANS:
+        raise ValueError(f"at most {MAX_SPANS} spans a day")
+    return spans
+
+
+def _check_week(week: WeekHours) -> WeekHours:
+    for day, text in week.items():
+        try:
+            day_spans(text)
+        except ValueError as exc:
+            raise ValueError(f"{day}: {exc}") from None
+    return week
+
+
+class Calendar(_Strict):
+    """When the office and each line take residents (office-local times, office.timezone).
+
+    A weekday missing from `hours` is a closed day; a line missing from `lines` keeps the
+    office's hours, and a line's day missing there too.
+    """
+
+    hours: WeekHours = Field(default_factory=dict)
+    lines: dict[Ident, WeekHours] = Field(default_factory=dict, max_length=500)
+    closed: list[date] = Field(default_factory=list, max_length=1000)  # holidays
+    # The last-ticket rule: a line stops issuing once its estimated wait runs past closing.
+    stop_when_full: bool = False
+    # Remote join stops this many minutes before walk-in issuing does.
+    remote_join_closes_before: int = Field(default=30, ge=0, le=720)
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, value: WeekHours) -> WeekHours:
+        return _check_week(value)
+
+    @field_validator("lines")
+    @classmethod
+    def _valid_line_hours(cls, value: dict[str, WeekHours]) -> dict[str, WeekHours]:
+        for line, week in value.items():
+            try:
+                _check_week(week)
+            except ValueError as exc:
+                raise ValueError(f"{line}.{exc}") from None
+        return value
+
+    def line_hours(self, line: str, weekday: int) -> list[tuple[int, int]]:
+        """A line's spans on a weekday (0 = Monday), in minutes after midnight."""
+        name = WEEKDAYS[weekday]
+        own = self.lines.get(line, {})
+        return day_spans(own[name] if name in own else self.hours.get(name, ""))
+
+    def outside_office(self, line: str) -> str:
+        """ "fri: 08:00-18:00 is outside the office's hours that day", or "" if it fits."""
+        for weekday, name in enumerate(WEEKDAYS):
+            office = day_spans(self.hours.get(name, ""))
+            for start, end in self.line_hours(line, weekday):
+                if not any(s <= start and end <= e for s, e in office):
+                    shown = self.lines[line][name]
+                    return f"{name}: {shown!r} is outside the office's hours that day"
+        return ""
+
+
 PublicAction = Literal["read", "stream", "leave", "join", "subscribe"]
 PerMinute = Annotated[int, Field(ge=1, le=100_000)]
 
@@ -309,6 +398,7 @@ class OfficeConfig(_Strict):
     display: Display = Field(default_factory=Display)
     hub: Hub = Field(default_factory=Hub)
     notify: Notify = Field(default_factory=Notify)
+    calendar: Calendar | None = None  # None: no opening hours, lines take residents any time
 
     @model_validator(mode="before")
     @classmethod
@@ -350,6 +440,11 @@ class OfficeConfig(_Strict):
                 strangers = [x for x in getattr(device, key) if x not in known]
                 if strangers:
                     raise ValueError(f"devices[{n}].{key}: there is no {key[:-1]} {strangers[0]!r}")
+        for line in self.calendar.lines if self.calendar is not None else {}:
+            if line not in line_ids:
+                raise ValueError(f"calendar.lines: there is no line {line!r}")
+            if self.calendar is not None and (outside := self.calendar.outside_office(line)):
+                raise ValueError(f"calendar.lines.{line}.{outside}")
         strangers = sorted(set(self.display.announce_in) - set(self.office.languages))
         if strangers:
             raise ValueError(f"display.announce_in: not an office language: {strangers}")

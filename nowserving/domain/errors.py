@@ -43,6 +43,9 @@ class NotFound(Rejected):
 # The codes of refusals a resident can meet (each has `error.<code>` in every catalog).
 RESIDENT_ERRORS = (
     "line_paused",
+    "line_closed",
+    "line_full",
+    "remote_closed",
     "office_closed",
     "no_such_line",
     "remote_not_allowed",

@@ -26,6 +26,7 @@ from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
 from nowserving.domain.notify import Asked, Channel, Contact, command
+from nowserving.domain.opening import hours_at
 from nowserving.domain.signin import PinGate
 from nowserving.domain.state import (
     Conflict,
@@ -327,8 +328,12 @@ class LocalService:
 
         def decide(state: OfficeState) -> list[Draft]:
             target = rules.issue_target(state, self.config, line)
+            now = self._now()
+            shown = wait_for(state, self.config, target, priority=priority, now=now)
+            waited = shown.point if shown.known else None
+            hours = hours_at(self.config, target, now, waited)
+            rules.check_hours(hours, remote=source == "remote")
             number = self._take_number(state.day, target)
-            shown = wait_for(state, self.config, target, priority=priority, now=self._now())
             draft = rules.decide_issue(
                 state,
                 self.config,
@@ -541,7 +546,7 @@ class LocalService:
     def _on_line(self, line: str, decide: Callable[[OfficeState], Draft]) -> LineView:
         self._write(lambda state: [decide(state)])
         with self._lock:
-            return line_view(self._catch_up(), self.config, line)
+            return line_view(self._catch_up(), self.config, line, self._now())
 
     def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None:
         self._write(lambda s: [rules.decide_announcement(self.config, texts, staff)])
@@ -576,12 +581,13 @@ class LocalService:
 
     def board(self) -> BoardView:
         with self._lock:
-            return board_view(self._catch_up(), self.config)
+            return board_view(self._catch_up(), self.config, self._now())
 
     def lines(self) -> list[LineView]:
         with self._lock:
             state = self._catch_up()
-            return [line_view(state, self.config, line.id) for line in self.config.lines]
+            now = self._now()
+            return [line_view(state, self.config, line.id, now) for line in self.config.lines]
 
     def counter(self, counter: str) -> CounterView:
         try:
