@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 
 FLASH_MS = 6000
+HOURS_CHECK_MS = 30_000  # a line opening at 8:00 shows as open by 8:00:30
 
 
 def _corrects(call: CallView, before: dict[str, CallView], now: dict[str, CallView]) -> bool:
@@ -76,6 +77,10 @@ class DisplayWindow(QWidget):
         self.clock = QTimer(self, interval=1000)
         self.clock.timeout.connect(self._tick)
         self.clock.start()
+        # Lines open and close by the calendar with no event to say so: look again each minute.
+        self.hours_timer = QTimer(self, interval=HOURS_CHECK_MS)
+        self.hours_timer.timeout.connect(self.refresh)
+        self.hours_timer.start()
         self.ticker_timer = QTimer(self, interval=8000)
         self.ticker_timer.timeout.connect(self._rotate_ticker)
         self.ticker_timer.start()
@@ -236,7 +241,9 @@ class DisplayWindow(QWidget):
             return
         names = {line.id: self.config.text(line.name, lang) for line in self.config.lines}
         for row, line in enumerate(board.lines):
-            if line.paused:
+            if line.hours.status != "open":
+                state, role = i18n.hours_text(lang, line.hours, self.config.zone), "warning"
+            elif line.paused:
                 reason = pause_text(self.config, line, lang)
                 state, role = f"{i18n.text(lang, 'display.paused')}: {reason}", "warning"
             elif line.reroute_to:

@@ -38,6 +38,7 @@ from nowserving_qt.theme import palette, stylesheet, unit
 from nowserving_qt.watcher import ServiceWatcher
 
 log = logging.getLogger(__name__)
+HOURS_CHECK_MS = 30_000  # a line opening at 8:00 shows as open by 8:00:30
 
 INPUT_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress}
 KEYPAD_KEYS = {
@@ -94,6 +95,10 @@ class KioskWindow(QWidget):
             self, singleShot=True, interval=self.config.kiosk.ticket_seconds * 1000
         )
         self.ticket_timer.timeout.connect(self._done)
+        # Lines open and close by the calendar with no event to say so: look again each minute.
+        self.hours_timer = QTimer(self, interval=HOURS_CHECK_MS)
+        self.hours_timer.timeout.connect(self._lines_changed)
+        self.hours_timer.start()
         app = QApplication.instance()
         assert app is not None  # a widget exists only once the application does
         app.installEventFilter(self)

@@ -60,11 +60,12 @@ class WelcomeScreen(KioskScreen):
         default = self.config.default_language
         for line in lines:
             name = self.config.text(self.config.line(line.id).name, default)
-            state = (
-                i18n.text(default, "display.paused")
-                if line.paused
-                else i18n.text(default, "common.people_waiting", count=line.waiting)
-            )
+            if line.hours.status != "open":
+                state = i18n.hours_text(default, line.hours, self.config.zone)
+            elif line.paused:
+                state = i18n.text(default, "display.paused")
+            else:
+                state = i18n.text(default, "common.people_waiting", count=line.waiting)
             self.glance.addWidget(label(f"{line.prefix} · {name}\n{state}", "glance"), 1)
 
     def intro(self) -> str:

@@ -26,13 +26,15 @@ class Hours:
 
     `opens_at`: closed or full, when it takes residents next (ms; None: not within
     SEARCH_DAYS). `closes_at`: open or full, when the current span ends (ms).
-    `remote_open`: remote join takes residents too (it closes earlier).
+    `remote_open`: remote join takes residents too (it closes earlier). `day`: the
+    office-local date it was asked on, so a screen can say "today" or "tomorrow".
     """
 
     status: Status
     opens_at: int | None = None
     closes_at: int | None = None
     remote_open: bool = True
+    day: str = ""
 
 
 ALWAYS = Hours("open")  # an office without a calendar
@@ -95,11 +97,12 @@ def hours_at(config: OfficeConfig, line: str, at: int, wait_minutes: float | Non
     if calendar is None:
         return ALWAYS
     zone = config.zone
+    day = local_date(at, zone).isoformat()
     span = current_span(calendar, zone, line, at)
     if span is None:
-        return Hours("closed", next_opening(calendar, zone, line, at), remote_open=False)
+        return Hours("closed", next_opening(calendar, zone, line, at), None, False, day)
     end = span[1]
     if calendar.stop_when_full and wait_minutes is not None and at + wait_minutes * 60_000 > end:
-        return Hours("full", next_opening(calendar, zone, line, end), end, remote_open=False)
+        return Hours("full", next_opening(calendar, zone, line, end), end, False, day)
     remote = end - at > calendar.remote_join_closes_before * 60_000
-    return Hours("open", closes_at=end, remote_open=remote)
+    return Hours("open", None, end, remote, day)

@@ -65,6 +65,11 @@ class LineView:
     pause_texts: dict[str, str] = field(default_factory=dict)  # the reason per language
     hours: Hours = ALWAYS  # open, closed or full for today, by the office's calendar
 
+    @property
+    def taking(self) -> bool:
+        """Whether a resident may take a ticket here now: not paused, and open (calendar)."""
+        return not self.paused and self.hours.status == "open"
+
 
 def pause_text(config: OfficeConfig, line: LineView, lang: str) -> str:
     """Why the line is paused, as a resident reading `lang` is told."""

@@ -144,6 +144,7 @@ def join_page(request: Request, lang: str | None = None) -> HTMLResponse:
             "description": hub.config.text(line.description, chosen),
             "waiting": views[line.id].waiting,
             "wait": i18n.wait_text(chosen, views[line.id].wait),
+            "closed": i18n.hours_text(chosen, views[line.id].hours, hub.config.zone, remote=True),
             "paused": (
                 pause_text(hub.config, views[line.id], chosen) if views[line.id].paused else ""
             ),

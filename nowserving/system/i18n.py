@@ -8,7 +8,7 @@ the key itself, so a half-translated language still works.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -120,6 +120,8 @@ class ShownHours(Protocol):
     def closes_at(self) -> int | None: ...
     @property
     def remote_open(self) -> bool: ...
+    @property
+    def day(self) -> str: ...
 
 
 def _local(ms: int, zone: ZoneInfo) -> datetime:
@@ -132,7 +134,7 @@ def clock_time(ms: int, zone: ZoneInfo) -> str:
     return f"{moment.hour}:{moment.minute:02d}"
 
 
-def hours_text(lang: str, hours: ShownHours, now: int, zone: ZoneInfo, remote: bool = False) -> str:
+def hours_text(lang: str, hours: ShownHours, zone: ZoneInfo, remote: bool = False) -> str:
     """Why a line takes nobody now, in `lang` ("" when it is open): "Closed — opens Monday
     8:00", "Full for today. Come back tomorrow from 8:00." With `remote`, also that
     joining from a phone has closed while the office still issues until closing."""
@@ -144,7 +146,7 @@ def hours_text(lang: str, hours: ShownHours, now: int, zone: ZoneInfo, remote: b
     if hours.opens_at is None:
         return text(lang, f"hours.{kind}")
     opens = _local(hours.opens_at, zone)
-    days = (opens.date() - _local(now, zone).date()).days
+    days = (opens.date() - date.fromisoformat(hours.day)).days
     time = clock_time(hours.opens_at, zone)
     if days <= 0:
         return text(lang, f"hours.{kind}_today", time=time)
