@@ -256,7 +256,20 @@ class Calendar(_Strict):
         return ""
 
 
-PublicAction = Literal["read", "stream", "leave", "join", "subscribe"]
+class Booking(_Strict):
+    """Appointments residents book on the residents' `/book` page (slots lie within a line's
+    hours, so booking needs a [calendar])."""
+
+    lines: list[Ident] = Field(default_factory=list, max_length=100)  # lines taking bookings
+    slot_minutes: int = Field(default=15, ge=5, le=240)
+    # Bookings per slot of a line; a line not listed: its counters × slot ÷ typical minutes.
+    per_slot: dict[Ident, Annotated[int, Field(ge=1, le=1000)]] = Field(default_factory=dict)
+    days_ahead: int = Field(default=14, ge=1, le=365)  # how far ahead a slot may be booked
+    max_per_contact: int = Field(default=2, ge=1, le=50)  # open bookings per phone or e-mail
+    max_per_address: int = Field(default=6, ge=1, le=10_000)  # bookings a day per client address
+
+
+PublicAction = Literal["read", "stream", "leave", "join", "subscribe", "book"]
 PerMinute = Annotated[int, Field(ge=1, le=100_000)]
 
 
@@ -268,6 +281,7 @@ class RateLimits(_Strict):
     leave: PerMinute = 10
     join: PerMinute = 6
     subscribe: PerMinute = 10
+    book: PerMinute = 10  # book, cancel
 
 
 class Display(_Strict):
@@ -399,6 +413,7 @@ class OfficeConfig(_Strict):
     hub: Hub = Field(default_factory=Hub)
     notify: Notify = Field(default_factory=Notify)
     calendar: Calendar | None = None  # None: no opening hours, lines take residents any time
+    booking: Booking = Field(default_factory=Booking)
 
     @model_validator(mode="before")
     @classmethod
@@ -445,6 +460,12 @@ class OfficeConfig(_Strict):
                 raise ValueError(f"calendar.lines: there is no line {line!r}")
             if self.calendar is not None and (outside := self.calendar.outside_office(line)):
                 raise ValueError(f"calendar.lines.{line}.{outside}")
+        for key in ("lines", "per_slot"):
+            strangers = [x for x in getattr(self.booking, key) if x not in line_ids]
+            if strangers:
+                raise ValueError(f"booking.{key}: there is no line {strangers[0]!r}")
+        if self.booking.lines and self.calendar is None:
+            raise ValueError("booking.lines: booking needs opening hours: add a [calendar]")
         strangers = sorted(set(self.display.announce_in) - set(self.office.languages))
         if strangers:
             raise ValueError(f"display.announce_in: not an office language: {strangers}")

@@ -20,13 +20,13 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
-from nowserving.domain import rules
+from nowserving.domain import booking, rules
 from nowserving.domain.clock import HybridClock, wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
 from nowserving.domain.notify import Asked, Channel, Contact, command
-from nowserving.domain.opening import hours_at
+from nowserving.domain.opening import hours_at, local_date
 from nowserving.domain.signin import PinGate
 from nowserving.domain.state import (
     Conflict,
@@ -52,7 +52,7 @@ from nowserving.domain.views import (
 )
 from nowserving.service.interface import DayFigures, Expired, HubLink, Service
 from nowserving.service.notifier import Notifier
-from nowserving.store import outbox, reports
+from nowserving.store import appointments, outbox, reports
 from nowserving.store.eventstore import EventStore
 from nowserving.store.registry import Registry
 from nowserving.system import i18n
@@ -460,6 +460,63 @@ class LocalService:
             "leave": {i18n.text(lang, "notify.word_leave") for lang in languages},
             "status": {i18n.text(lang, "notify.word_status") for lang in languages},
         }
+
+    # -- appointments (the hub's store only) --------------------------------------------
+
+    def slots(self, line: str, day: date) -> list[booking.Slot]:
+        """A line's slots on an office-local date still to come, with their free places."""
+        if not booking.takes_bookings(self.config, line):
+            raise Rejected("This line takes no appointments.", code="no_booking")
+        now = self._now()
+        if day not in booking.bookable_days(self.config, now):
+            return []
+        found = [s for s in booking.slot_starts(self.config, line, day) if s[0] > now]
+        held = appointments.taken(self.store, line, [start for start, _ in found])
+        room = booking.capacity(self.config, line)
+        return [booking.Slot(a, b, max(0, room - held.get(a, 0))) for a, b in found]
+
+    def book(
+        self, line: str, start: int, contact: str, *, lang: str = "", client: str = ""
+    ) -> tuple[booking.Appointment, str]:
+        """Book the slot of `line` starting at `start` (ms) for a phone or e-mail: the
+        appointment and the token of its link (kept only as a hash). Under the write lock,
+        so the slot's last place goes to one resident only (Rejected "slot_full")."""
+        lang = lang if lang in self.config.office.languages else self.config.default_language
+        key = booking.contact_key(contact)
+        now = self._now()
+        token = rules.new_token()
+        with self._lock, self.store.write():
+            slot = booking.find_slot(self.config, line, start, now)
+            booking.check_room(
+                self.config,
+                line,
+                appointments.taken(self.store, line, [start]).get(start, 0),
+                appointments.held_by(self.store, key, now),
+                appointments.booked_from(self.store, client, now - 86_400_000) if client else 0,
+            )
+            made = booking.Appointment(booking.new_code(), line, *slot, lang, "booked", key)
+            day = local_date(start, self.config.zone).isoformat()
+            appointments.insert(self.store, made, booking.token_hash(token), day, client, now)
+        return made, token
+
+    def find_booking(self, token: str) -> booking.Appointment:
+        """A booking by its link's token (NotFound "booking_unknown")."""
+        found = appointments.by_token(self.store, booking.token_hash(token))
+        if found is None:
+            raise booking.unknown()
+        return found
+
+    def cancel_booking(self, token: str) -> booking.Appointment:
+        """Cancel through the link: the place is free again for someone else."""
+        with self._lock, self.store.write():
+            found = self.find_booking(token)
+            if found.status == "booked":
+                appointments.cancel(self.store, found.code)
+        return self.find_booking(token)
+
+    def list_appointments(self, day: date, line: str | None = None) -> list[booking.Appointment]:
+        """A day's bookings for staff, by slot."""
+        return appointments.for_day(self.store, day.isoformat(), line)
 
     # -- staff at a counter ------------------------------------------------------------
 
