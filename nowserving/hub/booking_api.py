@@ -105,15 +105,16 @@ def cancel_appointment(token: TokenParam, hub: HubDep, request: Request) -> Appo
     return _out(hub.service.cancel_booking(token))
 
 
-@router.get("/appointments", operation_id="list_appointments", tags=["desk"])
+@router.get("/staff/appointments", operation_id="list_appointments", tags=["desk"])
 @in_thread
 def list_appointments(
     hub: HubDep,
     caller: Staff,
-    day: Annotated[date, Query()],
+    day: Annotated[date | None, Query(description="Office-local date; default today")] = None,
     line: Annotated[str | None, Query(pattern=IDENT)] = None,
 ) -> list[StaffAppointment]:
     """A day's bookings, by slot (contacts masked)."""
+    day = day or local_date(hub.service.clock_now(), hub.config.zone)
     return [
         StaffAppointment(**_out(a).model_dump(), contact=mask(a.contact))
         for a in hub.service.list_appointments(day, line)

@@ -105,10 +105,10 @@ def test_the_link_shows_the_code_gives_an_ics_and_cancels(hub: RunningHub) -> No
     assert again.status_code == 201 and third.json()["code"] == "too_many_bookings"
 
     clerk = hub.sign_in("maria")
-    listed = hub.get(f"/api/appointments?day={_tomorrow()}&line=permits", clerk).json()
+    listed = hub.get(f"/api/staff/appointments?day={_tomorrow()}&line=permits", clerk).json()
     mine = next(a for a in listed if a["code"] == code)
     assert mine["contact"] == "a•••@example.org" and mine["status"] == "booked"
-    assert hub.get(f"/api/appointments?day={_tomorrow()}").status_code == 401
+    assert hub.get(f"/api/staff/appointments?day={_tomorrow()}").status_code == 401
 
     cancelled = requests.delete(f"{hub.public_url}/api/appointments/{token}", timeout=10)
     assert cancelled.json()["status"] == "cancelled"
