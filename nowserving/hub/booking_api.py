@@ -105,6 +105,20 @@ def cancel_appointment(token: TokenParam, hub: HubDep, request: Request) -> Appo
     return _out(hub.service.cancel_booking(token))
 
 
+class MoveRequest(BaseModel):
+    start: int = Field(ge=0, le=10**14)
+
+
+@router.post("/appointments/{token}/move", operation_id="move_appointment", tags=["resident"])
+@in_thread
+def move_appointment(
+    token: TokenParam, body: MoveRequest, hub: HubDep, request: Request
+) -> AppointmentOut:
+    """Move a booking to another free slot of its line, through its link."""
+    hub.check_rate(request, "book")
+    return _out(hub.service.move_booking(token, body.start))
+
+
 @router.get("/staff/appointments", operation_id="list_appointments", tags=["desk"])
 @in_thread
 def list_appointments(
@@ -134,6 +148,7 @@ def book_page(
     lang: str | None = None,
     line: Annotated[str | None, Query(pattern=IDENT)] = None,
     day: date | None = None,
+    move: Annotated[str | None, Query(pattern=TOKEN)] = None,
 ) -> HTMLResponse:
     """Service, then date, then a free slot and a phone or e-mail: no script needed to browse."""
     hub = hub_of(request)
@@ -145,7 +160,14 @@ def book_page(
         for x in config.lines
         if takes_bookings(config, x.id)
     ]
-    context: dict[str, Any] = {"lines": lines, "line": None, "days": [], "slots": [], "day": ""}
+    context: dict[str, Any] = {
+        "lines": lines,
+        "line": None,
+        "days": [],
+        "slots": [],
+        "day": "",
+        "move": move or "",  # a booking's token: the chosen slot replaces its time
+    }
     if line and any(x["id"] == line for x in lines):
         now = hub.service.clock_now()
         context["line"] = {"id": line, "name": config.text(config.line(line).name, chosen)}

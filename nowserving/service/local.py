@@ -499,6 +499,22 @@ class LocalService:
             appointments.insert(self.store, made, booking.token_hash(token), day, client, now)
         return made, token
 
+    def move_booking(self, token: str, start: int) -> booking.Appointment:
+        """Give a booking another slot of its line, through its link (the same checks as a
+        new booking, but it does not count against itself)."""
+        now = self._now()
+        with self._lock, self.store.write():
+            found = self.find_booking(token)
+            if found.status != "booked":
+                raise Rejected("This booking was cancelled.", code="booking_unknown")
+            slot = booking.find_slot(self.config, found.line, start, now)
+            if slot[0] != found.start:
+                taken = appointments.taken(self.store, found.line, [start]).get(start, 0)
+                booking.check_room(self.config, found.line, taken, 0, 0)
+                day = local_date(start, self.config.zone).isoformat()
+                appointments.move(self.store, found.code, *slot, day)
+        return self.find_booking(token)
+
     def find_booking(self, token: str) -> booking.Appointment:
         """A booking by its link's token (NotFound "booking_unknown")."""
         found = appointments.by_token(self.store, booking.token_hash(token))

@@ -96,3 +96,21 @@ def for_day(store: EventStore, day: str, line: str | None = None) -> list[Appoin
         (day, line) if line else (day,),
     )
     return [_appointment(r) for r in rows]
+
+
+def move(store: EventStore, code: str, start: int, end: int, day: str) -> None:
+    """Give a booking another slot. Inside `write()`."""
+    store.db.conn.execute(
+        'UPDATE appointments SET start = ?, "end" = ?, day = ? WHERE code = ?',
+        (start, end, day, code),
+    )
+
+
+def purge(store: EventStore, today: str) -> int:
+    """Forget the phone numbers, addresses and client addresses of bookings whose day is
+    over (the slot and its code stay, for the reports). Inside `write()`."""
+    cursor = store.db.conn.execute(
+        "UPDATE appointments SET contact = '', client = '' WHERE day < ? AND contact != ''",
+        (today,),
+    )
+    return cursor.rowcount

@@ -110,10 +110,22 @@ def test_the_link_shows_the_code_gives_an_ics_and_cancels(hub: RunningHub) -> No
     assert mine["contact"] == "a•••@example.org" and mine["status"] == "booked"
     assert hub.get(f"/api/staff/appointments?day={_tomorrow()}").status_code == 401
 
+    later = _slots(hub, "permits", _tomorrow())[10]["start"]
+    moved = requests.post(
+        f"{hub.public_url}/api/appointments/{token}/move", json={"start": later}, timeout=10
+    )
+    assert moved.status_code == 200 and moved.json()["start"] == later
+    assert _slots(hub, "permits", _tomorrow())[7]["free"] == 1  # the old time is free again
+    taken = _slots(hub, "permits", _tomorrow())[5]["start"]  # the race's winner holds it
+    refused = requests.post(
+        f"{hub.public_url}/api/appointments/{token}/move", json={"start": taken}, timeout=10
+    )
+    assert refused.json()["code"] == "slot_full"
+
     cancelled = requests.delete(f"{hub.public_url}/api/appointments/{token}", timeout=10)
     assert cancelled.json()["status"] == "cancelled"
-    assert _slots(hub, "permits", _tomorrow())[7]["free"] == 1  # free for someone else
-    assert _book(hub, slot["start"], "+15105550199").status_code == 201
+    assert _slots(hub, "permits", _tomorrow())[10]["free"] == 1  # free for someone else
+    assert _book(hub, later, "+15105550199").status_code == 201
 
 
 def test_booking_in_a_browser_at_phone_size_passes_axe(hub: RunningHub, browser: Browser) -> None:

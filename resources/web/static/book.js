@@ -17,19 +17,18 @@
       const button = form.querySelector("button");
       button.disabled = true;
       const data = new FormData(form);
-      const response = await fetch("/api/appointments", {
+      const start = Number(data.get("start"));
+      const move = form.dataset.move; // a booking's token: give it this time instead
+      const response = await fetch(move ? `/api/appointments/${encodeURIComponent(move)}/move` : "/api/appointments", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          line: form.dataset.line,
-          start: Number(data.get("start")),
-          contact: String(data.get("contact") || ""),
-          lang,
-        }),
+        body: JSON.stringify(
+          move ? { start } : { line: form.dataset.line, start, contact: String(data.get("contact") || ""), lang },
+        ),
       });
       if (response.ok) {
-        const body = await response.json();
-        window.location.assign(`/a/${encodeURIComponent(body.token)}?lang=${lang}`);
+        const token = move || (await response.json()).token;
+        window.location.assign(`/a/${encodeURIComponent(token)}?lang=${lang}`);
         return;
       }
       await refused(response);
