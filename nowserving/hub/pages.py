@@ -158,4 +158,5 @@ def join_page(request: Request, lang: str | None = None) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, lang: str | None = None) -> HTMLResponse:
     hub = hub_of(request)
-    return _page(request, "home.html", hub, _language(hub, lang))
+    booking = bool(hub.config.booking.lines and hub.config.calendar)
+    return _page(request, "home.html", hub, _language(hub, lang), booking=booking)
