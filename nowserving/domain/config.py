@@ -200,12 +200,13 @@ def day_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _check_week(week: WeekHours) -> WeekHours:
+def _check_week(week: WeekHours, key: str = "") -> WeekHours:
+    """The week's hours if each day's are valid; ValueError naming `key` and the day."""
     for day, text in week.items():
         try:
             day_spans(text)
         except ValueError as exc:
-            raise ValueError(f"{day}: {exc}") from None
+            raise ValueError(f"{key}{day}: {exc}") from None
     return week
 
 
@@ -233,10 +234,7 @@ class Calendar(_Strict):
     @classmethod
     def _valid_line_hours(cls, value: dict[str, WeekHours]) -> dict[str, WeekHours]:
         for line, week in value.items():
-            try:
-                _check_week(week)
-            except ValueError as exc:
-                raise ValueError(f"{line}.{exc}") from None
+            _check_week(week, f"{line}.")
         return value
 
     def line_hours(self, line: str, weekday: int) -> list[tuple[int, int]]:
@@ -455,10 +453,11 @@ class OfficeConfig(_Strict):
                 strangers = [x for x in getattr(device, key) if x not in known]
                 if strangers:
                     raise ValueError(f"devices[{n}].{key}: there is no {key[:-1]} {strangers[0]!r}")
-        for line in self.calendar.lines if self.calendar is not None else {}:
+        calendar = self.calendar
+        for line in calendar.lines if calendar is not None else {}:
             if line not in line_ids:
                 raise ValueError(f"calendar.lines: there is no line {line!r}")
-            if self.calendar is not None and (outside := self.calendar.outside_office(line)):
+            if calendar is not None and (outside := calendar.outside_office(line)):
                 raise ValueError(f"calendar.lines.{line}.{outside}")
         for key in ("lines", "per_slot"):
             strangers = [x for x in getattr(self.booking, key) if x not in line_ids]

@@ -7,8 +7,6 @@ resident. The operationIds are a promise to integrators: do not rename them.
 
 from __future__ import annotations
 
-import base64
-import io
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -21,6 +19,7 @@ from nowserving.domain.config import IDENT, Ident
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.notify import mask
 from nowserving.domain.opening import local_date
+from nowserving.hub.admin_page import _qr_data_uri as qr_data_uri
 from nowserving.hub.api import HubDep, Staff
 from nowserving.hub.context import Hub, hub_of, in_thread
 from nowserving.hub.pages import SECURITY_HEADERS, _language, _page
@@ -142,6 +141,14 @@ def _clock(ms: int, hub: Hub) -> str:
     return i18n.clock_time(ms, hub.config.zone)
 
 
+def _line_name(hub: Hub, line: str, lang: str) -> str:
+    """A line's name in `lang`; its id if the office no longer has it (booked before)."""
+    try:
+        return hub.config.text(hub.config.line(line).name, lang)
+    except KeyError:
+        return line
+
+
 @pages.get("/book", response_class=HTMLResponse)
 def book_page(
     request: Request,
@@ -170,13 +177,11 @@ def book_page(
     }
     if line and any(x["id"] == line for x in lines):
         now = hub.service.clock_now()
-        context["line"] = {"id": line, "name": config.text(config.line(line).name, chosen)}
-        today = local_date(now, config.zone)
+        context["line"] = {"id": line, "name": _line_name(hub, line, chosen)}
         context["days"] = [
             {
                 "iso": d.isoformat(),
                 "name": i18n.text(chosen, f"weekday.{d.weekday()}") + f" {d.isoformat()}",
-                "today": d == today,
             }
             for d in bookable_days(config, now)
             if hub.service.slots(line, d)
@@ -209,10 +214,10 @@ def appointment_page(token: TokenParam, request: Request, lang: str | None = Non
         chosen,
         appointment=_out(found).model_dump(),
         token=token,
-        line_name=hub.config.text(hub.config.line(found.line).name, chosen),
+        line_name=_line_name(hub, found.line, chosen),
         when=i18n.text(chosen, f"weekday.{when.weekday()}")
         + f" {when.date().isoformat()} {_clock(found.start, hub)}",
-        qr=_qr(found.code),
+        qr=qr_data_uri(found.code),
     )
 
 
@@ -226,7 +231,7 @@ def appointment_ics(token: TokenParam, request: Request) -> Response:
     found = hub.service.find_booking(token)
     if found.status != "booked":
         raise Rejected("This booking was cancelled.", code="booking_unknown")
-    name = hub.config.text(hub.config.line(found.line).name, found.lang)
+    name = _line_name(hub, found.line, found.lang)
     calendar = Calendar()
     calendar.add("prodid", "-//Nowserving//appointment//EN")
     calendar.add("version", "2.0")
@@ -247,13 +252,3 @@ def appointment_ics(token: TokenParam, request: Request) -> Response:
             "Content-Disposition": 'attachment; filename="appointment.ics"',
         },
     )
-
-
-def _qr(text: str) -> str:
-    import qrcode
-    import qrcode.image.svg
-
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
