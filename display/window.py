@@ -79,7 +79,7 @@ class DisplayWindow(QWidget):
         self.clock.start()
         # Lines open and close by the calendar with no event to say so: look again each minute.
         self.hours_timer = QTimer(self, interval=HOURS_CHECK_MS)
-        self.hours_timer.timeout.connect(self.refresh)
+        self.hours_timer.timeout.connect(self._hours_changed)
         self.hours_timer.start()
         self.ticker_timer = QTimer(self, interval=8000)
         self.ticker_timer.timeout.connect(self._rotate_ticker)
@@ -150,6 +150,12 @@ class DisplayWindow(QWidget):
                 self.announcer.announce(call.label, self._counter_names(call), call.recall)
         self.board = board
         self.render_view(flash=bool(fresh))
+
+    def _hours_changed(self) -> None:
+        # Not while the hub or store is in trouble: reading the replica's board would clear
+        # the banner, which only the watcher may do once the trouble is over.
+        if self._offline_since is None:
+            self.refresh()
 
     def set_trouble(self, message: str) -> None:
         """While the store or hub cannot be read: keep the last board, say since when."""
