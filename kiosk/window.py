@@ -288,7 +288,8 @@ class KioskWindow(QWidget):
     def _fresh_lines(self) -> list[LineView]:
         """The lines now (the last known ones if the store cannot be read)."""
         try:
-            self._lines = self.service.lines()
+            # A line removed today still calls its waiting residents, but takes no new ones.
+            self._lines = [line for line in self.service.lines() if not line.removed]
         except NowservingError as exc:
             self.errors.append(str(exc))
         return self._lines

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -89,6 +90,9 @@ class Line(_Strict):
     remote_join: bool = False
     remote_cap: int = Field(default=50, ge=0, le=10_000)
     icon: Ident = "generic"
+    # Removed on this office day while it had tickets: it takes no new ones, its waiting
+    # residents are still called, and the hub drops it from the office the next day.
+    retired_on: date | None = None
 
 
 class Counter(_Strict):
@@ -439,6 +443,26 @@ def public_office(config: OfficeConfig, role: str) -> OfficeConfig:
     hub = config.hub.model_copy(update={"tls_cert": None, "tls_key": None})
     notify = Notify(near=config.notify.near)  # no gateway, no password: devices send nothing
     return config.model_copy(update={"devices": [], "staff": staff, "hub": hub, "notify": notify})
+
+
+def retired_lines(config: OfficeConfig, today: date) -> set[str]:
+    """The lines retired before `today`: a new office day starts without them."""
+    return {line.id for line in config.lines if line.retired_on and line.retired_on < today}
+
+
+def without_lines(document: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+    """The office (`office_document` data) without the lines `gone`, in the counters' and
+    devices' lists too (a counter left with no line is for check-config to refuse)."""
+
+    def keep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**row, "lines": [x for x in row["lines"] if x not in gone]} for row in rows]
+
+    return {
+        **document,
+        "lines": [line for line in document["lines"] if line["id"] not in gone],
+        "counters": keep(document["counters"]),
+        "devices": keep(document["devices"]),
+    }
 
 
 def office_document(config: OfficeConfig) -> dict[str, Any]:

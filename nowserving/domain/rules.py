@@ -106,6 +106,8 @@ def issue_target(state: OfficeState, config: OfficeConfig, line_id: str) -> str:
     if state.ended:
         raise Rejected("The office has closed for today.", code="office_closed")
     target = state.effective_line(line_id)
+    if any(line.retired_on for line in config.lines if line.id in (line_id, target)):
+        raise Rejected("This line was removed: it takes no new tickets.", code="line_removed")
     line = state.line(target)
     if line.paused:
         raise Rejected(

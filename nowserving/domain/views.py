@@ -62,6 +62,7 @@ class LineView:
     counters_open: int
     remote_join: bool
     pause_texts: dict[str, str] = field(default_factory=dict)  # the reason per language
+    removed: bool = False  # retired today: no new tickets, its waiting ones are still called
 
 
 def pause_text(config: OfficeConfig, line: LineView, lang: str) -> str:
@@ -279,6 +280,8 @@ def plain_wait_for(
 ) -> float | None:
     """What peers would say: people ahead × average service time ÷ counters serving."""
     known = office(state, config)
+    if line_id not in known.services:  # a line the office no longer has (a past day's)
+        return None
     return plain_wait(ahead, known.services[line_id].mean, known.counters[line_id])
 
 
@@ -330,6 +333,7 @@ def line_view(state: OfficeState, config: OfficeConfig, line_id: str) -> LineVie
         reroute_to=line.reroute_to,
         counters_open=open_counters,
         remote_join=configured.remote_join,
+        removed=configured.retired_on is not None,
     )
 
 

@@ -37,7 +37,7 @@ from nowserving.hub.problems import (
     retry_after,
 )
 from nowserving.hub.sync_api import OutdatedDevice
-from nowserving.hub.tasks import Supervisor, purge_nightly
+from nowserving.hub.tasks import Supervisor, drop_retired_daily, purge_nightly
 from nowserving.service.interface import Expired
 from nowserving.service.local import LocalService
 from nowserving.system.paths import resources_dir
@@ -60,6 +60,7 @@ def create_app(service: LocalService) -> FastAPI:
             supervisor.start("live", hub.live.run),
             supervisor.start("retention", lambda: purge_nightly(service, supervisor)),
             supervisor.start("notify", lambda: deliver(service, supervisor)),
+            supervisor.start("retired-lines", lambda: drop_retired_daily(hub, supervisor)),
         ]
         yield
         for task in tasks:
