@@ -44,6 +44,7 @@ class NotFound(Rejected):
 RESIDENT_ERRORS = (
     "line_paused",
     "office_closed",
+    "line_removed",
     "no_such_line",
     "remote_not_allowed",
     "remote_full",

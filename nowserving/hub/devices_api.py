@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from nowserving.domain.config import IDENT, Ident, office_document, public_office
 from nowserving.domain.errors import Rejected
 from nowserving.domain.pairing import PairingRefused
+from nowserving.domain.security import WeakPin, check_new_pin
 from nowserving.domain.signin import SignInRefused
 from nowserving.hub import office_admin
 from nowserving.hub.api import Device, HubDep, needs
@@ -124,6 +125,10 @@ def change_own_pin(body: PinChange, hub: HubDep, caller: StaffSession, request: 
     """A staff member changes their own PIN (the current one first, with the lockout of
     sign-in); desks take up the new hash within seconds."""
     staff = caller.staff_id or ""
+    try:
+        check_new_pin(body.new_pin)
+    except WeakPin as weak:
+        raise office_admin.InvalidOffice(str(weak)) from None
     try:
         hub.service.gate.check(staff, body.pin, sources=(f"address:{hub.client(request)}",))
     except SignInRefused as refused:

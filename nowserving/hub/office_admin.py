@@ -23,12 +23,11 @@ from nowserving.domain.config import (
 )
 from nowserving.domain.errors import ConfigError, NotFound, Rejected
 from nowserving.domain.pairing import PairingRefused
-from nowserving.domain.security import hash_pin
+from nowserving.domain.security import NEW_PIN_DIGITS, hash_pin
 from nowserving.hub.context import Hub
 from nowserving.store.registry import Pairing
 from nowserving.system import i18n
 
-PIN_DIGITS = 6
 HUB = "hub"  # who made a change the hub makes by itself (a new day drops retired lines)
 
 
@@ -239,7 +238,7 @@ def audit(hub: Hub, what: str, by: str) -> None:
 
 
 def new_pin() -> str:
-    return f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
+    return f"{secrets.randbelow(10**NEW_PIN_DIGITS):0{NEW_PIN_DIGITS}d}"
 
 
 def _rows(items: Any, wanted: str, what: str) -> list[dict[str, Any]]:

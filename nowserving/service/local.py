@@ -26,6 +26,7 @@ from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
 from nowserving.domain.notify import Asked, Channel, Contact, command
+from nowserving.domain.security import check_new_pin, hash_pin
 from nowserving.domain.signin import PinGate
 from nowserving.domain.state import (
     Conflict,
@@ -314,6 +315,23 @@ class LocalService:
     def check_staff_pin(self, pin: str) -> Staff:
         """Whoever's PIN this is, for a kiosk's staff menu (SignInRefused otherwise)."""
         return self.gate.check_any(pin)
+
+    def change_pin(self, staff: str, pin: str, new_pin: str) -> None:
+        """A staff member's own new PIN (their current one first), on the hub's own PC: the
+        office the hub holds changes, and every desk takes up the new hash within seconds."""
+        check_new_pin(new_pin)
+        self.gate.check(staff, pin, sources=(f"staff:{staff}",))
+        if self._registry is None:
+            raise Rejected("PINs are kept at the hub: change yours at a desk connected to it.")
+        people = [
+            person.model_copy(update={"pin_hash": hash_pin(new_pin)}) if person.id == staff
+            else person
+            for person in self.config.staff
+        ]  # fmt: skip
+        office = self.config.model_copy(update={"staff": people})
+        self._office_version = self._registry.set_office(office)
+        self.use_office(office)
+        self.record_office_change("changed their own PIN", staff=staff)
 
     # -- residents ---------------------------------------------------------------------
 
