@@ -30,6 +30,7 @@ from desk.signin import SignInScreen
 from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NowservingError
+from nowserving.domain.pairing import REMOVED
 from nowserving.domain.security import WeakPin, check_new_pin
 from nowserving.domain.signin import SignInRefused
 from nowserving.domain.views import transfer_concern
@@ -93,6 +94,7 @@ class DeskWindow(QWidget):
         self.sync_timer.timeout.connect(self._show_sync)
         self.sync_timer.start()
         self.watcher.trouble.connect(self._trouble)
+        self.watcher.removed.connect(self._removed)
         self._shortcuts()
 
     def _console(self) -> QWidget:
@@ -434,7 +436,19 @@ class DeskWindow(QWidget):
         )
         self.banner.show()
 
+    def _removed(self) -> None:
+        """Revoked at the hub: say so at once; nobody can sign in or act here any more."""
+        self.staff = None
+        self.stack.setCurrentWidget(self.signin)
+        self.signin.sign_in.setEnabled(False)
+        self.signin.refuse(REMOVED)
+        self.sync_timer.stop()  # its "working offline" would hide why
+        self.banner.setText(REMOVED)
+        self.banner.show()
+
     def _trouble(self, message: str) -> None:
+        if message == REMOVED:
+            return  # said by `_removed`, not as a store that cannot be reached
         if message:
             self.banner.setText(
                 f"The office store cannot be reached: {message} Nothing can be changed until "

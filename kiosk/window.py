@@ -23,6 +23,7 @@ from kiosk.printing import PrinterState, PrinterStatus, PrintQueue
 from kiosk.receipt import receipt_for
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.priority import PriorityScreen
+from kiosk.screens.removed import RemovedScreen
 from kiosk.screens.services import ServicesScreen
 from kiosk.screens.ticket import TicketScreen
 from kiosk.screens.welcome import WelcomeScreen
@@ -85,9 +86,11 @@ class KioskWindow(QWidget):
         self._focus = -1
         self._lines: list[LineView] = []
         self._printing = False  # whether the shown ticket's receipt is on its way
+        self.removed: RemovedScreen | None = None  # the hub revoked this kiosk
         self._build()
         self.watcher = ServiceWatcher(self.service, parent=self)
         self.watcher.changed.connect(self._lines_changed)
+        self.watcher.removed.connect(self._removed)
         self.idle = QTimer(self, singleShot=True, interval=self.config.kiosk.idle_seconds * 1000)
         self.idle.timeout.connect(self._idle)
         self.ticket_timer = QTimer(
@@ -277,6 +280,15 @@ class KioskWindow(QWidget):
 
     # -- rendering ---------------------------------------------------------------------
 
+    def _removed(self) -> None:
+        """Revoked at the hub: say so at once, not when a resident tries for a ticket."""
+        self.ticket_timer.stop()
+        self.removed = RemovedScreen(self.config)
+        self.stack.addWidget(self.removed)
+        self.render_view()
+        if self.flow.aids.voice:
+            self._say(self.removed.intro(), interrupt=True)
+
     def _lines_changed(self) -> None:
         if self.service.config is not self.config:  # the office changed at the hub
             self.config = self.service.config
@@ -308,6 +320,10 @@ class KioskWindow(QWidget):
         }[self.flow.screen]
 
     def render_view(self) -> None:
+        if self.removed is not None:  # for good: nothing else shows, no tap reaches a screen
+            self.stack.setCurrentWidget(self.removed)
+            self.bar.hide()
+            return
         # Text scales with the window, but no larger than its width allows (portrait).
         flow, height = self.flow, max(min(self.height(), round(self.width() * 0.75)), 600)
         self._apply_style(height)
@@ -405,7 +421,7 @@ class KioskWindow(QWidget):
 
     def keypad(self, key: Qt.Key) -> None:
         """A key of the tactile keypad: move, choose, go back or hear it again."""
-        if self.stack.currentWidget() in (self.pin, self.maintenance):
+        if self.removed is not None or self.stack.currentWidget() in (self.pin, self.maintenance):
             return
         if not self.flow.aids.voice:
             self.toggle_aid("voice", True)

@@ -25,7 +25,13 @@ from pydantic import TypeAdapter
 
 from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import Device, OfficeConfig, Staff
-from nowserving.domain.errors import HubUnavailable, NowservingError, Rejected, StoreError
+from nowserving.domain.errors import (
+    DeviceRemoved,
+    HubUnavailable,
+    NowservingError,
+    Rejected,
+    StoreError,
+)
 from nowserving.domain.pairing import REMOVED
 from nowserving.domain.security import check_new_pin
 from nowserving.domain.signin import SignInRefused
@@ -77,10 +83,6 @@ def open_replica(path: Path) -> EventStore:
             "replica %s was damaged (%s); kept as %s, rebuilding from the hub", path, exc, aside
         )
         return EventStore(path)
-
-
-class DeviceRemoved(HubUnavailable):
-    """The hub revoked this device: nothing more syncs until it is paired again."""
 
 
 class NoNumbersLeft(Rejected):

@@ -18,6 +18,7 @@ from kiosk.app import build as build_kiosk
 from nowserving.domain.errors import Rejected
 from nowserving.domain.pairing import REMOVED
 from nowserving.sync.board_stream import HubBoard
+from nowserving.system import i18n
 from nowserving.sync.pairing import OfficeFile, pair
 from nowserving.sync.replica import DeviceRemoved, ReplicaService, open_replica
 from nowserving_qt.bootstrap import Session
@@ -173,7 +174,11 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
         page.get_by_role("button", name=f"Revoke {kiosk.id}").click()
         expect(page.get_by_role("status").first).to_contain_text(f"{kiosk.id} is revoked")
         assert hub.get("/api/office", kiosk.secret).json()["code"] == "device_revoked"
-        qtbot.waitUntil(lambda: service.sync.status.revoked, timeout=20_000)
+        # The kiosk's screen says so at once, in its languages, before anyone taps it.
+        qtbot.waitUntil(lambda: kiosk_window.removed is not None, timeout=20_000)
+        assert kiosk_window.stack.currentWidget() is kiosk_window.removed
+        shown = texts(kiosk_window.removed)
+        assert REMOVED in shown and i18n.text("es", "kiosk.removed") in shown
         with pytest.raises(DeviceRemoved, match=REMOVED):
             service.refresh()
         with pytest.raises(Rejected, match=REMOVED):  # not even from its leased numbers

@@ -312,6 +312,11 @@ def test_staff_change_their_own_pin_at_a_paired_desk(
         with qtbot.waitSignal(desk.done, timeout=10_000):
             change(PINS["lin"], "246813", "246813")
         assert desk.stack.currentIndex() == 1 and "PIN is changed" in desk.status.text()
+        # Revoked mid-shift: the desk says so at once and signs the clerk out.
+        revoked = hub.post(f"/api/admin/devices/{paired.device.id}/revoke", hub.sign_in())
+        assert revoked.status_code == 204, revoked.text
+        qtbot.waitUntil(lambda: desk.banner.text() == REMOVED, timeout=20_000)
+        assert desk.stack.currentWidget() is desk.signin and not desk.signin.sign_in.isEnabled()
     finally:
         service.close()
     old = hub.post("/api/staff/login", DESK, json={"staff": "lin", "pin": PINS["lin"]})
