@@ -83,6 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="CODE",
             help="pair this PC with the hub, with a code from `nowserving pair` (once)",
         )
+        app.add_argument(
+            "--ca-sha256",
+            metavar="FINGERPRINT",
+            help="with --pair over https: the office CA's fingerprint shown with the code",
+        )
+        app.add_argument(
+            "--ca",
+            metavar="FILE",
+            help="with --pair over https: the office CA's certificate (office-ca.pem)",
+        )
         app.add_argument("--device", metavar="ID", help="this device's id from the config")
         app.add_argument("--windowed", action="store_true", help="a window, not full screen")
         app.add_argument(
@@ -379,8 +389,11 @@ def _pair(args: argparse.Namespace) -> int:
     pairing = registry.new_pairing(args.role, args.id)
     _audit(registry, f"made a pairing code for {pairing.device} ({pairing.role})")
     expires = datetime.fromtimestamp(pairing.expires_at / 1000, UTC)
+    ca = _office_ca_fingerprint(registry)
     if args.json:
-        print(json.dumps({"code": pairing.code, "expires_at": expires.isoformat()}))
+        print(
+            json.dumps({"code": pairing.code, "expires_at": expires.isoformat(), "ca_sha256": ca})
+        )
         return 0
     import io
 
@@ -394,9 +407,28 @@ def _pair(args: argparse.Namespace) -> int:
     print(
         f"Pairing code for {pairing.device} ({pairing.role}): {pairing.code}\n"
         f"Valid once, until {expires.astimezone():%H:%M}. On the new PC:\n"
-        f"  nowserving {pairing.role} --hub http://HUB:PORT --pair {pairing.code}"
+        + (
+            f"  nowserving {pairing.role} --hub https://HUB:PORT --pair {pairing.code} "
+            f"--ca-sha256 {ca}\n(the office CA's fingerprint: the new PC checks the hub with it)"
+            if ca
+            else f"  nowserving {pairing.role} --hub http://HUB:PORT --pair {pairing.code}"
+        )
     )
     return 0
+
+
+def _office_ca_fingerprint(registry: Registry) -> str | None:
+    """The SHA-256 fingerprint of the CA the hub's office names, if it speaks HTTPS."""
+    from nowserving.system.certs import fingerprint
+
+    office = registry.office()
+    hub = office[1].hub if office else None
+    if hub is None or not hub.tls or not hub.ca_file:
+        return None
+    try:
+        return fingerprint(Path(hub.ca_file).read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
 def _revoke(args: argparse.Namespace) -> int:

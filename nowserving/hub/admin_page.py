@@ -28,8 +28,10 @@ from nowserving.domain.pairing import ROLES, check_device_id
 from nowserving.hub import office_admin
 from nowserving.hub.auth import AuthError, Caller, require
 from nowserving.hub.context import PLAIN_HTTP, Hub, hub_of
+from nowserving.hub.devices_api import office_ca
 from nowserving.hub.pages import SECURITY_HEADERS, templates
 from nowserving.system import i18n
+from nowserving.system.certs import fingerprint
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 COOKIE = "nowserving_admin"
@@ -183,7 +185,7 @@ def _pair(hub: Hub, form: Form, by: str) -> dict[str, Any]:
             "role": pairing.role,
             "until": datetime.fromtimestamp(pairing.expires_at / 1000).strftime("%H:%M"),
             "qr": _qr_data_uri(pairing.code),
-            "hub": hub.config.office.public_base_url,
+            "ca": fingerprint(ca.encode()) if (ca := office_ca(hub)) else "",
         }
     }
 
@@ -358,6 +360,8 @@ def _admin(
             "devices": devices,
             "roles": ROLES,
             "plain_http": "" if config.hub.tls else PLAIN_HTTP,  # said where IT looks
+            # Devices pair on this listener (devices and staff), not the residents' one.
+            "here": str(request.base_url).rstrip("/"),
             **context,
         },
         status_code=status,

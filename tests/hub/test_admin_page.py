@@ -18,9 +18,9 @@ from kiosk.app import build as build_kiosk
 from nowserving.domain.errors import Rejected
 from nowserving.domain.pairing import REMOVED
 from nowserving.sync.board_stream import HubBoard
-from nowserving.system import i18n
 from nowserving.sync.pairing import OfficeFile, pair
 from nowserving.sync.replica import DeviceRemoved, ReplicaService, open_replica
+from nowserving.system import i18n
 from nowserving_qt.bootstrap import Session
 from tests.hub.conftest import DESK, PINS, RunningHub
 from tests.hub.test_pairing import nowserving
