@@ -136,6 +136,15 @@ class Staff(_Strict):
     admin: bool = False  # may change the office at the hub: lines, counters, staff, devices
     disabled: bool = False  # may not sign in; their sessions end everywhere at once
 
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        # Shown on desks, the admin page and in reports (CSV): a line break or an escape
+        # code there would forge a row or a screen.
+        if re.search(r"[\x00-\x1f\x7f-\x9f]", value):
+            raise ValueError("no control characters (line breaks, tabs, escapes) in a name")
+        return value
+
 
 class Printer(_Strict):
     kind: Literal["none", "usb", "serial", "network", "cups", "file"] = "none"
@@ -213,6 +222,9 @@ class Hub(_Strict):
     tls_key: FilePath | None = None
     ca_file: FilePath | None = None
     allow_plain_http: bool = False  # only without tls_cert; logged as a warning
+    # A reverse proxy speaks HTTPS to browsers and HTTP to the hub: the admin page's cookie
+    # is then still sent only over HTTPS (Secure).
+    behind_tls_proxy: bool = False
     session_hours: float = Field(default=10, ge=0.25, le=24)  # a staff session: one shift
     access_log: bool = False  # a line per request (secrets redacted), a few per minute
     rate_limits: RateLimits = Field(default_factory=RateLimits)

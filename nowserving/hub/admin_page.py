@@ -71,7 +71,7 @@ def _sign_in(request: Request, form: Form) -> Response:
         session.token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https" or hub.config.hub.behind_tls_proxy,
         path="/admin",
     )
     return answer

@@ -105,3 +105,11 @@ def test_a_new_pin_has_six_digits_and_is_not_the_first_one_anyone_tries() -> Non
             check_new_pin(weak)
     with pytest.raises(WeakPin, match="differ"):
         check_new_pin("480153", "480135")
+
+
+def test_the_admin_page_answers_a_clerks_right_pin_as_a_wrong_one(config: OfficeConfig) -> None:
+    gate = PinGate(config)
+    assert gate.check("maria", "1234", sources=("a",), admin_only=True).id == "maria"
+    with pytest.raises(SignInRefused, match=r"^Wrong staff member or PIN\.$"):
+        gate.check("tom", "2468", sources=("a",), admin_only=True)  # right PIN, no admin right
+    assert gate.sources == 1  # and it counts towards the lockout like any wrong try
