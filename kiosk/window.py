@@ -294,6 +294,14 @@ class KioskWindow(QWidget):
             self.config = self.service.config
             for screen in (self.welcome, self.services, self.ticket):
                 screen.config = self.config
+            # Languages and kiosk settings apply from the next resident on.
+            settings = self.config.kiosk
+            self.flow.ask_priority = settings.ask_priority
+            self.idle.setInterval(settings.idle_seconds * 1000)
+            self.ticket_timer.setInterval(settings.ticket_seconds * 1000)
+            if self.flow.languages != self.config.office.languages:
+                self.flow.languages = list(self.config.office.languages)
+                self.welcome.show_languages()
         if self.flow.screen in (Screen.WELCOME, Screen.SERVICES):
             self.render_view()
 

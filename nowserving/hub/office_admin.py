@@ -134,7 +134,9 @@ def save_counter(
 def set_languages(hub: Hub, languages: list[str], default: str, *, by: str) -> None:
     """Which of the shipped languages the office offers; `default` first (the one every
     resident text must have, and the one shown when a text is missing)."""
-    offered = [default, *(lang for lang in languages if lang != default)]
+    # The office's order is kept (its kiosk buttons stay where residents know them).
+    ordered = [*hub.config.office.languages, *languages]
+    offered = list(dict.fromkeys([default, *(lang for lang in ordered if lang in languages)]))
     unknown = [lang for lang in offered if lang not in i18n.shipped()]
     if unknown:
         raise InvalidOffice(

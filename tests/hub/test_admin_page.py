@@ -134,6 +134,14 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
         expect(page.get_by_role("status").first).to_contain_text("printer settings are saved")
         qtbot.waitUntil(lambda: service.config.printer.paper_mm == 58, timeout=20_000)
 
+        # Languages: one no longer offered leaves the kiosk's welcome screen.
+        arabic = i18n.language_name("ar")
+        offered = page.locator("form", has=page.get_by_role("button", name="Save languages"))
+        offered.get_by_role("checkbox", name=f"{arabic} (ar)").uncheck()
+        offered.get_by_role("button").click()
+        expect(page.get_by_role("status").first).to_contain_text("Languages saved")
+        qtbot.waitUntil(lambda: arabic not in texts(kiosk_window.welcome), timeout=20_000)
+
         # A new counter: without a line it is refused in check-config's words.
         new_counter = page.locator("form", has=page.get_by_role("button", name="Add counter"))
         new_counter.get_by_label("New counter's id").fill("c7")
@@ -215,6 +223,7 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
         "added line parking (P: 'Parking permits')",
         "retired line parking (no new tickets; gone tomorrow)",
         "changed the printer settings: paper_mm 80 → 58",
+        "set the languages to en, es, zh, vi",
     } <= audit, audit
 
 
