@@ -172,9 +172,14 @@ class OfficeFile:
         return self._here(config)
 
     def _here(self, config: OfficeConfig) -> OfficeConfig:
-        """The office as this PC uses it: `[hub] ca_file` is the CA kept here at pairing
-        (the hub's own path means nothing here), or none: this PC's own CAs."""
-        ca_file = str(self.ca) if self.ca.is_file() else None
+        """The office as this PC uses it: `[hub] ca_file` is the CA kept here at pairing; a
+        PC paired before pairing brought the CA keeps using a copy at the hub's path; else
+        none (this PC's own CAs)."""
+        ca_file = config.hub.ca_file
+        if self.ca.is_file():
+            ca_file = str(self.ca)
+        elif ca_file and not Path(ca_file).is_file():
+            ca_file = None
         return config.model_copy(update={"hub": config.hub.model_copy(update={"ca_file": ca_file})})
 
     def follow(self, hub: HubClient, known: int) -> tuple[int, OfficeConfig] | None:
