@@ -7,6 +7,7 @@ it up by its new version) and writes an `office.changed` event naming who did it
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import secrets
 import threading
@@ -23,7 +24,7 @@ from nowserving.domain.config import (
 )
 from nowserving.domain.errors import ConfigError, NotFound, Rejected
 from nowserving.domain.pairing import PairingRefused
-from nowserving.domain.security import NEW_PIN_DIGITS, hash_pin
+from nowserving.domain.security import NEW_PIN_DIGITS, WeakPin, check_new_pin, hash_pin
 from nowserving.hub.context import Hub
 from nowserving.store.registry import Pairing
 from nowserving.system import i18n
@@ -240,7 +241,11 @@ def audit(hub: Hub, what: str, by: str) -> None:
 
 
 def new_pin() -> str:
-    return f"{secrets.randbelow(10**NEW_PIN_DIGITS):0{NEW_PIN_DIGITS}d}"
+    """A random PIN that the rule for chosen ones would accept too (no 111111)."""
+    while True:
+        pin = f"{secrets.randbelow(10**NEW_PIN_DIGITS):0{NEW_PIN_DIGITS}d}"
+        with contextlib.suppress(WeakPin):
+            return check_new_pin(pin)
 
 
 def _rows(items: Any, wanted: str, what: str) -> list[dict[str, Any]]:
