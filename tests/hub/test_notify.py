@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 import statistics
 import threading
 import time
@@ -16,8 +17,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser, expect
 
 from tests.hub.conftest import DISPLAY, RunningHub, free_port, start_hub, stop_hub
+from tests.hub.test_phone_page import OVERFLOWING, PHONE
 
 GATEWAY_AUTH = "Bearer gateway-credential-0123"
 INBOUND_SECRET = "replies-from-the-gateway-0123"
@@ -338,3 +341,80 @@ def test_a_gateway_down_for_a_while_delays_messages_but_loses_none_and_slows_no_
     while "notify.sms" in alerts(hub) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert "notify.sms" not in alerts(hub)
+
+
+@pytest.mark.browser
+def test_a_resident_leaves_a_number_on_the_page_and_stops_it(
+    hub: RunningHub, gateway: tuple[Gateway, int], browser: Browser
+) -> None:
+    phone = "+15105550106"
+    issued = hub.issue("payments", lang="es")
+    context = browser.new_context(viewport=PHONE, locale="es-ES")
+    page = context.new_page()
+    try:
+        page.goto(issued["url"])
+        expect(page.locator("#contact-kept")).to_have_text(
+            "Solo lo usamos para este turno y lo borramos cuando termine su visita."
+        )
+        field = page.get_by_label("Número de celular, con código de país")
+        assert field.get_attribute("type") == "tel"
+        field.fill("510 555 0106")  # no country code: told at once, in Spanish
+        page.get_by_role("button", name="Enviarme mensajes").click()
+        expect(page.locator("#contact-error")).to_contain_text("con su código de país")
+        assert page.evaluate(OVERFLOWING) == []
+        field.fill("+1 510 555 0106")
+        page.get_by_role("button", name="Enviarme mensajes").click()
+        expect(page.locator("#contact-list")).to_have_text("•••• 0106")
+        gateway[0].wait_for(lambda g: len(g.texts_to(phone)) == 1)
+        assert gateway[0].texts_to(phone)[0].startswith("Está en la fila con el turno")
+        page.get_by_role("button", name="Dejar de recibir mensajes").click()
+        expect(page.get_by_label("Número de celular, con código de país")).to_be_visible()
+        assert subscribe_list(hub, issued["token"]) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_joining_remotely_with_an_email_sends_the_joined_mail(
+    hub: RunningHub, mailbox: tuple[Mailbox, int], browser: Browser
+) -> None:
+    address = "remote-join@example.org"
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto(f"{hub.public_url}/join?lang=vi")
+        page.get_by_label("Địa chỉ email").fill(address)
+        page.locator("li.line").first.get_by_role("button").click()
+        page.wait_for_url(re.compile(r"/t/[\w-]{22}\?lang=vi$"))
+        expect(page.locator("#contact-list")).to_have_text("r•••@example.org")
+        label = page.locator("#number").inner_text()
+        (mail,) = mailbox[0].wait_for(address, 1)
+        assert label in mail["Subject"]
+    finally:
+        context.close()
+
+
+def test_the_contact_form_works_without_script(
+    hub: RunningHub, gateway: tuple[Gateway, int]
+) -> None:
+    import requests
+
+    phone = "+15105550107"
+    issued = hub.issue("payments", lang="ar")
+    url = f"{hub.public_url}/t/{issued['token']}/contacts?lang=ar"
+    wrong = requests.post(url, data={"phone": "12"}, timeout=10, allow_redirects=False)
+    assert wrong.status_code == 422 and "رمز الدولة" in wrong.text  # the page, with the reason
+    saved = requests.post(url, data={"phone": phone}, timeout=10, allow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?lang=ar#contact")
+    gateway[0].wait_for(lambda g: len(g.texts_to(phone)) == 1)
+    assert "•••• 0107" in requests.get(f"{hub.public_url}/t/{issued['token']}", timeout=10).text
+    stopped = requests.post(url, data={"stop": "1"}, timeout=10, allow_redirects=False)
+    assert stopped.status_code == 303 and subscribe_list(hub, issued["token"]) == []
+
+
+def subscribe_list(hub: RunningHub, token: str) -> list[str]:
+    """The ticket's contacts, masked, as its page shows them."""
+    import requests
+
+    page = requests.get(f"{hub.public_url}/t/{token}", timeout=10).text
+    return re.findall(r'<li dir="ltr">([^<]*)</li>', page)

@@ -56,6 +56,7 @@
     $("wait").textContent = waiting ? waitText(ticket) : "";
     $("wait-row").hidden = !waiting;
     $("leave").hidden = !ticket.can_leave;
+    if ($("contact")) $("contact").hidden = !["waiting", "called"].includes(ticket.status);
     renderAlerts();
     $("updated").textContent = t("phone.updated", { time: new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" }) });
     document.title = `${ticket.label} — ${t(`status.${ticket.status}`)}`;
@@ -140,6 +141,35 @@
     }
     render();
   });
+
+  // Messages by text or e-mail (the office's channels): the form, the saved contacts, stop.
+  const contact = window.nowservingContact;
+  function showContacts(answer) {
+    const error = $("contact-error");
+    error.hidden = !answer.error;
+    error.textContent = answer.error ? t(answer.error) : "";
+    if (answer.error) return;
+    const shown = answer.contacts.map((c) => c.shown);
+    $("contact-list").replaceChildren(...shown.map((text) => Object.assign(document.createElement("li"), { textContent: text, dir: "ltr" })));
+    $("contact-saved").hidden = shown.length === 0;
+    $("contact-form").hidden = shown.length > 0;
+    if (!shown.length) $("contact-form").reset();
+  }
+  if ($("contact")) {
+    $("contact-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.currentTarget;
+      const { error, bodies } = contact.read(form);
+      if (error || !bodies.length) return showContacts({ error: error || "contact.empty" });
+      form.querySelector("button").disabled = true;
+      showContacts(await contact.save(token, bodies));
+      form.querySelector("button").disabled = false;
+    });
+    $("contact-stop").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      showContacts(await contact.stop(token));
+    });
+  }
 
   const dialog = $("confirm-leave");
   $("leave").addEventListener("click", () => dialog.showModal());
