@@ -13,11 +13,12 @@ from urllib.parse import parse_qs
 
 import anyio.to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.notify import mask, normalize_email, normalize_phone
 from nowserving.domain.views import pause_text
+from nowserving.hub import push
 from nowserving.hub.context import Hub, hub_of
 from nowserving.hub.schemas import SHORT_CODE, TOKEN
 from nowserving.service.interface import Expired
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from fastapi.templating import Jinja2Templates
 
 router = APIRouter(include_in_schema=False)
+SERVICE_WORKER = resources_dir() / "web" / "static" / "sw.js"
 FORM_LIMIT = 2000  # bytes of a contact form read: a number and an address fit many times
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -115,7 +117,9 @@ def _ticket(
             return _page(request, "pending.html", hub, chosen, 404, token=token)
         return _page(request, "gone.html", hub, chosen, 404, message_key="phone.unknown")
     chosen = _language(hub, lang, ticket.lang)
-    channels = hub.config.notify.channels
+    channels = hub.config.notify.channels & {"sms", "email"}  # push: the alert button asks
+    vapid = hub.config.notify.push.vapid_private_key
+    contacts = [c for c in hub.service.contacts(token) if c.channel in channels]
     return _page(
         request,
         "ticket.html",
@@ -125,9 +129,17 @@ def _ticket(
         ticket=ticket.model_dump(),
         token=token,
         channels=channels,
-        contacts=[mask(c.address) for c in hub.service.contacts(token)] if channels else [],
+        contacts=[mask(c.address) for c in contacts],
         contact_error=contact_error,
+        push_key=push.public_key(vapid) if vapid else "",
     )
+
+
+@router.get("/sw.js", response_model=None)
+def service_worker() -> FileResponse:
+    """The phone page's service worker, from the root: its scope is every ticket page."""
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    return FileResponse(SERVICE_WORKER, media_type="text/javascript", headers=headers)
 
 
 @router.post("/t/{token}/contacts", response_class=HTMLResponse, response_model=None)
@@ -150,8 +162,9 @@ async def contact_form(token: str, request: Request, lang: str | None = None) ->
 
 def _save_contact(hub: Hub, token: str, given: dict[str, str], lang: str) -> str | None:
     """Do what the form asks; None when done, else what went wrong, in `lang`."""
-    if "stop" in given:
-        hub.service.unsubscribe(token)
+    if "stop" in given:  # what the form shows: a push subscription is the alert button's
+        hub.service.unsubscribe(token, "sms")
+        hub.service.unsubscribe(token, "email")
         return None
     phone, email = given.get("phone", ""), given.get("email", "")
     if not phone and not email:

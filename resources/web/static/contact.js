@@ -44,13 +44,18 @@ window.nowservingContact = (() => {
     return answer;
   }
 
+  // Forget the number and the address (a push subscription is the alert button's).
   async function stop(token) {
-    try {
-      const response = await fetch(url(token), { method: "DELETE" });
-      return response.ok ? await response.json() : { error: "contact.failed" };
-    } catch (_) {
-      return { error: "contact.failed" };
+    let answer = { error: "contact.failed" };
+    for (const channel of ["sms", "email"]) {
+      try {
+        const response = await fetch(`${url(token)}?channel=${channel}`, { method: "DELETE" });
+        answer = response.ok ? await response.json() : { error: "contact.failed" };
+      } catch (_) {
+        answer = { error: "contact.failed" };
+      }
     }
+    return answer;
   }
 
   return { read, save, stop };
