@@ -105,13 +105,13 @@ class PushServices:
                 except httpx.HTTPError as exc:
                     done(message, f"the push service cannot be reached: {type(exc).__name__}")
                     continue
-                status = answer.status_code
+                status = answer.status_code  # redirects are not followed: refused too
                 if status in (404, 410):
                     done(message, GONE)
+                elif answer.is_success:
+                    done(message, "")
                 else:
-                    done(
-                        message, "" if answer.is_success else f"the push service answered {status}"
-                    )
+                    done(message, f"the push service answered {status}")
 
 
 @dataclass

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from nowserving.domain.errors import NotFound, Rejected
-from nowserving.domain.notify import mask, normalize_email, normalize_phone
+from nowserving.domain.notify import Channel, mask, normalize_email, normalize_phone
 from nowserving.domain.views import pause_text
 from nowserving.hub import push
 from nowserving.hub.context import Hub, hub_of
@@ -169,8 +169,9 @@ def _save_contact(hub: Hub, token: str, given: dict[str, str], lang: str) -> str
     phone, email = given.get("phone", ""), given.get("email", "")
     if not phone and not email:
         return i18n.text(lang, "contact.empty")
+    checked: list[tuple[Channel, str]] = []
     try:
-        checked = [("sms", normalize_phone(phone))] if phone else []
+        checked += [("sms", normalize_phone(phone))] if phone else []
     except ValueError:
         return i18n.text(lang, "contact.bad_phone")
     try:
@@ -179,11 +180,11 @@ def _save_contact(hub: Hub, token: str, given: dict[str, str], lang: str) -> str
         return i18n.text(lang, "contact.bad_email")
     try:
         for channel, address in checked:
-            hub.service.subscribe(token, channel, address)  # type: ignore[arg-type]
-    except Rejected:
-        return i18n.text(lang, "contact.failed")
+            hub.service.subscribe(token, channel, address)
     except NotFound:
         return None  # the page itself says the ticket is gone
+    except Rejected:
+        return i18n.text(lang, "contact.failed")
     return None
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import http_ece
 import pytest
 from aiosmtpd.controller import Controller
+from axe_playwright_python.sync_playwright import Axe
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from playwright.sync_api import Browser, expect
@@ -418,6 +419,8 @@ def test_a_resident_leaves_a_number_on_the_page_and_stops_it(
         page.get_by_role("button", name="Enviarme mensajes").click()
         expect(page.locator("#contact-error")).to_contain_text("con su código de país")
         assert page.evaluate(OVERFLOWING) == []
+        checked = Axe().run(page)  # labels, contrast, the error announced
+        assert checked.violations_count == 0, checked.generate_report()
         field.fill("+1 510 555 0106")
         page.get_by_role("button", name="Enviarme mensajes").click()
         expect(page.locator("#contact-list")).to_have_text("•••• 0106")
@@ -439,6 +442,8 @@ def test_joining_remotely_with_an_email_sends_the_joined_mail(
     page = context.new_page()
     try:
         page.goto(f"{hub.public_url}/join?lang=vi")
+        checked = Axe().run(page)
+        assert checked.violations_count == 0, checked.generate_report()
         page.get_by_label("Địa chỉ email").fill(address)
         page.locator("li.line").first.get_by_role("button").click()
         page.wait_for_url(re.compile(r"/t/[\w-]{22}\?lang=vi$"))
