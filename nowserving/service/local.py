@@ -31,6 +31,7 @@ from nowserving.domain.state import (
     Conflict,
     OfficeState,
     Status,
+    Ticket,
     apply,
     from_snapshot,
     replay,
@@ -391,12 +392,15 @@ class LocalService:
         raise NotFound("No ticket today has that code.")
 
     def _find_by_token(self, token: str) -> str:
-        found = rules.ticket_id(token)
         with self._lock:
-            ticket = self._catch_up().tickets.get(found)
-        if ticket is not None and hmac.compare_digest(ticket.token, token):
+            return self._ticket_by_token(self._catch_up(), token).id
+
+    def _ticket_by_token(self, state: OfficeState, token: str) -> Ticket:
+        """The ticket behind `token` in `state`; Expired if it was another day's."""
+        found = state.tickets.get(rules.ticket_id(token))
+        if found is not None and hmac.compare_digest(found.token, token):
             return found
-        day = self.store.ticket_day(found)
+        day = self.store.ticket_day(rules.ticket_id(token))
         if day is not None:
             raise Expired(f"This ticket was for {day}; it has expired.")
         raise NotFound("This ticket is not known here.", code="ticket_unknown")
@@ -408,22 +412,23 @@ class LocalService:
         and queue their "joined" message; returns the ticket's contacts."""
         if channel not in self.config.notify.channels:
             raise Rejected(f"This office sends no {_CHANNEL_NAMES[channel]}.", code="no_channel")
-        found = self._find_by_token(token)
+        # One state for finding the ticket and keeping the contact: at midnight the day
+        # may turn between two looks, and yesterday's ticket is then Expired, not a KeyError.
         with self._lock, self.store.write():
             state = self._catch_up()
-            ticket = state.tickets[found]
+            ticket = self._ticket_by_token(state, token)
             if ticket.status not in _IN_LINE:
                 raise Rejected("This ticket is no longer in line.", code="ticket_ended")
             contact = Contact(ticket.id, channel, address, ticket.lang)
             self.notifier.subscribe(state, ticket, contact, self._now() / 1000)
-        return self.contacts(token)
+        return outbox.contacts_for(self.store, [ticket.id])
 
     def unsubscribe(self, token: str, channel: Channel | None = None) -> list[Contact]:
         """Forget a resident's contact (one channel, or all) and their unsent messages."""
         found = self._find_by_token(token)
         with self._lock, self.store.write():
             outbox.forget_contacts(self.store, [found], channel)
-        return self.contacts(token)
+        return outbox.contacts_for(self.store, [found])
 
     def contacts(self, token: str) -> list[Contact]:
         return outbox.contacts_for(self.store, [self._find_by_token(token)])
@@ -432,22 +437,31 @@ class LocalService:
         """A resident's text message back from `sender`: LEAVE or STATUS, in any office
         language's word (or English); anything else gets the help text. The answer goes
         out through the outbox. Returns "leave", "status", "help", or "unknown" when the
-        number waits in no line (a stranger gets no answer)."""
-        with self._lock:
-            state = self._catch_up()
-            found = [state.tickets.get(t) for t in outbox.tickets_of(self.store, "sms", sender)]
-            live = [t for t in found if t is not None and t.status in _IN_LINE]
-        if not live:
-            return "unknown"
-        ticket = max(live, key=lambda t: t.issued_at)
+        number waits in no line (a stranger gets no answer; so does a reply to yesterday's
+        ticket just after midnight, which ended with its day)."""
         asked = command(text, self._reply_words())
+        # Each answer finds the ticket and acts on one state, in one transaction: the day
+        # may turn between two looks.
         if asked == "leave":
-            self.cancel(ticket.token)
-            return asked
+            left = self._write(lambda state: self._leave_by_text(state, sender))
+            return asked if left else "unknown"
         with self._lock, self.store.write():
             state = self._catch_up()
-            self.notifier.tell(state, state.tickets[ticket.id], asked, ref, self._now() / 1000)
+            ticket = self._texting(state, sender)
+            if ticket is None:
+                return "unknown"
+            self.notifier.tell(state, ticket, asked, ref, self._now() / 1000)
         return asked
+
+    def _texting(self, state: OfficeState, sender: str) -> Ticket | None:
+        """The newest ticket in line of `state` for which `sender` left their number."""
+        found = [state.tickets.get(t) for t in outbox.tickets_of(self.store, "sms", sender)]
+        live = [t for t in found if t is not None and t.status in _IN_LINE]
+        return max(live, key=lambda t: t.issued_at) if live else None
+
+    def _leave_by_text(self, state: OfficeState, sender: str) -> list[Draft]:
+        ticket = self._texting(state, sender)
+        return [rules.decide_leave(state, ticket.token)] if ticket else []
 
     def _reply_words(self) -> dict[Asked, set[str]]:
         languages = {*self.config.office.languages, i18n.FALLBACK}
