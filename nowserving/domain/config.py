@@ -265,6 +265,8 @@ class NotifyEmail(_Strict):
     host: Hostname | None = None
     port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
+    # The CA that signed the server's certificate (PEM), when not one of the system's.
+    ca_file: FilePath | None = None
     username: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     password: Secret | None = None
     sender: Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}$")] = (
@@ -509,7 +511,11 @@ def load_config(path: Path | str) -> OfficeConfig:
         for key in ("tls_cert", "tls_key", "ca_file")
         if (value := getattr(config.hub, key)) is not None
     }
-    return config.model_copy(update={"hub": config.hub.model_copy(update=files)})
+    email = config.notify.email
+    if email.ca_file is not None:
+        email = email.model_copy(update={"ca_file": str(folder / email.ca_file)})
+    notify = config.notify.model_copy(update={"email": email})
+    return config.model_copy(update={"hub": config.hub.model_copy(update=files), "notify": notify})
 
 
 def _describe(source: str, exc: ValidationError) -> str:
