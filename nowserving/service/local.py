@@ -256,25 +256,40 @@ class LocalService:
     def _write(self, decide: Callable[[OfficeState], list[Draft]]) -> list[Event]:
         """Decide against the freshest state and append, all under the write lock."""
         request = _REQUEST.get()
+
+        def act(state: OfficeState) -> tuple[list[Event], bool]:
+            done = self.store.request_events(*request) if request else None
+            if done is not None:
+                return done, False  # a retry: the first answer, not a second action
+            drafts = decide(state)
+            if request is not None:
+                ref = request_ref(*request)
+                drafts = [replace(d, data={**d.data, "request": ref}) for d in drafts]
+            events = self.store.append(drafts, self.clock)
+            if request is not None:
+                self.store.remember_request(*request, state.day, events)
+            return events, True
+
+        return self._transaction(act)
+
+    def merge(self, merge: Callable[[], list[Event]]) -> list[Event]:
+        """Events another node wrote (a sync push to the hub), with the messages they owe
+        residents in the same transaction, like events decided here. `merge` adds them
+        to the store (inside the transaction) and returns those that were new."""
+        return self._transaction(lambda state: (merge(), True))
+
+    def _transaction(self, act: Callable[[OfficeState], tuple[list[Event], bool]]) -> list[Event]:
+        """One write transaction: `act` on the freshest state returns its events and
+        whether they are new (then the messages they owe are queued with them)."""
         with self._lock:
             early = False  # the projection took the events before the commit
             try:
                 with self.store.write():
-                    done = self.store.request_events(*request) if request else None
-                    if done is not None:
-                        events = done  # a retry: the first answer, not a second action
-                    else:
-                        state = self._catch_up()
-                        drafts = decide(state)
-                        if request is not None:
-                            ref = request_ref(*request)
-                            drafts = [replace(d, data={**d.data, "request": ref}) for d in drafts]
-                        events = self.store.append(drafts, self.clock)
-                        if request is not None:
-                            self.store.remember_request(*request, state.day, events)
-                        if self.notifier.wants(events):
-                            early = True
-                            self._queue_messages(state, events)
+                    state = self._catch_up()
+                    events, new = act(state)
+                    if new and self.notifier.wants(events):
+                        early = True
+                        self._queue_messages(state, events)
             except BaseException:
                 if early:  # rolled back: the projection must forget the events again
                     self._rebuild(self._state.day)
