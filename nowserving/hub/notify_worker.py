@@ -18,6 +18,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from hashlib import sha256
@@ -40,6 +41,7 @@ POLL_S = 0.2  # how often the outbox is looked at: a call's message leaves withi
 FIRST_RETRY_S = 1.0
 REFUSED_RETRY_S = 30.0  # a refused message is tried again after this × its tries (capped)
 BATCH = 100
+PUSH_AT_ONCE = 8  # push services waited on at a time (each its own host, mostly)
 GONE = "the push subscription is gone"  # the resident's browser dropped it: forget it
 
 
@@ -85,34 +87,40 @@ class PushServices:
     """Web Push: each message goes to the push service of the phone that subscribed.
 
     There are as many services as browsers, so one that cannot be reached (or a made-up
-    address) costs its own message a try, never the others their turn. A service that
-    says the subscription is gone (404, 410) gets `done(message, GONE)`.
+    address that never answers) costs its own message a try, never the others their
+    turn: PUSH_AT_ONCE are sent at a time, and each is done as soon as it is answered. A
+    service that says the subscription is gone (404, 410) gets `done(message, GONE)`.
     """
 
     config: NotifyPush
 
     def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
+        assert self.config.vapid_private_key is not None
+        with (
+            httpx.Client(timeout=self.config.timeout) as client,
+            ThreadPoolExecutor(PUSH_AT_ONCE, thread_name_prefix="push") as pool,
+        ):
+            sent = {pool.submit(self._one, client, message): message for message in messages}
+            for answered in as_completed(sent):  # `done` runs here, in the caller's thread
+                done(sent[answered], answered.result())
+
+    def _one(self, client: httpx.Client, message: Message) -> str:
+        """Send one message; "" when the push service took it, else why not."""
         config = self.config
         assert config.vapid_private_key is not None
-        with httpx.Client(timeout=config.timeout) as client:
-            for message in messages:
-                endpoint = json.loads(message.address)["endpoint"]
-                headers = push.headers(
-                    config.vapid_private_key, config.subject, endpoint, config.ttl, message.key
-                )
-                body = push.encrypt(message.address, message.text.encode())
-                try:
-                    answer = client.post(endpoint, content=body, headers=headers)
-                except httpx.HTTPError as exc:
-                    done(message, f"the push service cannot be reached: {type(exc).__name__}")
-                    continue
-                status = answer.status_code  # redirects are not followed: refused too
-                if status in (404, 410):
-                    done(message, GONE)
-                elif answer.is_success:
-                    done(message, "")
-                else:
-                    done(message, f"the push service answered {status}")
+        endpoint = json.loads(message.address)["endpoint"]
+        headers = push.headers(
+            config.vapid_private_key, config.subject, endpoint, config.ttl, message.key
+        )
+        body = push.encrypt(message.address, message.text.encode())
+        try:
+            answer = client.post(endpoint, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"the push service cannot be reached: {type(exc).__name__}"
+        status = answer.status_code  # redirects are not followed: refused too
+        if status in (404, 410):
+            return GONE
+        return "" if answer.is_success else f"the push service answered {status}"
 
 
 @dataclass

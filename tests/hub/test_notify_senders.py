@@ -3,20 +3,29 @@ recipient, a server that is not there, STARTTLS with a trusted and an untrusted 
 
 from __future__ import annotations
 
+import os
 import ssl
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from nowserving.domain.config import NotifyEmail
-from nowserving.hub.notify_worker import SmtpServer, Unreachable
+from nowserving.domain.config import NotifyEmail, NotifyPush
+from nowserving.domain.notify import normalize_push
+from nowserving.hub.notify_worker import PUSH_AT_ONCE, PushServices, SmtpServer, Unreachable
+from nowserving.hub.push import b64url, new_private_key
 from nowserving.store.outbox import Message
 from nowserving.system.certs import make_ca, make_server_cert
 from tests.hub.conftest import free_port
+
+WAIT_S = 30.0  # how long the slow push service keeps a request (the test releases it)
 
 # Login over plain SMTP, on loopback: the server warns, rightly, about a real office.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -146,3 +155,53 @@ def test_starttls_upgrades_before_login_and_an_untrusted_certificate_sends_nothi
         with pytest.raises(Unreachable, match=r"certificate is not trusted.*nothing was sent"):
             SmtpServer(config).send([_message("ben@example.org", "k5")], lambda m, why: None)
     assert len(inbox.received) == 1
+
+
+@pytest.fixture
+def push_service() -> Iterator[tuple[int, threading.Event]]:
+    """A push service on loopback: /slow never answers until released, others take it."""
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path == "/slow":
+                release.wait(WAIT_S)
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], release
+    release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_push_service_that_never_answers_does_not_hold_up_the_others(
+    push_service: tuple[int, threading.Event],
+) -> None:
+    port, release = push_service
+    point = ec.generate_private_key(ec.SECP256R1()).public_key()
+    p256dh = b64url(point.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
+    auth = b64url(os.urandom(16))
+
+    def message(path: str) -> Message:
+        address = normalize_push(
+            f"http://127.0.0.1:{port}/{path}", p256dh, auth, loopback_http=True
+        )
+        return Message(path, "t1", "push", address, '{"title": "A-001"}', 0, "")
+
+    config = NotifyPush(vapid_private_key=new_private_key(), timeout=1)
+    outcomes: list[tuple[str, str]] = []
+    # The slow one first: one at a time, everyone would wait for it to time out.
+    batch = [message("slow"), *(message(f"fast-{n}") for n in range(PUSH_AT_ONCE + 1))]
+    PushServices(config).send(batch, lambda m, why: outcomes.append((m.key, why)))
+    assert not release.is_set()  # it never answered: the batch ended on the timeout
+    fast = [(f"fast-{n}", "") for n in range(PUSH_AT_ONCE + 1)]
+    assert sorted(outcomes[:-1]) == fast  # all taken, each told as soon as it was
+    assert outcomes[-1] == ("slow", "the push service cannot be reached: ReadTimeout")
