@@ -55,18 +55,20 @@ def _login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) 
     return AuthResult(success=ok, handled=False)
 
 
+def _serve(inbox: Inbox, port: int, **options: Any) -> Controller:
+    """An SMTP server on loopback that takes mail only after the login `_login` accepts."""
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=_login, auth_required=True, **options
+    )
+    controller.start()
+    return controller
+
+
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox, port = Inbox(), free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_login,
-        auth_required=True,
-        auth_require_tls=False,  # STARTTLS itself is smtplib's; this tests the login
-    )
-    controller.start()
+    # STARTTLS has its own test (tls_smtp); this one tests the login.
+    controller = _serve(inbox, port, auth_require_tls=False)
     yield inbox, port
     controller.stop()
 
@@ -124,16 +126,7 @@ def tls_smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Inbox, 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(folder / "server.pem", folder / "server.key")
     inbox, port = Inbox(), free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_login,
-        auth_required=True,
-        tls_context=context,
-        require_starttls=True,
-    )
-    controller.start()
+    controller = _serve(inbox, port, tls_context=context, require_starttls=True)
     yield inbox, port, folder / "ca.pem"
     controller.stop()
 
