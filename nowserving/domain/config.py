@@ -295,6 +295,27 @@ class Notify(_Strict):
         return frozenset(found | ({"email"} if self.email.host else set()))
 
 
+DatabaseUrl = Annotated[
+    str, StringConstraints(pattern=r"^postgres(ql)?://[^\s]*$", min_length=12, max_length=1000)
+]
+
+
+class City(_Strict):
+    """Streaming the office's event log, anonymised, into the city's PostgreSQL database."""
+
+    database: DatabaseUrl | None = None  # holds a password: hub only, never logged
+    office_id: Ident | None = None  # this office in the city's database
+    staff_names: bool = False  # staff ids leave the office only if the city turns this on
+    batch: int = Field(default=1000, ge=10, le=50_000)  # events per round trip
+    retry_max_seconds: float = Field(default=60, ge=0.1, le=3600)  # the database away: cap
+
+    @model_validator(mode="after")
+    def _office_named(self) -> City:
+        if self.database is not None and self.office_id is None:
+            raise ValueError("office_id is required with database (this office's id in it)")
+        return self
+
+
 class OfficeConfig(_Strict):
     """The whole office: validated, immutable, shared by every part."""
 
@@ -309,6 +330,7 @@ class OfficeConfig(_Strict):
     display: Display = Field(default_factory=Display)
     hub: Hub = Field(default_factory=Hub)
     notify: Notify = Field(default_factory=Notify)
+    city: City = Field(default_factory=City)
 
     @model_validator(mode="before")
     @classmethod
@@ -433,12 +455,14 @@ class OfficeConfig(_Strict):
 
 def public_office(config: OfficeConfig, role: str) -> OfficeConfig:
     """What a device of `role` receives of the office: never a device secret, nor the hub's
-    own (its TLS key, the gateways' passwords: the hub alone sends residents' messages), and
-    staff (with PIN hashes, for signing in while the hub is away) only for desks."""
+    own (its TLS key, the gateways' passwords: the hub alone sends residents' messages; the
+    city database's address, which holds its password), and staff (with PIN hashes, for
+    signing in while the hub is away) only for desks."""
     staff = config.staff if role == "desk" else []
     hub = config.hub.model_copy(update={"tls_cert": None, "tls_key": None})
     notify = Notify(near=config.notify.near)  # no gateway, no password: devices send nothing
-    return config.model_copy(update={"devices": [], "staff": staff, "hub": hub, "notify": notify})
+    update = {"devices": [], "staff": staff, "hub": hub, "notify": notify, "city": City()}
+    return config.model_copy(update=update)
 
 
 def office_document(config: OfficeConfig) -> dict[str, Any]:
