@@ -26,6 +26,7 @@ APPS = {
     "display": "display.app:main",
     "desk": "desk.app:main",
     "demo": "nowserving.cli.demo:main",
+    "city": "nowserving.city.run:main",
 }
 # What the `gui` extra installs: a server without it runs the hub, not the apps.
 GUI_MODULES = {"PySide6", "shiboken6", "escpos", "PIL"}
@@ -66,6 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--public-url",
         metavar="URL",
         help="address phones use to reach the hub (default from the config)",
+    )
+
+    city = commands.add_parser("city", help="the city's page, API and dashboard over PostgreSQL")
+    city.add_argument(
+        "--database", required=True, type=_database_url, metavar="URL", help="postgresql://…"
+    )
+    city.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    city.add_argument("--port", type=int, default=8500, help="port to listen on (default 8500)")
+    city.add_argument("--name", default="City", help="the city's name, atop its pages")
+    city.add_argument(
+        "--admin-token-file",
+        metavar="FILE",
+        help="file holding the city admin token (24+ characters) for the staff dashboard",
     )
 
     for name, what in (
@@ -185,6 +199,12 @@ def _device_id(text: str) -> str:
         return check_device_id(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _database_url(text: str) -> str:
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise argparse.ArgumentTypeError("a PostgreSQL address: postgresql://user:pass@host/db")
+    return text
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:

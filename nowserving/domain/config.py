@@ -80,6 +80,13 @@ class Office(_Strict):
         return value
 
 
+class ServiceLevel(_Strict):
+    """A line's target: `percent` of its residents called within `within_minutes`."""
+
+    within_minutes: float = Field(gt=0, le=600)
+    percent: float = Field(gt=0, le=100)
+
+
 class Line(_Strict):
     id: Ident
     prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]$")]
@@ -89,6 +96,7 @@ class Line(_Strict):
     remote_join: bool = False
     remote_cap: int = Field(default=50, ge=0, le=10_000)
     icon: Ident = "generic"
+    service_level: ServiceLevel | None = None
 
 
 class Counter(_Strict):

@@ -79,7 +79,12 @@ def office_row(office_id: str, config: OfficeConfig) -> tuple[Any, ...]:
     """The office as the city page shows it: names in the office's first language."""
     lang = config.default_language
     lines = [
-        {"id": line.id, "prefix": line.prefix, "name": config.text(line.name, lang)}
+        {
+            "id": line.id,
+            "prefix": line.prefix,
+            "name": config.text(line.name, lang),
+            "service_level": line.service_level.model_dump() if line.service_level else None,
+        }
         for line in config.lines
     ]
     counters = [

@@ -4,7 +4,7 @@ CREATE TABLE offices (
     id text PRIMARY KEY,
     name text NOT NULL,
     timezone text NOT NULL,
-    lines jsonb NOT NULL,     -- [{id, name, prefix}]: name in the office's first language
+    lines jsonb NOT NULL,     -- [{id, name, prefix, service_level}]: names in its first language
     counters jsonb NOT NULL,  -- [{id, name, lines}]
     seen_at timestamptz NOT NULL  -- the office's last report: stale means closed or cut off
 );
