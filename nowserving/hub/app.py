@@ -37,6 +37,7 @@ from nowserving.hub.problems import (
     problem,
     retry_after,
 )
+from nowserving.hub.service_levels import watch_service_levels
 from nowserving.hub.sync_api import OutdatedDevice
 from nowserving.hub.tasks import Supervisor, purge_nightly
 from nowserving.service.interface import Expired
@@ -61,6 +62,7 @@ def create_app(service: LocalService) -> FastAPI:
             supervisor.start("live", hub.live.run),
             supervisor.start("retention", lambda: purge_nightly(service, supervisor)),
             supervisor.start("notify", lambda: deliver(service, supervisor)),
+            supervisor.start("service_levels", lambda: watch_service_levels(service, supervisor)),
         ]
         if service.config.city.database is not None:  # the office streams into the city's
             tasks.append(supervisor.start("city", CityStream(service).run))

@@ -26,6 +26,7 @@ from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
 from nowserving.domain.notify import Asked, Channel, Contact, command
+from nowserving.domain.service_level import LevelCheck, check_line
 from nowserving.domain.signin import PinGate
 from nowserving.domain.state import (
     Conflict,
@@ -639,6 +640,16 @@ class LocalService:
     def hub_link(self) -> HubLink | None:
         """None: this PC holds the office's store itself, there is no link to lose."""
         return None
+
+    def service_levels(self) -> dict[str, LevelCheck]:
+        """Each line with a service level, where it stands now (reads the whole day: for a
+        periodic check, not for every view)."""
+        with self._lock:
+            state, now = self._catch_up(), self._now()
+            checks = {
+                line.id: check_line(state, self.config, line.id, now) for line in self.config.lines
+            }
+        return {line: check for line, check in checks.items() if check is not None}
 
     def day_figures(self) -> DayFigures:
         """Today's report from the store (a day's log replays in milliseconds)."""

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.estimate import Accuracy, Outcome
 from nowserving.domain.events import Event, Kind
+from nowserving.domain.service_level import Level, assess
 from nowserving.domain.state import OfficeState, Status, apply
 from nowserving.domain.views import plain_wait_for
 from nowserving.store.eventstore import EventStore
@@ -42,6 +43,7 @@ class TicketFacts:
     point: int | None = None  # "about N min", as shown at issue
     ahead: int = 0  # residents ahead at issue
     plain: float | None = None  # the plain formula's wait at issue, to compare with
+    served_by: str | None = None  # the staff member who completed it (None once purged)
 
     def outcome_of_estimate(self) -> Outcome | None:
         """The estimate shown and the wait that followed (None: not shown, or never called)."""
@@ -118,6 +120,7 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
                 record.transfers += 1
             if ticket.status is Status.SERVED and status_before is Status.CALLED:
                 record.served_ms = (ticket.finished_at or event.wall) - (ticket.called_at or 0)
+                record.served_by = event.staff
                 if ticket.counter:
                     facts.busy_ms[ticket.counter] += record.served_ms
             record.outcome = ticket.status.value
@@ -190,6 +193,8 @@ def build(
         outcomes = [o for t in tickets if (o := t.outcome_of_estimate()) is not None]
         if outcomes:
             tables["estimates"].append({"day": day, **_accuracy_row(Accuracy.of(outcomes))})
+        tables["staff"] += _staff_rows(day, tickets)
+        tables["service_levels"] += _level_rows(day, config, tickets)
         for entry in facts.audit:
             moment = datetime.fromtimestamp(entry["time"] / 1000, zone)
             tables["staff_actions"].append({**entry, "time": moment.strftime("%Y-%m-%d %H:%M:%S")})
@@ -233,6 +238,52 @@ def _line_row(day: str, line: str, tickets: list[TicketFacts]) -> dict[str, Any]
         "service_median": round(statistics.median(services), 1) if services else "",
         "estimate_held": round(inside / len(shown), 3) if shown else "",
     }
+
+
+def _staff_rows(day: str, tickets: list[TicketFacts]) -> list[dict[str, Any]]:
+    """Per staff member: residents served and the average handling time (for line control)."""
+    handled: dict[str, list[int]] = defaultdict(list)
+    for ticket in tickets:
+        if ticket.served_by and ticket.served_ms is not None:
+            handled[ticket.served_by].append(ticket.served_ms)
+    return [
+        {
+            "day": day,
+            "staff": staff,
+            "served": len(times),
+            "handling_mean": round(statistics.mean(_minutes(times)), 1),
+        }
+        for staff, times in sorted(handled.items())
+    ]
+
+
+def _level_rows(day: str, config: OfficeConfig, tickets: list[TicketFacts]) -> list[dict[str, Any]]:
+    """Per line with a service level: residents called within it, late, and whether it held.
+    Residents never called (left, unfinished) do not count, as in the live check."""
+    rows = []
+    for line in config.lines:
+        target = line.service_level
+        waits = [
+            (t.first_called - t.issued_at) / 60_000
+            for t in tickets
+            if t.line == line.id and t.first_called is not None
+        ]
+        if target is None or not waits:
+            continue
+        check = assess(target, waits, [])
+        rows.append(
+            {
+                "day": day,
+                "line": line.id,
+                "target_percent": target.percent,
+                "target_minutes": target.within_minutes,
+                "within": check.within,
+                "late": check.late,
+                "achieved_percent": round(check.achieved, 1),
+                "met": check.level is not Level.BREACHED,
+            }
+        )
+    return rows
 
 
 def _accuracy_row(accuracy: Accuracy) -> dict[str, Any]:
