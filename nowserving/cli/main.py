@@ -162,7 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("path", metavar="FILE", help="kept comments and layout if it exists")
 
     report = commands.add_parser("report", help="CSV files, charts and a PDF summary")
-    _config_arg(report)
+    source = report.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", metavar="FILE", help="office config file (this office)")
+    source.add_argument(
+        "--city", type=_database_url, metavar="URL", help="every office, from the city database"
+    )
     report.add_argument("--from", dest="start", required=True, metavar="DATE")
     report.add_argument("--to", dest="end", required=True, metavar="DATE")
     report.add_argument("--line", metavar="ID", help="only this line")
@@ -465,16 +469,22 @@ def _store(args: argparse.Namespace) -> EventStore:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from nowserving.domain.config import load_config
-    from nowserving.store.reports import build, write_report
+    from nowserving.domain.config import OfficeConfig, load_config
+    from nowserving.store.reports import Labels, build, write_report
 
-    config = load_config(args.config)
     start, end = _date(args.start), _date(args.end)
-    tables = build(_store(args), config, start, end, args.line)
+    labels: OfficeConfig | Labels
+    if args.city:
+        from nowserving.store import city_reports
+
+        tables, labels = city_reports.build(args.city, start, end, args.line)
+    else:
+        labels = load_config(args.config)
+        tables = build(_store(args), labels, start, end, args.line)
     if not tables:
         print(f"No tickets between {start} and {end}.")
         return 0
-    for path in write_report(tables, config, Path(args.out), f"{start} to {end}"):
+    for path in write_report(tables, labels, Path(args.out), f"{start} to {end}"):
         print(path)
     return 0
 

@@ -316,7 +316,7 @@ def _anonymous(ticket: TicketFacts, zone: ZoneInfo) -> dict[str, Any]:
 
 
 def write_report(
-    tables: dict[str, list[dict[str, Any]]], config: OfficeConfig, out: Path, title: str
+    tables: dict[str, list[dict[str, Any]]], config: OfficeConfig | Labels, out: Path, title: str
 ) -> list[Path]:
     """CSV files, PNG charts and a one-page PDF summary in `out`."""
     private_folder(out)
@@ -342,23 +342,40 @@ def chart_png(tables: dict[str, list[dict[str, Any]]], config: OfficeConfig, nam
         return paths[0].read_bytes() if paths else b""
 
 
+@dataclass(frozen=True)
+class Labels:
+    """What the charts call things: the heading, and lines' and counters' names by id (in
+    the order to show them). One office's come from its config; the city's from its
+    database (store/city_reports.py)."""
+
+    heading: str
+    lines: dict[str, str]
+    counters: dict[str, str]
+
+    @classmethod
+    def of(cls, config: OfficeConfig) -> Labels:
+        lang = config.default_language
+        return cls(
+            config.office.name,
+            {line.id: config.text(line.name, lang) for line in config.lines},
+            {c.id: config.counter_name(c.id, lang) for c in config.counters},
+        )
+
+
 def counter_utilisation(
-    tables: dict[str, list[dict[str, Any]]], config: OfficeConfig
+    tables: dict[str, list[dict[str, Any]]], config: OfficeConfig | Labels
 ) -> dict[str, float]:
     """Each counter's mean utilisation over the days, by its name, in the office's order."""
+    labels = config if isinstance(config, Labels) else Labels.of(config)
     shares: dict[str, list[float]] = defaultdict(list)
     for row in tables.get("counters", []):
         shares[row["counter"]].append(row["utilisation"])
-    return {
-        config.counter_name(c.id, config.default_language): statistics.fmean(shares[c.id])
-        for c in config.counters
-        if c.id in shares
-    }
+    return {name: statistics.fmean(shares[c]) for c, name in labels.counters.items() if c in shares}
 
 
 def _charts(
     tables: dict[str, list[dict[str, Any]]],
-    config: OfficeConfig,
+    config: OfficeConfig | Labels,
     out: Path,
     title: str,
     only: str | None = None,
@@ -369,7 +386,8 @@ def _charts(
     from matplotlib import pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
-    names = {line.id: config.text(line.name, config.default_language) for line in config.lines}
+    labels = config if isinstance(config, Labels) else Labels.of(config)
+    names = labels.lines
     totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in tables.get("lines", []):
         for key in ("issued", "served", "no_shows", "left"):
@@ -378,7 +396,7 @@ def _charts(
     for row in tables.get("hours", []):
         if row["wait_median"] != "":
             hourly[row["hour"]].append(float(row["wait_median"]))
-    utilisation = counter_utilisation(tables, config)
+    utilisation = counter_utilisation(tables, labels)
 
     def volume(ax: Any) -> None:
         lines = list(totals)
@@ -420,7 +438,7 @@ def _charts(
         figure = plt.figure(figsize=(8.27, 11.69))  # A4
         issued = sum(t["issued"] for t in totals.values())
         served = sum(t["served"] for t in totals.values())
-        figure.suptitle(f"{config.office.name}\n{title}", fontsize=15)
+        figure.suptitle(f"{labels.heading}\n{title}", fontsize=15)
         figure.text(
             0.08,
             0.9,
