@@ -201,7 +201,12 @@ def create_app(reader: CityReader, *, admin_token: str | None, city: str = "City
             )
         response = RedirectResponse("/dashboard", status_code=303)
         response.set_cookie(
-            COOKIE, session_value(admin_token), httponly=True, samesite="strict", max_age=12 * 3600
+            COOKIE,
+            session_value(admin_token),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",  # behind the city's HTTPS proxy
+            max_age=12 * 3600,
         )
         return response
 

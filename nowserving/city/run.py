@@ -11,7 +11,7 @@ import uvicorn
 
 from nowserving.city.app import create_app
 from nowserving.domain.errors import ConfigError
-from nowserving.store.city import migrate
+from nowserving.store.city import migrate, reason
 from nowserving.store.city_views import CityReader
 
 MIN_TOKEN = 24  # characters: a token guessed online, at any rate, is never found
@@ -36,8 +36,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         migrate(args.database)  # a city may start its service before any office streams
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"the city database cannot be used: {first}") from None
+        raise ConfigError(f"the city database cannot be used: {reason(exc)}") from None
     app = create_app(CityReader(args.database), admin_token=token, city=args.name)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0

@@ -18,10 +18,9 @@ import time
 from datetime import date, timedelta
 
 import anyio.to_thread
-import psycopg
 
 from nowserving.service.local import LocalService
-from nowserving.store.city import CityWriter, Unreachable
+from nowserving.store.city import CityWriter, Unreachable, reason
 from nowserving.sync.backoff import Backoff
 
 log = logging.getLogger("nowserving.hub")
@@ -81,7 +80,7 @@ class CityStream:
                     self.writer.close()
                     if away_since is None:
                         away_since = time.monotonic()
-                        log.warning("city database unreachable (%s); retrying", _first_line(exc))
+                        log.warning("city database unreachable (%s); retrying", reason(exc))
                     await anyio.sleep(backoff.next())
                     continue
                 if away_since is not None:
@@ -104,8 +103,3 @@ class CityStream:
             await anyio.sleep(POLL_S)
             if await anyio.to_thread.run_sync(store.version) != seen:
                 return
-
-
-def _first_line(exc: psycopg.Error) -> str:
-    # psycopg's messages name the host and the reason, never the password.
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

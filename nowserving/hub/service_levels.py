@@ -42,9 +42,8 @@ def _shown(service: LocalService) -> dict[str, str]:
 
 
 async def watch_service_levels(service: LocalService, supervisor: Supervisor) -> None:
-    """Check every CHECK_S; write only what changed."""
-    if not any(line.service_level for line in service.config.lines):
-        return
+    """Check every CHECK_S (a target set at the admin page counts from the next check);
+    write only what changed."""
     while True:
         shown = await anyio.to_thread.run_sync(_shown, service)
         for key, message in (await anyio.to_thread.run_sync(alerts_due, service, shown)).items():

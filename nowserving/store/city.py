@@ -38,12 +38,23 @@ STAFF_KEYS = ("staff", "what")
 Unreachable = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
+def reason(exc: psycopg.Error) -> str:
+    """The first line of a database error: it names the host and what failed, never the
+    password, so it may be logged or shown."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def migrate(url: str) -> None:
     """Bring the city database's schema up to date (a no-op when it is)."""
     backend = get_backend(_yoyo_url(url))
+    migrations = read_migrations(str(MIGRATIONS))
     try:
-        with backend.lock():
-            backend.apply_migrations(backend.to_apply(read_migrations(str(MIGRATIONS))))
+        # The lock only when there is something to apply: thirty hubs starting at once
+        # would otherwise queue on it (yoyo polls for it) for nothing.
+        if backend.to_apply(migrations):
+            with backend.lock():
+                backend.apply_migrations(backend.to_apply(migrations))
     finally:
         backend.connection.close()
 

@@ -17,6 +17,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from nowserving.domain.errors import StoreError
+from nowserving.store.city import reason
 from nowserving.store.reports import Labels
 
 # One row per ticket issued in the period: what happened to it, from its events.
@@ -140,8 +141,7 @@ def build(
             tables = {name: conn.execute(sql, params).fetchall() for name, sql in TABLES.items()}
             names = conn.execute(LABELS).fetchall()
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"The city database cannot be reached: {first}") from None
+        raise StoreError(f"The city database cannot be reached: {reason(exc)}") from None
     # Two offices' lines of one id are one service: the first office's name stands for it.
     lines: dict[str, str] = {}
     for row in names:

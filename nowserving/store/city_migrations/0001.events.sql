@@ -23,6 +23,7 @@ CREATE TABLE events (
     line text,
     staff text,  -- NULL unless the office streams staff ids ([city] staff_names)
     data jsonb NOT NULL,
+    received timestamptz NOT NULL DEFAULT clock_timestamp(),  -- its lag: received - at
     PRIMARY KEY (office, id)
 );
 CREATE INDEX events_office_day ON events (office, day, kind);
