@@ -20,25 +20,28 @@ from nowserving.domain.errors import StoreError
 from nowserving.store.city import reason
 from nowserving.store.reports import Labels
 
-# One row per ticket issued in the period: what happened to it, from its events.
+# One row per ticket issued in the period: what happened to it, from its events, in one
+# pass over the period's events grouped by ticket.
 _TICKETS: LiteralString = """
-WITH tickets AS (
-    SELECT i.office, i.day, i.line, i.ticket, i.at AS issued,
-           i.data->>'source' = 'remote' AS remote,
-           f.called, f.last_called, f.served, f.transfers, f.last_kind
-    FROM events i
-    CROSS JOIN LATERAL (
-        SELECT min(e.at) FILTER (WHERE e.kind = 'ticket.called') AS called,
-               max(e.at) FILTER (WHERE e.kind = 'ticket.called') AS last_called,
-               max(e.at) FILTER (WHERE e.kind = 'ticket.served') AS served,
-               count(*) FILTER (WHERE e.kind = 'ticket.transferred') AS transfers,
-               (array_agg(e.kind ORDER BY e.hlc DESC) FILTER (WHERE e.kind IN
-                   ('ticket.served', 'ticket.no_show', 'ticket.left', 'ticket.returned',
-                    'ticket.called')))[1] AS last_kind
-        FROM events e WHERE e.office = i.office AND e.ticket = i.ticket
-    ) f
-    WHERE i.kind = 'ticket.issued' AND i.day BETWEEN %(start)s AND %(end)s
-      AND (%(line)s::text IS NULL OR i.line = %(line)s)
+WITH grouped AS (
+    SELECT office, ticket,
+           min(day) FILTER (WHERE kind = 'ticket.issued') AS day,
+           min(line) FILTER (WHERE kind = 'ticket.issued') AS line,
+           min(at) FILTER (WHERE kind = 'ticket.issued') AS issued,
+           bool_or(data->>'source' = 'remote') FILTER (WHERE kind = 'ticket.issued') AS remote,
+           min(at) FILTER (WHERE kind = 'ticket.called') AS called,
+           max(at) FILTER (WHERE kind = 'ticket.called') AS last_called,
+           max(at) FILTER (WHERE kind = 'ticket.served') AS served,
+           count(*) FILTER (WHERE kind = 'ticket.transferred') AS transfers,
+           (array_agg(kind ORDER BY hlc DESC) FILTER (WHERE kind IN ('ticket.served',
+               'ticket.no_show', 'ticket.left', 'ticket.returned', 'ticket.called')))[1]
+               AS last_kind
+    FROM events
+    WHERE day BETWEEN %(start)s AND %(end)s AND ticket IS NOT NULL
+    GROUP BY office, ticket
+), tickets AS (
+    SELECT * FROM grouped
+    WHERE issued IS NOT NULL AND (%(line)s::text IS NULL OR line = %(line)s)
 ), measured AS (
     SELECT *, extract(epoch FROM called - issued) / 60 AS wait,
            extract(epoch FROM served - last_called) / 60 AS service

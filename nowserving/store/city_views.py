@@ -93,27 +93,33 @@ FROM (
 
 # Per line with a service level: today's residents called within the target, called
 # late, and still waiting past it (those are breaches already, whenever they are called).
+# One pass over each office's day (its own, on the (office, day, kind) index), grouped by
+# ticket: no lookup per ticket.
 SERVICE_LEVELS = """
-WITH targets AS (
-    SELECT o.id AS office, (now() AT TIME ZONE o.timezone)::date AS day, l->>'id' AS line,
+WITH per_ticket AS (
+    SELECT o.id AS office, e.ticket,
+           min(e.line) FILTER (WHERE e.kind = 'ticket.issued') AS line,
+           min(e.at) FILTER (WHERE e.kind = 'ticket.issued') AS issued,
+           min(e.at) FILTER (WHERE e.kind = 'ticket.called') AS called,
+           bool_or(e.kind = 'ticket.left') AS gone
+    FROM offices o
+    CROSS JOIN LATERAL (
+        SELECT e.ticket, e.kind, e.at, e.line FROM events e
+        WHERE e.office = o.id AND e.day = (now() AT TIME ZONE o.timezone)::date
+          AND e.kind IN ('ticket.issued', 'ticket.called', 'ticket.left')
+        OFFSET 0
+    ) e
+    GROUP BY o.id, e.ticket
+), targets AS (
+    SELECT o.id AS office, l->>'id' AS line,
            (l->'service_level'->>'within_minutes')::float AS within_minutes,
            (l->'service_level'->>'percent')::float AS percent
     FROM offices o CROSS JOIN LATERAL jsonb_array_elements(o.lines) l
     WHERE jsonb_typeof(l->'service_level') = 'object'
 ), tickets AS (
-    SELECT t.office, t.line, t.within_minutes, t.percent, i.at AS issued, f.called, f.gone
-    FROM targets t
-    CROSS JOIN LATERAL (
-        SELECT i.ticket, i.at FROM events i
-        WHERE i.office = t.office AND i.day = t.day AND i.kind = 'ticket.issued'
-          AND i.line = t.line
-        OFFSET 0
-    ) i
-    CROSS JOIN LATERAL (
-        SELECT min(e.at) FILTER (WHERE e.kind = 'ticket.called') AS called,
-               coalesce(bool_or(e.kind = 'ticket.left'), false) AS gone
-        FROM events e WHERE e.office = t.office AND e.ticket = i.ticket
-    ) f
+    SELECT t.office, t.line, t.within_minutes, t.percent, p.issued, p.called, p.gone
+    FROM per_ticket p JOIN targets t USING (office, line)
+    WHERE p.issued IS NOT NULL
 ), counted AS (
 SELECT office, line, within_minutes, percent,
        count(*) FILTER (WHERE called <= issued + within_minutes * interval '1 minute')::int
