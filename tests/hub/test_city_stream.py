@@ -20,7 +20,7 @@ from nowserving.store.eventstore import EventStore
 from tests.pg import Cluster
 
 OFFICES = ("north", "south", "east")
-TICKETS = 60  # per office and phase: with batches of 10, a stream of many rounds
+TICKETS = 30  # per office and phase: with batches of 10, a stream of several rounds
 WAIT_S = 60.0  # generous: a loaded 2-core machine; it protects against a hang, not speed
 
 
