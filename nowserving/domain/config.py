@@ -28,6 +28,9 @@ from nowserving.domain.errors import ConfigError
 IDENT = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # line, counter, device and staff ids
 Ident = Annotated[str, StringConstraints(pattern=IDENT)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+MAX_LATE_PLACES = 20  # how far back a LATE reply may move a resident
+# Words a text message back already means (and the carriers' own): never a line's keyword.
+RESERVED_KEYWORDS = frozenset({"LEAVE", "STATUS", "LATE", "HELP", "STOP", "START", "INFO"})
 Texts = dict[LanguageCode, Annotated[str, StringConstraints(min_length=1, max_length=200)]]
 # A text copied from another language by `nowserving init`, waiting for a translator:
 # residents get the first language's text instead, and check-config names it.
@@ -89,6 +92,15 @@ class Line(_Strict):
     remote_join: bool = False
     remote_cap: int = Field(default=50, ge=0, le=10_000)
     icon: Ident = "generic"
+    # Text-to-join: a text message with this word joins the line (docs/notifications.md).
+    keyword: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,20}$")] | None = None
+
+    @field_validator("keyword")
+    @classmethod
+    def _not_a_reply_word(cls, value: str | None) -> str | None:
+        if value in RESERVED_KEYWORDS:
+            raise ValueError(f"{value} is a reply word; choose another keyword")
+        return value
 
 
 class Counter(_Strict):
@@ -285,6 +297,9 @@ class Notify(_Strict):
     near: int = Field(default=3, ge=1, le=50)  # "N ahead" is sent once, at this many or fewer
     max_tries: int = Field(default=5, ge=1, le=100)  # refusals of one message before it fails
     retry_max_seconds: float = Field(default=300, ge=0.1, le=3600)  # a down gateway's backoff cap
+    late_places: int = Field(default=3, ge=1, le=MAX_LATE_PLACES)  # LATE moves back this far
+    # Tickets one number or address may be given for in a day (text-to-join, kiosk, pages).
+    tickets_per_address: int = Field(default=3, ge=1, le=100)
     sms: NotifySms = Field(default_factory=NotifySms)
     email: NotifyEmail = Field(default_factory=NotifyEmail)
 
@@ -336,6 +351,7 @@ class OfficeConfig(_Strict):
         _unique("lines", "id", [line.id for line in self.lines])
         _unique("pause_reasons", "id", [reason.id for reason in self.pause_reasons])
         _unique("lines", "prefix", [line.prefix for line in self.lines])
+        _unique("lines", "keyword", [line.keyword for line in self.lines if line.keyword])
         _unique("counters", "id", [counter.id for counter in self.counters])
         _unique("devices", "id", [device.id for device in self.devices])
         _unique("staff", "id", [person.id for person in self.staff])

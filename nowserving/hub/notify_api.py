@@ -19,6 +19,7 @@ from nowserving.hub.api import HubDep, Staff, TokenParam
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import hub_of, in_thread
 from nowserving.hub.problems import ERRORS
+from nowserving.service.local import Handled
 from nowserving.store import outbox
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -112,7 +113,7 @@ class InboundSms(BaseModel):
 
 
 class InboundAnswer(BaseModel):
-    handled: Literal["leave", "status", "help", "unknown"]
+    handled: Handled
 
 
 def _gateway(request: Request, secret: str | None) -> None:
