@@ -257,6 +257,7 @@ class Hub(_Strict):
 
 Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/[^\s]*)?$", max_length=1000)]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+OFFERED = "https://offered.invalid/"  # what devices see of a gateway (public_office)
 
 
 class NotifySms(_Strict):
@@ -453,7 +454,10 @@ def public_office(config: OfficeConfig, role: str) -> OfficeConfig:
     staff (with PIN hashes, for signing in while the hub is away) only for desks."""
     staff = config.staff if role == "desk" else []
     hub = config.hub.model_copy(update={"tls_cert": None, "tls_key": None})
-    notify = Notify(near=config.notify.near)  # no gateway, no password: devices send nothing
+    # No gateway, no password: devices send nothing. A kiosk learns only that text messages
+    # are offered (it asks for a number), from a placeholder address nobody sends to.
+    sms = NotifySms(url=OFFERED) if "sms" in config.notify.channels else NotifySms()
+    notify = Notify(near=config.notify.near, sms=sms)
     return config.model_copy(update={"devices": [], "staff": staff, "hub": hub, "notify": notify})
 
 

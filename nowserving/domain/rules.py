@@ -233,6 +233,24 @@ def decide_late(state: OfficeState, ticket: str, places: int) -> Draft:
     return Draft(Kind.TICKET_LATE, state.day, found.id, found.line, data={"places": places})
 
 
+KIOSK_CONTACT_WINDOW_MS = 5 * 60 * 1000  # a kiosk may add a number this long after issuing
+
+
+def check_kiosk_contact(ticket: Ticket, issuer: str | None, device: str, now_ms: int) -> None:
+    """Whether kiosk `device` may leave a number for `ticket` (Rejected if not): only for a
+    ticket it issued itself (`issuer`: the device that asked for it), within a few minutes
+    of issuing it, while the resident is likely still at the screen."""
+    if issuer != device:
+        raise Rejected(
+            "A kiosk may add a number only to a ticket it issued.", code="not_issued_here"
+        )
+    if now_ms - ticket.issued_at > KIOSK_CONTACT_WINDOW_MS:
+        raise Rejected(
+            "Too late to add a number at the kiosk; use the link on the receipt.",
+            code="kiosk_too_late",
+        )
+
+
 def check_remote_join(config: OfficeConfig, line_id: str, waiting_remote: int) -> None:
     """Whether a line may be joined from afar now (NotFound or Rejected if not), given how
     many who joined remotely wait in it: the join page's and text-to-join's one rule."""

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from nowserving.domain.errors import NotFound
 from nowserving.domain.notify import MAX_EMAIL, Contact, mask, normalize_email, normalize_phone
-from nowserving.hub.api import HubDep, Staff, TokenParam
+from nowserving.domain.payloads import TOKEN_PATTERN
+from nowserving.hub.api import HubDep, Kiosk, Staff, TokenParam
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import hub_of, in_thread
 from nowserving.hub.problems import ERRORS
@@ -98,6 +99,30 @@ def unsubscribe_ticket(
     drop the messages not sent yet."""
     hub.check_rate(request, "subscribe")
     return _shown(hub.service.unsubscribe(token, channel))
+
+
+class KioskContact(BaseModel):
+    """A resident's phone number, typed on the kiosk's keypad for the ticket it just issued."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, Field(pattern=TOKEN_PATTERN)]
+    phone: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class KioskSubscription(BaseModel):
+    shown: str  # masked: "•••• 0147"
+
+
+@router.post("/kiosk/contacts", operation_id="kiosk_subscribe", tags=["kiosk"])
+@in_thread
+def kiosk_subscribe(body: KioskContact, hub: HubDep, caller: Kiosk) -> KioskSubscription:
+    """A kiosk leaves the phone number a resident typed for the ticket this kiosk issued,
+    at most a few minutes ago (any other ticket is refused, 422 `not_issued_here` or
+    `kiosk_too_late`). Text messages then reach them as if they had subscribed on their
+    phone page."""
+    shown = hub.service.subscribe_issued(body.token, body.phone, device=caller.device_id)
+    return KioskSubscription(shown=shown)
 
 
 class InboundSms(BaseModel):

@@ -25,7 +25,7 @@ from nowserving.domain.clock import HybridClock, wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
-from nowserving.domain.notify import Asked, Channel, Contact, command
+from nowserving.domain.notify import Asked, Channel, Contact, command, mask, normalize_phone
 from nowserving.domain.notify import before as tickets_before
 from nowserving.domain.signin import PinGate
 from nowserving.domain.state import (
@@ -434,6 +434,33 @@ class LocalService:
         with self._lock, self.store.write():
             outbox.forget_contacts(self.store, [found], channel)
         return self.contacts(token)
+
+    def subscribe_issued(self, token: str, phone: str, *, device: str | None = None) -> str:
+        """A kiosk (`device`, else this one) leaves a resident's phone number for a ticket it
+        issued a moment ago (rules.check_kiosk_contact); the number, masked."""
+        try:
+            number = normalize_phone(phone)
+        except ValueError as exc:
+            raise Rejected(f"Not a phone number: {exc}.", code="bad_phone") from None
+        found = self._find_by_token(token)
+        with self._lock:
+            ticket = self._catch_up().tickets[found]
+        asking = (device or self.clock.device).split("~", 1)[0]
+        rules.check_kiosk_contact(ticket, self._issuer(found), asking, self._now())
+        self.subscribe(token, "sms", number)
+        return mask(number)
+
+    def _issuer(self, ticket: str) -> str | None:
+        """The device that asked for `ticket`: the one named in the hub's request, or the
+        one that wrote it (a kiosk cut off from the hub)."""
+        rows = self.store.read(
+            "SELECT device, data FROM events WHERE ticket = ? AND kind = ?",
+            (ticket, str(Kind.TICKET_ISSUED)),
+        )
+        if not rows:
+            return None
+        request = str(json.loads(rows[0][1]).get("request") or "")
+        return (request.split("/", 1)[0] if request else str(rows[0][0])).split("~", 1)[0]
 
     def contacts(self, token: str) -> list[Contact]:
         return outbox.contacts_for(self.store, [self._find_by_token(token)])

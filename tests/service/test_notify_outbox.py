@@ -256,3 +256,24 @@ def test_one_address_is_kept_for_a_few_tickets_a_day_at_most(
         desk.subscribe(tickets[-1].token, "email", "ana@example.org")
     assert refused.value.code == "address_cap"
     assert desk.contacts(tickets[-1].token) == []
+
+
+def test_a_kiosk_leaves_a_number_only_for_its_own_ticket_and_only_for_a_few_minutes(
+    store: EventStore, office: OfficeConfig, clock: FakeClock
+) -> None:
+    kiosk = LocalService(store, office, "kiosk-1", now=clock)
+    other = LocalService(store, office, "kiosk-2", now=clock)
+    ticket = kiosk.issue("permits")
+    with pytest.raises(Rejected) as refused:
+        other.subscribe_issued(ticket.token, "+1 510 555 0147")
+    assert refused.value.code == "not_issued_here"
+    with pytest.raises(Rejected) as refused:
+        kiosk.subscribe_issued(ticket.token, "555-0147")
+    assert refused.value.code == "bad_phone"
+    assert kiosk.subscribe_issued(ticket.token, "+1 510 555 0147") == "•••• 0147"
+    assert [c.address for c in kiosk.contacts(ticket.token)] == [PHONE]
+    late = kiosk.issue("permits")
+    clock.advance(minutes=6)
+    with pytest.raises(Rejected) as refused:
+        kiosk.subscribe_issued(late.token, PHONE)
+    assert refused.value.code == "kiosk_too_late"
