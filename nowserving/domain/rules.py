@@ -216,11 +216,8 @@ def decide_transfer(
 def decide_leave(state: OfficeState, token: str, *, by_text: bool = False) -> Draft:
     """The resident leaves the line from their phone (`by_text`: by a text message back)."""
     found = _ticket(state, ticket_id(token), Status.WAITING, Status.CALLED)
-    return Draft(Kind.TICKET_LEFT, state.day, found.id, found.line, data=_via(by_text))
-
-
-def _via(by_text: bool) -> dict[str, object]:
-    return {"via": "sms"} if by_text else {}
+    data = {"via": "sms"} if by_text else {}
+    return Draft(Kind.TICKET_LEFT, state.day, found.id, found.line, data=data)
 
 
 def decide_late(state: OfficeState, ticket: str, places: int) -> Draft:
