@@ -36,6 +36,7 @@ class PhoneScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.lang = "en"
+        self._key_px = 0
         self.sides = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         facts = QVBoxLayout()
         self.title = label("", "title")
@@ -87,10 +88,13 @@ class PhoneScreen(KioskScreen):
         self.number.setAccessibleName(" ".join(digits) or i18n.text(lang, "kiosk.phone_title"))
         self.privacy.setText(i18n.text(lang, "kiosk.phone_privacy"))
         self.problem.setText(i18n.text(lang, "kiosk.phone_saving") if busy else "")
+        if key_px != self._key_px:  # restyling eleven keys costs: only when the size changes
+            self._key_px = key_px
+            for widget in self.keys.values():
+                # Large keys for any finger: at least key_px tall, growing into the room there is.
+                widget.setMinimumSize(key_px * 2, key_px)
+                widget.setStyleSheet(f"font-size: {key_px // 2}px; font-weight: 700;")
         for key, widget in self.keys.items():
-            # Large keys for any finger: at least key_px tall, growing into the room there is.
-            widget.setMinimumSize(key_px * 2, key_px)
-            widget.setStyleSheet(f"font-size: {key_px // 2}px; font-weight: 700;")
             widget.setEnabled(not busy)
             name = i18n.text(lang, "kiosk.phone_erase") if key == "erase" else key
             widget.setAccessibleName(name)
