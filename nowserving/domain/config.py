@@ -292,8 +292,25 @@ class NotifyEmail(_Strict):
         return self
 
 
+class NotifyPush(_Strict):
+    """Web Push to the phone page (VAPID, RFC 8292): the hub signs what it sends with its key."""
+
+    # The private P-256 key, raw, base64url (`nowserving init` makes one); never logged,
+    # never sent to a device: the page gets only the public half.
+    vapid_private_key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}$")] | None = (
+        None
+    )
+    # Whom a push service may contact about what this hub sends.
+    subject: Annotated[
+        str, StringConstraints(pattern=r"^(mailto:[^@\s]{1,64}@[^@\s]{1,189}|https://\S{1,200})$")
+    ] = "mailto:nowserving@localhost"
+    ttl: int = Field(default=3600, ge=0, le=86400)  # how long a push service keeps a message
+    timeout: float = Field(default=5, ge=1, le=60)
+    loopback_http: bool = False  # tests only: take push services at http://127.0.0.1
+
+
 class Notify(_Strict):
-    """Text messages and e-mails to residents who left a number or an address."""
+    """Text messages, e-mails and push notifications to residents who asked for them."""
 
     near: int = Field(default=3, ge=1, le=50)  # "N ahead" is sent once, at this many or fewer
     max_tries: int = Field(default=5, ge=1, le=100)  # refusals of one message before it fails
@@ -303,12 +320,14 @@ class Notify(_Strict):
     tickets_per_address: int = Field(default=3, ge=1, le=100)
     sms: NotifySms = Field(default_factory=NotifySms)
     email: NotifyEmail = Field(default_factory=NotifyEmail)
+    push: NotifyPush = Field(default_factory=NotifyPush)
 
     @property
     def channels(self) -> frozenset[str]:
-        """The channels configured: "sms" and/or "email"."""
+        """The channels configured: "sms", "email", "push"."""
         found = {"sms"} if self.sms.url else set()
-        return frozenset(found | ({"email"} if self.email.host else set()))
+        found |= {"email"} if self.email.host else set()
+        return frozenset(found | ({"push"} if self.push.vapid_private_key else set()))
 
 
 class OfficeConfig(_Strict):

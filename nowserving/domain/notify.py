@@ -7,19 +7,26 @@ ticket, the kind of message, the event that caused it and the channel.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.state import OfficeState, Status, Ticket
 from nowserving.domain.views import wait_for
 
-Channel = Literal["sms", "email"]
+Channel = Literal["sms", "email", "push"]
 Asked = Literal["leave", "status", "late", "help"]  # what a resident's text message back asks
 MAX_EMAIL = 254  # RFC 5321's limit on a path
+MAX_ENDPOINT = 1000  # a push service's address for one phone (FCM's are ~200 characters)
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 _PHONE = re.compile(r"\+[1-9][0-9]{6,14}")  # E.164: a country code and at most 15 digits
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
 _EMAIL = re.compile(
@@ -88,8 +95,46 @@ def normalize_email(text: str) -> str:
     return address
 
 
+def normalize_push(endpoint: str, p256dh: str, auth: str, *, loopback_http: bool = False) -> str:
+    """A browser's push subscription as the address kept for it (compact JSON); ValueError
+    if it is not one. The hub will POST to `endpoint`, so only a push service's public
+    https:// name is taken: no IP address, no single-label LAN name. `loopback_http` (tests
+    only) also takes http(s)://127.0.0.1 or localhost."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    public = parts.scheme == "https" and "." in host and not _is_ip(host)
+    test = loopback_http and parts.scheme in ("http", "https") and host in _LOOPBACK
+    if len(endpoint) > MAX_ENDPOINT or not (public or test) or parts.username:
+        raise ValueError("a push service's https:// address")
+    key, secret = _b64url(p256dh), _b64url(auth)
+    if len(key) != 65 or key[0] != 4:  # an uncompressed P-256 point
+        raise ValueError("the subscription's p256dh key (65 bytes, base64url)")
+    if len(secret) != 16:
+        raise ValueError("the subscription's auth secret (16 bytes, base64url)")
+    keys = {"p256dh": p256dh, "auth": auth}
+    return json.dumps({"endpoint": endpoint, "keys": keys}, separators=(",", ":"))
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _b64url(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
 def mask(address: str) -> str:
-    """What staff may see of an address: "•••• 4711", "m•••@example.org"."""
+    """What staff may see of an address: "•••• 4711", "m•••@example.org", and of a push
+    subscription only its push service ("•••• fcm.googleapis.com")."""
+    if address.startswith("{"):
+        return f"{MASK} {urlsplit(json.loads(address)['endpoint']).hostname}"
     if "@" in address:
         local, _, domain = address.rpartition("@")
         return f"{local[:1]}•••@{domain}"

@@ -71,7 +71,7 @@ SNAPSHOT_KEY = "projection_snapshot"
 # Events between snapshots: a restart replays at most about this many (a few tenths of a
 # second) on top of restoring the snapshot; writing one costs ~0.1 s on a 50,000-ticket day.
 SNAPSHOT_EVERY = 5_000
-_CHANNEL_NAMES = {"sms": "text messages", "email": "e-mails"}
+_CHANNEL_NAMES = {"sms": "text messages", "email": "e-mails", "push": "push notifications"}
 _IN_LINE = (Status.WAITING, Status.CALLED)
 # What a text message did (text_reply): a reply's command, or a text-to-join's outcome.
 Handled = Literal["leave", "status", "late", "help", "joined", "refused", "unknown"]

@@ -7,6 +7,7 @@ message exists exactly when its event does; the hub's worker sends it later
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ QUIET_KINDS = frozenset(
 )
 _IN_LINE = (Status.WAITING, Status.CALLED)
 _ENDED = (Status.SERVED, Status.LEFT, Status.EXPIRED)  # a no-show may still come back
+URGENT = frozenset({"called", "recalled"})  # a push of these rings and vibrates the phone
 
 
 @dataclass
@@ -94,6 +96,8 @@ class Notifier:
                 code="address_cap",
             )
         outbox.save_contact(self.store, contact, ticket.day)
+        if contact.channel == "push":
+            return  # they are on their page, which says all "joined" would
         values = {**place(state, self.config, ticket), "url": self._url(ticket)}
         joined = Notice(ticket.id, "joined", "", values)
         self._queue(state, [joined], now, only=[contact])
@@ -132,11 +136,22 @@ class Notifier:
         contacts = only if only is not None else self._contacts({n.ticket for n in found})
         return self._rows(state, found, contacts, now)
 
-    def _text(self, notice: Notice, contact: Contact) -> str:
-        """The message; an e-mail's starts with its subject line (the worker splits it)."""
+    def _text(self, state: OfficeState, notice: Notice, contact: Contact) -> str:
+        """The message; an e-mail's starts with its subject line (the worker splits it); a
+        push notification is what the page's service worker shows (resources/web/static/sw.js)."""
         body = render(self.config, notice, contact.lang, self.translate)
+        title = subject(self.config, notice, contact.lang, self.translate)
         if contact.channel == "email":
-            return f"{subject(self.config, notice, contact.lang, self.translate)}\n{body}"
+            return f"{title}\n{body}"
+        if contact.channel == "push":
+            ticket = state.tickets[notice.ticket]
+            languages = self.config.office.languages
+            lang = contact.lang if contact.lang in languages else self.config.default_language
+            shown: dict[str, object] = {"title": title, "body": body, "lang": lang}
+            # The page's own alert has the same tag: one notification for one call, not two.
+            shown |= {"tag": f"ticket {ticket.label}", "url": self._url(ticket)}
+            shown["urgent"] = notice.kind in URGENT
+            return json.dumps(shown, ensure_ascii=False)
         return body
 
     def _contacts(self, tickets: set[str]) -> list[Contact]:
@@ -161,7 +176,7 @@ class Notifier:
                 state.day,
                 contact.channel,
                 contact.address,
-                self._text(notice, contact) if pending else "",
+                self._text(state, notice, contact) if pending else "",
             )
             for notice in found
             for contact in by_ticket.get(notice.ticket, ())

@@ -136,6 +136,13 @@ def forget_contacts(
     return int(cursor.rowcount)
 
 
+def drop_contact(store: EventStore, ticket: str, channel: str) -> None:
+    """A channel's address turned out dead (a push subscription the browser dropped):
+    forget it and skip what was still to go there."""
+    with store.write():
+        forget_contacts(store, [ticket], channel)
+
+
 def queue(
     store: EventStore,
     rows: Sequence[tuple[str, str, str, str, str, str]],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from nowserving.domain.notify import (
     mask,
     normalize_email,
     normalize_phone,
+    normalize_push,
     notices,
     render,
 )
@@ -175,3 +177,37 @@ def test_a_text_naming_a_line_keyword_finds_that_line() -> None:
     keywords = {"permits": {"PERMITS"}, "ids": {"IDCARD"}}
     assert command("permits please", keywords, "") == "permits"
     assert command("status", keywords, "") == ""
+
+
+P256DH = "B" + "A" * 86  # 65 bytes: 0x04 and a point (the check is on the form, not the curve)
+AUTH = "A" * 22  # 16 bytes
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "loopback"),
+    [
+        ("http://fcm.googleapis.com/fcm/send/x", False),  # not https
+        ("https://192.168.1.20/push", False),  # the office LAN, by address
+        ("https://[::1]/push", False),
+        ("https://router/push", False),  # a single-label LAN name
+        ("https://user:pw@push.example.org/x", False),
+        ("https://push.example.org/" + "x" * 1000, False),
+        ("http://127.0.0.1:8000/push", False),  # loopback only with the tests' flag
+        ("http://10.0.0.1:8000/push", True),  # and even then only loopback
+    ],
+)
+def test_a_push_endpoint_must_be_a_public_https_push_service(endpoint: str, loopback: bool) -> None:
+    with pytest.raises(ValueError, match="https://"):
+        normalize_push(endpoint, P256DH, AUTH, loopback_http=loopback)
+
+
+def test_a_push_subscription_is_kept_whole_and_shown_by_its_service_only() -> None:
+    endpoint = "https://fcm.googleapis.com/fcm/send/abc:def"
+    kept = normalize_push(endpoint, P256DH, AUTH)
+    assert json.loads(kept) == {"endpoint": endpoint, "keys": {"p256dh": P256DH, "auth": AUTH}}
+    assert mask(kept) == "•••• fcm.googleapis.com"
+    assert normalize_push("http://127.0.0.1:9/p", P256DH, AUTH, loopback_http=True)
+    with pytest.raises(ValueError, match="p256dh"):
+        normalize_push(endpoint, "C" + "A" * 86, AUTH)  # not an uncompressed point
+    with pytest.raises(ValueError, match="auth"):
+        normalize_push(endpoint, P256DH, AUTH * 2)
