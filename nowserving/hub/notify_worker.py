@@ -1,5 +1,5 @@
 """The hub's sender: delivers the outbox's messages, text messages through an HTTP
-gateway and e-mails through SMTP.
+gateway, e-mails through SMTP and push notifications through each phone's push service.
 
 A request only ever inserts outbox rows (service/notifier.py); this task reads them,
 so a call or an issue never waits for a gateway. Each channel has its own Backoff:
@@ -13,6 +13,7 @@ in between cannot make a well-behaved gateway send it twice.
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 from collections.abc import Callable, Sequence
@@ -24,7 +25,8 @@ from typing import Protocol
 import anyio.to_thread
 import httpx
 
-from nowserving.domain.config import NotifyEmail, NotifySms
+from nowserving.domain.config import NotifyEmail, NotifyPush, NotifySms
+from nowserving.hub import push
 from nowserving.hub.quietlog import redact
 from nowserving.hub.tasks import Supervisor
 from nowserving.service.local import LocalService
@@ -37,6 +39,7 @@ POLL_S = 0.2  # how often the outbox is looked at: a call's message leaves withi
 FIRST_RETRY_S = 1.0
 REFUSED_RETRY_S = 30.0  # a refused message is tried again after this × its tries (capped)
 BATCH = 100
+GONE = "the push subscription is gone"  # the resident's browser dropped it: forget it
 
 
 class Unreachable(Exception):
@@ -74,6 +77,41 @@ class SmsGateway:
                 if status >= 500 or status in (408, 429):
                     raise Unreachable(f"the SMS gateway answered {status}")
                 done(message, "" if answer.is_success else f"the SMS gateway answered {status}")
+
+
+@dataclass
+class PushServices:
+    """Web Push: each message goes to the push service of the phone that subscribed.
+
+    There are as many services as browsers, so one that cannot be reached (or a made-up
+    address) costs its own message a try, never the others their turn. A service that
+    says the subscription is gone (404, 410) gets `done(message, GONE)`.
+    """
+
+    config: NotifyPush
+
+    def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
+        config = self.config
+        assert config.vapid_private_key is not None
+        with httpx.Client(timeout=config.timeout) as client:
+            for message in messages:
+                endpoint = json.loads(message.address)["endpoint"]
+                headers = push.headers(
+                    config.vapid_private_key, config.subject, endpoint, config.ttl, message.key
+                )
+                body = push.encrypt(message.address, message.text.encode())
+                try:
+                    answer = client.post(endpoint, content=body, headers=headers)
+                except httpx.HTTPError as exc:
+                    done(message, f"the push service cannot be reached: {type(exc).__name__}")
+                    continue
+                status = answer.status_code  # redirects are not followed: refused too
+                if status in (404, 410):
+                    done(message, GONE)
+                elif answer.is_success:
+                    done(message, "")
+                else:
+                    done(message, f"the push service answered {status}")
 
 
 @dataclass
@@ -160,6 +198,8 @@ class Worker:
             senders["sms"] = SmsGateway(notify.sms)
         if notify.email.host:
             senders["email"] = SmtpServer(notify.email)
+        if notify.push.vapid_private_key:
+            senders["push"] = PushServices(notify.push)
         cap = notify.retry_max_seconds
         self._channels = [
             _Channel(name, sender, Backoff(min(FIRST_RETRY_S, cap), cap, self.supervisor.rand))
@@ -191,6 +231,9 @@ class Worker:
         def done(message: Message, why: str) -> None:
             if not why:
                 outbox.mark_sent(store, message.key)
+                return
+            if why == GONE:
+                outbox.drop_contact(store, message.ticket, message.channel)
                 return
             # A server's refusal may quote the address ("550 <jane@…> rejected"): it is kept
             # and shown to staff and devices, so what could name a person goes first.
