@@ -28,6 +28,9 @@ from nowserving.domain.errors import ConfigError
 IDENT = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # line, counter, device and staff ids
 Ident = Annotated[str, StringConstraints(pattern=IDENT)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+MAX_LATE_PLACES = 20  # how far back a LATE reply may move a resident
+# Words a text message back already means (and the carriers' own): never a line's keyword.
+RESERVED_KEYWORDS = frozenset({"LEAVE", "STATUS", "LATE", "HELP", "STOP", "START", "INFO"})
 Texts = dict[LanguageCode, Annotated[str, StringConstraints(min_length=1, max_length=200)]]
 # A text copied from another language by `nowserving init`, waiting for a translator:
 # residents get the first language's text instead, and check-config names it.
@@ -80,6 +83,13 @@ class Office(_Strict):
         return value
 
 
+class ServiceLevel(_Strict):
+    """A line's target: `percent` of its residents called within `within_minutes`."""
+
+    within_minutes: float = Field(gt=0, le=600)
+    percent: float = Field(gt=0, le=100)
+
+
 class Line(_Strict):
     id: Ident
     prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]$")]
@@ -89,6 +99,16 @@ class Line(_Strict):
     remote_join: bool = False
     remote_cap: int = Field(default=50, ge=0, le=10_000)
     icon: Ident = "generic"
+    service_level: ServiceLevel | None = None
+    # Text-to-join: a text message with this word joins the line (docs/notifications.md).
+    keyword: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,20}$")] | None = None
+
+    @field_validator("keyword")
+    @classmethod
+    def _not_a_reply_word(cls, value: str | None) -> str | None:
+        if value in RESERVED_KEYWORDS:
+            raise ValueError(f"{value} is a reply word; choose another keyword")
+        return value
 
 
 class Counter(_Strict):
@@ -245,6 +265,7 @@ class Hub(_Strict):
 
 Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/[^\s]*)?$", max_length=1000)]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+OFFERED = "https://offered.invalid/"  # what devices see of a gateway (public_office)
 
 
 class NotifySms(_Strict):
@@ -304,6 +325,9 @@ class Notify(_Strict):
     near: int = Field(default=3, ge=1, le=50)  # "N ahead" is sent once, at this many or fewer
     max_tries: int = Field(default=5, ge=1, le=100)  # refusals of one message before it fails
     retry_max_seconds: float = Field(default=300, ge=0.1, le=3600)  # a down gateway's backoff cap
+    late_places: int = Field(default=3, ge=1, le=MAX_LATE_PLACES)  # LATE moves back this far
+    # Tickets one number or address may be given for in a day (text-to-join, kiosk, pages).
+    tickets_per_address: int = Field(default=3, ge=1, le=100)
     sms: NotifySms = Field(default_factory=NotifySms)
     email: NotifyEmail = Field(default_factory=NotifyEmail)
     push: NotifyPush = Field(default_factory=NotifyPush)
@@ -314,6 +338,27 @@ class Notify(_Strict):
         found = {"sms"} if self.sms.url else set()
         found |= {"email"} if self.email.host else set()
         return frozenset(found | ({"push"} if self.push.vapid_private_key else set()))
+
+
+DatabaseUrl = Annotated[
+    str, StringConstraints(pattern=r"^postgres(ql)?://[^\s]*$", min_length=12, max_length=1000)
+]
+
+
+class City(_Strict):
+    """Streaming the office's event log, anonymised, into the city's PostgreSQL database."""
+
+    database: DatabaseUrl | None = None  # holds a password: hub only, never logged
+    office_id: Ident | None = None  # this office in the city's database
+    staff_names: bool = False  # staff ids leave the office only if the city turns this on
+    batch: int = Field(default=1000, ge=10, le=50_000)  # events per round trip
+    retry_max_seconds: float = Field(default=60, ge=0.1, le=3600)  # the database away: cap
+
+    @model_validator(mode="after")
+    def _office_named(self) -> City:
+        if self.database is not None and self.office_id is None:
+            raise ValueError("office_id is required with database (this office's id in it)")
+        return self
 
 
 class OfficeConfig(_Strict):
@@ -330,6 +375,7 @@ class OfficeConfig(_Strict):
     display: Display = Field(default_factory=Display)
     hub: Hub = Field(default_factory=Hub)
     notify: Notify = Field(default_factory=Notify)
+    city: City = Field(default_factory=City)
 
     @model_validator(mode="before")
     @classmethod
@@ -357,6 +403,7 @@ class OfficeConfig(_Strict):
         _unique("lines", "id", [line.id for line in self.lines])
         _unique("pause_reasons", "id", [reason.id for reason in self.pause_reasons])
         _unique("lines", "prefix", [line.prefix for line in self.lines])
+        _unique("lines", "keyword", [line.keyword for line in self.lines if line.keyword])
         _unique("counters", "id", [counter.id for counter in self.counters])
         _unique("devices", "id", [device.id for device in self.devices])
         _unique("staff", "id", [person.id for person in self.staff])
@@ -454,12 +501,17 @@ class OfficeConfig(_Strict):
 
 def public_office(config: OfficeConfig, role: str) -> OfficeConfig:
     """What a device of `role` receives of the office: never a device secret, nor the hub's
-    own (its TLS key, the gateways' passwords: the hub alone sends residents' messages), and
-    staff (with PIN hashes, for signing in while the hub is away) only for desks."""
+    own (its TLS key, the gateways' passwords: the hub alone sends residents' messages; the
+    city database's address, which holds its password), and staff (with PIN hashes, for
+    signing in while the hub is away) only for desks."""
     staff = config.staff if role == "desk" else []
     hub = config.hub.model_copy(update={"tls_cert": None, "tls_key": None})
-    notify = Notify(near=config.notify.near)  # no gateway, no password: devices send nothing
-    return config.model_copy(update={"devices": [], "staff": staff, "hub": hub, "notify": notify})
+    # No gateway, no password: devices send nothing. A kiosk learns only that text messages
+    # are offered (it asks for a number), from a placeholder address nobody sends to.
+    sms = NotifySms(url=OFFERED) if "sms" in config.notify.channels else NotifySms()
+    notify = Notify(near=config.notify.near, sms=sms)
+    update = {"devices": [], "staff": staff, "hub": hub, "notify": notify, "city": City()}
+    return config.model_copy(update=update)
 
 
 def office_document(config: OfficeConfig) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from nowserving.domain.config import OfficeConfig
@@ -23,7 +23,7 @@ from nowserving.domain.state import OfficeState, Status, Ticket
 from nowserving.domain.views import wait_for
 
 Channel = Literal["sms", "email", "push"]
-Asked = Literal["leave", "status", "help"]  # what a resident's text message back asks
+Asked = Literal["leave", "status", "late", "help"]  # what a resident's text message back asks
 MAX_EMAIL = 254  # RFC 5321's limit on a path
 MAX_ENDPOINT = 1000  # a push service's address for one phone (FCM's are ~200 characters)
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -33,12 +33,15 @@ _EMAIL = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+"
 )
 MASK = "••••"
+A = TypeVar("A", bound=str)
 _TICKET_MESSAGES = {
     Kind.TICKET_CALLED: "called",
     Kind.TICKET_RECALLED: "recalled",
     Kind.TICKET_LEFT: "left",
 }
 _IN_LINE = (Status.WAITING, Status.CALLED)
+# Kinds that move or end many residents at once: `before` must know every waiting one.
+_SWEEPING = frozenset({Kind.LINE_REROUTED, Kind.DAY_ENDED})
 
 
 class Translate(Protocol):
@@ -138,9 +141,31 @@ def mask(address: str) -> str:
     return f"{MASK} {address[-4:]}"
 
 
+@dataclass(frozen=True)
+class Before:
+    """What `notices` needs to know of a ticket from before the events: status and line."""
+
+    status: Status
+    line: str
+
+
+def before(state: OfficeState, events: Iterable[Event]) -> dict[str, Before]:
+    """Each ticket of `events` as it is in `state` (before them), and, when one of them
+    reroutes a line or ends the day, every resident in line (O(waiting) then only)."""
+    events = list(events)
+    found = {
+        t.id: Before(t.status, t.line) for e in events if (t := state.tickets.get(e.ticket or ""))
+    }
+    if any(e.kind in _SWEEPING for e in events):
+        called = (t for t in state.tickets.values() if t.status is Status.CALLED)
+        for ticket in (*state.all_waiting(), *called):
+            found[ticket.id] = Before(ticket.status, ticket.line)
+    return found
+
+
 def notices(
     config: OfficeConfig,
-    before: Mapping[str, Status],
+    before: Mapping[str, Before],
     state: OfficeState,
     events: Iterable[Event],
     lines: Iterable[str],
@@ -152,7 +177,7 @@ def notices(
     a pause is told only while it still holds, "near the front" only to who is near now.
 
     Args:
-        before: the status each ticket of `events` had before them.
+        before: the tickets as they were before `events` (see `before`).
         state: the projection with the events applied.
         lines: the lines whose waiting residents the events may have moved.
         near: "N ahead" goes out once, when a resident has this many or fewer ahead.
@@ -163,14 +188,16 @@ def notices(
             continue  # another day's event, pushed late by a device: its tickets are gone
         ticket = state.tickets.get(event.ticket or "")
         if ticket is not None and event.kind in _TICKET_MESSAGES:
-            if event.kind == Kind.TICKET_LEFT and before.get(ticket.id) not in _IN_LINE:
-                continue  # it was not in line: nothing to say
+            if event.kind == Kind.TICKET_LEFT and not _told_left(before, ticket, event):
+                continue
             if event.kind != Kind.TICKET_LEFT and ticket.status != Status.CALLED:
                 continue  # a call that lost a conflict, or (pushed late) one already over
             if event.kind == Kind.TICKET_CALLED and ticket.called_at != event.wall:
                 continue  # called again since (pushed late), or this call lost a conflict
             values = {"label": ticket.label, "counter": ticket.counter}
             found.append(Notice(ticket.id, _TICKET_MESSAGES[event.kind], event.id, values))
+        elif event.kind == Kind.TICKET_LATE and ticket is not None and ticket.moved_back:
+            found.append(Notice(ticket.id, "late", event.id, place(state, config, ticket)))
         elif event.kind == Kind.LINE_PAUSED and event.line:
             line = state.line(event.line)
             if not line.paused:
@@ -180,6 +207,19 @@ def notices(
                 Notice(t.id, "paused", event.id, {"label": t.label, **reason})
                 for t in state.waiting(event.line)
             ]
+        elif event.kind == Kind.LINE_REROUTED and event.line:
+            to = state.effective_line(event.line)
+            found += [
+                Notice(t.id, "rerouted", event.id, {"label": t.label, "line": to})
+                for t in state.waiting(to)
+                if (was := before.get(t.id)) is not None and was.line != to
+            ]
+        elif event.kind == Kind.DAY_ENDED:
+            found += [
+                Notice(t.id, "closed", event.id, {"label": t.label})
+                for t in state.tickets.values()
+                if (was := before.get(t.id)) is not None and was.status is Status.WAITING
+            ]
     for line_id in lines:
         for ticket in state.waiting(line_id)[: near + 1]:
             if state.ahead(ticket) <= near:
@@ -187,15 +227,22 @@ def notices(
     return found
 
 
-def command(text: str, words: Mapping[Asked, Iterable[str]]) -> Asked:
-    """What a resident's text message asks: a key of `words` (e.g. "leave", "status") whose
-    word it is or starts with, in any case; "help" when it is none of them."""
+def _told_left(before: Mapping[str, Before], ticket: Ticket, event: Event) -> bool:
+    """Whether leaving gets a text: only when they were in line and left by a text message
+    (leaving on their own page, they saw it happen there)."""
+    was = before.get(ticket.id)
+    return was is not None and was.status in _IN_LINE and event.data.get("via") == "sms"
+
+
+def command(text: str, words: Mapping[A, Iterable[str]], otherwise: A) -> A:
+    """What a text message says: the key of `words` (e.g. "leave", "status", a line) whose
+    word it is or starts with, in any case; `otherwise` when it is none of them."""
     said = text.strip().strip(".!?¡¿。！？\"'“”").casefold()
     first = said.split()[0] if said.split() else ""
     for asked, options in words.items():
         if {said, first} & {word.casefold() for word in options}:
             return asked
-    return "help"
+    return otherwise
 
 
 def place(state: OfficeState, config: OfficeConfig, ticket: Ticket) -> dict[str, object]:
@@ -212,6 +259,9 @@ def render(config: OfficeConfig, notice: Notice, lang: str, translate: Translate
     counter = values.pop("counter", None)
     if counter:
         values["counter"] = config.counter_name(str(counter), lang)
+    line = values.pop("line", None)
+    if line:
+        values["line"] = config.text(config.line(str(line)).name, lang)
     reasons = values.pop("reasons", None)
     if isinstance(reasons, Mapping) and reasons:
         values["reason"] = config.text(reasons, lang)

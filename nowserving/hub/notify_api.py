@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,10 +25,12 @@ from nowserving.domain.notify import (
     normalize_phone,
     normalize_push,
 )
-from nowserving.hub.api import HubDep, Staff, TokenParam
+from nowserving.domain.payloads import TOKEN_PATTERN
+from nowserving.hub.api import HubDep, Kiosk, Staff, TokenParam
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import hub_of, in_thread
 from nowserving.hub.problems import ERRORS
+from nowserving.service.local import Handled
 from nowserving.store import outbox
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -138,6 +140,30 @@ def unsubscribe_ticket(
     return _shown(hub.service.unsubscribe(token, channel))
 
 
+class KioskContact(BaseModel):
+    """A resident's phone number, typed on the kiosk's keypad for the ticket it just issued."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, Field(pattern=TOKEN_PATTERN)]
+    phone: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class KioskSubscription(BaseModel):
+    shown: str  # masked: "•••• 0147"
+
+
+@router.post("/kiosk/contacts", operation_id="kiosk_subscribe", tags=["kiosk"])
+@in_thread
+def kiosk_subscribe(body: KioskContact, hub: HubDep, caller: Kiosk) -> KioskSubscription:
+    """A kiosk leaves the phone number a resident typed for the ticket this kiosk issued,
+    at most a few minutes ago (any other ticket is refused, 422 `not_issued_here` or
+    `kiosk_too_late`). Text messages then reach them as if they had subscribed on their
+    phone page."""
+    shown = hub.service.subscribe_issued(body.token, body.phone, device=caller.device_id)
+    return KioskSubscription(shown=shown)
+
+
 class InboundSms(BaseModel):
     """A resident's text message, as the gateway forwards it."""
 
@@ -151,7 +177,7 @@ class InboundSms(BaseModel):
 
 
 class InboundAnswer(BaseModel):
-    handled: Literal["leave", "status", "help", "unknown"]
+    handled: Handled
 
 
 def _gateway(request: Request, secret: str | None) -> None:

@@ -25,7 +25,9 @@ from nowserving.domain.clock import HybridClock, wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
-from nowserving.domain.notify import Asked, Channel, Contact, command
+from nowserving.domain.notify import Asked, Channel, Contact, command, mask, normalize_phone
+from nowserving.domain.notify import before as tickets_before
+from nowserving.domain.service_level import LevelCheck, check_line
 from nowserving.domain.signin import PinGate
 from nowserving.domain.state import (
     Conflict,
@@ -73,6 +75,15 @@ SNAPSHOT_KEY = "projection_snapshot"
 SNAPSHOT_EVERY = 5_000
 _CHANNEL_NAMES = {"sms": "text messages", "email": "e-mails", "push": "push notifications"}
 _IN_LINE = (Status.WAITING, Status.CALLED)
+# What a text message did (text_reply): a reply's command, or a text-to-join's outcome.
+Handled = Literal["leave", "status", "late", "help", "joined", "refused", "unknown"]
+# Why a text-to-join was refused (a rule's code) -> the message that says so.
+_JOIN_REFUSALS = {
+    "remote_not_allowed": "join_not_remote",
+    "remote_full": "join_full",
+    "line_paused": "join_paused",
+    "address_cap": "join_cap",
+}
 
 
 class LocalService:
@@ -304,7 +315,7 @@ class LocalService:
         The messages need the state after the events, so the projection takes them
         here, before the commit (`_write` rebuilds it if the commit fails).
         """
-        before = {t.id: t.status for e in events if (t := state.tickets.get(e.ticket or ""))}
+        before = tickets_before(state, events)
         lines: set[str] = set()
         for event in events:
             touched = lines_touched(state, self.config, event, self._linked)
@@ -365,10 +376,10 @@ class LocalService:
         """The next ticket number (inside the write transaction)."""
         return self.store.next_number(day, line)
 
-    def cancel(self, token: str) -> TicketView:
-        """The resident leaves the line (from the phone page)."""
+    def cancel(self, token: str, *, by_text: bool = False) -> TicketView:
+        """The resident leaves the line (from the phone page, or `by_text` message)."""
         self._find_by_token(token)
-        (event,) = self._write(lambda state: [rules.decide_leave(state, token)])
+        (event,) = self._write(lambda state: [rules.decide_leave(state, token, by_text=by_text)])
         return self._ticket_view(event.ticket)
 
     def ticket_status(self, token: str) -> TicketView:
@@ -445,27 +456,66 @@ class LocalService:
             outbox.forget_contacts(self.store, [found], channel)
         return outbox.contacts_for(self.store, [found])
 
+    def subscribe_issued(self, token: str, phone: str, *, device: str | None = None) -> str:
+        """A kiosk (`device`, else this one) leaves a resident's phone number for a ticket it
+        issued a moment ago (rules.check_kiosk_contact); the number, masked."""
+        try:
+            number = normalize_phone(phone)
+        except ValueError as exc:
+            raise Rejected(f"Not a phone number: {exc}.", code="bad_phone") from None
+        found = self._find_by_token(token)
+        with self._lock:
+            ticket = self._catch_up().tickets[found]
+        asking = (device or self.clock.device).split("~", 1)[0]
+        rules.check_kiosk_contact(ticket, self._issuer(found), asking, self._now())
+        self.subscribe(token, "sms", number)
+        return mask(number)
+
+    def _issuer(self, ticket: str) -> str | None:
+        """The device that asked for `ticket`: the one named in the hub's request, or the
+        one that wrote it (a kiosk cut off from the hub)."""
+        rows = self.store.read(
+            "SELECT device, data FROM events WHERE ticket = ? AND kind = ?",
+            (ticket, str(Kind.TICKET_ISSUED)),
+        )
+        if not rows:
+            return None
+        request = str(json.loads(rows[0][1]).get("request") or "")
+        return (request.split("/", 1)[0] if request else str(rows[0][0])).split("~", 1)[0]
+
     def contacts(self, token: str) -> list[Contact]:
         return outbox.contacts_for(self.store, [self._find_by_token(token)])
 
-    def text_reply(self, sender: str, text: str, ref: str) -> Asked | Literal["unknown"]:
-        """A resident's text message back from `sender`: LEAVE or STATUS, in any office
-        language's word (or English); anything else gets the help text. The answer goes
-        out through the outbox. Returns "leave", "status", "help", or "unknown" when the
-        number waits in no line (a stranger gets no answer; so does a reply to yesterday's
-        ticket just after midnight, which ended with its day)."""
-        asked = command(text, self._reply_words())
+    def text_reply(self, sender: str, text: str, ref: str) -> Handled:
+        """A text message from `sender`. A line's keyword joins that line (text-to-join);
+        from a number waiting in a line, LEAVE, STATUS or LATE in any office language's
+        word (or English), anything else gets the help text. Every answer goes out
+        through the outbox. Returns what was done: "unknown" when the number waits in
+        no line and named no line (a stranger gets no answer; so does a reply to
+        yesterday's ticket just after midnight, which ended with its day)."""
+        line = command(text, self._keywords(), "")
+        if line:
+            return self._join_by_text(sender, line, ref)
+        asked: Asked = command(text, self._reply_words(), "help")
         # Each answer finds the ticket and acts on one state, in one transaction: the day
         # may turn between two looks.
         if asked == "leave":
             left = self._write(lambda state: self._leave_by_text(state, sender))
             return asked if left else "unknown"
+        reply: str = asked
+        if asked == "late":
+            places = self.config.notify.late_places
+            try:  # an event like any other: the "late" message comes with it
+                moved = self._write(lambda state: self._late_by_text(state, sender, places))
+                return asked if moved else "unknown"
+            except Rejected as refused:
+                reply = "late_again" if refused.code == "already_late" else "late_called"
         with self._lock, self.store.write():
             state = self._catch_up()
             ticket = self._texting(state, sender)
             if ticket is None:
                 return "unknown"
-            self.notifier.tell(state, ticket, asked, ref, self._now() / 1000)
+            self.notifier.tell(state, ticket, reply, ref, self._now() / 1000)
         return asked
 
     def _texting(self, state: OfficeState, sender: str) -> Ticket | None:
@@ -476,13 +526,38 @@ class LocalService:
 
     def _leave_by_text(self, state: OfficeState, sender: str) -> list[Draft]:
         ticket = self._texting(state, sender)
-        return [rules.decide_leave(state, ticket.token)] if ticket else []
+        return [rules.decide_leave(state, ticket.token, by_text=True)] if ticket else []
+
+    def _late_by_text(self, state: OfficeState, sender: str, places: int) -> list[Draft]:
+        ticket = self._texting(state, sender)
+        return [rules.decide_late(state, ticket.id, places)] if ticket else []
+
+    def _join_by_text(self, sender: str, line: str, ref: str) -> Handled:
+        """Text-to-join: the same rules as the join page, plus the number's daily cap; the
+        "joined" message brings the link, a refusal says why."""
+        try:
+            rules.check_remote_join(self.config, line, self.waiting_count(line, source="remote"))
+            cap = self.config.notify.tickets_per_address
+            if outbox.address_uses(self.store, "sms", sender, self.today()) >= cap:
+                raise Rejected("Too many tickets for this number today.", code="address_cap")
+            ticket = self.issue(line, lang=self.config.default_language, source="remote")
+            self.subscribe(ticket.token, "sms", sender)
+            return "joined"
+        except Rejected as refused:
+            kind = _JOIN_REFUSALS.get(refused.code or "", "join_closed")
+        with self._lock, self.store.write():
+            self.notifier.answer(self._catch_up(), sender, kind, ref, line, self._now() / 1000)
+        return "refused"
+
+    def _keywords(self) -> dict[str, set[str]]:
+        return {line.id: {line.keyword} for line in self.config.lines if line.keyword}
 
     def _reply_words(self) -> dict[Asked, set[str]]:
         languages = {*self.config.office.languages, i18n.FALLBACK}
         return {
             "leave": {i18n.text(lang, "notify.word_leave") for lang in languages},
             "status": {i18n.text(lang, "notify.word_status") for lang in languages},
+            "late": {i18n.text(lang, "notify.word_late") for lang in languages},
         }
 
     # -- staff at a counter ------------------------------------------------------------
@@ -668,6 +743,16 @@ class LocalService:
     def hub_link(self) -> HubLink | None:
         """None: this PC holds the office's store itself, there is no link to lose."""
         return None
+
+    def service_levels(self) -> dict[str, LevelCheck]:
+        """Each line with a service level, where it stands now (reads the whole day: for a
+        periodic check, not for every view)."""
+        with self._lock:
+            state, now = self._catch_up(), self._now()
+            checks = {
+                line.id: check_line(state, self.config, line.id, now) for line in self.config.lines
+            }
+        return {line: check for line, check in checks.items() if check is not None}
 
     def day_figures(self) -> DayFigures:
         """Today's report from the store (a day's log replays in milliseconds)."""

@@ -12,9 +12,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from nowserving.domain.config import OfficeConfig
+from nowserving.domain.errors import Rejected
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.links import ticket_url
-from nowserving.domain.notify import Contact, Notice, Translate, notices, place, render, subject
+from nowserving.domain.notify import (
+    Before,
+    Contact,
+    Notice,
+    Translate,
+    notices,
+    place,
+    render,
+    subject,
+)
 from nowserving.domain.state import OfficeState, Status, Ticket
 from nowserving.store import outbox
 from nowserving.store.eventstore import EventStore
@@ -27,10 +37,10 @@ QUIET_KINDS = frozenset(
         Kind.DEVICE_ALERT,
         Kind.STAFF_SIGNED_IN,
         Kind.STAFF_SIGNED_OUT,
-        Kind.DAY_ENDED,
     }
 )
-ENDING_KINDS = frozenset({Kind.TICKET_SERVED, Kind.TICKET_LEFT})
+_IN_LINE = (Status.WAITING, Status.CALLED)
+_ENDED = (Status.SERVED, Status.LEFT, Status.EXPIRED)  # a no-show may still come back
 URGENT = frozenset({"called", "recalled"})  # a push of these rings and vibrates the phone
 
 
@@ -52,7 +62,7 @@ class Notifier:
 
     def queue_for(
         self,
-        before: Mapping[str, Status],
+        before: Mapping[str, Before],
         state: OfficeState,
         events: list[Event],
         lines: Iterable[str],
@@ -62,13 +72,29 @@ class Notifier:
         that ended. Inside the store's `write()`; returns how many messages were added."""
         found = notices(self.config, before, state, events, lines, self.config.notify.near)
         added = self._queue(state, found, now)
-        ended = [e.ticket for e in events if e.kind in ENDING_KINDS and e.ticket]
+        ended = [
+            ticket
+            for ticket, was in before.items()
+            if was.status in _IN_LINE
+            and (after := state.tickets.get(ticket))
+            and after.status in _ENDED
+        ]
         if ended:
             outbox.forget_contacts(self.store, ended, drop_pending=False)
         return added
 
     def subscribe(self, state: OfficeState, ticket: Ticket, contact: Contact, now: float) -> None:
-        """Keep a resident's contact and queue their "joined" message. Inside `write()`."""
+        """Keep a resident's contact and queue their "joined" message. Inside `write()`.
+
+        Rejected when the address was given for `[notify] tickets_per_address` other
+        tickets today: nobody floods a stranger's phone with a day of tickets."""
+        if not outbox.use_address(
+            self.store, contact, ticket.day, self.config.notify.tickets_per_address
+        ):
+            raise Rejected(
+                "This number or address has been given for as many tickets as it may today.",
+                code="address_cap",
+            )
         outbox.save_contact(self.store, contact, ticket.day)
         if contact.channel == "push":
             return  # they are on their page, which says all "joined" would
@@ -85,6 +111,15 @@ class Notifier:
         notice = Notice(ticket.id, kind, ref, place(state, self.config, ticket))
         texts = [c for c in self._contacts({ticket.id}) if c.channel == "sms"]
         self._rows(state, [notice], texts, now)
+
+    def answer(
+        self, state: OfficeState, address: str, kind: str, ref: str, line: str, now: float
+    ) -> None:
+        """Reply by text message to a number with no ticket (a text-to-join refused), in the
+        office's first language: the line's keyword says nothing of the sender's. Inside
+        `write()`."""
+        contact = Contact("", "sms", address, self.config.default_language)
+        self._rows(state, [Notice("", kind, ref, {"line": line})], [contact], now)
 
     def _url(self, ticket: Ticket) -> str:
         return ticket_url(self.config, ticket.token, ticket.lang)

@@ -137,7 +137,10 @@ def test_a_device_receives_none_of_the_hubs_secrets(config: OfficeConfig) -> Non
     for role in ("kiosk", "display", "desk"):
         shown = public_office(full, role).model_dump_json()
         assert secret not in shown and "hub.key" not in shown and "V" * 43 not in shown, role
+        assert "sms.example" not in shown and "smtp.example" not in shown, role
         assert public_office(full, role).notify.near == 4  # what a page may say stays
+        # Only that text messages are offered (a kiosk asks for a number), not where to.
+        assert public_office(full, role).notify.channels == {"sms"}
     assert public_office(full, "kiosk").staff == [] and public_office(full, "desk").staff
 
 

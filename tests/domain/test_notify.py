@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from nowserving.domain import rules
 from nowserving.domain.config import OfficeConfig
-from nowserving.domain.events import Kind
+from nowserving.domain.errors import Rejected
+from nowserving.domain.events import Event, Kind
 from nowserving.domain.notify import (
+    Notice,
+    before,
     command,
     mask,
     normalize_email,
     normalize_phone,
     normalize_push,
     notices,
+    render,
 )
+from nowserving.system import i18n
 from tests.domain.builders import Log
 
 
@@ -51,12 +59,124 @@ def test_staff_see_only_a_masked_address() -> None:
 
 def test_a_reply_is_read_in_any_of_its_words() -> None:
     words = {"leave": {"LEAVE", "SALIR", "离开"}, "status": {"STATUS", "ESTADO"}}
-    assert command("salir", words) == "leave"
-    assert command("  Estado? ", words) == "status"
-    assert command("离开", words) == "leave"
-    assert command("leave now please", words) == "leave"
-    assert command("where am I", words) == "help"
-    assert command("", words) == "help"
+    assert command("salir", words, "help") == "leave"
+    assert command("  Estado? ", words, "help") == "status"
+    assert command("离开", words, "help") == "leave"
+    assert command("leave now please", words, "help") == "leave"
+    assert command("where am I", words, "help") == "help"
+    assert command("", words, "help") == "help"
+
+
+def told(config: OfficeConfig, log: Log, kind: Kind, **fields: Any) -> list[tuple[str, str]]:
+    """What the event (added to `log`) owes residents: (ticket, kind of message) pairs."""
+    probe = Event("probe", "test", 0, "", kind, None, ticket=fields.get("ticket"))
+    was = before(log.state, [probe])
+    event = log.add(kind, **fields)
+    lines = [line.id for line in config.lines]
+    return [(n.ticket, n.kind) for n in notices(config, was, log.state, [event], lines, 1)]
+
+
+def test_a_reroute_tells_those_it_moved_which_line_serves_them_now(config: OfficeConfig) -> None:
+    log = Log()
+    moved, there = log.issue("records"), log.issue("ids")
+    found = told(config, log, Kind.LINE_REROUTED, day=None, line="records", to_line="ids")
+    assert ("records-1", "rerouted") in found and (there, "rerouted") not in found
+    notice = Notice(moved, "rerouted", "e2", {"label": "C-001", "line": "ids"})
+    assert "ID cards" in render(config, notice, "en", i18n.text)  # the line, in their words
+    assert "居民身份卡" in render(config, notice, "zh", i18n.text)
+
+
+def test_closing_the_day_tells_only_those_still_waiting(config: OfficeConfig) -> None:
+    log = Log()
+    waiting, called = log.issue("payments"), log.issue("payments")
+    log.call(called, "c6")
+    assert told(config, log, Kind.DAY_ENDED) == [(waiting, "closed")]
+
+
+def test_near_the_front_is_one_message_whatever_event_brings_it(config: OfficeConfig) -> None:
+    log = Log()
+    *_, third = (log.issue("permits") for _ in range(3))
+    assert (third, "near") not in told(config, log, Kind.COUNTER_OPENED, counter="c1")
+    keys = set()
+    for _ in range(2):  # each call brings the third nearer; the message's key stays the same
+        found = told(
+            config,
+            log,
+            Kind.TICKET_CALLED,
+            ticket=log.state.waiting("permits")[0].id,
+            line="permits",
+            counter="c1",
+        )
+        keys |= {Notice(t, k).key("sms") for t, k in found if t == third and k == "near"}
+    assert keys == {f"{third}:near::sms"}
+
+
+def test_leaving_is_confirmed_only_when_it_was_asked_by_text(config: OfficeConfig) -> None:
+    log = Log()
+    by_page, by_text = log.issue("permits"), log.issue("permits")
+    assert (by_page, "left") not in told(
+        config, log, Kind.TICKET_LEFT, ticket=by_page, line="permits"
+    )
+    found = told(config, log, Kind.TICKET_LEFT, ticket=by_text, line="permits", via="sms")
+    assert found == [(by_text, "left")]
+
+
+def test_late_moves_a_resident_back_a_few_places_once() -> None:
+    log = Log()
+    late, *others = (log.issue("permits") for _ in range(5))
+    log.on(Kind.TICKET_LATE, late, places=3)
+    assert [t.id for t in log.state.waiting("permits")] == [*others[:3], late, others[3]]
+    assert log.state.ahead(log.state.tickets[late]) == 3
+    log.on(Kind.TICKET_LATE, late, places=3)  # a second one (by sync) changes nothing
+    assert log.state.conflicts[-1].reason == "A-001 has already moved back once"
+    assert log.state.ahead(log.state.tickets[late]) == 3
+
+
+def test_late_with_few_behind_goes_to_the_end_and_priority_stays_among_priority() -> None:
+    log = Log()
+    vip, other_vip, ordinary = (
+        log.issue("permits", priority=True),
+        log.issue("permits", priority=True),
+        log.issue("permits"),
+    )
+    log.on(Kind.TICKET_LATE, vip, places=3)
+    # Only one priority resident was behind: the late one goes right after them.
+    assert log.state.tickets[vip].queue_key > log.state.tickets[other_vip].queue_key
+    assert log.state.ahead(log.state.tickets[vip]) == 1  # priority still goes first
+    assert log.state.ahead(log.state.tickets[ordinary]) == 2
+
+
+def test_late_is_decided_once_and_only_while_waiting(config: OfficeConfig) -> None:
+    log = Log()
+    late, called = log.issue("permits"), log.issue("permits")
+    draft = rules.decide_late(log.state, late, 3)
+    assert (draft.kind, draft.data) == (Kind.TICKET_LATE, {"places": 3})
+    log.on(Kind.TICKET_LATE, late, places=3)
+    with pytest.raises(Rejected) as again:
+        rules.decide_late(log.state, late, 3)
+    assert again.value.code == "already_late"
+    log.call(called, "c1")
+    with pytest.raises(Rejected, match="called"):
+        rules.decide_late(log.state, called, 3)
+
+
+def test_a_line_keyword_is_checked_unique_and_never_a_reply_word(config: OfficeConfig) -> None:
+    data = config.model_dump()
+    data["lines"][0]["keyword"] = "PERMITS"
+    assert OfficeConfig.model_validate(data).lines[0].keyword == "PERMITS"
+    for keyword, problem in (("LATE", "reply word"), ("permits", "pattern"), ("P", "pattern")):
+        data["lines"][0]["keyword"] = keyword
+        with pytest.raises(ValidationError, match=problem):
+            OfficeConfig.model_validate(data)
+    data["lines"][0]["keyword"] = data["lines"][1]["keyword"] = "SAME"
+    with pytest.raises(ValidationError, match="keyword"):
+        OfficeConfig.model_validate(data)
+
+
+def test_a_text_naming_a_line_keyword_finds_that_line() -> None:
+    keywords = {"permits": {"PERMITS"}, "ids": {"IDCARD"}}
+    assert command("permits please", keywords, "") == "permits"
+    assert command("status", keywords, "") == ""
 
 
 P256DH = "B" + "A" * 86  # 65 bytes: 0x04 and a point (the check is on the form, not the curve)

@@ -29,6 +29,7 @@ from playwright.sync_api import Browser, expect
 from py_vapid import Vapid02
 
 from nowserving.domain.config import load_config
+from nowserving.domain.rules import ticket_id
 from nowserving.hub.push import b64url, new_private_key, public_key
 from nowserving.sync.replica import ReplicaService, open_replica
 from tests.hub.conftest import DISPLAY, PINS, RunningHub, free_port, start_hub, stop_hub
@@ -348,6 +349,41 @@ def test_residents_reply_status_or_leave_in_their_language(
     # Every resident's reply comes from the gateway's one address: none is turned away.
     answers = [reply("STATUS", sender=f"+1510555{n:04d}").status_code for n in range(15)]
     assert answers == [200] * 15
+
+
+def text(hub: RunningHub, sender: str, said: str, ref: str) -> str:
+    """The gateway forwards a resident's text message; what the hub did with it."""
+    import requests
+
+    url = f"{hub.public_url}/api/notify/sms/inbound"
+    body = {"from": sender, "text": said, "id": ref}
+    headers = {"Authorization": f"Bearer {INBOUND_SECRET}"}
+    answer = requests.post(url, json=body, headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    handled: str = answer.json()["handled"]
+    return handled
+
+
+def test_text_to_join_then_late_moves_the_resident_back_in_the_desks_queue(
+    hub: RunningHub, gateway: tuple[Gateway, int]
+) -> None:
+    phone = "+15105550108"
+    assert text(hub, phone, "permits", "gw-join-0001") == "joined"
+    gateway[0].wait_for(lambda g: len(g.texts_to(phone)) == 1)
+    (joined,) = gateway[0].texts_to(phone)
+    token = joined.split("/t/", 1)[1].split("?", 1)[0]
+    mine = {"id": ticket_id(token), "label": hub.get(f"/api/tickets/{token}").json()["label"]}
+    behind = [hub.issue("permits")["ticket"]["id"] for _ in range(4)]
+    assert text(hub, phone, "LATE", "gw-late-0001") == "late"
+    clerk = hub.sign_in("maria")
+    queue = [t["id"] for t in hub.get("/api/counters/c1/queue", clerk).json()]
+    ours = [t for t in queue if t in {mine["id"], *behind}]  # others' residents may wait too
+    assert ours == [*behind[:3], mine["id"], behind[3]]
+    assert text(hub, phone, "late", "gw-late-0002") == "late"
+    gateway[0].wait_for(lambda g: len(g.texts_to(phone)) == 3)
+    moved, again = gateway[0].texts_to(phone)[1:]
+    assert moved.startswith(f"Ticket {mine['label']}: you moved back a few places.")
+    assert again.startswith(f"Ticket {mine['label']}: you have already moved back once.")
 
 
 @pytest.mark.slow
