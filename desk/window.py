@@ -174,6 +174,7 @@ class DeskWindow(QWidget):
         self.counter_id = counter
         self.signin.refuse("")
         self.tabs.setTabVisible(1, self.staff.line_control)
+        self.dashboard.allow_staff_figures(self.staff.line_control)
         service = self.service
 
         def open_counter() -> Any:

@@ -22,12 +22,13 @@ from kiosk.maintenance import CornerTaps, MaintenanceScreen, PinScreen
 from kiosk.printing import PrinterState, PrinterStatus, PrintQueue
 from kiosk.receipt import receipt_for
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.phone import PhoneScreen
 from kiosk.screens.priority import PriorityScreen
 from kiosk.screens.removed import RemovedScreen
 from kiosk.screens.services import ServicesScreen
 from kiosk.screens.ticket import TicketScreen
 from kiosk.screens.welcome import WelcomeScreen
-from nowserving.domain.errors import NowservingError
+from nowserving.domain.errors import HubUnavailable, NowservingError
 from nowserving.domain.links import short_url, ticket_url
 from nowserving.domain.state import Status
 from nowserving.domain.views import LineView, TicketView
@@ -122,6 +123,7 @@ class KioskWindow(QWidget):
         self.services = ServicesScreen(self.config)
         self.priority = PriorityScreen()
         self.ticket = TicketScreen(self.config)
+        self.phone = PhoneScreen()
         self.pin = PinScreen(self.service.check_staff_pin)
         self.maintenance = MaintenanceScreen()
         for screen in (
@@ -129,6 +131,7 @@ class KioskWindow(QWidget):
             self.services,
             self.priority,
             self.ticket,
+            self.phone,
             self.pin,
             self.maintenance,
         ):
@@ -140,6 +143,10 @@ class KioskWindow(QWidget):
         self.bar.back.connect(self.go_back)
         self.priority.answered.connect(self.answer_priority)
         self.ticket.done.connect(self._done)
+        self.ticket.text_me.connect(self.ask_phone)
+        self.phone.pressed.connect(self.press_key)
+        self.phone.send.connect(self.send_phone)
+        self.phone.cancel.connect(self.go_back)
         self.bar.toggled.connect(self.toggle_aid)
         self.pin.accepted.connect(self._open_maintenance)
         self.pin.cancelled.connect(self._resume)
@@ -168,6 +175,51 @@ class KioskWindow(QWidget):
     def go_back(self) -> None:
         self.flow.back()
         self.render_view()
+        if self.flow.screen is Screen.TICKET:
+            self.ticket_timer.start()
+
+    # Text me when it's my turn: the number goes to the hub, never stays on the kiosk.
+
+    def ask_phone(self) -> None:
+        self.ticket_timer.stop()  # typing takes longer than a glance at the ticket
+        self.flow.ask_phone()
+        self.render_view()
+
+    def press_key(self, key: str) -> None:
+        self.flow.press(key)
+        self.render_view()
+
+    def send_phone(self) -> None:
+        number, ticket = self.flow.send_phone(), self.flow.ticket
+        if number is None or ticket is None:
+            return
+        token = ticket.token
+        run_in_background(
+            lambda: self.service.subscribe_issued(token, number),
+            self._phone_saved,
+            self._phone_failed,
+        )
+        self.render_view()
+
+    def _phone_saved(self, shown: str) -> None:
+        self.flow.phone_done(
+            i18n.text(self.flow.lang, "kiosk.phone_saved", number=shown), saved=True
+        )
+        self.render_view()
+        self.ticket_timer.start()
+
+    def _phone_failed(self, error: Exception) -> None:
+        if isinstance(error, HubUnavailable):
+            note = i18n.text(self.flow.lang, "kiosk.phone_offline")
+        elif isinstance(error, NowservingError):
+            note = i18n.refusal(self.flow.lang, getattr(error, "code", ""))
+        else:
+            log.error("leaving a phone number failed", exc_info=error)
+            note = i18n.text(self.flow.lang, "kiosk.phone_offline")
+        self.errors.append(str(error))
+        self.flow.phone_done(note, saved=False)
+        self.render_view()
+        self.ticket_timer.start()
 
     def toggle_aid(self, aid: str, on: bool) -> None:
         setattr(self.flow.aids, aid, on)
@@ -325,6 +377,7 @@ class KioskWindow(QWidget):
             Screen.SERVICES: self.services,
             Screen.PRIORITY: self.priority,
             Screen.TICKET: self.ticket,
+            Screen.PHONE: self.phone,
         }[self.flow.screen]
 
     def render_view(self) -> None:
@@ -358,10 +411,23 @@ class KioskWindow(QWidget):
             )
         elif screen is self.priority:
             self.priority.render_view(lang, busy=flow.busy)
+        elif screen is self.phone:
+            self.phone.render_view(
+                lang,
+                flow.digits,
+                complete=flow.phone_complete,
+                busy=flow.busy,
+                key_px=round(u * 2.6),
+                portrait=self.width() < self.height(),
+            )
         elif flow.ticket is not None:
             token = flow.ticket.token
+            phone = "sms" in self.config.notify.channels  # room for "Text me" under the code
             qr_size = round(
-                min(self.width() * 0.3, height * (0.3 if flow.aids.low_reach else 0.45))
+                min(
+                    self.width() * 0.3,
+                    height * (0.3 if flow.aids.low_reach or phone else 0.45),
+                )
             )
             self.ticket.render_view(
                 flow.ticket,
@@ -370,6 +436,8 @@ class KioskWindow(QWidget):
                 short_url(self.config, token),
                 self._printing,
                 qr_size,
+                offer_phone=phone and not flow.phone_saved,
+                phone_note=flow.phone_note,
             )
         self.bar.render_view(
             flow.aids,
@@ -380,7 +448,7 @@ class KioskWindow(QWidget):
             can_go_back=flow.screen in (Screen.SERVICES, Screen.PRIORITY),
             languages=self.config.office.languages if flow.screen is Screen.WELCOME else (),
         )
-        for page in (self.welcome, self.services, self.priority, self.ticket):
+        for page in (self.welcome, self.services, self.priority, self.ticket, self.phone):
             page.set_low_reach(flow.aids.low_reach)
         self.stack.setCurrentWidget(screen)
         if screen is not previous:

@@ -26,6 +26,7 @@ APPS = {
     "display": "display.app:main",
     "desk": "desk.app:main",
     "demo": "nowserving.cli.demo:main",
+    "city": "nowserving.city.run:main",
 }
 # What the `gui` extra installs: a server without it runs the hub, not the apps.
 GUI_MODULES = {"PySide6", "shiboken6", "escpos", "PIL"}
@@ -66,6 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--public-url",
         metavar="URL",
         help="address phones use to reach the hub (default from the config)",
+    )
+
+    city = commands.add_parser("city", help="the city's page, API and dashboard over PostgreSQL")
+    city.add_argument(
+        "--database", required=True, type=_database_url, metavar="URL", help="postgresql://…"
+    )
+    city.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    city.add_argument("--port", type=int, default=8500, help="port to listen on (default 8500)")
+    city.add_argument("--name", default="City", help="the city's name, atop its pages")
+    city.add_argument(
+        "--admin-token-file",
+        metavar="FILE",
+        help="file holding the city admin token (24+ characters) for the staff dashboard",
     )
 
     for name, what in (
@@ -158,7 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("path", metavar="FILE", help="kept comments and layout if it exists")
 
     report = commands.add_parser("report", help="CSV files, charts and a PDF summary")
-    _config_arg(report)
+    source = report.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", metavar="FILE", help="office config file (this office)")
+    source.add_argument(
+        "--city", type=_database_url, metavar="URL", help="every office, from the city database"
+    )
     report.add_argument("--from", dest="start", required=True, metavar="DATE")
     report.add_argument("--to", dest="end", required=True, metavar="DATE")
     report.add_argument("--line", metavar="ID", help="only this line")
@@ -195,6 +213,12 @@ def _device_id(text: str) -> str:
         return check_device_id(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _database_url(text: str) -> str:
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise argparse.ArgumentTypeError("a PostgreSQL address: postgresql://user:pass@host/db")
+    return text
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -477,16 +501,22 @@ def _store(args: argparse.Namespace) -> EventStore:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from nowserving.domain.config import load_config
-    from nowserving.store.reports import build, write_report
+    from nowserving.domain.config import OfficeConfig, load_config
+    from nowserving.store.reports import Labels, build, write_report
 
-    config = load_config(args.config)
     start, end = _date(args.start), _date(args.end)
-    tables = build(_store(args), config, start, end, args.line)
+    labels: OfficeConfig | Labels
+    if args.city:
+        from nowserving.store import city_reports
+
+        tables, labels = city_reports.build(args.city, start, end, args.line)
+    else:
+        labels = load_config(args.config)
+        tables = build(_store(args), labels, start, end, args.line)
     if not tables:
         print(f"No tickets between {start} and {end}.")
         return 0
-    for path in write_report(tables, config, Path(args.out), f"{start} to {end}"):
+    for path in write_report(tables, labels, Path(args.out), f"{start} to {end}"):
         print(path)
     return 0
 

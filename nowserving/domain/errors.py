@@ -55,4 +55,6 @@ RESIDENT_ERRORS = (
     "remote_full",
     "ticket_unknown",
     "ticket_finished",
+    "bad_phone",
+    "address_cap",
 )

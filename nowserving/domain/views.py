@@ -184,6 +184,7 @@ _TICKET_KINDS = frozenset(
         Kind.TICKET_RETURNED,
         Kind.TICKET_TRANSFERRED,
         Kind.TICKET_LEFT,
+        Kind.TICKET_LATE,
     }
 )
 

@@ -84,6 +84,11 @@ class Service(BoardSource, Protocol):
         self, ticket: str, to_line: str, *, keep_place: bool = True, staff: str | None = None
     ) -> TicketView: ...
     def cancel(self, token: str) -> TicketView: ...
+    def subscribe_issued(self, token: str, phone: str) -> str:
+        """A kiosk leaves a resident's phone number for the ticket it just issued; the number
+        as staff see it ("•••• 0147"). Only at the hub: HubUnavailable while it is away."""
+        ...
+
     def pause_line(
         self, line: str, reason: str | Mapping[str, str], *, staff: str | None = None
     ) -> LineView:

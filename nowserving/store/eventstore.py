@@ -197,6 +197,14 @@ def _add_notify(db: sqlite_utils.Database) -> None:
     db.table("outbox").create_index(["ticket"])
 
 
+def _add_address_uses(db: sqlite_utils.Database) -> None:
+    # Which tickets a phone number or address was given for today (a keyed digest of it,
+    # never the address): the per-address daily cap outlives the contacts themselves.
+    db.table("address_uses").create(
+        {"day": str, "digest": str, "ticket": str}, pk=("day", "digest", "ticket")
+    )
+
+
 # Migrations run in order, each in the same transaction as raising user_version.
 # Never edit or reorder one that has shipped: append a new one.
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
@@ -208,6 +216,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _add_sessions,
     _add_registry,
     _add_notify,
+    _add_address_uses,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -473,6 +473,22 @@ class ReplicaService(LocalService):
         with self.request(self.device.id, key):
             return super().issue(line, priority=priority, lang=lang, source=source)
 
+    def subscribe_issued(self, token: str, phone: str, *, device: str | None = None) -> str:
+        """Through the hub only: residents' numbers live nowhere else. HubUnavailable while
+        it is away (the ticket stands; the resident can still subscribe on their phone)."""
+        self._refuse_if_removed()
+        if self._hub_away():
+            raise HubUnavailable("The office server cannot be reached.")
+        body = {"token": token, "phone": phone}
+        try:
+            answer = self.actions.call("POST", "/api/kiosk/contacts", json=body)
+        except HubUnavailable as exc:
+            self._away(str(exc))
+            raise
+        except HubRefused as refused:
+            raise Rejected(refused.reason, code=refused.code) from None
+        return str(answer["shown"])
+
     def report_alert(self, alert: str, message: str, *, device: str | None = None) -> None:
         super().report_alert(alert, message, device=device or self.device.id)
 
