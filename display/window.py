@@ -246,6 +246,8 @@ class DisplayWindow(QWidget):
         if board is None:
             return
         names = {line.id: self.config.text(line.name, lang) for line in self.config.lines}
+        # The board may name a line the office here does not have yet (added at the hub,
+        # the office follows within seconds): its id meanwhile.
         for row, line in enumerate(board.lines):
             if line.hours.status != "open":
                 state, role = i18n.hours_text(lang, line.hours, self.config.zone), "warning"
@@ -254,7 +256,9 @@ class DisplayWindow(QWidget):
                 state, role = f"{i18n.text(lang, 'display.paused')}: {reason}", "warning"
             elif line.reroute_to:
                 state, role = (
-                    i18n.text(lang, "display.go_to", line=names[line.reroute_to]),
+                    i18n.text(
+                        lang, "display.go_to", line=names.get(line.reroute_to, line.reroute_to)
+                    ),
                     "warning",
                 )
             else:
@@ -265,7 +269,7 @@ class DisplayWindow(QWidget):
                 )
             self.lines.addWidget(
                 label(
-                    f"{line.prefix}  {names[line.id]}",
+                    f"{line.prefix}  {names.get(line.id, line.id)}",
                     "line-name",
                     align=Qt.AlignmentFlag.AlignLeading,
                 ),

@@ -34,9 +34,11 @@ class WelcomeScreen(KioskScreen):
         self.space(layout)
         self.glance = QHBoxLayout()
         layout.addLayout(self.glance)
-        self._language_buttons()
+        self.show_languages()
 
-    def _language_buttons(self) -> None:
+    def show_languages(self) -> None:
+        """A button per office language (again, when the office's languages changed)."""
+        clear(self.buttons)
         languages = self.config.office.languages
         columns = 2 if len(languages) <= 4 else 3
         for n, lang in enumerate(languages):

@@ -29,6 +29,9 @@ from nowserving.domain.errors import ConfigError
 IDENT = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # line, counter, device and staff ids
 Ident = Annotated[str, StringConstraints(pattern=IDENT)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+MAX_LATE_PLACES = 20  # how far back a LATE reply may move a resident
+# Words a text message back already means (and the carriers' own): never a line's keyword.
+RESERVED_KEYWORDS = frozenset({"LEAVE", "STATUS", "LATE", "HELP", "STOP", "START", "INFO"})
 Texts = dict[LanguageCode, Annotated[str, StringConstraints(min_length=1, max_length=200)]]
 # A text copied from another language by `nowserving init`, waiting for a translator:
 # residents get the first language's text instead, and check-config names it.
@@ -81,6 +84,13 @@ class Office(_Strict):
         return value
 
 
+class ServiceLevel(_Strict):
+    """A line's target: `percent` of its residents called within `within_minutes`."""
+
+    within_minutes: float = Field(gt=0, le=600)
+    percent: float = Field(gt=0, le=100)
+
+
 class Line(_Strict):
     id: Ident
     prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]$")]
@@ -90,6 +100,19 @@ class Line(_Strict):
     remote_join: bool = False
     remote_cap: int = Field(default=50, ge=0, le=10_000)
     icon: Ident = "generic"
+    # Removed on this office day while it had tickets: it takes no new ones, its waiting
+    # residents are still called, and the hub drops it from the office the next day.
+    retired_on: date | None = None
+    service_level: ServiceLevel | None = None
+    # Text-to-join: a text message with this word joins the line (docs/notifications.md).
+    keyword: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,20}$")] | None = None
+
+    @field_validator("keyword")
+    @classmethod
+    def _not_a_reply_word(cls, value: str | None) -> str | None:
+        if value in RESERVED_KEYWORDS:
+            raise ValueError(f"{value} is a reply word; choose another keyword")
+        return value
 
 
 class Counter(_Strict):
@@ -132,6 +155,15 @@ class Staff(_Strict):
     line_control: bool = False
     admin: bool = False  # may change the office at the hub: lines, counters, staff, devices
     disabled: bool = False  # may not sign in; their sessions end everywhere at once
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        # Shown on desks, the admin page and in reports (CSV): a line break or an escape
+        # code there would forge a row or a screen.
+        if re.search(r"[\x00-\x1f\x7f-\x9f]", value):
+            raise ValueError("no control characters (line breaks, tabs, escapes) in a name")
+        return value
 
 
 class Printer(_Strict):
@@ -310,6 +342,9 @@ class Hub(_Strict):
     tls_key: FilePath | None = None
     ca_file: FilePath | None = None
     allow_plain_http: bool = False  # only without tls_cert; logged as a warning
+    # A reverse proxy speaks HTTPS to browsers and HTTP to the hub: the admin page's cookie
+    # is then still sent only over HTTPS (Secure).
+    behind_tls_proxy: bool = False
     session_hours: float = Field(default=10, ge=0.25, le=24)  # a staff session: one shift
     access_log: bool = False  # a line per request (secrets redacted), a few per minute
     rate_limits: RateLimits = Field(default_factory=RateLimits)
@@ -346,6 +381,7 @@ class Hub(_Strict):
 
 Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/[^\s]*)?$", max_length=1000)]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+OFFERED = "https://offered.invalid/"  # what devices see of a gateway (public_office)
 
 
 class NotifySms(_Strict):
@@ -366,6 +402,8 @@ class NotifyEmail(_Strict):
     host: Hostname | None = None
     port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
+    # The CA that signed the server's certificate (PEM), when not one of the system's.
+    ca_file: FilePath | None = None
     username: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     password: Secret | None = None
     sender: Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}$")] = (
@@ -380,20 +418,63 @@ class NotifyEmail(_Strict):
         return self
 
 
+class NotifyPush(_Strict):
+    """Web Push to the phone page (VAPID, RFC 8292): the hub signs what it sends with its key."""
+
+    # The private P-256 key, raw, base64url (`nowserving init` makes one); never logged,
+    # never sent to a device: the page gets only the public half.
+    vapid_private_key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}$")] | None = (
+        None
+    )
+    # Whom a push service may contact about what this hub sends.
+    subject: Annotated[
+        str, StringConstraints(pattern=r"^(mailto:[^@\s]{1,64}@[^@\s]{1,189}|https://\S{1,200})$")
+    ] = "mailto:nowserving@localhost"
+    ttl: int = Field(default=3600, ge=0, le=86400)  # how long a push service keeps a message
+    timeout: float = Field(default=5, ge=1, le=60)
+    loopback_http: bool = False  # tests only: take push services at http://127.0.0.1
+
+
 class Notify(_Strict):
-    """Text messages and e-mails to residents who left a number or an address."""
+    """Text messages, e-mails and push notifications to residents who asked for them."""
 
     near: int = Field(default=3, ge=1, le=50)  # "N ahead" is sent once, at this many or fewer
     max_tries: int = Field(default=5, ge=1, le=100)  # refusals of one message before it fails
     retry_max_seconds: float = Field(default=300, ge=0.1, le=3600)  # a down gateway's backoff cap
+    late_places: int = Field(default=3, ge=1, le=MAX_LATE_PLACES)  # LATE moves back this far
+    # Tickets one number or address may be given for in a day (text-to-join, kiosk, pages).
+    tickets_per_address: int = Field(default=3, ge=1, le=100)
     sms: NotifySms = Field(default_factory=NotifySms)
     email: NotifyEmail = Field(default_factory=NotifyEmail)
+    push: NotifyPush = Field(default_factory=NotifyPush)
 
     @property
     def channels(self) -> frozenset[str]:
-        """The channels configured: "sms" and/or "email"."""
+        """The channels configured: "sms", "email", "push"."""
         found = {"sms"} if self.sms.url else set()
-        return frozenset(found | ({"email"} if self.email.host else set()))
+        found |= {"email"} if self.email.host else set()
+        return frozenset(found | ({"push"} if self.push.vapid_private_key else set()))
+
+
+DatabaseUrl = Annotated[
+    str, StringConstraints(pattern=r"^postgres(ql)?://[^\s]*$", min_length=12, max_length=1000)
+]
+
+
+class City(_Strict):
+    """Streaming the office's event log, anonymised, into the city's PostgreSQL database."""
+
+    database: DatabaseUrl | None = None  # holds a password: hub only, never logged
+    office_id: Ident | None = None  # this office in the city's database
+    staff_names: bool = False  # staff ids leave the office only if the city turns this on
+    batch: int = Field(default=1000, ge=10, le=50_000)  # events per round trip
+    retry_max_seconds: float = Field(default=60, ge=0.1, le=3600)  # the database away: cap
+
+    @model_validator(mode="after")
+    def _office_named(self) -> City:
+        if self.database is not None and self.office_id is None:
+            raise ValueError("office_id is required with database (this office's id in it)")
+        return self
 
 
 class OfficeConfig(_Strict):
@@ -412,6 +493,7 @@ class OfficeConfig(_Strict):
     notify: Notify = Field(default_factory=Notify)
     calendar: Calendar | None = None  # None: no opening hours, lines take residents any time
     booking: Booking = Field(default_factory=Booking)
+    city: City = Field(default_factory=City)
 
     @model_validator(mode="before")
     @classmethod
@@ -439,6 +521,7 @@ class OfficeConfig(_Strict):
         _unique("lines", "id", [line.id for line in self.lines])
         _unique("pause_reasons", "id", [reason.id for reason in self.pause_reasons])
         _unique("lines", "prefix", [line.prefix for line in self.lines])
+        _unique("lines", "keyword", [line.keyword for line in self.lines if line.keyword])
         _unique("counters", "id", [counter.id for counter in self.counters])
         _unique("devices", "id", [device.id for device in self.devices])
         _unique("staff", "id", [person.id for person in self.staff])
@@ -548,12 +631,37 @@ class OfficeConfig(_Strict):
 
 def public_office(config: OfficeConfig, role: str) -> OfficeConfig:
     """What a device of `role` receives of the office: never a device secret, nor the hub's
-    own (its TLS key, the gateways' passwords: the hub alone sends residents' messages), and
-    staff (with PIN hashes, for signing in while the hub is away) only for desks."""
+    own (its TLS key, the gateways' passwords: the hub alone sends residents' messages; the
+    city database's address, which holds its password), and staff (with PIN hashes, for
+    signing in while the hub is away) only for desks."""
     staff = config.staff if role == "desk" else []
     hub = config.hub.model_copy(update={"tls_cert": None, "tls_key": None})
-    notify = Notify(near=config.notify.near)  # no gateway, no password: devices send nothing
-    return config.model_copy(update={"devices": [], "staff": staff, "hub": hub, "notify": notify})
+    # No gateway, no password: devices send nothing. A kiosk learns only that text messages
+    # are offered (it asks for a number), from a placeholder address nobody sends to.
+    sms = NotifySms(url=OFFERED) if "sms" in config.notify.channels else NotifySms()
+    notify = Notify(near=config.notify.near, sms=sms)
+    update = {"devices": [], "staff": staff, "hub": hub, "notify": notify, "city": City()}
+    return config.model_copy(update=update)
+
+
+def retired_lines(config: OfficeConfig, today: date) -> set[str]:
+    """The lines retired before `today`: a new office day starts without them."""
+    return {line.id for line in config.lines if line.retired_on and line.retired_on < today}
+
+
+def without_lines(document: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+    """The office (`office_document` data) without the lines `gone`, in the counters' and
+    devices' lists too (a counter left with no line is for check-config to refuse)."""
+
+    def keep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**row, "lines": [x for x in row["lines"] if x not in gone]} for row in rows]
+
+    return {
+        **document,
+        "lines": [line for line in document["lines"] if line["id"] not in gone],
+        "counters": keep(document["counters"]),
+        "devices": keep(document["devices"]),
+    }
 
 
 def office_document(config: OfficeConfig) -> dict[str, Any]:
@@ -605,7 +713,11 @@ def load_config(path: Path | str) -> OfficeConfig:
         for key in ("tls_cert", "tls_key", "ca_file")
         if (value := getattr(config.hub, key)) is not None
     }
-    return config.model_copy(update={"hub": config.hub.model_copy(update=files)})
+    email = config.notify.email
+    if email.ca_file is not None:
+        email = email.model_copy(update={"ca_file": str(folder / email.ca_file)})
+    notify = config.notify.model_copy(update={"email": email})
+    return config.model_copy(update={"hub": config.hub.model_copy(update=files), "notify": notify})
 
 
 def _describe(source: str, exc: ValidationError) -> str:

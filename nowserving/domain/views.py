@@ -70,6 +70,8 @@ class LineView:
         """Whether a resident may take a ticket here now: not paused, and open (calendar)."""
         return not self.paused and self.hours.status == "open"
 
+    removed: bool = False  # retired today: no new tickets, its waiting ones are still called
+
 
 def pause_text(config: OfficeConfig, line: LineView, lang: str) -> str:
     """Why the line is paused, as a resident reading `lang` is told."""
@@ -190,6 +192,7 @@ _TICKET_KINDS = frozenset(
         Kind.TICKET_RETURNED,
         Kind.TICKET_TRANSFERRED,
         Kind.TICKET_LEFT,
+        Kind.TICKET_LATE,
     }
 )
 
@@ -286,6 +289,8 @@ def plain_wait_for(
 ) -> float | None:
     """What peers would say: people ahead × average service time ÷ counters serving."""
     known = office(state, config)
+    if line_id not in known.services:  # a line the office no longer has (a past day's)
+        return None
     return plain_wait(ahead, known.services[line_id].mean, known.counters[line_id])
 
 
@@ -345,6 +350,7 @@ def line_view(
         counters_open=open_counters,
         remote_join=configured.remote_join,
         hours=hours,
+        removed=configured.retired_on is not None,
     )
 
 

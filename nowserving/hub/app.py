@@ -24,6 +24,7 @@ from nowserving import __version__
 from nowserving.domain.errors import NotFound, Rejected, StoreError, StoreFullError
 from nowserving.hub import admin_page, api, booking_api, devices_api, notify_api, pages, sync_api
 from nowserving.hub.auth import AuthError
+from nowserving.hub.city_stream import CityStream
 from nowserving.hub.context import PLAIN_HTTP, Hub, RateLimited
 from nowserving.hub.guard import StreamCount
 from nowserving.hub.notify_worker import deliver
@@ -36,8 +37,9 @@ from nowserving.hub.problems import (
     problem,
     retry_after,
 )
+from nowserving.hub.service_levels import watch_service_levels
 from nowserving.hub.sync_api import OutdatedDevice
-from nowserving.hub.tasks import Supervisor, purge_nightly
+from nowserving.hub.tasks import Supervisor, drop_retired_daily, purge_nightly
 from nowserving.service.interface import Expired
 from nowserving.service.local import LocalService
 from nowserving.system.paths import resources_dir
@@ -60,7 +62,11 @@ def create_app(service: LocalService) -> FastAPI:
             supervisor.start("live", hub.live.run),
             supervisor.start("retention", lambda: purge_nightly(service, supervisor)),
             supervisor.start("notify", lambda: deliver(service, supervisor)),
+            supervisor.start("retired-lines", lambda: drop_retired_daily(hub, supervisor)),
+            supervisor.start("service_levels", lambda: watch_service_levels(service, supervisor)),
         ]
+        if service.config.city.database is not None:  # the office streams into the city's
+            tasks.append(supervisor.start("city", CityStream(service).run))
         yield
         for task in tasks:
             task.cancel()

@@ -197,6 +197,14 @@ def _add_notify(db: sqlite_utils.Database) -> None:
     db.table("outbox").create_index(["ticket"])
 
 
+def _add_address_uses(db: sqlite_utils.Database) -> None:
+    # Which tickets a phone number or address was given for today (a keyed digest of it,
+    # never the address): the per-address daily cap outlives the contacts themselves.
+    db.table("address_uses").create(
+        {"day": str, "digest": str, "ticket": str}, pk=("day", "digest", "ticket")
+    )
+
+
 def _add_appointments(db: sqlite_utils.Database) -> None:
     # Residents' bookings, on the hub only (store/appointments.py): a table, not events,
     # because they hold a phone number or e-mail address that must not travel to every
@@ -237,6 +245,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _add_sessions,
     _add_registry,
     _add_notify,
+    _add_address_uses,
     _add_appointments,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

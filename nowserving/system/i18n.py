@@ -30,6 +30,12 @@ def catalog(lang: str) -> dict[str, str]:
     return loaded
 
 
+@cache
+def shipped() -> tuple[str, ...]:
+    """The languages the screens are translated into (one catalog each)."""
+    return tuple(sorted(path.stem for path in _folder().glob("*.json")))
+
+
 def _folder() -> Path:
     return resources_dir() / "i18n"
 
