@@ -9,7 +9,8 @@ An office writes the anonymised form of its events: no `PERSONAL_KEYS` (tokens, 
 phone numbers, e-mail addresses), and no staff ids unless the city asks for them
 (`[city] staff_names`). Writes are idempotent by (office, event id): a batch sent twice,
 because the office stopped between the database's commit and saving its cursor, adds
-nothing.
+nothing. A trigger keeps one row per ticket (`tickets`, migration 0002) from the events
+inserted, in the same transaction, for the dashboard and the reports.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def reason(exc: psycopg.Error) -> str:
 
 def migrate(url: str) -> None:
     """Bring the city database's schema up to date (a no-op when it is)."""
-    backend = get_backend(_yoyo_url(url))
+    backend = get_backend(yoyo_url(url))
     migrations = read_migrations(str(MIGRATIONS))
     try:
         # The lock only when there is something to apply: thirty hubs starting at once
@@ -59,7 +60,7 @@ def migrate(url: str) -> None:
         backend.connection.close()
 
 
-def _yoyo_url(url: str) -> str:
+def yoyo_url(url: str) -> str:
     # yoyo picks its psycopg 3 backend by this scheme; psycopg itself takes both.
     return "postgresql+psycopg://" + url.split("://", 1)[1]
 
@@ -190,11 +191,17 @@ class CityWriter:
             )
 
     def purge(self, before_day: str) -> int:
-        """Retention in the city: staff ids of days before `before_day` are dropped."""
+        """Retention in the city: staff ids of days before `before_day` are dropped, from
+        the events and from the tickets summary; how many events lost theirs."""
         conn = self._require()
         with conn.transaction():
             cursor = conn.execute(
                 "UPDATE events SET staff = NULL WHERE office = %s AND day < %s "
+                "AND staff IS NOT NULL",
+                (self.office_id, before_day),
+            )
+            conn.execute(
+                "UPDATE tickets SET staff = NULL WHERE office = %s AND day < %s "
                 "AND staff IS NOT NULL",
                 (self.office_id, before_day),
             )

@@ -20,32 +20,17 @@ from nowserving.domain.errors import StoreError
 from nowserving.store.city import reason
 from nowserving.store.reports import Labels
 
-# One row per ticket issued in the period: what happened to it, from its events, in one
-# pass over the period's events grouped by ticket.
+# One row per ticket issued in the period: the tickets summary (migration 0002), which
+# the database keeps from the events as they arrive, on its day index.
 _TICKETS: LiteralString = """
-WITH grouped AS (
-    SELECT office, ticket,
-           min(day) FILTER (WHERE kind = 'ticket.issued') AS day,
-           min(line) FILTER (WHERE kind = 'ticket.issued') AS line,
-           min(at) FILTER (WHERE kind = 'ticket.issued') AS issued,
-           bool_or(data->>'source' = 'remote') FILTER (WHERE kind = 'ticket.issued') AS remote,
-           min(at) FILTER (WHERE kind = 'ticket.called') AS called,
-           max(at) FILTER (WHERE kind = 'ticket.called') AS last_called,
-           max(at) FILTER (WHERE kind = 'ticket.served') AS served,
-           count(*) FILTER (WHERE kind = 'ticket.transferred') AS transfers,
-           (array_agg(kind ORDER BY hlc DESC) FILTER (WHERE kind IN ('ticket.served',
-               'ticket.no_show', 'ticket.left', 'ticket.returned', 'ticket.called')))[1]
-               AS last_kind
-    FROM events
-    WHERE day BETWEEN %(start)s AND %(end)s AND ticket IS NOT NULL
-    GROUP BY office, ticket
-), tickets AS (
-    SELECT * FROM grouped
-    WHERE issued IS NOT NULL AND (%(line)s::text IS NULL OR line = %(line)s)
+WITH period AS (
+    SELECT * FROM tickets
+    WHERE day BETWEEN %(start)s AND %(end)s AND issued IS NOT NULL
+      AND (%(line)s::text IS NULL OR line = %(line)s)
 ), measured AS (
     SELECT *, extract(epoch FROM called - issued) / 60 AS wait,
            extract(epoch FROM served - last_called) / 60 AS service
-    FROM tickets
+    FROM period
 )
 """
 
@@ -108,16 +93,12 @@ FROM counted ORDER BY day, office, line
 )
 
 STAFF: LiteralString = """
-SELECT s.office, s.day::text AS day, s.staff, count(*)::int AS served,
-       round(avg(extract(epoch FROM s.at - c.at) / 60)::numeric, 1)::float AS handling_mean
-FROM events s
-CROSS JOIN LATERAL (
-    SELECT max(c.at) AS at FROM events c
-    WHERE c.office = s.office AND c.ticket = s.ticket AND c.kind = 'ticket.called'
-      AND c.at <= s.at
-) c
-WHERE s.kind = 'ticket.served' AND s.staff IS NOT NULL AND c.at IS NOT NULL
-  AND s.day BETWEEN %(start)s AND %(end)s AND (%(line)s::text IS NULL OR s.line = %(line)s)
+SELECT office, day::text AS day, staff, count(*)::int AS served,
+       round(avg(extract(epoch FROM served - last_called) / 60)::numeric, 1)::float
+           AS handling_mean
+FROM tickets
+WHERE served IS NOT NULL AND staff IS NOT NULL AND last_called <= served
+  AND day BETWEEN %(start)s AND %(end)s AND (%(line)s::text IS NULL OR line = %(line)s)
 GROUP BY 1, 2, 3 ORDER BY 2, 1, 3
 """
 

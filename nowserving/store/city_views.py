@@ -63,60 +63,52 @@ ORDER BY s.name, s.line
 """
 )
 
-# Tickets issued per hour of each office's day. Each office's day is its own: the scan is
-# per office (LATERAL ... OFFSET 0 keeps it so, on the (office, day, kind) index), not one
-# pass over every office's history.
+# Tickets issued per hour of each office's day, from the tickets summary (one row per
+# ticket, migration 0002): today's rows of each office on its (office, day) index, however
+# long the history. Each office's day is its own, hence the LATERAL per office.
 LOAD_BY_HOUR = """
-SELECT o.id AS office, extract(hour FROM e.at AT TIME ZONE o.timezone)::int AS hour,
+SELECT o.id AS office, extract(hour FROM t.issued AT TIME ZONE o.timezone)::int AS hour,
        count(*)::int AS issued
 FROM offices o
 CROSS JOIN LATERAL (
-    SELECT e.at FROM events e
-    WHERE e.office = o.id AND e.day = (now() AT TIME ZONE o.timezone)::date
-      AND e.kind = 'ticket.issued'
-    OFFSET 0
-) e
+    SELECT t.issued FROM tickets t
+    WHERE t.office = o.id AND t.day = (now() AT TIME ZONE o.timezone)::date
+) t
 GROUP BY 1, 2 ORDER BY 1, 2
 """
 
-# Counters whose latest opening or closing today is an opening.
+# Counters whose latest opening or closing today is an opening: a few events per office
+# and day, on the (office, day, kind) index, per office (its own day).
 COUNTERS_OPEN = """
-SELECT office, count(*) FILTER (WHERE kind = 'counter.opened')::int AS open
-FROM (
-    SELECT DISTINCT ON (e.office, e.data->>'counter') e.office, e.kind
-    FROM events e JOIN offices o ON o.id = e.office
-    WHERE e.kind IN ('counter.opened', 'counter.closed')
-      AND e.day = (now() AT TIME ZONE o.timezone)::date
-    ORDER BY e.office, e.data->>'counter', e.hlc DESC
-) latest GROUP BY office
+SELECT o.id AS office, count(*) FILTER (WHERE e.kind = 'counter.opened')::int AS open
+FROM offices o
+CROSS JOIN LATERAL (
+    SELECT DISTINCT ON (e.data->>'counter') e.kind FROM events e
+    WHERE e.office = o.id AND e.day = (now() AT TIME ZONE o.timezone)::date
+      AND e.kind IN ('counter.opened', 'counter.closed')
+    ORDER BY e.data->>'counter', e.hlc DESC
+) e
+GROUP BY o.id
 """
 
 # Per line with a service level: today's residents called within the target, called
 # late, and still waiting past it (those are breaches already, whenever they are called).
-# One pass over each office's day (its own, on the (office, day, kind) index), grouped by
-# ticket: no lookup per ticket.
+# Today's rows of the tickets summary, per office on its (office, day) index.
 SERVICE_LEVELS = """
 WITH per_ticket AS (
-    SELECT o.id AS office, e.ticket,
-           min(e.line) FILTER (WHERE e.kind = 'ticket.issued') AS line,
-           min(e.at) FILTER (WHERE e.kind = 'ticket.issued') AS issued,
-           min(e.at) FILTER (WHERE e.kind = 'ticket.called') AS called,
-           bool_or(e.kind = 'ticket.left') AS gone
+    SELECT o.id AS office, t.line, t.issued, t.called, t.left_at IS NOT NULL AS gone
     FROM offices o
     CROSS JOIN LATERAL (
-        SELECT e.ticket, e.kind, e.at, e.line FROM events e
-        WHERE e.office = o.id AND e.day = (now() AT TIME ZONE o.timezone)::date
-          AND e.kind IN ('ticket.issued', 'ticket.called', 'ticket.left')
-        OFFSET 0
-    ) e
-    GROUP BY o.id, e.ticket
+        SELECT t.line, t.issued, t.called, t.left_at FROM tickets t
+        WHERE t.office = o.id AND t.day = (now() AT TIME ZONE o.timezone)::date
+    ) t
 ), targets AS (
     SELECT o.id AS office, l->>'id' AS line,
            (l->'service_level'->>'within_minutes')::float AS within_minutes,
            (l->'service_level'->>'percent')::float AS percent
     FROM offices o CROSS JOIN LATERAL jsonb_array_elements(o.lines) l
     WHERE jsonb_typeof(l->'service_level') = 'object'
-), tickets AS (
+), targeted AS (
     SELECT t.office, t.line, t.within_minutes, t.percent, p.issued, p.called, p.gone
     FROM per_ticket p JOIN targets t USING (office, line)
     WHERE p.issued IS NOT NULL
@@ -129,7 +121,7 @@ SELECT office, line, within_minutes, percent,
        count(*) FILTER (WHERE called IS NULL AND NOT gone
                         AND now() > issued + within_minutes * interval '1 minute')::int
            AS overdue
-FROM tickets GROUP BY office, line, within_minutes, percent
+FROM targeted GROUP BY office, line, within_minutes, percent
 )
 SELECT *, round(100.0 * within / nullif(within + late + overdue, 0), 1)::float AS achieved,
        100.0 * within < percent * (within + late + overdue) AS breached

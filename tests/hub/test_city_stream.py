@@ -120,3 +120,8 @@ def test_three_offices_stream_through_a_database_restart_nothing_lost_or_doubled
             assert not {"token", "phone", "email", "name"} & set(data)
             assert data == {k: v for k, v in event.data.items() if k != "token"}
         assert int(service.store.get_state(f"city.cursor.{office}")) == service.store.last_rowid()
+        with psycopg.connect(url) as conn:  # the tickets summary: each ticket once, no more
+            summary = conn.execute(
+                "SELECT ticket FROM tickets WHERE office = %s AND issued IS NOT NULL", (office,)
+            ).fetchall()
+        assert sorted(row[0] for row in summary) == sorted(_history(central))
