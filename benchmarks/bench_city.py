@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import tempfile
 import threading
@@ -144,10 +145,10 @@ def main() -> None:
     args = parser.parse_args()
     base = load_config(sample_config())
     cluster = make_cluster()
+    folder = Path(tempfile.mkdtemp(prefix="bench-city-"))  # the offices' SQLite stores
     try:
         url = cluster.create_database("bench")
         migrate(url)
-        folder = Path(tempfile.mkdtemp(prefix="bench-city-"))
         names = [f"o{n:03d}" for n in range(args.offices)]
         services = [
             LocalService(
@@ -226,6 +227,7 @@ def main() -> None:
             service.store.close()
     finally:
         remove_cluster(cluster)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

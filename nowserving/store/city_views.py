@@ -64,7 +64,7 @@ ORDER BY s.name, s.line
 )
 
 # Tickets issued per hour of each office's day, from the tickets summary (one row per
-# ticket, migration 0002): today's rows of each office on its (office, day) index, however
+# ticket, migration 0002): today's rows of each office on the (day, office) index, however
 # long the history. Each office's day is its own, hence the LATERAL per office.
 LOAD_BY_HOUR = """
 SELECT o.id AS office, extract(hour FROM t.issued AT TIME ZONE o.timezone)::int AS hour,
@@ -93,7 +93,7 @@ GROUP BY o.id
 
 # Per line with a service level: today's residents called within the target, called
 # late, and still waiting past it (those are breaches already, whenever they are called).
-# Today's rows of the tickets summary, per office on its (office, day) index.
+# Today's rows of the tickets summary, per office on the (day, office) index.
 SERVICE_LEVELS = """
 WITH per_ticket AS (
     SELECT o.id AS office, t.line, t.issued, t.called, t.left_at IS NOT NULL AS gone
@@ -102,7 +102,7 @@ WITH per_ticket AS (
         SELECT t.line, t.issued, t.called, t.left_at FROM tickets t
         WHERE t.office = o.id AND t.day = (now() AT TIME ZONE o.timezone)::date
     ) t
-), targets AS (
+), targets AS MATERIALIZED (  -- once, not its JSON per ticket
     SELECT o.id AS office, l->>'id' AS line,
            (l->'service_level'->>'within_minutes')::float AS within_minutes,
            (l->'service_level'->>'percent')::float AS percent
