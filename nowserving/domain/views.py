@@ -261,7 +261,7 @@ def wait_for(
     own = known.services[line_id]
     line = state.line(line_id)
     if ticket is None:  # a newcomer: behind everyone (a priority one: behind priority only)
-        ahead = state.waiting_count(line_id, priority_only=priority)
+        ahead = state.newcomer_ahead(line_id, priority=priority)
     else:
         ahead = state.ahead(ticket)
 
