@@ -55,7 +55,7 @@ class Log:
         """A ticket (`appointment`: a checked-in booking's slot start, ms)."""
         number = self.numbers[line] = self.numbers.get(line, 0) + 1
         ticket = f"{line}-{number}"
-        extra = {} if appointment is None else {"appointment": appointment}
+        extra: dict[str, Any] = {} if appointment is None else {"appointment": appointment}
         self.add(
             Kind.TICKET_ISSUED,
             ticket=ticket,
