@@ -180,10 +180,12 @@ def decide_issue(
     lang: str = "",
     source: str = "kiosk",
     shown: WaitRange | None = None,
+    appointment: int | None = None,
 ) -> Draft:
     """A ticket for `line_id` with an already allocated `number` in its target line.
 
-    `shown` is the wait the resident was shown, kept so reports can check it.
+    `shown` is the wait the resident was shown, kept so reports can check it;
+    `appointment` the slot start (ms) of a booking checking in: its place in line.
     """
     target = issue_target(state, config, line_id)
     data = {
@@ -196,6 +198,8 @@ def decide_issue(
     }
     if target != line_id:
         data["requested_line"] = line_id
+    if appointment is not None:
+        data["appointment"] = appointment
     if shown is not None:  # what the resident saw, checked in the reports
         data["shown"] = [shown.low, shown.high]
         data["point"] = shown.point

@@ -48,6 +48,7 @@ class TicketView:
     recalls: int = 0
     transferred_from: str | None = None
     returned: bool = False
+    appointment: int | None = None  # a checked-in booking's slot start (ms)
     token: str = field(default="", repr=False)  # only for the resident's own receipt
 
 
@@ -320,6 +321,7 @@ def ticket_view(
         recalls=ticket.recalls,
         transferred_from=ticket.transferred_from,
         returned=ticket.returned,
+        appointment=ticket.slot,
         token=ticket.token if with_token else "",
     )
 

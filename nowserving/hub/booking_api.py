@@ -17,14 +17,16 @@ from pydantic import BaseModel, Field, StringConstraints
 from nowserving.domain.booking import Appointment, bookable_days, takes_bookings
 from nowserving.domain.config import IDENT, Ident
 from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.events import Kind
 from nowserving.domain.notify import mask
 from nowserving.domain.opening import local_date
+from nowserving.domain.permissions import rest_roles
 from nowserving.hub.admin_page import _qr_data_uri as qr_data_uri
-from nowserving.hub.api import HubDep, Staff
-from nowserving.hub.context import Hub, hub_of, in_thread
+from nowserving.hub.api import Credentials, HubDep, RequestId, Staff, _without_token
+from nowserving.hub.context import Hub, allowed, hub_of, in_thread
 from nowserving.hub.pages import SECURITY_HEADERS, _language, _page
 from nowserving.hub.problems import ERRORS
-from nowserving.hub.schemas import TOKEN, Lang
+from nowserving.hub.schemas import TOKEN, IssuedTicket, Lang
 from nowserving.system import i18n
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -116,6 +118,57 @@ def move_appointment(
     """Move a booking to another free slot of its line, through its link."""
     hub.check_rate(request, "book")
     return _out(hub.service.move_booking(token, body.start))
+
+
+class CheckInRequest(BaseModel):
+    """One of the two: the code (a kiosk: typed, or read from the QR) or the link's token."""
+
+    code: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+    token: Annotated[str, StringConstraints(pattern=TOKEN)] | None = None
+
+
+class CheckedIn(IssuedTicket):
+    late: bool  # came later than the grace minutes: a walk-in ticket
+    message: str  # what to tell the resident, in the booking's language
+
+
+@router.post("/appointments/check-in", operation_id="check_in", tags=["resident", "kiosk"])
+@in_thread
+def check_in(
+    body: CheckInRequest,
+    hub: HubDep,
+    request: Request,
+    credentials: Credentials,
+    key: RequestId = None,
+) -> CheckedIn:
+    """Check a booking in, inside its window: a ticket placed by the slot's time (late
+    beyond the grace minutes: a walk-in ticket, and `late`). By `token` (the booking's
+    link, on the resident's phone) or by `code` (kiosks only: a code is short to type).
+    Checking in again answers with the same ticket."""
+    hub.check_rate(request, "book")
+    if (body.code is None) == (body.token is None):
+        raise Rejected("Give the booking's code or its link's token.", code="booking_unknown")
+    device = "resident"
+    if body.code is not None:
+        device = allowed(request, credentials, *rest_roles(Kind.TICKET_ISSUED)).device_id
+    with hub.service.request(device, key if body.code is not None else None):
+        view, late = hub.service.check_in(
+            body.code or "",
+            token=body.token or "",
+            source="kiosk" if body.code is not None else "remote",
+        )
+    message = (
+        i18n.text(view.lang, "checkin.late", minutes=hub.config.booking.grace_minutes)
+        if late
+        else i18n.text(view.lang, "checkin.done")
+    )
+    return CheckedIn(
+        ticket=_without_token(view),
+        token=view.token,
+        url=hub.ticket_url(view.token, view.lang),
+        late=late,
+        message=message,
+    )
 
 
 @router.get("/staff/appointments", operation_id="list_appointments", tags=["desk"])

@@ -652,6 +652,51 @@ class LocalService:
                 appointments.cancel(self.store, found.code)
         return self.find_booking(token)
 
+    def check_in(
+        self, code: str = "", *, token: str = "", source: str = "kiosk"
+    ) -> tuple[TicketView, bool]:
+        """Check a booking in by its code (kiosk) or its link's token (phone): its ticket
+        (with token) and whether it came late beyond the grace minutes, so got a walk-in
+        ticket. Once per booking: checking in again answers with the same ticket."""
+        found = (
+            appointments.by_code(self.store, booking.clean_code(code))
+            if code
+            else appointments.by_token(self.store, booking.token_hash(token))
+        )
+        if found is None:
+            raise booking.unknown_code() if code else booking.unknown()
+        new_token = rules.new_token()
+
+        def decide(state: OfficeState) -> list[Draft]:
+            again = appointments.by_code(self.store, found.code)
+            if again is not None and again.ticket:
+                return []  # checked in already (another kiosk, or the phone): that ticket
+            now = self._now()
+            late = booking.check_in_late(self.config, found, now)
+            target = rules.issue_target(state, self.config, found.line)
+            if late:  # a walk-in like any other: the day's hours apply
+                shown = wait_for(state, self.config, target, now=now)
+                waited = shown.point if shown.known else None
+                rules.check_hours(hours_at(self.config, target, now, waited))
+            draft = rules.decide_issue(
+                state,
+                self.config,
+                found.line,
+                self._take_number(state.day, target),
+                new_token,
+                lang=found.lang,
+                source=source,
+                appointment=None if late else found.start,
+            )
+            appointments.checked_in(self.store, found.code, new_token)
+            return [draft]
+
+        self._write(decide)
+        held = appointments.by_code(self.store, found.code)
+        assert held is not None and held.ticket
+        view = self._ticket_view(self._find_by_token(held.ticket), with_token=True)
+        return view, view.appointment is None
+
     def list_appointments(self, day: date, line: str | None = None) -> list[booking.Appointment]:
         """A day's bookings for staff, by slot."""
         return appointments.for_day(self.store, day.isoformat(), line)
@@ -662,7 +707,7 @@ class LocalService:
         """Call the next resident to `counter`; None when nobody is waiting for it."""
 
         def decide(state: OfficeState) -> list[Draft]:
-            draft = rules.decide_call_next(state, self.config, counter, staff)
+            draft = rules.decide_call_next(state, self.config, counter, staff, self._now())
             return [draft] if draft else []
 
         events = self._write(decide)

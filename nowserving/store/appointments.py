@@ -13,11 +13,11 @@ from nowserving.domain.booking import Appointment
 from nowserving.store.eventstore import EventStore
 
 BOOKED, CANCELLED = "booked", "cancelled"
-_FIELDS = 'code, line, start, "end", lang, status, contact'
+_FIELDS = 'code, line, start, "end", lang, status, contact, ticket'
 
 
 def _appointment(row: sqlite3.Row) -> Appointment:
-    return Appointment(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6])
+    return Appointment(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6], row[7])
 
 
 def taken(store: EventStore, line: str, starts: list[int]) -> dict[int, int]:
@@ -81,6 +81,16 @@ def insert(
 def by_token(store: EventStore, token_hash: str) -> Appointment | None:
     rows = store.read(f"SELECT {_FIELDS} FROM appointments WHERE token_hash = ?", (token_hash,))
     return _appointment(rows[0]) if rows else None
+
+
+def by_code(store: EventStore, code: str) -> Appointment | None:
+    rows = store.read(f"SELECT {_FIELDS} FROM appointments WHERE code = ?", (code,))
+    return _appointment(rows[0]) if rows else None
+
+
+def checked_in(store: EventStore, code: str, ticket_token: str) -> None:
+    """Keep the ticket a booking checked in for. Inside `write()`."""
+    store.db.conn.execute("UPDATE appointments SET ticket = ? WHERE code = ?", (ticket_token, code))
 
 
 def cancel(store: EventStore, code: str) -> None:

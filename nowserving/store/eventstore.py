@@ -234,6 +234,12 @@ def _add_appointments(db: sqlite_utils.Database) -> None:
     db.table("appointments").create_index(["client", "created"])
 
 
+def _add_check_in(db: sqlite_utils.Database) -> None:
+    # The token of the ticket a booking checked in for (store/appointments.py): a booking
+    # checks in once, and checking in again finds the same ticket.
+    db.execute("ALTER TABLE appointments ADD COLUMN ticket TEXT NOT NULL DEFAULT ''")
+
+
 # Migrations run in order, each in the same transaction as raising user_version.
 # Never edit or reorder one that has shipped: append a new one.
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
@@ -247,6 +253,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _add_notify,
     _add_address_uses,
     _add_appointments,
+    _add_check_in,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -38,6 +38,7 @@ remote_join_closes_before = 0
 [booking]
 lines = ["permits", "licenses"]
 slot_minutes = 60
+checkin_before = 120
 days_ahead = 2
 max_per_address = 1000
 
@@ -67,6 +68,35 @@ def _slots(hub: RunningHub, line: str, day: str) -> list[dict[str, int]]:
 def _book(hub: RunningHub, start: int, contact: str, line: str = "permits") -> requests.Response:
     body = {"line": line, "start": start, "contact": contact, "lang": "es"}
     return requests.post(f"{hub.public_url}/api/appointments", json=body, timeout=30)
+
+
+def _next_slot(hub: RunningHub, line: str) -> dict[str, int]:
+    """The line's next slot (within the hour: slots are an hour long, open all day)."""
+    today = datetime.now(ZoneInfo("America/Los_Angeles")).date().isoformat()
+    return (_slots(hub, line, today) or _slots(hub, line, _tomorrow()))[0]
+
+
+def test_check_in_by_link_and_again_by_code_gives_one_appointment_ticket(
+    hub: RunningHub,
+) -> None:
+    slot = _next_slot(hub, "licenses")
+    booked = _book(hub, slot["start"], "+15105550111", line="licenses")
+    token, code = booked.json()["token"], booked.json()["code"]
+    here = requests.post(
+        f"{hub.public_url}/api/appointments/check-in", json={"token": token}, timeout=10
+    )
+    assert here.status_code == 200, here.text
+    answer = here.json()
+    assert answer["late"] is False and answer["message"].startswith("Ya está registrado")
+    assert answer["ticket"]["appointment"] == slot["start"] and answer["ticket"]["lang"] == "es"
+    by_code = requests.post(
+        f"{hub.public_url}/api/appointments/check-in", json={"code": code}, timeout=10
+    )
+    assert by_code.status_code == 401  # a code is short: kiosks only
+    again = hub.post("/api/appointments/check-in", KIOSK, json={"code": code.lower()})
+    assert again.status_code == 200 and again.json()["ticket"]["id"] == answer["ticket"]["id"]
+    unknown = hub.post("/api/appointments/check-in", KIOSK, json={"code": "ZZZZ2222"})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "booking_unknown"
 
 
 def test_twenty_residents_race_for_the_last_place(hub: RunningHub) -> None:
