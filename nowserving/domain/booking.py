@@ -143,8 +143,11 @@ def contact_key(text: str) -> str:
 
 
 def new_code() -> str:
-    """An 8-character check-in code (40 random bits), easy to type: no 0/O, 1/I."""
-    return "".join(secrets.choice(SHORT_ALPHABET) for _ in range(8))
+    """An 8-character check-in code (39.6 random bits), easy to type: no 0/O, 1/I. It starts
+    with a letter: the kiosk tells a barcode scanner typing it from its tactile keypad's
+    digits by that first key (kiosk/window.py)."""
+    letters = [c for c in SHORT_ALPHABET if c.isalpha()]
+    return secrets.choice(letters) + "".join(secrets.choice(SHORT_ALPHABET) for _ in range(7))
 
 
 def token_hash(token: str) -> str:

@@ -84,6 +84,14 @@ class Service(BoardSource, Protocol):
         self, ticket: str, to_line: str, *, keep_place: bool = True, staff: str | None = None
     ) -> TicketView: ...
     def cancel(self, token: str) -> TicketView: ...
+    def check_in(
+        self, code: str = "", *, token: str = "", source: str = "kiosk"
+    ) -> tuple[TicketView, bool]:
+        """Check a booking in by its code or its link's token: its ticket (with token) and
+        whether it came late (then a walk-in ticket). Only at the hub: HubUnavailable while
+        it is away."""
+        ...
+
     def subscribe_issued(self, token: str, phone: str) -> str:
         """A kiosk leaves a resident's phone number for the ticket it just issued; the number
         as staff see it ("•••• 0147"). Only at the hub: HubUnavailable while it is away."""

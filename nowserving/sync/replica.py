@@ -473,6 +473,31 @@ class ReplicaService(LocalService):
         with self.request(self.device.id, key):
             return super().issue(line, priority=priority, lang=lang, source=source)
 
+    def check_in(
+        self, code: str = "", *, token: str = "", source: str = "kiosk"
+    ) -> tuple[TicketView, bool]:
+        """Through the hub only: bookings live nowhere else (HubUnavailable while it is away;
+        the resident can take a ticket)."""
+        self._refuse_if_removed()
+        if self._hub_away():
+            raise HubUnavailable("The office server cannot be reached.")
+        body = {"code": code} if code else {"token": token}
+        try:
+            answer = self.actions.call(
+                "POST",
+                "/api/appointments/check-in",
+                json=body,
+                headers={"Idempotency-Key": secrets.token_hex(16)},
+            )
+        except HubUnavailable as exc:
+            self._away(str(exc))
+            raise
+        except HubRefused as refused:
+            raise Rejected(refused.reason, code=refused.code) from None
+        ticket: TicketView = _TICKET.validate_python(answer["ticket"])
+        self.sync.now()  # bring it into the replica too
+        return replace(ticket, token=answer["token"]), bool(answer["late"])
+
     def subscribe_issued(self, token: str, phone: str, *, device: str | None = None) -> str:
         """Through the hub only: residents' numbers live nowhere else. HubUnavailable while
         it is away (the ticket stands; the resident can still subscribe on their phone)."""

@@ -1,0 +1,102 @@
+"""I have an appointment: the booking's code on a large on-screen keypad (a barcode scanner
+reading the booking's QR types it too, on any screen: see KioskWindow.eventFilter)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QGridLayout,
+    QHBoxLayout,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.phone import ERASE
+from nowserving.domain.rules import SHORT_ALPHABET
+from nowserving.system import i18n
+from nowserving_qt.widgets import button, label
+
+KEYS = [*SHORT_ALPHABET, "erase"]
+COLUMNS = 8
+
+
+class CheckInScreen(KioskScreen):
+    """Signals:
+    pressed: a key, one of the code's characters or "erase".
+    send: the resident tapped Check in.
+    cancel: the resident tapped Cancel.
+    """
+
+    pressed = Signal(str)
+    send = Signal()
+    cancel = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._key_px = 0
+        layout = QVBoxLayout(self)
+        self.title = label("", "title")
+        # A code reads left to right in every language.
+        self.code = label("", "title", wrap=False)
+        self.code.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        self.code.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.problem = label("", "warning")
+        for widget in (self.title, self.code, self.problem):
+            layout.addWidget(widget)
+        self.grid_host = QWidget()
+        self.grid_host.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        grid = QGridLayout(self.grid_host)
+        self.keys: dict[str, QPushButton] = {}
+        for n, key in enumerate(KEYS):
+            pressed = button(ERASE if key == "erase" else key, "tile")
+            pressed.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            pressed.clicked.connect(lambda _=False, key=key: self.pressed.emit(key))
+            grid.addWidget(pressed, n // COLUMNS, n % COLUMNS)
+            self.keys[key] = pressed
+        layout.addWidget(self.grid_host, 1)
+        actions = QHBoxLayout()
+        self.cancel_button = button("", "")
+        self.send_button = button("", "primary")
+        self.cancel_button.clicked.connect(self.cancel.emit)
+        self.send_button.clicked.connect(self.send.emit)
+        actions.addWidget(self.cancel_button, 1)
+        actions.addWidget(self.send_button, 1)
+        layout.addLayout(actions)
+
+    def render_view(
+        self, lang: str, code: str, error: str, *, complete: bool, busy: bool, key_px: int
+    ) -> None:
+        self.title.setText(i18n.text(lang, "checkin.type_code"))
+        self.code.setText(code.ljust(8, "·"))
+        self.code.setAccessibleName(" ".join(code) or i18n.text(lang, "checkin.type_code"))
+        self.problem.setText(error)
+        if key_px != self._key_px:  # restyling 33 keys costs: only when the size changes
+            self._key_px = key_px
+            for widget in self.keys.values():
+                widget.setMinimumSize(key_px, key_px)
+                widget.setStyleSheet(f"font-size: {key_px // 2}px; font-weight: 700;")
+        for key, widget in self.keys.items():
+            widget.setEnabled(not busy)
+            widget.setAccessibleName(
+                i18n.text(lang, "kiosk.phone_erase") if key == "erase" else key
+            )
+        self.send_button.setEnabled(complete and not busy)
+        self.cancel_button.setEnabled(not busy)
+        for widget, key in (
+            (self.send_button, "checkin.submit"),
+            (self.cancel_button, "kiosk.phone_cancel"),
+        ):
+            widget.setText(i18n.text(lang, key))
+            widget.setAccessibleName(i18n.text(lang, key))
+            widget.setMinimumHeight(key_px)
+
+    def choices(self) -> list[QAbstractButton]:
+        buttons: list[QAbstractButton] = [self.keys[key] for key in KEYS]
+        return [b for b in (*buttons, self.send_button, self.cancel_button) if b.isEnabled()]
+
+    def intro(self) -> str:
+        return self.title.text()
