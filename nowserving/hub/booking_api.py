@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from nowserving.domain.booking import Appointment, bookable_days, takes_bookings
+from nowserving.domain.booking import Appointment, bookable_days, check_in_late, takes_bookings
 from nowserving.domain.config import IDENT, Ident
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.events import Kind
@@ -260,6 +260,11 @@ def appointment_page(token: TokenParam, request: Request, lang: str | None = Non
         return _page(request, "gone.html", hub, chosen, 404, message_key="book.unknown")
     chosen = _language(hub, lang, found.lang)
     when = datetime.fromtimestamp(found.start / 1000, UTC).astimezone(hub.config.zone)
+    try:  # "I'm here" only inside the check-in window
+        check_in_late(hub.config, found, hub.service.clock_now())
+        can_check_in = True
+    except Rejected:
+        can_check_in = False
     return _page(
         request,
         "appointment.html",
@@ -271,6 +276,8 @@ def appointment_page(token: TokenParam, request: Request, lang: str | None = Non
         when=i18n.text(chosen, f"weekday.{when.weekday()}")
         + f" {when.date().isoformat()} {_clock(found.start, hub)}",
         qr=qr_data_uri(found.code),
+        can_check_in=can_check_in,
+        ticket_url=hub.ticket_url(found.ticket, chosen) if found.ticket else "",
     )
 
 

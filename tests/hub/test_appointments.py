@@ -182,6 +182,24 @@ def test_booking_in_a_browser_at_phone_size_passes_axe(hub: RunningHub, browser:
         context.close()
 
 
+def test_im_here_on_the_booking_page_checks_in(hub: RunningHub, browser: Browser) -> None:
+    booked = _book(hub, _next_slot(hub, "licenses")["start"], "lin@example.org", "licenses")
+    token = booked.json()["token"]
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{hub.public_url}/a/{token}?lang=en")
+        results = Axe().run(page)
+        assert results.violations_count == 0, results.generate_report()
+        page.get_by_role("button", name="I'm here").click()
+        page.wait_for_url("**/t/**")  # the ticket's own page, placed by the slot
+        page.goto(f"{hub.public_url}/a/{token}?lang=en")  # checked in: a link to that ticket
+        expect(page.get_by_role("link", name="Your ticket")).to_be_visible()
+        expect(page.get_by_role("button", name="I'm here")).to_have_count(0)
+    finally:
+        context.close()
+
+
 def test_a_closed_line_is_shown_closed_and_refused(hub: RunningHub) -> None:
     page = requests.get(f"{hub.public_url}/join?lang=es", timeout=10)
     assert page.status_code == 200
