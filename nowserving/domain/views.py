@@ -282,7 +282,17 @@ def wait_for(
         for c in known.serving[line_id]
     ]
     passing = out_of_order_share(line.calls, line.out_of_order)
-    return estimate(ahead_work(ahead, own, passing), counters, own)
+    shown = estimate(ahead_work(ahead, own, passing), counters, own)
+    walk_in = not priority if ticket is None else not (ticket.priority or ticket.slot is not None)
+    if walk_in and shown.known and state.waiting_count(line_id):
+        # Appointments whose slot comes while this walk-in waits will go first too.
+        start = max(ticket.queue_key if ticket else "", state.last_hlc)  # counted in `ahead`
+        since = now if now is not None else (Stamp.decode(start).wall if start else 0)
+        until = f"{since + shown.point * 60_000:015d}"
+        later = state.booked_due(line_id, until) - state.booked_due(line_id, start)
+        if later > 0:
+            shown = estimate(ahead_work(ahead + later, own, passing), counters, own)
+    return shown
 
 
 def plain_wait_for(
