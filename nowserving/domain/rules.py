@@ -23,6 +23,9 @@ from nowserving.domain.state import OfficeState, Status, Ticket
 
 PRIORITY_STREAK_LIMIT = 2  # priority calls in a row before an ordinary resident gets a turn
 BOOKED_IN_A_ROW = 2  # appointments called in a row at a counter while walk-ins wait
+# A checked-in appointment counts as due this long before its slot: a counter that frees up
+# a little early takes it rather than a walk-in whose service would make it start late.
+DUE_EARLY_MS = 5 * 60_000
 TOKEN_BYTES = 16  # 128 bits: unguessable
 MAX_PAUSE_REASON = 200  # characters per language, as payloads.Reason
 
@@ -70,8 +73,8 @@ def next_for_counter(
     Within a line, priority residents go first, but after `streak_limit`
     priority calls in a row an ordinary resident gets a turn. Across lines the
     longest-waiting candidate wins, so no line starves. Paused and rerouted
-    lines are skipped. An appointment whose slot has come (`now`, ms; None: the
-    latest clock seen) goes before them all, unless `counter` has called
+    lines are skipped. An appointment whose slot has come, or comes within
+    DUE_EARLY_MS (`now`, ms; None: the latest clock seen), goes before them all, unless `counter` has called
     `max_in_a_row` appointments in a row while walk-ins waited: then a walk-in's turn.
     """
     return _next_for_counter(state, lines, streak_limit, counter, now, max_in_a_row)[0]
@@ -96,7 +99,7 @@ def _next_for_counter(
         priority = state.first_waiting(line_id, priority=True)
         ordinary = state.first_waiting(line_id, priority=False)
         booked = state.first_booked(line_id)
-        if booked is not None and booked.slot is not None and booked.slot <= now:
+        if booked is not None and booked.slot is not None and booked.slot <= now + DUE_EARLY_MS:
             due.append(booked)
         elif booked is not None and priority is None and ordinary is None:
             early.append(booked)  # before its slot, but nobody else waits in this line
