@@ -74,8 +74,9 @@ def next_for_counter(
     priority calls in a row an ordinary resident gets a turn. Across lines the
     longest-waiting candidate wins, so no line starves. Paused and rerouted
     lines are skipped. An appointment whose slot has come, or comes within
-    DUE_EARLY_MS (`now`, ms; None: the latest clock seen), goes before them all, unless `counter` has called
-    `max_in_a_row` appointments in a row while walk-ins waited: then a walk-in's turn.
+    DUE_EARLY_MS (`now`, ms; None: the latest clock seen), goes before them all,
+    unless `counter` has called `max_in_a_row` appointments in a row while walk-ins
+    waited: then a walk-in's turn.
     """
     return _next_for_counter(state, lines, streak_limit, counter, now, max_in_a_row)[0]
 
