@@ -6,16 +6,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QGridLayout,
     QHBoxLayout,
-    QPushButton,
-    QSizePolicy,
     QVBoxLayout,
-    QWidget,
 )
 
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.phone import ERASE
+from kiosk.screens.phone import key_grid, render_keys
 from nowserving.domain.rules import SHORT_ALPHABET
 from nowserving.system import i18n
 from nowserving_qt.widgets import button, label
@@ -47,16 +43,7 @@ class CheckInScreen(KioskScreen):
         self.problem = label("", "warning")
         for widget in (self.title, self.code, self.problem):
             layout.addWidget(widget)
-        self.grid_host = QWidget()
-        self.grid_host.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
-        grid = QGridLayout(self.grid_host)
-        self.keys: dict[str, QPushButton] = {}
-        for n, key in enumerate(KEYS):
-            pressed = button(ERASE if key == "erase" else key, "tile")
-            pressed.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-            pressed.clicked.connect(lambda _=False, key=key: self.pressed.emit(key))
-            grid.addWidget(pressed, n // COLUMNS, n % COLUMNS)
-            self.keys[key] = pressed
+        self.grid_host, self.keys = key_grid(KEYS, COLUMNS, self.pressed.emit)
         layout.addWidget(self.grid_host, 1)
         actions = QHBoxLayout()
         self.cancel_button = button("", "")
@@ -79,20 +66,16 @@ class CheckInScreen(KioskScreen):
             for widget in self.keys.values():
                 widget.setMinimumSize(key_px, key_px)
                 widget.setStyleSheet(f"font-size: {key_px // 2}px; font-weight: 700;")
-        for key, widget in self.keys.items():
-            widget.setEnabled(not busy)
-            widget.setAccessibleName(
-                i18n.text(lang, "kiosk.phone_erase") if key == "erase" else key
-            )
-        self.send_button.setEnabled(complete and not busy)
-        self.cancel_button.setEnabled(not busy)
-        for widget, key in (
-            (self.send_button, "checkin.submit"),
-            (self.cancel_button, "kiosk.phone_cancel"),
-        ):
-            widget.setText(i18n.text(lang, key))
-            widget.setAccessibleName(i18n.text(lang, key))
-            widget.setMinimumHeight(key_px)
+        render_keys(
+            self.keys,
+            [
+                (self.send_button, "checkin.submit", complete),
+                (self.cancel_button, "kiosk.phone_cancel", True),
+            ],
+            lang,
+            busy=busy,
+            key_px=key_px,
+        )
 
     def choices(self) -> list[QAbstractButton]:
         buttons: list[QAbstractButton] = [self.keys[key] for key in KEYS]
