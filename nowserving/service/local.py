@@ -668,12 +668,14 @@ class LocalService:
         new_token = rules.new_token()
 
         def decide(state: OfficeState) -> list[Draft]:
-            again = appointments.by_code(self.store, found.code)
-            if again is not None and again.ticket:
+            fresh = appointments.by_code(self.store, found.code)  # under the write lock
+            if fresh is None:
+                raise booking.unknown()
+            if fresh.ticket:
                 return []  # checked in already (another kiosk, or the phone): that ticket
             now = self._now()
-            late = booking.check_in_late(self.config, found, now)
-            target = rules.issue_target(state, self.config, found.line)
+            late = booking.check_in_late(self.config, fresh, now)  # moved or cancelled too
+            target = rules.issue_target(state, self.config, fresh.line)
             if late:  # a walk-in like any other: the day's hours apply
                 shown = wait_for(state, self.config, target, now=now)
                 waited = shown.point if shown.known else None
@@ -681,14 +683,14 @@ class LocalService:
             draft = rules.decide_issue(
                 state,
                 self.config,
-                found.line,
+                fresh.line,
                 self._take_number(state.day, target),
                 new_token,
-                lang=found.lang,
+                lang=fresh.lang,
                 source=source,
-                appointment=None if late else found.start,
+                appointment=None if late else fresh.start,
             )
-            appointments.checked_in(self.store, found.code, new_token)
+            appointments.checked_in(self.store, fresh.code, new_token)
             return [draft]
 
         self._write(decide)
