@@ -9,9 +9,11 @@ machine, below which no hub can answer; and a bare one-row SQLite commit (the
 store's pragmas), the least an issue must wait for. Interleaved round by round over
 `http.client` keep-alive connections, so that the machine's load weighs on each
 alike: the ratios to the floor and to the bare commit are what to compare between
-runs, not the milliseconds. `--phones` with no number skips the phones. Then the phones: each "phone" is an SSE connection following its own
-ticket; after one call at a desk every phone's place in line changes, and the
-script measures how long until the last phone has heard.
+runs, not the milliseconds. `--phones` with no number skips the phones.
+
+Then the phones: each "phone" is an SSE connection following its own ticket;
+after one call at a desk every phone's place in line changes, and the script
+measures how long until the last phone has heard.
 """
 
 from __future__ import annotations
@@ -33,9 +35,8 @@ import httpx
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from starlette.types import Receive, Scope, Send
-
 from bench_scale import Bare
+from starlette.types import Receive, Scope, Send
 
 from tests.hub.conftest import DESK, DISPLAY, KIOSK, PINS, free_port, start_hub, stop_hub
 

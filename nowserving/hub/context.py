@@ -86,13 +86,14 @@ class Hub:
     def config(self) -> OfficeConfig:
         return self.service.config
 
-    def _by_secret(self, secret: str) -> tuple[Device, bool] | None:
-        record = self.registry.by_secret(secret)
+    def _by_secret(self, secret: str, quick: bool) -> tuple[Device, bool] | None:
+        record = self.registry.by_secret(secret, quick=quick)
         return None if record is None else (record.device(), record.revoked_at is not None)
 
-    def device(self, device_id: str) -> Device | None:
-        """A device by id: paired (the registry), else listed in the office's config."""
-        record = self.registry.get(device_id)
+    def device(self, device_id: str, *, quick: bool = False) -> Device | None:
+        """A device by id: paired (the registry), else listed in the office's config
+        (`quick`: read on the event loop, see EventStore.peek)."""
+        record = self.registry.get(device_id, quick=quick)
         if record is not None:
             return record.device()
         return next((d for d in self.config.devices if d.id == device_id), None)
@@ -225,9 +226,14 @@ def allowed(request: Request, creds: HTTPAuthorizationCredentials | None, *roles
 async def allowed_now(
     request: Request, creds: HTTPAuthorizationCredentials | None, *roles: Role
 ) -> Caller:
-    """`allowed` for an async dependency: devices (the registry) and staff sessions are read
-    from the store, in a worker thread (a write may hold the store meanwhile)."""
-    return await run_in_threadpool(allowed, request, creds, *roles)
+    """`allowed` for an async dependency, on the event loop: devices (the registry) and
+    staff sessions are read on the store's read-only connection (`EventStore.peek`), which
+    no write holds up; a hop to a worker thread cost more than the rest of a board read.
+    A session that ended is deleted, which only a worker thread may do."""
+    caller = hub_of(request).access.identify_quick(creds.credentials if creds else None)
+    if caller is None:
+        return await run_in_threadpool(allowed, request, creds, *roles)
+    return require(caller, *roles)
 
 
 def in_thread(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
