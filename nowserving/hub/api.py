@@ -111,7 +111,13 @@ TokenParam = Annotated[str, Path(pattern=TOKEN, description="The token in a resi
 
 @router.get("/health", operation_id="health", tags=["public"])
 async def health(hub: HubDep) -> dict[str, Any]:
-    return {"ok": True, "office": hub.config.office.name, "followers": hub.live.followers}
+    # ready: False only from hub.starting, while the application is still being built.
+    return {
+        "ok": True,
+        "office": hub.config.office.name,
+        "followers": hub.live.followers,
+        "ready": True,
+    }
 
 
 @router.get("/lines", operation_id="list_lines", tags=["public"])
