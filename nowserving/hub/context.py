@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -62,6 +62,10 @@ class Hub:
     streams: Counter[str] = field(default_factory=Counter)  # open event streams per client
 
     registry: Registry = field(init=False)
+    # The office these names were taken from, and (line|counter, id) -> name per language.
+    _kept_names: tuple[OfficeConfig | None, dict[tuple[str, str], dict[str, str]]] = field(
+        default=(None, {}), init=False
+    )
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.service.store, self.service.clock_now)
@@ -124,12 +128,12 @@ class Hub:
     def resident_view(self, view: TicketView) -> ResidentTicket:
         """What a resident may see of their ticket."""
         config = self.config
-        names = config.in_every_language(config.counter(view.counter).name) if view.counter else {}
+        names = self._names("counter", view.counter) if view.counter else {}
         return ResidentTicket(
             label=view.label,
             status=view.status.value,
             line=view.line,
-            line_names=config.in_every_language(config.line(view.line).name),
+            line_names=self._names("line", view.line),
             ahead=view.ahead,
             wait_low=view.wait.low,
             wait_high=view.wait.high,
@@ -142,6 +146,19 @@ class Hub:
             day=view.day,
             can_leave=view.status in (Status.WAITING, Status.CALLED),
         )
+
+    def _names(self, kind: Literal["line", "counter"], ident: str) -> dict[str, str]:
+        """A line's or counter's name in every office language, kept until the office
+        changes: after a call, live updates render 2,000 residents' views of a few lines."""
+        config = self.config
+        kept = self._kept_names
+        if kept[0] is not config:
+            kept = self._kept_names = (config, {})
+        names = kept[1].get((kind, ident))
+        if names is None:
+            item = config.line(ident) if kind == "line" else config.counter(ident)
+            names = kept[1][(kind, ident)] = config.in_every_language(item.name)
+        return names
 
     def check_rate(self, request: Request, kind: PublicAction) -> None:
         """Count a request to a public endpoint against its client address's limit."""
