@@ -64,7 +64,7 @@ class Hub:
     registry: Registry = field(init=False)
     # The office these names were taken from, and (line|counter, id) -> name per language.
     _kept_names: tuple[OfficeConfig | None, dict[tuple[str, str], dict[str, str]]] = field(
-        default=(None, {}), init=False
+        default_factory=lambda: (None, {}), init=False
     )
 
     def __post_init__(self) -> None:

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 log = logging.getLogger("nowserving.hub")
 WAIT_S = 30.0  # a request that came before the application waits this long at most
 HEALTH = "/api/health"
-# The application, its residents-only view, and its lifespan (see Starting.build).
+# The application, its residents-only view, and its lifespan (see hub.run._build).
 Built = tuple[ASGIApp, ASGIApp, Callable[[], AbstractAsyncContextManager[Any]]]
 
 
