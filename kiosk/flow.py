@@ -1,7 +1,7 @@
 """The resident's way through the kiosk, as a plain state machine (no Qt).
 
-welcome → services → (priority question) → ticket → welcome. The window only
-renders `KioskFlow` and forwards taps and key presses to it.
+welcome → services → (priority question) → ticket (→ phone → ticket) → welcome. The
+window only renders `KioskFlow` and forwards taps and key presses to it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ class Screen(StrEnum):
     SERVICES = "services"
     PRIORITY = "priority"
     TICKET = "ticket"
+    PHONE = "phone"  # "text me when it's my turn": a phone number on the on-screen keypad
+
+
+MAX_PHONE_DIGITS = 15  # E.164: a country code and the number, at most 15 digits
+MIN_PHONE_DIGITS = 7
 
 
 @dataclass
@@ -49,6 +54,9 @@ class KioskFlow:
     ticket: TicketView | None = None
     error: str = ""
     aids: Accessibility = field(default_factory=Accessibility)
+    digits: str = ""  # typed on the phone screen, after the "+" the screen shows
+    phone_note: str = ""  # what the ticket screen says of the number: saved, or not
+    phone_saved: bool = False
 
     def __post_init__(self) -> None:
         self.lang = self.lang or self.languages[0]
@@ -59,7 +67,7 @@ class KioskFlow:
 
     def choose_line(self, line: LineView) -> IssueRequest | None:
         """A tap on a service tile: ask about priority, or issue at once."""
-        if self.busy or self.screen is not Screen.SERVICES or line.paused:
+        if self.busy or self.screen is not Screen.SERVICES or not line.taking:
             return None
         self.line, self.error = line.id, ""
         if self.ask_priority:
@@ -84,11 +92,43 @@ class KioskFlow:
         """Issuing failed (line paused meanwhile, store full...): back to the services."""
         self.busy, self.error, self.screen = False, message, Screen.SERVICES
 
+    def ask_phone(self) -> None:
+        """The resident tapped "Text me when it's my turn" on their ticket."""
+        if self.screen is Screen.TICKET and not self.busy and not self.phone_saved:
+            self.screen, self.digits, self.phone_note = Screen.PHONE, "", ""
+
+    def press(self, key: str) -> None:
+        """A key of the on-screen keypad: a digit, or "erase"."""
+        if self.screen is not Screen.PHONE or self.busy:
+            return
+        if key == "erase":
+            self.digits = self.digits[:-1]
+        elif key in "0123456789" and len(key) == 1 and len(self.digits) < MAX_PHONE_DIGITS:
+            self.digits += key
+
+    @property
+    def phone_complete(self) -> bool:
+        return len(self.digits) >= MIN_PHONE_DIGITS and not self.digits.startswith("0")
+
+    def send_phone(self) -> str | None:
+        """The number to leave ("+15105550147"), or None if it cannot be sent yet."""
+        if self.screen is not Screen.PHONE or self.busy or not self.phone_complete:
+            return None
+        self.busy = True
+        return f"+{self.digits}"
+
+    def phone_done(self, note: str, *, saved: bool) -> None:
+        """The hub kept the number (or could not): back to the ticket, which says so."""
+        self.busy, self.phone_saved, self.phone_note = False, saved, note
+        self.screen, self.digits = Screen.TICKET, ""
+
     def back(self) -> None:
         if self.busy:
             return
         self.error = ""
-        if self.screen is Screen.PRIORITY:
+        if self.screen is Screen.PHONE:
+            self.screen, self.digits = Screen.TICKET, ""
+        elif self.screen is Screen.PRIORITY:
             self.screen = Screen.SERVICES
         elif self.screen in (Screen.SERVICES, Screen.TICKET):
             self.reset()
@@ -99,3 +139,4 @@ class KioskFlow:
             return
         self.screen, self.lang, self.line = Screen.WELCOME, self.languages[0], None
         self.ticket, self.error, self.aids = None, "", Accessibility()
+        self.digits, self.phone_note, self.phone_saved = "", "", False

@@ -45,6 +45,7 @@ class Receipt:
     or_visit: str
     short_url: str
     lang: str
+    phone_note: str = ""  # how long a number left for text messages is kept (when offered)
     created: float = field(default_factory=time.monotonic, compare=False)
 
 
@@ -64,6 +65,7 @@ def receipt_for(config: OfficeConfig, ticket: TicketView, url: str, short_url: s
         or_visit=i18n.text(lang, "receipt.or_visit"),
         short_url=short_url,
         lang=lang,
+        phone_note=i18n.text(lang, "receipt.phone_note") if "sms" in config.notify.channels else "",
     )
 
 
@@ -140,4 +142,6 @@ def write_receipt(
     line(receipt.or_visit)
     printer.set(align="center", normal_textsize=True)
     printer.textln(receipt.short_url)
+    if receipt.phone_note:
+        line(receipt.phone_note, size=22)
     printer.cut()

@@ -22,11 +22,13 @@ from kiosk.maintenance import CornerTaps, MaintenanceScreen, PinScreen
 from kiosk.printing import PrinterState, PrinterStatus, PrintQueue
 from kiosk.receipt import receipt_for
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.phone import PhoneScreen
 from kiosk.screens.priority import PriorityScreen
+from kiosk.screens.removed import RemovedScreen
 from kiosk.screens.services import ServicesScreen
 from kiosk.screens.ticket import TicketScreen
 from kiosk.screens.welcome import WelcomeScreen
-from nowserving.domain.errors import NowservingError
+from nowserving.domain.errors import HubUnavailable, NowservingError
 from nowserving.domain.links import short_url, ticket_url
 from nowserving.domain.state import Status
 from nowserving.domain.views import LineView, TicketView
@@ -38,6 +40,7 @@ from nowserving_qt.theme import palette, stylesheet, unit
 from nowserving_qt.watcher import ServiceWatcher
 
 log = logging.getLogger(__name__)
+HOURS_CHECK_MS = 30_000  # a line opening at 8:00 shows as open by 8:00:30
 
 INPUT_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress}
 KEYPAD_KEYS = {
@@ -85,15 +88,21 @@ class KioskWindow(QWidget):
         self._focus = -1
         self._lines: list[LineView] = []
         self._printing = False  # whether the shown ticket's receipt is on its way
+        self.removed: RemovedScreen | None = None  # the hub revoked this kiosk
         self._build()
         self.watcher = ServiceWatcher(self.service, parent=self)
         self.watcher.changed.connect(self._lines_changed)
+        self.watcher.removed.connect(self._removed)
         self.idle = QTimer(self, singleShot=True, interval=self.config.kiosk.idle_seconds * 1000)
         self.idle.timeout.connect(self._idle)
         self.ticket_timer = QTimer(
             self, singleShot=True, interval=self.config.kiosk.ticket_seconds * 1000
         )
         self.ticket_timer.timeout.connect(self._done)
+        # Lines open and close by the calendar with no event to say so: look again each minute.
+        self.hours_timer = QTimer(self, interval=HOURS_CHECK_MS)
+        self.hours_timer.timeout.connect(self._lines_changed)
+        self.hours_timer.start()
         app = QApplication.instance()
         assert app is not None  # a widget exists only once the application does
         app.installEventFilter(self)
@@ -119,6 +128,7 @@ class KioskWindow(QWidget):
         self.services = ServicesScreen(self.config)
         self.priority = PriorityScreen()
         self.ticket = TicketScreen(self.config)
+        self.phone = PhoneScreen()
         self.pin = PinScreen(self.service.check_staff_pin)
         self.maintenance = MaintenanceScreen()
         for screen in (
@@ -126,6 +136,7 @@ class KioskWindow(QWidget):
             self.services,
             self.priority,
             self.ticket,
+            self.phone,
             self.pin,
             self.maintenance,
         ):
@@ -137,6 +148,10 @@ class KioskWindow(QWidget):
         self.bar.back.connect(self.go_back)
         self.priority.answered.connect(self.answer_priority)
         self.ticket.done.connect(self._done)
+        self.ticket.text_me.connect(self.ask_phone)
+        self.phone.pressed.connect(self.press_key)
+        self.phone.send.connect(self.send_phone)
+        self.phone.cancel.connect(self.go_back)
         self.bar.toggled.connect(self.toggle_aid)
         self.pin.accepted.connect(self._open_maintenance)
         self.pin.cancelled.connect(self._resume)
@@ -165,6 +180,51 @@ class KioskWindow(QWidget):
     def go_back(self) -> None:
         self.flow.back()
         self.render_view()
+        if self.flow.screen is Screen.TICKET:
+            self.ticket_timer.start()
+
+    # Text me when it's my turn: the number goes to the hub, never stays on the kiosk.
+
+    def ask_phone(self) -> None:
+        self.ticket_timer.stop()  # typing takes longer than a glance at the ticket
+        self.flow.ask_phone()
+        self.render_view()
+
+    def press_key(self, key: str) -> None:
+        self.flow.press(key)
+        self.render_view()
+
+    def send_phone(self) -> None:
+        number, ticket = self.flow.send_phone(), self.flow.ticket
+        if number is None or ticket is None:
+            return
+        token = ticket.token
+        run_in_background(
+            lambda: self.service.subscribe_issued(token, number),
+            self._phone_saved,
+            self._phone_failed,
+        )
+        self.render_view()
+
+    def _phone_saved(self, shown: str) -> None:
+        self.flow.phone_done(
+            i18n.text(self.flow.lang, "kiosk.phone_saved", number=shown), saved=True
+        )
+        self.render_view()
+        self.ticket_timer.start()
+
+    def _phone_failed(self, error: Exception) -> None:
+        if isinstance(error, HubUnavailable):
+            note = i18n.text(self.flow.lang, "kiosk.phone_offline")
+        elif isinstance(error, NowservingError):
+            note = i18n.refusal(self.flow.lang, getattr(error, "code", ""))
+        else:
+            log.error("leaving a phone number failed", exc_info=error)
+            note = i18n.text(self.flow.lang, "kiosk.phone_offline")
+        self.errors.append(str(error))
+        self.flow.phone_done(note, saved=False)
+        self.render_view()
+        self.ticket_timer.start()
 
     def toggle_aid(self, aid: str, on: bool) -> None:
         setattr(self.flow.aids, aid, on)
@@ -277,18 +337,36 @@ class KioskWindow(QWidget):
 
     # -- rendering ---------------------------------------------------------------------
 
+    def _removed(self) -> None:
+        """Revoked at the hub: say so at once, not when a resident tries for a ticket."""
+        self.ticket_timer.stop()
+        self.removed = RemovedScreen(self.config)
+        self.stack.addWidget(self.removed)
+        self.render_view()
+        if self.flow.aids.voice:
+            self._say(self.removed.intro(), interrupt=True)
+
     def _lines_changed(self) -> None:
         if self.service.config is not self.config:  # the office changed at the hub
             self.config = self.service.config
             for screen in (self.welcome, self.services, self.ticket):
                 screen.config = self.config
+            # Languages and kiosk settings apply from the next resident on.
+            settings = self.config.kiosk
+            self.flow.ask_priority = settings.ask_priority
+            self.idle.setInterval(settings.idle_seconds * 1000)
+            self.ticket_timer.setInterval(settings.ticket_seconds * 1000)
+            if self.flow.languages != self.config.office.languages:
+                self.flow.languages = list(self.config.office.languages)
+                self.welcome.show_languages()
         if self.flow.screen in (Screen.WELCOME, Screen.SERVICES):
             self.render_view()
 
     def _fresh_lines(self) -> list[LineView]:
         """The lines now (the last known ones if the store cannot be read)."""
         try:
-            self._lines = self.service.lines()
+            # A line removed today still calls its waiting residents, but takes no new ones.
+            self._lines = [line for line in self.service.lines() if not line.removed]
         except NowservingError as exc:
             self.errors.append(str(exc))
         return self._lines
@@ -304,9 +382,14 @@ class KioskWindow(QWidget):
             Screen.SERVICES: self.services,
             Screen.PRIORITY: self.priority,
             Screen.TICKET: self.ticket,
+            Screen.PHONE: self.phone,
         }[self.flow.screen]
 
     def render_view(self) -> None:
+        if self.removed is not None:  # for good: nothing else shows, no tap reaches a screen
+            self.stack.setCurrentWidget(self.removed)
+            self.bar.hide()
+            return
         # Text scales with the window, but no larger than its width allows (portrait).
         flow, height = self.flow, max(min(self.height(), round(self.width() * 0.75)), 600)
         self._apply_style(height)
@@ -333,10 +416,23 @@ class KioskWindow(QWidget):
             )
         elif screen is self.priority:
             self.priority.render_view(lang, busy=flow.busy)
+        elif screen is self.phone:
+            self.phone.render_view(
+                lang,
+                flow.digits,
+                complete=flow.phone_complete,
+                busy=flow.busy,
+                key_px=round(u * 2.6),
+                portrait=self.width() < self.height(),
+            )
         elif flow.ticket is not None:
             token = flow.ticket.token
+            phone = "sms" in self.config.notify.channels  # room for "Text me" under the code
             qr_size = round(
-                min(self.width() * 0.3, height * (0.3 if flow.aids.low_reach else 0.45))
+                min(
+                    self.width() * 0.3,
+                    height * (0.3 if flow.aids.low_reach or phone else 0.45),
+                )
             )
             self.ticket.render_view(
                 flow.ticket,
@@ -345,6 +441,8 @@ class KioskWindow(QWidget):
                 short_url(self.config, token),
                 self._printing,
                 qr_size,
+                offer_phone=phone and not flow.phone_saved,
+                phone_note=flow.phone_note,
             )
         self.bar.render_view(
             flow.aids,
@@ -355,7 +453,7 @@ class KioskWindow(QWidget):
             can_go_back=flow.screen in (Screen.SERVICES, Screen.PRIORITY),
             languages=self.config.office.languages if flow.screen is Screen.WELCOME else (),
         )
-        for page in (self.welcome, self.services, self.priority, self.ticket):
+        for page in (self.welcome, self.services, self.priority, self.ticket, self.phone):
             page.set_low_reach(flow.aids.low_reach)
         self.stack.setCurrentWidget(screen)
         if screen is not previous:
@@ -404,7 +502,7 @@ class KioskWindow(QWidget):
 
     def keypad(self, key: Qt.Key) -> None:
         """A key of the tactile keypad: move, choose, go back or hear it again."""
-        if self.stack.currentWidget() in (self.pin, self.maintenance):
+        if self.removed is not None or self.stack.currentWidget() in (self.pin, self.maintenance):
             return
         if not self.flow.aids.voice:
             self.toggle_aid("voice", True)

@@ -21,9 +21,10 @@ from display.app import build as build_display
 from display.window import DisplayWindow
 from kiosk.app import build as build_kiosk
 from kiosk.window import KioskWindow
-from nowserving.domain.config import OfficeConfig
+from nowserving.domain.config import Notify, NotifySms, OfficeConfig
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
+from nowserving.system import i18n
 from nowserving_qt.bootstrap import Session, pick_device
 from tests.desk.test_desk import sign_in
 from tests.fit import problems
@@ -80,6 +81,10 @@ def kiosk(
     qapp: QApplication, config: OfficeConfig, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[KioskWindow]:
     folder = tmp_path_factory.mktemp("kiosk")
+    # Text messages offered: the ticket screen shows "Text me", and its phone screen.
+    config = config.model_copy(
+        update={"notify": Notify(sms=NotifySms(url="http://127.0.0.1:9/sms"))}
+    )
     service = LocalService(EventStore(folder / "office.sqlite"), config, "kiosk-1")
     busy_office(service)
     window = build_kiosk(
@@ -118,6 +123,13 @@ def test_every_kiosk_screen_fits(
     with qtbot.waitSignal(kiosk.ticket_shown, timeout=5000):
         kiosk.answer_priority(False)
     check("ticket")
+    kiosk.ask_phone()
+    for key in "1510555014799":  # a long number: 13 digits
+        kiosk.press_key(key)
+    check("phone")
+    if mode == "large_text":  # the longest note, in the largest text
+        kiosk.flow.phone_done(i18n.text(lang, "kiosk.phone_offline"), saved=False)
+        check("ticket, the number not saved")
 
 
 # -- the display -----------------------------------------------------------------------

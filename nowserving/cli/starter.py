@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from nowserving.domain.config import UNTRANSLATED, OfficeConfig, parse_config
 from nowserving.domain.security import hash_pin
+from nowserving.hub import push
 from nowserving.system import i18n
 from nowserving.system.certs import OfficeTls, write_office_tls
 from nowserving.system.files import write_private
@@ -181,6 +182,11 @@ def render(answers: Answers) -> tuple[str, dict[str, str]]:
         f'tls_cert = "{TLS_FILES.hub_cert}"',
         f'tls_key = "{TLS_FILES.hub_key}"',
         f'ca_file = "{TLS_FILES.ca_cert}"',
+        "",
+        "[notify.push]",
+        "# Push notifications to residents' phone pages (they need the page on HTTPS). This",
+        "# private key signs what the hub sends: it stays in this file; pages get its public half.",
+        f'vapid_private_key = "{push.new_private_key()}"',
     ]
     return "\n".join(out) + "\n", pins
 

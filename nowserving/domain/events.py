@@ -27,7 +27,8 @@ class Kind(StrEnum):
     TICKET_NO_SHOW = "ticket.no_show"
     TICKET_RETURNED = "ticket.returned"  # a no-show came back
     TICKET_TRANSFERRED = "ticket.transferred"  # to_line, keep_place
-    TICKET_LEFT = "ticket.left"  # the resident left the line
+    TICKET_LEFT = "ticket.left"  # [via]: "sms" when they left by a text message
+    TICKET_LATE = "ticket.late"  # places: the resident moves back this many (once)
     LINE_PAUSED = "line.paused"  # reason
     LINE_RESUMED = "line.resumed"
     LINE_REROUTED = "line.rerouted"  # to_line

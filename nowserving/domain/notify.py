@@ -7,31 +7,41 @@ ticket, the kind of message, the event that caused it and the channel.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.state import OfficeState, Status, Ticket
 from nowserving.domain.views import wait_for
 
-Channel = Literal["sms", "email"]
-Asked = Literal["leave", "status", "help"]  # what a resident's text message back asks
+Channel = Literal["sms", "email", "push"]
+Asked = Literal["leave", "status", "late", "help"]  # what a resident's text message back asks
 MAX_EMAIL = 254  # RFC 5321's limit on a path
+MAX_ENDPOINT = 1000  # a push service's address for one phone (FCM's are ~200 characters)
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 _PHONE = re.compile(r"\+[1-9][0-9]{6,14}")  # E.164: a country code and at most 15 digits
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
 _EMAIL = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+"
 )
 MASK = "••••"
+A = TypeVar("A", bound=str)
 _TICKET_MESSAGES = {
     Kind.TICKET_CALLED: "called",
     Kind.TICKET_RECALLED: "recalled",
     Kind.TICKET_LEFT: "left",
 }
 _IN_LINE = (Status.WAITING, Status.CALLED)
+# Kinds that move or end many residents at once: `before` must know every waiting one.
+_SWEEPING = frozenset({Kind.LINE_REROUTED, Kind.DAY_ENDED})
 
 
 class Translate(Protocol):
@@ -85,17 +95,77 @@ def normalize_email(text: str) -> str:
     return address
 
 
+def normalize_push(endpoint: str, p256dh: str, auth: str, *, loopback_http: bool = False) -> str:
+    """A browser's push subscription as the address kept for it (compact JSON); ValueError
+    if it is not one. The hub will POST to `endpoint`, so only a push service's public
+    https:// name is taken: no IP address, no single-label LAN name. `loopback_http` (tests
+    only) also takes http(s)://127.0.0.1 or localhost."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    public = parts.scheme == "https" and "." in host and not _is_ip(host)
+    test = loopback_http and parts.scheme in ("http", "https") and host in _LOOPBACK
+    if len(endpoint) > MAX_ENDPOINT or not (public or test) or parts.username:
+        raise ValueError("a push service's https:// address")
+    key, secret = _b64url(p256dh), _b64url(auth)
+    if len(key) != 65 or key[0] != 4:  # an uncompressed P-256 point
+        raise ValueError("the subscription's p256dh key (65 bytes, base64url)")
+    if len(secret) != 16:
+        raise ValueError("the subscription's auth secret (16 bytes, base64url)")
+    keys = {"p256dh": p256dh, "auth": auth}
+    return json.dumps({"endpoint": endpoint, "keys": keys}, separators=(",", ":"))
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _b64url(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
 def mask(address: str) -> str:
-    """What staff may see of an address: "•••• 4711", "m•••@example.org"."""
+    """What staff may see of an address: "•••• 4711", "m•••@example.org", and of a push
+    subscription only its push service ("•••• fcm.googleapis.com")."""
+    if address.startswith("{"):
+        return f"{MASK} {urlsplit(json.loads(address)['endpoint']).hostname}"
     if "@" in address:
         local, _, domain = address.rpartition("@")
         return f"{local[:1]}•••@{domain}"
     return f"{MASK} {address[-4:]}"
 
 
+@dataclass(frozen=True)
+class Before:
+    """What `notices` needs to know of a ticket from before the events: status and line."""
+
+    status: Status
+    line: str
+
+
+def before(state: OfficeState, events: Iterable[Event]) -> dict[str, Before]:
+    """Each ticket of `events` as it is in `state` (before them), and, when one of them
+    reroutes a line or ends the day, every resident in line (O(waiting) then only)."""
+    events = list(events)
+    found = {
+        t.id: Before(t.status, t.line) for e in events if (t := state.tickets.get(e.ticket or ""))
+    }
+    if any(e.kind in _SWEEPING for e in events):
+        called = (t for t in state.tickets.values() if t.status is Status.CALLED)
+        for ticket in (*state.all_waiting(), *called):
+            found[ticket.id] = Before(ticket.status, ticket.line)
+    return found
+
+
 def notices(
     config: OfficeConfig,
-    before: Mapping[str, Status],
+    before: Mapping[str, Before],
     state: OfficeState,
     events: Iterable[Event],
     lines: Iterable[str],
@@ -103,28 +173,52 @@ def notices(
 ) -> list[Notice]:
     """The messages `events` owe, given the state after them.
 
+    Events pushed late by a device that was cut off speak of the present: a call or
+    a pause is told only while it still holds, "near the front" only to who is near now.
+
     Args:
-        before: the status each ticket of `events` had before them.
+        before: the tickets as they were before `events` (see `before`).
         state: the projection with the events applied.
         lines: the lines whose waiting residents the events may have moved.
         near: "N ahead" goes out once, when a resident has this many or fewer ahead.
     """
     found: list[Notice] = []
     for event in events:
+        if event.day not in (None, state.day):
+            continue  # another day's event, pushed late by a device: its tickets are gone
         ticket = state.tickets.get(event.ticket or "")
         if ticket is not None and event.kind in _TICKET_MESSAGES:
-            if event.kind == Kind.TICKET_LEFT and before.get(ticket.id) not in _IN_LINE:
-                continue  # it was not in line: nothing to say
+            if event.kind == Kind.TICKET_LEFT and not _told_left(before, ticket, event):
+                continue
             if event.kind != Kind.TICKET_LEFT and ticket.status != Status.CALLED:
-                continue  # a call that lost a conflict: the resident is not called
+                continue  # a call that lost a conflict, or (pushed late) one already over
+            if event.kind == Kind.TICKET_CALLED and ticket.called_at != event.wall:
+                continue  # called again since (pushed late), or this call lost a conflict
             values = {"label": ticket.label, "counter": ticket.counter}
             found.append(Notice(ticket.id, _TICKET_MESSAGES[event.kind], event.id, values))
+        elif event.kind == Kind.TICKET_LATE and ticket is not None and ticket.moved_back:
+            found.append(Notice(ticket.id, "late", event.id, place(state, config, ticket)))
         elif event.kind == Kind.LINE_PAUSED and event.line:
             line = state.line(event.line)
+            if not line.paused:
+                continue  # resumed by now (the pause was pushed late): old news
             reason = {"reason": line.pause_reason, "reasons": dict(line.pause_texts)}
             found += [
                 Notice(t.id, "paused", event.id, {"label": t.label, **reason})
                 for t in state.waiting(event.line)
+            ]
+        elif event.kind == Kind.LINE_REROUTED and event.line:
+            to = state.effective_line(event.line)
+            found += [
+                Notice(t.id, "rerouted", event.id, {"label": t.label, "line": to})
+                for t in state.waiting(to)
+                if (was := before.get(t.id)) is not None and was.line != to
+            ]
+        elif event.kind == Kind.DAY_ENDED:
+            found += [
+                Notice(t.id, "closed", event.id, {"label": t.label})
+                for t in state.tickets.values()
+                if (was := before.get(t.id)) is not None and was.status is Status.WAITING
             ]
     for line_id in lines:
         for ticket in state.waiting(line_id)[: near + 1]:
@@ -133,15 +227,22 @@ def notices(
     return found
 
 
-def command(text: str, words: Mapping[Asked, Iterable[str]]) -> Asked:
-    """What a resident's text message asks: a key of `words` (e.g. "leave", "status") whose
-    word it is or starts with, in any case; "help" when it is none of them."""
+def _told_left(before: Mapping[str, Before], ticket: Ticket, event: Event) -> bool:
+    """Whether leaving gets a text: only when they were in line and left by a text message
+    (leaving on their own page, they saw it happen there)."""
+    was = before.get(ticket.id)
+    return was is not None and was.status in _IN_LINE and event.data.get("via") == "sms"
+
+
+def command(text: str, words: Mapping[A, Iterable[str]], otherwise: A) -> A:
+    """What a text message says: the key of `words` (e.g. "leave", "status", a line) whose
+    word it is or starts with, in any case; `otherwise` when it is none of them."""
     said = text.strip().strip(".!?¡¿。！？\"'“”").casefold()
     first = said.split()[0] if said.split() else ""
     for asked, options in words.items():
         if {said, first} & {word.casefold() for word in options}:
             return asked
-    return "help"
+    return otherwise
 
 
 def place(state: OfficeState, config: OfficeConfig, ticket: Ticket) -> dict[str, object]:
@@ -158,6 +259,9 @@ def render(config: OfficeConfig, notice: Notice, lang: str, translate: Translate
     counter = values.pop("counter", None)
     if counter:
         values["counter"] = config.counter_name(str(counter), lang)
+    line = values.pop("line", None)
+    if line:
+        values["line"] = config.text(config.line(str(line)).name, lang)
     reasons = values.pop("reasons", None)
     if isinstance(reasons, Mapping) and reasons:
         values["reason"] = config.text(reasons, lang)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
-from nowserving.domain.config import Ident, LanguageCode
+from nowserving.domain.config import MAX_LATE_PLACES, Ident, LanguageCode
 from nowserving.domain.events import Event, Kind
 
 MAX_NUMBER = 99_999
@@ -93,6 +93,14 @@ class Empty(_Payload):
     pass
 
 
+class Left(_Payload):
+    via: Literal["sms"] | None = None  # left by a text message (else from their page)
+
+
+class Late(_Payload):
+    places: Annotated[int, Field(ge=1, le=MAX_LATE_PLACES)]
+
+
 class SignedIn(_Payload):
     counter: Ident | None = None
     desk: Ident | None = None  # the desk, when the hub records a sign-in to its API
@@ -106,7 +114,8 @@ PAYLOADS: dict[Kind, type[_Payload]] = {
     Kind.TICKET_NO_SHOW: Empty,
     Kind.TICKET_RETURNED: Empty,
     Kind.TICKET_TRANSFERRED: Transferred,
-    Kind.TICKET_LEFT: Empty,
+    Kind.TICKET_LEFT: Left,
+    Kind.TICKET_LATE: Late,
     Kind.LINE_PAUSED: Paused,
     Kind.LINE_RESUMED: Empty,
     Kind.LINE_REROUTED: Rerouted,

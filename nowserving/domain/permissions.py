@@ -11,7 +11,8 @@ by sync is accepted only if that device could have caused it through the API.
 - a desk: staff events only by a staff member whose latest sign-in at that desk comes
   before the event, for counters that desk may use; line control, announcements and
   the end of the day only by staff with `line_control`; its own alerts;
-- nobody pushes `ticket.left`: only the hub's resident pages make it.
+- nobody pushes `ticket.left` or `ticket.late`: only the hub makes them, for a resident
+  (their page, or a text message back).
 
 What a desk secret holder can still claim: desks sign in offline (the PIN is checked
 on the desk PC against the config), and an offline sign-in cannot be proven to the
@@ -47,6 +48,7 @@ NEEDS: dict[Kind, Right] = {
     Kind.TICKET_RETURNED: "staff",
     Kind.TICKET_TRANSFERRED: "staff",
     Kind.TICKET_LEFT: "nobody",
+    Kind.TICKET_LATE: "nobody",  # a resident's LATE reply, decided by the hub
     Kind.LINE_PAUSED: "line_control",
     Kind.LINE_RESUMED: "line_control",
     Kind.LINE_REROUTED: "line_control",

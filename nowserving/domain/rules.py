@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from nowserving.domain.config import OfficeConfig
+from nowserving.domain.config import MAX_LATE_PLACES, OfficeConfig
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.estimate import WaitRange
 from nowserving.domain.events import Draft, Kind
+from nowserving.domain.opening import Hours
 from nowserving.domain.state import OfficeState, Status, Ticket
 
 PRIORITY_STREAK_LIMIT = 2  # priority calls in a row before an ordinary resident gets a turn
@@ -106,6 +107,8 @@ def issue_target(state: OfficeState, config: OfficeConfig, line_id: str) -> str:
     if state.ended:
         raise Rejected("The office has closed for today.", code="office_closed")
     target = state.effective_line(line_id)
+    if any(line.retired_on for line in config.lines if line.id in (line_id, target)):
+        raise Rejected("This line was removed: it takes no new tickets.", code="line_removed")
     line = state.line(target)
     if line.paused:
         raise Rejected(
@@ -113,6 +116,20 @@ def issue_target(state: OfficeState, config: OfficeConfig, line_id: str) -> str:
             code="line_paused",
         )
     return target
+
+
+def check_hours(hours: Hours, *, remote: bool = False) -> None:
+    """Rejected when the line takes nobody now (closed, full for today), or, for a remote
+    join, when remote joining has closed already; the screens say when it opens again."""
+    if hours.status == "closed":
+        raise Rejected("This line is closed now.", code="line_closed")
+    if hours.status == "full":
+        raise Rejected("This line is full for today: its wait runs past closing.", code="line_full")
+    if remote and not hours.remote_open:
+        raise Rejected(
+            "Joining this line remotely has closed for today; the office still issues tickets.",
+            code="remote_closed",
+        )
 
 
 def decide_issue(
@@ -213,10 +230,56 @@ def decide_transfer(
     return Draft(Kind.TICKET_TRANSFERRED, state.day, found.id, found.line, staff, data)
 
 
-def decide_leave(state: OfficeState, token: str) -> Draft:
-    """The resident leaves the line from their phone."""
+def decide_leave(state: OfficeState, token: str, *, by_text: bool = False) -> Draft:
+    """The resident leaves the line from their phone (`by_text`: by a text message back)."""
     found = _ticket(state, ticket_id(token), Status.WAITING, Status.CALLED)
-    return Draft(Kind.TICKET_LEFT, state.day, found.id, found.line)
+    data = {"via": "sms"} if by_text else {}
+    return Draft(Kind.TICKET_LEFT, state.day, found.id, found.line, data=data)
+
+
+def decide_late(state: OfficeState, ticket: str, places: int) -> Draft:
+    """A waiting resident running late moves back `places` places, once per ticket."""
+    found = _ticket(state, ticket, Status.WAITING)
+    if found.moved_back:
+        raise Rejected(f"{found.label} has already moved back once.", code="already_late")
+    if not 1 <= places <= MAX_LATE_PLACES:
+        raise Rejected(f"Move back 1 to {MAX_LATE_PLACES} places.")
+    return Draft(Kind.TICKET_LATE, state.day, found.id, found.line, data={"places": places})
+
+
+KIOSK_CONTACT_WINDOW_MS = 5 * 60 * 1000  # a kiosk may add a number this long after issuing
+
+
+def check_kiosk_contact(ticket: Ticket, issuer: str | None, device: str, now_ms: int) -> None:
+    """Whether kiosk `device` may leave a number for `ticket` (Rejected if not): only for a
+    ticket it issued itself (`issuer`: the device that asked for it), within a few minutes
+    of issuing it, while the resident is likely still at the screen."""
+    if issuer != device:
+        raise Rejected(
+            "A kiosk may add a number only to a ticket it issued.", code="not_issued_here"
+        )
+    if now_ms - ticket.issued_at > KIOSK_CONTACT_WINDOW_MS:
+        raise Rejected(
+            "Too late to add a number at the kiosk; use the link on the receipt.",
+            code="kiosk_too_late",
+        )
+
+
+def check_remote_join(config: OfficeConfig, line_id: str, waiting_remote: int) -> None:
+    """Whether a line may be joined from afar now (NotFound or Rejected if not), given how
+    many who joined remotely wait in it: the join page's and text-to-join's one rule."""
+    _line(config, line_id)
+    configured = config.line(line_id)
+    if not configured.remote_join:
+        raise Rejected(
+            "This line cannot be joined remotely; please come to the office.",
+            code="remote_not_allowed",
+        )
+    if waiting_remote >= configured.remote_cap:
+        raise Rejected(
+            "This line is full for remote joining. Please come to the office.",
+            code="remote_full",
+        )
 
 
 def _pause_texts(

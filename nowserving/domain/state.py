@@ -60,6 +60,7 @@ class Ticket:
     transferred_from: str | None = None
     returned: bool = False
     out_of_order_reason: str | None = None
+    moved_back: bool = False  # the resident said LATE: moved back once already
 
 
 @dataclass(slots=True)
@@ -542,6 +543,25 @@ def _left(state: OfficeState, event: Event) -> str | None:
     return None
 
 
+def _late(state: OfficeState, event: Event) -> str | None:
+    """The resident moves back `places` places among those waiting in their line (the end
+    if fewer wait behind), once: their place becomes just after the one they let pass."""
+    ticket = _ticket(state, event, Status.WAITING)
+    if isinstance(ticket, str):
+        return ticket
+    if ticket.moved_back:
+        return f"{ticket.label} has already moved back once"
+    queue = state._queue(ticket.line)
+    lane = queue.priority if ticket.priority else queue.ordinary
+    here = lane.bisect_left((ticket.queue_key, ticket.id))
+    passed = lane[here + 1 : here + 1 + int(event.data.get("places", 0))]
+    if passed:
+        # "~" sorts after every character of a clock stamp: right behind the last one passed.
+        ticket.queue_key = f"{passed[-1][0]}~"
+    ticket.moved_back = True
+    return None
+
+
 def _paused(state: OfficeState, event: Event) -> str | None:
     assert event.line is not None
     line = state.line(event.line)
@@ -628,6 +648,7 @@ _HANDLERS = {
     Kind.TICKET_RETURNED: _returned,
     Kind.TICKET_TRANSFERRED: _transferred,
     Kind.TICKET_LEFT: _left,
+    Kind.TICKET_LATE: _late,
     Kind.LINE_PAUSED: _paused,
     Kind.LINE_RESUMED: _resumed,
     Kind.LINE_REROUTED: _rerouted,

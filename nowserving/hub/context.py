@@ -14,8 +14,9 @@ from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from nowserving.domain import rules
 from nowserving.domain.config import Device, OfficeConfig, PublicAction
-from nowserving.domain.errors import NotFound, NowservingError, Rejected
+from nowserving.domain.errors import NowservingError
 from nowserving.domain.links import ticket_url
 from nowserving.domain.state import Status
 from nowserving.domain.views import TicketView
@@ -206,21 +207,9 @@ class Hub:
 
     def remote_join_target(self, line: str) -> str:
         """The line a remote join goes to, if remote joining it is allowed and not full."""
-        try:
-            configured = self.config.line(line)
-        except KeyError:
-            raise NotFound(f"There is no line {line!r}.", code="no_such_line") from None
-        if not configured.remote_join:
-            raise Rejected(
-                "This line cannot be joined remotely; please come to the office.",
-                code="remote_not_allowed",
-            )
-        waiting_remote = self.service.waiting_count(line, source="remote")
-        if waiting_remote >= configured.remote_cap:
-            raise Rejected(
-                "This line is full for remote joining. Please come to the office.",
-                code="remote_full",
-            )
+        rules.check_remote_join(
+            self.config, line, self.service.waiting_count(line, source="remote")
+        )
         return line
 
 

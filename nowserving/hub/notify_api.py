@@ -8,24 +8,54 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nowserving.domain.errors import NotFound
-from nowserving.domain.notify import MAX_EMAIL, Contact, mask, normalize_email, normalize_phone
-from nowserving.hub.api import HubDep, Staff, TokenParam
+from nowserving.domain.notify import (
+    MAX_EMAIL,
+    MAX_ENDPOINT,
+    Channel,
+    Contact,
+    mask,
+    normalize_email,
+    normalize_phone,
+    normalize_push,
+)
+from nowserving.domain.payloads import TOKEN_PATTERN
+from nowserving.hub.api import HubDep, Kiosk, Staff, TokenParam
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import hub_of, in_thread
 from nowserving.hub.problems import ERRORS
+from nowserving.service.local import Handled
 from nowserving.store import outbox
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 
 
+B64URL = r"^[A-Za-z0-9_-]+={0,2}$"
+
+
+class PushKeys(BaseModel):
+    p256dh: Annotated[str, Field(min_length=87, max_length=88, pattern=B64URL)]
+    auth: Annotated[str, Field(min_length=22, max_length=24, pattern=B64URL)]
+
+
+class PushSubscription(BaseModel):
+    """A browser's `PushSubscription.toJSON()`."""
+
+    model_config = ConfigDict(extra="ignore")  # browsers add expirationTime
+
+    endpoint: Annotated[str, Field(min_length=10, max_length=MAX_ENDPOINT)]
+    keys: PushKeys
+
+
 class SubscribeRequest(BaseModel):
-    """One way to reach the resident: a phone number or an e-mail address."""
+    """One way to reach the resident: a phone number, an e-mail address or a push
+    subscription from their phone page."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -33,19 +63,20 @@ class SubscribeRequest(BaseModel):
         default=None, description="International form, e.g. +1 510 555 0147"
     )
     email: Annotated[str, Field(min_length=3, max_length=MAX_EMAIL)] | None = None
+    push: PushSubscription | None = None
 
     _phone = field_validator("phone")(lambda value: value and normalize_phone(value))
     _email = field_validator("email")(lambda value: value and normalize_email(value))
 
     @model_validator(mode="after")
     def _one_of_them(self) -> SubscribeRequest:
-        if (self.phone is None) == (self.email is None):
-            raise ValueError("give either a phone number or an e-mail address")
+        if [self.phone, self.email, self.push].count(None) != 2:
+            raise ValueError("give either a phone number, an e-mail address or a push subscription")
         return self
 
 
 class ShownContact(BaseModel):
-    channel: Literal["sms", "email"]
+    channel: Channel
     shown: str  # masked: "•••• 0147", "a•••@example.org"
 
 
@@ -73,7 +104,7 @@ def _shown(contacts: list[Contact]) -> Subscription:
 def subscribe_ticket(
     token: TokenParam, body: SubscribeRequest, hub: HubDep, request: Request
 ) -> Subscription:
-    """Be told by text message or e-mail: near the front, when called, if the line pauses.
+    """Be told by text message, e-mail or push: near the front, when called, if the line pauses.
 
     Kept only with this ticket, and only until it ends; a second number or address
     on the same channel replaces the first.
@@ -81,8 +112,18 @@ def subscribe_ticket(
     hub.check_rate(request, "subscribe")
     if body.phone is not None:
         return _shown(hub.service.subscribe(token, "sms", body.phone))
-    assert body.email is not None
-    return _shown(hub.service.subscribe(token, "email", body.email))
+    if body.email is not None:
+        return _shown(hub.service.subscribe(token, "email", body.email))
+    assert body.push is not None
+    push, keys = body.push, body.push.keys
+    loopback = hub.config.notify.push.loopback_http
+    try:
+        address = normalize_push(push.endpoint, keys.p256dh, keys.auth, loopback_http=loopback)
+    except ValueError as exc:
+        where = ("body", "push", "keys" if "key" in str(exc) else "endpoint")
+        error = {"loc": where, "msg": str(exc), "type": "value_error"}
+        raise RequestValidationError([error]) from None
+    return _shown(hub.service.subscribe(token, "push", address))
 
 
 @router.delete("/tickets/{token}/contacts", operation_id="unsubscribe_ticket", tags=["resident"])
@@ -91,12 +132,36 @@ def unsubscribe_ticket(
     token: TokenParam,
     hub: HubDep,
     request: Request,
-    channel: Annotated[Literal["sms", "email"] | None, Query()] = None,
+    channel: Annotated[Channel | None, Query()] = None,
 ) -> Subscription:
-    """Forget the ticket's phone number or e-mail address (`channel`), or both, and
-    drop the messages not sent yet."""
+    """Forget the ticket's phone number, e-mail address or push subscription (`channel`),
+    or all of them, and drop the messages not sent yet."""
     hub.check_rate(request, "subscribe")
     return _shown(hub.service.unsubscribe(token, channel))
+
+
+class KioskContact(BaseModel):
+    """A resident's phone number, typed on the kiosk's keypad for the ticket it just issued."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, Field(pattern=TOKEN_PATTERN)]
+    phone: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class KioskSubscription(BaseModel):
+    shown: str  # masked: "•••• 0147"
+
+
+@router.post("/kiosk/contacts", operation_id="kiosk_subscribe", tags=["kiosk"])
+@in_thread
+def kiosk_subscribe(body: KioskContact, hub: HubDep, caller: Kiosk) -> KioskSubscription:
+    """A kiosk leaves the phone number a resident typed for the ticket this kiosk issued,
+    at most a few minutes ago (any other ticket is refused, 422 `not_issued_here` or
+    `kiosk_too_late`). Text messages then reach them as if they had subscribed on their
+    phone page."""
+    shown = hub.service.subscribe_issued(body.token, body.phone, device=caller.device_id)
+    return KioskSubscription(shown=shown)
 
 
 class InboundSms(BaseModel):
@@ -112,7 +177,7 @@ class InboundSms(BaseModel):
 
 
 class InboundAnswer(BaseModel):
-    handled: Literal["leave", "status", "help", "unknown"]
+    handled: Handled
 
 
 def _gateway(request: Request, secret: str | None) -> None:

@@ -1,5 +1,5 @@
 """The hub's sender: delivers the outbox's messages, text messages through an HTTP
-gateway and e-mails through SMTP.
+gateway, e-mails through SMTP and push notifications through each phone's push service.
 
 A request only ever inserts outbox rows (service/notifier.py); this task reads them,
 so a call or an issue never waits for a gateway. Each channel has its own Backoff:
@@ -13,9 +13,12 @@ in between cannot make a well-behaved gateway send it twice.
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
+import ssl
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from hashlib import sha256
@@ -24,7 +27,8 @@ from typing import Protocol
 import anyio.to_thread
 import httpx
 
-from nowserving.domain.config import NotifyEmail, NotifySms
+from nowserving.domain.config import NotifyEmail, NotifyPush, NotifySms
+from nowserving.hub import push
 from nowserving.hub.quietlog import redact
 from nowserving.hub.tasks import Supervisor
 from nowserving.service.local import LocalService
@@ -37,6 +41,8 @@ POLL_S = 0.2  # how often the outbox is looked at: a call's message leaves withi
 FIRST_RETRY_S = 1.0
 REFUSED_RETRY_S = 30.0  # a refused message is tried again after this × its tries (capped)
 BATCH = 100
+PUSH_AT_ONCE = 8  # push services waited on at a time (each its own host, mostly)
+GONE = "the push subscription is gone"  # the resident's browser dropped it: forget it
 
 
 class Unreachable(Exception):
@@ -77,6 +83,47 @@ class SmsGateway:
 
 
 @dataclass
+class PushServices:
+    """Web Push: each message goes to the push service of the phone that subscribed.
+
+    There are as many services as browsers, so one that cannot be reached (or a made-up
+    address that never answers) costs its own message a try, never the others their
+    turn: PUSH_AT_ONCE are sent at a time, and each is done as soon as it is answered. A
+    service that says the subscription is gone (404, 410) gets `done(message, GONE)`.
+    """
+
+    config: NotifyPush
+
+    def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
+        assert self.config.vapid_private_key is not None
+        with (
+            httpx.Client(timeout=self.config.timeout) as client,
+            ThreadPoolExecutor(PUSH_AT_ONCE, thread_name_prefix="push") as pool,
+        ):
+            sent = {pool.submit(self._one, client, message): message for message in messages}
+            for answered in as_completed(sent):  # `done` runs here, in the caller's thread
+                done(sent[answered], answered.result())
+
+    def _one(self, client: httpx.Client, message: Message) -> str:
+        """Send one message; "" when the push service took it, else why not."""
+        config = self.config
+        assert config.vapid_private_key is not None
+        endpoint = json.loads(message.address)["endpoint"]
+        headers = push.headers(
+            config.vapid_private_key, config.subject, endpoint, config.ttl, message.key
+        )
+        body = push.encrypt(message.address, message.text.encode())
+        try:
+            answer = client.post(endpoint, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"the push service cannot be reached: {type(exc).__name__}"
+        status = answer.status_code  # redirects are not followed: refused too
+        if status in (404, 410):
+            return GONE
+        return "" if answer.is_success else f"the push service answered {status}"
+
+
+@dataclass
 class SmtpServer:
     """An SMTP server; one connection per batch, STARTTLS and login when configured."""
 
@@ -88,7 +135,9 @@ class SmtpServer:
         try:
             with smtplib.SMTP(config.host, config.port, timeout=config.timeout) as smtp:
                 if config.starttls:
-                    smtp.starttls()
+                    # smtplib's default context checks no certificate: anyone on the path
+                    # could read residents' addresses and the login. Verify it, or send nothing.
+                    smtp.starttls(context=ssl.create_default_context(cafile=config.ca_file))
                 if config.username and config.password:
                     smtp.login(config.username, config.password)
                 for message in messages:
@@ -100,6 +149,11 @@ class SmtpServer:
                         done(message, f"the mail server said: {_said(exc)}")
                         continue
                     done(message, "")
+        except ssl.SSLCertVerificationError as exc:
+            raise Unreachable(
+                f"the mail server's certificate is not trusted ({exc.verify_message}); "
+                "nothing was sent (set [notify.email] ca_file to the CA that signed it)"
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:  # includes a refused connection
             raise Unreachable(f"the mail server cannot be reached: {_said(exc)}") from None
 
@@ -160,6 +214,8 @@ class Worker:
             senders["sms"] = SmsGateway(notify.sms)
         if notify.email.host:
             senders["email"] = SmtpServer(notify.email)
+        if notify.push.vapid_private_key:
+            senders["push"] = PushServices(notify.push)
         cap = notify.retry_max_seconds
         self._channels = [
             _Channel(name, sender, Backoff(min(FIRST_RETRY_S, cap), cap, self.supervisor.rand))
@@ -191,6 +247,9 @@ class Worker:
         def done(message: Message, why: str) -> None:
             if not why:
                 outbox.mark_sent(store, message.key)
+                return
+            if why == GONE:
+                outbox.drop_contact(store, message.ticket, message.channel)
                 return
             # A server's refusal may quote the address ("550 <jane@…> rejected"): it is kept
             # and shown to staff and devices, so what could name a person goes first.

@@ -9,12 +9,16 @@ from __future__ import annotations
 import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from nowserving.domain.errors import NotFound
+from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.notify import Channel, mask, normalize_email, normalize_phone
 from nowserving.domain.views import pause_text
+from nowserving.hub import push
 from nowserving.hub.context import Hub, hub_of
 from nowserving.hub.schemas import SHORT_CODE, TOKEN
 from nowserving.service.interface import Expired
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
     from fastapi.templating import Jinja2Templates
 
 router = APIRouter(include_in_schema=False)
+SERVICE_WORKER = resources_dir() / "web" / "static" / "sw.js"
+FORM_LIMIT = 2000  # bytes of a contact form read: a number and an address fit many times
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the token in the URL must not leak to other sites
@@ -92,6 +98,12 @@ def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLRe
     """The page a resident's phone opens from the QR code."""
     hub = hub_of(request)
     hub.check_rate(request, "read")
+    return _ticket(request, hub, token, lang)
+
+
+def _ticket(
+    request: Request, hub: Hub, token: str, lang: str | None, contact_error: str = ""
+) -> HTMLResponse:
     try:
         if not re.fullmatch(TOKEN, token):
             raise NotFound("not a ticket token")
@@ -105,14 +117,75 @@ def ticket_page(token: str, request: Request, lang: str | None = None) -> HTMLRe
             return _page(request, "pending.html", hub, chosen, 404, token=token)
         return _page(request, "gone.html", hub, chosen, 404, message_key="phone.unknown")
     chosen = _language(hub, lang, ticket.lang)
+    channels = hub.config.notify.channels & {"sms", "email"}  # push: the alert button asks
+    vapid = hub.config.notify.push.vapid_private_key
+    contacts = [c for c in hub.service.contacts(token) if c.channel in channels]
     return _page(
         request,
         "ticket.html",
         hub,
         chosen,
+        422 if contact_error else 200,
         ticket=ticket.model_dump(),
         token=token,
+        channels=channels,
+        contacts=[mask(c.address) for c in contacts],
+        contact_error=contact_error,
+        push_key=push.public_key(vapid) if vapid else "",
     )
+
+
+@router.get("/sw.js", response_model=None)
+def service_worker() -> FileResponse:
+    """The phone page's service worker, from the root: its scope is every ticket page."""
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    return FileResponse(SERVICE_WORKER, media_type="text/javascript", headers=headers)
+
+
+@router.post("/t/{token}/contacts", response_class=HTMLResponse, response_model=None)
+async def contact_form(token: str, request: Request, lang: str | None = None) -> Response:
+    """The ticket page's contact form without script: save a number or an address (or
+    `stop`), then show the page again; a mistake is told on it in the resident's language."""
+    hub = hub_of(request)
+    hub.check_rate(request, "subscribe")
+    body = await request.body()
+    fields = parse_qs(body[:FORM_LIMIT].decode("utf-8", "replace"), max_num_fields=5)
+    given = {name: values[0].strip() for name, values in fields.items() if values}
+    chosen = _language(hub, lang)
+    problem = await anyio.to_thread.run_sync(_save_contact, hub, token, given, chosen)
+    if problem is None:
+        return RedirectResponse(
+            f"/t/{token}?lang={chosen}#contact", status_code=303, headers=SECURITY_HEADERS
+        )
+    return await anyio.to_thread.run_sync(_ticket, request, hub, token, lang, problem)
+
+
+def _save_contact(hub: Hub, token: str, given: dict[str, str], lang: str) -> str | None:
+    """Do what the form asks; None when done, else what went wrong, in `lang`."""
+    if "stop" in given:  # what the form shows: a push subscription is the alert button's
+        hub.service.unsubscribe(token, "sms")
+        hub.service.unsubscribe(token, "email")
+        return None
+    phone, email = given.get("phone", ""), given.get("email", "")
+    if not phone and not email:
+        return i18n.text(lang, "contact.empty")
+    checked: list[tuple[Channel, str]] = []
+    try:
+        checked += [("sms", normalize_phone(phone))] if phone else []
+    except ValueError:
+        return i18n.text(lang, "contact.bad_phone")
+    try:
+        checked += [("email", normalize_email(email))] if email else []
+    except ValueError:
+        return i18n.text(lang, "contact.bad_email")
+    try:
+        for channel, address in checked:
+            hub.service.subscribe(token, channel, address)
+    except NotFound:
+        return None  # the page itself says the ticket is gone
+    except Rejected:
+        return i18n.text(lang, "contact.failed")
+    return None
 
 
 @router.get("/c/{code}", response_class=HTMLResponse, response_model=None)
@@ -144,6 +217,7 @@ def join_page(request: Request, lang: str | None = None) -> HTMLResponse:
             "description": hub.config.text(line.description, chosen),
             "waiting": views[line.id].waiting,
             "wait": i18n.wait_text(chosen, views[line.id].wait),
+            "closed": i18n.hours_text(chosen, views[line.id].hours, hub.config.zone, remote=True),
             "paused": (
                 pause_text(hub.config, views[line.id], chosen) if views[line.id].paused else ""
             ),
@@ -151,10 +225,12 @@ def join_page(request: Request, lang: str | None = None) -> HTMLResponse:
         for line in hub.config.lines
         if line.remote_join
     ]
-    return _page(request, "join.html", hub, chosen, lines=lines)
+    channels = hub.config.notify.channels
+    return _page(request, "join.html", hub, chosen, lines=lines, channels=channels)
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, lang: str | None = None) -> HTMLResponse:
     hub = hub_of(request)
-    return _page(request, "home.html", hub, _language(hub, lang))
+    booking = bool(hub.config.booking.lines and hub.config.calendar)
+    return _page(request, "home.html", hub, _language(hub, lang), booking=booking)

@@ -20,17 +20,22 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
-from nowserving.domain import rules
+from nowserving.domain import booking, rules
 from nowserving.domain.clock import HybridClock, wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
-from nowserving.domain.notify import Asked, Channel, Contact, command
+from nowserving.domain.notify import Asked, Channel, Contact, command, mask, normalize_phone
+from nowserving.domain.notify import before as tickets_before
+from nowserving.domain.opening import hours_at, local_date
+from nowserving.domain.security import check_new_pin, hash_pin
+from nowserving.domain.service_level import LevelCheck, check_line
 from nowserving.domain.signin import PinGate
 from nowserving.domain.state import (
     Conflict,
     OfficeState,
     Status,
+    Ticket,
     apply,
     from_snapshot,
     replay,
@@ -51,7 +56,7 @@ from nowserving.domain.views import (
 )
 from nowserving.service.interface import DayFigures, Expired, HubLink, Service
 from nowserving.service.notifier import Notifier
-from nowserving.store import outbox, reports
+from nowserving.store import appointments, outbox, reports
 from nowserving.store.eventstore import EventStore
 from nowserving.store.registry import Registry
 from nowserving.system import i18n
@@ -70,8 +75,17 @@ SNAPSHOT_KEY = "projection_snapshot"
 # Events between snapshots: a restart replays at most about this many (a few tenths of a
 # second) on top of restoring the snapshot; writing one costs ~0.1 s on a 50,000-ticket day.
 SNAPSHOT_EVERY = 5_000
-_CHANNEL_NAMES = {"sms": "text messages", "email": "e-mails"}
+_CHANNEL_NAMES = {"sms": "text messages", "email": "e-mails", "push": "push notifications"}
 _IN_LINE = (Status.WAITING, Status.CALLED)
+# What a text message did (text_reply): a reply's command, or a text-to-join's outcome.
+Handled = Literal["leave", "status", "late", "help", "joined", "refused", "unknown"]
+# Why a text-to-join was refused (a rule's code) -> the message that says so.
+_JOIN_REFUSALS = {
+    "remote_not_allowed": "join_not_remote",
+    "remote_full": "join_full",
+    "line_paused": "join_paused",
+    "address_cap": "join_cap",
+}
 
 
 class LocalService:
@@ -255,25 +269,40 @@ class LocalService:
     def _write(self, decide: Callable[[OfficeState], list[Draft]]) -> list[Event]:
         """Decide against the freshest state and append, all under the write lock."""
         request = _REQUEST.get()
+
+        def act(state: OfficeState) -> tuple[list[Event], bool]:
+            done = self.store.request_events(*request) if request else None
+            if done is not None:
+                return done, False  # a retry: the first answer, not a second action
+            drafts = decide(state)
+            if request is not None:
+                ref = request_ref(*request)
+                drafts = [replace(d, data={**d.data, "request": ref}) for d in drafts]
+            events = self.store.append(drafts, self.clock)
+            if request is not None:
+                self.store.remember_request(*request, state.day, events)
+            return events, True
+
+        return self._transaction(act)
+
+    def merge(self, merge: Callable[[], list[Event]]) -> list[Event]:
+        """Events another node wrote (a sync push to the hub), with the messages they owe
+        residents in the same transaction, like events decided here. `merge` adds them
+        to the store (inside the transaction) and returns those that were new."""
+        return self._transaction(lambda state: (merge(), True))
+
+    def _transaction(self, act: Callable[[OfficeState], tuple[list[Event], bool]]) -> list[Event]:
+        """One write transaction: `act` on the freshest state returns its events and
+        whether they are new (then the messages they owe are queued with them)."""
         with self._lock:
             early = False  # the projection took the events before the commit
             try:
                 with self.store.write():
-                    done = self.store.request_events(*request) if request else None
-                    if done is not None:
-                        events = done  # a retry: the first answer, not a second action
-                    else:
-                        state = self._catch_up()
-                        drafts = decide(state)
-                        if request is not None:
-                            ref = request_ref(*request)
-                            drafts = [replace(d, data={**d.data, "request": ref}) for d in drafts]
-                        events = self.store.append(drafts, self.clock)
-                        if request is not None:
-                            self.store.remember_request(*request, state.day, events)
-                        if self.notifier.wants(events):
-                            early = True
-                            self._queue_messages(state, events)
+                    state = self._catch_up()
+                    events, new = act(state)
+                    if new and self.notifier.wants(events):
+                        early = True
+                        self._queue_messages(state, events)
             except BaseException:
                 if early:  # rolled back: the projection must forget the events again
                     self._rebuild(self._state.day)
@@ -288,7 +317,7 @@ class LocalService:
         The messages need the state after the events, so the projection takes them
         here, before the commit (`_write` rebuilds it if the commit fails).
         """
-        before = {t.id: t.status for e in events if (t := state.tickets.get(e.ticket or ""))}
+        before = tickets_before(state, events)
         lines: set[str] = set()
         for event in events:
             touched = lines_touched(state, self.config, event, self._linked)
@@ -315,6 +344,23 @@ class LocalService:
         """Whoever's PIN this is, for a kiosk's staff menu (SignInRefused otherwise)."""
         return self.gate.check_any(pin)
 
+    def change_pin(self, staff: str, pin: str, new_pin: str) -> None:
+        """A staff member's own new PIN (their current one first), on the hub's own PC: the
+        office the hub holds changes, and every desk takes up the new hash within seconds."""
+        check_new_pin(new_pin)
+        self.gate.check(staff, pin, sources=(f"staff:{staff}",))
+        if self._registry is None:
+            raise Rejected("PINs are kept at the hub: change yours at a desk connected to it.")
+        people = [
+            person.model_copy(update={"pin_hash": hash_pin(new_pin)}) if person.id == staff
+            else person
+            for person in self.config.staff
+        ]  # fmt: skip
+        office = self.config.model_copy(update={"staff": people})
+        self._office_version = self._registry.set_office(office)
+        self.use_office(office)
+        self.record_office_change("changed their own PIN", staff=staff)
+
     # -- residents ---------------------------------------------------------------------
 
     def issue(
@@ -327,8 +373,12 @@ class LocalService:
 
         def decide(state: OfficeState) -> list[Draft]:
             target = rules.issue_target(state, self.config, line)
+            now = self._now()
+            shown = wait_for(state, self.config, target, priority=priority, now=now)
+            waited = shown.point if shown.known else None
+            hours = hours_at(self.config, target, now, waited)
+            rules.check_hours(hours, remote=source == "remote")
             number = self._take_number(state.day, target)
-            shown = wait_for(state, self.config, target, priority=priority, now=self._now())
             draft = rules.decide_issue(
                 state,
                 self.config,
@@ -349,10 +399,10 @@ class LocalService:
         """The next ticket number (inside the write transaction)."""
         return self.store.next_number(day, line)
 
-    def cancel(self, token: str) -> TicketView:
-        """The resident leaves the line (from the phone page)."""
+    def cancel(self, token: str, *, by_text: bool = False) -> TicketView:
+        """The resident leaves the line (from the phone page, or `by_text` message)."""
         self._find_by_token(token)
-        (event,) = self._write(lambda state: [rules.decide_leave(state, token)])
+        (event,) = self._write(lambda state: [rules.decide_leave(state, token, by_text=by_text)])
         return self._ticket_view(event.ticket)
 
     def ticket_status(self, token: str) -> TicketView:
@@ -391,12 +441,15 @@ class LocalService:
         raise NotFound("No ticket today has that code.")
 
     def _find_by_token(self, token: str) -> str:
-        found = rules.ticket_id(token)
         with self._lock:
-            ticket = self._catch_up().tickets.get(found)
-        if ticket is not None and hmac.compare_digest(ticket.token, token):
+            return self._ticket_by_token(self._catch_up(), token).id
+
+    def _ticket_by_token(self, state: OfficeState, token: str) -> Ticket:
+        """The ticket behind `token` in `state`; Expired if it was another day's."""
+        found = state.tickets.get(rules.ticket_id(token))
+        if found is not None and hmac.compare_digest(found.token, token):
             return found
-        day = self.store.ticket_day(found)
+        day = self.store.ticket_day(rules.ticket_id(token))
         if day is not None:
             raise Expired(f"This ticket was for {day}; it has expired.")
         raise NotFound("This ticket is not known here.", code="ticket_unknown")
@@ -408,53 +461,200 @@ class LocalService:
         and queue their "joined" message; returns the ticket's contacts."""
         if channel not in self.config.notify.channels:
             raise Rejected(f"This office sends no {_CHANNEL_NAMES[channel]}.", code="no_channel")
-        found = self._find_by_token(token)
+        # One state for finding the ticket and keeping the contact: at midnight the day
+        # may turn between two looks, and yesterday's ticket is then Expired, not a KeyError.
         with self._lock, self.store.write():
             state = self._catch_up()
-            ticket = state.tickets[found]
+            ticket = self._ticket_by_token(state, token)
             if ticket.status not in _IN_LINE:
                 raise Rejected("This ticket is no longer in line.", code="ticket_ended")
             contact = Contact(ticket.id, channel, address, ticket.lang)
             self.notifier.subscribe(state, ticket, contact, self._now() / 1000)
-        return self.contacts(token)
+        return outbox.contacts_for(self.store, [ticket.id])
 
     def unsubscribe(self, token: str, channel: Channel | None = None) -> list[Contact]:
         """Forget a resident's contact (one channel, or all) and their unsent messages."""
         found = self._find_by_token(token)
         with self._lock, self.store.write():
             outbox.forget_contacts(self.store, [found], channel)
-        return self.contacts(token)
+        return outbox.contacts_for(self.store, [found])
+
+    def subscribe_issued(self, token: str, phone: str, *, device: str | None = None) -> str:
+        """A kiosk (`device`, else this one) leaves a resident's phone number for a ticket it
+        issued a moment ago (rules.check_kiosk_contact); the number, masked."""
+        try:
+            number = normalize_phone(phone)
+        except ValueError as exc:
+            raise Rejected(f"Not a phone number: {exc}.", code="bad_phone") from None
+        found = self._find_by_token(token)
+        with self._lock:
+            ticket = self._catch_up().tickets[found]
+        asking = (device or self.clock.device).split("~", 1)[0]
+        rules.check_kiosk_contact(ticket, self._issuer(found), asking, self._now())
+        self.subscribe(token, "sms", number)
+        return mask(number)
+
+    def _issuer(self, ticket: str) -> str | None:
+        """The device that asked for `ticket`: the one named in the hub's request, or the
+        one that wrote it (a kiosk cut off from the hub)."""
+        rows = self.store.read(
+            "SELECT device, data FROM events WHERE ticket = ? AND kind = ?",
+            (ticket, str(Kind.TICKET_ISSUED)),
+        )
+        if not rows:
+            return None
+        request = str(json.loads(rows[0][1]).get("request") or "")
+        return (request.split("/", 1)[0] if request else str(rows[0][0])).split("~", 1)[0]
 
     def contacts(self, token: str) -> list[Contact]:
         return outbox.contacts_for(self.store, [self._find_by_token(token)])
 
-    def text_reply(self, sender: str, text: str, ref: str) -> Asked | Literal["unknown"]:
-        """A resident's text message back from `sender`: LEAVE or STATUS, in any office
-        language's word (or English); anything else gets the help text. The answer goes
-        out through the outbox. Returns "leave", "status", "help", or "unknown" when the
-        number waits in no line (a stranger gets no answer)."""
-        with self._lock:
-            state = self._catch_up()
-            found = [state.tickets.get(t) for t in outbox.tickets_of(self.store, "sms", sender)]
-            live = [t for t in found if t is not None and t.status in _IN_LINE]
-        if not live:
-            return "unknown"
-        ticket = max(live, key=lambda t: t.issued_at)
-        asked = command(text, self._reply_words())
+    def text_reply(self, sender: str, text: str, ref: str) -> Handled:
+        """A text message from `sender`. A line's keyword joins that line (text-to-join);
+        from a number waiting in a line, LEAVE, STATUS or LATE in any office language's
+        word (or English), anything else gets the help text. Every answer goes out
+        through the outbox. Returns what was done: "unknown" when the number waits in
+        no line and named no line (a stranger gets no answer; so does a reply to
+        yesterday's ticket just after midnight, which ended with its day)."""
+        line = command(text, self._keywords(), "")
+        if line:
+            return self._join_by_text(sender, line, ref)
+        asked: Asked = command(text, self._reply_words(), "help")
+        # Each answer finds the ticket and acts on one state, in one transaction: the day
+        # may turn between two looks.
         if asked == "leave":
-            self.cancel(ticket.token)
-            return asked
+            left = self._write(lambda state: self._leave_by_text(state, sender))
+            return asked if left else "unknown"
+        reply: str = asked
+        if asked == "late":
+            places = self.config.notify.late_places
+            try:  # an event like any other: the "late" message comes with it
+                moved = self._write(lambda state: self._late_by_text(state, sender, places))
+                return asked if moved else "unknown"
+            except Rejected as refused:
+                reply = "late_again" if refused.code == "already_late" else "late_called"
         with self._lock, self.store.write():
             state = self._catch_up()
-            self.notifier.tell(state, state.tickets[ticket.id], asked, ref, self._now() / 1000)
+            ticket = self._texting(state, sender)
+            if ticket is None:
+                return "unknown"
+            self.notifier.tell(state, ticket, reply, ref, self._now() / 1000)
         return asked
+
+    def _texting(self, state: OfficeState, sender: str) -> Ticket | None:
+        """The newest ticket in line of `state` for which `sender` left their number."""
+        found = [state.tickets.get(t) for t in outbox.tickets_of(self.store, "sms", sender)]
+        live = [t for t in found if t is not None and t.status in _IN_LINE]
+        return max(live, key=lambda t: t.issued_at) if live else None
+
+    def _leave_by_text(self, state: OfficeState, sender: str) -> list[Draft]:
+        ticket = self._texting(state, sender)
+        return [rules.decide_leave(state, ticket.token, by_text=True)] if ticket else []
+
+    def _late_by_text(self, state: OfficeState, sender: str, places: int) -> list[Draft]:
+        ticket = self._texting(state, sender)
+        return [rules.decide_late(state, ticket.id, places)] if ticket else []
+
+    def _join_by_text(self, sender: str, line: str, ref: str) -> Handled:
+        """Text-to-join: the same rules as the join page, plus the number's daily cap; the
+        "joined" message brings the link, a refusal says why."""
+        try:
+            rules.check_remote_join(self.config, line, self.waiting_count(line, source="remote"))
+            cap = self.config.notify.tickets_per_address
+            if outbox.address_uses(self.store, "sms", sender, self.today()) >= cap:
+                raise Rejected("Too many tickets for this number today.", code="address_cap")
+            ticket = self.issue(line, lang=self.config.default_language, source="remote")
+            self.subscribe(ticket.token, "sms", sender)
+            return "joined"
+        except Rejected as refused:
+            kind = _JOIN_REFUSALS.get(refused.code or "", "join_closed")
+        with self._lock, self.store.write():
+            self.notifier.answer(self._catch_up(), sender, kind, ref, line, self._now() / 1000)
+        return "refused"
+
+    def _keywords(self) -> dict[str, set[str]]:
+        return {line.id: {line.keyword} for line in self.config.lines if line.keyword}
 
     def _reply_words(self) -> dict[Asked, set[str]]:
         languages = {*self.config.office.languages, i18n.FALLBACK}
         return {
             "leave": {i18n.text(lang, "notify.word_leave") for lang in languages},
             "status": {i18n.text(lang, "notify.word_status") for lang in languages},
+            "late": {i18n.text(lang, "notify.word_late") for lang in languages},
         }
+
+    # -- appointments (the hub's store only) --------------------------------------------
+
+    def slots(self, line: str, day: date) -> list[booking.Slot]:
+        """A line's slots on an office-local date still to come, with their free places."""
+        if not booking.takes_bookings(self.config, line):
+            raise Rejected("This line takes no appointments.", code="no_booking")
+        now = self._now()
+        if day not in booking.bookable_days(self.config, now):
+            return []
+        found = [s for s in booking.slot_starts(self.config, line, day) if s[0] > now]
+        held = appointments.taken(self.store, line, [start for start, _ in found])
+        room = booking.capacity(self.config, line)
+        return [booking.Slot(a, b, max(0, room - held.get(a, 0))) for a, b in found]
+
+    def book(
+        self, line: str, start: int, contact: str, *, lang: str = "", client: str = ""
+    ) -> tuple[booking.Appointment, str]:
+        """Book the slot of `line` starting at `start` (ms) for a phone or e-mail: the
+        appointment and the token of its link (kept only as a hash). Under the write lock,
+        so the slot's last place goes to one resident only (Rejected "slot_full")."""
+        lang = lang if lang in self.config.office.languages else self.config.default_language
+        key = booking.contact_key(contact)
+        now = self._now()
+        token = rules.new_token()
+        with self._lock, self.store.write():
+            slot = booking.find_slot(self.config, line, start, now)
+            booking.check_room(
+                self.config,
+                line,
+                appointments.taken(self.store, line, [start]).get(start, 0),
+                appointments.held_by(self.store, key, now),
+                appointments.booked_from(self.store, client, now - 86_400_000) if client else 0,
+            )
+            made = booking.Appointment(booking.new_code(), line, *slot, lang, "booked", key)
+            day = local_date(start, self.config.zone).isoformat()
+            appointments.insert(self.store, made, booking.token_hash(token), day, client, now)
+        return made, token
+
+    def move_booking(self, token: str, start: int) -> booking.Appointment:
+        """Give a booking another slot of its line, through its link (the same checks as a
+        new booking, but it does not count against itself)."""
+        now = self._now()
+        with self._lock, self.store.write():
+            found = self.find_booking(token)
+            if found.status != "booked":
+                raise Rejected("This booking was cancelled.", code="booking_unknown")
+            slot = booking.find_slot(self.config, found.line, start, now)
+            if slot[0] != found.start:
+                taken = appointments.taken(self.store, found.line, [start]).get(start, 0)
+                booking.check_room(self.config, found.line, taken, 0, 0)
+                day = local_date(start, self.config.zone).isoformat()
+                appointments.move(self.store, found.code, *slot, day)
+        return self.find_booking(token)
+
+    def find_booking(self, token: str) -> booking.Appointment:
+        """A booking by its link's token (NotFound "booking_unknown")."""
+        found = appointments.by_token(self.store, booking.token_hash(token))
+        if found is None:
+            raise booking.unknown()
+        return found
+
+    def cancel_booking(self, token: str) -> booking.Appointment:
+        """Cancel through the link: the place is free again for someone else."""
+        with self._lock, self.store.write():
+            found = self.find_booking(token)
+            if found.status == "booked":
+                appointments.cancel(self.store, found.code)
+        return self.find_booking(token)
+
+    def list_appointments(self, day: date, line: str | None = None) -> list[booking.Appointment]:
+        """A day's bookings for staff, by slot."""
+        return appointments.for_day(self.store, day.isoformat(), line)
 
     # -- staff at a counter ------------------------------------------------------------
 
@@ -541,7 +741,7 @@ class LocalService:
     def _on_line(self, line: str, decide: Callable[[OfficeState], Draft]) -> LineView:
         self._write(lambda state: [decide(state)])
         with self._lock:
-            return line_view(self._catch_up(), self.config, line)
+            return line_view(self._catch_up(), self.config, line, self._now())
 
     def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None:
         self._write(lambda s: [rules.decide_announcement(self.config, texts, staff)])
@@ -576,12 +776,13 @@ class LocalService:
 
     def board(self) -> BoardView:
         with self._lock:
-            return board_view(self._catch_up(), self.config)
+            return board_view(self._catch_up(), self.config, self._now())
 
     def lines(self) -> list[LineView]:
         with self._lock:
             state = self._catch_up()
-            return [line_view(state, self.config, line.id) for line in self.config.lines]
+            now = self._now()
+            return [line_view(state, self.config, line.id, now) for line in self.config.lines]
 
     def counter(self, counter: str) -> CounterView:
         try:
@@ -639,6 +840,16 @@ class LocalService:
     def hub_link(self) -> HubLink | None:
         """None: this PC holds the office's store itself, there is no link to lose."""
         return None
+
+    def service_levels(self) -> dict[str, LevelCheck]:
+        """Each line with a service level, where it stands now (reads the whole day: for a
+        periodic check, not for every view)."""
+        with self._lock:
+            state, now = self._catch_up(), self._now()
+            checks = {
+                line.id: check_line(state, self.config, line.id, now) for line in self.config.lines
+            }
+        return {line: check for line, check in checks.items() if check is not None}
 
     def day_figures(self) -> DayFigures:
         """Today's report from the store (a day's log replays in milliseconds)."""

@@ -7,13 +7,24 @@ message exists exactly when its event does; the hub's worker sends it later
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from nowserving.domain.config import OfficeConfig
+from nowserving.domain.errors import Rejected
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.links import ticket_url
-from nowserving.domain.notify import Contact, Notice, Translate, notices, place, render, subject
+from nowserving.domain.notify import (
+    Before,
+    Contact,
+    Notice,
+    Translate,
+    notices,
+    place,
+    render,
+    subject,
+)
 from nowserving.domain.state import OfficeState, Status, Ticket
 from nowserving.store import outbox
 from nowserving.store.eventstore import EventStore
@@ -26,10 +37,11 @@ QUIET_KINDS = frozenset(
         Kind.DEVICE_ALERT,
         Kind.STAFF_SIGNED_IN,
         Kind.STAFF_SIGNED_OUT,
-        Kind.DAY_ENDED,
     }
 )
-ENDING_KINDS = frozenset({Kind.TICKET_SERVED, Kind.TICKET_LEFT})
+_IN_LINE = (Status.WAITING, Status.CALLED)
+_ENDED = (Status.SERVED, Status.LEFT, Status.EXPIRED)  # a no-show may still come back
+URGENT = frozenset({"called", "recalled"})  # a push of these rings and vibrates the phone
 
 
 @dataclass
@@ -50,7 +62,7 @@ class Notifier:
 
     def queue_for(
         self,
-        before: Mapping[str, Status],
+        before: Mapping[str, Before],
         state: OfficeState,
         events: list[Event],
         lines: Iterable[str],
@@ -60,14 +72,32 @@ class Notifier:
         that ended. Inside the store's `write()`; returns how many messages were added."""
         found = notices(self.config, before, state, events, lines, self.config.notify.near)
         added = self._queue(state, found, now)
-        ended = [e.ticket for e in events if e.kind in ENDING_KINDS and e.ticket]
+        ended = [
+            ticket
+            for ticket, was in before.items()
+            if was.status in _IN_LINE
+            and (after := state.tickets.get(ticket))
+            and after.status in _ENDED
+        ]
         if ended:
             outbox.forget_contacts(self.store, ended, drop_pending=False)
         return added
 
     def subscribe(self, state: OfficeState, ticket: Ticket, contact: Contact, now: float) -> None:
-        """Keep a resident's contact and queue their "joined" message. Inside `write()`."""
+        """Keep a resident's contact and queue their "joined" message. Inside `write()`.
+
+        Rejected when the address was given for `[notify] tickets_per_address` other
+        tickets today: nobody floods a stranger's phone with a day of tickets."""
+        if not outbox.use_address(
+            self.store, contact, ticket.day, self.config.notify.tickets_per_address
+        ):
+            raise Rejected(
+                "This number or address has been given for as many tickets as it may today.",
+                code="address_cap",
+            )
         outbox.save_contact(self.store, contact, ticket.day)
+        if contact.channel == "push":
+            return  # they are on their page, which says all "joined" would
         values = {**place(state, self.config, ticket), "url": self._url(ticket)}
         joined = Notice(ticket.id, "joined", "", values)
         self._queue(state, [joined], now, only=[contact])
@@ -81,6 +111,15 @@ class Notifier:
         notice = Notice(ticket.id, kind, ref, place(state, self.config, ticket))
         texts = [c for c in self._contacts({ticket.id}) if c.channel == "sms"]
         self._rows(state, [notice], texts, now)
+
+    def answer(
+        self, state: OfficeState, address: str, kind: str, ref: str, line: str, now: float
+    ) -> None:
+        """Reply by text message to a number with no ticket (a text-to-join refused), in the
+        office's first language: the line's keyword says nothing of the sender's. Inside
+        `write()`."""
+        contact = Contact("", "sms", address, self.config.default_language)
+        self._rows(state, [Notice("", kind, ref, {"line": line})], [contact], now)
 
     def _url(self, ticket: Ticket) -> str:
         return ticket_url(self.config, ticket.token, ticket.lang)
@@ -97,11 +136,22 @@ class Notifier:
         contacts = only if only is not None else self._contacts({n.ticket for n in found})
         return self._rows(state, found, contacts, now)
 
-    def _text(self, notice: Notice, contact: Contact) -> str:
-        """The message; an e-mail's starts with its subject line (the worker splits it)."""
+    def _text(self, state: OfficeState, notice: Notice, contact: Contact) -> str:
+        """The message; an e-mail's starts with its subject line (the worker splits it); a
+        push notification is what the page's service worker shows (resources/web/static/sw.js)."""
         body = render(self.config, notice, contact.lang, self.translate)
+        title = subject(self.config, notice, contact.lang, self.translate)
         if contact.channel == "email":
-            return f"{subject(self.config, notice, contact.lang, self.translate)}\n{body}"
+            return f"{title}\n{body}"
+        if contact.channel == "push":
+            ticket = state.tickets[notice.ticket]
+            languages = self.config.office.languages
+            lang = contact.lang if contact.lang in languages else self.config.default_language
+            shown: dict[str, object] = {"title": title, "body": body, "lang": lang}
+            # The page's own alert has the same tag: one notification for one call, not two.
+            shown |= {"tag": f"ticket {ticket.label}", "url": self._url(ticket)}
+            shown["urgent"] = notice.kind in URGENT
+            return json.dumps(shown, ensure_ascii=False)
         return body
 
     def _contacts(self, tickets: set[str]) -> list[Contact]:
@@ -126,7 +176,7 @@ class Notifier:
                 state.day,
                 contact.channel,
                 contact.address,
-                self._text(notice, contact) if pending else "",
+                self._text(state, notice, contact) if pending else "",
             )
             for notice in found
             for contact in by_ticket.get(notice.ticket, ())

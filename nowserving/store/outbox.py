@@ -9,6 +9,9 @@ blanked: only the masked address stays, for the desk.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -17,6 +20,7 @@ from nowserving.domain.notify import Channel, Contact, mask
 from nowserving.store.eventstore import EventStore
 
 PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
+_SALT_KEY = "address_salt"  # the key of the per-address cap's digests (use_address)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,52 @@ def save_contact(store: EventStore, contact: Contact, day: str) -> None:
         "lang = excluded.lang",
         (contact.ticket, contact.channel, contact.address, contact.lang, day),
     )
+
+
+def use_address(store: EventStore, contact: Contact, day: str, cap: int) -> bool:
+    """Count `contact`'s ticket against its address's tickets of the day; False (and
+    nothing counted) if the address already has `cap` other tickets. Inside `write()`.
+
+    Only a digest keyed by a random secret of this store is kept, and only for the day
+    (`purge`), so the table names nobody.
+    """
+    conn = store.db.conn
+    conn.execute(
+        "INSERT OR IGNORE INTO sync_state (key, value) VALUES (?, ?)",
+        (_SALT_KEY, secrets.token_hex(32)),
+    )
+    digest = _digest(store, contact.channel, contact.address)
+    assert digest is not None
+    others = conn.execute(
+        "SELECT COUNT(*) FROM address_uses WHERE day = ? AND digest = ? AND ticket != ?",
+        (day, digest, contact.ticket),
+    ).fetchone()[0]
+    if others >= cap:
+        return False
+    conn.execute(
+        "INSERT OR IGNORE INTO address_uses (day, digest, ticket) VALUES (?, ?, ?)",
+        (day, digest, contact.ticket),
+    )
+    return True
+
+
+def address_uses(store: EventStore, channel: str, address: str, day: str) -> int:
+    """How many tickets this address was given for on `day`."""
+    digest = _digest(store, channel, address)
+    if digest is None:
+        return 0  # no address was ever counted here
+    rows = store._read(
+        "SELECT COUNT(*) FROM address_uses WHERE day = ? AND digest = ?", (day, digest)
+    )
+    return int(rows[0][0])
+
+
+def _digest(store: EventStore, channel: str, address: str) -> str | None:
+    salt = store._read("SELECT value FROM sync_state WHERE key = ?", (_SALT_KEY,))
+    if not salt:
+        return None
+    said = f"{channel}:{address.casefold()}".encode()
+    return hmac.new(bytes.fromhex(salt[0][0]), said, hashlib.sha256).hexdigest()
 
 
 def contacts_for(store: EventStore, tickets: Sequence[str]) -> list[Contact]:
@@ -84,6 +134,13 @@ def forget_contacts(
         )
     cursor = conn.execute(f"DELETE FROM contacts WHERE ticket IN ({marks}){only}", params)
     return int(cursor.rowcount)
+
+
+def drop_contact(store: EventStore, ticket: str, channel: str) -> None:
+    """A channel's address turned out dead (a push subscription the browser dropped):
+    forget it and skip what was still to go there."""
+    with store.write():
+        forget_contacts(store, [ticket], channel)
 
 
 def queue(
@@ -172,6 +229,7 @@ def purge(store: EventStore, today: str, cutoff: str) -> int:
     ended), and every outbox row of days before `cutoff`. Inside `write()`."""
     conn = store.db.conn
     count = conn.execute("DELETE FROM contacts WHERE day < ?", (today,)).rowcount
+    count += conn.execute("DELETE FROM address_uses WHERE day < ?", (today,)).rowcount
     count += conn.execute(
         f"DELETE FROM outbox WHERE day < ? AND (state = '{PENDING}' OR day < ?)", (today, cutoff)
     ).rowcount

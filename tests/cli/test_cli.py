@@ -13,7 +13,7 @@ from cryptography import x509
 
 from nowserving import __version__
 from nowserving.cli.main import build_parser
-from nowserving.domain.config import load_config
+from nowserving.domain.config import load_config, public_office
 from nowserving.domain.security import verify_pin
 from nowserving.system.paths import sample_config
 
@@ -81,6 +81,9 @@ def test_init_sets_up_an_office_and_says_what_to_run_where(tmp_path: Path) -> No
     hub_cert = x509.load_pem_x509_certificate((tmp_path / "hub.pem").read_bytes())
     names = hub_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "192.0.2.10" in [str(ip) for ip in names.get_values_for_type(x509.IPAddress)]
+    # Web Push: the hub's own VAPID key, in the private file only; devices get none of it.
+    assert config.notify.channels == {"push"}
+    assert public_office(config, "desk").notify.push.vapid_private_key is None
     assert _run("init", str(path), "--yes").returncode == 1  # never overwrites by surprise
     # A new hub address: a new certificate from the same CA, the config left as it is.
     ca = (tmp_path / "office-ca.pem").read_bytes()

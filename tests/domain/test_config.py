@@ -130,13 +130,17 @@ def test_a_device_receives_none_of_the_hubs_secrets(config: OfficeConfig) -> Non
                 "inbound_secret": secret,
             },
             "email": {"host": "smtp.example", "username": "office", "password": secret},
+            "push": {"vapid_private_key": "V" * 43},
         }
     )
     full = config.model_copy(update={"hub": hub, "notify": notify})
     for role in ("kiosk", "display", "desk"):
         shown = public_office(full, role).model_dump_json()
-        assert secret not in shown and "hub.key" not in shown, role
+        assert secret not in shown and "hub.key" not in shown and "V" * 43 not in shown, role
+        assert "sms.example" not in shown and "smtp.example" not in shown, role
         assert public_office(full, role).notify.near == 4  # what a page may say stays
+        # Only that text messages are offered (a kiosk asks for a number), not where to.
+        assert public_office(full, role).notify.channels == {"sms"}
     assert public_office(full, "kiosk").staff == [] and public_office(full, "desk").staff
 
 
@@ -151,3 +155,12 @@ def test_a_missing_office_ca_is_named_not_a_tls_error(config: OfficeConfig, tmp_
         verify_for(away)
     missing.write_text("x")
     assert verify_for(away) == str(missing)
+
+
+def test_a_staff_name_with_a_control_character_is_refused_by_name() -> None:
+    staff = '[[staff]]\nid = "eve"\nname = "Eve\\u001b[2J"\npin_hash = "scrypt$x"\n'
+    with pytest.raises(ConfigError) as refused:
+        parse_config(sample_config().read_text(encoding="utf-8") + staff, "office.toml")
+    assert str(refused.value) == (
+        "office.toml: staff[3].name: no control characters (line breaks, tabs, escapes) in a name"
+    )

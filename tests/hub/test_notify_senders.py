@@ -1,19 +1,31 @@
 """The e-mail sender against a real SMTP server on loopback (aiosmtpd): login, a refused
-recipient, a server that is not there."""
+recipient, a server that is not there, STARTTLS with a trusted and an untrusted certificate."""
 
 from __future__ import annotations
 
+import os
+import ssl
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from nowserving.domain.config import NotifyEmail
-from nowserving.hub.notify_worker import SmtpServer, Unreachable
+from nowserving.domain.config import NotifyEmail, NotifyPush
+from nowserving.domain.notify import normalize_push
+from nowserving.hub.notify_worker import PUSH_AT_ONCE, PushServices, SmtpServer, Unreachable
+from nowserving.hub.push import b64url, new_private_key
 from nowserving.store.outbox import Message
+from nowserving.system.certs import make_ca, make_server_cert
 from tests.hub.conftest import free_port
+
+WAIT_S = 30.0  # how long the slow push service keeps a request (the test releases it)
 
 # Login over plain SMTP, on loopback: the server warns, rightly, about a real office.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -22,6 +34,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 class Inbox:
     def __init__(self) -> None:
         self.received: list[tuple[bool, list[str], bytes]] = []
+        self.tls: list[bool] = []  # whether each mail came over TLS
 
     async def handle_RCPT(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -33,6 +46,7 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.received.append((session.authenticated, envelope.rcpt_tos, envelope.content))
+        self.tls.append(session.ssl is not None)
         return "250 OK"
 
 
@@ -41,18 +55,20 @@ def _login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) 
     return AuthResult(success=ok, handled=False)
 
 
+def _serve(inbox: Inbox, port: int, **options: Any) -> Controller:
+    """An SMTP server on loopback that takes mail only after the login `_login` accepts."""
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=_login, auth_required=True, **options
+    )
+    controller.start()
+    return controller
+
+
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox, port = Inbox(), free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_login,
-        auth_required=True,
-        auth_require_tls=False,  # STARTTLS itself is smtplib's; this tests the login
-    )
-    controller.start()
+    # STARTTLS has its own test (tls_smtp); this one tests the login.
+    controller = _serve(inbox, port, auth_require_tls=False)
     yield inbox, port
     controller.stop()
 
@@ -95,3 +111,90 @@ def test_a_wrong_password_or_no_server_means_try_again_later(smtp: tuple[Inbox, 
         with pytest.raises(Unreachable, match="mail server"):
             SmtpServer(config).send([_message("ana@example.org", "k3")], lambda m, why: None)
     assert smtp[0].received == []
+
+
+@pytest.fixture(scope="module")
+def tls_smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Inbox, int, Path]]:
+    """A server that speaks STARTTLS with a certificate for 127.0.0.1 from its own CA, and
+    takes a login only over TLS; yields the inbox, the port and that CA's file."""
+    folder = tmp_path_factory.mktemp("smtp-tls")
+    ca = make_ca("Mail test")
+    server = make_server_cert(ca, ["127.0.0.1"])
+    (folder / "ca.pem").write_bytes(ca.cert)
+    (folder / "server.pem").write_bytes(server.cert)
+    (folder / "server.key").write_bytes(server.key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "server.pem", folder / "server.key")
+    inbox, port = Inbox(), free_port()
+    controller = _serve(inbox, port, tls_context=context, require_starttls=True)
+    yield inbox, port, folder / "ca.pem"
+    controller.stop()
+
+
+def test_starttls_upgrades_before_login_and_an_untrusted_certificate_sends_nothing(
+    tls_smtp: tuple[Inbox, int, Path],
+) -> None:
+    inbox, port, ca_file = tls_smtp
+    login = {"host": "127.0.0.1", "port": port, "username": "hub", "password": "s3cret"}
+    SmtpServer(NotifyEmail(**login, ca_file=str(ca_file))).send(
+        [_message("ana@example.org", "k4")], lambda message, why: None
+    )
+    ((logged_in, to, _),) = inbox.received
+    assert (logged_in, to, inbox.tls[0]) == (True, ["ana@example.org"], True)
+    # Another office's CA (or the system's): the certificate is refused, no plain fallback.
+    stranger = tls_smtp[2].parent / "other-ca.pem"
+    stranger.write_bytes(make_ca("Someone else").cert)
+    for config in (NotifyEmail(**login, ca_file=str(stranger)), NotifyEmail(**login)):
+        with pytest.raises(Unreachable, match=r"certificate is not trusted.*nothing was sent"):
+            SmtpServer(config).send([_message("ben@example.org", "k5")], lambda m, why: None)
+    assert len(inbox.received) == 1
+
+
+@pytest.fixture
+def push_service() -> Iterator[tuple[int, threading.Event]]:
+    """A push service on loopback: /slow never answers until released, others take it."""
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path == "/slow":
+                release.wait(WAIT_S)
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], release
+    release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_push_service_that_never_answers_does_not_hold_up_the_others(
+    push_service: tuple[int, threading.Event],
+) -> None:
+    port, release = push_service
+    point = ec.generate_private_key(ec.SECP256R1()).public_key()
+    p256dh = b64url(point.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
+    auth = b64url(os.urandom(16))
+
+    def message(path: str) -> Message:
+        address = normalize_push(
+            f"http://127.0.0.1:{port}/{path}", p256dh, auth, loopback_http=True
+        )
+        return Message(path, "t1", "push", address, '{"title": "A-001"}', 0, "")
+
+    config = NotifyPush(vapid_private_key=new_private_key(), timeout=1)
+    outcomes: list[tuple[str, str]] = []
+    # The slow one first: one at a time, everyone would wait for it to time out.
+    batch = [message("slow"), *(message(f"fast-{n}") for n in range(PUSH_AT_ONCE + 1))]
+    PushServices(config).send(batch, lambda m, why: outcomes.append((m.key, why)))
+    assert not release.is_set()  # it never answered: the batch ended on the timeout
+    fast = [(f"fast-{n}", "") for n in range(PUSH_AT_ONCE + 1)]
+    assert sorted(outcomes[:-1]) == fast  # all taken, each told as soon as it was
+    assert outcomes[-1] == ("slow", "the push service cannot be reached: ReadTimeout")

@@ -175,6 +175,7 @@ def the_event(hub: RunningHub, clerk: str, pusher: Pusher, kind: Kind, role: str
         Kind.TICKET_RETURNED: ("no_show", {}),
         Kind.TICKET_TRANSFERRED: ("waiting", {"to_line": "ids", "keep_place": True}),
         Kind.TICKET_LEFT: ("waiting", {}),
+        Kind.TICKET_LATE: ("waiting", {"places": 3}),
     }
     if kind in on_ticket:
         status, data = on_ticket[kind]

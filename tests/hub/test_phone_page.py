@@ -247,3 +247,41 @@ def test_nothing_overflows_sideways_in_any_language(
         assert page.evaluate(OVERFLOWING) == ["P#cut."]
     finally:
         context.close()
+
+
+def test_the_called_alert_is_shown_through_the_service_worker(
+    hub: RunningHub, browser: Browser
+) -> None:
+    issued = hub.issue("permits", lang="es")
+    origin = issued["url"].split("/t/")[0]
+    context = browser.new_context(viewport=PHONE, locale="es-ES")
+    context.grant_permissions(["notifications"], origin=origin)
+    context.add_init_script(SPY)
+    page = context.new_page()
+    try:
+        page.goto(issued["url"])
+        page.get_by_role("button", name="Avisarme cuando sea mi turno").click()
+        expect(page.locator("#notify-on")).to_be_visible()
+        # The worker is registered from the root, so it covers every ticket page.
+        scope = page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
+        assert scope == f"{origin}/"
+        # The resident switched to another app: the page alerts through the worker.
+        page.evaluate("Object.defineProperty(document, 'hidden', {get: () => true})")
+        page.wait_for_timeout(300)  # let the live stream connect
+        clerk = hub.sign_in("maria")
+        hub.post("/api/counters/c1/open", clerk)
+        body = {"ticket": issued["ticket"]["id"], "reason": "test"}
+        assert hub.post("/api/counters/c1/call", clerk, json=body).status_code == 200
+        expect(page.locator("#state")).to_have_attribute("data-status", "called")
+        shown = page.wait_for_function(
+            """() => navigator.serviceWorker.ready
+                .then((r) => r.getNotifications())
+                .then((list) => list.length ? list.map((n) => [n.title, n.body, n.tag]) : null)"""
+        ).json_value()
+        label = issued["ticket"]["label"]
+        assert shown == [
+            [f"{label}: Es su turno", "Por favor, pase ahora a Ventanilla 1", f"ticket {label}"]
+        ]
+        assert page.evaluate("window.__vibrations") == [[400, 150, 400, 150, 800]]
+    finally:
+        context.close()

@@ -11,8 +11,9 @@ from PIL import Image, ImageChops
 from PySide6.QtWidgets import QApplication
 
 from kiosk.receipt import Receipt, fits_code_page, receipt_for, render_text, write_receipt
-from nowserving.domain.config import OfficeConfig
+from nowserving.domain.config import Notify, NotifySms, OfficeConfig
 from nowserving.service.local import LocalService
+from nowserving.system import i18n
 from tests.kiosk.fake_printer import FakePrinter, wait_for
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -294,3 +295,17 @@ def test_a_network_printer_gets_exactly_the_receipt_bytes() -> None:
         assert wait_for(lambda: len(fake.received) >= len(expected), timeout=3)
         assert fake.received == expected
         assert fake.connections == 1
+
+
+def test_where_text_messages_are_offered_the_receipt_says_the_number_is_not_kept(
+    qapp: QApplication, service: LocalService, config: OfficeConfig
+) -> None:
+    offering = config.model_copy(
+        update={"notify": Notify(sms=NotifySms(url="http://127.0.0.1:9/sms"))}
+    )
+    ticket = service.issue("permits", lang="es")
+    assert receipt_for(config, ticket, URL, SHORT_URL).phone_note == ""
+    receipt = receipt_for(offering, ticket, URL, SHORT_URL)
+    assert receipt.phone_note == i18n.text("es", "receipt.phone_note")
+    output = printed(receipt, "TM-T88V")
+    assert output.index(SHORT_URL.encode()) < output.index(b"se borra al terminar su visita")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +11,11 @@ import pytest
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import Rejected, StoreError
+from nowserving.service.interface import Expired
 from nowserving.service.local import LocalService
 from nowserving.store import outbox
 from nowserving.store.eventstore import EventStore
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, office_time
 
 PHONE = "+15105550147"
 
@@ -109,7 +112,7 @@ def test_a_pause_and_leaving_are_told_and_the_contact_goes_with_the_ticket(
     ticket = desk.issue("licenses", lang="vi")
     desk.subscribe(ticket.token, "sms", PHONE)
     desk.pause_line("licenses", "lunch")
-    desk.cancel(ticket.token)
+    assert desk.text_reply(PHONE, "roi", "gw-leave-1") == "leave"  # LEAVE, in Vietnamese
     assert kinds(store, ticket.id) == ["joined", "paused", "left"]
     paused = next(r for r in rows(store, ticket.id) if ":paused:" in r["key"])
     assert paused["text"] == (
@@ -172,9 +175,135 @@ def test_the_purge_drops_earlier_days_contacts_and_unsent_messages(
     desk.subscribe(ticket.token, "sms", PHONE)
     with store.write():
         removed = outbox.purge(store, "2026-11-25", "2026-10-26")
-    assert removed == 2  # the contact and the unsent "joined"
+    assert removed == 3  # the contact, the unsent "joined" and the day's count of the number
     # What is left names nobody; it goes once past the retention window.
     assert [(r["address"], r["text"]) for r in rows(store)] == [(None, None)]
     with store.write():
         assert outbox.purge(store, "2026-11-25", "2026-11-25") == 1
     assert desk.contacts(ticket.token) == [] and rows(store) == []
+
+
+def test_the_day_turning_between_two_looks_gives_a_clear_answer_not_a_key_error(
+    desk: LocalService, store: EventStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Subscribing and a text reply each look up the ticket, then write: midnight may
+    pass in between. The injected clock crosses it just as the write begins."""
+    clock.ms = office_time("2026-11-24 23:59")
+    first = desk.issue("permits")
+    desk.subscribe(first.token, "sms", PHONE)
+    late = desk.issue("permits")
+    desk.refresh()  # the service has seen the day with both tickets
+    writing = store.write
+
+    @contextmanager
+    def crossing_midnight() -> Iterator[None]:
+        clock.ms = max(clock.ms, office_time("2026-11-25 00:00") + 1)
+        with writing():
+            yield
+
+    monkeypatch.setattr(store, "write", crossing_midnight)
+    with pytest.raises(Expired, match="This ticket was for 2026-11-24"):
+        desk.subscribe(late.token, "sms", "+15105550148")
+    # Yesterday's ticket ended with its day: the reply is answered like a stranger's.
+    assert desk.text_reply(PHONE, "STATUS", "m1") == "unknown"
+    assert desk.text_reply(PHONE, "LEAVE", "m2") == "unknown"
+    assert [r["key"].split(":")[1] for r in rows(store)] == ["joined", "near"]
+
+
+def test_a_reroute_and_the_end_of_the_day_are_told_in_the_residents_language(
+    desk: LocalService, store: EventStore
+) -> None:
+    moved = desk.issue("records", lang="es")
+    desk.subscribe(moved.token, "sms", PHONE)
+    desk.reroute_line("records", "ids")
+    rerouted = rows(store, moved.id)[-1]
+    assert rerouted["key"].split(":")[1] == "rerouted"
+    assert "Tarjetas de identificación" in rerouted["text"]
+    desk.end_day()
+    closed = rows(store, moved.id)[-1]
+    assert closed["key"].split(":")[1] == "closed"
+    assert closed["text"].startswith("Turno C-001: la oficina cerró por hoy")
+    assert desk.contacts(moved.token) == []  # the ticket ended with the day
+
+
+def test_late_by_text_moves_the_resident_back_once_as_an_event(
+    desk: LocalService, store: EventStore
+) -> None:
+    late, *others = (desk.issue("permits") for _ in range(5))
+    desk.subscribe(late.token, "sms", PHONE)
+    with desk.request("sms-gateway", "gw-late-0001"):
+        assert desk.text_reply(PHONE, "Late!", "gw-late-0001") == "late"
+    with desk.request("sms-gateway", "gw-late-0001"):  # the gateway retried: once
+        assert desk.text_reply(PHONE, "Late!", "gw-late-0001") == "late"
+    order = [t.id for t in desk.queue_for_line("permits")]
+    assert order == [*(t.id for t in others[:3]), late.id, others[3].id]
+    events = store.db.conn.execute("SELECT data FROM events WHERE kind = 'ticket.late'")
+    assert [row[0] for row in events] == ['{"places":3,"request":"sms-gateway/gw-late-0001"}']
+    assert desk.text_reply(PHONE, "late", "gw-late-0002") == "late"
+    assert kinds(store, late.id)[-2:] == ["late", "late_again"]
+    texts = [r["text"] for r in rows(store, late.id)[-2:]]
+    assert texts[0].startswith("Ticket A-001: you moved back a few places. 3 ahead of you")
+    assert texts[1].startswith("Ticket A-001: you have already moved back once.")
+
+
+def test_text_to_join_follows_the_join_pages_rules_and_the_numbers_daily_cap(
+    store: EventStore, office: OfficeConfig, clock: FakeClock
+) -> None:
+    data = office.model_dump()
+    data["notify"]["tickets_per_address"] = 2
+    data["lines"][-1]["keyword"] = "IDCARD"  # ids: no remote joining
+    desk = LocalService(store, OfficeConfig.model_validate(data), "hub", now=clock)
+    assert desk.text_reply(PHONE, "permits", "gw-join-1") == "joined"
+    (ticket,) = desk.queue_for_line("permits")
+    assert ticket.source == "remote"
+    (joined,) = rows(store, ticket.id)[:1]
+    assert (
+        joined["text"].startswith("You are in line with ticket A-001") and "/t/" in joined["text"]
+    )
+    assert desk.text_reply(PHONE, "IDCARD", "gw-join-2") == "refused"
+    desk.pause_line("permits", "lunch")
+    assert desk.text_reply(PHONE, "Permits", "gw-join-3") == "refused"
+    desk.resume_line("permits")
+    assert desk.text_reply(PHONE, "PERMITS", "gw-join-4") == "joined"
+    assert desk.text_reply(PHONE, "PERMITS", "gw-join-5") == "refused"  # a third today
+    answers = [r["text"] for r in rows(store) if r["ticket"] == ""]
+    assert answers == [
+        "Resident ID cards cannot be joined by text message. Please come to the office.",
+        "Building permits is paused for now. Please try again later.",
+        "This number has taken as many tickets as it may today.",
+    ]
+    assert desk.text_reply("+15105559999", "hello", "gw-join-6") == "unknown"
+
+
+def test_one_address_is_kept_for_a_few_tickets_a_day_at_most(
+    desk: LocalService, office: OfficeConfig
+) -> None:
+    tickets = [desk.issue("permits") for _ in range(office.notify.tickets_per_address + 1)]
+    for ticket in tickets[:-1]:
+        desk.subscribe(ticket.token, "email", "ana@example.org")
+    desk.subscribe(tickets[0].token, "email", "Ana@Example.org")  # the same ticket again: fine
+    with pytest.raises(Rejected, match="as many tickets as it may today") as refused:
+        desk.subscribe(tickets[-1].token, "email", "ana@example.org")
+    assert refused.value.code == "address_cap"
+    assert desk.contacts(tickets[-1].token) == []
+
+
+def test_a_kiosk_leaves_a_number_only_for_its_own_ticket_and_only_for_a_few_minutes(
+    store: EventStore, office: OfficeConfig, clock: FakeClock
+) -> None:
+    kiosk = LocalService(store, office, "kiosk-1", now=clock)
+    other = LocalService(store, office, "kiosk-2", now=clock)
+    ticket = kiosk.issue("permits")
+    with pytest.raises(Rejected) as refused:
+        other.subscribe_issued(ticket.token, "+1 510 555 0147")
+    assert refused.value.code == "not_issued_here"
+    with pytest.raises(Rejected) as refused:
+        kiosk.subscribe_issued(ticket.token, "555-0147")
+    assert refused.value.code == "bad_phone"
+    assert kiosk.subscribe_issued(ticket.token, "+1 510 555 0147") == "•••• 0147"
+    assert [c.address for c in kiosk.contacts(ticket.token)] == [PHONE]
+    late = kiosk.issue("permits")
+    clock.advance(minutes=6)
+    with pytest.raises(Rejected) as refused:
+        kiosk.subscribe_issued(late.token, PHONE)
+    assert refused.value.code == "kiosk_too_late"

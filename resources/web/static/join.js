@@ -9,6 +9,14 @@
   for (const button of document.querySelectorAll("button.join")) {
     const key = requestId();
     button.addEventListener("click", async () => {
+      const error = document.getElementById("join-error");
+      const form = document.getElementById("contact-form");
+      const contact = form ? window.nowservingContact.read(form) : { bodies: [] };
+      if (contact.error) { // told before a ticket is taken
+        error.textContent = t(contact.error);
+        error.hidden = false;
+        return;
+      }
       button.disabled = true; // one ticket per tap
       let response;
       for (let attempt = 0; ; attempt += 1) {
@@ -26,10 +34,11 @@
       }
       const body = await response.json().catch(() => ({}));
       if (response.ok) {
+        // The ticket is taken: a contact the hub refuses can still be left on its page.
+        if (contact.bodies.length) await window.nowservingContact.save(body.token, contact.bodies);
         window.location.assign(`/t/${encodeURIComponent(body.token)}?lang=${lang}`);
         return;
       }
-      const error = document.getElementById("join-error");
       // An RFC 9457 problem: its `code` in the resident's language; its English `detail` is for staff.
       error.textContent = (body.code && t(`error.${body.code}`)) || t("kiosk.try_again");
       error.hidden = false;

@@ -9,7 +9,7 @@
   let ticket = data.ticket;
   let warnedAlmost = ticket.ahead <= ALMOST;
   let alertsOn = false;
-  let notificationsFail = false; // Android Chrome: `new Notification` throws
+  let notificationsFail = false; // no service worker here (not HTTPS, or refused)
   let audio = null;
   let source = null;
 
@@ -56,14 +56,21 @@
     $("wait").textContent = waiting ? waitText(ticket) : "";
     $("wait-row").hidden = !waiting;
     $("leave").hidden = !ticket.can_leave;
+    if ($("contact")) $("contact").hidden = !["waiting", "called"].includes(ticket.status);
     renderAlerts();
     $("updated").textContent = t("phone.updated", { time: new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" }) });
     document.title = `${ticket.label} — ${t(`status.${ticket.status}`)}`;
   }
 
+  // Notifications go through the service worker: Android Chrome refuses `new Notification`,
+  // and only a worker's reach a locked phone. Browsers allow one on HTTPS (or localhost) only.
+  const worker = "serviceWorker" in navigator
+    ? navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready, () => null)
+    : Promise.resolve(null);
+
   // "granted", "denied", "default" (not asked, or the question was dismissed), "unsupported".
   function permission() {
-    if (notificationsFail || !("Notification" in window)) return "unsupported";
+    if (notificationsFail || !("Notification" in window) || !("serviceWorker" in navigator)) return "unsupported";
     return Notification.permission;
   }
 
@@ -97,15 +104,48 @@
     const message = urgent ? t("phone.go_to_counter", { counter: counterName() }) : t("phone.almost");
     if (navigator.vibrate) navigator.vibrate(urgent ? [400, 150, 400, 150, 800] : [250]);
     beep(urgent ? [400, 400, 700] : [250]);
-    if (alertsOn && "Notification" in window && Notification.permission === "granted" && document.hidden) {
-      try {
-        new Notification(`${ticket.label}: ${t(`status.${ticket.status}`)}`, { body: message, tag: "nowserving", renotify: true });
-      } catch (_) {
-        notificationsFail = true;
-        renderAlerts();
-      }
-    }
+    if (alertsOn && permission() === "granted" && document.hidden) showNotification(urgent, message);
     document.body.dataset.alert = urgent ? "called" : "almost";
+  }
+
+  async function showNotification(urgent, message) {
+    const registration = await worker;
+    try {
+      // The same tag as the hub's push for this ticket: one notification, not two.
+      await registration.showNotification(`${ticket.label}: ${t(`status.${ticket.status}`)}`, {
+        body: message, lang, tag: `ticket ${ticket.label}`, renotify: true, requireInteraction: urgent,
+        vibrate: urgent ? [400, 150, 400, 150, 800] : [250], data: { url: window.location.href },
+      });
+    } catch (_) { // no worker after all
+      notificationsFail = true;
+      renderAlerts();
+    }
+  }
+
+  // Push (the office configured it): the phone is told even with this page closed.
+  function fromB64url(text) {
+    const raw = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+  }
+
+  async function subscribePush() {
+    const registration = await worker;
+    if (!data.pushKey || !registration || !("pushManager" in registration)) return;
+    const options = { userVisibleOnly: true, applicationServerKey: fromB64url(data.pushKey) };
+    let subscription;
+    try {
+      subscription = await registration.pushManager.subscribe(options);
+    } catch (_) { // one made with another key (the hub's changed): replace it
+      const old = await registration.pushManager.getSubscription();
+      if (!old) return;
+      await old.unsubscribe();
+      subscription = await registration.pushManager.subscribe(options);
+    }
+    await fetch(`/api/tickets/${encodeURIComponent(token)}/contacts`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ push: subscription.toJSON() }),
+    });
   }
 
   function update(next) {
@@ -139,7 +179,38 @@
       try { await Notification.requestPermission(); } catch (_) { /* not allowed here */ }
     }
     render();
+    // Without push the page still alerts while it is open.
+    if (permission() === "granted") subscribePush().catch(() => {});
   });
+
+  // Messages by text or e-mail (the office's channels): the form, the saved contacts, stop.
+  const contact = window.nowservingContact;
+  function showContacts(answer) {
+    const error = $("contact-error");
+    error.hidden = !answer.error;
+    error.textContent = answer.error ? t(answer.error) : "";
+    if (answer.error) return;
+    const shown = answer.contacts.filter((c) => c.channel !== "push").map((c) => c.shown);
+    $("contact-list").replaceChildren(...shown.map((text) => Object.assign(document.createElement("li"), { textContent: text, dir: "ltr" })));
+    $("contact-saved").hidden = shown.length === 0;
+    $("contact-form").hidden = shown.length > 0;
+    if (!shown.length) $("contact-form").reset();
+  }
+  if ($("contact")) {
+    $("contact-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.currentTarget;
+      const { error, bodies } = contact.read(form);
+      if (error || !bodies.length) return showContacts({ error: error || "contact.empty" });
+      form.querySelector("button").disabled = true;
+      showContacts(await contact.save(token, bodies));
+      form.querySelector("button").disabled = false;
+    });
+    $("contact-stop").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      showContacts(await contact.stop(token));
+    });
+  }
 
   const dialog = $("confirm-leave");
   $("leave").addEventListener("click", () => dialog.showModal());

@@ -1,0 +1,116 @@
+"""Text me when it's my turn: a phone number on a large on-screen keypad (touch only)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QBoxLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.screens.base import KioskScreen
+from nowserving.system import i18n
+from nowserving_qt.widgets import button, label
+
+KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "erase", "0"]
+ERASE = "⌫"
+
+
+class PhoneScreen(KioskScreen):
+    """Signals:
+    pressed: a key, "0".."9" or "erase".
+    send: the resident tapped Send.
+    cancel: the resident tapped Cancel.
+    """
+
+    pressed = Signal(str)
+    send = Signal()
+    cancel = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lang = "en"
+        self._key_px = 0
+        self.sides = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        facts = QVBoxLayout()
+        self.title = label("", "title")
+        self.hint = label("", "subtitle")
+        # A phone number reads left to right in every language, Arabic too.
+        self.number = label("+", "title", wrap=False)
+        self.number.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        self.number.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.privacy = label("", "")
+        self.problem = label("", "warning")
+        self.space(facts)
+        for widget in (self.title, self.hint, self.number, self.privacy, self.problem):
+            facts.addWidget(widget)
+        self.space(facts)
+        self.sides.addLayout(facts, 3)
+        pad = QVBoxLayout()
+        # Keypads keep 1-2-3 from the left in right-to-left languages too, as phones do.
+        self.grid_host = QWidget()
+        self.grid_host.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        grid = QGridLayout(self.grid_host)
+        self.keys: dict[str, QPushButton] = {}
+        for n, key in enumerate(KEYS):
+            pressed = button(ERASE if key == "erase" else key, "tile")
+            pressed.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            pressed.clicked.connect(lambda _=False, key=key: self.pressed.emit(key))
+            grid.addWidget(pressed, n // 3, n % 3)
+            self.keys[key] = pressed
+        pad.addWidget(self.grid_host, 1)
+        actions = QHBoxLayout()
+        self.cancel_button = button("", "")
+        self.send_button = button("", "primary")
+        self.cancel_button.clicked.connect(self.cancel.emit)
+        self.send_button.clicked.connect(self.send.emit)
+        actions.addWidget(self.cancel_button, 1)
+        actions.addWidget(self.send_button, 1)
+        pad.addLayout(actions)
+        self.sides.addLayout(pad, 2)
+
+    def render_view(
+        self, lang: str, digits: str, *, complete: bool, busy: bool, key_px: int, portrait: bool
+    ) -> None:
+        self.lang = lang
+        self.sides.setDirection(
+            QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight
+        )
+        self.title.setText(i18n.text(lang, "kiosk.phone_title"))
+        self.hint.setText(i18n.text(lang, "kiosk.phone_hint"))
+        self.number.setText(f"+{digits}")
+        self.number.setAccessibleName(" ".join(digits) or i18n.text(lang, "kiosk.phone_title"))
+        self.privacy.setText(i18n.text(lang, "kiosk.phone_privacy"))
+        self.problem.setText(i18n.text(lang, "kiosk.phone_saving") if busy else "")
+        if key_px != self._key_px:  # restyling eleven keys costs: only when the size changes
+            self._key_px = key_px
+            for widget in self.keys.values():
+                # Large keys for any finger: at least key_px tall, growing into the room there is.
+                widget.setMinimumSize(key_px * 2, key_px)
+                widget.setStyleSheet(f"font-size: {key_px // 2}px; font-weight: 700;")
+        for key, widget in self.keys.items():
+            widget.setEnabled(not busy)
+            name = i18n.text(lang, "kiosk.phone_erase") if key == "erase" else key
+            widget.setAccessibleName(name)
+        self.send_button.setEnabled(complete and not busy)
+        self.cancel_button.setEnabled(not busy)
+        for widget, key in (
+            (self.send_button, "kiosk.phone_send"),
+            (self.cancel_button, "kiosk.phone_cancel"),
+        ):
+            widget.setText(i18n.text(lang, key))
+            widget.setAccessibleName(i18n.text(lang, key))
+            widget.setMinimumHeight(key_px)
+
+    def choices(self) -> list[QAbstractButton]:
+        buttons: list[QAbstractButton] = [self.keys[key] for key in KEYS]
+        return [b for b in (*buttons, self.send_button, self.cancel_button) if b.isEnabled()]
+
+    def intro(self) -> str:
+        return f"{self.title.text()}. {self.hint.text()}. {self.privacy.text()}"

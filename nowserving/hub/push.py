@@ -1,0 +1,81 @@
+"""Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payloads (RFC 8291).
+
+py-vapid signs the hub's claim to each push service; http-ece encrypts each message
+for the one phone that subscribed, so the push service carries it without reading it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from functools import cache
+from hashlib import sha256
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import http_ece
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from py_vapid import Vapid02
+
+CLAIM_S = 12 * 3600  # how long a signed claim is good for (push services allow up to 24 h)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def new_private_key() -> str:
+    """A new VAPID private key, raw and base64url, as `[notify.push] vapid_private_key`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return b64url(key.private_numbers().private_value.to_bytes(32, "big"))
+
+
+@cache
+def _vapid(private_key: str) -> Any:
+    return Vapid02.from_raw(private_key.encode())
+
+
+@cache
+def public_key(private_key: str) -> str:
+    """The public half, as a page's `applicationServerKey` (an uncompressed point, base64url)."""
+    point = _vapid(private_key).public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return b64url(point)
+
+
+def headers(private_key: str, subject: str, endpoint: str, ttl: int, key: str) -> dict[str, str]:
+    """A push request's headers: the signed claim, the payload's encoding, and a Topic made
+    from the message's idempotency key, so a repeat replaces an undelivered first copy."""
+    parts = urlsplit(endpoint)
+    claims = {"sub": subject, "aud": f"{parts.scheme}://{parts.netloc}"}
+    claims["exp"] = str(int(time.time()) + CLAIM_S)
+    signed = cast(dict[str, str], _vapid(private_key).sign(claims))
+    topic = b64url(sha256(key.encode()).digest())[:32]  # at most 32 base64url characters
+    return {
+        **signed,
+        "TTL": str(ttl),
+        "Urgency": "high",  # "it is your turn": wake the phone
+        "Topic": topic,
+        "Content-Encoding": "aes128gcm",
+        "Content-Type": "application/octet-stream",
+    }
+
+
+def encrypt(subscription: str, payload: bytes) -> bytes:
+    """`payload` for the phone that made `subscription` (its JSON as the hub keeps it)."""
+    keys = json.loads(subscription)["keys"]
+    body: bytes = http_ece.encrypt(
+        payload,
+        private_key=ec.generate_private_key(ec.SECP256R1()),  # one-time, per message
+        dh=unb64url(keys["p256dh"]),
+        auth_secret=unb64url(keys["auth"]),
+        version="aes128gcm",
+    )
+    return body
