@@ -96,10 +96,17 @@ class PushServices:
         with httpx.Client(timeout=config.timeout) as client:
             for message in messages:
                 endpoint = json.loads(message.address)["endpoint"]
+                if not push.public_host(endpoint, loopback=config.loopback_http):
+                    done(message, GONE)  # a name that leads into the office: never posted to
+                    continue
                 headers = push.headers(
                     config.vapid_private_key, config.subject, endpoint, config.ttl, message.key
                 )
-                body = push.encrypt(message.address, message.text.encode())
+                try:
+                    body = push.encrypt(message.address, message.text.encode())
+                except ValueError:  # keys no phone made: sending can never succeed
+                    done(message, GONE)
+                    continue
                 try:
                     answer = client.post(endpoint, content=body, headers=headers)
                 except httpx.HTTPError as exc:

@@ -1,17 +1,21 @@
 """The e-mail sender against a real SMTP server on loopback (aiosmtpd): login, a refused
-recipient, a server that is not there."""
+recipient, a server that is not there. The push sender refuses what it must not post to."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from nowserving.domain.config import NotifyEmail
-from nowserving.hub.notify_worker import SmtpServer, Unreachable
+from nowserving.domain.config import NotifyEmail, NotifyPush
+from nowserving.hub.notify_worker import GONE, PushServices, SmtpServer, Unreachable
+from nowserving.hub.push import new_private_key
 from nowserving.store.outbox import Message
 from tests.hub.conftest import free_port
 
@@ -95,3 +99,39 @@ def test_a_wrong_password_or_no_server_means_try_again_later(smtp: tuple[Inbox, 
         with pytest.raises(Unreachable, match="mail server"):
             SmtpServer(config).send([_message("ana@example.org", "k3")], lambda m, why: None)
     assert smtp[0].received == []
+
+
+def test_a_push_is_never_posted_into_the_office_nor_crashes_on_keys_no_phone_made() -> None:
+    posted: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            posted.append(self.path)
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}/push"
+        # 0x04 and 64 bytes: the form of a p256dh, but no point on the curve.
+        keys = {"p256dh": "B" + "A" * 86, "auth": "A" * 22}
+        address = json.dumps({"endpoint": endpoint, "keys": keys})
+        message = Message("k4", "t1", "push", address, '{"title": "A-001"}', 0, "")
+        outcomes: list[str] = []
+        key = new_private_key()
+        # A hub that is not the tests' one: a name (here an address) inside is never posted to.
+        PushServices(NotifyPush(vapid_private_key=key)).send(
+            [message], lambda m, why: outcomes.append(why)
+        )
+        # Loopback allowed, the keys cannot be encrypted for: the subscription is dropped.
+        tests = NotifyPush(vapid_private_key=key, loopback_http=True)
+        PushServices(tests).send([message], lambda m, why: outcomes.append(why))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert outcomes == [GONE, GONE] and posted == []
