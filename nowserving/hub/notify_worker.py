@@ -83,42 +83,59 @@ class SmsGateway:
 class PushServices:
     """Web Push: each message goes to the push service of the phone that subscribed.
 
-    There are as many services as browsers, so one that cannot be reached (or a made-up
-    address) costs its own message a try, never the others their turn. A service that
-    says the subscription is gone (404, 410) gets `done(message, GONE)`.
+    There are as many services as browsers, and a resident names theirs, so one that
+    cannot be reached, answers slowly or endlessly (or a made-up address) costs its own
+    message a try within `timeout` in all, never the others their turn: a batch's posts
+    go out together, and no answer's body is read. A service that says the subscription
+    is gone (404, 410) gets `done(message, GONE)`.
     """
 
     config: NotifyPush
 
     def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
+        anyio.run(self._send, messages, done)  # in the worker's thread: a loop of its own
+
+    async def _send(
+        self, messages: Sequence[Message], done: Callable[[Message, str], None]
+    ) -> None:
+        timeout = self.config.timeout
+        async with httpx.AsyncClient(timeout=timeout) as client, anyio.create_task_group() as group:
+            for message in messages:
+                group.start_soon(self._post, client, message, done)
+
+    async def _post(
+        self, client: httpx.AsyncClient, message: Message, done: Callable[[Message, str], None]
+    ) -> None:
         config = self.config
         assert config.vapid_private_key is not None
-        with httpx.Client(timeout=config.timeout) as client:
-            for message in messages:
-                endpoint = json.loads(message.address)["endpoint"]
-                if not push.public_host(endpoint, loopback=config.loopback_http):
-                    done(message, GONE)  # a name that leads into the office: never posted to
-                    continue
-                headers = push.headers(
-                    config.vapid_private_key, config.subject, endpoint, config.ttl, message.key
-                )
-                try:
-                    body = push.encrypt(message.address, message.text.encode())
-                except ValueError:  # keys no phone made: sending can never succeed
-                    done(message, GONE)
-                    continue
-                try:
-                    answer = client.post(endpoint, content=body, headers=headers)
-                except httpx.HTTPError as exc:
-                    done(message, f"the push service cannot be reached: {type(exc).__name__}")
-                    continue
-                status = answer.status_code  # redirects are not followed: refused too
-                if status in (404, 410):
-                    done(message, GONE)
-                elif answer.is_success:
-                    done(message, "")
-                else:
-                    done(message, f"the push service answered {status}")
+        endpoint = json.loads(message.address)["endpoint"]
+        loopback = config.loopback_http
+        if not await anyio.to_thread.run_sync(
+            lambda: push.public_host(endpoint, loopback=loopback)
+        ):
+            done(message, GONE)  # a name that leads into the office: never posted to
+            return
+        headers = push.headers(
+            config.vapid_private_key, config.subject, endpoint, config.ttl, message.key
+        )
+        try:
+            body = push.encrypt(message.address, message.text.encode())
+        except ValueError:  # keys no phone made: sending can never succeed
+            done(message, GONE)
+            return
+        try:
+            with anyio.fail_after(config.timeout):
+                async with client.stream("POST", endpoint, content=body, headers=headers) as answer:
+                    status = answer.status_code  # redirects are not followed: refused too
+        except (httpx.HTTPError, TimeoutError) as exc:
+            done(message, f"the push service cannot be reached: {type(exc).__name__}")
+            return
+        if status in (404, 410):
+            done(message, GONE)
+        elif answer.is_success:
+            done(message, "")
+        else:
+            done(message, f"the push service answered {status}")
 
 
 @dataclass

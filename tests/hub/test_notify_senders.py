@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from nowserving.domain.config import NotifyEmail, NotifyPush
 from nowserving.hub.notify_worker import GONE, PushServices, SmtpServer, Unreachable
-from nowserving.hub.push import new_private_key
+from nowserving.hub.push import b64url, new_private_key
 from nowserving.store.outbox import Message
 from tests.hub.conftest import free_port
 
@@ -135,3 +137,62 @@ def test_a_push_is_never_posted_into_the_office_nor_crashes_on_keys_no_phone_mad
         server.shutdown()
         server.server_close()
     assert outcomes == [GONE, GONE] and posted == []
+
+
+def test_a_push_service_that_trickles_costs_its_message_a_try_never_the_others_their_turn() -> None:
+    """A resident may name any https host as their push service: one that answers a byte
+    at a time, or endlessly, must not hold the sender (nor fill its memory)."""
+    posted: list[str] = []
+    stop = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            posted.append(self.path)
+            if self.path == "/slow":  # headers a byte at a time, never finished
+                self.wfile.write(b"HTTP/1.1 201 Created\r\nX-Slow: ")
+                while not stop.wait(0.05):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                return
+            self.send_response(201)
+            endless = self.path == "/endless"  # then a body that never ends
+            self.send_header("Content-Length", str(10**12 if endless else 0))
+            self.end_headers()
+            while endless and not stop.wait(0.01):
+                self.wfile.write(b"x" * 65536)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    messages = [
+        Message(key, "t1", "push", _subscription(f"{base}/{key}"), '{"title": "A-001"}', 0, "")
+        for key in ("slow", "endless", "fast")
+    ]
+    config = NotifyPush(vapid_private_key=new_private_key(), timeout=1, loopback_http=True)
+    outcomes: dict[str, str] = {}
+    sending = threading.Thread(
+        target=PushServices(config).send,
+        args=(messages, lambda m, why: outcomes.__setitem__(m.key, why)),
+        daemon=True,
+    )
+    sending.start()
+    sending.join(timeout=15)  # generous for a loaded machine; the budget is 1 s a message
+    stop.set()
+    server.shutdown()
+    server.server_close()
+    assert not sending.is_alive(), "a trickling push service held the sender"
+    assert sorted(posted) == ["/endless", "/fast", "/slow"]
+    assert outcomes["fast"] == outcomes["endless"] == ""  # taken: what follows is not read
+    assert "cannot be reached" in outcomes["slow"]
+
+
+def _subscription(endpoint: str) -> str:
+    point = ec.generate_private_key(ec.SECP256R1()).public_key()
+    raw = point.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    keys = {"p256dh": b64url(raw), "auth": b64url(bytes(16))}
+    return json.dumps({"endpoint": endpoint, "keys": keys})
