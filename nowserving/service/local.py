@@ -512,7 +512,12 @@ class LocalService:
         except Rejected as refused:
             kind = _JOIN_REFUSALS.get(refused.code or "", "join_closed")
         with self._lock, self.store.write():
-            self.notifier.answer(self._catch_up(), sender, kind, ref, line, self._now() / 1000)
+            # One refusal of a kind per number a day (the cap's) or an hour (the others),
+            # whatever the message's id: a number typed by a stranger, or a gateway's
+            # spoofed sender, is not flooded past the cap with refusals.
+            when = self.today() + ("" if kind == "join_cap" else f"T{self._now() // 3_600_000}")
+            once = f"{when}/{outbox.address_digest(self.store, 'sms', sender)}"
+            self.notifier.answer(self._catch_up(), sender, kind, once, line, self._now() / 1000)
         return "refused"
 
     def _keywords(self) -> dict[str, set[str]]:

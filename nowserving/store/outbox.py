@@ -54,12 +54,7 @@ def use_address(store: EventStore, contact: Contact, day: str, cap: int) -> bool
     (`purge`), so the table names nobody.
     """
     conn = store.db.conn
-    conn.execute(
-        "INSERT OR IGNORE INTO sync_state (key, value) VALUES (?, ?)",
-        (_SALT_KEY, secrets.token_hex(32)),
-    )
-    digest = _digest(store, contact.channel, contact.address)
-    assert digest is not None
+    digest = address_digest(store, contact.channel, contact.address)
     others = conn.execute(
         "SELECT COUNT(*) FROM address_uses WHERE day = ? AND digest = ? AND ticket != ?",
         (day, digest, contact.ticket),
@@ -71,6 +66,18 @@ def use_address(store: EventStore, contact: Contact, day: str, cap: int) -> bool
         (day, digest, contact.ticket),
     )
     return True
+
+
+def address_digest(store: EventStore, channel: str, address: str) -> str:
+    """A digest that names `address` only to this store (keyed by its random secret, made
+    on first use). Inside `write()`."""
+    store.db.conn.execute(
+        "INSERT OR IGNORE INTO sync_state (key, value) VALUES (?, ?)",
+        (_SALT_KEY, secrets.token_hex(32)),
+    )
+    digest = _digest(store, channel, address)
+    assert digest is not None
+    return digest
 
 
 def address_uses(store: EventStore, channel: str, address: str, day: str) -> int:
