@@ -29,6 +29,11 @@ Asked = Literal["leave", "status", "late", "help"]  # what a resident's text mes
 MAX_EMAIL = 254  # RFC 5321's limit on a path
 MAX_ENDPOINT = 1000  # a push service's address for one phone (FCM's are ~200 characters)
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+# What the hub will post to: printable ASCII, and a plain name (push services use no IDN).
+_ENDPOINT = re.compile(r"[!-~]+")
+_HOST = re.compile(
+    r"(?!.*xn--)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+"
+)
 # A last label of digits or hex: the resolver reads "127.1" or "0x7f.1" as an IPv4 address.
 _NUMERIC_LABEL = re.compile(r"(0x[0-9a-f]*|[0-9]+)", re.IGNORECASE)
 _PHONE = re.compile(r"\+[1-9][0-9]{6,14}")  # E.164: a country code and at most 15 digits
@@ -110,9 +115,15 @@ def normalize_push(endpoint: str, p256dh: str, auth: str, *, loopback_http: bool
         port = parts.port
     except ValueError:
         port = -1
-    public = parts.scheme == "https" and "." in host and not _is_ip(host) and port in (None, 443)
+    public = (
+        parts.scheme == "https"
+        and bool(_HOST.fullmatch(host))
+        and not _is_ip(host)
+        and port in (None, 443)
+    )
     test = loopback_http and parts.scheme in ("http", "https") and host in _LOOPBACK
-    if len(endpoint) > MAX_ENDPOINT or not (public or test) or parts.username:
+    printable = _ENDPOINT.fullmatch(endpoint)
+    if len(endpoint) > MAX_ENDPOINT or not (public or test) or parts.username or not printable:
         raise ValueError("a push service's https:// address")
     key, secret = _b64url(p256dh), _b64url(auth)
     if not _on_curve(key):  # else encrypting for it fails in the sender, every try

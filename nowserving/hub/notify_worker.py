@@ -127,7 +127,7 @@ class PushServices:
             with anyio.fail_after(config.timeout):
                 async with client.stream("POST", endpoint, content=body, headers=headers) as answer:
                     status = answer.status_code  # redirects are not followed: refused too
-        except (httpx.HTTPError, TimeoutError) as exc:
+        except Exception as exc:  # a URL only httpx refuses, a timeout: a try, never a crash
             done(message, f"the push service cannot be reached: {type(exc).__name__}")
             return
         if status in (404, 410):

@@ -59,7 +59,7 @@ def public_host(endpoint: str, *, loopback: bool = False) -> bool:
     parts = urlsplit(endpoint)
     try:
         found = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
+    except (OSError, ValueError):  # includes UnicodeError; the post fails with the reason
         return True
     for *_, address in found:
         ip = ipaddress.ip_address(str(address[0]).partition("%")[0])

@@ -195,6 +195,10 @@ AUTH = "A" * 22  # 16 bytes
         ("https://10.1/push", False),
         ("https://0x7f.0.0.1/push", False),
         ("https://push.example.org:22/x", False),  # push services listen on 443 only
+        ("https://push.example.org/a\x01b", False),  # what the HTTP client would refuse
+        ("https://push.example.org/a b", False),
+        ("https://xn--zz.example.org/x", False),
+        ("https://push..example.org/x", False),
         ("https://user:pw@push.example.org/x", False),
         ("https://push.example.org/" + "x" * 1000, False),
         ("http://127.0.0.1:8000/push", False),  # loopback only with the tests' flag

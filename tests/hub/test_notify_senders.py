@@ -103,7 +103,9 @@ def test_a_wrong_password_or_no_server_means_try_again_later(smtp: tuple[Inbox, 
     assert smtp[0].received == []
 
 
-def test_a_push_is_never_posted_into_the_office_nor_crashes_on_keys_no_phone_made() -> None:
+def test_a_push_is_never_posted_into_the_office_nor_crashes_on_a_subscription_no_phone_made() -> (
+    None
+):
     posted: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -133,10 +135,15 @@ def test_a_push_is_never_posted_into_the_office_nor_crashes_on_keys_no_phone_mad
         # Loopback allowed, the keys cannot be encrypted for: the subscription is dropped.
         tests = NotifyPush(vapid_private_key=key, loopback_http=True)
         PushServices(tests).send([message], lambda m, why: outcomes.append(why))
+        # A URL that only the HTTP client finds wrong costs a try, never the sender's life.
+        unsendable = _subscription(f"{endpoint}/a\x01b")
+        message = Message("k5", "t1", "push", unsendable, '{"title": "A-001"}', 0, "")
+        PushServices(tests).send([message], lambda m, why: outcomes.append(why))
     finally:
         server.shutdown()
         server.server_close()
-    assert outcomes == [GONE, GONE] and posted == []
+    assert outcomes[:2] == [GONE, GONE] and posted == []
+    assert outcomes[2] == "the push service cannot be reached: InvalidURL"
 
 
 def test_a_push_service_that_trickles_costs_its_message_a_try_never_the_others_their_turn() -> None:
