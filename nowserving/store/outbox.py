@@ -95,6 +95,9 @@ def _digest(store: EventStore, channel: str, address: str) -> str | None:
     salt = store._read("SELECT value FROM sync_state WHERE key = ?", (_SALT_KEY,))
     if not salt:
         return None
+    if channel == "email":  # ana+1@, ana+2@…: one inbox, one count (plus-addressing)
+        local, _, domain = address.rpartition("@")
+        address = f"{local.partition('+')[0]}@{domain}"
     said = f"{channel}:{address.casefold()}".encode()
     return hmac.new(bytes.fromhex(salt[0][0]), said, hashlib.sha256).hexdigest()
 

@@ -277,6 +277,8 @@ def test_one_address_is_kept_for_a_few_tickets_a_day_at_most(
     with pytest.raises(Rejected, match="as many tickets as it may today") as refused:
         desk.subscribe(tickets[-1].token, "email", "ana@example.org")
     assert refused.value.code == "address_cap"
+    with pytest.raises(Rejected, match="as many tickets"):  # the same inbox, tagged
+        desk.subscribe(tickets[-1].token, "email", "ana+queue7@example.org")
     assert desk.contacts(tickets[-1].token) == []
 
 
