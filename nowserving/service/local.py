@@ -493,9 +493,14 @@ class LocalService:
                 return asked
             except Rejected as refused:
                 reply = "late_again" if refused.code == "already_late" else "late_called"
+        now = self._now() / 1000
+        # One answer of a kind per ticket a minute (STATUS) or an hour (the others), whatever
+        # the message's id: a spoofed sender cannot flood a waiting resident with answers.
+        since = now - (60 if reply == "status" else 3600)
         with self._lock, self.store.write():
-            state = self._catch_up()
-            self.notifier.tell(state, state.tickets[ticket.id], reply, ref, self._now() / 1000)
+            if not outbox.answered(self.store, ticket.id, f"{ticket.id}:{reply}:%", since):
+                state = self._catch_up()
+                self.notifier.tell(state, state.tickets[ticket.id], reply, ref, now)
         return asked
 
     def _join_by_text(self, sender: str, line: str, ref: str) -> Handled:
@@ -511,13 +516,16 @@ class LocalService:
             return "joined"
         except Rejected as refused:
             kind = _JOIN_REFUSALS.get(refused.code or "", "join_closed")
+        now = self._now() / 1000
         with self._lock, self.store.write():
             # One refusal of a kind per number a day (the cap's) or an hour (the others),
             # whatever the message's id: a number typed by a stranger, or a gateway's
             # spoofed sender, is not flooded past the cap with refusals.
-            when = self.today() + ("" if kind == "join_cap" else f"T{self._now() // 3_600_000}")
-            once = f"{when}/{outbox.address_digest(self.store, 'sms', sender)}"
-            self.notifier.answer(self._catch_up(), sender, kind, once, line, self._now() / 1000)
+            digest = outbox.address_digest(self.store, "sms", sender)
+            since = now - (86400 if kind == "join_cap" else 3600)
+            if not outbox.answered(self.store, "", f":{kind}:%/{digest}:sms", since):
+                state = self._catch_up()
+                self.notifier.answer(state, sender, kind, f"{ref}/{digest}", line, now)
         return "refused"
 
     def _keywords(self) -> dict[str, set[str]]:

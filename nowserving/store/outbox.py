@@ -80,6 +80,16 @@ def address_digest(store: EventStore, channel: str, address: str) -> str:
     return digest
 
 
+def answered(store: EventStore, ticket: str, pattern: str, since: float) -> bool:
+    """Whether a message of `ticket` ("" for a number with none) whose key is LIKE
+    `pattern` was queued after `since`: how replies by text are bounded."""
+    rows = store._read(
+        "SELECT 1 FROM outbox WHERE ticket = ? AND key LIKE ? AND created > ? LIMIT 1",
+        (ticket, pattern, since),
+    )
+    return bool(rows)
+
+
 def address_uses(store: EventStore, channel: str, address: str, day: str) -> int:
     """How many tickets this address was given for on `day`."""
     digest = _digest(store, channel, address)

@@ -121,6 +121,19 @@ def test_a_pause_and_leaving_are_told_and_the_contact_goes_with_the_ticket(
         desk.subscribe(ticket.token, "sms", PHONE)
 
 
+def test_answers_by_text_are_bounded_whatever_the_message_ids(
+    desk: LocalService, store: EventStore, clock: FakeClock
+) -> None:
+    ticket = desk.issue("licenses")
+    desk.subscribe(ticket.token, "sms", PHONE)
+    for n in range(3):  # a spoofed sender, again and again
+        assert desk.text_reply(PHONE, "STATUS", f"gw-s-{n}") == "status"
+        assert desk.text_reply(PHONE, "hello?", f"gw-h-{n}") == "help"
+    clock.advance(minutes=1)
+    assert desk.text_reply(PHONE, "STATUS", "gw-s-3") == "status"
+    assert kinds(store, ticket.id) == ["joined", "status", "help", "status"]
+
+
 def test_serving_forgets_the_contact_and_unsubscribing_drops_what_is_unsent(
     desk: LocalService, store: EventStore
 ) -> None:
