@@ -54,8 +54,21 @@ class DashboardPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         layout.addWidget(self.table)
+        # Per-staff figures: for line-control staff only (allow_staff_figures).
+        self.staff_table = QTableWidget(0, 3)
+        self.staff_table.setHorizontalHeaderLabels(["Staff", "Served", "Average handling (min)"])
+        self.staff_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.staff_table.verticalHeader().hide()
+        self.staff_table.hide()
+        layout.addWidget(self.staff_table)
         self.chart = QLabel()
         layout.addWidget(self.chart, 1)
+
+    def allow_staff_figures(self, allowed: bool) -> None:
+        """Show per-staff figures to the one signed in here only if they have line control."""
+        self.staff_table.setVisible(allowed)
+        if not allowed:
+            self.staff_table.setRowCount(0)
 
     def render_view(self, service: Service, *, force: bool = False) -> None:
         """Ask for today's figures at most every REFRESH_S seconds."""
@@ -74,6 +87,14 @@ class DashboardPanel(QWidget):
                 elif key == "estimate_held" and value != "":
                     value = f"{float(value):.0%}"
                 self.table.setItem(r, c, QTableWidgetItem(str(value)))
+        if self.staff_table.isVisibleTo(self):
+            names = {person.id: person.name for person in self.config.staff}
+            staff_rows = figures.tables.get("staff", [])
+            self.staff_table.setRowCount(len(staff_rows))
+            for r, row in enumerate(staff_rows):
+                cells = (names.get(row["staff"], row["staff"]), row["served"], row["handling_mean"])
+                for c, value in enumerate(cells):
+                    self.staff_table.setItem(r, c, QTableWidgetItem(str(value)))
         if rows:
             image = QPixmap()
             image.loadFromData(figures.chart_png)

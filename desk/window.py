@@ -25,10 +25,13 @@ from desk.console import ACTIONS, CounterPanel
 from desk.dashboard import DashboardPanel
 from desk.devices import REFRESH_MS, DevicesPanel
 from desk.linecontrol import LineControlPanel
+from desk.pinchange import PinChangeScreen
 from desk.signin import SignInScreen
 from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NowservingError
+from nowserving.domain.pairing import REMOVED
+from nowserving.domain.security import WeakPin, check_new_pin
 from nowserving.domain.signin import SignInRefused
 from nowserving.domain.views import transfer_concern
 from nowserving.service.interface import Service
@@ -78,6 +81,10 @@ class DeskWindow(QWidget):
         self.signin.submitted.connect(self.sign_in)
         self.stack.addWidget(self.signin)
         self.stack.addWidget(self._console())
+        self.pin_change = PinChangeScreen()
+        self.pin_change.submitted.connect(self.change_pin)
+        self.pin_change.cancelled.connect(lambda: self.stack.setCurrentIndex(1))
+        self.stack.addWidget(self.pin_change)
         self.status = QLabel()
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
@@ -87,6 +94,7 @@ class DeskWindow(QWidget):
         self.sync_timer.timeout.connect(self._show_sync)
         self.sync_timer.start()
         self.watcher.trouble.connect(self._trouble)
+        self.watcher.removed.connect(self._removed)
         self._shortcuts()
 
     def _console(self) -> QWidget:
@@ -99,7 +107,9 @@ class DeskWindow(QWidget):
         self.break_button = QPushButton("Take a break")
         self.close_button = QPushButton("Close counter")
         self.signout_button = QPushButton("Sign out")
+        self.pin_button = QPushButton("Change PIN")
         for button, handler in (
+            (self.pin_button, self._open_pin_change),
             (self.break_button, self.take_break),
             (self.close_button, self.close_counter),
             (self.signout_button, self.sign_out),
@@ -164,6 +174,7 @@ class DeskWindow(QWidget):
         self.counter_id = counter
         self.signin.refuse("")
         self.tabs.setTabVisible(1, self.staff.line_control)
+        self.dashboard.allow_staff_figures(self.staff.line_control)
         service = self.service
 
         def open_counter() -> Any:
@@ -198,6 +209,37 @@ class DeskWindow(QWidget):
             return result
 
         self._run("close_counter" if close else "sign_out", sign_out)
+
+    def _open_pin_change(self) -> None:
+        self.pin_change.open()
+        self.stack.setCurrentWidget(self.pin_change)
+
+    def change_pin(self, pin: str, new_pin: str, again: str) -> None:
+        """The signed-in clerk's own PIN (checked here by the domain's rules, then at the hub
+        off the UI thread); back at the counter once it is changed."""
+        staff, service = self._staff_id(), self.service
+        if staff is None:
+            return
+        try:
+            check_new_pin(new_pin, again)
+        except WeakPin as weak:
+            self.pin_change.refuse(str(weak))
+            return
+        self.pin_change.change.setEnabled(False)
+
+        def changed(_: object) -> None:
+            self.stack.setCurrentIndex(1)
+            self.status.setText("Your PIN is changed: use the new one from now on.")
+            self.done.emit("change_pin", None)
+
+        def refused(error: Exception) -> None:
+            if not isinstance(error, NowservingError | WeakPin):
+                log.error("changing a PIN failed", exc_info=error)
+            self.pin_change.refuse(
+                str(error) if isinstance(error, NowservingError | WeakPin) else "That did not work."
+            )
+
+        run_in_background(lambda: service.change_pin(staff, pin, new_pin), changed, refused)
 
     def close_counter(self) -> None:
         self._run(
@@ -395,7 +437,19 @@ class DeskWindow(QWidget):
         )
         self.banner.show()
 
+    def _removed(self) -> None:
+        """Revoked at the hub: say so at once; nobody can sign in or act here any more."""
+        self.staff = None
+        self.stack.setCurrentWidget(self.signin)
+        self.signin.sign_in.setEnabled(False)
+        self.signin.refuse(REMOVED)
+        self.sync_timer.stop()  # its "working offline" would hide why
+        self.banner.setText(REMOVED)
+        self.banner.show()
+
     def _trouble(self, message: str) -> None:
+        if message == REMOVED:
+            return  # said by `_removed`, not as a store that cannot be reached
         if message:
             self.banner.setText(
                 f"The office store cannot be reached: {message} Nothing can be changed until "

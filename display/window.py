@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 
 FLASH_MS = 6000
+HOURS_CHECK_MS = 30_000  # a line opening at 8:00 shows as open by 8:00:30
 
 
 def _corrects(call: CallView, before: dict[str, CallView], now: dict[str, CallView]) -> bool:
@@ -76,6 +77,10 @@ class DisplayWindow(QWidget):
         self.clock = QTimer(self, interval=1000)
         self.clock.timeout.connect(self._tick)
         self.clock.start()
+        # Lines open and close by the calendar with no event to say so: look again each minute.
+        self.hours_timer = QTimer(self, interval=HOURS_CHECK_MS)
+        self.hours_timer.timeout.connect(self._hours_changed)
+        self.hours_timer.start()
         self.ticker_timer = QTimer(self, interval=8000)
         self.ticker_timer.timeout.connect(self._rotate_ticker)
         self.ticker_timer.start()
@@ -145,6 +150,12 @@ class DisplayWindow(QWidget):
                 self.announcer.announce(call.label, self._counter_names(call), call.recall)
         self.board = board
         self.render_view(flash=bool(fresh))
+
+    def _hours_changed(self) -> None:
+        # Not while the hub or store is in trouble: reading the replica's board would clear
+        # the banner, which only the watcher may do once the trouble is over.
+        if self._offline_since is None:
+            self.refresh()
 
     def set_trouble(self, message: str) -> None:
         """While the store or hub cannot be read: keep the last board, say since when."""
@@ -235,13 +246,19 @@ class DisplayWindow(QWidget):
         if board is None:
             return
         names = {line.id: self.config.text(line.name, lang) for line in self.config.lines}
+        # The board may name a line the office here does not have yet (added at the hub,
+        # the office follows within seconds): its id meanwhile.
         for row, line in enumerate(board.lines):
-            if line.paused:
+            if line.hours.status != "open":
+                state, role = i18n.hours_text(lang, line.hours, self.config.zone), "warning"
+            elif line.paused:
                 reason = pause_text(self.config, line, lang)
                 state, role = f"{i18n.text(lang, 'display.paused')}: {reason}", "warning"
             elif line.reroute_to:
                 state, role = (
-                    i18n.text(lang, "display.go_to", line=names[line.reroute_to]),
+                    i18n.text(
+                        lang, "display.go_to", line=names.get(line.reroute_to, line.reroute_to)
+                    ),
                     "warning",
                 )
             else:
@@ -252,7 +269,7 @@ class DisplayWindow(QWidget):
                 )
             self.lines.addWidget(
                 label(
-                    f"{line.prefix}  {names[line.id]}",
+                    f"{line.prefix}  {names.get(line.id, line.id)}",
                     "line-name",
                     align=Qt.AlignmentFlag.AlignLeading,
                 ),

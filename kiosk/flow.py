@@ -67,7 +67,7 @@ class KioskFlow:
 
     def choose_line(self, line: LineView) -> IssueRequest | None:
         """A tap on a service tile: ask about priority, or issue at once."""
-        if self.busy or self.screen is not Screen.SERVICES or line.paused:
+        if self.busy or self.screen is not Screen.SERVICES or not line.taking:
             return None
         self.line, self.error = line.id, ""
         if self.ask_priority:

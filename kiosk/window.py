@@ -24,6 +24,7 @@ from kiosk.receipt import receipt_for
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.phone import PhoneScreen
 from kiosk.screens.priority import PriorityScreen
+from kiosk.screens.removed import RemovedScreen
 from kiosk.screens.services import ServicesScreen
 from kiosk.screens.ticket import TicketScreen
 from kiosk.screens.welcome import WelcomeScreen
@@ -39,6 +40,7 @@ from nowserving_qt.theme import palette, stylesheet, unit
 from nowserving_qt.watcher import ServiceWatcher
 
 log = logging.getLogger(__name__)
+HOURS_CHECK_MS = 30_000  # a line opening at 8:00 shows as open by 8:00:30
 
 INPUT_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress}
 KEYPAD_KEYS = {
@@ -86,15 +88,21 @@ class KioskWindow(QWidget):
         self._focus = -1
         self._lines: list[LineView] = []
         self._printing = False  # whether the shown ticket's receipt is on its way
+        self.removed: RemovedScreen | None = None  # the hub revoked this kiosk
         self._build()
         self.watcher = ServiceWatcher(self.service, parent=self)
         self.watcher.changed.connect(self._lines_changed)
+        self.watcher.removed.connect(self._removed)
         self.idle = QTimer(self, singleShot=True, interval=self.config.kiosk.idle_seconds * 1000)
         self.idle.timeout.connect(self._idle)
         self.ticket_timer = QTimer(
             self, singleShot=True, interval=self.config.kiosk.ticket_seconds * 1000
         )
         self.ticket_timer.timeout.connect(self._done)
+        # Lines open and close by the calendar with no event to say so: look again each minute.
+        self.hours_timer = QTimer(self, interval=HOURS_CHECK_MS)
+        self.hours_timer.timeout.connect(self._lines_changed)
+        self.hours_timer.start()
         app = QApplication.instance()
         assert app is not None  # a widget exists only once the application does
         app.installEventFilter(self)
@@ -329,18 +337,36 @@ class KioskWindow(QWidget):
 
     # -- rendering ---------------------------------------------------------------------
 
+    def _removed(self) -> None:
+        """Revoked at the hub: say so at once, not when a resident tries for a ticket."""
+        self.ticket_timer.stop()
+        self.removed = RemovedScreen(self.config)
+        self.stack.addWidget(self.removed)
+        self.render_view()
+        if self.flow.aids.voice:
+            self._say(self.removed.intro(), interrupt=True)
+
     def _lines_changed(self) -> None:
         if self.service.config is not self.config:  # the office changed at the hub
             self.config = self.service.config
             for screen in (self.welcome, self.services, self.ticket):
                 screen.config = self.config
+            # Languages and kiosk settings apply from the next resident on.
+            settings = self.config.kiosk
+            self.flow.ask_priority = settings.ask_priority
+            self.idle.setInterval(settings.idle_seconds * 1000)
+            self.ticket_timer.setInterval(settings.ticket_seconds * 1000)
+            if self.flow.languages != self.config.office.languages:
+                self.flow.languages = list(self.config.office.languages)
+                self.welcome.show_languages()
         if self.flow.screen in (Screen.WELCOME, Screen.SERVICES):
             self.render_view()
 
     def _fresh_lines(self) -> list[LineView]:
         """The lines now (the last known ones if the store cannot be read)."""
         try:
-            self._lines = self.service.lines()
+            # A line removed today still calls its waiting residents, but takes no new ones.
+            self._lines = [line for line in self.service.lines() if not line.removed]
         except NowservingError as exc:
             self.errors.append(str(exc))
         return self._lines
@@ -360,6 +386,10 @@ class KioskWindow(QWidget):
         }[self.flow.screen]
 
     def render_view(self) -> None:
+        if self.removed is not None:  # for good: nothing else shows, no tap reaches a screen
+            self.stack.setCurrentWidget(self.removed)
+            self.bar.hide()
+            return
         # Text scales with the window, but no larger than its width allows (portrait).
         flow, height = self.flow, max(min(self.height(), round(self.width() * 0.75)), 600)
         self._apply_style(height)
@@ -472,7 +502,7 @@ class KioskWindow(QWidget):
 
     def keypad(self, key: Qt.Key) -> None:
         """A key of the tactile keypad: move, choose, go back or hear it again."""
-        if self.stack.currentWidget() in (self.pin, self.maintenance):
+        if self.removed is not None or self.stack.currentWidget() in (self.pin, self.maintenance):
             return
         if not self.flow.aids.voice:
             self.toggle_aid("voice", True)

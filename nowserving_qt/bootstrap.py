@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QGuiApplication
@@ -95,7 +96,14 @@ def device_setup(
     if hub and (getattr(args, "pair", None) or not config_file):
         folder = data_dir(args.data)
         if args.pair:
-            credential = pair(hub, args.pair, folder)
+            ca_file = getattr(args, "ca", None)
+            credential = pair(
+                hub,
+                args.pair,
+                folder,
+                ca_sha256=getattr(args, "ca_sha256", None),
+                ca_file=Path(ca_file) if ca_file else None,
+            )
             logging.getLogger(__name__).info("paired as %s", credential.device.id)
         else:
             credential = load_credential(folder, role)

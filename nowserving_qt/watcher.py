@@ -6,7 +6,7 @@ import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from nowserving.domain.errors import HubUnavailable, StoreError
+from nowserving.domain.errors import DeviceRemoved, HubUnavailable, StoreError
 from nowserving.service.interface import Refreshable
 
 log = logging.getLogger(__name__)
@@ -18,10 +18,12 @@ class ServiceWatcher(QObject):
     Signals:
         changed: the state moved; re-render from the service.
         trouble: the store or hub cannot be read (message), or "" once it can again.
+        removed: the hub revoked this device (once): say so, it will not come back.
     """
 
     changed = Signal()
     trouble = Signal(str)
+    removed = Signal()
 
     def __init__(
         self, service: Refreshable, interval_ms: int = 100, parent: QObject | None = None
@@ -29,6 +31,7 @@ class ServiceWatcher(QObject):
         super().__init__(parent)
         self.service = service
         self._problem = ""
+        self._removed = False
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.poll)
@@ -42,6 +45,9 @@ class ServiceWatcher(QObject):
                 log.warning("cannot read the store: %s", exc)
                 self._problem = str(exc)
                 self.trouble.emit(self._problem)
+            if isinstance(exc, DeviceRemoved) and not self._removed:
+                self._removed = True
+                self.removed.emit()
             return
         if self._problem:
             self._problem = ""

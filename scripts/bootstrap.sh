@@ -12,8 +12,9 @@ run_packages=(libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfont
   libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0
   libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libpulse0 libspeechd2 speech-dispatcher
   espeak-ng fonts-dejavu-core fonts-noto-core fonts-noto-cjk)
-# Real headless Chromium for the phone page, a virtual X screen, PDF to PNG for reports.
-test_packages=(chromium xvfb xauth poppler-utils)
+# Real headless Chromium for the phone page, a virtual X screen, PDF to PNG for reports,
+# PostgreSQL for the city tests (a private cluster per run: tests/pg.py).
+test_packages=(chromium xvfb xauth poppler-utils postgresql)
 
 packages=("${run_packages[@]}")
 [ "$mode" = test ] && packages+=("${test_packages[@]}")

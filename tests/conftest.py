@@ -18,6 +18,7 @@ from nowserving.domain.config import OfficeConfig, load_config
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.system.paths import sample_config
+from tests.pg import Cluster, make_cluster, remove_cluster
 
 SAMPLE_ZONE = ZoneInfo("America/Los_Angeles")
 
@@ -61,3 +62,11 @@ def store(tmp_path: Path) -> Iterator[EventStore]:
 @pytest.fixture
 def service(store: EventStore, config: OfficeConfig, clock: FakeClock) -> LocalService:
     return LocalService(store, config, "desk-1", now=clock)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A private PostgreSQL cluster for the whole run (started on first use, ~2 s)."""
+    cluster = make_cluster()
+    yield cluster
+    remove_cluster(cluster)

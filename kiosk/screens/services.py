@@ -27,7 +27,10 @@ from nowserving_qt.widgets import CardButton, clear, icon, label
 def tile_status(
     config: OfficeConfig, line: LineView, lang: str, compact: bool = False
 ) -> tuple[str, str]:
-    """The tile's last line and its style: paused, rerouted, or waiting and wait."""
+    """The tile's last line and its style: closed or full, paused, rerouted, or waiting and
+    wait."""
+    if line.hours.status != "open":
+        return i18n.hours_text(lang, line.hours, config.zone), "tile-warning"
     if line.paused:
         reason = pause_text(config, line, lang)
         return i18n.text(lang, "kiosk.paused", reason=reason), "tile-warning"
@@ -45,7 +48,7 @@ def tile_status(
 
 
 class ServiceTile(CardButton):
-    """One service; a paused one shows why and cannot be taken."""
+    """One service; a paused, closed or full one shows why and cannot be taken."""
 
     def __init__(
         self, config: OfficeConfig, line: LineView, lang: str, size: int, compact: bool = False
@@ -59,7 +62,7 @@ class ServiceTile(CardButton):
             parts.insert(1, (detail, "tile-detail"))
         super().__init__(parts, "tile", name, icon(configured.icon).pixmap(QSize(size, size)))
         self.line = line
-        self.setEnabled(not line.paused)
+        self.setEnabled(line.taking)
         self.setAccessibleDescription(f"{detail}. {status}")
 
 

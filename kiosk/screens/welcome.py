@@ -34,9 +34,11 @@ class WelcomeScreen(KioskScreen):
         self.space(layout)
         self.glance = QHBoxLayout()
         layout.addLayout(self.glance)
-        self._language_buttons()
+        self.show_languages()
 
-    def _language_buttons(self) -> None:
+    def show_languages(self) -> None:
+        """A button per office language (again, when the office's languages changed)."""
+        clear(self.buttons)
         languages = self.config.office.languages
         columns = 2 if len(languages) <= 4 else 3
         for n, lang in enumerate(languages):
@@ -60,11 +62,12 @@ class WelcomeScreen(KioskScreen):
         default = self.config.default_language
         for line in lines:
             name = self.config.text(self.config.line(line.id).name, default)
-            state = (
-                i18n.text(default, "display.paused")
-                if line.paused
-                else i18n.text(default, "common.people_waiting", count=line.waiting)
-            )
+            if line.hours.status != "open":
+                state = i18n.hours_text(default, line.hours, self.config.zone)
+            elif line.paused:
+                state = i18n.text(default, "display.paused")
+            else:
+                state = i18n.text(default, "common.people_waiting", count=line.waiting)
             self.glance.addWidget(label(f"{line.prefix} · {name}\n{state}", "glance"), 1)
 
     def intro(self) -> str:

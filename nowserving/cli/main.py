@@ -26,6 +26,7 @@ APPS = {
     "display": "display.app:main",
     "desk": "desk.app:main",
     "demo": "nowserving.cli.demo:main",
+    "city": "nowserving.city.run:main",
 }
 # What the `gui` extra installs: a server without it runs the hub, not the apps.
 GUI_MODULES = {"PySide6", "shiboken6", "escpos", "PIL"}
@@ -68,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="address phones use to reach the hub (default from the config)",
     )
 
+    city = commands.add_parser("city", help="the city's page, API and dashboard over PostgreSQL")
+    city.add_argument(
+        "--database", required=True, type=_database_url, metavar="URL", help="postgresql://…"
+    )
+    city.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    city.add_argument("--port", type=int, default=8500, help="port to listen on (default 8500)")
+    city.add_argument("--name", default="City", help="the city's name, atop its pages")
+    city.add_argument(
+        "--admin-token-file",
+        metavar="FILE",
+        help="file holding the city admin token (24+ characters) for the staff dashboard",
+    )
+
     for name, what in (
         ("kiosk", "the ticket kiosk"),
         ("display", "the lobby display"),
@@ -82,6 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
             "--pair",
             metavar="CODE",
             help="pair this PC with the hub, with a code from `nowserving pair` (once)",
+        )
+        app.add_argument(
+            "--ca-sha256",
+            metavar="FINGERPRINT",
+            help="with --pair over https: the office CA's fingerprint shown with the code",
+        )
+        app.add_argument(
+            "--ca",
+            metavar="FILE",
+            help="with --pair over https: the office CA's certificate (office-ca.pem)",
         )
         app.add_argument("--device", metavar="ID", help="this device's id from the config")
         app.add_argument("--windowed", action="store_true", help="a window, not full screen")
@@ -148,7 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("path", metavar="FILE", help="kept comments and layout if it exists")
 
     report = commands.add_parser("report", help="CSV files, charts and a PDF summary")
-    _config_arg(report)
+    source = report.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", metavar="FILE", help="office config file (this office)")
+    source.add_argument(
+        "--city", type=_database_url, metavar="URL", help="every office, from the city database"
+    )
     report.add_argument("--from", dest="start", required=True, metavar="DATE")
     report.add_argument("--to", dest="end", required=True, metavar="DATE")
     report.add_argument("--line", metavar="ID", help="only this line")
@@ -185,6 +213,12 @@ def _device_id(text: str) -> str:
         return check_device_id(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _database_url(text: str) -> str:
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise argparse.ArgumentTypeError("a PostgreSQL address: postgresql://user:pass@host/db")
+    return text
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -379,8 +413,11 @@ def _pair(args: argparse.Namespace) -> int:
     pairing = registry.new_pairing(args.role, args.id)
     _audit(registry, f"made a pairing code for {pairing.device} ({pairing.role})")
     expires = datetime.fromtimestamp(pairing.expires_at / 1000, UTC)
+    ca = _office_ca_fingerprint(registry)
     if args.json:
-        print(json.dumps({"code": pairing.code, "expires_at": expires.isoformat()}))
+        print(
+            json.dumps({"code": pairing.code, "expires_at": expires.isoformat(), "ca_sha256": ca})
+        )
         return 0
     import io
 
@@ -394,9 +431,28 @@ def _pair(args: argparse.Namespace) -> int:
     print(
         f"Pairing code for {pairing.device} ({pairing.role}): {pairing.code}\n"
         f"Valid once, until {expires.astimezone():%H:%M}. On the new PC:\n"
-        f"  nowserving {pairing.role} --hub http://HUB:PORT --pair {pairing.code}"
+        + (
+            f"  nowserving {pairing.role} --hub https://HUB:PORT --pair {pairing.code} "
+            f"--ca-sha256 {ca}\n(the office CA's fingerprint: the new PC checks the hub with it)"
+            if ca
+            else f"  nowserving {pairing.role} --hub http://HUB:PORT --pair {pairing.code}"
+        )
     )
     return 0
+
+
+def _office_ca_fingerprint(registry: Registry) -> str | None:
+    """The SHA-256 fingerprint of the CA the hub's office names, if it speaks HTTPS."""
+    from nowserving.system.certs import fingerprint
+
+    office = registry.office()
+    hub = office[1].hub if office else None
+    if hub is None or not hub.tls or not hub.ca_file:
+        return None
+    try:
+        return fingerprint(Path(hub.ca_file).read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
 def _revoke(args: argparse.Namespace) -> int:
@@ -445,16 +501,22 @@ def _store(args: argparse.Namespace) -> EventStore:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from nowserving.domain.config import load_config
-    from nowserving.store.reports import build, write_report
+    from nowserving.domain.config import OfficeConfig, load_config
+    from nowserving.store.reports import Labels, build, write_report
 
-    config = load_config(args.config)
     start, end = _date(args.start), _date(args.end)
-    tables = build(_store(args), config, start, end, args.line)
+    labels: OfficeConfig | Labels
+    if args.city:
+        from nowserving.store import city_reports
+
+        tables, labels = city_reports.build(args.city, start, end, args.line)
+    else:
+        labels = load_config(args.config)
+        tables = build(_store(args), labels, start, end, args.line)
     if not tables:
         print(f"No tickets between {start} and {end}.")
         return 0
-    for path in write_report(tables, config, Path(args.out), f"{start} to {end}"):
+    for path in write_report(tables, labels, Path(args.out), f"{start} to {end}"):
         print(path)
     return 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -83,6 +84,13 @@ class Office(_Strict):
         return value
 
 
+class ServiceLevel(_Strict):
+    """A line's target: `percent` of its residents called within `within_minutes`."""
+
+    within_minutes: float = Field(gt=0, le=600)
+    percent: float = Field(gt=0, le=100)
+
+
 class Line(_Strict):
     id: Ident
     prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]$")]
@@ -92,6 +100,10 @@ class Line(_Strict):
     remote_join: bool = False
     remote_cap: int = Field(default=50, ge=0, le=10_000)
     icon: Ident = "generic"
+    # Removed on this office day while it had tickets: it takes no new ones, its waiting
+    # residents are still called, and the hub drops it from the office the next day.
+    retired_on: date | None = None
+    service_level: ServiceLevel | None = None
     # Text-to-join: a text message with this word joins the line (docs/notifications.md).
     keyword: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,20}$")] | None = None
 
@@ -144,6 +156,15 @@ class Staff(_Strict):
     admin: bool = False  # may change the office at the hub: lines, counters, staff, devices
     disabled: bool = False  # may not sign in; their sessions end everywhere at once
 
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        # Shown on desks, the admin page and in reports (CSV): a line break or an escape
+        # code there would forge a row or a screen.
+        if re.search(r"[\x00-\x1f\x7f-\x9f]", value):
+            raise ValueError("no control characters (line breaks, tabs, escapes) in a name")
+        return value
+
 
 class Printer(_Strict):
     kind: Literal["none", "usb", "serial", "network", "cups", "file"] = "none"
@@ -179,7 +200,106 @@ class Kiosk(_Strict):
     ticket_seconds: int = Field(default=12, ge=3, le=120)
 
 
-PublicAction = Literal["read", "stream", "leave", "join", "subscribe"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$")
+MAX_SPANS = 6  # opening spans in one day (a lunch break or two)
+DayHours = Annotated[str, StringConstraints(max_length=100)]
+WeekHours = dict[Weekday, DayHours]
+
+
+def day_spans(text: str) -> list[tuple[int, int]]:
+    """ "08:00-12:00, 13:00-16:00" as minutes after midnight: [(480, 720), (780, 960)].
+
+    "" is a closed day; "24:00" ends a span at midnight. ValueError says what is wrong.
+    """
+    spans: list[tuple[int, int]] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        found = _SPAN.fullmatch(part)
+        if found is None:
+            raise ValueError(f"{part!r} is not opening hours like '08:00-16:00'")
+        start = int(found[1]) * 60 + int(found[2])
+        end = 1440 if found[3] == "24:00" else int(found[4]) * 60 + int(found[5])
+        if end <= start:
+            raise ValueError(f"{part!r} closes before it opens")
+        if spans and start <= spans[-1][1]:
+            raise ValueError(
+                f"{part!r} overlaps or touches the span before it (list them in order)"
+            )
+        spans.append((start, end))
+    if len(spans) > MAX_SPANS:
+        raise ValueError(f"at most {MAX_SPANS} spans a day")
+    return spans
+
+
+def _check_week(week: WeekHours, key: str = "") -> WeekHours:
+    """The week's hours if each day's are valid; ValueError naming `key` and the day."""
+    for day, text in week.items():
+        try:
+            day_spans(text)
+        except ValueError as exc:
+            raise ValueError(f"{key}{day}: {exc}") from None
+    return week
+
+
+class Calendar(_Strict):
+    """When the office and each line take residents (office-local times, office.timezone).
+
+    A weekday missing from `hours` is a closed day; a line missing from `lines` keeps the
+    office's hours, and a line's day missing there too.
+    """
+
+    hours: WeekHours = Field(default_factory=dict)
+    lines: dict[Ident, WeekHours] = Field(default_factory=dict, max_length=500)
+    closed: list[date] = Field(default_factory=list, max_length=1000)  # holidays
+    # The last-ticket rule: a line stops issuing once its estimated wait runs past closing.
+    stop_when_full: bool = False
+    # Remote join stops this many minutes before walk-in issuing does.
+    remote_join_closes_before: int = Field(default=30, ge=0, le=720)
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, value: WeekHours) -> WeekHours:
+        return _check_week(value)
+
+    @field_validator("lines")
+    @classmethod
+    def _valid_line_hours(cls, value: dict[str, WeekHours]) -> dict[str, WeekHours]:
+        for line, week in value.items():
+            _check_week(week, f"{line}.")
+        return value
+
+    def line_hours(self, line: str, weekday: int) -> list[tuple[int, int]]:
+        """A line's spans on a weekday (0 = Monday), in minutes after midnight."""
+        name = WEEKDAYS[weekday]
+        own = self.lines.get(line, {})
+        return day_spans(own[name] if name in own else self.hours.get(name, ""))
+
+    def outside_office(self, line: str) -> str:
+        """ "fri: 08:00-18:00 is outside the office's hours that day", or "" if it fits."""
+        for weekday, name in enumerate(WEEKDAYS):
+            office = day_spans(self.hours.get(name, ""))
+            for start, end in self.line_hours(line, weekday):
+                if not any(s <= start and end <= e for s, e in office):
+                    shown = self.lines[line][name]
+                    return f"{name}: {shown!r} is outside the office's hours that day"
+        return ""
+
+
+class Booking(_Strict):
+    """Appointments residents book on the residents' `/book` page (slots lie within a line's
+    hours, so booking needs a [calendar])."""
+
+    lines: list[Ident] = Field(default_factory=list, max_length=100)  # lines taking bookings
+    slot_minutes: int = Field(default=15, ge=5, le=240)
+    # Bookings per slot of a line; a line not listed: its counters × slot ÷ typical minutes.
+    per_slot: dict[Ident, Annotated[int, Field(ge=1, le=1000)]] = Field(default_factory=dict)
+    days_ahead: int = Field(default=14, ge=1, le=365)  # how far ahead a slot may be booked
+    max_per_contact: int = Field(default=2, ge=1, le=50)  # open bookings per phone or e-mail
+    max_per_address: int = Field(default=6, ge=1, le=10_000)  # bookings a day per client address
+
+
+PublicAction = Literal["read", "stream", "leave", "join", "subscribe", "book"]
 PerMinute = Annotated[int, Field(ge=1, le=100_000)]
 
 
@@ -191,6 +311,7 @@ class RateLimits(_Strict):
     leave: PerMinute = 10
     join: PerMinute = 6
     subscribe: PerMinute = 10
+    book: PerMinute = 10  # book, cancel
 
 
 class Display(_Strict):
@@ -221,6 +342,9 @@ class Hub(_Strict):
     tls_key: FilePath | None = None
     ca_file: FilePath | None = None
     allow_plain_http: bool = False  # only without tls_cert; logged as a warning
+    # A reverse proxy speaks HTTPS to browsers and HTTP to the hub: the admin page's cookie
+    # is then still sent only over HTTPS (Secure).
+    behind_tls_proxy: bool = False
     session_hours: float = Field(default=10, ge=0.25, le=24)  # a staff session: one shift
     access_log: bool = False  # a line per request (secrets redacted), a few per minute
     rate_limits: RateLimits = Field(default_factory=RateLimits)
@@ -278,6 +402,8 @@ class NotifyEmail(_Strict):
     host: Hostname | None = None
     port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
+    # The CA that signed the server's certificate (PEM), when not one of the system's.
+    ca_file: FilePath | None = None
     username: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     password: Secret | None = None
     sender: Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}$")] = (
@@ -330,6 +456,27 @@ class Notify(_Strict):
         return frozenset(found | ({"push"} if self.push.vapid_private_key else set()))
 
 
+DatabaseUrl = Annotated[
+    str, StringConstraints(pattern=r"^postgres(ql)?://[^\s]*$", min_length=12, max_length=1000)
+]
+
+
+class City(_Strict):
+    """Streaming the office's event log, anonymised, into the city's PostgreSQL database."""
+
+    database: DatabaseUrl | None = None  # holds a password: hub only, never logged
+    office_id: Ident | None = None  # this office in the city's database
+    staff_names: bool = False  # staff ids leave the office only if the city turns this on
+    batch: int = Field(default=1000, ge=10, le=50_000)  # events per round trip
+    retry_max_seconds: float = Field(default=60, ge=0.1, le=3600)  # the database away: cap
+
+    @model_validator(mode="after")
+    def _office_named(self) -> City:
+        if self.database is not None and self.office_id is None:
+            raise ValueError("office_id is required with database (this office's id in it)")
+        return self
+
+
 class OfficeConfig(_Strict):
     """The whole office: validated, immutable, shared by every part."""
 
@@ -344,6 +491,9 @@ class OfficeConfig(_Strict):
     display: Display = Field(default_factory=Display)
     hub: Hub = Field(default_factory=Hub)
     notify: Notify = Field(default_factory=Notify)
+    calendar: Calendar | None = None  # None: no opening hours, lines take residents any time
+    booking: Booking = Field(default_factory=Booking)
+    city: City = Field(default_factory=City)
 
     @model_validator(mode="before")
     @classmethod
@@ -386,6 +536,18 @@ class OfficeConfig(_Strict):
                 strangers = [x for x in getattr(device, key) if x not in known]
                 if strangers:
                     raise ValueError(f"devices[{n}].{key}: there is no {key[:-1]} {strangers[0]!r}")
+        calendar = self.calendar
+        for line in calendar.lines if calendar is not None else {}:
+            if line not in line_ids:
+                raise ValueError(f"calendar.lines: there is no line {line!r}")
+            if calendar is not None and (outside := calendar.outside_office(line)):
+                raise ValueError(f"calendar.lines.{line}.{outside}")
+        for key in ("lines", "per_slot"):
+            strangers = [x for x in getattr(self.booking, key) if x not in line_ids]
+            if strangers:
+                raise ValueError(f"booking.{key}: there is no line {strangers[0]!r}")
+        if self.booking.lines and self.calendar is None:
+            raise ValueError("booking.lines: booking needs opening hours: add a [calendar]")
         strangers = sorted(set(self.display.announce_in) - set(self.office.languages))
         if strangers:
             raise ValueError(f"display.announce_in: not an office language: {strangers}")
@@ -469,15 +631,37 @@ class OfficeConfig(_Strict):
 
 def public_office(config: OfficeConfig, role: str) -> OfficeConfig:
     """What a device of `role` receives of the office: never a device secret, nor the hub's
-    own (its TLS key, the gateways' passwords: the hub alone sends residents' messages), and
-    staff (with PIN hashes, for signing in while the hub is away) only for desks."""
+    own (its TLS key, the gateways' passwords: the hub alone sends residents' messages; the
+    city database's address, which holds its password), and staff (with PIN hashes, for
+    signing in while the hub is away) only for desks."""
     staff = config.staff if role == "desk" else []
     hub = config.hub.model_copy(update={"tls_cert": None, "tls_key": None})
     # No gateway, no password: devices send nothing. A kiosk learns only that text messages
     # are offered (it asks for a number), from a placeholder address nobody sends to.
     sms = NotifySms(url=OFFERED) if "sms" in config.notify.channels else NotifySms()
     notify = Notify(near=config.notify.near, sms=sms)
-    return config.model_copy(update={"devices": [], "staff": staff, "hub": hub, "notify": notify})
+    update = {"devices": [], "staff": staff, "hub": hub, "notify": notify, "city": City()}
+    return config.model_copy(update=update)
+
+
+def retired_lines(config: OfficeConfig, today: date) -> set[str]:
+    """The lines retired before `today`: a new office day starts without them."""
+    return {line.id for line in config.lines if line.retired_on and line.retired_on < today}
+
+
+def without_lines(document: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+    """The office (`office_document` data) without the lines `gone`, in the counters' and
+    devices' lists too (a counter left with no line is for check-config to refuse)."""
+
+    def keep(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**row, "lines": [x for x in row["lines"] if x not in gone]} for row in rows]
+
+    return {
+        **document,
+        "lines": [line for line in document["lines"] if line["id"] not in gone],
+        "counters": keep(document["counters"]),
+        "devices": keep(document["devices"]),
+    }
 
 
 def office_document(config: OfficeConfig) -> dict[str, Any]:
@@ -529,7 +713,11 @@ def load_config(path: Path | str) -> OfficeConfig:
         for key in ("tls_cert", "tls_key", "ca_file")
         if (value := getattr(config.hub, key)) is not None
     }
-    return config.model_copy(update={"hub": config.hub.model_copy(update=files)})
+    email = config.notify.email
+    if email.ca_file is not None:
+        email = email.model_copy(update={"ca_file": str(folder / email.ca_file)})
+    notify = config.notify.model_copy(update={"email": email})
+    return config.model_copy(update={"hub": config.hub.model_copy(update=files), "notify": notify})
 
 
 def _describe(source: str, exc: ValidationError) -> str:

@@ -23,6 +23,11 @@ class HubUnavailable(NowservingError):
     """The hub cannot be reached (network down, hub stopped); the last state stays up."""
 
 
+class DeviceRemoved(HubUnavailable):
+    """The hub revoked this device: nothing more syncs until it is paired again (screens
+    say so, in place of "reconnecting")."""
+
+
 class Rejected(NowservingError):
     """An operation that the rules do not allow in the current state (nothing was written).
 
@@ -43,7 +48,17 @@ class NotFound(Rejected):
 # The codes of refusals a resident can meet (each has `error.<code>` in every catalog).
 RESIDENT_ERRORS = (
     "line_paused",
+    "line_closed",
+    "line_full",
+    "remote_closed",
+    "slot_full",
+    "slot_unknown",
+    "no_booking",
+    "too_many_bookings",
+    "bad_contact",
+    "booking_unknown",
     "office_closed",
+    "line_removed",
     "no_such_line",
     "remote_not_allowed",
     "remote_full",

@@ -206,6 +206,9 @@ def notices(
 ) -> list[Notice]:
     """The messages `events` owe, given the state after them.
 
+    Events pushed late by a device that was cut off speak of the present: a call or
+    a pause is told only while it still holds, "near the front" only to who is near now.
+
     Args:
         before: the tickets as they were before `events` (see `before`).
         state: the projection with the events applied.
@@ -214,18 +217,24 @@ def notices(
     """
     found: list[Notice] = []
     for event in events:
+        if event.day not in (None, state.day):
+            continue  # another day's event, pushed late by a device: its tickets are gone
         ticket = state.tickets.get(event.ticket or "")
         if ticket is not None and event.kind in _TICKET_MESSAGES:
             if event.kind == Kind.TICKET_LEFT and not _told_left(before, ticket, event):
                 continue
             if event.kind != Kind.TICKET_LEFT and ticket.status != Status.CALLED:
-                continue  # a call that lost a conflict: the resident is not called
+                continue  # a call that lost a conflict, or (pushed late) one already over
+            if event.kind == Kind.TICKET_CALLED and ticket.called_at != event.wall:
+                continue  # called again since (pushed late), or this call lost a conflict
             values = {"label": ticket.label, "counter": ticket.counter}
             found.append(Notice(ticket.id, _TICKET_MESSAGES[event.kind], event.id, values))
         elif event.kind == Kind.TICKET_LATE and ticket is not None and ticket.moved_back:
             found.append(Notice(ticket.id, "late", event.id, place(state, config, ticket)))
         elif event.kind == Kind.LINE_PAUSED and event.line:
             line = state.line(event.line)
+            if not line.paused:
+                continue  # resumed by now (the pause was pushed late): old news
             reason = {"reason": line.pause_reason, "reasons": dict(line.pause_texts)}
             found += [
                 Notice(t.id, "paused", event.id, {"label": t.label, **reason})

@@ -17,6 +17,7 @@ from nowserving.domain.config import MAX_LATE_PLACES, OfficeConfig
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.estimate import WaitRange
 from nowserving.domain.events import Draft, Kind
+from nowserving.domain.opening import Hours
 from nowserving.domain.state import OfficeState, Status, Ticket
 
 PRIORITY_STREAK_LIMIT = 2  # priority calls in a row before an ordinary resident gets a turn
@@ -106,6 +107,8 @@ def issue_target(state: OfficeState, config: OfficeConfig, line_id: str) -> str:
     if state.ended:
         raise Rejected("The office has closed for today.", code="office_closed")
     target = state.effective_line(line_id)
+    if any(line.retired_on for line in config.lines if line.id in (line_id, target)):
+        raise Rejected("This line was removed: it takes no new tickets.", code="line_removed")
     line = state.line(target)
     if line.paused:
         raise Rejected(
@@ -113,6 +116,20 @@ def issue_target(state: OfficeState, config: OfficeConfig, line_id: str) -> str:
             code="line_paused",
         )
     return target
+
+
+def check_hours(hours: Hours, *, remote: bool = False) -> None:
+    """Rejected when the line takes nobody now (closed, full for today), or, for a remote
+    join, when remote joining has closed already; the screens say when it opens again."""
+    if hours.status == "closed":
+        raise Rejected("This line is closed now.", code="line_closed")
+    if hours.status == "full":
+        raise Rejected("This line is full for today: its wait runs past closing.", code="line_full")
+    if remote and not hours.remote_open:
+        raise Rejected(
+            "Joining this line remotely has closed for today; the office still issues tickets.",
+            code="remote_closed",
+        )
 
 
 def decide_issue(

@@ -63,16 +63,25 @@ class PinGate:
             self._end(sources)
         return self._outcome(staff, sources)
 
-    def check(self, staff_id: str, pin: str, *, sources: Sequence[str]) -> Staff:
+    def check(
+        self, staff_id: str, pin: str, *, sources: Sequence[str], admin_only: bool = False
+    ) -> Staff:
         """The staff member if the PIN is right; SignInRefused otherwise.
 
         `sources` name where the try came from (e.g. the desk device and the client
-        address); the try is refused while any of them is locked out.
+        address); the try is refused while any of them is locked out. With `admin_only`
+        (the admin page) staff without the admin right are as unknown: a clerk's right
+        PIN gets the same answer as a wrong one, and counts as one.
         """
         self._begin(sources)
         try:
             staff = next(
-                (s for s in self.config.staff if s.id == staff_id and not s.disabled), None
+                (
+                    s
+                    for s in self.config.staff
+                    if s.id == staff_id and not s.disabled and (s.admin or not admin_only)
+                ),
+                None,
             )
             # An unknown (or disabled) id is checked against a dummy hash: no faster answer.
             matches = verify_pin(pin, staff.pin_hash if staff else _dummy_hash())

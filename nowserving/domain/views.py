@@ -24,6 +24,7 @@ from nowserving.domain.estimate import (
     work,
 )
 from nowserving.domain.events import Event, Kind
+from nowserving.domain.opening import ALWAYS, Hours, hours_at
 from nowserving.domain.state import Call, OfficeState, Status, Ticket
 
 RECENT_ON_BOARD = 8
@@ -62,6 +63,14 @@ class LineView:
     counters_open: int
     remote_join: bool
     pause_texts: dict[str, str] = field(default_factory=dict)  # the reason per language
+    hours: Hours = ALWAYS  # open, closed or full for today, by the office's calendar
+
+    @property
+    def taking(self) -> bool:
+        """Whether a resident may take a ticket here now: not paused, and open (calendar)."""
+        return not self.paused and self.hours.status == "open"
+
+    removed: bool = False  # retired today: no new tickets, its waiting ones are still called
 
 
 def pause_text(config: OfficeConfig, line: LineView, lang: str) -> str:
@@ -280,6 +289,8 @@ def plain_wait_for(
 ) -> float | None:
     """What peers would say: people ahead × average service time ÷ counters serving."""
     known = office(state, config)
+    if line_id not in known.services:  # a line the office no longer has (a past day's)
+        return None
     return plain_wait(ahead, known.services[line_id].mean, known.counters[line_id])
 
 
@@ -313,24 +324,33 @@ def ticket_view(
     )
 
 
-def line_view(state: OfficeState, config: OfficeConfig, line_id: str) -> LineView:
+def line_view(
+    state: OfficeState, config: OfficeConfig, line_id: str, now: int | None = None
+) -> LineView:
+    """A line as screens show it; with `now` (wall ms), also whether it is open then."""
     line = state.line(line_id)
     waiting = state.waiting_count(line_id)
     configured = config.line(line_id)
     open_counters = sum(
         1 for c in config.counters if line_id in c.lines and state.counter(c.id).open
     )
+    wait = wait_for(state, config, line_id)
+    hours = ALWAYS
+    if now is not None:
+        hours = hours_at(config, line_id, now, wait.point if wait.known else None)
     return LineView(
         id=line_id,
         prefix=configured.prefix,
         waiting=waiting,
-        wait=wait_for(state, config, line_id),
+        wait=wait,
         paused=line.paused,
         pause_reason=line.pause_reason,
         pause_texts=dict(line.pause_texts),
         reroute_to=line.reroute_to,
         counters_open=open_counters,
         remote_join=configured.remote_join,
+        hours=hours,
+        removed=configured.retired_on is not None,
     )
 
 
@@ -348,13 +368,13 @@ def counter_view(state: OfficeState, config: OfficeConfig, counter_id: str) -> C
     )
 
 
-def board_view(state: OfficeState, config: OfficeConfig) -> BoardView:
+def board_view(state: OfficeState, config: OfficeConfig, now: int | None = None) -> BoardView:
     calls = list(reversed(state.calls[-RECENT_ON_BOARD:]))
     return BoardView(
         day=state.day,
         version=state.last_hlc,
         calls=calls,
-        lines=[line_view(state, config, line.id) for line in config.lines],
+        lines=[line_view(state, config, line.id, now) for line in config.lines],
         counters=[counter_view(state, config, c.id) for c in config.counters],
         announcement=dict(state.announcement),
         alerts=[AlertView(d, a, m) for (d, a), m in sorted(state.alerts.items())],

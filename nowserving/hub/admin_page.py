@@ -14,7 +14,7 @@ import io
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import parse_qsl, urlsplit
 
 import qrcode
@@ -28,7 +28,10 @@ from nowserving.domain.pairing import ROLES, check_device_id
 from nowserving.hub import office_admin
 from nowserving.hub.auth import AuthError, Caller, require
 from nowserving.hub.context import PLAIN_HTTP, Hub, hub_of
+from nowserving.hub.devices_api import office_ca
 from nowserving.hub.pages import SECURITY_HEADERS, templates
+from nowserving.system import i18n
+from nowserving.system.certs import fingerprint
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 COOKIE = "nowserving_admin"
@@ -68,7 +71,7 @@ def _sign_in(request: Request, form: Form) -> Response:
         session.token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https" or hub.config.hub.behind_tls_proxy,
         path="/admin",
     )
     return answer
@@ -110,17 +113,61 @@ def _change(request: Request, action: str, form: Form) -> HTMLResponse:
 # -- the changes ---------------------------------------------------------------------------
 
 
-def _rename(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+def _save_line(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    line = form.get("line", "").strip()
+    languages = hub.config.office.languages
+    office_admin.save_line(
+        hub,
+        line,
+        {lang: form.get(f"name_{lang}", "") for lang in languages},
+        descriptions={lang: form.get(f"description_{lang}", "") for lang in languages},
+        prefix=form.get("prefix", "").strip().upper(),
+        by=by,
+    )
+    return {"message": f"Line {line} saved; every screen shows it within seconds."}
+
+
+def _remove_line(hub: Hub, form: Form, by: str) -> dict[str, Any]:
     line = form.get("line", "")
-    names = {lang: form.get(f"name_{lang}", "") for lang in hub.config.office.languages}
-    office_admin.rename_line(hub, line, names, by=by)
-    return {"message": f"Line {line} renamed; every screen shows it within seconds."}
+    if office_admin.remove_line(hub, line, by=by):
+        return {"message": f"Line {line} removed."}
+    return {
+        "message": f"Line {line} takes no new tickets from now on; the residents already "
+        "waiting in it are still called, and it leaves the office tomorrow."
+    }
 
 
 def _counter(hub: Hub, form: Form, by: str) -> dict[str, Any]:
     counter = form.get("counter", "").strip()
-    office_admin.save_counter(hub, counter, form.get("name", ""), form.all("lines"), by=by)
+    names = {lang: form.get(f"name_{lang}", "") for lang in hub.config.office.languages}
+    office_admin.save_counter(hub, counter, names, form.all("lines"), by=by)
     return {"message": f"Counter {counter} saved; desks and the display show it within seconds."}
+
+
+def _languages(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    office_admin.set_languages(hub, form.all("languages"), form.get("default", ""), by=by)
+    return {"message": "Languages saved; kiosks offer them within seconds."}
+
+
+def _settings(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    section = form.get("section", "")
+    if section not in office_admin.SETTINGS:
+        raise NotFound(f"There are no {section!r} settings.")
+    values: dict[str, Any] = {}
+    for field in _setting_fields(hub, section):
+        key = field["key"]
+        if field["kind"] == "bool":
+            values[key] = key in form
+        elif field["kind"] == "multi":
+            values[key] = form.all(key)
+        elif field["kind"] == "choice":  # back to the choice's own type (paper_mm: 58, 80)
+            given = form.get(key, "")
+            values[key] = next((c for c in field["raw"] if str(c) == given), given)
+        else:
+            given = form.get(key, "").strip()
+            values[key] = None if given == "" and field["optional"] else given
+    office_admin.save_settings(hub, section, values, by=by)
+    return {"message": f"The {section} settings are saved; devices take them up within seconds."}
 
 
 def _pair(hub: Hub, form: Form, by: str) -> dict[str, Any]:
@@ -138,7 +185,7 @@ def _pair(hub: Hub, form: Form, by: str) -> dict[str, Any]:
             "role": pairing.role,
             "until": datetime.fromtimestamp(pairing.expires_at / 1000).strftime("%H:%M"),
             "qr": _qr_data_uri(pairing.code),
-            "hub": hub.config.office.public_base_url,
+            "ca": fingerprint(ca.encode()) if (ca := office_ca(hub)) else "",
         }
     }
 
@@ -175,8 +222,11 @@ def _disable(hub: Hub, form: Form, by: str) -> dict[str, Any]:
 
 
 _ACTIONS: dict[str, Callable[[Hub, Form, str], dict[str, Any]]] = {
-    "rename-line": _rename,
+    "save-line": _save_line,
+    "remove-line": _remove_line,
     "save-counter": _counter,
+    "languages": _languages,
+    "settings": _settings,
     "pair": _pair,
     "revoke": _revoke,
     "add-staff": _add_staff,
@@ -219,6 +269,34 @@ async def _form(request: Request) -> Form:
     if len(body) > MAX_FORM_BYTES:
         raise AuthError("This form is too large.", 413)
     return Form(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+
+
+def _setting_fields(hub: Hub, section: str) -> list[dict[str, Any]]:
+    """The `[section]` settings as form fields: what kind of input each takes, and its value."""
+    current = getattr(hub.config, section)
+    fields = []
+    for key, info in type(current).model_fields.items():
+        kind, raw = "text", tuple[Any, ...]()
+        if info.annotation is bool:
+            kind = "bool"
+        elif get_origin(info.annotation) is Literal:
+            kind, raw = "choice", get_args(info.annotation)
+        elif get_origin(info.annotation) is list:  # display.announce_in: office languages
+            kind, raw = "multi", tuple(hub.config.office.languages)
+        value = getattr(current, key)
+        fields.append(
+            {
+                "key": key,
+                "kind": kind,
+                "raw": raw,
+                "choices": [str(choice) for choice in raw],
+                "value": value
+                if kind in ("bool", "multi")
+                else ("" if value is None else str(value)),
+                "optional": info.default is None,
+            }
+        )
+    return fields
 
 
 def _status(exc: Exception) -> int:
@@ -274,12 +352,16 @@ def _admin(
             "office": config.office.name,
             "me": caller.session.staff.name if caller.session else "",
             "languages": config.office.languages,
+            "shipped": [(lang, i18n.language_name(lang)) for lang in i18n.shipped()],
+            "settings": {name: _setting_fields(hub, name) for name in office_admin.SETTINGS},
             "lines": config.lines,
             "counters": config.counters,
             "staff": config.staff,
             "devices": devices,
             "roles": ROLES,
             "plain_http": "" if config.hub.tls else PLAIN_HTTP,  # said where IT looks
+            # Devices pair on this listener (devices and staff), not the residents' one.
+            "here": str(request.base_url).rstrip("/"),
             **context,
         },
         status_code=status,

@@ -22,8 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
 from nowserving.domain.errors import NotFound, Rejected, StoreError, StoreFullError
-from nowserving.hub import admin_page, api, devices_api, notify_api, pages, sync_api
+from nowserving.hub import admin_page, api, booking_api, devices_api, notify_api, pages, sync_api
 from nowserving.hub.auth import AuthError
+from nowserving.hub.city_stream import CityStream
 from nowserving.hub.context import PLAIN_HTTP, Hub, RateLimited
 from nowserving.hub.guard import StreamCount
 from nowserving.hub.notify_worker import deliver
@@ -36,8 +37,9 @@ from nowserving.hub.problems import (
     problem,
     retry_after,
 )
+from nowserving.hub.service_levels import watch_service_levels
 from nowserving.hub.sync_api import OutdatedDevice
-from nowserving.hub.tasks import Supervisor, purge_nightly
+from nowserving.hub.tasks import Supervisor, drop_retired_daily, purge_nightly
 from nowserving.service.interface import Expired
 from nowserving.service.local import LocalService
 from nowserving.system.paths import resources_dir
@@ -60,7 +62,11 @@ def create_app(service: LocalService) -> FastAPI:
             supervisor.start("live", hub.live.run),
             supervisor.start("retention", lambda: purge_nightly(service, supervisor)),
             supervisor.start("notify", lambda: deliver(service, supervisor)),
+            supervisor.start("retired-lines", lambda: drop_retired_daily(hub, supervisor)),
+            supervisor.start("service_levels", lambda: watch_service_levels(service, supervisor)),
         ]
+        if service.config.city.database is not None:  # the office streams into the city's
+            tasks.append(supervisor.start("city", CityStream(service).run))
         yield
         for task in tasks:
             task.cancel()
@@ -87,6 +93,8 @@ def create_app(service: LocalService) -> FastAPI:
     app.include_router(devices_api.router)
     app.include_router(notify_api.router)
     app.include_router(pages.router)
+    app.include_router(booking_api.router)
+    app.include_router(booking_api.pages)
     app.include_router(admin_page.router)
     app.mount("/static", StaticFiles(directory=resources_dir() / "web" / "static"), "static")
     _add_error_handlers(app)
@@ -252,9 +260,10 @@ class _TooLarge(HTTPException):
 def public_only(app: FastAPI) -> ASGIApp:
     """`app` as the residents' listener serves it: their pages, their API operations and
     static files; any other address is a plain 404, as if it did not exist."""
-    public_api = [*api.router.routes, *notify_api.router.routes]
+    public_api = [*api.router.routes, *notify_api.router.routes, *booking_api.router.routes]
     routes = [
         *pages.router.routes,
+        *booking_api.pages.routes,
         *(r for r in public_api if isinstance(r, APIRoute) and PUBLIC_TAGS & set(r.tags)),
         *(r for r in app.routes if isinstance(r, Mount) and r.path == "/static"),
     ]

@@ -161,12 +161,12 @@ class Access:
     def sign_in_admin(self, staff_id: str, pin: str, address: str) -> Session:
         """A session on the hub's admin page (a browser, no device), for admins only."""
         try:
-            staff = self._pins.check(staff_id, pin, sources=(f"address:{address}",))
+            staff = self._pins.check(
+                staff_id, pin, sources=(f"address:{address}",), admin_only=True
+            )
         except SignInRefused as refused:
             status = 429 if refused.locked else 401
             raise AuthError(str(refused), status, refused.retry_after) from None
-        if not staff.admin:
-            raise AuthError("Only staff with the admin right may use this page.", 403)
         return self._open(staff, ADMIN_PAGE)
 
     def _open(self, staff: Staff, device: str) -> Session:

@@ -8,14 +8,17 @@ Every admin change is an `office.changed` event in the log, with who made it.
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from nowserving.domain.config import IDENT, Ident, office_document, public_office
-from nowserving.domain.errors import Rejected
+from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.pairing import PairingRefused
+from nowserving.domain.security import WeakPin, check_new_pin
 from nowserving.domain.signin import SignInRefused
 from nowserving.hub import office_admin
 from nowserving.hub.api import Device, HubDep, needs
@@ -102,7 +105,36 @@ def pair_device(body: PairRequest, hub: HubDep, request: Request) -> PairRespons
             counters=record.counters,
         ),
         office=office_for(hub, record.role),
+        ca=office_ca(hub),
     )
+
+
+@router.get(
+    "/pair/ca",
+    operation_id="office_ca",
+    tags=["devices"],
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"application/x-pem-file": {}}}},
+)
+def get_office_ca(hub: HubDep) -> PlainTextResponse:
+    """The office CA's certificate (public): a PC about to pair fetches it over a connection
+    it cannot verify yet, and uses it only if its SHA-256 fingerprint is the one shown
+    with the pairing code."""
+    pem = office_ca(hub)
+    if pem is None:
+        raise NotFound("This hub has no office CA: its certificate is checked by the PC's own.")
+    return PlainTextResponse(pem, media_type="application/x-pem-file")
+
+
+def office_ca(hub: Hub) -> str | None:
+    """The office CA's certificate (PEM) if the hub speaks HTTPS with one."""
+    ca_file = hub.config.hub.ca_file
+    if not (hub.config.hub.tls and ca_file):
+        return None
+    try:
+        return FilePath(ca_file).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None  # said at start (the hub checks its files); devices then use their own
 
 
 @router.get("/office", operation_id="get_office", tags=["devices"])
@@ -124,6 +156,10 @@ def change_own_pin(body: PinChange, hub: HubDep, caller: StaffSession, request: 
     """A staff member changes their own PIN (the current one first, with the lockout of
     sign-in); desks take up the new hash within seconds."""
     staff = caller.staff_id or ""
+    try:
+        check_new_pin(body.new_pin)
+    except WeakPin as weak:
+        raise office_admin.InvalidOffice(str(weak)) from None
     try:
         hub.service.gate.check(staff, body.pin, sources=(f"address:{hub.client(request)}",))
     except SignInRefused as refused:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -150,7 +151,9 @@ class SmtpServer:
         try:
             with smtplib.SMTP(config.host, config.port, timeout=config.timeout) as smtp:
                 if config.starttls:
-                    smtp.starttls()
+                    # smtplib's default context checks no certificate: anyone on the path
+                    # could read residents' addresses and the login. Verify it, or send nothing.
+                    smtp.starttls(context=ssl.create_default_context(cafile=config.ca_file))
                 if config.username and config.password:
                     smtp.login(config.username, config.password)
                 for message in messages:
@@ -162,6 +165,11 @@ class SmtpServer:
                         done(message, f"the mail server said: {_said(exc)}")
                         continue
                     done(message, "")
+        except ssl.SSLCertVerificationError as exc:
+            raise Unreachable(
+                f"the mail server's certificate is not trusted ({exc.verify_message}); "
+                "nothing was sent (set [notify.email] ca_file to the CA that signed it)"
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:  # includes a refused connection
             raise Unreachable(f"the mail server cannot be reached: {_said(exc)}") from None
 

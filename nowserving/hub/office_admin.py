@@ -7,20 +7,29 @@ it up by its new version) and writes an `office.changed` event naming who did it
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import secrets
 import threading
 from collections.abc import Callable
+from datetime import date
 from typing import Any, ParamSpec, TypeVar
 
-from nowserving.domain.config import OfficeConfig, office_document, office_from_document
+from nowserving.domain.config import (
+    OfficeConfig,
+    office_document,
+    office_from_document,
+    retired_lines,
+    without_lines,
+)
 from nowserving.domain.errors import ConfigError, NotFound, Rejected
 from nowserving.domain.pairing import PairingRefused
-from nowserving.domain.security import hash_pin
+from nowserving.domain.security import NEW_PIN_DIGITS, WeakPin, check_new_pin, hash_pin
 from nowserving.hub.context import Hub
 from nowserving.store.registry import Pairing
+from nowserving.system import i18n
 
-PIN_DIGITS = 6
+HUB = "hub"  # who made a change the hub makes by itself (a new day drops retired lines)
 
 
 class InvalidOffice(Rejected):
@@ -43,30 +52,128 @@ def _one_at_a_time(change: Callable[P, R]) -> Callable[P, R]:
     return locked
 
 
-@_one_at_a_time
 def rename_line(hub: Hub, line: str, names: dict[str, str], *, by: str) -> None:
     """A line's name per language (blank ones dropped)."""
-    lines = _rows(hub.config.lines, line, "line")
-    clean = {lang: text.strip() for lang, text in names.items() if text.strip()}
-    lines[_index(lines, line)]["name"] = clean
-    shown = clean.get(hub.config.default_language, "")
-    _change(hub, {"lines": lines}, f"renamed line {line} to {shown!r}", by)
+    _rows(hub.config.lines, line, "line")
+    save_line(hub, line, names, by=by)
 
 
 @_one_at_a_time
-def save_counter(hub: Hub, counter: str, name: str, lines: list[str], *, by: str) -> None:
-    """A counter's name and lines: changed, or added when the id is new."""
+def save_line(
+    hub: Hub,
+    line: str,
+    names: dict[str, str],
+    *,
+    by: str,
+    descriptions: dict[str, str] | None = None,
+    prefix: str = "",
+) -> None:
+    """A line's names (and descriptions) per language: changed, or added when the id is
+    new (then with its ticket prefix letter)."""
+    rows = [known.model_dump(mode="json") for known in hub.config.lines]
+    row: dict[str, Any] = {"id": line, "name": _texts(names)}
+    if descriptions is not None:
+        row["description"] = _texts(descriptions)
+    shown = row["name"].get(hub.config.default_language, "")
+    known = [n for n, existing in enumerate(rows) if existing["id"] == line]
+    if known:
+        renamed = rows[known[0]]["name"] != row["name"]
+        rows[known[0]].update(row)
+        what = f"renamed line {line} to {shown!r}" if renamed else f"changed the texts of {line}"
+    else:
+        rows.append({**row, "prefix": prefix})
+        what = f"added line {line} ({prefix}: {shown!r})"
+    _change(hub, {"lines": rows}, what, by)
+
+
+@_one_at_a_time
+def remove_line(hub: Hub, line: str, *, by: str) -> bool:
+    """Remove a line. One without a ticket today goes at once (True). One with tickets today
+    is retired (False): closed for new tickets now, its waiting residents are still called,
+    and it leaves the office at the next day (`drop_retired`)."""
+    rows = _rows(hub.config.lines, line, "line")
+    if not any(ticket.line == line for ticket in hub.service.state.tickets.values()):
+        _change(hub, without_lines(office_document(hub.config), {line}), f"removed line {line}", by)
+        return True
+    alone = [c.id for c in hub.config.counters if c.lines == [line]]
+    if alone:  # tomorrow it would serve nothing: check-config would refuse the office
+        raise InvalidOffice(f"Counter {alone[0]} serves only {line}: give it another line first.")
+    rows[_index(rows, line)]["retired_on"] = hub.service.today()
+    _change(hub, {"lines": rows}, f"retired line {line} (no new tickets; gone tomorrow)", by)
+    return False
+
+
+@_one_at_a_time
+def drop_retired(hub: Hub) -> set[str]:
+    """A new office day: the lines retired before it leave the office."""
+    gone = retired_lines(hub.config, date.fromisoformat(hub.service.today()))
+    if gone:
+        document = without_lines(office_document(hub.config), gone)
+        _change(hub, document, f"removed retired lines {', '.join(sorted(gone))}", HUB)
+    return gone
+
+
+@_one_at_a_time
+def save_counter(
+    hub: Hub, counter: str, names: dict[str, str], lines: list[str], *, by: str
+) -> None:
+    """A counter's name per language and its lines: changed, or added when the id is new."""
     rows = [known.model_dump(mode="json") for known in hub.config.counters]
-    row = {"id": counter, "name": name.strip(), "lines": lines}
+    named = _texts(names)
+    row = {"id": counter, "name": named, "lines": lines}
     known = [n for n, existing in enumerate(rows) if existing["id"] == counter]
     if known:
         rows[known[0]] = row
     else:
         rows.append(row)
-    what = (
-        f"{'changed' if known else 'added'} counter {counter} ({row['name']}: {', '.join(lines)})"
-    )
+    shown = named.get(hub.config.default_language, "")
+    what = f"{'changed' if known else 'added'} counter {counter} ({shown}: {', '.join(lines)})"
     _change(hub, {"counters": rows}, what, by)
+
+
+@_one_at_a_time
+def set_languages(hub: Hub, languages: list[str], default: str, *, by: str) -> None:
+    """Which of the shipped languages the office offers; `default` first (the one every
+    resident text must have, and the one shown when a text is missing)."""
+    # The office's order is kept (its kiosk buttons stay where residents know them).
+    ordered = [*hub.config.office.languages, *languages]
+    offered = list(dict.fromkeys([default, *(lang for lang in ordered if lang in languages)]))
+    unknown = [lang for lang in offered if lang not in i18n.shipped()]
+    if unknown:
+        raise InvalidOffice(
+            f"The screens are not translated into {unknown[0]!r}: pick from "
+            f"{', '.join(i18n.shipped())}."
+        )
+    document = office_document(hub.config)
+    # The display speaks only office languages: one no longer offered is not spoken either.
+    spoken = [lang for lang in document["display"]["announce_in"] if lang in offered]
+    if document["display"]["announce_in"] and not spoken:
+        spoken = [default]
+    _change(
+        hub,
+        {
+            "office": {**document["office"], "languages": offered},
+            "display": {**document["display"], "announce_in": spoken},
+        },
+        f"set the languages to {', '.join(offered)}",
+        by,
+    )
+
+
+SETTINGS = ("kiosk", "display", "printer")
+
+
+@_one_at_a_time
+def save_settings(hub: Hub, section: str, values: dict[str, Any], *, by: str) -> None:
+    """The `[kiosk]`, `[display]` or `[printer]` settings (all of that section's keys)."""
+    if section not in SETTINGS:
+        raise NotFound(f"There are no {section!r} settings.")
+    before = office_document(hub.config)[section]
+    after = office_document(_checked(hub, {section: values}))[section]
+    moved = [f"{key} {before[key]!r} → {value!r}" for key, value in after.items()
+             if before[key] != value]  # fmt: skip
+    if moved:
+        _change(hub, {section: after}, f"changed the {section} settings: {'; '.join(moved)}", by)
 
 
 @_one_at_a_time
@@ -134,7 +241,11 @@ def audit(hub: Hub, what: str, by: str) -> None:
 
 
 def new_pin() -> str:
-    return f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
+    """A random PIN that the rule for chosen ones would accept too (no 111111)."""
+    while True:
+        pin = f"{secrets.randbelow(10**NEW_PIN_DIGITS):0{NEW_PIN_DIGITS}d}"
+        with contextlib.suppress(WeakPin):
+            return check_new_pin(pin)
 
 
 def _rows(items: Any, wanted: str, what: str) -> list[dict[str, Any]]:
@@ -144,16 +255,26 @@ def _rows(items: Any, wanted: str, what: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _texts(texts: dict[str, str]) -> dict[str, str]:
+    """Texts per language as a form gives them: trimmed, blank ones dropped."""
+    return {lang: text.strip() for lang, text in texts.items() if text.strip()}
+
+
 def _index(rows: list[dict[str, Any]], wanted: str) -> int:
     return next(n for n, row in enumerate(rows) if row["id"] == wanted)
 
 
-def _change(hub: Hub, update: dict[str, Any], what: str, by: str) -> OfficeConfig:
-    """Check the office with `update` as check-config would, store it and audit it."""
+def _checked(hub: Hub, update: dict[str, Any]) -> OfficeConfig:
+    """The office with `update`, checked as check-config checks a file (same messages)."""
     try:
-        changed = office_from_document({**office_document(hub.config), **update}, "office")
+        return office_from_document({**office_document(hub.config), **update}, "office")
     except ConfigError as exc:
         raise InvalidOffice(str(exc)) from None
+
+
+def _change(hub: Hub, update: dict[str, Any], what: str, by: str) -> OfficeConfig:
+    """Check the office with `update` as check-config would, store it and audit it."""
+    changed = _checked(hub, update)
     hub.change_office(changed)
     audit(hub, what, by)
     return changed

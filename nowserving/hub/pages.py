@@ -217,6 +217,7 @@ def join_page(request: Request, lang: str | None = None) -> HTMLResponse:
             "description": hub.config.text(line.description, chosen),
             "waiting": views[line.id].waiting,
             "wait": i18n.wait_text(chosen, views[line.id].wait),
+            "closed": i18n.hours_text(chosen, views[line.id].hours, hub.config.zone, remote=True),
             "paused": (
                 pause_text(hub.config, views[line.id], chosen) if views[line.id].paused else ""
             ),
@@ -231,4 +232,5 @@ def join_page(request: Request, lang: str | None = None) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, lang: str | None = None) -> HTMLResponse:
     hub = hub_of(request)
-    return _page(request, "home.html", hub, _language(hub, lang))
+    booking = bool(hub.config.booking.lines and hub.config.calendar)
+    return _page(request, "home.html", hub, _language(hub, lang), booking=booking)

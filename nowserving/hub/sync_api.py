@@ -107,17 +107,23 @@ def sync_push(body: PushRequest, hub: HubDep, caller: Device) -> PushResponse:
         raise Rejected("A device pushes only its own events, one replica at a time.")
     store = hub.service.store
     facts = StoreFacts(store, hub.service.clock_now)
-    accepted, refused = 0, list[tuple[Event, str]]()
-    with store.write():
+    refused = list[tuple[Event, str]]()
+
+    def merge() -> list[Event]:
+        merged = []
         for event in (body_event.event() for body_event in body.events):
             if store.holds(event.id):
                 continue
             reason = permissions.refusal(device, event, hub.config, facts)
             if reason is None:  # one at a time: a sign-in counts for the next event
-                accepted += store.merge([event])
+                merged += [event] if store.merge([event]) else []
             else:
                 refused.append((event, reason))
         store.keep_refused(refused)
+        return merged
+
+    # In one transaction with the messages residents are owed (a call made offline too).
+    accepted = len(hub.service.merge(merge))
     if refused:
         _alert_once(hub, device.id, "refused", _refused_message(device.id, refused))
     _seen(hub, device.id, outbox=body.outbox, **(body.health.model_dump() if body.health else {}))

@@ -20,6 +20,8 @@ from datetime import date, datetime, timedelta
 import anyio.to_thread
 
 from nowserving.domain.errors import StoreError
+from nowserving.hub import office_admin
+from nowserving.hub.context import Hub
 from nowserving.service.local import LocalService
 from nowserving.store.retention import purge
 from nowserving.sync.backoff import Backoff
@@ -141,3 +143,12 @@ async def purge_once(service: LocalService, sleep: Sleep) -> int:
         before = (today - timedelta(days=REQUEST_DAYS)).isoformat()
         await anyio.to_thread.run_sync(service.store.forget_requests, before)
         return count
+
+
+async def drop_retired_daily(hub: Hub, supervisor: Supervisor) -> None:
+    """Lines retired on an earlier day leave the office: at start, then at each new day."""
+    while True:
+        await anyio.to_thread.run_sync(office_admin.drop_retired, hub)
+        await supervisor.ok("retired-lines")
+        # Just past midnight, office time: the first second of the new office day.
+        await supervisor.sleep(seconds_until_hour(hub.service.clock_now(), hub.service, 0) + 1)

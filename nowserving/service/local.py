@@ -20,18 +20,22 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
-from nowserving.domain import rules
+from nowserving.domain import booking, rules
 from nowserving.domain.clock import HybridClock, wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
 from nowserving.domain.notify import Asked, Channel, Contact, command, mask, normalize_phone
 from nowserving.domain.notify import before as tickets_before
+from nowserving.domain.opening import hours_at, local_date
+from nowserving.domain.security import check_new_pin, hash_pin
+from nowserving.domain.service_level import LevelCheck, check_line
 from nowserving.domain.signin import PinGate
 from nowserving.domain.state import (
     Conflict,
     OfficeState,
     Status,
+    Ticket,
     apply,
     from_snapshot,
     replay,
@@ -52,7 +56,7 @@ from nowserving.domain.views import (
 )
 from nowserving.service.interface import DayFigures, Expired, HubLink, Service
 from nowserving.service.notifier import Notifier
-from nowserving.store import outbox, reports
+from nowserving.store import appointments, outbox, reports
 from nowserving.store.eventstore import EventStore
 from nowserving.store.registry import Registry
 from nowserving.system import i18n
@@ -265,25 +269,40 @@ class LocalService:
     def _write(self, decide: Callable[[OfficeState], list[Draft]]) -> list[Event]:
         """Decide against the freshest state and append, all under the write lock."""
         request = _REQUEST.get()
+
+        def act(state: OfficeState) -> tuple[list[Event], bool]:
+            done = self.store.request_events(*request) if request else None
+            if done is not None:
+                return done, False  # a retry: the first answer, not a second action
+            drafts = decide(state)
+            if request is not None:
+                ref = request_ref(*request)
+                drafts = [replace(d, data={**d.data, "request": ref}) for d in drafts]
+            events = self.store.append(drafts, self.clock)
+            if request is not None:
+                self.store.remember_request(*request, state.day, events)
+            return events, True
+
+        return self._transaction(act)
+
+    def merge(self, merge: Callable[[], list[Event]]) -> list[Event]:
+        """Events another node wrote (a sync push to the hub), with the messages they owe
+        residents in the same transaction, like events decided here. `merge` adds them
+        to the store (inside the transaction) and returns those that were new."""
+        return self._transaction(lambda state: (merge(), True))
+
+    def _transaction(self, act: Callable[[OfficeState], tuple[list[Event], bool]]) -> list[Event]:
+        """One write transaction: `act` on the freshest state returns its events and
+        whether they are new (then the messages they owe are queued with them)."""
         with self._lock:
             early = False  # the projection took the events before the commit
             try:
                 with self.store.write():
-                    done = self.store.request_events(*request) if request else None
-                    if done is not None:
-                        events = done  # a retry: the first answer, not a second action
-                    else:
-                        state = self._catch_up()
-                        drafts = decide(state)
-                        if request is not None:
-                            ref = request_ref(*request)
-                            drafts = [replace(d, data={**d.data, "request": ref}) for d in drafts]
-                        events = self.store.append(drafts, self.clock)
-                        if request is not None:
-                            self.store.remember_request(*request, state.day, events)
-                        if self.notifier.wants(events):
-                            early = True
-                            self._queue_messages(state, events)
+                    state = self._catch_up()
+                    events, new = act(state)
+                    if new and self.notifier.wants(events):
+                        early = True
+                        self._queue_messages(state, events)
             except BaseException:
                 if early:  # rolled back: the projection must forget the events again
                     self._rebuild(self._state.day)
@@ -325,6 +344,23 @@ class LocalService:
         """Whoever's PIN this is, for a kiosk's staff menu (SignInRefused otherwise)."""
         return self.gate.check_any(pin)
 
+    def change_pin(self, staff: str, pin: str, new_pin: str) -> None:
+        """A staff member's own new PIN (their current one first), on the hub's own PC: the
+        office the hub holds changes, and every desk takes up the new hash within seconds."""
+        check_new_pin(new_pin)
+        self.gate.check(staff, pin, sources=(f"staff:{staff}",))
+        if self._registry is None:
+            raise Rejected("PINs are kept at the hub: change yours at a desk connected to it.")
+        people = [
+            person.model_copy(update={"pin_hash": hash_pin(new_pin)}) if person.id == staff
+            else person
+            for person in self.config.staff
+        ]  # fmt: skip
+        office = self.config.model_copy(update={"staff": people})
+        self._office_version = self._registry.set_office(office)
+        self.use_office(office)
+        self.record_office_change("changed their own PIN", staff=staff)
+
     # -- residents ---------------------------------------------------------------------
 
     def issue(
@@ -337,8 +373,12 @@ class LocalService:
 
         def decide(state: OfficeState) -> list[Draft]:
             target = rules.issue_target(state, self.config, line)
+            now = self._now()
+            shown = wait_for(state, self.config, target, priority=priority, now=now)
+            waited = shown.point if shown.known else None
+            hours = hours_at(self.config, target, now, waited)
+            rules.check_hours(hours, remote=source == "remote")
             number = self._take_number(state.day, target)
-            shown = wait_for(state, self.config, target, priority=priority, now=self._now())
             draft = rules.decide_issue(
                 state,
                 self.config,
@@ -401,12 +441,15 @@ class LocalService:
         raise NotFound("No ticket today has that code.")
 
     def _find_by_token(self, token: str) -> str:
-        found = rules.ticket_id(token)
         with self._lock:
-            ticket = self._catch_up().tickets.get(found)
-        if ticket is not None and hmac.compare_digest(ticket.token, token):
+            return self._ticket_by_token(self._catch_up(), token).id
+
+    def _ticket_by_token(self, state: OfficeState, token: str) -> Ticket:
+        """The ticket behind `token` in `state`; Expired if it was another day's."""
+        found = state.tickets.get(rules.ticket_id(token))
+        if found is not None and hmac.compare_digest(found.token, token):
             return found
-        day = self.store.ticket_day(found)
+        day = self.store.ticket_day(rules.ticket_id(token))
         if day is not None:
             raise Expired(f"This ticket was for {day}; it has expired.")
         raise NotFound("This ticket is not known here.", code="ticket_unknown")
@@ -418,22 +461,23 @@ class LocalService:
         and queue their "joined" message; returns the ticket's contacts."""
         if channel not in self.config.notify.channels:
             raise Rejected(f"This office sends no {_CHANNEL_NAMES[channel]}.", code="no_channel")
-        found = self._find_by_token(token)
+        # One state for finding the ticket and keeping the contact: at midnight the day
+        # may turn between two looks, and yesterday's ticket is then Expired, not a KeyError.
         with self._lock, self.store.write():
             state = self._catch_up()
-            ticket = state.tickets[found]
+            ticket = self._ticket_by_token(state, token)
             if ticket.status not in _IN_LINE:
                 raise Rejected("This ticket is no longer in line.", code="ticket_ended")
             contact = Contact(ticket.id, channel, address, ticket.lang)
             self.notifier.subscribe(state, ticket, contact, self._now() / 1000)
-        return self.contacts(token)
+        return outbox.contacts_for(self.store, [ticket.id])
 
     def unsubscribe(self, token: str, channel: Channel | None = None) -> list[Contact]:
         """Forget a resident's contact (one channel, or all) and their unsent messages."""
         found = self._find_by_token(token)
         with self._lock, self.store.write():
             outbox.forget_contacts(self.store, [found], channel)
-        return self.contacts(token)
+        return outbox.contacts_for(self.store, [found])
 
     def subscribe_issued(self, token: str, phone: str, *, device: str | None = None) -> str:
         """A kiosk (`device`, else this one) leaves a resident's phone number for a ticket it
@@ -470,27 +514,23 @@ class LocalService:
         from a number waiting in a line, LEAVE, STATUS or LATE in any office language's
         word (or English), anything else gets the help text. Every answer goes out
         through the outbox. Returns what was done: "unknown" when the number waits in
-        no line and named no line (a stranger gets no answer)."""
+        no line and named no line (a stranger gets no answer; so does a reply to
+        yesterday's ticket just after midnight, which ended with its day)."""
         line = command(text, self._keywords(), "")
         if line:
             return self._join_by_text(sender, line, ref)
-        with self._lock:
-            state = self._catch_up()
-            found = [state.tickets.get(t) for t in outbox.tickets_of(self.store, "sms", sender)]
-            live = [t for t in found if t is not None and t.status in _IN_LINE]
-        if not live:
-            return "unknown"
-        ticket = max(live, key=lambda t: t.issued_at)
         asked: Asked = command(text, self._reply_words(), "help")
+        # Each answer finds the ticket and acts on one state, in one transaction: the day
+        # may turn between two looks.
         if asked == "leave":
-            self.cancel(ticket.token, by_text=True)
-            return asked
+            left = self._write(lambda state: self._leave_by_text(state, sender))
+            return asked if left else "unknown"
         reply: str = asked
         if asked == "late":
             places = self.config.notify.late_places
             try:  # an event like any other: the "late" message comes with it
-                self._write(lambda s: [rules.decide_late(s, ticket.id, places)])
-                return asked
+                moved = self._write(lambda state: self._late_by_text(state, sender, places))
+                return asked if moved else "unknown"
             except Rejected as refused:
                 reply = "late_again" if refused.code == "already_late" else "late_called"
         now = self._now() / 1000
@@ -498,10 +538,27 @@ class LocalService:
         # the message's id: a spoofed sender cannot flood a waiting resident with answers.
         since = now - (60 if reply == "status" else 3600)
         with self._lock, self.store.write():
+            state = self._catch_up()
+            ticket = self._texting(state, sender)
+            if ticket is None:
+                return "unknown"
             if not outbox.answered(self.store, ticket.id, f"{ticket.id}:{reply}:%", since):
-                state = self._catch_up()
-                self.notifier.tell(state, state.tickets[ticket.id], reply, ref, now)
+                self.notifier.tell(state, ticket, reply, ref, now)
         return asked
+
+    def _texting(self, state: OfficeState, sender: str) -> Ticket | None:
+        """The newest ticket in line of `state` for which `sender` left their number."""
+        found = [state.tickets.get(t) for t in outbox.tickets_of(self.store, "sms", sender)]
+        live = [t for t in found if t is not None and t.status in _IN_LINE]
+        return max(live, key=lambda t: t.issued_at) if live else None
+
+    def _leave_by_text(self, state: OfficeState, sender: str) -> list[Draft]:
+        ticket = self._texting(state, sender)
+        return [rules.decide_leave(state, ticket.token, by_text=True)] if ticket else []
+
+    def _late_by_text(self, state: OfficeState, sender: str, places: int) -> list[Draft]:
+        ticket = self._texting(state, sender)
+        return [rules.decide_late(state, ticket.id, places)] if ticket else []
 
     def _join_by_text(self, sender: str, line: str, ref: str) -> Handled:
         """Text-to-join: the same rules as the join page, plus the number's daily cap; the
@@ -538,6 +595,79 @@ class LocalService:
             "status": {i18n.text(lang, "notify.word_status") for lang in languages},
             "late": {i18n.text(lang, "notify.word_late") for lang in languages},
         }
+
+    # -- appointments (the hub's store only) --------------------------------------------
+
+    def slots(self, line: str, day: date) -> list[booking.Slot]:
+        """A line's slots on an office-local date still to come, with their free places."""
+        if not booking.takes_bookings(self.config, line):
+            raise Rejected("This line takes no appointments.", code="no_booking")
+        now = self._now()
+        if day not in booking.bookable_days(self.config, now):
+            return []
+        found = [s for s in booking.slot_starts(self.config, line, day) if s[0] > now]
+        held = appointments.taken(self.store, line, [start for start, _ in found])
+        room = booking.capacity(self.config, line)
+        return [booking.Slot(a, b, max(0, room - held.get(a, 0))) for a, b in found]
+
+    def book(
+        self, line: str, start: int, contact: str, *, lang: str = "", client: str = ""
+    ) -> tuple[booking.Appointment, str]:
+        """Book the slot of `line` starting at `start` (ms) for a phone or e-mail: the
+        appointment and the token of its link (kept only as a hash). Under the write lock,
+        so the slot's last place goes to one resident only (Rejected "slot_full")."""
+        lang = lang if lang in self.config.office.languages else self.config.default_language
+        key = booking.contact_key(contact)
+        now = self._now()
+        token = rules.new_token()
+        with self._lock, self.store.write():
+            slot = booking.find_slot(self.config, line, start, now)
+            booking.check_room(
+                self.config,
+                line,
+                appointments.taken(self.store, line, [start]).get(start, 0),
+                appointments.held_by(self.store, key, now),
+                appointments.booked_from(self.store, client, now - 86_400_000) if client else 0,
+            )
+            made = booking.Appointment(booking.new_code(), line, *slot, lang, "booked", key)
+            day = local_date(start, self.config.zone).isoformat()
+            appointments.insert(self.store, made, booking.token_hash(token), day, client, now)
+        return made, token
+
+    def move_booking(self, token: str, start: int) -> booking.Appointment:
+        """Give a booking another slot of its line, through its link (the same checks as a
+        new booking, but it does not count against itself)."""
+        now = self._now()
+        with self._lock, self.store.write():
+            found = self.find_booking(token)
+            if found.status != "booked":
+                raise Rejected("This booking was cancelled.", code="booking_unknown")
+            slot = booking.find_slot(self.config, found.line, start, now)
+            if slot[0] != found.start:
+                taken = appointments.taken(self.store, found.line, [start]).get(start, 0)
+                booking.check_room(self.config, found.line, taken, 0, 0)
+                day = local_date(start, self.config.zone).isoformat()
+                appointments.move(self.store, found.code, *slot, day)
+        return self.find_booking(token)
+
+    def find_booking(self, token: str) -> booking.Appointment:
+        """A booking by its link's token (NotFound "booking_unknown")."""
+        found = appointments.by_token(self.store, booking.token_hash(token))
+        if found is None:
+            raise booking.unknown()
+        return found
+
+    def cancel_booking(self, token: str) -> booking.Appointment:
+        """Cancel through the link: the place is free again for someone else."""
+        with self._lock, self.store.write():
+            found = self.find_booking(token)
+            if found.status == "booked":
+                appointments.cancel(self.store, found.code)
+        return self.find_booking(token)
+
+    def list_appointments(self, day: date, line: str | None = None) -> list[booking.Appointment]:
+        """A day's bookings for staff, by slot."""
+        return appointments.for_day(self.store, day.isoformat(), line)
 
     # -- staff at a counter ------------------------------------------------------------
 
@@ -624,7 +754,7 @@ class LocalService:
     def _on_line(self, line: str, decide: Callable[[OfficeState], Draft]) -> LineView:
         self._write(lambda state: [decide(state)])
         with self._lock:
-            return line_view(self._catch_up(), self.config, line)
+            return line_view(self._catch_up(), self.config, line, self._now())
 
     def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None:
         self._write(lambda s: [rules.decide_announcement(self.config, texts, staff)])
@@ -659,12 +789,13 @@ class LocalService:
 
     def board(self) -> BoardView:
         with self._lock:
-            return board_view(self._catch_up(), self.config)
+            return board_view(self._catch_up(), self.config, self._now())
 
     def lines(self) -> list[LineView]:
         with self._lock:
             state = self._catch_up()
-            return [line_view(state, self.config, line.id) for line in self.config.lines]
+            now = self._now()
+            return [line_view(state, self.config, line.id, now) for line in self.config.lines]
 
     def counter(self, counter: str) -> CounterView:
         try:
@@ -722,6 +853,16 @@ class LocalService:
     def hub_link(self) -> HubLink | None:
         """None: this PC holds the office's store itself, there is no link to lose."""
         return None
+
+    def service_levels(self) -> dict[str, LevelCheck]:
+        """Each line with a service level, where it stands now (reads the whole day: for a
+        periodic check, not for every view)."""
+        with self._lock:
+            state, now = self._catch_up(), self._now()
+            checks = {
+                line.id: check_line(state, self.config, line.id, now) for line in self.config.lines
+            }
+        return {line: check for line, check in checks.items() if check is not None}
 
     def day_figures(self) -> DayFigures:
         """Today's report from the store (a day's log replays in milliseconds)."""

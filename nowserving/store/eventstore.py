@@ -205,6 +205,35 @@ def _add_address_uses(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_appointments(db: sqlite_utils.Database) -> None:
+    # Residents' bookings, on the hub only (store/appointments.py): a table, not events,
+    # because they hold a phone number or e-mail address that must not travel to every
+    # device's replica nor stay in the append-only log, and "one more in this slot?" is
+    # one indexed count under the write lock.
+    db.table("appointments").create(
+        {
+            "code": str,  # the check-in code
+            "token_hash": str,  # sha256 of the link's token (domain.booking.token_hash)
+            "line": str,
+            "day": str,  # office-local date of the slot (staff list a day's)
+            "start": int,  # ms
+            "end": int,
+            "contact": str,  # phone or e-mail (domain.booking.contact_key)
+            "client": str,  # the address it was booked from (per-address cap)
+            "lang": str,
+            "created": int,  # ms
+            "status": str,  # booked, cancelled
+        },
+        pk="code",
+        not_null={"token_hash", "line", "day", "start", "end", "contact", "created", "status"},
+    )
+    db.table("appointments").create_index(["token_hash"], unique=True)
+    db.table("appointments").create_index(["line", "start"])
+    db.table("appointments").create_index(["contact"])
+    db.table("appointments").create_index(["day", "start"])
+    db.table("appointments").create_index(["client", "created"])
+
+
 # Migrations run in order, each in the same transaction as raising user_version.
 # Never edit or reorder one that has shipped: append a new one.
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
@@ -217,6 +246,7 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _add_registry,
     _add_notify,
     _add_address_uses,
+    _add_appointments,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

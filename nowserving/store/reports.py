@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.estimate import Accuracy, Outcome
 from nowserving.domain.events import Event, Kind
+from nowserving.domain.service_level import Level, assess
 from nowserving.domain.state import OfficeState, Status, apply
 from nowserving.domain.views import plain_wait_for
 from nowserving.store.eventstore import EventStore
@@ -42,6 +43,7 @@ class TicketFacts:
     point: int | None = None  # "about N min", as shown at issue
     ahead: int = 0  # residents ahead at issue
     plain: float | None = None  # the plain formula's wait at issue, to compare with
+    served_by: str | None = None  # the staff member who completed it (None once purged)
 
     def outcome_of_estimate(self) -> Outcome | None:
         """The estimate shown and the wait that followed (None: not shown, or never called)."""
@@ -118,6 +120,7 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
                 record.transfers += 1
             if ticket.status is Status.SERVED and status_before is Status.CALLED:
                 record.served_ms = (ticket.finished_at or event.wall) - (ticket.called_at or 0)
+                record.served_by = event.staff
                 if ticket.counter:
                     facts.busy_ms[ticket.counter] += record.served_ms
             record.outcome = ticket.status.value
@@ -190,6 +193,8 @@ def build(
         outcomes = [o for t in tickets if (o := t.outcome_of_estimate()) is not None]
         if outcomes:
             tables["estimates"].append({"day": day, **_accuracy_row(Accuracy.of(outcomes))})
+        tables["staff"] += _staff_rows(day, tickets)
+        tables["service_levels"] += _level_rows(day, config, tickets)
         for entry in facts.audit:
             moment = datetime.fromtimestamp(entry["time"] / 1000, zone)
             tables["staff_actions"].append({**entry, "time": moment.strftime("%Y-%m-%d %H:%M:%S")})
@@ -235,6 +240,52 @@ def _line_row(day: str, line: str, tickets: list[TicketFacts]) -> dict[str, Any]
     }
 
 
+def _staff_rows(day: str, tickets: list[TicketFacts]) -> list[dict[str, Any]]:
+    """Per staff member: residents served and the average handling time (for line control)."""
+    handled: dict[str, list[int]] = defaultdict(list)
+    for ticket in tickets:
+        if ticket.served_by and ticket.served_ms is not None:
+            handled[ticket.served_by].append(ticket.served_ms)
+    return [
+        {
+            "day": day,
+            "staff": staff,
+            "served": len(times),
+            "handling_mean": round(statistics.mean(_minutes(times)), 1),
+        }
+        for staff, times in sorted(handled.items())
+    ]
+
+
+def _level_rows(day: str, config: OfficeConfig, tickets: list[TicketFacts]) -> list[dict[str, Any]]:
+    """Per line with a service level: residents called within it, late, and whether it held.
+    Residents never called (left, unfinished) do not count, as in the live check."""
+    rows = []
+    for line in config.lines:
+        target = line.service_level
+        waits = [
+            (t.first_called - t.issued_at) / 60_000
+            for t in tickets
+            if t.line == line.id and t.first_called is not None
+        ]
+        if target is None or not waits:
+            continue
+        check = assess(target, waits, [])
+        rows.append(
+            {
+                "day": day,
+                "line": line.id,
+                "target_percent": target.percent,
+                "target_minutes": target.within_minutes,
+                "within": check.within,
+                "late": check.late,
+                "achieved_percent": round(check.achieved, 1),
+                "met": check.level is not Level.BREACHED,
+            }
+        )
+    return rows
+
+
 def _accuracy_row(accuracy: Accuracy) -> dict[str, Any]:
     """The figures `nowserving simulate` prints, for one real day."""
     return {
@@ -265,7 +316,7 @@ def _anonymous(ticket: TicketFacts, zone: ZoneInfo) -> dict[str, Any]:
 
 
 def write_report(
-    tables: dict[str, list[dict[str, Any]]], config: OfficeConfig, out: Path, title: str
+    tables: dict[str, list[dict[str, Any]]], config: OfficeConfig | Labels, out: Path, title: str
 ) -> list[Path]:
     """CSV files, PNG charts and a one-page PDF summary in `out`."""
     private_folder(out)
@@ -291,23 +342,40 @@ def chart_png(tables: dict[str, list[dict[str, Any]]], config: OfficeConfig, nam
         return paths[0].read_bytes() if paths else b""
 
 
+@dataclass(frozen=True)
+class Labels:
+    """What the charts call things: the heading, and lines' and counters' names by id (in
+    the order to show them). One office's come from its config; the city's from its
+    database (store/city_reports.py)."""
+
+    heading: str
+    lines: dict[str, str]
+    counters: dict[str, str]
+
+    @classmethod
+    def of(cls, config: OfficeConfig) -> Labels:
+        lang = config.default_language
+        return cls(
+            config.office.name,
+            {line.id: config.text(line.name, lang) for line in config.lines},
+            {c.id: config.counter_name(c.id, lang) for c in config.counters},
+        )
+
+
 def counter_utilisation(
-    tables: dict[str, list[dict[str, Any]]], config: OfficeConfig
+    tables: dict[str, list[dict[str, Any]]], config: OfficeConfig | Labels
 ) -> dict[str, float]:
     """Each counter's mean utilisation over the days, by its name, in the office's order."""
+    labels = config if isinstance(config, Labels) else Labels.of(config)
     shares: dict[str, list[float]] = defaultdict(list)
     for row in tables.get("counters", []):
         shares[row["counter"]].append(row["utilisation"])
-    return {
-        config.counter_name(c.id, config.default_language): statistics.fmean(shares[c.id])
-        for c in config.counters
-        if c.id in shares
-    }
+    return {name: statistics.fmean(shares[c]) for c, name in labels.counters.items() if c in shares}
 
 
 def _charts(
     tables: dict[str, list[dict[str, Any]]],
-    config: OfficeConfig,
+    config: OfficeConfig | Labels,
     out: Path,
     title: str,
     only: str | None = None,
@@ -318,7 +386,8 @@ def _charts(
     from matplotlib import pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
-    names = {line.id: config.text(line.name, config.default_language) for line in config.lines}
+    labels = config if isinstance(config, Labels) else Labels.of(config)
+    names = labels.lines
     totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in tables.get("lines", []):
         for key in ("issued", "served", "no_shows", "left"):
@@ -327,7 +396,7 @@ def _charts(
     for row in tables.get("hours", []):
         if row["wait_median"] != "":
             hourly[row["hour"]].append(float(row["wait_median"]))
-    utilisation = counter_utilisation(tables, config)
+    utilisation = counter_utilisation(tables, labels)
 
     def volume(ax: Any) -> None:
         lines = list(totals)
@@ -369,7 +438,7 @@ def _charts(
         figure = plt.figure(figsize=(8.27, 11.69))  # A4
         issued = sum(t["issued"] for t in totals.values())
         served = sum(t["served"] for t in totals.values())
-        figure.suptitle(f"{config.office.name}\n{title}", fontsize=15)
+        figure.suptitle(f"{labels.heading}\n{title}", fontsize=15)
         figure.text(
             0.08,
             0.9,

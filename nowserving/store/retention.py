@@ -4,7 +4,7 @@ Purging strips what could identify someone from old events (the QR token, any
 name a config collected, the staff member) and keeps what the reports need,
 so aggregates stay exactly as they were. A purged ticket's phone page says it
 has expired and shows nothing else. Residents' phone numbers and e-mail
-addresses (store/outbox.py) go as soon as their day is over.
+addresses (store/outbox.py, store/appointments.py) go as soon as their day is over.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.payloads import PERSONAL_KEYS
-from nowserving.store import outbox
+from nowserving.store import appointments, outbox
 from nowserving.store.eventstore import EventStore
 
 
@@ -35,5 +35,6 @@ def purge(store: EventStore, config: OfficeConfig, today: date) -> int:
             count += cursor.rowcount
         # Residents' contacts go once their day is over; what the outbox kept, past the window.
         count += outbox.purge(store, today.isoformat(), cutoff)
+        count += appointments.purge(store, today.isoformat())  # bookings' contacts, likewise
     store.checkpoint()  # no old copies left in the WAL
     return count

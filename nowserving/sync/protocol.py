@@ -143,6 +143,9 @@ class OfficeCopy(BaseModel):
 class PairResponse(BaseModel):
     device: PairedDevice
     office: OfficeCopy
+    # The office CA's certificate (PEM, public) when the hub speaks HTTPS with one: the
+    # device keeps it and verifies the hub with it from then on.
+    ca: str | None = None
 
 
 class DeviceStatus(BaseModel):

@@ -25,8 +25,15 @@ from pydantic import TypeAdapter
 
 from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import Device, OfficeConfig, Staff
-from nowserving.domain.errors import HubUnavailable, NowservingError, Rejected, StoreError
+from nowserving.domain.errors import (
+    DeviceRemoved,
+    HubUnavailable,
+    NowservingError,
+    Rejected,
+    StoreError,
+)
 from nowserving.domain.pairing import REMOVED
+from nowserving.domain.security import check_new_pin
 from nowserving.domain.signin import SignInRefused
 from nowserving.domain.views import CounterView, LineView, TicketView
 from nowserving.service.interface import HubLink, Service
@@ -76,10 +83,6 @@ def open_replica(path: Path) -> EventStore:
             "replica %s was damaged (%s); kept as %s, rebuilding from the hub", path, exc, aside
         )
         return EventStore(path)
-
-
-class DeviceRemoved(HubUnavailable):
-    """The hub revoked this device: nothing more syncs until it is paired again."""
 
 
 class NoNumbersLeft(Rejected):
@@ -223,6 +226,25 @@ class ReplicaService(LocalService):
         except HubRefused as refused:
             raise SignInRefused(refused.reason, locked=refused.status == 429) from None
         return Staff(id=answer["staff"], name=answer["name"], pin_hash="scrypt$checked-at-the-hub")
+
+    def change_pin(self, staff: str, pin: str, new_pin: str) -> None:
+        """A staff member's own new PIN, changed at the hub (their current one first)."""
+        check_new_pin(new_pin)
+        token = self._session(staff)
+        if token is None:
+            raise HubRefused("Sign in again: the office server ended your session.", 401)
+        body = {"pin": pin, "new_pin": new_pin}
+        try:
+            self.actions.call("POST", "/api/staff/pin", json=body, headers=_bearer(token))
+        except HubUnavailable as exc:
+            raise Rejected(
+                "Changing your PIN needs the office server, which cannot be reached now."
+            ) from exc
+        except HubRefused as refused:
+            if refused.status in (401, 429):  # the current PIN was wrong (or tried too often)
+                raise SignInRefused(refused.reason, locked=refused.status == 429) from None
+            raise
+        self._pins[staff] = new_pin  # to sign in at the hub again, once its session ends
 
     def sign_out(self, staff: str) -> None:
         self._pins.pop(staff, None)

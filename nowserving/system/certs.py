@@ -122,6 +122,13 @@ def write_office_tls(folder: Path, office: str, names: Sequence[str]) -> OfficeT
     return paths
 
 
+def fingerprint(pem: bytes) -> str:
+    """A certificate's SHA-256 fingerprint as `openssl x509 -fingerprint -sha256` shows it
+    (AB:CD:...): what an IT person compares, or gives a device to pin the office CA."""
+    digest = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256())
+    return ":".join(f"{byte:02X}" for byte in digest)
+
+
 def _general_name(name: str) -> x509.GeneralName:
     try:
         return x509.IPAddress(ipaddress.ip_address(name))

@@ -8,9 +8,11 @@ the key itself, so a half-translated language still works.
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from nowserving.system.paths import resources_dir
 
@@ -26,6 +28,12 @@ def catalog(lang: str) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     return loaded
+
+
+@cache
+def shipped() -> tuple[str, ...]:
+    """The languages the screens are translated into (one catalog each)."""
+    return tuple(sorted(path.stem for path in _folder().glob("*.json")))
 
 
 def _folder() -> Path:
@@ -105,3 +113,52 @@ def ahead_text(lang: str, count: int) -> str:
     if count == 1:
         return text(lang, "common.people_ahead_one")
     return text(lang, "common.people_ahead", count=count)
+
+
+class ShownHours(Protocol):
+    """Whether a line takes residents, as views carry it (domain.opening.Hours)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def opens_at(self) -> int | None: ...
+    @property
+    def closes_at(self) -> int | None: ...
+    @property
+    def remote_open(self) -> bool: ...
+    @property
+    def day(self) -> str: ...
+
+
+def _local(ms: int, zone: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(zone)
+
+
+def clock_time(ms: int, zone: ZoneInfo) -> str:
+    """An office-local time as every screen writes it: "8:00", "16:30"."""
+    moment = _local(ms, zone)
+    return f"{moment.hour}:{moment.minute:02d}"
+
+
+def hours_text(lang: str, hours: ShownHours, zone: ZoneInfo, remote: bool = False) -> str:
+    """Why a line takes nobody now, in `lang` ("" when it is open): "Closed — opens Monday
+    8:00", "Full for today. Come back tomorrow from 8:00." With `remote`, also that
+    joining from a phone has closed while the office still issues until closing."""
+    if hours.status == "open":
+        if remote and not hours.remote_open and hours.closes_at is not None:
+            return text(lang, "hours.remote_closed", time=clock_time(hours.closes_at, zone))
+        return ""
+    kind = "full" if hours.status == "full" else "closed"
+    if hours.opens_at is None:
+        return text(lang, f"hours.{kind}")
+    opens = _local(hours.opens_at, zone)
+    days = (opens.date() - date.fromisoformat(hours.day)).days
+    time = clock_time(hours.opens_at, zone)
+    if days <= 0:
+        return text(lang, f"hours.{kind}_today", time=time)
+    if days == 1:
+        return text(lang, f"hours.{kind}_tomorrow", time=time)
+    day = text(lang, f"weekday.{opens.weekday()}")
+    if days > 6:  # beyond this week the weekday alone is ambiguous
+        day = f"{day} {opens.date().isoformat()}"
+    return text(lang, f"hours.{kind}_on", day=day, time=time)

@@ -284,6 +284,15 @@ def test_the_dashboard_shows_today(qtbot: QtBot, config: OfficeConfig, tmp_path:
     }
     assert cells == {"Building permits": "2", "Resident ID cards": "1"}
     assert desk.dashboard.chart.pixmap() is not None and not desk.dashboard.chart.pixmap().isNull()
+    # Maria has line control: she sees per-staff figures; Tom, who has not, does not.
+    desk.tabs.setCurrentWidget(desk.counter_panel)
+    wait_done(qtbot, desk, "complete", lambda: desk.counter_panel.trigger("complete"))
+    desk.tabs.setCurrentWidget(desk.dashboard)  # asks again at once
+    qtbot.waitUntil(lambda: desk.dashboard.staff_table.rowCount() == 1, timeout=3000)
+    assert [desk.dashboard.staff_table.item(0, c).text() for c in range(2)] == ["Maria", "1"]
+    wait_done(qtbot, desk, "sign_out", lambda: tap(qtbot, desk.signout_button))
+    sign_in(qtbot, desk, "tom", "2468")
+    assert desk.dashboard.staff_table.isHidden() and desk.dashboard.staff_table.rowCount() == 0
 
 
 def test_the_devices_tab_shows_memory_uptime_and_alerts_from_the_hub(

@@ -155,3 +155,12 @@ def test_a_missing_office_ca_is_named_not_a_tls_error(config: OfficeConfig, tmp_
         verify_for(away)
     missing.write_text("x")
     assert verify_for(away) == str(missing)
+
+
+def test_a_staff_name_with_a_control_character_is_refused_by_name() -> None:
+    staff = '[[staff]]\nid = "eve"\nname = "Eve\\u001b[2J"\npin_hash = "scrypt$x"\n'
+    with pytest.raises(ConfigError) as refused:
+        parse_config(sample_config().read_text(encoding="utf-8") + staff, "office.toml")
+    assert str(refused.value) == (
+        "office.toml: staff[3].name: no control characters (line breaks, tabs, escapes) in a name"
+    )

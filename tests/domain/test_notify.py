@@ -222,3 +222,24 @@ def test_a_push_subscription_is_kept_whole_and_shown_by_its_service_only() -> No
         normalize_push(endpoint, "B" + "A" * 86, AUTH)  # 0x04 and 64 bytes, not on the curve
     with pytest.raises(ValueError, match="auth"):
         normalize_push(endpoint, P256DH, AUTH * 2)
+
+
+def test_a_batch_pushed_late_speaks_only_of_what_still_holds(config: OfficeConfig) -> None:
+    """A desk cut off for a while pushes its day at once: a call since repeated, a pause
+    since lifted and yesterday's events owe nothing; the call that holds is told."""
+    log = Log()
+    again, served, waiting = (log.issue("permits") for _ in range(3))
+    before = {t.id: t.status for t in log.state.tickets.values()}
+    start = len(log.events)
+    first_call = log.call(again, "c1")
+    log.on(Kind.TICKET_NO_SHOW, again)
+    log.on(Kind.TICKET_RETURNED, again)
+    second_call = log.call(again, "c2")
+    log.call(served, "c1")
+    log.on(Kind.TICKET_SERVED, served)
+    log.add(Kind.LINE_PAUSED, line="permits", reason="lunch")
+    log.add(Kind.LINE_RESUMED, line="permits")
+    log.add(Kind.TICKET_CALLED, day="2026-11-23", ticket=waiting, line="permits", counter="c3")
+    found = notices(config, before, log.state, log.events[start:], [], near=0)
+    assert [(n.ticket, n.kind, n.event) for n in found] == [(again, "called", second_call.id)]
+    assert first_call.id != second_call.id

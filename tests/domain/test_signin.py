@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from nowserving.domain.config import OfficeConfig
+from nowserving.domain.security import WeakPin, check_new_pin
 from nowserving.domain.signin import LOCKOUT_SECONDS, MAX_SOURCES, PinGate, SignInRefused
 
 
@@ -95,3 +96,20 @@ def test_guesses_sent_all_at_once_get_no_more_tries_than_one_by_one(
     assert len(answers) == 40
     assert answers.count("wrong") <= 5, answers.count("wrong")  # MAX_WRONG_PINS
     assert gate.check("tom", "2468", sources=("address:10.0.0.67",)).id == "tom"  # others
+
+
+def test_a_new_pin_has_six_digits_and_is_not_the_first_one_anyone_tries() -> None:
+    assert check_new_pin("480153", "480153") == "480153"
+    for weak in ("1234", "111111", "123456", "987654", "12345a", "١٢٣٤٥٦٧"):
+        with pytest.raises(WeakPin):
+            check_new_pin(weak)
+    with pytest.raises(WeakPin, match="differ"):
+        check_new_pin("480153", "480135")
+
+
+def test_the_admin_page_answers_a_clerks_right_pin_as_a_wrong_one(config: OfficeConfig) -> None:
+    gate = PinGate(config)
+    assert gate.check("maria", "1234", sources=("a",), admin_only=True).id == "maria"
+    with pytest.raises(SignInRefused, match=r"^Wrong staff member or PIN\.$"):
+        gate.check("tom", "2468", sources=("a",), admin_only=True)  # right PIN, no admin right
+    assert gate.sources == 1  # and it counts towards the lockout like any wrong try

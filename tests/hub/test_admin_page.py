@@ -20,6 +20,7 @@ from nowserving.domain.pairing import REMOVED
 from nowserving.sync.board_stream import HubBoard
 from nowserving.sync.pairing import OfficeFile, pair
 from nowserving.sync.replica import DeviceRemoved, ReplicaService, open_replica
+from nowserving.system import i18n
 from nowserving_qt.bootstrap import Session
 from tests.hub.conftest import DESK, PINS, RunningHub
 from tests.hub.test_pairing import nowserving
@@ -57,10 +58,8 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
 ) -> None:
     page.goto(hub.url + "/admin")
     no_violations(page)
-    sign_in(page, hub, "tom")  # no admin right
-    expect(page.get_by_role("alert")).to_have_text(
-        "Only staff with the admin right may use this page."
-    )
+    sign_in(page, hub, "tom")  # no admin right: his right PIN is answered as a wrong one
+    expect(page.get_by_role("alert")).to_have_text("Wrong staff member or PIN.")
     sign_in(page, hub, "maria")
     expect(page.get_by_role("heading", name="The office")).to_be_visible()
     # This test hub speaks plain HTTP: the page says so where IT looks.
@@ -109,20 +108,49 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
         form = page.locator("form", has=page.get_by_role("button", name="Save permits"))
         form.get_by_label("Name (en)").fill(NEW_NAME)
         form.get_by_role("button").click()
-        expect(page.get_by_role("status").first).to_contain_text("Line permits renamed")
+        expect(page.get_by_role("status").first).to_contain_text("Line permits saved")
 
         # Kiosks learn the office's version with their next pull; displays ask every 5 s.
         qtbot.waitUntil(lambda: NEW_NAME in texts(kiosk_window), timeout=20_000)
         qtbot.waitUntil(lambda: NEW_NAME in texts(display_window), timeout=30_000)
 
+        # A new line appears on the kiosk; removed after a ticket, it takes no new ones.
+        new_line = page.locator("form", has=page.get_by_role("button", name="Add line"))
+        new_line.get_by_label("New line's id").fill("parking")
+        new_line.get_by_label("Ticket letter").fill("p")
+        new_line.get_by_label("Name (en)").fill("Parking permits")
+        new_line.get_by_role("button").click()
+        expect(page.get_by_role("status").first).to_contain_text("Line parking saved")
+        qtbot.waitUntil(lambda: "Parking permits" in texts(kiosk_window), timeout=20_000)
+        hub.issue("parking")
+        page.get_by_role("button", name="Remove parking").click()
+        expect(page.get_by_role("status").first).to_contain_text("takes no new tickets")
+        qtbot.waitUntil(lambda: "Parking permits" not in texts(kiosk_window), timeout=20_000)
+
+        # Settings: a choice goes back to its own type, and reaches the kiosk's copy.
+        printer = page.locator("form", has=page.get_by_role("button", name="Save printer settings"))
+        printer.get_by_label("paper mm").select_option("58")
+        printer.get_by_role("button").click()
+        expect(page.get_by_role("status").first).to_contain_text("printer settings are saved")
+        qtbot.waitUntil(lambda: service.config.printer.paper_mm == 58, timeout=20_000)
+
+        # Languages: one no longer offered leaves the kiosk's welcome screen.
+        arabic = i18n.language_name("ar")
+        offered = page.locator("form", has=page.get_by_role("button", name="Save languages"))
+        offered.get_by_role("checkbox", name=f"{arabic} (ar)").uncheck()
+        offered.get_by_role("button").click()
+        expect(page.get_by_role("status").first).to_contain_text("Languages saved")
+        qtbot.waitUntil(lambda: arabic not in texts(kiosk_window.welcome), timeout=20_000)
+
         # A new counter: without a line it is refused in check-config's words.
-        page.get_by_label("New counter's id").fill("c7")
-        page.get_by_label("Name", exact=True).first.fill("Counter 7")
-        page.get_by_role("button", name="Add counter").click()
-        expect(page.get_by_role("alert")).to_contain_text("office: counters[6].lines: List should")
-        page.get_by_label("New counter's id").fill("c7")
         new_counter = page.locator("form", has=page.get_by_role("button", name="Add counter"))
-        new_counter.get_by_label("Name", exact=True).fill("Counter 7")
+        new_counter.get_by_label("New counter's id").fill("c7")
+        new_counter.get_by_label("Name (en)").fill("Counter 7")
+        new_counter.get_by_role("button").click()
+        expect(page.get_by_role("alert")).to_contain_text("office: counters[6].lines: List should")
+        new_counter = page.locator("form", has=page.get_by_role("button", name="Add counter"))
+        new_counter.get_by_label("New counter's id").fill("c7")
+        new_counter.get_by_label("Name (en)").fill("Counter 7")
         new_counter.get_by_label("permits").check()
         new_counter.get_by_role("button").click()
         expect(page.get_by_role("status").first).to_contain_text("Counter c7 saved")
@@ -152,7 +180,11 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
         page.get_by_role("button", name=f"Revoke {kiosk.id}").click()
         expect(page.get_by_role("status").first).to_contain_text(f"{kiosk.id} is revoked")
         assert hub.get("/api/office", kiosk.secret).json()["code"] == "device_revoked"
-        qtbot.waitUntil(lambda: service.sync.status.revoked, timeout=20_000)
+        # The kiosk's screen says so at once, in its languages, before anyone taps it.
+        qtbot.waitUntil(lambda: kiosk_window.removed is not None, timeout=20_000)
+        assert kiosk_window.stack.currentWidget() is kiosk_window.removed
+        shown = texts(kiosk_window.removed)
+        assert REMOVED in shown and i18n.text("es", "kiosk.removed") in shown
         with pytest.raises(DeviceRemoved, match=REMOVED):
             service.refresh()
         with pytest.raises(Rejected, match=REMOVED):  # not even from its leased numbers
@@ -188,6 +220,10 @@ def test_admin_page_changes_reach_paired_screens_and_the_audit(
         f"revoked {kiosk.id}",
         f"revoked {display.id}",
         "added counter c7 (Counter 7: permits)",
+        "added line parking (P: 'Parking permits')",
+        "retired line parking (no new tickets; gone tomorrow)",
+        "changed the printer settings: paper_mm 80 → 58",
+        "set the languages to en, es, zh, vi",
     } <= audit, audit
 
 

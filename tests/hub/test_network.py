@@ -5,6 +5,7 @@ the log, and no hub that serves the sample's well-known secrets beyond this PC."
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import subprocess
 import sys
@@ -22,9 +23,10 @@ from nowserving.domain.security import hash_pin
 from nowserving.hub.run import check_listeners
 from nowserving.sync.board_stream import HubBoard
 from nowserving.sync.client import HubClient
+from nowserving.sync.pairing import OfficeFile, ca_path, pair
 from nowserving.sync.protocol import PROTOCOL_HEADER, SYNC_PROTOCOL
 from nowserving.sync.tls import verify_for
-from nowserving.system.certs import make_ca, write_office_tls
+from nowserving.system.certs import fingerprint, make_ca, write_office_tls
 from nowserving.system.paths import sample_config
 from tests.hub.conftest import (
     DESK,
@@ -36,6 +38,7 @@ from tests.hub.conftest import (
     start_hub,
     stop_hub,
 )
+from tests.hub.test_pairing import nowserving
 from tests.sync.waiting import wait_until
 
 RESIDENT_TAGS = {"public", "resident", "gateway"}  # gateway: residents' replies by SMS
@@ -149,7 +152,8 @@ def test_every_staff_and_sync_operation_is_a_plain_404_on_the_public_listener(
             answer = _call(method, hub.public_url + filled, session)
             assert answer.status_code == 404, (method, path, answer.text)
             assert answer.headers["content-type"] == "application/problem+json"
-            if method == "get" and not path.endswith("/events"):  # there, it is served
+            # There, it is served (this plain-HTTP hub has no office CA to give).
+            if method == "get" and not path.endswith(("/events", "/pair/ca")):
                 assert _call(method, hub.url + filled, session).status_code == 200, path
             walked.append(operation["operationId"])
     assert {"sync_push", "sync_pull", "staff_login", "call_next", "issue_ticket"} <= set(walked)
@@ -289,3 +293,30 @@ def test_a_hub_with_the_sample_secrets_on_the_lan_does_not_start(tmp_path: Path)
     )
     assert result.returncode == 1
     assert "sample office's device secrets" in result.stderr and "nowserving init" in result.stderr
+
+
+def test_a_pc_pairs_over_https_checking_the_office_ca_shown_with_the_code(
+    tls_hub: RunningHub, tmp_path: Path
+) -> None:
+    ca_file = tls_hub.config.parent / "tls" / "office-ca.pem"
+    made = nowserving(tls_hub, "pair", "--role", "display", "--json")
+    assert made.returncode == 0, made.stderr
+    code, pinned = json.loads(made.stdout)["code"], json.loads(made.stdout)["ca_sha256"]
+    assert pinned == fingerprint(ca_file.read_bytes())
+    # This PC's own CAs do not know the office's: refused before the code is sent.
+    with pytest.raises(ConfigError, match="--ca-sha256"):
+        pair(tls_hub.url, code, tmp_path)
+    # A hub that shows another CA (someone posing as it) is not sent the code either.
+    with pytest.raises(ConfigError, match="Nothing was sent"):
+        pair(tls_hub.url, code, tmp_path, ca_sha256=fingerprint(make_ca("Impostor").cert))
+    credential = pair(tls_hub.url, code, tmp_path, ca_sha256=pinned.lower())  # still unused
+    assert ca_path(tmp_path).read_bytes() == ca_file.read_bytes()
+    # From then on the device verifies the hub with the CA kept in its data folder.
+    config = OfficeFile(tmp_path, credential.device.id).load()[1]
+    assert config.hub.ca_file == str(ca_path(tmp_path))
+    hub = HubClient(tls_hub.url, credential.device.secret, verify=verify_for(config))
+    assert hub.call("GET", "/api/office")["version"] >= 1
+    # Or with the CA's certificate copied to the new PC.
+    desk_code = json.loads(nowserving(tls_hub, "pair", "--role", "desk", "--json").stdout)["code"]
+    pair(tls_hub.url, desk_code, tmp_path / "desk", ca_file=ca_file)
+    assert ca_path(tmp_path / "desk").read_bytes() == ca_file.read_bytes()

@@ -8,6 +8,7 @@ import email
 import json
 import os
 import re
+import sqlite3
 import statistics
 import threading
 import time
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import http_ece
@@ -26,10 +28,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from playwright.sync_api import Browser, expect
 from py_vapid import Vapid02
 
+from nowserving.domain.config import load_config
 from nowserving.domain.rules import ticket_id
 from nowserving.hub.push import b64url, new_private_key, public_key
-from tests.hub.conftest import DISPLAY, RunningHub, free_port, start_hub, stop_hub
+from nowserving.sync.replica import ReplicaService, open_replica
+from tests.hub.conftest import DISPLAY, PINS, RunningHub, free_port, start_hub, stop_hub
 from tests.hub.test_phone_page import OVERFLOWING, PHONE
+from tests.sync.proxy import ChaosProxy
+from tests.sync.waiting import wait_until
 
 GATEWAY_AUTH = "Bearer gateway-credential-0123"
 INBOUND_SECRET = "replies-from-the-gateway-0123"
@@ -581,3 +587,46 @@ def test_a_push_reaches_the_phone_encrypted_in_its_language_and_a_gone_one_is_dr
 
 def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_a_call_made_offline_is_texted_once_when_the_desk_is_back_and_a_stale_one_never(
+    hub: RunningHub, gateway: tuple[Gateway, int], tmp_path: Path
+) -> None:
+    """A desk cut off from the hub calls two residents who left their numbers: the first
+    is served before the desk is back, so only the second is still called by then."""
+    recorder = gateway[0]
+    early, later = hub.issue("permits"), hub.issue("permits")
+    phones = {"+15105550170": early, "+15105550171": later}
+    for phone, issued in phones.items():
+        assert subscribe(hub, issued["token"], phone=phone).status_code == 200
+    recorder.wait_for(lambda g: all(g.texts_to(phone) for phone in phones))  # "joined"
+    config = load_config(hub.config)
+    device = next(d for d in config.devices if d.id == "desk-1")
+    with ChaosProxy(int(hub.url.rsplit(":", 1)[1]), drop=0, cut=0, delay=0) as network:
+        desk = ReplicaService(
+            open_replica(tmp_path / "desk.sqlite"),
+            config,
+            device,
+            f"http://127.0.0.1:{network.port}",
+            interval=0.05,
+        )
+        try:
+            desk.sign_in("tom", PINS["tom"])
+            wait_until(lambda: later["ticket"]["id"] in desk.state.tickets, WAIT_S)
+            network.partition()
+            wait_until(lambda: not desk.sync.status.online, WAIT_S)
+            for issued in (early, later):  # calling the second serves the first
+                desk.call_ticket("c1", issued["ticket"]["id"], reason="test", staff="tom")
+            network.partition(False)
+            recorder.wait_for(lambda g: len(g.texts_to("+15105550171")) == 2)
+            wait_until(lambda: desk.sync.status.online and desk.sync.status.outbox == 0, WAIT_S)
+        finally:
+            desk.close()
+    _, called = recorder.texts_to("+15105550171")
+    assert called == f"Ticket {later['ticket']['label']}: please go to Counter 1 now."
+    with sqlite3.connect(f"file:{hub.data / 'office.sqlite'}?mode=ro", uri=True) as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM outbox WHERE key LIKE '%:called:%'")]
+    # Once, keyed by the call's event; the served resident was told nothing stale.
+    assert [k.split(":")[0] for k in keys].count(later["ticket"]["id"]) == 1
+    assert early["ticket"]["id"] not in [k.split(":")[0] for k in keys]
+    assert len(recorder.texts_to("+15105550170")) == 1

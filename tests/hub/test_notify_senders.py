@@ -1,12 +1,15 @@
 """The e-mail sender against a real SMTP server on loopback (aiosmtpd): login, a refused
-recipient, a server that is not there. The push sender refuses what it must not post to."""
+recipient, a server that is not there, STARTTLS with a trusted and an untrusted certificate.
+The push sender refuses what it must not post to, and one slow push service holds no other."""
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from nowserving.domain.config import NotifyEmail, NotifyPush
 from nowserving.hub.notify_worker import GONE, PushServices, SmtpServer, Unreachable
 from nowserving.hub.push import b64url, new_private_key
 from nowserving.store.outbox import Message
+from nowserving.system.certs import make_ca, make_server_cert
 from tests.hub.conftest import free_port
 
 # Login over plain SMTP, on loopback: the server warns, rightly, about a real office.
@@ -28,6 +32,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 class Inbox:
     def __init__(self) -> None:
         self.received: list[tuple[bool, list[str], bytes]] = []
+        self.tls: list[bool] = []  # whether each mail came over TLS
 
     async def handle_RCPT(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -39,6 +44,7 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.received.append((session.authenticated, envelope.rcpt_tos, envelope.content))
+        self.tls.append(session.ssl is not None)
         return "250 OK"
 
 
@@ -47,18 +53,20 @@ def _login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) 
     return AuthResult(success=ok, handled=False)
 
 
+def _serve(inbox: Inbox, port: int, **options: Any) -> Controller:
+    """An SMTP server on loopback that takes mail only after the login `_login` accepts."""
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=_login, auth_required=True, **options
+    )
+    controller.start()
+    return controller
+
+
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox, port = Inbox(), free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_login,
-        auth_required=True,
-        auth_require_tls=False,  # STARTTLS itself is smtplib's; this tests the login
-    )
-    controller.start()
+    # STARTTLS has its own test (tls_smtp); this one tests the login.
+    controller = _serve(inbox, port, auth_require_tls=False)
     yield inbox, port
     controller.stop()
 
@@ -101,6 +109,43 @@ def test_a_wrong_password_or_no_server_means_try_again_later(smtp: tuple[Inbox, 
         with pytest.raises(Unreachable, match="mail server"):
             SmtpServer(config).send([_message("ana@example.org", "k3")], lambda m, why: None)
     assert smtp[0].received == []
+
+
+@pytest.fixture(scope="module")
+def tls_smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Inbox, int, Path]]:
+    """A server that speaks STARTTLS with a certificate for 127.0.0.1 from its own CA, and
+    takes a login only over TLS; yields the inbox, the port and that CA's file."""
+    folder = tmp_path_factory.mktemp("smtp-tls")
+    ca = make_ca("Mail test")
+    server = make_server_cert(ca, ["127.0.0.1"])
+    (folder / "ca.pem").write_bytes(ca.cert)
+    (folder / "server.pem").write_bytes(server.cert)
+    (folder / "server.key").write_bytes(server.key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "server.pem", folder / "server.key")
+    inbox, port = Inbox(), free_port()
+    controller = _serve(inbox, port, tls_context=context, require_starttls=True)
+    yield inbox, port, folder / "ca.pem"
+    controller.stop()
+
+
+def test_starttls_upgrades_before_login_and_an_untrusted_certificate_sends_nothing(
+    tls_smtp: tuple[Inbox, int, Path],
+) -> None:
+    inbox, port, ca_file = tls_smtp
+    login = {"host": "127.0.0.1", "port": port, "username": "hub", "password": "s3cret"}
+    SmtpServer(NotifyEmail(**login, ca_file=str(ca_file))).send(
+        [_message("ana@example.org", "k4")], lambda message, why: None
+    )
+    ((logged_in, to, _),) = inbox.received
+    assert (logged_in, to, inbox.tls[0]) == (True, ["ana@example.org"], True)
+    # Another office's CA (or the system's): the certificate is refused, no plain fallback.
+    stranger = tls_smtp[2].parent / "other-ca.pem"
+    stranger.write_bytes(make_ca("Someone else").cert)
+    for config in (NotifyEmail(**login, ca_file=str(stranger)), NotifyEmail(**login)):
+        with pytest.raises(Unreachable, match=r"certificate is not trusted.*nothing was sent"):
+            SmtpServer(config).send([_message("ben@example.org", "k5")], lambda m, why: None)
+    assert len(inbox.received) == 1
 
 
 def test_a_push_is_never_posted_into_the_office_nor_crashes_on_a_subscription_no_phone_made() -> (

@@ -17,7 +17,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
+from desk.window import DeskWindow
 from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import load_config
 from nowserving.domain.pairing import REMOVED, REVOKED_CODE
@@ -266,20 +269,62 @@ def test_a_line_renamed_at_the_hub_reaches_paired_screens_without_restart(
         board.close()
 
 
-def test_staff_change_their_own_pin(hub: RunningHub) -> None:
-    lin = hub.sign_in("lin")
-    short = hub.post("/api/staff/pin", lin, json={"pin": "1357", "new_pin": "2468"})
+def test_staff_change_their_own_pin_at_a_paired_desk(
+    hub: RunningHub, qtbot: QtBot, tmp_path: Path
+) -> None:
+    short = hub.post("/api/staff/pin", hub.sign_in("lin"), json={"pin": "1357", "new_pin": "2468"})
     assert short.status_code == 422  # a new PIN has 6 digits or more
-    wrong = hub.post("/api/staff/pin", lin, json={"pin": "0000", "new_pin": "246813"})
-    assert wrong.status_code == 401
-    changed = hub.post("/api/staff/pin", lin, json={"pin": "1357", "new_pin": "246813"})
-    assert changed.status_code == 204, changed.text
-    old = hub.post("/api/staff/login", DESK, json={"staff": "lin", "pin": "1357"})
+    paired = pair(hub.url, new_code(hub, "desk"), tmp_path)
+    office = OfficeFile(tmp_path, paired.device.id)
+    service = ReplicaService(
+        open_replica(tmp_path / "replica.sqlite"),
+        office.load()[1],
+        paired.device,
+        hub.url,
+        interval=0.05,
+        office=office,
+    )
+    desk = DeskWindow(service.config, service, "c1")
+    qtbot.addWidget(desk)
+    desk.show()
+    screen = desk.pin_change
+    try:
+        desk.signin.staff.setCurrentIndex(desk.signin.staff.findData("lin"))
+        qtbot.keyClicks(desk.signin.pin, PINS["lin"])
+        qtbot.mouseClick(desk.signin.sign_in, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: desk.stack.currentIndex() == 1, timeout=10_000)
+        qtbot.mouseClick(desk.pin_button, Qt.MouseButton.LeftButton)
+        assert desk.stack.currentWidget() is screen
+
+        def change(pin: str, new: str, again: str) -> None:
+            for field, text in ((screen.pin, pin), (screen.new_pin, new), (screen.again, again)):
+                qtbot.keyClicks(field, text)
+            qtbot.mouseClick(screen.change, Qt.MouseButton.LeftButton)
+
+        change(PINS["lin"], "123456", "123456")  # the domain's rule, said at once
+        assert "too easy to guess" in screen.message.text()
+        change(PINS["lin"], "246813", "246831")
+        assert "differ" in screen.message.text()
+        change("0000", "246813", "246813")  # the hub checks the current PIN
+        qtbot.waitUntil(
+            lambda: "Wrong staff member or PIN" in screen.message.text(), timeout=10_000
+        )
+        with qtbot.waitSignal(desk.done, timeout=10_000):
+            change(PINS["lin"], "246813", "246813")
+        assert desk.stack.currentIndex() == 1 and "PIN is changed" in desk.status.text()
+        # Revoked mid-shift: the desk says so at once and signs the clerk out.
+        revoked = hub.post(f"/api/admin/devices/{paired.device.id}/revoke", hub.sign_in())
+        assert revoked.status_code == 204, revoked.text
+        qtbot.waitUntil(lambda: desk.banner.text() == REMOVED, timeout=20_000)
+        assert desk.stack.currentWidget() is desk.signin and not desk.signin.sign_in.isEnabled()
+    finally:
+        service.close()
+    old = hub.post("/api/staff/login", DESK, json={"staff": "lin", "pin": PINS["lin"]})
     new = hub.post("/api/staff/login", DESK, json={"staff": "lin", "pin": "246813"})
     assert (old.status_code, new.status_code) == (401, 200)
-    # The desk receives the new hash, for signing in while the hub is away.
-    office = hub.get("/api/office", DESK).json()["office"]
-    assert next(s for s in office["staff"] if s["id"] == "lin")["pin_hash"] != PIN_HASHES[2]
+    # Desks receive the new hash, for signing in while the hub is away.
+    office_now = hub.get("/api/office", DESK).json()["office"]
+    assert next(s for s in office_now["staff"] if s["id"] == "lin")["pin_hash"] != PIN_HASHES[2]
 
 
 def test_a_paired_kiosk_checks_its_staff_menu_pin_at_the_hub(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +11,11 @@ import pytest
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import Rejected, StoreError
+from nowserving.service.interface import Expired
 from nowserving.service.local import LocalService
 from nowserving.store import outbox
 from nowserving.store.eventstore import EventStore
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, office_time
 
 PHONE = "+15105550147"
 
@@ -191,6 +194,33 @@ def test_the_purge_drops_earlier_days_contacts_and_unsent_messages(
     with store.write():
         assert outbox.purge(store, "2026-11-25", "2026-11-25") == 1
     assert desk.contacts(ticket.token) == [] and rows(store) == []
+
+
+def test_the_day_turning_between_two_looks_gives_a_clear_answer_not_a_key_error(
+    desk: LocalService, store: EventStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Subscribing and a text reply each look up the ticket, then write: midnight may
+    pass in between. The injected clock crosses it just as the write begins."""
+    clock.ms = office_time("2026-11-24 23:59")
+    first = desk.issue("permits")
+    desk.subscribe(first.token, "sms", PHONE)
+    late = desk.issue("permits")
+    desk.refresh()  # the service has seen the day with both tickets
+    writing = store.write
+
+    @contextmanager
+    def crossing_midnight() -> Iterator[None]:
+        clock.ms = max(clock.ms, office_time("2026-11-25 00:00") + 1)
+        with writing():
+            yield
+
+    monkeypatch.setattr(store, "write", crossing_midnight)
+    with pytest.raises(Expired, match="This ticket was for 2026-11-24"):
+        desk.subscribe(late.token, "sms", "+15105550148")
+    # Yesterday's ticket ended with its day: the reply is answered like a stranger's.
+    assert desk.text_reply(PHONE, "STATUS", "m1") == "unknown"
+    assert desk.text_reply(PHONE, "LEAVE", "m2") == "unknown"
+    assert [r["key"].split(":")[1] for r in rows(store)] == ["joined", "near"]
 
 
 def test_a_reroute_and_the_end_of_the_day_are_told_in_the_residents_language(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nowserving.cli.main import main
-from nowserving.domain.config import OfficeConfig
+from nowserving.domain.config import OfficeConfig, ServiceLevel
 from nowserving.domain.events import Event, Kind
 from nowserving.service.interface import Expired
 from nowserving.service.local import LocalService
@@ -215,3 +215,24 @@ def test_a_simulated_day_reports_staff_actions(tmp_path: Path, config: OfficeCon
         rows = list(csv.DictReader(handle))
     assert {"line.paused", "line.resumed", "ticket.called"} <= {row["action"] for row in rows}
     assert all(row["staff"] for row in rows)
+
+
+def test_service_levels_and_staff_figures(
+    known_day: dict[str, str], store: EventStore, config: OfficeConfig
+) -> None:
+    target = ServiceLevel(within_minutes=22, percent=90)
+    lines = [
+        line.model_copy(update={"service_level": target}) if line.id == "permits" else line
+        for line in config.lines
+    ]
+    tables = build(store, config.model_copy(update={"lines": lines}), DAY, DAY)
+    (level,) = tables["service_levels"]  # called after 20 and 25 minutes
+    assert (level["within"], level["late"], level["achieved_percent"], level["met"]) == (
+        1,
+        1,
+        50.0,
+        False,
+    )
+    assert tables["staff"] == [
+        {"day": "2026-11-24", "staff": "maria", "served": 1, "handling_mean": 10.0}
+    ]

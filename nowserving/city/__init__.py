@@ -1,0 +1,1 @@
+"""`nowserving city`: one picture of every office, over the city's PostgreSQL."""

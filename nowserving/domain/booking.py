@@ -1,0 +1,131 @@
+"""Appointments: the slots a line offers, how many each takes, and who may book one.
+
+Pure: the hub's store keeps the bookings (store/appointments.py) and asks here,
+inside its write transaction, whether one more fits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from nowserving.domain.config import OfficeConfig
+from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.opening import local_date, local_instant
+from nowserving.domain.rules import SHORT_ALPHABET
+
+_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    start: int  # ms
+    end: int
+    free: int  # bookings it still takes
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    code: str  # typed at the kiosk or read from the QR: checks in
+    line: str
+    start: int  # ms
+    end: int
+    lang: str
+    status: str  # booked, cancelled
+    contact: str = ""  # for staff and reminders only; never on a public page
+
+
+def takes_bookings(config: OfficeConfig, line: str) -> bool:
+    return line in config.booking.lines and config.calendar is not None
+
+
+def capacity(config: OfficeConfig, line: str) -> int:
+    """Bookings per slot: the configured number, else counters × slot ÷ typical minutes."""
+    fixed = config.booking.per_slot.get(line)
+    if fixed is not None:
+        return fixed
+    counters = sum(1 for c in config.counters if line in c.lines)
+    typical = config.line(line).typical_minutes
+    return max(1, int(counters * config.booking.slot_minutes // typical))
+
+
+def slot_starts(config: OfficeConfig, line: str, day: date) -> list[tuple[int, int]]:
+    """The (start, end) instants in ms of a line's slots on an office-local date: every
+    `slot_minutes` from the start of each opening span, each ending within it (wall-clock
+    times: on DST days a slot may last an hour more, or not happen)."""
+    calendar = config.calendar
+    if calendar is None or day in calendar.closed:
+        return []
+    length = config.booking.slot_minutes
+    zone = config.zone
+    found = []
+    for start, end in calendar.line_hours(line, day.weekday()):
+        for minute in range(start, end - length + 1, length):
+            slot = (local_instant(day, minute, zone), local_instant(day, minute + length, zone))
+            if slot[1] > slot[0]:  # a slot inside the hour the clocks skip does not happen
+                found.append(slot)
+    return found
+
+
+def bookable_days(config: OfficeConfig, now: int) -> list[date]:
+    """Today and the days after it that residents may book, by `days_ahead`."""
+    today = local_date(now, config.zone)
+    return [today + timedelta(days=n) for n in range(config.booking.days_ahead + 1)]
+
+
+def find_slot(config: OfficeConfig, line: str, start: int, now: int) -> tuple[int, int]:
+    """The slot starting at `start` (ms), if it is one of the line's bookable slots."""
+    if not takes_bookings(config, line):
+        raise Rejected("This line takes no appointments.", code="no_booking")
+    day = local_date(start, config.zone)
+    if day not in bookable_days(config, now):
+        raise Rejected("That day cannot be booked.", code="slot_unknown")
+    for slot in slot_starts(config, line, day):
+        if slot[0] == start:
+            if start <= now:
+                raise Rejected("That time has passed.", code="slot_unknown")
+            return slot
+    raise Rejected("There is no such slot.", code="slot_unknown")
+
+
+def check_room(config: OfficeConfig, line: str, taken: int, held: int, from_address: int) -> None:
+    """Rejected when the slot is full or the resident holds too many bookings already."""
+    if taken >= capacity(config, line):
+        raise Rejected("That time has just been booked; please pick another.", code="slot_full")
+    if held >= config.booking.max_per_contact:
+        raise Rejected(
+            "This phone number or e-mail address already holds the most bookings allowed.",
+            code="too_many_bookings",
+        )
+    if from_address >= config.booking.max_per_address:
+        raise Rejected("Too many bookings from here today.", code="too_many_bookings")
+
+
+def contact_key(text: str) -> str:
+    """A phone number or e-mail address as kept and compared ("+1 510-555 0147" and
+    "15105550147" are one number); Rejected if it is neither."""
+    value = text.strip()
+    phone = re.sub(r"[\s().-]", "", value)
+    if _PHONE.fullmatch(phone):
+        return "+" + phone.lstrip("+")
+    if len(value) <= 254 and _EMAIL.fullmatch(value):
+        return value.lower()
+    raise Rejected("Give a phone number or an e-mail address.", code="bad_contact")
+
+
+def new_code() -> str:
+    """An 8-character check-in code (40 random bits), easy to type: no 0/O, 1/I."""
+    return "".join(secrets.choice(SHORT_ALPHABET) for _ in range(8))
+
+
+def token_hash(token: str) -> str:
+    """How the store keeps a booking's link token: a copy of the file opens no booking."""
+    return hashlib.sha256(f"booking:{token}".encode()).hexdigest()
+
+
+def unknown() -> NotFound:
+    return NotFound("No booking has that link.", code="booking_unknown")

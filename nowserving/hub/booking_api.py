@@ -1,0 +1,254 @@
+"""Appointments: residents book a slot on `/book`, keep a link to cancel it; staff list them.
+
+The hub decides: bookings live in its store (store/appointments.py), and each booking is
+counted and written under the store's write lock, so a slot's last place goes to one
+resident. The operationIds are a promise to integrators: do not rename them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field, StringConstraints
+
+from nowserving.domain.booking import Appointment, bookable_days, takes_bookings
+from nowserving.domain.config import IDENT, Ident
+from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.notify import mask
+from nowserving.domain.opening import local_date
+from nowserving.hub.admin_page import _qr_data_uri as qr_data_uri
+from nowserving.hub.api import HubDep, Staff
+from nowserving.hub.context import Hub, hub_of, in_thread
+from nowserving.hub.pages import SECURITY_HEADERS, _language, _page
+from nowserving.hub.problems import ERRORS
+from nowserving.hub.schemas import TOKEN, Lang
+from nowserving.system import i18n
+
+router = APIRouter(prefix="/api", responses=ERRORS)
+pages = APIRouter(include_in_schema=False)
+LineParam = Annotated[str, Path(pattern=IDENT, description="A line's id")]
+TokenParam = Annotated[str, Path(pattern=TOKEN, description="The token in a booking's link")]
+
+
+class SlotOut(BaseModel):
+    start: int  # ms since the epoch
+    end: int
+    free: int
+
+
+class BookRequest(BaseModel):
+    line: Ident
+    start: int = Field(ge=0, le=10**14)
+    contact: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    lang: Lang = ""
+
+
+class AppointmentOut(BaseModel):
+    """What the resident's link shows of a booking."""
+
+    code: str
+    line: str
+    start: int
+    end: int
+    status: str
+
+
+class Booked(AppointmentOut):
+    token: str  # the link's secret: /a/<token> cancels
+    url: str
+
+
+class StaffAppointment(AppointmentOut):
+    contact: str  # masked: "•••• 0147"
+
+
+def _out(found: Appointment) -> AppointmentOut:
+    return AppointmentOut(
+        code=found.code, line=found.line, start=found.start, end=found.end, status=found.status
+    )
+
+
+def _link(hub: Hub, token: str, lang: str) -> str:
+    return f"{hub.config.office.public_base_url}/a/{token}?lang={lang}"
+
+
+@router.get("/booking/{line}/slots", operation_id="list_slots", tags=["resident"])
+@in_thread
+def list_slots(
+    line: LineParam, hub: HubDep, request: Request, day: Annotated[date, Query()]
+) -> list[SlotOut]:
+    """The line's slots on an office-local date that are still to come, with free places."""
+    hub.check_rate(request, "read")
+    return [SlotOut(start=s.start, end=s.end, free=s.free) for s in hub.service.slots(line, day)]
+
+
+@router.post("/appointments", operation_id="book_appointment", tags=["resident"], status_code=201)
+@in_thread
+def book_appointment(body: BookRequest, hub: HubDep, request: Request) -> Booked:
+    """Book a slot for a phone number or e-mail address; 409 `slot_full` if it was taken."""
+    hub.check_rate(request, "book")
+    made, token = hub.service.book(
+        body.line, body.start, body.contact, lang=body.lang, client=hub.client(request)
+    )
+    return Booked(**_out(made).model_dump(), token=token, url=_link(hub, token, made.lang))
+
+
+@router.delete("/appointments/{token}", operation_id="cancel_appointment", tags=["resident"])
+@in_thread
+def cancel_appointment(token: TokenParam, hub: HubDep, request: Request) -> AppointmentOut:
+    """Cancel a booking through its link; its place is free again."""
+    hub.check_rate(request, "book")
+    return _out(hub.service.cancel_booking(token))
+
+
+class MoveRequest(BaseModel):
+    start: int = Field(ge=0, le=10**14)
+
+
+@router.post("/appointments/{token}/move", operation_id="move_appointment", tags=["resident"])
+@in_thread
+def move_appointment(
+    token: TokenParam, body: MoveRequest, hub: HubDep, request: Request
+) -> AppointmentOut:
+    """Move a booking to another free slot of its line, through its link."""
+    hub.check_rate(request, "book")
+    return _out(hub.service.move_booking(token, body.start))
+
+
+@router.get("/staff/appointments", operation_id="list_appointments", tags=["desk"])
+@in_thread
+def list_appointments(
+    hub: HubDep,
+    caller: Staff,
+    day: Annotated[date | None, Query(description="Office-local date; default today")] = None,
+    line: Annotated[str | None, Query(pattern=IDENT)] = None,
+) -> list[StaffAppointment]:
+    """A day's bookings, by slot (contacts masked)."""
+    day = day or local_date(hub.service.clock_now(), hub.config.zone)
+    return [
+        StaffAppointment(**_out(a).model_dump(), contact=mask(a.contact))
+        for a in hub.service.list_appointments(day, line)
+    ]
+
+
+# -- the residents' pages -----------------------------------------------------------------
+
+
+def _clock(ms: int, hub: Hub) -> str:
+    return i18n.clock_time(ms, hub.config.zone)
+
+
+def _line_name(hub: Hub, line: str, lang: str) -> str:
+    """A line's name in `lang`; its id if the office no longer has it (booked before)."""
+    try:
+        return hub.config.text(hub.config.line(line).name, lang)
+    except KeyError:
+        return line
+
+
+@pages.get("/book", response_class=HTMLResponse)
+def book_page(
+    request: Request,
+    lang: str | None = None,
+    line: Annotated[str | None, Query(pattern=IDENT)] = None,
+    day: date | None = None,
+    move: Annotated[str | None, Query(pattern=TOKEN)] = None,
+) -> HTMLResponse:
+    """Service, then date, then a free slot and a phone or e-mail: no script needed to browse."""
+    hub = hub_of(request)
+    hub.check_rate(request, "read")
+    chosen = _language(hub, lang)
+    config = hub.config
+    lines = [
+        {"id": x.id, "name": config.text(x.name, chosen)}
+        for x in config.lines
+        if takes_bookings(config, x.id)
+    ]
+    context: dict[str, Any] = {
+        "lines": lines,
+        "line": None,
+        "days": [],
+        "slots": [],
+        "day": "",
+        "move": move or "",  # a booking's token: the chosen slot replaces its time
+    }
+    if line and any(x["id"] == line for x in lines):
+        now = hub.service.clock_now()
+        context["line"] = {"id": line, "name": _line_name(hub, line, chosen)}
+        context["days"] = [
+            {
+                "iso": d.isoformat(),
+                "name": i18n.text(chosen, f"weekday.{d.weekday()}") + f" {d.isoformat()}",
+            }
+            for d in bookable_days(config, now)
+            if hub.service.slots(line, d)
+        ]
+        if day is not None:
+            context["day"] = day.isoformat()
+            context["slots"] = [
+                {"start": s.start, "time": _clock(s.start, hub), "free": s.free}
+                for s in hub.service.slots(line, day)
+            ]
+    return _page(request, "book.html", hub, chosen, **context)
+
+
+@pages.get("/a/{token}", response_class=HTMLResponse)
+def appointment_page(token: TokenParam, request: Request, lang: str | None = None) -> HTMLResponse:
+    """The booking's link: its code and QR (to check in), a calendar file, and cancel."""
+    hub = hub_of(request)
+    hub.check_rate(request, "read")
+    try:
+        found = hub.service.find_booking(token)
+    except NotFound:
+        chosen = _language(hub, lang)
+        return _page(request, "gone.html", hub, chosen, 404, message_key="book.unknown")
+    chosen = _language(hub, lang, found.lang)
+    when = datetime.fromtimestamp(found.start / 1000, UTC).astimezone(hub.config.zone)
+    return _page(
+        request,
+        "appointment.html",
+        hub,
+        chosen,
+        appointment=_out(found).model_dump(),
+        token=token,
+        line_name=_line_name(hub, found.line, chosen),
+        when=i18n.text(chosen, f"weekday.{when.weekday()}")
+        + f" {when.date().isoformat()} {_clock(found.start, hub)}",
+        qr=qr_data_uri(found.code),
+    )
+
+
+@pages.get("/a/{token}/appointment.ics")
+def appointment_ics(token: TokenParam, request: Request) -> Response:
+    """The booking as an iCalendar file, for the resident's own calendar."""
+    from icalendar import Calendar, Event
+
+    hub = hub_of(request)
+    hub.check_rate(request, "read")
+    found = hub.service.find_booking(token)
+    if found.status != "booked":
+        raise Rejected("This booking was cancelled.", code="booking_unknown")
+    name = _line_name(hub, found.line, found.lang)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Nowserving//appointment//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"{found.code}@nowserving")
+    event.add("dtstamp", datetime.now(UTC))
+    event.add("dtstart", datetime.fromtimestamp(found.start / 1000, UTC))
+    event.add("dtend", datetime.fromtimestamp(found.end / 1000, UTC))
+    event.add("summary", f"{hub.config.office.name}: {name}")
+    event.add("description", f"{i18n.text(found.lang, 'book.your_code')}: {found.code}")
+    event.add("location", hub.config.office.name)
+    calendar.add_component(event)
+    return Response(
+        calendar.to_ical(),
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": 'attachment; filename="appointment.ics"',
+        },
+    )

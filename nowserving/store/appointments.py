@@ -1,0 +1,116 @@
+"""Residents' bookings in the hub's store (see the `appointments` migration for why a table).
+
+Every function that writes is called inside `EventStore.write()`, whose BEGIN IMMEDIATE
+makes "count, then insert" one step: two residents racing for a slot's last place
+cannot both get it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from nowserving.domain.booking import Appointment
+from nowserving.store.eventstore import EventStore
+
+BOOKED, CANCELLED = "booked", "cancelled"
+_FIELDS = 'code, line, start, "end", lang, status, contact'
+
+
+def _appointment(row: sqlite3.Row) -> Appointment:
+    return Appointment(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6])
+
+
+def taken(store: EventStore, line: str, starts: list[int]) -> dict[int, int]:
+    """Bookings held per slot start (cancelled ones free their place)."""
+    if not starts:
+        return {}
+    marks = ",".join("?" * len(starts))
+    rows = store.read(
+        f"SELECT start, count(*) FROM appointments WHERE line = ? AND status = ? "
+        f"AND start IN ({marks}) GROUP BY start",
+        (line, BOOKED, *starts),
+    )
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+def held_by(store: EventStore, contact: str, now: int) -> int:
+    """Open bookings of one phone or e-mail (those still to come)."""
+    rows = store.read(
+        "SELECT count(*) FROM appointments WHERE contact = ? AND status = ? AND start > ?",
+        (contact, BOOKED, now),
+    )
+    return int(rows[0][0])
+
+
+def booked_from(store: EventStore, client: str, since: int) -> int:
+    """Bookings made from one client address since `since` (ms), cancelled ones too."""
+    rows = store.read(
+        "SELECT count(*) FROM appointments WHERE client = ? AND created >= ?", (client, since)
+    )
+    return int(rows[0][0])
+
+
+def insert(
+    store: EventStore,
+    appointment: Appointment,
+    token_hash: str,
+    day: str,
+    client: str,
+    created: int,
+) -> None:
+    """Keep a new booking. Inside `write()`."""
+    store.db.conn.execute(
+        'INSERT INTO appointments (code, token_hash, line, day, start, "end", contact, '
+        "client, lang, created, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            appointment.code,
+            token_hash,
+            appointment.line,
+            day,
+            appointment.start,
+            appointment.end,
+            appointment.contact,
+            client,
+            appointment.lang,
+            created,
+            BOOKED,
+        ),
+    )
+
+
+def by_token(store: EventStore, token_hash: str) -> Appointment | None:
+    rows = store.read(f"SELECT {_FIELDS} FROM appointments WHERE token_hash = ?", (token_hash,))
+    return _appointment(rows[0]) if rows else None
+
+
+def cancel(store: EventStore, code: str) -> None:
+    """Free a booking's place. Inside `write()`."""
+    store.db.conn.execute("UPDATE appointments SET status = ? WHERE code = ?", (CANCELLED, code))
+
+
+def for_day(store: EventStore, day: str, line: str | None = None) -> list[Appointment]:
+    """A day's bookings (cancelled ones too), by slot, for staff."""
+    only = " AND line = ?" if line else ""
+    rows = store.read(
+        f"SELECT {_FIELDS} FROM appointments WHERE day = ?{only} ORDER BY start, code",
+        (day, line) if line else (day,),
+    )
+    return [_appointment(r) for r in rows]
+
+
+def move(store: EventStore, code: str, start: int, end: int, day: str) -> None:
+    """Give a booking another slot. Inside `write()`."""
+    store.db.conn.execute(
+        'UPDATE appointments SET start = ?, "end" = ?, day = ? WHERE code = ?',
+        (start, end, day, code),
+    )
+
+
+def purge(store: EventStore, today: str) -> int:
+    """Forget the phone numbers, addresses and client addresses of bookings whose day is
+    over (the slot and its code stay, for the reports). Inside `write()`."""
+    cursor = store.db.conn.execute(
+        "UPDATE appointments SET contact = '', client = '' WHERE day < ? AND contact != ''",
+        (today,),
+    )
+    return cursor.rowcount

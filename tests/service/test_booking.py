@@ -1,0 +1,40 @@
+"""Bookings in the hub's store: kept, counted, moved, and their contacts forgotten."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from nowserving.domain.config import parse_config
+from nowserving.service.local import LocalService
+from nowserving.store import retention
+from nowserving.store.eventstore import EventStore
+from nowserving.system.paths import sample_config
+from tests.conftest import FakeClock, office_time
+
+OFFICE = """
+[calendar.hours]
+mon = "08:00-12:00"
+
+[booking]
+lines = ["permits"]
+slot_minutes = 30
+"""
+
+
+def test_a_booking_is_kept_moved_and_its_contact_forgotten_after_its_day(tmp_path: Path) -> None:
+    config = parse_config(sample_config().read_text(encoding="utf-8") + OFFICE)
+    clock = FakeClock(office_time("2026-11-27 12:00"))  # the Friday before
+    service = LocalService(EventStore(tmp_path / "office.sqlite"), config, "hub", now=clock)
+    monday = date(2026, 11, 30)
+    first, second = (s.start for s in service.slots("permits", monday)[:2])
+    made, token = service.book("permits", first, "+1 510 555 0147", lang="es", client="10.0.0.7")
+    assert service.slots("permits", monday)[0].free == service.slots("permits", monday)[1].free - 1
+    assert service.move_booking(token, second).start == second
+    (listed,) = service.list_appointments(monday)
+    assert (listed.code, listed.contact, listed.lang) == (made.code, "+15105550147", "es")
+
+    retention.purge(service.store, config, date(2026, 11, 30))  # its day is not over yet
+    assert service.list_appointments(monday)[0].contact == "+15105550147"
+    retention.purge(service.store, config, date(2026, 12, 1))
+    assert service.list_appointments(monday)[0].contact == ""
