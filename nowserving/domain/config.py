@@ -297,6 +297,10 @@ class Booking(_Strict):
     days_ahead: int = Field(default=14, ge=1, le=365)  # how far ahead a slot may be booked
     max_per_contact: int = Field(default=2, ge=1, le=50)  # open bookings per phone or e-mail
     max_per_address: int = Field(default=6, ge=1, le=10_000)  # bookings a day per client address
+    # Hours before a slot that its resident is reminded (by the [notify] channels).
+    remind_hours: list[Annotated[int, Field(ge=1, le=168)]] = Field(
+        default_factory=lambda: [24, 1], max_length=5
+    )
 
 
 PublicAction = Literal["read", "stream", "leave", "join", "subscribe", "book"]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from nowserving.domain.booking import Appointment, bookable_days, takes_bookings
 from nowserving.domain.config import IDENT, Ident
 from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.links import booking_url
 from nowserving.domain.notify import mask
 from nowserving.domain.opening import local_date
 from nowserving.hub.admin_page import _qr_data_uri as qr_data_uri
@@ -71,10 +72,6 @@ def _out(found: Appointment) -> AppointmentOut:
     )
 
 
-def _link(hub: Hub, token: str, lang: str) -> str:
-    return f"{hub.config.office.public_base_url}/a/{token}?lang={lang}"
-
-
 @router.get("/booking/{line}/slots", operation_id="list_slots", tags=["resident"])
 @in_thread
 def list_slots(
@@ -93,7 +90,9 @@ def book_appointment(body: BookRequest, hub: HubDep, request: Request) -> Booked
     made, token = hub.service.book(
         body.line, body.start, body.contact, lang=body.lang, client=hub.client(request)
     )
-    return Booked(**_out(made).model_dump(), token=token, url=_link(hub, token, made.lang))
+    return Booked(
+        **_out(made).model_dump(), token=token, url=booking_url(hub.config, token, made.lang)
+    )
 
 
 @router.delete("/appointments/{token}", operation_id="cancel_appointment", tags=["resident"])

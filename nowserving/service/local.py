@@ -25,6 +25,7 @@ from nowserving.domain.clock import HybridClock, wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
+from nowserving.domain.links import booking_url
 from nowserving.domain.notify import Asked, Channel, Contact, command, mask, normalize_phone
 from nowserving.domain.notify import before as tickets_before
 from nowserving.domain.opening import hours_at, local_date
@@ -619,6 +620,7 @@ class LocalService:
             made = booking.Appointment(booking.new_code(), line, *slot, lang, "booked", key)
             day = local_date(start, self.config.zone).isoformat()
             appointments.insert(self.store, made, booking.token_hash(token), day, client, now)
+            self.notifier.remind(made, booking_url(self.config, token, lang), now / 1000)
         return made, token
 
     def move_booking(self, token: str, start: int) -> booking.Appointment:
@@ -635,6 +637,10 @@ class LocalService:
                 booking.check_room(self.config, found.line, taken, 0, 0)
                 day = local_date(start, self.config.zone).isoformat()
                 appointments.move(self.store, found.code, *slot, day)
+                # The old time's reminders go; the new time's come (their keys name it).
+                self.notifier.forget_booking(found.code)
+                moved = replace(found, start=slot[0], end=slot[1])
+                self.notifier.remind(moved, booking_url(self.config, token, moved.lang), now / 1000)
         return self.find_booking(token)
 
     def find_booking(self, token: str) -> booking.Appointment:
@@ -650,6 +656,7 @@ class LocalService:
             found = self.find_booking(token)
             if found.status == "booked":
                 appointments.cancel(self.store, found.code)
+                self.notifier.forget_booking(found.code)
         return self.find_booking(token)
 
     def list_appointments(self, day: date, line: str | None = None) -> list[booking.Appointment]:
