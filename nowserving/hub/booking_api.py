@@ -64,6 +64,7 @@ class Booked(AppointmentOut):
 
 class StaffAppointment(AppointmentOut):
     contact: str  # masked: "•••• 0147"
+    booked_by: str  # the staff member who booked it on the phone; "" if the resident did
 
 
 def _out(found: Appointment) -> AppointmentOut:
@@ -128,9 +129,38 @@ def list_appointments(
     """A day's bookings, by slot (contacts masked)."""
     day = day or local_date(hub.service.clock_now(), hub.config.zone)
     return [
-        StaffAppointment(**_out(a).model_dump(), contact=mask(a.contact))
+        StaffAppointment(
+            **_out(a).model_dump(),
+            contact=mask(a.contact) if a.contact else "",
+            booked_by=a.booked_by,
+        )
         for a in hub.service.list_appointments(day, line)
     ]
+
+
+class StaffBookRequest(BaseModel):
+    line: Ident
+    start: int = Field(ge=0, le=10**14)
+    # The resident's phone or e-mail, for reminders; "" if they gave none.
+    contact: Annotated[str, StringConstraints(max_length=254)] = ""
+    lang: Lang = ""
+
+
+@router.post(
+    "/staff/appointments", operation_id="staff_book_appointment", tags=["desk"], status_code=201
+)
+@in_thread
+def staff_book_appointment(body: StaffBookRequest, hub: HubDep, caller: Staff) -> Booked:
+    """Book a slot for a resident on the phone, as the signed-in staff member (kept with
+    the booking); the same capacity and caps as a resident's own booking (409 `slot_full`)."""
+    if caller.session is None:
+        raise Rejected("Only a signed-in staff member can book for a resident.", code="no_staff")
+    made, token = hub.service.book(
+        body.line, body.start, body.contact, lang=body.lang, staff=caller.session.staff.id
+    )
+    return Booked(
+        **_out(made).model_dump(), token=token, url=booking_url(hub.config, token, made.lang)
+    )
 
 
 # -- the residents' pages -----------------------------------------------------------------

@@ -599,13 +599,21 @@ class LocalService:
         return [booking.Slot(a, b, max(0, room - held.get(a, 0))) for a, b in found]
 
     def book(
-        self, line: str, start: int, contact: str, *, lang: str = "", client: str = ""
+        self,
+        line: str,
+        start: int,
+        contact: str,
+        *,
+        lang: str = "",
+        client: str = "",
+        staff: str = "",
     ) -> tuple[booking.Appointment, str]:
         """Book the slot of `line` starting at `start` (ms) for a phone or e-mail: the
         appointment and the token of its link (kept only as a hash). Under the write lock,
-        so the slot's last place goes to one resident only (Rejected "slot_full")."""
+        so the slot's last place goes to one resident only (Rejected "slot_full"). Booked by
+        `staff` for a resident on the phone, the contact may be left out (no reminders)."""
         lang = lang if lang in self.config.office.languages else self.config.default_language
-        key = booking.contact_key(contact)
+        key = booking.contact_key(contact) if contact.strip() or not staff else ""
         now = self._now()
         token = rules.new_token()
         with self._lock, self.store.write():
@@ -614,10 +622,12 @@ class LocalService:
                 self.config,
                 line,
                 appointments.taken(self.store, line, [start]).get(start, 0),
-                appointments.held_by(self.store, key, now),
+                appointments.held_by(self.store, key, now) if key else 0,
                 appointments.booked_from(self.store, client, now - 86_400_000) if client else 0,
             )
-            made = booking.Appointment(booking.new_code(), line, *slot, lang, "booked", key)
+            made = booking.Appointment(
+                booking.new_code(), line, *slot, lang, "booked", key, booked_by=staff
+            )
             day = local_date(start, self.config.zone).isoformat()
             appointments.insert(self.store, made, booking.token_hash(token), day, client, now)
             self.notifier.remind(made, booking_url(self.config, token, lang), now / 1000)
@@ -659,9 +669,19 @@ class LocalService:
                 self.notifier.forget_booking(found.code)
         return self.find_booking(token)
 
-    def list_appointments(self, day: date, line: str | None = None) -> list[booking.Appointment]:
-        """A day's bookings for staff, by slot."""
+    def list_appointments(
+        self, day: date, line: str | None = None, *, staff: str | None = None
+    ) -> list[booking.Appointment]:
+        """A day's bookings for staff, by slot (`staff`: who asks; a paired desk's hub
+        wants their session)."""
         return appointments.for_day(self.store, day.isoformat(), line)
+
+    def staff_book(
+        self, line: str, start: int, contact: str = "", *, lang: str = "", staff: str
+    ) -> booking.Appointment:
+        """A booking `staff` makes for a resident on the phone: as theirs (same capacity,
+        same caps on a contact), kept with who booked it."""
+        return self.book(line, start, contact, lang=lang, staff=staff)[0]
 
     # -- staff at a counter ------------------------------------------------------------
 

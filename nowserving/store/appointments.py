@@ -13,11 +13,11 @@ from nowserving.domain.booking import Appointment
 from nowserving.store.eventstore import EventStore
 
 BOOKED, CANCELLED = "booked", "cancelled"
-_FIELDS = 'code, line, start, "end", lang, status, contact'
+_FIELDS = 'code, line, start, "end", lang, status, contact, booked_by'
 
 
 def _appointment(row: sqlite3.Row) -> Appointment:
-    return Appointment(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6])
+    return Appointment(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6], row[7])
 
 
 def taken(store: EventStore, line: str, starts: list[int]) -> dict[int, int]:
@@ -61,7 +61,7 @@ def insert(
     """Keep a new booking. Inside `write()`."""
     store.db.conn.execute(
         'INSERT INTO appointments (code, token_hash, line, day, start, "end", contact, '
-        "client, lang, created, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "client, lang, created, status, booked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             appointment.code,
             token_hash,
@@ -74,6 +74,7 @@ def insert(
             appointment.lang,
             created,
             BOOKED,
+            appointment.booked_by,
         ),
     )
 
