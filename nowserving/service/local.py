@@ -881,7 +881,7 @@ class LocalService:
     def day_figures(self) -> DayFigures:
         """Today's report from the store (a day's log replays in milliseconds)."""
         day = date.fromisoformat(self.today())
-        tables = reports.build(self.store, self.config, day, day)
+        tables = reports.build(self.store, self.config, day, day, now=self._now())
         chart = reports.chart_png(tables, self.config, "volume") if tables.get("lines") else b""
         return DayFigures(tables, chart)
 

@@ -8,6 +8,8 @@ cannot both get it.
 from __future__ import annotations
 
 import sqlite3
+import statistics
+from typing import Any
 
 from nowserving.domain.booking import Appointment
 from nowserving.store.eventstore import EventStore
@@ -115,3 +117,41 @@ def purge(store: EventStore, today: str) -> int:
         (today,),
     )
     return cursor.rowcount
+
+
+def report_rows(
+    store: EventStore, start: str, end: str, now: int, grace_ms: int, line: str | None = None
+) -> list[dict[str, Any]]:
+    """Bookings per day and line from `start` to `end` (ISO dates): booked (still), cancelled,
+    booked by staff; once bookings are checked in (a `checked_in` column: when, in ms), also
+    checked in, no-shows (no check-in by `grace_ms` after the slot's start, that moment
+    past at `now`) and the median minutes checked in after the slot's start (punctuality)."""
+    columns = {str(r[1]) for r in store.read("PRAGMA table_info(appointments)")}
+    checks = "checked_in" in columns
+    only = " AND line = ?" if line else ""
+    rows = store.read(
+        f"SELECT day, line, start, status, booked_by{', checked_in' if checks else ''} "
+        f"FROM appointments WHERE day BETWEEN ? AND ?{only} ORDER BY day, line",
+        (start, end, line) if line else (start, end),
+    )
+    groups: dict[tuple[str, str], list[sqlite3.Row]] = {}
+    for row in rows:
+        groups.setdefault((row[0], row[1]), []).append(row)
+    found = []
+    for (day, line_id), group in groups.items():
+        kept = [r for r in group if r[3] == BOOKED]
+        counts: dict[str, Any] = {
+            "day": day,
+            "line": line_id,
+            "booked": len(kept),
+            "cancelled": len(group) - len(kept),
+            "by_staff": sum(1 for r in group if r[4]),
+        }
+        if checks:
+            came = [r for r in kept if r[5]]
+            late = [(r[5] - r[2]) / 60_000 for r in came if isinstance(r[5], int) and r[5] > 1]
+            counts["checked_in"] = len(came)
+            counts["no_shows"] = sum(1 for r in kept if not r[5] and r[2] + grace_ms < now)
+            counts["late_median"] = round(statistics.median(late), 1) if late else ""
+        found.append(counts)
+    return found

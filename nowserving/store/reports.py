@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.estimate import Accuracy, Outcome
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.service_level import Level, assess
 from nowserving.domain.state import OfficeState, Status, apply
 from nowserving.domain.views import plain_wait_for
+from nowserving.store import appointments
 from nowserving.store.eventstore import EventStore
 from nowserving.system.files import private_folder, private_opener
 
@@ -153,9 +155,15 @@ def _days(start: date, end: date) -> list[str]:
 
 
 def build(
-    store: EventStore, config: OfficeConfig, start: date, end: date, line: str | None = None
+    store: EventStore,
+    config: OfficeConfig,
+    start: date,
+    end: date,
+    line: str | None = None,
+    now: int | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every table of the report, as lists of rows (dicts)."""
+    """Every table of the report, as lists of rows (dicts); `now` (ms, default the clock)
+    decides which bookings' check-in time is over."""
     zone = ZoneInfo(config.office.timezone)
     tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for day in _days(start, end):
@@ -200,6 +208,14 @@ def build(
             tables["staff_actions"].append({**entry, "time": moment.strftime("%Y-%m-%d %H:%M:%S")})
         for ticket in tickets:
             tables["open_data"].append(_anonymous(ticket, zone))
+    # Kept in the hub's store only (a device's replica has none): not events, so not per
+    # replayed day. No-shows count once check-in exists (see appointments.report_rows).
+    grace = getattr(config.booking, "grace_minutes", 0) * 60_000
+    booked = appointments.report_rows(
+        store, start.isoformat(), end.isoformat(), now or wall_ms(), grace, line
+    )
+    if booked:
+        tables["bookings"] = booked
     return tables
 
 
