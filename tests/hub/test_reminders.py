@@ -15,18 +15,15 @@ from nowserving.store.eventstore import EventStore
 from nowserving.system.paths import sample_config
 from tests.conftest import FakeClock, office_time
 from tests.hub.test_notify import Gateway, gateway  # noqa: F401 (the module's gateway)
+from tests.service.test_booking import OFFICE as BOOKING  # Monday 8-12, 30-minute slots
 
-OFFICE = """
-[calendar.hours]
-mon = "08:00-12:00"
-
-[booking]
-lines = ["permits"]
-slot_minutes = 30
-
+OFFICE = (
+    BOOKING
+    + """
 [notify.sms]
 url = "http://127.0.0.1:{port}/sms"
 """
+)
 KEPT, CANCELLED, MOVED = "+15105550101", "+15105550102", "+15105550103"
 
 
