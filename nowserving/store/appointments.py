@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import statistics
+from collections.abc import Mapping
 from typing import Any
 
 from nowserving.domain.booking import Appointment
@@ -120,17 +121,25 @@ def purge(store: EventStore, today: str) -> int:
 
 
 def report_rows(
-    store: EventStore, start: str, end: str, now: int, grace_ms: int, line: str | None = None
+    store: EventStore,
+    start: str,
+    end: str,
+    now: int,
+    grace_ms: int,
+    issued_at: Mapping[str, int],
+    line: str | None = None,
 ) -> list[dict[str, Any]]:
     """Bookings per day and line from `start` to `end` (ISO dates): booked (still), cancelled,
-    booked by staff; once bookings are checked in (a `checked_in` column: when, in ms), also
-    checked in, no-shows (no check-in by `grace_ms` after the slot's start, that moment
-    past at `now`) and the median minutes checked in after the slot's start (punctuality)."""
+    booked by staff. Once bookings check in (the `ticket` column check-in adds: the token of
+    the ticket a booking checked in for), also: checked in, no-shows (no check-in by
+    `grace_ms` after the slot's start, that moment past at `now`) and the median minutes
+    from the slot's start to the check-in (`issued_at`: when each ticket was issued, by
+    token; early check-ins count negative)."""
     columns = {str(r[1]) for r in store.read("PRAGMA table_info(appointments)")}
-    checks = "checked_in" in columns
+    checks = "ticket" in columns
     only = " AND line = ?" if line else ""
     rows = store.read(
-        f"SELECT day, line, start, status, booked_by{', checked_in' if checks else ''} "
+        f"SELECT day, line, start, status, booked_by{', ticket' if checks else ''} "
         f"FROM appointments WHERE day BETWEEN ? AND ?{only} ORDER BY day, line",
         (start, end, line) if line else (start, end),
     )
@@ -149,7 +158,7 @@ def report_rows(
         }
         if checks:
             came = [r for r in kept if r[5]]
-            late = [(r[5] - r[2]) / 60_000 for r in came if isinstance(r[5], int) and r[5] > 1]
+            late = [(issued_at[r[5]] - r[2]) / 60_000 for r in came if r[5] in issued_at]
             counts["checked_in"] = len(came)
             counts["no_shows"] = sum(1 for r in kept if not r[5] and r[2] + grace_ms < now)
             counts["late_median"] = round(statistics.median(late), 1) if late else ""

@@ -61,6 +61,7 @@ class DayFacts:
     open_ms: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     busy_ms: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     audit: list[dict[str, Any]] = field(default_factory=list)
+    issued_at: dict[str, int] = field(default_factory=dict)  # by ticket token (check-ins)
 
 
 # What the audit lists: staff actions someone may ask about later.
@@ -100,6 +101,8 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
             continue
         ticket = state.tickets.get(event.ticket or "")
         if event.kind is Kind.TICKET_ISSUED and ticket is not None:
+            if ticket.token:
+                facts.issued_at[ticket.token] = ticket.issued_at
             shown, point = event.data.get("shown"), event.data.get("point")
             ahead = state.ahead(ticket)
             facts.tickets[ticket.id] = TicketFacts(
@@ -166,11 +169,13 @@ def build(
     decides which bookings' check-in time is over."""
     zone = ZoneInfo(config.office.timezone)
     tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    issued_at: dict[str, int] = {}  # when each ticket was issued, by token: check-in times
     for day in _days(start, end):
         events = store.events_for_day(day)
         if not any(e.day == day for e in events):
             continue
         facts = collect_day(day, events, config)
+        issued_at |= facts.issued_at
         tickets = [t for t in facts.tickets.values() if line is None or t.line == line]
         for line_id in sorted({t.line for t in tickets}):
             tables["lines"].append(
@@ -212,7 +217,7 @@ def build(
     # replayed day. No-shows count once check-in exists (see appointments.report_rows).
     grace = getattr(config.booking, "grace_minutes", 0) * 60_000
     booked = appointments.report_rows(
-        store, start.isoformat(), end.isoformat(), now or wall_ms(), grace, line
+        store, start.isoformat(), end.isoformat(), now or wall_ms(), grace, issued_at, line
     )
     if booked:
         tables["bookings"] = booked

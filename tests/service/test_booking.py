@@ -60,13 +60,14 @@ def test_the_report_counts_bookings_cancellations_and_once_checked_in_no_shows(
         "by_staff": 1,
     }
 
-    # Check-in (another branch) marks when a resident checked in: then no-shows count too.
+    # Check-in (the `checkin` branch) keeps the token of the ticket a booking checked in
+    # for: then check-ins, no-shows and minutes after the slot count too.
+    clock.ms = starts[0] + 180_000  # three minutes late
+    ticket = service.issue("permits")
     with service.store.write():
-        service.store.db.conn.execute("ALTER TABLE appointments ADD COLUMN checked_in INTEGER")
-        service.store.db.conn.execute(
-            "UPDATE appointments SET checked_in = ? WHERE code = ?",
-            (starts[0] + 180_000, came.code),
-        )
+        conn = service.store.db.conn
+        conn.execute("ALTER TABLE appointments ADD COLUMN ticket TEXT NOT NULL DEFAULT ''")
+        conn.execute("UPDATE appointments SET ticket = ? WHERE code = ?", (ticket.token, came.code))
     after = office_time("2026-11-30 12:00")  # every slot's grace is over
     (row,) = reports.build(service.store, config, monday, monday, now=after)["bookings"]
     assert (row["checked_in"], row["no_shows"], row["late_median"]) == (1, 1, 3.0)
