@@ -483,7 +483,7 @@ class LocalService:
         """A kiosk (`device`, else this one) leaves a resident's phone number for a ticket it
         issued a moment ago (rules.check_kiosk_contact); the number, masked."""
         try:
-            number = normalize_phone(phone)
+            number = normalize_phone(phone, self.config.notify.country_code)
         except ValueError as exc:
             raise Rejected(f"Not a phone number: {exc}.", code="bad_phone") from None
         found = self._find_by_token(token)
@@ -563,6 +563,8 @@ class LocalService:
             cap = self.config.notify.tickets_per_address
             if outbox.address_uses(self.store, "sms", sender, self.today()) >= cap:
                 raise Rejected("Too many tickets for this number today.", code="address_cap")
+            if not self.notifier.texts_left(self.today()):
+                return "refused"  # no ticket without its link, and no answer: it is a text too
             ticket = self.issue(line, lang=self.config.default_language, source="remote")
             self.subscribe(ticket.token, "sms", sender)
             return "joined"

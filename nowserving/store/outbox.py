@@ -92,6 +92,17 @@ def _digest(store: EventStore, channel: str, address: str) -> str | None:
     return hmac.new(bytes.fromhex(salt[0][0]), said, hashlib.sha256).hexdigest()
 
 
+def texts_of_day(store: EventStore, day: str) -> int:
+    """How many text messages the outbox took for `day` (sent, waiting or failed)."""
+    with store._lock:
+        row = store.db.conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE day = ? AND channel = 'sms' "
+            f"AND state != '{SKIPPED}'",
+            (day,),
+        ).fetchone()
+    return int(row[0])
+
+
 def contacts_for(store: EventStore, tickets: Sequence[str]) -> list[Contact]:
     """The contacts of these tickets (inside `write()` it sees that transaction's rows)."""
     if not tickets:
