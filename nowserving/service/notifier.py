@@ -105,7 +105,10 @@ class Notifier:
         if contact.channel == "push":
             return  # they are on their page, which says all "joined" would
         values = {**place(state, self.config, ticket), "url": self._url(ticket)}
-        joined = Notice(ticket.id, "joined", "", values)
+        # Keyed by the address too (a keyed digest, never the number): a replaced number
+        # gets its own "joined", the same one given again does not.
+        tag = outbox.address_tag(self.store, contact)
+        joined = Notice(ticket.id, "joined", tag, values)
         self._queue(state, [joined], now, only=[contact])
         if state.ahead(ticket) <= self.config.notify.near:
             # "joined" says how many are ahead already: no "near the front" after it.

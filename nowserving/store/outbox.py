@@ -73,6 +73,13 @@ def use_address(store: EventStore, contact: Contact, day: str, cap: int) -> bool
     return True
 
 
+def address_tag(store: EventStore, contact: Contact) -> str:
+    """A short tag of `contact`'s address that names nobody (after `use_address`)."""
+    digest = _digest(store, contact.channel, contact.address)
+    assert digest is not None
+    return digest[:12]
+
+
 def address_uses(store: EventStore, channel: str, address: str, day: str) -> int:
     """How many tickets this address was given for on `day`."""
     digest = _digest(store, channel, address)

@@ -19,7 +19,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from nowserving.domain.config import NotifyEmail, NotifyPush
 from nowserving.domain.notify import normalize_push
-from nowserving.hub.notify_worker import PUSH_AT_ONCE, PushServices, SmtpServer, Unreachable
+from nowserving.hub.notify_worker import (
+    PUSH_AT_ONCE,
+    PushServices,
+    SmtpServer,
+    Unreachable,
+    Worker,
+)
 from nowserving.hub.push import b64url, new_private_key
 from nowserving.store.outbox import Message
 from nowserving.system.certs import make_ca, make_server_cert
@@ -198,3 +204,9 @@ def test_a_push_service_that_never_answers_does_not_hold_up_the_others(
     fast = [(f"fast-{n}", "") for n in range(PUSH_AT_ONCE + 1)]
     assert sorted(outcomes[:-1]) == fast  # all taken, each told as soon as it was
     assert outcomes[-1] == ("slow", "the push service cannot be reached: ReadTimeout")
+
+
+def test_the_desks_waiting_alert_names_the_channel_that_waits() -> None:
+    assert Worker._down_text("push", "no answer").startswith("Push notifications to residents")
+    assert Worker._down_text("email", "no answer").startswith("E-mails to residents")
+    assert Worker._down_text("sms", "no answer").startswith("Text messages to residents")

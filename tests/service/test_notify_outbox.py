@@ -327,3 +327,15 @@ def test_past_the_days_sms_budget_new_numbers_are_refused_and_subscribed_ones_st
     desk.open_counter("c1")
     desk.call_next("c1")
     assert "called" in kinds(store, first.id)  # a called resident is never left untold
+
+
+def test_a_replaced_number_gets_its_own_joined_and_the_same_number_again_does_not(
+    desk: LocalService, store: EventStore
+) -> None:
+    ticket = desk.issue("permits")
+    desk.subscribe(ticket.token, "sms", PHONE)
+    desk.subscribe(ticket.token, "sms", PHONE)  # a retry
+    desk.subscribe(ticket.token, "sms", "+15105550148")  # a typo, corrected
+    joined = [r for r in rows(store, ticket.id) if ":joined:" in r["key"]]
+    assert [r["masked"] for r in joined] == ["•••• 0147", "•••• 0148"]
+    assert "5550147" not in joined[0]["key"]  # the key names no number
