@@ -533,12 +533,17 @@ class LocalService:
                 return asked if moved else "unknown"
             except Rejected as refused:
                 reply = "late_again" if refused.code == "already_late" else "late_called"
+        now = self._now() / 1000
+        # One answer of a kind per ticket a minute (STATUS) or an hour (the others), whatever
+        # the message's id: a spoofed sender cannot flood a waiting resident with answers.
+        since = now - (60 if reply == "status" else 3600)
         with self._lock, self.store.write():
             state = self._catch_up()
             ticket = self._texting(state, sender)
             if ticket is None:
                 return "unknown"
-            self.notifier.tell(state, ticket, reply, ref, self._now() / 1000)
+            if not outbox.answered(self.store, ticket.id, f"{ticket.id}:{reply}:%", since):
+                self.notifier.tell(state, ticket, reply, ref, now)
         return asked
 
     def _texting(self, state: OfficeState, sender: str) -> Ticket | None:
@@ -570,8 +575,16 @@ class LocalService:
             return "joined"
         except Rejected as refused:
             kind = _JOIN_REFUSALS.get(refused.code or "", "join_closed")
+        now = self._now() / 1000
         with self._lock, self.store.write():
-            self.notifier.answer(self._catch_up(), sender, kind, ref, line, self._now() / 1000)
+            # One refusal of a kind per number a day (the cap's) or an hour (the others),
+            # whatever the message's id: a number typed by a stranger, or a gateway's
+            # spoofed sender, is not flooded past the cap with refusals.
+            digest = outbox.address_digest(self.store, "sms", sender)
+            since = now - (86400 if kind == "join_cap" else 3600)
+            if not outbox.answered(self.store, "", f":{kind}:%/{digest}:sms", since):
+                state = self._catch_up()
+                self.notifier.answer(state, sender, kind, f"{ref}/{digest}", line, now)
         return "refused"
 
     def _keywords(self) -> dict[str, set[str]]:

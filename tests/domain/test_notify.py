@@ -208,7 +208,8 @@ def test_a_text_naming_a_line_keyword_finds_that_line() -> None:
     assert command("status", keywords, "") == ""
 
 
-P256DH = "B" + "A" * 86  # 65 bytes: 0x04 and a point (the check is on the form, not the curve)
+# A browser's p256dh: 0x04 and a point on P-256 (65 bytes).
+P256DH = "BOlal34iRLFlFQ80CWXYqt2Lr6PZeKho9-WOrVpNNEcuwmhonWL_UtUp4oDH1LjMWqw4fVMSIFto7bEA0WOtuyk"
 AUTH = "A" * 22  # 16 bytes
 
 
@@ -219,6 +220,14 @@ AUTH = "A" * 22  # 16 bytes
         ("https://192.168.1.20/push", False),  # the office LAN, by address
         ("https://[::1]/push", False),
         ("https://router/push", False),  # a single-label LAN name
+        ("https://127.1/push", False),  # short and hex forms the resolver reads as addresses
+        ("https://10.1/push", False),
+        ("https://0x7f.0.0.1/push", False),
+        ("https://push.example.org:22/x", False),  # push services listen on 443 only
+        ("https://push.example.org/a\x01b", False),  # what the HTTP client would refuse
+        ("https://push.example.org/a b", False),
+        ("https://xn--zz.example.org/x", False),
+        ("https://push..example.org/x", False),
         ("https://user:pw@push.example.org/x", False),
         ("https://push.example.org/" + "x" * 1000, False),
         ("http://127.0.0.1:8000/push", False),  # loopback only with the tests' flag
@@ -238,6 +247,8 @@ def test_a_push_subscription_is_kept_whole_and_shown_by_its_service_only() -> No
     assert normalize_push("http://127.0.0.1:9/p", P256DH, AUTH, loopback_http=True)
     with pytest.raises(ValueError, match="p256dh"):
         normalize_push(endpoint, "C" + "A" * 86, AUTH)  # not an uncompressed point
+    with pytest.raises(ValueError, match="p256dh"):
+        normalize_push(endpoint, "B" + "A" * 86, AUTH)  # 0x04 and 64 bytes, not on the curve
     with pytest.raises(ValueError, match="auth"):
         normalize_push(endpoint, P256DH, AUTH * 2)
 

@@ -124,6 +124,19 @@ def test_a_pause_and_leaving_are_told_and_the_contact_goes_with_the_ticket(
         desk.subscribe(ticket.token, "sms", PHONE)
 
 
+def test_answers_by_text_are_bounded_whatever_the_message_ids(
+    desk: LocalService, store: EventStore, clock: FakeClock
+) -> None:
+    ticket = desk.issue("licenses")
+    desk.subscribe(ticket.token, "sms", PHONE)
+    for n in range(3):  # a spoofed sender, again and again
+        assert desk.text_reply(PHONE, "STATUS", f"gw-s-{n}") == "status"
+        assert desk.text_reply(PHONE, "hello?", f"gw-h-{n}") == "help"
+    clock.advance(minutes=1)
+    assert desk.text_reply(PHONE, "STATUS", "gw-s-3") == "status"
+    assert kinds(store, ticket.id) == ["joined", "status", "help", "status"]
+
+
 def test_serving_forgets_the_contact_and_unsubscribing_drops_what_is_unsent(
     desk: LocalService, store: EventStore
 ) -> None:
@@ -275,6 +288,28 @@ def test_text_to_join_follows_the_join_pages_rules_and_the_numbers_daily_cap(
     assert desk.text_reply("+15105559999", "hello", "gw-join-6") == "unknown"
 
 
+def test_a_number_is_refused_by_text_once_a_day_past_its_cap_and_once_an_hour_otherwise(
+    store: EventStore, office: OfficeConfig, clock: FakeClock
+) -> None:
+    data = office.model_dump()
+    data["notify"]["tickets_per_address"] = 1
+    desk = LocalService(store, OfficeConfig.model_validate(data), "hub", now=clock)
+    assert desk.text_reply(PHONE, "permits", "gw-cap-1") == "joined"
+    for n in range(2, 5):  # a spoofed sender, or a stranger's number, again and again
+        assert desk.text_reply(PHONE, "permits", f"gw-cap-{n}") == "refused"
+    desk.pause_line("permits", "lunch")
+    for n in range(5, 8):
+        assert desk.text_reply("+15105550199", "permits", f"gw-cap-{n}") == "refused"
+    clock.advance(minutes=60)
+    assert desk.text_reply("+15105550199", "permits", "gw-cap-8") == "refused"
+    answers = [r["text"] for r in rows(store) if r["ticket"] == ""]
+    assert answers == [
+        "This number has taken as many tickets as it may today.",
+        "Building permits is paused for now. Please try again later.",
+        "Building permits is paused for now. Please try again later.",  # an hour later
+    ]
+
+
 def test_one_address_is_kept_for_a_few_tickets_a_day_at_most(
     desk: LocalService, office: OfficeConfig
 ) -> None:
@@ -285,6 +320,8 @@ def test_one_address_is_kept_for_a_few_tickets_a_day_at_most(
     with pytest.raises(Rejected, match="as many tickets as it may today") as refused:
         desk.subscribe(tickets[-1].token, "email", "ana@example.org")
     assert refused.value.code == "address_cap"
+    with pytest.raises(Rejected, match="as many tickets"):  # the same inbox, tagged
+        desk.subscribe(tickets[-1].token, "email", "ana+queue7@example.org")
     assert desk.contacts(tickets[-1].token) == []
 
 
