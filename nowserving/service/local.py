@@ -484,7 +484,7 @@ class LocalService:
         """A kiosk (`device`, else this one) leaves a resident's phone number for a ticket it
         issued a moment ago (rules.check_kiosk_contact); the number, masked."""
         try:
-            number = normalize_phone(phone)
+            number = normalize_phone(phone, self.config.notify.country_code)
         except ValueError as exc:
             raise Rejected(f"Not a phone number: {exc}.", code="bad_phone") from None
         found = self._find_by_token(token)
@@ -534,12 +534,17 @@ class LocalService:
                 return asked if moved else "unknown"
             except Rejected as refused:
                 reply = "late_again" if refused.code == "already_late" else "late_called"
+        now = self._now() / 1000
+        # One answer of a kind per ticket a minute (STATUS) or an hour (the others), whatever
+        # the message's id: a spoofed sender cannot flood a waiting resident with answers.
+        since = now - (60 if reply == "status" else 3600)
         with self._lock, self.store.write():
             state = self._catch_up()
             ticket = self._texting(state, sender)
             if ticket is None:
                 return "unknown"
-            self.notifier.tell(state, ticket, reply, ref, self._now() / 1000)
+            if not outbox.answered(self.store, ticket.id, f"{ticket.id}:{reply}:%", since):
+                self.notifier.tell(state, ticket, reply, ref, now)
         return asked
 
     def _texting(self, state: OfficeState, sender: str) -> Ticket | None:
@@ -564,13 +569,23 @@ class LocalService:
             cap = self.config.notify.tickets_per_address
             if outbox.address_uses(self.store, "sms", sender, self.today()) >= cap:
                 raise Rejected("Too many tickets for this number today.", code="address_cap")
+            if not self.notifier.texts_left(self.today()):
+                return "refused"  # no ticket without its link, and no answer: it is a text too
             ticket = self.issue(line, lang=self.config.default_language, source="remote")
             self.subscribe(ticket.token, "sms", sender)
             return "joined"
         except Rejected as refused:
             kind = _JOIN_REFUSALS.get(refused.code or "", "join_closed")
+        now = self._now() / 1000
         with self._lock, self.store.write():
-            self.notifier.answer(self._catch_up(), sender, kind, ref, line, self._now() / 1000)
+            # One refusal of a kind per number a day (the cap's) or an hour (the others),
+            # whatever the message's id: a number typed by a stranger, or a gateway's
+            # spoofed sender, is not flooded past the cap with refusals.
+            digest = outbox.address_digest(self.store, "sms", sender)
+            since = now - (86400 if kind == "join_cap" else 3600)
+            if not outbox.answered(self.store, "", f":{kind}:%/{digest}:sms", since):
+                state = self._catch_up()
+                self.notifier.answer(state, sender, kind, f"{ref}/{digest}", line, now)
         return "refused"
 
     def _keywords(self) -> dict[str, set[str]]:

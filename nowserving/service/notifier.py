@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from nowserving.domain.booking import Appointment
 from nowserving.domain.config import OfficeConfig
-from nowserving.domain.errors import Rejected
+from nowserving.domain.errors import OverBudget, Rejected
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.links import ticket_url
 from nowserving.domain.notify import (
@@ -94,7 +94,13 @@ class Notifier:
         """Keep a resident's contact and queue their "joined" message. Inside `write()`.
 
         Rejected when the address was given for `[notify] tickets_per_address` other
-        tickets today: nobody floods a stranger's phone with a day of tickets."""
+        tickets today: nobody floods a stranger's phone with a day of tickets; OverBudget
+        for a number once the office's texts of the day reach `[notify] sms_per_day`
+        (the residents already subscribed are still told)."""
+        if contact.channel == "sms" and not self.texts_left(ticket.day):
+            raise OverBudget(
+                "The office has sent as many text messages as it may today.", code="sms_budget"
+            )
         if not outbox.use_address(
             self.store, contact, ticket.day, self.config.notify.tickets_per_address
         ):
@@ -106,12 +112,19 @@ class Notifier:
         if contact.channel == "push":
             return  # they are on their page, which says all "joined" would
         values = {**place(state, self.config, ticket), "url": self._url(ticket)}
-        joined = Notice(ticket.id, "joined", "", values)
+        # Keyed by the address too (a keyed digest, never the number): a replaced number
+        # gets its own "joined", the same one given again does not.
+        tag = outbox.address_tag(self.store, contact)
+        joined = Notice(ticket.id, "joined", tag, values)
         self._queue(state, [joined], now, only=[contact])
         if state.ahead(ticket) <= self.config.notify.near:
             # "joined" says how many are ahead already: no "near the front" after it.
             near = Notice(ticket.id, "near")
             self._rows(state, [near], [contact], now, state_name=outbox.SKIPPED)
+
+    def texts_left(self, day: str) -> bool:
+        """Whether `[notify] sms_per_day` leaves room for a new resident's texts on `day`."""
+        return outbox.texts_of_day(self.store, day) < self.config.notify.sms_per_day
 
     def tell(self, state: OfficeState, ticket: Ticket, kind: str, ref: str, now: float) -> None:
         """Queue a reply by text message about `ticket`'s place now. Inside `write()`."""

@@ -54,12 +54,7 @@ def use_address(store: EventStore, contact: Contact, day: str, cap: int) -> bool
     (`purge`), so the table names nobody.
     """
     conn = store.db.conn
-    conn.execute(
-        "INSERT OR IGNORE INTO sync_state (key, value) VALUES (?, ?)",
-        (_SALT_KEY, secrets.token_hex(32)),
-    )
-    digest = _digest(store, contact.channel, contact.address)
-    assert digest is not None
+    digest = address_digest(store, contact.channel, contact.address)
     others = conn.execute(
         "SELECT COUNT(*) FROM address_uses WHERE day = ? AND digest = ? AND ticket != ?",
         (day, digest, contact.ticket),
@@ -71,6 +66,33 @@ def use_address(store: EventStore, contact: Contact, day: str, cap: int) -> bool
         (day, digest, contact.ticket),
     )
     return True
+
+
+def address_tag(store: EventStore, contact: Contact) -> str:
+    """A short tag of `contact`'s address that names nobody. Inside `write()`."""
+    return address_digest(store, contact.channel, contact.address)[:12]
+
+
+def address_digest(store: EventStore, channel: str, address: str) -> str:
+    """A digest that names `address` only to this store (keyed by its random secret, made
+    on first use). Inside `write()`."""
+    store.db.conn.execute(
+        "INSERT OR IGNORE INTO sync_state (key, value) VALUES (?, ?)",
+        (_SALT_KEY, secrets.token_hex(32)),
+    )
+    digest = _digest(store, channel, address)
+    assert digest is not None
+    return digest
+
+
+def answered(store: EventStore, ticket: str, pattern: str, since: float) -> bool:
+    """Whether a message of `ticket` ("" for a number with none) whose key is LIKE
+    `pattern` was queued after `since`: how replies by text are bounded."""
+    rows = store._read(
+        "SELECT 1 FROM outbox WHERE ticket = ? AND key LIKE ? AND created > ? LIMIT 1",
+        (ticket, pattern, since),
+    )
+    return bool(rows)
 
 
 def address_uses(store: EventStore, channel: str, address: str, day: str) -> int:
@@ -88,8 +110,22 @@ def _digest(store: EventStore, channel: str, address: str) -> str | None:
     salt = store._read("SELECT value FROM sync_state WHERE key = ?", (_SALT_KEY,))
     if not salt:
         return None
+    if channel == "email":  # ana+1@, ana+2@…: one inbox, one count (plus-addressing)
+        local, _, domain = address.rpartition("@")
+        address = f"{local.partition('+')[0]}@{domain}"
     said = f"{channel}:{address.casefold()}".encode()
     return hmac.new(bytes.fromhex(salt[0][0]), said, hashlib.sha256).hexdigest()
+
+
+def texts_of_day(store: EventStore, day: str) -> int:
+    """How many text messages the outbox took for `day` (sent, waiting or failed)."""
+    with store._lock:
+        row = store.db.conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE day = ? AND channel = 'sms' "
+            f"AND state != '{SKIPPED}'",
+            (day,),
+        ).fetchone()
+    return int(row[0])
 
 
 def contacts_for(store: EventStore, tickets: Sequence[str]) -> list[Contact]:
