@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from nowserving.domain.notify import normalize_phone
 from nowserving.domain.views import LineView, TicketView
 
 
@@ -20,8 +21,7 @@ class Screen(StrEnum):
     PHONE = "phone"  # "text me when it's my turn": a phone number on the on-screen keypad
 
 
-MAX_PHONE_DIGITS = 15  # E.164: a country code and the number, at most 15 digits
-MIN_PHONE_DIGITS = 7
+MAX_PHONE_DIGITS = 17  # "00", then E.164's country code and number, at most 15 digits
 
 
 @dataclass
@@ -54,7 +54,8 @@ class KioskFlow:
     ticket: TicketView | None = None
     error: str = ""
     aids: Accessibility = field(default_factory=Accessibility)
-    digits: str = ""  # typed on the phone screen, after the "+" the screen shows
+    country: str = ""  # [notify] country_code: digits typed without "00" are a national number
+    digits: str = ""  # typed on the phone screen
     phone_note: str = ""  # what the ticket screen says of the number: saved, or not
     phone_saved: bool = False
 
@@ -107,15 +108,25 @@ class KioskFlow:
             self.digits += key
 
     @property
-    def phone_complete(self) -> bool:
-        return len(self.digits) >= MIN_PHONE_DIGITS and not self.digits.startswith("0")
+    def phone_number(self) -> str | None:
+        """The digits as the number that will be used ("+15105550147"), None if not one yet."""
+        try:
+            return normalize_phone(self.digits, self.country) if self.digits else None
+        except ValueError:
+            return None
+
+    @property
+    def needs_country(self) -> bool:
+        """Digits typed as a national number where the office set no country code."""
+        return not self.country and self.digits[:2] != "00"[: len(self.digits)]
 
     def send_phone(self) -> str | None:
         """The number to leave ("+15105550147"), or None if it cannot be sent yet."""
-        if self.screen is not Screen.PHONE or self.busy or not self.phone_complete:
+        number = self.phone_number
+        if self.screen is not Screen.PHONE or self.busy or number is None:
             return None
         self.busy = True
-        return f"+{self.digits}"
+        return number
 
     def phone_done(self, note: str, *, saved: bool) -> None:
         """The hub kept the number (or could not): back to the ticket, which says so."""

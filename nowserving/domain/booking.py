@@ -37,6 +37,7 @@ class Appointment:
     lang: str
     status: str  # booked, cancelled
     contact: str = ""  # for staff and reminders only; never on a public page
+    booked_by: str = ""  # the staff member who booked it for the resident; "" if they did
 
 
 def takes_bookings(config: OfficeConfig, line: str) -> bool:

@@ -86,14 +86,42 @@ class Notice:
         return f"{self.ticket}:{self.kind}:{self.event}:{channel}"
 
 
-def normalize_phone(text: str) -> str:
-    """`text` as an E.164 number ("+49 30 1234-5678" -> "+493012345678"); ValueError if not."""
+# The national trunk prefix dropped before a country code ("030 1234" in Germany is
+# +49 30 1234): "0" in most countries; the exceptions kept here are the common ones.
+_TRUNK = {"1": "1", "7": "8", "39": "", "378": ""}  # NANP, Russia/Kazakhstan, Italy, San Marino
+INTERNATIONAL = "a phone number in international form, like +49 30 1234 5678"
+
+
+def normalize_phone(text: str, country: str = "") -> str:
+    """`text` as an E.164 number ("+49 30 1234-5678" -> "+493012345678"); ValueError if not.
+
+    A number typed without "+" or "00" is national: with the office's `country` code its
+    trunk prefix (`_TRUNK`, one "0" in most countries) goes and the code comes first
+    ("030 1234 5678" with "49" -> "+493012345678"); without one it is refused."""
     number = _PHONE_SEPARATORS.sub("", text.strip())
     if number.startswith("00"):
         number = "+" + number[2:]
+    elif country and number[:1].isdigit():
+        trunk = _TRUNK.get(country, "0")
+        if trunk and number.startswith(trunk):
+            number = number[len(trunk) :]
+        number = f"+{country}{number}"
     if len(text) > 40 or not _PHONE.fullmatch(number):
-        raise ValueError("a phone number in international form, like +49 30 1234 5678")
+        raise ValueError(INTERNATIONAL)
     return number
+
+
+def show_phone(number: str, country: str = "") -> str:
+    """An E.164 number as a resident reads it: the office's country code apart and the
+    rest in threes, the last group four when one digit would stand alone
+    ("+15105550147" -> "+1 510 555 0147"); another country's number in one piece."""
+    if not country or not number.startswith(f"+{country}"):
+        return number
+    rest = number[len(country) + 1 :]
+    groups = [rest[i : i + 3] for i in range(0, len(rest), 3)]
+    if len(groups) > 1 and len(groups[-1]) == 1:
+        groups[-2:] = [groups[-2] + groups[-1]]
+    return " ".join([f"+{country}", *groups])
 
 
 def normalize_email(text: str) -> str:

@@ -222,6 +222,7 @@ class Worker:
     service: LocalService
     supervisor: Supervisor
     _channels: list[_Channel] = field(default_factory=list)
+    _spent_day: str = ""  # the day whose text-message budget the desk was told is spent
 
     def __post_init__(self) -> None:
         notify = self.service.config.notify
@@ -295,14 +296,34 @@ class Worker:
             if channel.down:
                 channel.down = ""
                 await self._alert(channel.name, "")
+        if channel.name == "sms":
+            await self._check_budget()
         if refused:
             failed = await anyio.to_thread.run_sync(outbox.failed, store, self.service.today())
             text = f"{len(failed)} message(s) to residents could not be delivered today; the last: "
             await self._alert("failed", (text + refused[-1])[:200])
 
+    async def _check_budget(self) -> None:
+        """Tell the desk, once a day, that the texts reached `[notify] sms_per_day` (new
+        residents are refused texts; those subscribed are still told); a new day clears it."""
+        day = self.service.today()
+        if self._spent_day and self._spent_day != day:
+            self._spent_day = ""
+            await self._alert("budget", "")
+        if self._spent_day:
+            return
+        count = await anyio.to_thread.run_sync(outbox.texts_of_day, self.service.store, day)
+        if count >= self.service.config.notify.sms_per_day:
+            self._spent_day = day
+            await self._alert(
+                "budget",
+                f"Today's text message budget is reached ({count} of [notify] sms_per_day): "
+                "new residents cannot ask for texts until tomorrow; those waiting are still told.",
+            )
+
     @staticmethod
     def _down_text(channel: str, why: str) -> str:
-        what = "Text messages" if channel == "sms" else "E-mails"
+        what = {"sms": "Text messages", "email": "E-mails"}.get(channel, "Push notifications")
         return f"{what} to residents are waiting: {why}."[:200]
 
     async def _alert(self, name: str, message: str) -> None:

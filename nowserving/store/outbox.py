@@ -68,6 +68,11 @@ def use_address(store: EventStore, contact: Contact, day: str, cap: int) -> bool
     return True
 
 
+def address_tag(store: EventStore, contact: Contact) -> str:
+    """A short tag of `contact`'s address that names nobody. Inside `write()`."""
+    return address_digest(store, contact.channel, contact.address)[:12]
+
+
 def address_digest(store: EventStore, channel: str, address: str) -> str:
     """A digest that names `address` only to this store (keyed by its random secret, made
     on first use). Inside `write()`."""
@@ -110,6 +115,17 @@ def _digest(store: EventStore, channel: str, address: str) -> str | None:
         address = f"{local.partition('+')[0]}@{domain}"
     said = f"{channel}:{address.casefold()}".encode()
     return hmac.new(bytes.fromhex(salt[0][0]), said, hashlib.sha256).hexdigest()
+
+
+def texts_of_day(store: EventStore, day: str) -> int:
+    """How many text messages the outbox took for `day` (sent, waiting or failed)."""
+    with store._lock:
+        row = store.db.conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE day = ? AND channel = 'sms' "
+            f"AND state != '{SKIPPED}'",
+            (day,),
+        ).fetchone()
+    return int(row[0])
 
 
 def contacts_for(store: EventStore, tickets: Sequence[str]) -> list[Contact]:
@@ -169,9 +185,11 @@ def queue(
     now: float,
     *,
     state: str = PENDING,
+    due: float | None = None,
 ) -> int:
-    """Add messages (key, ticket, day, channel, address, text); a key already there is
-    left as it is, so each message goes out once. Inside `write()`."""
+    """Add messages (key, ticket, day, channel, address, text), to go at `due` (s; default
+    now); a key already there is left as it is, so each message goes out once. Inside
+    `write()`."""
     conn = store.db.conn
     before = conn.total_changes
     keep = state == PENDING  # a skipped message keeps no address or text
@@ -188,13 +206,19 @@ def queue(
                 mask(address),
                 text if keep else None,
                 now,
-                now,
+                now if due is None else due,
                 state,
             )
             for key, ticket, day, channel, address, text in rows
         ],
     )
     return conn.total_changes - before
+
+
+def drop_pending(store: EventStore, ticket: str) -> None:
+    """Delete what is still to go about `ticket` (a booking's reminders, when it is cancelled
+    or moved: moved back, its time's reminders are queued again). Inside `write()`."""
+    store.db.conn.execute(f"DELETE FROM outbox WHERE state = '{PENDING}' AND ticket = ?", (ticket,))
 
 
 def due(store: EventStore, now: float, channel: str, limit: int = 100) -> list[Message]:

@@ -22,6 +22,7 @@ from nowserving.domain.notify import (
     normalize_push,
     notices,
     render,
+    show_phone,
 )
 from nowserving.system import i18n
 from tests.domain.builders import Log
@@ -43,6 +44,34 @@ def test_phone_numbers_are_kept_in_international_form(typed: str, kept: str) -> 
 def test_what_is_not_a_phone_number_is_refused(typed: str) -> None:
     with pytest.raises(ValueError, match="international form"):
         normalize_phone(typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "country", "kept"),
+    [
+        ("510 555-0147", "1", "+15105550147"),
+        ("1 510 555 0147", "1", "+15105550147"),  # NANP's trunk "1"
+        ("030 1234 5678", "49", "+493012345678"),  # one trunk "0" goes
+        ("06 1234 5678", "39", "+390612345678"),  # Italy keeps its "0"
+        ("0034 612 345 678", "1", "+34612345678"),  # "00": another country, as typed
+        ("+44 20 7946 0958", "34", "+442079460958"),
+    ],
+)
+def test_a_number_without_plus_is_national_to_the_offices_country(
+    typed: str, country: str, kept: str
+) -> None:
+    assert normalize_phone(typed, country) == kept
+
+
+def test_without_a_country_code_a_number_without_plus_is_refused() -> None:
+    with pytest.raises(ValueError, match="international form"):
+        normalize_phone("510 555 0147")
+
+
+def test_numbers_are_shown_as_residents_read_them() -> None:
+    assert show_phone("+15105550147", "1") == "+1 510 555 0147"
+    assert show_phone("+34612345678", "34") == "+34 612 345 678"
+    assert show_phone("+34612345678", "1") == "+34612345678"  # another country: one piece
 
 
 def test_e_mail_addresses_are_bounded_and_checked() -> None:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from nowserving.domain.config import NotifyEmail, NotifyPush
-from nowserving.hub.notify_worker import GONE, PushServices, SmtpServer, Unreachable
+from nowserving.hub.notify_worker import GONE, PushServices, SmtpServer, Unreachable, Worker
 from nowserving.hub.push import b64url, new_private_key
 from nowserving.store.outbox import Message
 from nowserving.system.certs import make_ca, make_server_cert
@@ -248,3 +248,9 @@ def _subscription(endpoint: str) -> str:
     raw = point.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     keys = {"p256dh": b64url(raw), "auth": b64url(bytes(16))}
     return json.dumps({"endpoint": endpoint, "keys": keys})
+
+
+def test_the_desks_waiting_alert_names_the_channel_that_waits() -> None:
+    assert Worker._down_text("push", "no answer").startswith("Push notifications to residents")
+    assert Worker._down_text("email", "no answer").startswith("E-mails to residents")
+    assert Worker._down_text("sms", "no answer").startswith("Text messages to residents")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from nowserving.domain.config import OfficeConfig
-from nowserving.domain.errors import Rejected, StoreError
+from nowserving.domain.errors import OverBudget, Rejected, StoreError
 from nowserving.service.interface import Expired
 from nowserving.service.local import LocalService
 from nowserving.store import outbox
@@ -344,3 +344,35 @@ def test_a_kiosk_leaves_a_number_only_for_its_own_ticket_and_only_for_a_few_minu
     with pytest.raises(Rejected) as refused:
         kiosk.subscribe_issued(late.token, PHONE)
     assert refused.value.code == "kiosk_too_late"
+
+
+def test_past_the_days_sms_budget_new_numbers_are_refused_and_subscribed_ones_still_told(
+    store: EventStore, office: OfficeConfig, clock: FakeClock
+) -> None:
+    data = office.model_dump()
+    data["notify"]["sms_per_day"] = 2  # two "joined" texts spend it
+    desk = LocalService(store, OfficeConfig.model_validate(data), "hub", now=clock)
+    first, second, third = (desk.issue("permits") for _ in range(3))
+    desk.subscribe(first.token, "sms", "+15105550001")
+    desk.subscribe(second.token, "sms", "+15105550002")
+    with pytest.raises(OverBudget) as refused:
+        desk.subscribe(third.token, "sms", "+15105550003")
+    assert refused.value.code == "sms_budget" and desk.contacts(third.token) == []
+    desk.subscribe(third.token, "email", "ana@example.org")  # e-mail is not counted
+    assert desk.text_reply("+15105550004", "PERMITS", "gw-budget-1") == "refused"
+    assert len(desk.queue_for_line("permits")) == 3  # no ticket without its link
+    desk.open_counter("c1")
+    desk.call_next("c1")
+    assert "called" in kinds(store, first.id)  # a called resident is never left untold
+
+
+def test_a_replaced_number_gets_its_own_joined_and_the_same_number_again_does_not(
+    desk: LocalService, store: EventStore
+) -> None:
+    ticket = desk.issue("permits")
+    desk.subscribe(ticket.token, "sms", PHONE)
+    desk.subscribe(ticket.token, "sms", PHONE)  # a retry
+    desk.subscribe(ticket.token, "sms", "+15105550148")  # a typo, corrected
+    joined = [r for r in rows(store, ticket.id) if ":joined:" in r["key"]]
+    assert [r["masked"] for r in joined] == ["•••• 0147", "•••• 0148"]
+    assert "5550147" not in joined[0]["key"]  # the key names no number
