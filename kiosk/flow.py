@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from nowserving.domain.notify import normalize_phone
 from nowserving.domain.rules import SHORT_ALPHABET
 from nowserving.domain.views import LineView, TicketView
 
@@ -23,8 +24,7 @@ class Screen(StrEnum):
     CHECK_IN = "check_in"  # "I have an appointment": the booking's code on a keypad
 
 
-MAX_PHONE_DIGITS = 15  # E.164: a country code and the number, at most 15 digits
-MIN_PHONE_DIGITS = 7
+MAX_PHONE_DIGITS = 17  # "00", then E.164's country code and number, at most 15 digits
 CODE_LENGTH = 8  # a booking's check-in code (domain.booking.new_code)
 
 
@@ -58,7 +58,8 @@ class KioskFlow:
     ticket: TicketView | None = None
     error: str = ""
     aids: Accessibility = field(default_factory=Accessibility)
-    digits: str = ""  # typed on the phone screen, after the "+" the screen shows
+    country: str = ""  # [notify] country_code: digits typed without "00" are a national number
+    digits: str = ""  # typed on the phone screen
     phone_note: str = ""  # what the ticket screen says of the number: saved, or not
     phone_saved: bool = False
     code: str = ""  # a booking's code, typed on the check-in screen or read by a scanner
@@ -112,15 +113,25 @@ class KioskFlow:
             self.digits += key
 
     @property
-    def phone_complete(self) -> bool:
-        return len(self.digits) >= MIN_PHONE_DIGITS and not self.digits.startswith("0")
+    def phone_number(self) -> str | None:
+        """The digits as the number that will be used ("+15105550147"), None if not one yet."""
+        try:
+            return normalize_phone(self.digits, self.country) if self.digits else None
+        except ValueError:
+            return None
+
+    @property
+    def needs_country(self) -> bool:
+        """Digits typed as a national number where the office set no country code."""
+        return not self.country and self.digits[:2] != "00"[: len(self.digits)]
 
     def send_phone(self) -> str | None:
         """The number to leave ("+15105550147"), or None if it cannot be sent yet."""
-        if self.screen is not Screen.PHONE or self.busy or not self.phone_complete:
+        number = self.phone_number
+        if self.screen is not Screen.PHONE or self.busy or number is None:
             return None
         self.busy = True
-        return f"+{self.digits}"
+        return number
 
     def phone_done(self, note: str, *, saved: bool) -> None:
         """The hub kept the number (or could not): back to the ticket, which says so."""

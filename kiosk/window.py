@@ -31,6 +31,7 @@ from kiosk.screens.ticket import TicketScreen
 from kiosk.screens.welcome import WelcomeScreen
 from nowserving.domain.errors import HubUnavailable, NowservingError
 from nowserving.domain.links import short_url, ticket_url
+from nowserving.domain.notify import show_phone
 from nowserving.domain.state import Status
 from nowserving.domain.views import LineView, TicketView
 from nowserving.system import i18n
@@ -84,7 +85,11 @@ class KioskWindow(QWidget):
         self.printer = printer
         self.speaker = speaker
         self.kiosk_mode = kiosk_mode
-        self.flow = KioskFlow(self.config.office.languages, self.config.kiosk.ask_priority)
+        self.flow = KioskFlow(
+            self.config.office.languages,
+            self.config.kiosk.ask_priority,
+            country=self.config.notify.country_code,
+        )
         self.errors: deque[str] = deque(maxlen=50)
         self.printer_status = PrinterStatus(PrinterState.UNKNOWN, "")
         self.allow_close = not kiosk_mode
@@ -483,10 +488,14 @@ class KioskWindow(QWidget):
         elif screen is self.priority:
             self.priority.render_view(lang, busy=flow.busy)
         elif screen is self.phone:
+            number, country = flow.phone_number, flow.country
+            hint = "kiosk.phone_hint_national" if country else "kiosk.phone_hint"
             self.phone.render_view(
                 lang,
-                flow.digits,
-                complete=flow.phone_complete,
+                show_phone(number, country) if number else flow.digits,
+                hint=i18n.text(lang, hint),
+                warning=i18n.text(lang, "kiosk.phone_hint") if flow.needs_country else "",
+                complete=number is not None,
                 busy=flow.busy,
                 key_px=round(u * 2.6),
                 portrait=self.width() < self.height(),

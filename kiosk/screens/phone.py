@@ -82,7 +82,7 @@ class PhoneScreen(KioskScreen):
         self.title = label("", "title")
         self.hint = label("", "subtitle")
         # A phone number reads left to right in every language, Arabic too.
-        self.number = label("+", "title", wrap=False)
+        self.number = label("", "title", wrap=False)
         self.number.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.privacy = label("", "")
@@ -106,18 +106,33 @@ class PhoneScreen(KioskScreen):
         self.sides.addLayout(pad, 2)
 
     def render_view(
-        self, lang: str, digits: str, *, complete: bool, busy: bool, key_px: int, portrait: bool
+        self,
+        lang: str,
+        number: str,
+        *,
+        hint: str,
+        warning: str,
+        complete: bool,
+        busy: bool,
+        key_px: int,
+        portrait: bool,
     ) -> None:
+        """Args:
+        number: as it will be used ("+1 510 555 0147"), or the digits typed so far.
+        hint: how to type it; warning: why it cannot be sent ("" when it can).
+        """
         self.lang = lang
         self.sides.setDirection(
             QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight
         )
         self.title.setText(i18n.text(lang, "kiosk.phone_title"))
-        self.hint.setText(i18n.text(lang, "kiosk.phone_hint"))
-        self.number.setText(f"+{digits}")
-        self.number.setAccessibleName(" ".join(digits) or i18n.text(lang, "kiosk.phone_title"))
+        self.hint.setText(hint)
+        self.number.setText(number)
+        self.number.setAccessibleName(
+            " ".join(number.replace(" ", "")) or i18n.text(lang, "kiosk.phone_title")
+        )
         self.privacy.setText(i18n.text(lang, "kiosk.phone_privacy"))
-        self.problem.setText(i18n.text(lang, "kiosk.phone_saving") if busy else "")
+        self.problem.setText(i18n.text(lang, "kiosk.phone_saving") if busy else warning)
         if key_px != self._key_px:  # restyling eleven keys costs: only when the size changes
             self._key_px = key_px
             for widget in self.keys.values():

@@ -39,6 +39,7 @@ class Appointment:
     status: str  # booked, cancelled
     contact: str = ""  # for staff and reminders only; never on a public page
     ticket: str = ""  # the token of the ticket it checked in for (secret, like the link)
+    booked_by: str = ""  # the staff member who booked it for the resident; "" if they did
 
 
 def takes_bookings(config: OfficeConfig, line: str) -> bool:

@@ -18,6 +18,7 @@ from nowserving.domain.booking import Appointment, bookable_days, check_in_late,
 from nowserving.domain.config import IDENT, Ident
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.events import Kind
+from nowserving.domain.links import booking_url
 from nowserving.domain.notify import mask
 from nowserving.domain.opening import local_date
 from nowserving.domain.permissions import rest_roles
@@ -65,16 +66,13 @@ class Booked(AppointmentOut):
 
 class StaffAppointment(AppointmentOut):
     contact: str  # masked: "•••• 0147"
+    booked_by: str  # the staff member who booked it on the phone; "" if the resident did
 
 
 def _out(found: Appointment) -> AppointmentOut:
     return AppointmentOut(
         code=found.code, line=found.line, start=found.start, end=found.end, status=found.status
     )
-
-
-def _link(hub: Hub, token: str, lang: str) -> str:
-    return f"{hub.config.office.public_base_url}/a/{token}?lang={lang}"
 
 
 @router.get("/booking/{line}/slots", operation_id="list_slots", tags=["resident"])
@@ -95,7 +93,9 @@ def book_appointment(body: BookRequest, hub: HubDep, request: Request) -> Booked
     made, token = hub.service.book(
         body.line, body.start, body.contact, lang=body.lang, client=hub.client(request)
     )
-    return Booked(**_out(made).model_dump(), token=token, url=_link(hub, token, made.lang))
+    return Booked(
+        **_out(made).model_dump(), token=token, url=booking_url(hub.config, token, made.lang)
+    )
 
 
 @router.delete("/appointments/{token}", operation_id="cancel_appointment", tags=["resident"])
@@ -182,9 +182,38 @@ def list_appointments(
     """A day's bookings, by slot (contacts masked)."""
     day = day or local_date(hub.service.clock_now(), hub.config.zone)
     return [
-        StaffAppointment(**_out(a).model_dump(), contact=mask(a.contact))
+        StaffAppointment(
+            **_out(a).model_dump(),
+            contact=mask(a.contact) if a.contact else "",
+            booked_by=a.booked_by,
+        )
         for a in hub.service.list_appointments(day, line)
     ]
+
+
+class StaffBookRequest(BaseModel):
+    line: Ident
+    start: int = Field(ge=0, le=10**14)
+    # The resident's phone or e-mail, for reminders; "" if they gave none.
+    contact: Annotated[str, StringConstraints(max_length=254)] = ""
+    lang: Lang = ""
+
+
+@router.post(
+    "/staff/appointments", operation_id="staff_book_appointment", tags=["desk"], status_code=201
+)
+@in_thread
+def staff_book_appointment(body: StaffBookRequest, hub: HubDep, caller: Staff) -> Booked:
+    """Book a slot for a resident on the phone, as the signed-in staff member (kept with
+    the booking); the same capacity and caps as a resident's own booking (409 `slot_full`)."""
+    if caller.session is None:
+        raise Rejected("Only a signed-in staff member can book for a resident.", code="no_staff")
+    made, token = hub.service.book(
+        body.line, body.start, body.contact, lang=body.lang, staff=caller.session.staff.id
+    )
+    return Booked(
+        **_out(made).model_dump(), token=token, url=booking_url(hub.config, token, made.lang)
+    )
 
 
 # -- the residents' pages -----------------------------------------------------------------

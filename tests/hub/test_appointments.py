@@ -217,3 +217,19 @@ def test_a_closed_line_is_shown_closed_and_refused(hub: RunningHub) -> None:
     assert lines["payments"]["hours"]["status"] == "closed"
     assert lines["payments"]["hours"]["opens_at"] is None
     assert lines["permits"]["hours"]["status"] == "open"
+
+
+def test_staff_book_for_a_resident_on_the_phone_under_the_same_rules(hub: RunningHub) -> None:
+    clerk = hub.sign_in("tom")
+    start = _slots(hub, "permits", _tomorrow())[12]["start"]
+    body = {"line": "permits", "start": start}  # the caller gave no contact: no reminders
+    made = hub.post("/api/staff/appointments", clerk, json=body)
+    assert made.status_code == 201, made.text
+    again = hub.post("/api/staff/appointments", clerk, json=body)
+    assert again.status_code == 409 and again.json()["code"] == "slot_full"
+    assert hub.post("/api/staff/appointments", json=body).status_code == 401
+    public = requests.post(f"{hub.public_url}/api/staff/appointments", json=body, timeout=10)
+    assert public.status_code == 404  # staff operations are not on the residents' listener
+    listed = hub.get(f"/api/staff/appointments?day={_tomorrow()}&line=permits", clerk).json()
+    mine = next(a for a in listed if a["code"] == made.json()["code"])
+    assert (mine["booked_by"], mine["contact"], mine["start"]) == ("tom", "", start)

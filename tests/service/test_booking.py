@@ -10,7 +10,7 @@ import pytest
 from nowserving.domain.config import parse_config
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.service.local import LocalService
-from nowserving.store import retention
+from nowserving.store import reports, retention
 from nowserving.store.eventstore import EventStore
 from nowserving.system.paths import sample_config
 from tests.conftest import FakeClock, office_time
@@ -75,3 +75,36 @@ def test_check_in_inside_the_window_once_and_late_ones_become_walk_ins(tmp_path:
     assert missed.value.code == "checkin_missed"
     with pytest.raises(NotFound):
         service.check_in("ZZZZ2222")
+
+
+def test_the_report_counts_bookings_cancellations_and_once_checked_in_no_shows(
+    tmp_path: Path,
+) -> None:
+    config = parse_config(sample_config().read_text(encoding="utf-8") + OFFICE)
+    clock = FakeClock(office_time("2026-11-27 12:00"))
+    service = LocalService(EventStore(tmp_path / "office.sqlite"), config, "hub", now=clock)
+    monday = date(2026, 11, 30)
+    starts = [s.start for s in service.slots("permits", monday)[:3]]
+    came = service.book("permits", starts[0], "+15105550101")[0]
+    service.cancel_booking(service.book("permits", starts[1], "+15105550102")[1])
+    service.staff_book("permits", starts[2], staff="tom")  # no contact: booked on the phone
+    (row,) = reports.build(service.store, config, monday, monday, now=clock.ms)["bookings"]
+    assert row == {
+        "day": "2026-11-30",
+        "line": "permits",
+        "booked": 2,
+        "cancelled": 1,
+        "by_staff": 1,
+        "checked_in": 0,
+        "no_shows": 0,
+        "late_median": "",
+    }
+
+    # Check-ins, no-shows and minutes after the slot count too.
+    clock.ms = starts[0] + 180_000  # three minutes late
+    service.check_in(came.code)
+    after = office_time("2026-11-30 12:00")  # every slot's grace is over
+    (row,) = reports.build(service.store, config, monday, monday, now=after)["bookings"]
+    assert (row["checked_in"], row["no_shows"], row["late_median"]) == (1, 1, 3.0)
+    (row,) = reports.build(service.store, config, monday, monday, now=starts[2] - 1)["bookings"]
+    assert row["no_shows"] == 0  # the phone booking's slot has not come yet
