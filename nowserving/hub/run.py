@@ -42,6 +42,9 @@ def main(args: argparse.Namespace) -> int:
     store = EventStore(folder / "office.sqlite")
     config = _office(store, args.config)
     redact.hide(device.secret for device in config.devices if device.secret)
+    # An apprise URL carries the provider's keys anywhere in it (login, path, query).
+    sms = config.notify.sms
+    redact.hide(s for s in (sms.auth_value, *(sms.apprise or "").split("{to}")) if s and len(s) > 7)
     config = _with_overrides(config, args)
     check_listeners(config, Registry(store))
     if not config.hub.tls:
