@@ -8,16 +8,23 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
-from nowserving.domain.config import NotifySms
+from desk.window import DeskWindow
+from nowserving.domain.config import NotifySms, load_config
 from nowserving.hub.quietlog import redact
+from nowserving.sync.replica import ReplicaService, open_replica
+from tests.desk.test_desk import sign_in
 from tests.hub.conftest import RunningHub, start_hub, stop_hub
+from tests.sync.waiting import wait_until
 
 WAIT_S = 30.0  # generous: a loaded 2-core machine
-REFUSED = "+15105550199"  # the provider answers 500 for this number
+REFUSED = "+15105550199"  # the provider answers 500 for numbers ending in 99
 
 
 class Provider:
@@ -41,7 +48,7 @@ def provider() -> Iterator[tuple[Provider, int]]:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with recorder.lock:
                 recorder.posts.append((self.path, body))
-            self.send_response(500 if self.path.endswith(REFUSED) else 200)
+            self.send_response(500 if self.path.endswith("99") else 200)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -116,3 +123,54 @@ def test_the_apprise_url_is_a_secret_and_excludes_a_generic_gateway() -> None:
         NotifySms(apprise="twilio://sid:tok@+15550001/")  # no {to}: every text to one number
     said = redact("apprise failed for twilio://AC0123:topsecret@+15550001/+15105550198")
     assert "topsecret" not in said and "AC0123" not in said
+
+
+@pytest.mark.gui
+def test_a_paired_desk_lists_the_days_failed_deliveries_on_its_today_tab(
+    qtbot: QtBot, hub: RunningHub, tmp_path: Path
+) -> None:
+    ticket = hub.issue("payments")
+    _subscribe(hub, ticket["token"], "+15105550299")  # refused: fails after max_tries
+    config = load_config(hub.config)
+    device = next(d for d in config.devices if d.id == "desk-1")
+    service = ReplicaService(
+        open_replica(tmp_path / "desk.sqlite"), config, device, hub.url, interval=0.05
+    )
+    try:
+        desk = DeskWindow(config, service, "c1")
+        qtbot.addWidget(desk)
+        desk.show()
+        sign_in(qtbot, desk, "maria", "1234")
+        assert desk.staff is not None
+        ticket_id = ticket["ticket"]["id"]
+        wait_until(lambda: ticket_id in service.state.tickets, WAIT_S)
+
+        mine: list[Any] = []
+        deadline = time.monotonic() + WAIT_S  # two tries, retry_max_seconds apart
+        while time.monotonic() < deadline and not mine:
+            time.sleep(0.2)
+            failed = service.failed_deliveries(staff="maria")  # through the hub's API
+            mine = [f for f in failed if f.ticket == ticket_id]
+        (failed,) = mine
+        assert (failed.label, failed.channel, failed.shown) == (
+            ticket["ticket"]["label"],
+            "sms",
+            "•••• 0299",
+        )
+        tabs = desk.tabs.tabBar()
+        qtbot.mouseClick(  # opening the tab asks at once
+            tabs,
+            Qt.MouseButton.LeftButton,
+            pos=tabs.tabRect(desk.tabs.indexOf(desk.dashboard)).center(),
+        )
+        rows = desk.dashboard.failed
+        shown = f"{ticket['ticket']['label']}: Text to •••• 0299: "
+        qtbot.waitUntil(
+            lambda: any(rows.item(r).text().startswith(shown) for r in range(rows.count())),
+            timeout=10_000,
+        )
+        assert desk.dashboard.failed.isVisibleTo(desk)
+        texts = [rows.item(r).text() for r in range(rows.count())]
+        assert not any("+1510" in text for text in texts)  # masked, never the number
+    finally:
+        service.close()
