@@ -102,7 +102,7 @@ class AppriseProvider:
         for message in messages:
             url = self.config.apprise.replace("{to}", quote(message.address, safe="+"))
             plugin = apprise.Apprise.instantiate(url)
-            if plugin is None:  # check-config took the shape; apprise did not know the provider
+            if plugin is None:  # the config checks only the shape: apprise knows no such provider
                 raise Unreachable("apprise does not understand [notify.sms] apprise")
             plugin.socket_connect_timeout = plugin.socket_read_timeout = self.config.timeout
             try:
