@@ -3,18 +3,25 @@
     .venv/bin/python benchmarks/bench_hub.py [--issues 500] [--phones 100 500 1000 2000]
 
 Starts a real hub process on loopback. First the HTTP path: `--issues` rounds of
-`POST /api/tickets`, `GET /api/health`, and the same POST to an empty ASGI app in
-its own uvicorn process (httptools, as the hub): the floor of this machine, below
-which no hub can answer. Interleaved, so that the machine's load weighs on each
-alike. Then the phones: each "phone" is an SSE connection following its own
-ticket; after one call at a desk every phone's place in line changes, and the
-script measures how long until the last phone has heard.
+`POST /api/tickets`, `GET /api/board`, `GET /api/health`, the same POST to an empty
+ASGI app in its own uvicorn process (httptools, as the hub): the floor of this
+machine, below which no hub can answer; and a bare one-row SQLite commit (the
+store's pragmas), the least an issue must wait for. Interleaved round by round over
+`http.client` keep-alive connections, so that the machine's load weighs on each
+alike: the ratios to the floor and to the bare commit are what to compare between
+runs, not the milliseconds. `--phones` with no number skips the phones.
+
+Then the phones: each "phone" is an SSE connection following its own ticket;
+after one call at a desk every phone's place in line changes, and the script
+measures how long until the last phone has heard.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
+import json
 import resource
 import statistics
 import subprocess
@@ -28,9 +35,10 @@ import httpx
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_scale import Bare
 from starlette.types import Receive, Scope, Send
 
-from tests.hub.conftest import DESK, KIOSK, PINS, free_port, start_hub, stop_hub
+from tests.hub.conftest import DESK, DISPLAY, KIOSK, PINS, free_port, start_hub, stop_hub
 
 UNLIMITED = "[hub.rate_limits]\nread = 100000\nstream = 100000\nleave = 100000\njoin = 100000\n"
 
@@ -65,27 +73,64 @@ def start_floor() -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the empty app did not start")
 
 
-def bench_paths(url: str, floor: str, rounds: int) -> dict[str, list[float]]:
-    """Seconds per request of each path, over one keep-alive connection each."""
-    sessions = {name: requests.Session() for name in ("floor", "health", "issue")}
-    sessions["issue"].headers["Authorization"] = f"Bearer {KIOSK}"
-    calls: dict[str, Callable[[], requests.Response]] = {
-        "empty ASGI app over uvicorn, POST": lambda: sessions["floor"].post(
-            floor, json={"line": "payments"}, timeout=10
-        ),
-        "GET /api/health": lambda: sessions["health"].get(url + "/api/health", timeout=10),
-        "POST /api/tickets": lambda: sessions["issue"].post(
-            url + "/api/tickets", json={"line": "payments"}, timeout=10
-        ),
+class Keepalive:
+    """One keep-alive connection with `http.client`: a client that adds little per request."""
+
+    def __init__(self, url: str, token: str = "") -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self.connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        self.headers = {"Content-Type": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def __call__(self, method: str, path: str, body: bytes | None = None) -> int:
+        self.connection.request(method, path, body=body, headers=self.headers)
+        response = self.connection.getresponse()
+        response.read()
+        return response.status
+
+
+PATHS = ["floor", "bare commit", "GET /api/health", "GET /api/board", "POST /api/tickets"]
+
+
+def bench_paths(url: str, floor: str, rounds: int, folder: Path) -> dict[str, list[float]]:
+    """Seconds per request of each path (and per bare commit), interleaved round by round."""
+    body = json.dumps({"line": "payments"}).encode()
+    empty, health = Keepalive(floor), Keepalive(url)
+    display, kiosk = Keepalive(url, DISPLAY), Keepalive(url, KIOSK)
+    bare = Bare(folder / "bare.sqlite")
+    calls: dict[str, Callable[[], object]] = {
+        "floor": lambda: empty("POST", "/", body),
+        "bare commit": bare.commit,
+        "GET /api/health": lambda: health("GET", "/api/health"),
+        "GET /api/board": lambda: display("GET", "/api/board"),
+        "POST /api/tickets": lambda: kiosk("POST", "/api/tickets", body),
     }
     timings: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(rounds):
         for name, call in calls.items():
             began = time.perf_counter()
-            response = call()
+            status = call()
             timings[name].append(time.perf_counter() - began)
-            response.raise_for_status()
+            if status not in (None, 200, 201):
+                raise RuntimeError(f"{name} answered {status}")
     return timings
+
+
+def report_paths(timings: dict[str, list[float]]) -> None:
+    """Medians, p99, and each median as a ratio to the floor and to the bare commit."""
+    floor = statistics.median(timings["floor"])
+    bare = statistics.median(timings["bare commit"])
+    print("| path | median | p99 | × floor | × bare commit | above the floor |")
+    print("|---|---|---|---|---|---|")
+    for name in PATHS:
+        ordered = sorted(timings[name])
+        median = statistics.median(ordered)
+        p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)]
+        print(
+            f"| {name} | {median * 1000:.2f} ms | {p99 * 1000:.2f} ms | {median / floor:.2f} | "
+            f"{median / bare:.2f} | {(median - floor) * 1000:+.2f} ms |"
+        )
 
 
 async def follow(
@@ -148,7 +193,7 @@ async def bench_phones(url: str, phones: int, clerk: str) -> tuple[float, float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=500)
-    parser.add_argument("--phones", type=int, nargs="+", default=[100, 500, 1000, 2000])
+    parser.add_argument("--phones", type=int, nargs="*", default=[100, 500, 1000, 2000])
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -156,15 +201,10 @@ def main() -> None:
         hub = start_hub(Path(folder), extra_config=UNLIMITED)
         floor, floor_url = start_floor()
         try:
-            timings = bench_paths(hub.url, floor_url, args.issues)
+            timings = bench_paths(hub.url, floor_url, args.issues, Path(folder))
             floor.terminate()
-            print(f"loopback HTTP, {args.issues} interleaved rounds, `requests` keep-alive:")
-            for name, values in timings.items():
-                ordered = sorted(values)
-                print(
-                    f"  {name}: median {statistics.median(values) * 1000:.2f} ms, "
-                    f"p99 {ordered[int(len(ordered) * 0.99) - 1] * 1000:.2f} ms"
-                )
+            print(f"loopback HTTP, {args.issues} interleaved rounds, http.client keep-alive:")
+            report_paths(timings)
             clerk = requests.post(
                 hub.url + "/api/staff/login",
                 json={"staff": "maria", "pin": PINS["maria"]},

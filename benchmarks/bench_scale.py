@@ -12,8 +12,9 @@ on a busy, shared machine. Prints a markdown table, and draws the curve if asked
 
 `--restart N` measures a hub restart instead: a day of N tickets with the snapshot a
 stopping hub leaves, then a real `nowserving hub` process, timed from its start to
-the first 200 of `GET /api/health` and of `POST /api/tickets` (a few starts, each
-figure printed).
+the first 200 of `GET /api/health`, then of `POST /api/tickets` and `GET /api/board`
+(the first real requests: the hub listens before its application is built, and they
+wait for it), a few starts, each figure printed.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from nowserving.domain.rules import new_token, office_day, ticket_id, ticket_lab
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.system.paths import sample_config
-from tests.hub.conftest import KIOSK, free_port
+from tests.hub.conftest import DISPLAY, KIOSK, free_port
 
 ACTIONS = ["issue", "call next", "board after a change", "lines", "ticket status"]
 
@@ -186,12 +187,19 @@ def restart(size: int, starts: int, folder: Path) -> None:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             health = _first_ok(lambda: requests.get(url + "/api/health", timeout=5), began)
+            # The first real requests: they wait for the application if it is not built.
             issued = _first_ok(
                 lambda: requests.post(
                     url + "/api/tickets",
                     json={"line": "permits"},
                     headers={"Authorization": f"Bearer {KIOSK}"},
-                    timeout=5,
+                    timeout=60,
+                ),
+                began,
+            )
+            board = _first_ok(
+                lambda: requests.get(
+                    url + "/api/board", headers={"Authorization": f"Bearer {DISPLAY}"}, timeout=60
                 ),
                 began,
             )
@@ -200,7 +208,8 @@ def restart(size: int, starts: int, folder: Path) -> None:
             process.wait(timeout=30)
         print(
             f"{size:,}-ticket day with a snapshot: process start -> first 200 of "
-            f"GET /api/health {health:.2f} s, of POST /api/tickets {issued:.2f} s",
+            f"GET /api/health {health:.2f} s, of POST /api/tickets {issued:.2f} s, "
+            f"of GET /api/board {board:.2f} s",
             flush=True,
         )
 

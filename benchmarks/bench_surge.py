@@ -1,7 +1,7 @@
 """A surge: thousands join remotely while phones follow live and desks call, hub on one core.
 
     .venv/bin/python benchmarks/bench_surge.py [--day 10000] [--joins 3000] [--minutes 5]
-        [--phones 2000] [--desks 10] [--probes 10] [--core 0]
+        [--phones 2000] [--desks 10] [--probes 10] [--core 0] [--clients 4]
 
 A real hub process on loopback, pinned to one CPU core (`--core`), opens on a day
 already holding `--day` tickets. `--phones` residents with tickets in the "ids"
@@ -9,7 +9,9 @@ line follow them live (one SSE stream each). Then, for `--minutes`: `--joins`
 residents join the remote lines at an even rate, `--desks` desks call next on
 the counters of those lines, and every `minutes / probes` a probe call at counter
 c5 (the followers' line) moves every follower up one place: the time from that
-call until the last phone has heard it is measured. Limits are raised to what an
+call until the last phone has heard it is measured. The phones' streams are held by
+`--clients` processes (one Python process on one core could not read 2,000 streams and
+time them fairly: the bench would measure itself). Limits are raised to what an
 office expecting a surge would set; every answer that is not a success is counted
 by status and message.
 """
@@ -19,6 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import multiprocessing
 import os
 import random
 import resource
@@ -28,6 +32,7 @@ import tempfile
 import time
 from collections import Counter
 from datetime import datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
@@ -61,8 +66,9 @@ join = 100000
 
 
 def p99(values: list[float]) -> float:
+    """The value 99 % of `values` do not exceed (of 10 probes: the largest)."""
     ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * 0.99) - 1)] if ordered else float("nan")
+    return ordered[max(0, math.ceil(len(ordered) * 0.99) - 1)] if ordered else float("nan")
 
 
 def ms(values: list[float]) -> str:
@@ -97,8 +103,8 @@ class Phone:
         self.token = token
         self.now: tuple[int, str] | None = None  # (ahead, status) last heard
         self.connected = asyncio.Event()
-        self.probe: tuple[float, tuple[int, str]] | None = None  # (call time, view before)
-        self.heard: float | None = None  # seconds from the probe call to a changed view
+        self.before: tuple[int, str] | None = None  # the view when a probe was armed
+        self.heard: float | None = None  # time.monotonic() when the view changed after it
 
     async def follow(self, client: httpx.AsyncClient, url: str, errors: Counter[str]) -> None:
         try:
@@ -111,11 +117,50 @@ class Phone:
                         data = json.loads(line[5:])
                         self.now = (data["ahead"], data["status"])
                         self.connected.set()
-                        if self.probe and self.heard is None and self.now != self.probe[1]:
-                            self.heard = time.perf_counter() - self.probe[0]
+                        if self.before and self.heard is None and self.now != self.before:
+                            self.heard = time.monotonic()
         except (httpx.HTTPError, asyncio.CancelledError) as exc:
             if not isinstance(exc, asyncio.CancelledError):
                 errors[f"follow {type(exc).__name__}"] += 1
+
+
+def phones_client(url: str, tokens: list[str], pipe: Connection) -> None:
+    """A client process holding some of the phones' streams (one core cannot read 2,000
+    streams and time them fairly): it answers the main process's commands on `pipe`.
+
+    "arm": remember each waiting phone's view, answer "armed". ("collect", deadline):
+    wait until each armed phone's view changed (or the deadline, time.monotonic()), answer
+    the times they heard it (None: not heard). "stop": answer the errors counted.
+    """
+    asyncio.run(_phones(url, tokens, pipe))
+
+
+async def _phones(url: str, tokens: list[str], pipe: Connection) -> None:
+    errors: Counter[str] = Counter()
+    limits = httpx.Limits(max_connections=len(tokens) + 10, max_keepalive_connections=10)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        phones = [Phone(token) for token in tokens]
+        following = [asyncio.create_task(p.follow(client, url, errors)) for p in phones]
+        await asyncio.wait_for(asyncio.gather(*(p.connected.wait() for p in phones)), 120)
+        pipe.send("connected")
+        armed: list[Phone] = []
+        while (command := await asyncio.to_thread(pipe.recv)) != "stop":
+            if command == "arm":
+                # Served residents' views no longer change; everyone else's does.
+                armed = [p for p in phones if p.now and p.now[1] in ("waiting", "called")]
+                for phone in armed:
+                    phone.before, phone.heard = phone.now, None
+                pipe.send("armed")
+            else:
+                while time.monotonic() < command[1] and any(p.heard is None for p in armed):
+                    await asyncio.sleep(0.02)
+                pipe.send([p.heard for p in armed])
+                for phone in armed:
+                    phone.before = None
+        for task in following:
+            task.cancel()
+        await asyncio.wait(following, timeout=10)
+    pipe.send(dict(errors))
 
 
 async def post(
@@ -151,10 +196,24 @@ async def surge(url: str, args: argparse.Namespace) -> None:
             headers={"Authorization": f"Bearer {DESK}"},
         )
         clerk = {"Authorization": f"Bearer {login.json()['token']}"}
-        phones = [Phone(token) for token in tokens]
-        following = [asyncio.create_task(p.follow(client, url, errors)) for p in phones]
-        await asyncio.wait_for(asyncio.gather(*(p.connected.wait() for p in phones)), 120)
-        print(f"{len(phones)} phones following, {args.day:,} tickets already today", flush=True)
+        context = multiprocessing.get_context("spawn")
+        pipes: list[Connection] = []
+        clients = []
+        for n in range(args.clients):
+            mine, theirs = context.Pipe()
+            share = tokens[n :: args.clients]
+            process = context.Process(target=phones_client, args=(url, share, theirs))
+            process.start()
+            clients.append(process)
+            pipes.append(mine)
+        for pipe in pipes:
+            if await asyncio.to_thread(pipe.recv) != "connected":
+                raise RuntimeError("a phones client did not connect")
+        print(
+            f"{len(tokens)} phones following from {args.clients} client processes, "
+            f"{args.day:,} tickets already today",
+            flush=True,
+        )
 
         duration = args.minutes * 60
         began = time.perf_counter()
@@ -179,21 +238,20 @@ async def surge(url: str, args: argparse.Namespace) -> None:
 
         async def probe(at: float) -> None:
             await asyncio.sleep(max(0.0, began + at - time.perf_counter()))
-            # Served residents' views no longer change; everyone else's does.
-            watched = [p for p in phones if p.now and p.now[1] in ("waiting", "called")]
-            moment = time.perf_counter()
-            for phone in watched:
-                phone.probe, phone.heard = (moment, phone.now), None  # type: ignore[assignment]
+            for pipe in pipes:  # one probe at a time: the pipes are not shared
+                pipe.send("arm")
+            for pipe in pipes:
+                await asyncio.to_thread(pipe.recv)
+            moment = time.monotonic()  # CLOCK_MONOTONIC: the same in every process here
             await post(client, url + "/api/counters/c5/call-next", errors, headers=clerk)
-            while time.perf_counter() < moment + 10:
-                if all(p.heard is not None for p in watched):
-                    break
-                await asyncio.sleep(0.05)
-            delays = [p.heard for p in watched if p.heard is not None]
-            if len(delays) < len(watched):
-                errors[f"probe: {len(watched) - len(delays)} phones not told within 10 s"] += 1
-            for phone in watched:
-                phone.probe = None
+            heard: list[float | None] = []
+            for pipe in pipes:
+                pipe.send(("collect", moment + 10))
+            for pipe in pipes:
+                heard += await asyncio.to_thread(pipe.recv)
+            delays = [t - moment for t in heard if t is not None]
+            if len(delays) < len(heard):
+                errors[f"probe: {len(heard) - len(delays)} phones not told within 10 s"] += 1
             probes.append(delays)
 
         step = duration / max(args.joins, 1)
@@ -206,10 +264,16 @@ async def surge(url: str, args: argparse.Namespace) -> None:
         reporter = asyncio.create_task(progress(began, joins, calls, probes, errors))
         await asyncio.wait(work, timeout=duration + 120)
         reporter.cancel()
-        report(args, joins, calls, probes, len(phones), errors)
-        for task in [*following, *work]:
+        for task in work:
             task.cancel()
-        await asyncio.wait([*following, *work], timeout=10)  # closing 2,000 streams
+        await asyncio.wait(work, timeout=10)
+        for pipe in pipes:
+            pipe.send("stop")
+        for pipe in pipes:
+            errors.update(await asyncio.to_thread(pipe.recv))
+        for process in clients:
+            process.join(timeout=30)
+        report(args, joins, calls, probes, len(tokens), errors)
 
 
 async def progress(
@@ -258,6 +322,7 @@ def main() -> None:
     parser.add_argument("--desk-every", type=float, default=2.0, help="seconds between calls")
     parser.add_argument("--probes", type=int, default=10)
     parser.add_argument("--core", type=int, default=0)
+    parser.add_argument("--clients", type=int, default=4, help="processes holding the phones")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

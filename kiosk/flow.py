@@ -1,7 +1,8 @@
 """The resident's way through the kiosk, as a plain state machine (no Qt).
 
-welcome → services → (priority question) → ticket (→ phone → ticket) → welcome. The
-window only renders `KioskFlow` and forwards taps and key presses to it.
+welcome → services → (priority question) → ticket (→ phone → ticket) → welcome, or
+welcome → check in (a booking's code) → ticket. The window only renders `KioskFlow` and
+forwards taps and key presses to it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from nowserving.domain.notify import normalize_phone
+from nowserving.domain.rules import SHORT_ALPHABET
 from nowserving.domain.views import LineView, TicketView
 
 
@@ -19,9 +21,11 @@ class Screen(StrEnum):
     PRIORITY = "priority"
     TICKET = "ticket"
     PHONE = "phone"  # "text me when it's my turn": a phone number on the on-screen keypad
+    CHECK_IN = "check_in"  # "I have an appointment": the booking's code on a keypad
 
 
 MAX_PHONE_DIGITS = 17  # "00", then E.164's country code and number, at most 15 digits
+CODE_LENGTH = 8  # a booking's check-in code (domain.booking.new_code)
 
 
 @dataclass
@@ -58,6 +62,7 @@ class KioskFlow:
     digits: str = ""  # typed on the phone screen
     phone_note: str = ""  # what the ticket screen says of the number: saved, or not
     phone_saved: bool = False
+    code: str = ""  # a booking's code, typed on the check-in screen or read by a scanner
 
     def __post_init__(self) -> None:
         self.lang = self.lang or self.languages[0]
@@ -133,11 +138,55 @@ class KioskFlow:
         self.busy, self.phone_saved, self.phone_note = False, saved, note
         self.screen, self.digits = Screen.TICKET, ""
 
+    # "I have an appointment": the code on the on-screen keypad, or from a barcode scanner.
+
+    def ask_check_in(self) -> None:
+        if not self.busy and self.screen in (Screen.WELCOME, Screen.SERVICES):
+            self.screen, self.code, self.error = Screen.CHECK_IN, "", ""
+
+    def press_code(self, key: str) -> None:
+        """A key of the code keypad: one of the code's characters, or "erase"."""
+        if self.screen is not Screen.CHECK_IN or self.busy:
+            return
+        if key == "erase":
+            self.code = self.code[:-1]
+        elif len(key) == 1 and key in SHORT_ALPHABET and len(self.code) < CODE_LENGTH:
+            self.code += key
+
+    def send_code(self) -> str | None:
+        """The code to check in with, or None if it cannot be sent yet."""
+        if self.screen is not Screen.CHECK_IN or self.busy or len(self.code) != CODE_LENGTH:
+            return None
+        self.busy, self.error = True, ""
+        return self.code
+
+    def scanned(self, text: str) -> str | None:
+        """What a barcode scanner typed, on any screen: a booking's code to check in with
+        (the check-in screen shows it), or None if it is not one or the kiosk is busy."""
+        code = text.strip().upper()
+        if self.busy or len(code) != CODE_LENGTH or any(c not in SHORT_ALPHABET for c in code):
+            return None
+        if self.screen not in (Screen.WELCOME, Screen.SERVICES, Screen.CHECK_IN):
+            self.reset()  # a new resident scans while the last one's ticket still shows
+        self.screen, self.code, self.error = Screen.CHECK_IN, code, ""
+        self.busy = True
+        return code
+
+    def checked_in(self, ticket: TicketView, note: str) -> None:
+        """The booking's ticket, with what the resident must know (came late: a walk-in)."""
+        self.busy, self.ticket, self.screen, self.code = False, ticket, Screen.TICKET, ""
+        self.phone_note = note
+
+    def check_in_failed(self, message: str) -> None:
+        self.busy, self.error = False, message
+
     def back(self) -> None:
         if self.busy:
             return
         self.error = ""
-        if self.screen is Screen.PHONE:
+        if self.screen is Screen.CHECK_IN:
+            self.reset()
+        elif self.screen is Screen.PHONE:
             self.screen, self.digits = Screen.TICKET, ""
         elif self.screen is Screen.PRIORITY:
             self.screen = Screen.SERVICES
@@ -151,3 +200,4 @@ class KioskFlow:
         self.screen, self.lang, self.line = Screen.WELCOME, self.languages[0], None
         self.ticket, self.error, self.aids = None, "", Accessibility()
         self.digits, self.phone_note, self.phone_saved = "", "", False
+        self.code = ""

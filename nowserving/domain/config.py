@@ -297,6 +297,22 @@ class Booking(_Strict):
     days_ahead: int = Field(default=14, ge=1, le=365)  # how far ahead a slot may be booked
     max_per_contact: int = Field(default=2, ge=1, le=50)  # open bookings per phone or e-mail
     max_per_address: int = Field(default=6, ge=1, le=10_000)  # bookings a day per client address
+    # Hours before a slot that its resident is reminded (by the [notify] channels).
+    remind_hours: list[Annotated[int, Field(ge=1, le=168)]] = Field(
+        default_factory=lambda: [24, 1], max_length=5
+    )
+    # The check-in window around a slot's start, and how late one still counts as on time.
+    checkin_before: int = Field(default=30, ge=0, le=240)  # minutes before the slot
+    checkin_after: int = Field(default=60, ge=0, le=240)  # minutes after: then a missed slot
+    grace_minutes: int = Field(default=10, ge=0, le=240)  # later than this: a walk-in ticket
+    # Appointments called in a row at one counter while walk-ins wait (fairness).
+    max_in_a_row: int = Field(default=2, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _grace_within_window(self) -> Booking:
+        if self.grace_minutes > self.checkin_after:
+            raise ValueError("booking.grace_minutes must not exceed booking.checkin_after")
+        return self
 
 
 PublicAction = Literal["read", "stream", "leave", "join", "subscribe", "book"]

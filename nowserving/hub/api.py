@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse, ServerSentEvent
-from starlette.concurrency import run_in_threadpool
 
 from nowserving.domain.config import IDENT
 from nowserving.domain.errors import Rejected
@@ -21,7 +20,7 @@ from nowserving.domain.events import Kind
 from nowserving.domain.permissions import counter_refusal, line_refusal, rest_roles
 from nowserving.domain.views import BoardView, CounterView, LineView, TicketView
 from nowserving.hub.auth import AuthError, Caller, Role
-from nowserving.hub.context import Hub, allowed, allowed_now, bearer, hub_of, in_thread
+from nowserving.hub.context import Hub, allowed_now, bearer, hub_of, in_thread
 from nowserving.hub.live import Message
 from nowserving.hub.problems import ERRORS
 from nowserving.hub.schemas import (
@@ -90,13 +89,9 @@ async def staff_at_counter(
     counter: CounterParam, request: Request, credentials: Credentials
 ) -> Caller:
     """Staff, signed in at a desk that may act for `counter` (the sync push's rule too)."""
-    # One hop to a worker thread for both store reads: the session and the desk.
-    return await run_in_threadpool(_staff_at_counter, counter, request, credentials)
-
-
-def _staff_at_counter(counter: str, request: Request, credentials: Credentials) -> Caller:
-    caller = allowed(request, credentials, *rest_roles(Kind.TICKET_CALLED))
-    desk = hub_of(request).device(caller.device_id)  # from the registry
+    # Both reads, the session and the desk, on the event loop (see allowed_now).
+    caller = await allowed_now(request, credentials, *rest_roles(Kind.TICKET_CALLED))
+    desk = hub_of(request).device(caller.device_id, quick=True)  # from the registry
     if desk is None:  # e.g. a session of the admin page: counters are served from desks
         raise AuthError("Not allowed: act at a counter from a desk where you signed in.", 403)
     problem = counter_refusal(desk, counter)
@@ -116,7 +111,13 @@ TokenParam = Annotated[str, Path(pattern=TOKEN, description="The token in a resi
 
 @router.get("/health", operation_id="health", tags=["public"])
 async def health(hub: HubDep) -> dict[str, Any]:
-    return {"ok": True, "office": hub.config.office.name, "followers": hub.live.followers}
+    # ready: False only from hub.starting, while the application is still being built.
+    return {
+        "ok": True,
+        "office": hub.config.office.name,
+        "followers": hub.live.followers,
+        "ready": True,
+    }
 
 
 @router.get("/lines", operation_id="list_lines", tags=["public"])

@@ -26,8 +26,9 @@ from nowserving.store.eventstore import EventStore
 
 ADMIN_PAGE = "admin-page"  # the "device" of an admin page session (domain.pairing.RESERVED_IDS)
 Role = Literal["kiosk", "display", "desk", "staff", "line_control", "admin"]
-# A device by its secret: (the device, whether it was revoked), or None if unknown.
-DeviceLookup = Callable[[str], tuple[Device, bool] | None]
+# A device by its secret (and whether to read it on the event loop, see
+# EventStore.peek): (the device, whether it was revoked), or None if unknown.
+DeviceLookup = Callable[[str, bool], tuple[Device, bool] | None]
 
 
 class AuthError(Exception):
@@ -116,12 +117,12 @@ class Access:
                 return Caller(device=device)
         return None
 
-    def device(self, token: str | None) -> Caller | None:
+    def device(self, token: str | None, *, quick: bool = False) -> Caller | None:
         """The device whose secret `token` is, if any (AuthError if it was revoked): a paired
-        one is looked up in the hub's registry, in the store."""
+        one is looked up in the hub's registry, in the store (`quick`: on the event loop)."""
         if not token:
             return None
-        found = self._devices(token) if self._devices is not None else None
+        found = self._devices(token, quick) if self._devices is not None else None
         if found is not None:
             device, revoked = found
             if revoked:
@@ -131,17 +132,29 @@ class Access:
 
     def identify(self, token: str | None) -> Caller:
         """The caller behind a bearer token; AuthError 401 if it is unknown or expired."""
+        caller = self._identify(token, quick=False)
+        assert caller is not None
+        return caller
+
+    def identify_quick(self, token: str | None) -> Caller | None:
+        """`identify` with reads only (`EventStore.peek`), for the hub's event loop; None
+        when the answer needs a write (a session that ended is deleted): ask `identify`."""
+        return self._identify(token, quick=True)
+
+    def _identify(self, token: str | None, *, quick: bool) -> Caller | None:
         if not token:
             raise AuthError("Sign in first: this needs a device secret or a staff session.", 401)
-        if (device := self.device(token)) is not None:
+        if (device := self.device(token, quick=quick)) is not None:
             return device
         digest = session_hash(token)
-        found = self.store.session(digest)
+        found = self.store.session(digest, quick=quick)
         if found is not None:
             staff_id, desk, expires = found
             staff = self._staff.get(staff_id)
             if expires > self._clock() and staff is not None:
                 return Caller(session=Session(token, staff, desk, expires))
+            if quick:
+                return None
             self.store.end_sessions(digest=digest)
             raise AuthError("Your session has ended; sign in again with your PIN.", 401)
         raise AuthError("Unknown device secret or session token.", 401)

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -63,6 +63,10 @@ class Hub:
     streams: Counter[str] = field(default_factory=Counter)  # open event streams per client
 
     registry: Registry = field(init=False)
+    # The office these names were taken from, and (line|counter, id) -> name per language.
+    _kept_names: tuple[OfficeConfig | None, dict[tuple[str, str], dict[str, str]]] = field(
+        default_factory=lambda: (None, {}), init=False
+    )
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.service.store, self.service.clock_now)
@@ -87,13 +91,14 @@ class Hub:
     def config(self) -> OfficeConfig:
         return self.service.config
 
-    def _by_secret(self, secret: str) -> tuple[Device, bool] | None:
-        record = self.registry.by_secret(secret)
+    def _by_secret(self, secret: str, quick: bool) -> tuple[Device, bool] | None:
+        record = self.registry.by_secret(secret, quick=quick)
         return None if record is None else (record.device(), record.revoked_at is not None)
 
-    def device(self, device_id: str) -> Device | None:
-        """A device by id: paired (the registry), else listed in the office's config."""
-        record = self.registry.get(device_id)
+    def device(self, device_id: str, *, quick: bool = False) -> Device | None:
+        """A device by id: paired (the registry), else listed in the office's config
+        (`quick`: read on the event loop, see EventStore.peek)."""
+        record = self.registry.get(device_id, quick=quick)
         if record is not None:
             return record.device()
         return next((d for d in self.config.devices if d.id == device_id), None)
@@ -124,12 +129,12 @@ class Hub:
     def resident_view(self, view: TicketView) -> ResidentTicket:
         """What a resident may see of their ticket."""
         config = self.config
-        names = config.in_every_language(config.counter(view.counter).name) if view.counter else {}
+        names = self._names("counter", view.counter) if view.counter else {}
         return ResidentTicket(
             label=view.label,
             status=view.status.value,
             line=view.line,
-            line_names=config.in_every_language(config.line(view.line).name),
+            line_names=self._names("line", view.line),
             ahead=view.ahead,
             wait_low=view.wait.low,
             wait_high=view.wait.high,
@@ -142,6 +147,19 @@ class Hub:
             day=view.day,
             can_leave=view.status in (Status.WAITING, Status.CALLED),
         )
+
+    def _names(self, kind: Literal["line", "counter"], ident: str) -> dict[str, str]:
+        """A line's or counter's name in every office language, kept until the office
+        changes: after a call, live updates render 2,000 residents' views of a few lines."""
+        config = self.config
+        kept = self._kept_names
+        if kept[0] is not config:
+            kept = self._kept_names = (config, {})
+        names = kept[1].get((kind, ident))
+        if names is None:
+            item = config.line(ident) if kind == "line" else config.counter(ident)
+            names = kept[1][(kind, ident)] = config.in_every_language(item.name)
+        return names
 
     def check_rate(self, request: Request, kind: PublicAction) -> None:
         """Count a request to a public endpoint against its client address's limit."""
@@ -214,9 +232,14 @@ def allowed(request: Request, creds: HTTPAuthorizationCredentials | None, *roles
 async def allowed_now(
     request: Request, creds: HTTPAuthorizationCredentials | None, *roles: Role
 ) -> Caller:
-    """`allowed` for an async dependency: devices (the registry) and staff sessions are read
-    from the store, in a worker thread (a write may hold the store meanwhile)."""
-    return await run_in_threadpool(allowed, request, creds, *roles)
+    """`allowed` for an async dependency, on the event loop: devices (the registry) and
+    staff sessions are read on the store's read-only connection (`EventStore.peek`), which
+    no write holds up; a hop to a worker thread cost more than the rest of a board read.
+    A session that ended is deleted, which only a worker thread may do."""
+    caller = hub_of(request).access.identify_quick(creds.credentials if creds else None)
+    if caller is None:
+        return await run_in_threadpool(allowed, request, creds, *roles)
+    return require(caller, *roles)
 
 
 def in_thread(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:

@@ -23,11 +23,9 @@ import uvicorn
 from nowserving.domain.config import Hub as HubSettings
 from nowserving.domain.config import OfficeConfig, load_config
 from nowserving.domain.errors import ConfigError
-from nowserving.hub.app import create_app, public_only
-from nowserving.hub.context import PLAIN_HTTP
 from nowserving.hub.guard import ConnectionGuard, guarded_protocol
 from nowserving.hub.quietlog import Redact, Summarise, start_sweeping
-from nowserving.service.local import LocalService
+from nowserving.hub.starting import Built, Starting
 from nowserving.store.eventstore import EventStore
 from nowserving.store.registry import Registry
 from nowserving.system.files import readable_by_others
@@ -47,9 +45,6 @@ def main(args: argparse.Namespace) -> int:
     redact.hide(s for s in (sms.auth_value, *(sms.apprise or "").split("{to}")) if s and len(s) > 7)
     config = _with_overrides(config, args)
     check_listeners(config, Registry(store))
-    if not config.hub.tls:
-        log.warning(PLAIN_HTTP)
-    service = LocalService(store, config, device="hub")
     settings = config.hub
     scheme = "https" if settings.tls else "http"
     log.info(
@@ -63,20 +58,35 @@ def main(args: argparse.Namespace) -> int:
         settings.public_host,
         settings.public_port,
     )
-    app = create_app(service)
+    # Listening first: the application is built (and the day restored) meanwhile.
+    starting = Starting(lambda: _build(store, config), config.office.name)
     servers = [
-        _server(app, settings, settings.host, settings.port, lifespan="on"),
+        _server(starting.staff, settings, settings.host, settings.port, lifespan="on"),
         # The same app behind a filter: one store, one live hub, one set of limits.
-        _server(public_only(app), settings, settings.public_host, settings.public_port),
+        _server(starting.public, settings, settings.public_host, settings.public_port),
     ]
     stop_sweeping = start_sweeping(summarise)
     try:
-        asyncio.run(_serve(servers))
+        asyncio.run(_serve(servers, starting))
     finally:
         stop_sweeping.set()
         summarise.sweep(final=True)
         store.close()
+    if starting.failed is not None:
+        raise starting.failed
     return 0
+
+
+def _build(store: EventStore, config: OfficeConfig) -> Built:
+    """The hub's application over `store`, with today restored (in a worker thread)."""
+    from nowserving.hub.app import create_app, public_only
+    from nowserving.hub.context import PLAIN_HTTP
+    from nowserving.service.local import LocalService
+
+    if not config.hub.tls:
+        log.warning(PLAIN_HTTP)
+    app = create_app(LocalService(store, config, device="hub"))
+    return app, public_only(app), lambda: app.router.lifespan_context(app)
 
 
 def _office(store: EventStore, path: str | None) -> OfficeConfig:
@@ -170,6 +180,7 @@ def _server(
     return _Server(
         uvicorn.Config(
             app,
+            interface="asgi3",  # a bound method: uvicorn's guess would take it for ASGI 2
             host=host,
             port=port,
             http=guarded_protocol(ConnectionGuard(settings)),  # each listener its own caps
@@ -185,12 +196,14 @@ def _server(
     )
 
 
-async def _serve(servers: list[Any]) -> None:
-    """Run every server until SIGTERM or SIGINT stops them all."""
+async def _serve(servers: list[Any], starting: Starting) -> None:
+    """Run every server until SIGTERM or SIGINT (or a failed start) stops them all."""
 
     def stop() -> None:
         for server in servers:
             server.should_exit = True
+
+    starting.stop = stop
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

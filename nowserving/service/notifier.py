@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from nowserving.domain.booking import Appointment
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import OverBudget, Rejected
 from nowserving.domain.events import Event, Kind
@@ -42,6 +44,11 @@ QUIET_KINDS = frozenset(
 _IN_LINE = (Status.WAITING, Status.CALLED)
 _ENDED = (Status.SERVED, Status.LEFT, Status.EXPIRED)  # a no-show may still come back
 URGENT = frozenset({"called", "recalled"})  # a push of these rings and vibrates the phone
+
+
+def booking_ref(code: str) -> str:
+    """What the outbox's `ticket` column holds for a booking's reminders."""
+    return f"booking:{code}"
 
 
 @dataclass
@@ -133,6 +140,44 @@ class Notifier:
         `write()`."""
         contact = Contact("", "sms", address, self.config.default_language)
         self._rows(state, [Notice("", kind, ref, {"line": line})], [contact], now)
+
+    def remind(self, appointment: Appointment, link: str, now: float) -> int:
+        """Queue a booking's reminders, `[booking] remind_hours` before its slot, on the
+        channel of its contact if the office has it configured, in its language, with its
+        link. Once each: the key names the booking, the hours and the slot, so a moved
+        booking gets its new time's. A time already past gets none. Inside `write()`."""
+        channel = "email" if "@" in appointment.contact else "sms"
+        if not appointment.contact or channel not in self.config.notify.channels:
+            return 0
+        config = self.config
+        lang = appointment.lang
+        if lang not in config.office.languages:
+            lang = config.default_language
+        start = appointment.start / 1000
+        when = datetime.fromtimestamp(start, UTC).astimezone(config.zone)
+        values = {
+            "line": config.text(config.line(appointment.line).name, lang),
+            "day": f"{self.translate(lang, f'weekday.{when.weekday()}')} {when.date().isoformat()}",
+            "time": i18n.clock_time(appointment.start, config.zone),
+            "code": appointment.code,
+            "url": link,
+        }
+        body = self.translate(lang, "notify.remind", **values)
+        if channel == "email":
+            body = f"{self.translate(lang, 'notify.remind_subject', **values)}\n{body}"
+        total = 0
+        for hours in sorted(set(config.booking.remind_hours)):
+            due = start - hours * 3600
+            if due <= now:
+                continue
+            key = f"{booking_ref(appointment.code)}:remind{hours}:{appointment.start}:{channel}"
+            row = (key, booking_ref(appointment.code), when.date().isoformat(), channel)
+            total += outbox.queue(self.store, [(*row, appointment.contact, body)], now, due=due)
+        return total
+
+    def forget_booking(self, code: str) -> None:
+        """Drop a booking's reminders still to go (cancelled, or moved). Inside `write()`."""
+        outbox.drop_pending(self.store, booking_ref(code))
 
     def _url(self, ticket: Ticket) -> str:
         return ticket_url(self.config, ticket.token, ticket.lang)

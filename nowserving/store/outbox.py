@@ -185,9 +185,11 @@ def queue(
     now: float,
     *,
     state: str = PENDING,
+    due: float | None = None,
 ) -> int:
-    """Add messages (key, ticket, day, channel, address, text); a key already there is
-    left as it is, so each message goes out once. Inside `write()`."""
+    """Add messages (key, ticket, day, channel, address, text), to go at `due` (s; default
+    now); a key already there is left as it is, so each message goes out once. Inside
+    `write()`."""
     conn = store.db.conn
     before = conn.total_changes
     keep = state == PENDING  # a skipped message keeps no address or text
@@ -204,13 +206,19 @@ def queue(
                 mask(address),
                 text if keep else None,
                 now,
-                now,
+                now if due is None else due,
                 state,
             )
             for key, ticket, day, channel, address, text in rows
         ],
     )
     return conn.total_changes - before
+
+
+def drop_pending(store: EventStore, ticket: str) -> None:
+    """Delete what is still to go about `ticket` (a booking's reminders, when it is cancelled
+    or moved: moved back, its time's reminders are queued again). Inside `write()`."""
+    store.db.conn.execute(f"DELETE FROM outbox WHERE state = '{PENDING}' AND ticket = ?", (ticket,))
 
 
 def due(store: EventStore, now: float, channel: str, limit: int = 100) -> list[Message]:

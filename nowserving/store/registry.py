@@ -107,15 +107,18 @@ class Registry:
 
     # -- devices -----------------------------------------------------------------------
 
-    def by_secret(self, secret: str) -> DeviceRecord | None:
-        """The device holding `secret` (revoked ones too), or None."""
-        rows = self.store.read(
+    def by_secret(self, secret: str, *, quick: bool = False) -> DeviceRecord | None:
+        """The device holding `secret` (revoked ones too), or None (`quick`: read with
+        `EventStore.peek`, for the hub's event loop)."""
+        read = self.store.peek if quick else self.store.read
+        rows = read(
             f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE secret_hash = ?", (digest(secret),)
         )
         return _record(rows[0]) if rows else None
 
-    def get(self, device_id: str) -> DeviceRecord | None:
-        rows = self.store.read(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE id = ?", (device_id,))
+    def get(self, device_id: str, *, quick: bool = False) -> DeviceRecord | None:
+        read = self.store.peek if quick else self.store.read
+        rows = read(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE id = ?", (device_id,))
         return _record(rows[0]) if rows else None
 
     def devices(self) -> list[DeviceRecord]:

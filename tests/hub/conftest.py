@@ -149,7 +149,13 @@ def start_hub(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(url + "/api/health", timeout=5, verify=verify).ok:
+            health = requests.get(url + "/api/health", timeout=5, verify=verify)
+            # Listening comes first, then the application is built (hub.starting): any
+            # other request waits for it (one line in the access log, not one per poll).
+            if health.ok and (
+                health.json()["ready"]
+                or requests.get(url + "/api/board", timeout=60, verify=verify).status_code != 503
+            ):
                 return RunningHub(url, process, folder / "data", config, public_url)
         except requests.RequestException:  # not listening yet, or too busy to answer
             time.sleep(0.1)

@@ -145,3 +145,17 @@ def test_request_ids_are_kept_with_their_events_and_forgotten_after_days(
     assert service.state.tickets[first.id].number == 1 and len(service.state.tickets) == 2
     assert service.store.forget_requests(service.today()) == 0  # today's stay
     assert service.store.forget_requests("9999-12-31") == 2
+
+
+def test_peek_sees_what_is_committed_without_waiting_for_a_write_in_progress(
+    tmp_path: Path,
+) -> None:
+    # The hub's event loop looks up bearer tokens with peek(): it must never wait behind
+    # a commit, and must see a session (or a revocation) as soon as it is committed.
+    store = EventStore(tmp_path / "office.sqlite")
+    store.add_session("h1", "maria", "desk-1", 10.0)
+    with store.write():  # holds the store's lock and SQLite's write lock
+        store.db.conn.execute("DELETE FROM sessions WHERE hash = 'h1'")
+        assert store.session("h1", quick=True) == ("maria", "desk-1", 10.0)
+    assert store.session("h1", quick=True) is None
+    store.close()

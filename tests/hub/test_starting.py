@@ -1,0 +1,88 @@
+"""The hub listens before its application is built: health at once, the rest waits for it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from nowserving.hub.starting import Built, Starting
+
+
+async def _answer(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": f"app {scope['path']}".encode()})
+
+
+class _Lifespan:
+    """Drives an ASGI app's lifespan as uvicorn does."""
+
+    def __init__(self, app: Any) -> None:
+        self.inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+        self.task = asyncio.create_task(app({"type": "lifespan"}, self.inbox.get, self.outbox.put))
+
+    async def say(self, message: str) -> str:
+        await self.inbox.put({"type": f"lifespan.{message}"})
+        return (await self.outbox.get())["type"]
+
+
+def test_health_answers_at_once_and_a_request_waits_for_the_application() -> None:
+    asyncio.run(asyncio.wait_for(_waits_for_the_application(), 60))
+
+
+async def _waits_for_the_application() -> None:
+    release = threading.Event()
+    phases: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        phases.append("started")
+        yield
+        phases.append("stopped")  # the real app keeps its snapshot here
+
+    def build() -> Built:
+        release.wait(timeout=30)
+        return _answer, _answer, lifespan
+
+    starting = Starting(build, "Test office")
+    life = _Lifespan(starting.staff)
+    assert await life.say("startup") == "lifespan.startup.complete"  # before the build
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=starting.staff), base_url="http://h"
+    )
+    async with client:
+        health = await client.get("/api/health")
+        assert health.json() == {"ok": True, "office": "Test office", "ready": False}
+        board = asyncio.create_task(client.get("/api/board"))
+        await client.get("/api/health")
+        assert not board.done()  # it waits for the application
+        release.set()
+        assert (await board).text == "app /api/board"
+        assert (await client.get("/api/health")).text == "app /api/health"
+    assert phases == ["started"]
+    assert await life.say("shutdown") == "lifespan.shutdown.complete"
+    assert phases == ["started", "stopped"]
+
+
+def test_a_build_that_fails_stops_the_hub_with_its_error() -> None:
+    asyncio.run(asyncio.wait_for(_fails(), 60))
+
+
+async def _fails() -> None:
+    def build() -> Built:
+        raise RuntimeError("the store is damaged")
+
+    stopped = asyncio.Event()
+    starting = Starting(build, "Test office")
+    starting.stop = stopped.set
+    life = _Lifespan(starting.staff)
+    assert await life.say("startup") == "lifespan.startup.complete"
+    await stopped.wait()
+    assert isinstance(starting.failed, RuntimeError)
+    assert await life.say("shutdown") == "lifespan.shutdown.complete"
