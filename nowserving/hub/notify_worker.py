@@ -22,10 +22,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from hashlib import sha256
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio.to_thread
-import httpx
 
 from nowserving.domain.config import NotifyEmail, NotifyPush, NotifySms
 from nowserving.hub import push
@@ -35,6 +34,9 @@ from nowserving.service.local import LocalService
 from nowserving.store import outbox
 from nowserving.store.outbox import Message
 from nowserving.sync.backoff import Backoff
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("nowserving.hub")
 POLL_S = 0.2  # how often the outbox is looked at: a call's message leaves within this
@@ -63,6 +65,8 @@ class SmsGateway:
 
     def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
         assert self.config.url is not None
+        import httpx  # here: with rich installed, httpx costs the hub's start 0.2 s
+
         headers = {}
         if self.config.auth_value:
             headers[self.config.auth_header] = self.config.auth_value
@@ -96,6 +100,9 @@ class PushServices:
 
     def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
         assert self.config.vapid_private_key is not None
+        import httpx
+
+        push.load()
         with (
             httpx.Client(timeout=self.config.timeout) as client,
             ThreadPoolExecutor(PUSH_AT_ONCE, thread_name_prefix="push") as pool,
@@ -113,6 +120,8 @@ class PushServices:
             config.vapid_private_key, config.subject, endpoint, config.ttl, message.key
         )
         body = push.encrypt(message.address, message.text.encode())
+        import httpx
+
         try:
             answer = client.post(endpoint, content=body, headers=headers)
         except httpx.HTTPError as exc:
