@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desk.bookings import BookingsPanel
 from desk.console import ACTIONS, CounterPanel
 from desk.dashboard import DashboardPanel
 from desk.devices import REFRESH_MS, DevicesPanel
@@ -36,6 +37,7 @@ from nowserving.domain.signin import SignInRefused
 from nowserving.domain.views import transfer_concern
 from nowserving.service.interface import Service
 from nowserving.sync.protocol import DeviceStatus
+from nowserving.system import i18n
 from nowserving_qt.background import run_in_background
 from nowserving_qt.theme import desk_stylesheet
 from nowserving_qt.watcher import ServiceWatcher
@@ -129,6 +131,11 @@ class DeskWindow(QWidget):
         self.tabs.addTab(self.counter_panel, "Counter")
         self.tabs.addTab(self.lines_panel, "Lines")
         self.tabs.addTab(self.dashboard, "Today")
+        self.bookings = BookingsPanel(self.config)
+        self.bookings.chosen.connect(self._load_bookings)
+        self.bookings.book.connect(self.book_for_resident)
+        if self.config.booking.lines:
+            self.tabs.addTab(self.bookings, "Bookings")
         self.devices = DevicesPanel()
         if self.device_status is not None:
             self.tabs.addTab(self.devices, "Devices")
@@ -137,6 +144,7 @@ class DeskWindow(QWidget):
         self.devices_timer.start()
         self.tabs.currentChanged.connect(lambda _: self._render_dashboard(force=True))
         self.tabs.currentChanged.connect(lambda _: self._ask_devices())
+        self.tabs.currentChanged.connect(lambda _: self._load_bookings())
         layout.addWidget(self.tabs, 1)
         return console
 
@@ -327,6 +335,31 @@ class DeskWindow(QWidget):
         }
         self._run(name, work[name])
 
+    def book_for_resident(self, line: str, start: int, contact: str) -> None:
+        """Book a slot for a resident on the phone, as the clerk signed in here."""
+        staff, service = self._staff_id(), self.service
+        if staff is None:
+            return
+        self._run("staff_book", lambda: service.staff_book(line, start, contact, staff=staff))
+
+    def _load_bookings(self) -> None:
+        """While the Bookings tab is open: the chosen day's bookings and free slots, asked
+        off the UI thread (on a paired PC they are at the hub)."""
+        if self.staff is None or self.tabs.currentWidget() is not self.bookings:
+            return
+        staff, service = self.staff.id, self.service
+        line, day = self.bookings.choice()
+
+        def ask() -> Any:
+            return service.list_appointments(day, line, staff=staff), service.slots(line, day)
+
+        def failed(error: Exception) -> None:
+            if not isinstance(error, NowservingError):
+                log.error("listing bookings failed", exc_info=error)
+            self.bookings.show_trouble(f"The bookings cannot be shown: {error}")
+
+        run_in_background(ask, lambda found: self.bookings.render_view(*found), failed)
+
     def _run(self, name: str, work: Callable[[], Any]) -> None:
         def succeeded(result: Any) -> None:
             self._succeeded(name, result)
@@ -353,6 +386,11 @@ class DeskWindow(QWidget):
             )
         elif name == "sign_out":
             self.status.setText("Signed out. The counter stays open for the next clerk.")
+        elif name == "staff_book":
+            self.bookings.contact.clear()
+            when = i18n.clock_time(result.start, self.config.zone)
+            self.status.setText(f"Booked {when}: the resident's code is {result.code}.")
+            self._load_bookings()
         elif name == "call_ticket":
             self.counter_panel.reason.clear()
             self.status.setText(f"Called {result.label} out of order.")

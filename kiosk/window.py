@@ -17,11 +17,12 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.accessibility import AccessibilityBar
-from kiosk.flow import KioskFlow, Screen
+from kiosk.flow import CODE_LENGTH, KioskFlow, Screen
 from kiosk.maintenance import CornerTaps, MaintenanceScreen, PinScreen
 from kiosk.printing import PrinterState, PrinterStatus, PrintQueue
 from kiosk.receipt import receipt_for
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.check_in import CheckInScreen
 from kiosk.screens.phone import PhoneScreen
 from kiosk.screens.priority import PriorityScreen
 from kiosk.screens.removed import RemovedScreen
@@ -30,6 +31,7 @@ from kiosk.screens.ticket import TicketScreen
 from kiosk.screens.welcome import WelcomeScreen
 from nowserving.domain.errors import HubUnavailable, NowservingError
 from nowserving.domain.links import short_url, ticket_url
+from nowserving.domain.notify import show_phone
 from nowserving.domain.state import Status
 from nowserving.domain.views import LineView, TicketView
 from nowserving.system import i18n
@@ -41,6 +43,9 @@ from nowserving_qt.watcher import ServiceWatcher
 
 log = logging.getLogger(__name__)
 HOURS_CHECK_MS = 30_000  # a line opening at 8:00 shows as open by 8:00:30
+# A barcode scanner reading a booking's QR types its code (a letter first: the tactile
+# keypad has none) and Enter within milliseconds; a scan not ended by then is dropped.
+SCAN_GAP_MS = 500
 
 INPUT_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress}
 KEYPAD_KEYS = {
@@ -80,7 +85,11 @@ class KioskWindow(QWidget):
         self.printer = printer
         self.speaker = speaker
         self.kiosk_mode = kiosk_mode
-        self.flow = KioskFlow(self.config.office.languages, self.config.kiosk.ask_priority)
+        self.flow = KioskFlow(
+            self.config.office.languages,
+            self.config.kiosk.ask_priority,
+            country=self.config.notify.country_code,
+        )
         self.errors: deque[str] = deque(maxlen=50)
         self.printer_status = PrinterStatus(PrinterState.UNKNOWN, "")
         self.allow_close = not kiosk_mode
@@ -103,6 +112,9 @@ class KioskWindow(QWidget):
         self.hours_timer = QTimer(self, interval=HOURS_CHECK_MS)
         self.hours_timer.timeout.connect(self._lines_changed)
         self.hours_timer.start()
+        self._scan = ""  # what a barcode scanner typed so far
+        self.scan_timer = QTimer(self, singleShot=True, interval=SCAN_GAP_MS)
+        self.scan_timer.timeout.connect(self._drop_scan)
         app = QApplication.instance()
         assert app is not None  # a widget exists only once the application does
         app.installEventFilter(self)
@@ -129,6 +141,7 @@ class KioskWindow(QWidget):
         self.priority = PriorityScreen()
         self.ticket = TicketScreen(self.config)
         self.phone = PhoneScreen()
+        self.check_in_screen = CheckInScreen()
         self.pin = PinScreen(self.service.check_staff_pin)
         self.maintenance = MaintenanceScreen()
         for screen in (
@@ -137,6 +150,7 @@ class KioskWindow(QWidget):
             self.priority,
             self.ticket,
             self.phone,
+            self.check_in_screen,
             self.pin,
             self.maintenance,
         ):
@@ -152,6 +166,10 @@ class KioskWindow(QWidget):
         self.phone.pressed.connect(self.press_key)
         self.phone.send.connect(self.send_phone)
         self.phone.cancel.connect(self.go_back)
+        self.welcome.check_in.connect(self.ask_check_in)
+        self.check_in_screen.pressed.connect(self.press_code)
+        self.check_in_screen.send.connect(self.send_code)
+        self.check_in_screen.cancel.connect(self.go_back)
         self.bar.toggled.connect(self.toggle_aid)
         self.pin.accepted.connect(self._open_maintenance)
         self.pin.cancelled.connect(self._resume)
@@ -226,6 +244,55 @@ class KioskWindow(QWidget):
         self.render_view()
         self.ticket_timer.start()
 
+    # I have an appointment: the hub checks the booking in and issues its ticket.
+
+    def ask_check_in(self) -> None:
+        self.flow.ask_check_in()
+        self.render_view()
+
+    def press_code(self, key: str) -> None:
+        self.flow.press_code(key)
+        self.render_view()
+
+    def send_code(self) -> None:
+        self._check_in(self.flow.send_code())
+
+    def scanned(self, text: str) -> None:
+        """What a barcode scanner typed (then Enter), whatever the screen shows."""
+        self.ticket_timer.stop()
+        self._check_in(self.flow.scanned(text))
+
+    def _check_in(self, code: str | None) -> None:
+        if code is None:
+            return
+        run_in_background(lambda: self.service.check_in(code), self._checked_in, self._not_in)
+        self.render_view()
+
+    def _checked_in(self, answer: tuple[TicketView, bool]) -> None:
+        ticket, late = answer
+        note = (
+            i18n.text(ticket.lang, "checkin.late", minutes=self.config.booking.grace_minutes)
+            if late
+            else i18n.text(ticket.lang, "checkin.done")
+        )
+        self.flow.lang = ticket.lang  # the booking's language, chosen when booking
+        self._print(ticket)
+        self.flow.checked_in(ticket, note)
+        self.render_view()
+        self.ticket_timer.start()
+        self.ticket_shown.emit(ticket)
+
+    def _not_in(self, error: Exception) -> None:
+        if isinstance(error, HubUnavailable):
+            message = i18n.text(self.flow.lang, "kiosk.phone_offline")
+        else:
+            if not isinstance(error, NowservingError):
+                log.error("checking in failed", exc_info=error)
+            message = i18n.refusal(self.flow.lang, getattr(error, "code", ""))
+        self.errors.append(str(error))
+        self.flow.check_in_failed(message)
+        self.render_view()
+
     def toggle_aid(self, aid: str, on: bool) -> None:
         setattr(self.flow.aids, aid, on)
         if aid == "voice" and on:
@@ -241,6 +308,13 @@ class KioskWindow(QWidget):
         )
 
     def _issued(self, ticket: TicketView) -> None:
+        self._print(ticket)
+        self.flow.issued(ticket)
+        self.render_view()
+        self.ticket_timer.start()
+        self.ticket_shown.emit(ticket)
+
+    def _print(self, ticket: TicketView) -> None:
         printing = self.printer.submit(
             receipt_for(
                 self.config,
@@ -250,10 +324,6 @@ class KioskWindow(QWidget):
             )
         )
         self._printing = printing and self.printer.state.can_print
-        self.flow.issued(ticket)
-        self.render_view()
-        self.ticket_timer.start()
-        self.ticket_shown.emit(ticket)
 
     def _issue_failed(self, error: Exception) -> None:
         if not isinstance(error, NowservingError):
@@ -383,6 +453,7 @@ class KioskWindow(QWidget):
             Screen.PRIORITY: self.priority,
             Screen.TICKET: self.ticket,
             Screen.PHONE: self.phone,
+            Screen.CHECK_IN: self.check_in_screen,
         }[self.flow.screen]
 
     def render_view(self) -> None:
@@ -417,13 +488,26 @@ class KioskWindow(QWidget):
         elif screen is self.priority:
             self.priority.render_view(lang, busy=flow.busy)
         elif screen is self.phone:
+            number, country = flow.phone_number, flow.country
+            hint = "kiosk.phone_hint_national" if country else "kiosk.phone_hint"
             self.phone.render_view(
                 lang,
-                flow.digits,
-                complete=flow.phone_complete,
+                show_phone(number, country) if number else flow.digits,
+                hint=i18n.text(lang, hint),
+                warning=i18n.text(lang, "kiosk.phone_hint") if flow.needs_country else "",
+                complete=number is not None,
                 busy=flow.busy,
                 key_px=round(u * 2.6),
                 portrait=self.width() < self.height(),
+            )
+        elif screen is self.check_in_screen:
+            self.check_in_screen.render_view(
+                lang,
+                flow.code,
+                flow.error,
+                complete=len(flow.code) == CODE_LENGTH,
+                busy=flow.busy,
+                key_px=round(u * 1.8),
             )
         elif flow.ticket is not None:
             token = flow.ticket.token
@@ -453,7 +537,8 @@ class KioskWindow(QWidget):
             can_go_back=flow.screen in (Screen.SERVICES, Screen.PRIORITY),
             languages=self.config.office.languages if flow.screen is Screen.WELCOME else (),
         )
-        for page in (self.welcome, self.services, self.priority, self.ticket, self.phone):
+        pages = (self.welcome, self.services, self.priority, self.ticket, self.phone)
+        for page in (*pages, self.check_in_screen):
             page.set_low_reach(flow.aids.low_reach)
         self.stack.setCurrentWidget(screen)
         if screen is not previous:
@@ -490,6 +575,8 @@ class KioskWindow(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() in INPUT_EVENTS and self.flow.screen is not Screen.WELCOME:
             self.idle.start()
+        if isinstance(event, QKeyEvent) and self._scanner_key(event):
+            return True
         if (
             isinstance(event, QKeyEvent)
             and event.type() == QEvent.Type.KeyPress
@@ -499,6 +586,36 @@ class KioskWindow(QWidget):
             self.keypad(Qt.Key(event.key()))
             return True
         return False
+
+    def _scanner_key(self, event: QKeyEvent) -> bool:
+        """Whether `event` is a barcode scanner's key (taken here): a letter starts a code,
+        letters and digits continue it, Enter checks in with it."""
+        if (
+            event.type() != QEvent.Type.KeyPress
+            or not self.isActiveWindow()
+            or self.removed is not None
+            or self.stack.currentWidget() in (self.pin, self.maintenance)
+        ):
+            return False
+        typed = event.text()
+        if (
+            len(typed) == 1
+            and typed.isascii()
+            and (typed.isalpha() or (self._scan and typed.isdigit()))
+        ):
+            self._scan += typed
+            self.scan_timer.start()
+            return True
+        if self._scan and Qt.Key(event.key()) in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            code = self._scan
+            self._drop_scan()
+            self.scanned(code)
+            return True
+        return False
+
+    def _drop_scan(self) -> None:
+        self._scan = ""
+        self.scan_timer.stop()
 
     def keypad(self, key: Qt.Key) -> None:
         """A key of the tactile keypad: move, choose, go back or hear it again."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -20,6 +22,44 @@ from nowserving_qt.widgets import button, label
 
 KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "erase", "0"]
 ERASE = "⌫"
+
+
+def key_grid(
+    keys: list[str], columns: int, press: Callable[[str], None]
+) -> tuple[QWidget, dict[str, QPushButton]]:
+    """Large keys in a grid (an "erase" key shows ⌫); each calls `press` with its key.
+    Keypads keep 1-2-3 from the left in right-to-left languages too, as phones do."""
+    host = QWidget()
+    host.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+    grid = QGridLayout(host)
+    found: dict[str, QPushButton] = {}
+    for n, key in enumerate(keys):
+        pressed = button(ERASE if key == "erase" else key, "tile")
+        pressed.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        pressed.clicked.connect(lambda _=False, key=key: press(key))
+        grid.addWidget(pressed, n // columns, n % columns)
+        found[key] = pressed
+    return host, found
+
+
+def render_keys(
+    keys: dict[str, QPushButton],
+    actions: list[tuple[QPushButton, str, bool]],
+    lang: str,
+    *,
+    busy: bool,
+    key_px: int,
+) -> None:
+    """Keys usable unless `busy`, named in `lang`; each action button (button, its text's
+    key, whether it may be tapped) labelled and at least a key tall."""
+    for key, widget in keys.items():
+        widget.setEnabled(not busy)
+        widget.setAccessibleName(i18n.text(lang, "kiosk.phone_erase") if key == "erase" else key)
+    for widget, text, usable in actions:
+        widget.setEnabled(usable and not busy)
+        widget.setText(i18n.text(lang, text))
+        widget.setAccessibleName(i18n.text(lang, text))
+        widget.setMinimumHeight(key_px)
 
 
 class PhoneScreen(KioskScreen):
@@ -42,7 +82,7 @@ class PhoneScreen(KioskScreen):
         self.title = label("", "title")
         self.hint = label("", "subtitle")
         # A phone number reads left to right in every language, Arabic too.
-        self.number = label("+", "title", wrap=False)
+        self.number = label("", "title", wrap=False)
         self.number.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.privacy = label("", "")
@@ -53,17 +93,7 @@ class PhoneScreen(KioskScreen):
         self.space(facts)
         self.sides.addLayout(facts, 3)
         pad = QVBoxLayout()
-        # Keypads keep 1-2-3 from the left in right-to-left languages too, as phones do.
-        self.grid_host = QWidget()
-        self.grid_host.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
-        grid = QGridLayout(self.grid_host)
-        self.keys: dict[str, QPushButton] = {}
-        for n, key in enumerate(KEYS):
-            pressed = button(ERASE if key == "erase" else key, "tile")
-            pressed.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-            pressed.clicked.connect(lambda _=False, key=key: self.pressed.emit(key))
-            grid.addWidget(pressed, n // 3, n % 3)
-            self.keys[key] = pressed
+        self.grid_host, self.keys = key_grid(KEYS, 3, self.pressed.emit)
         pad.addWidget(self.grid_host, 1)
         actions = QHBoxLayout()
         self.cancel_button = button("", "")
@@ -76,37 +106,49 @@ class PhoneScreen(KioskScreen):
         self.sides.addLayout(pad, 2)
 
     def render_view(
-        self, lang: str, digits: str, *, complete: bool, busy: bool, key_px: int, portrait: bool
+        self,
+        lang: str,
+        number: str,
+        *,
+        hint: str,
+        warning: str,
+        complete: bool,
+        busy: bool,
+        key_px: int,
+        portrait: bool,
     ) -> None:
+        """Args:
+        number: as it will be used ("+1 510 555 0147"), or the digits typed so far.
+        hint: how to type it; warning: why it cannot be sent ("" when it can).
+        """
         self.lang = lang
         self.sides.setDirection(
             QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight
         )
         self.title.setText(i18n.text(lang, "kiosk.phone_title"))
-        self.hint.setText(i18n.text(lang, "kiosk.phone_hint"))
-        self.number.setText(f"+{digits}")
-        self.number.setAccessibleName(" ".join(digits) or i18n.text(lang, "kiosk.phone_title"))
+        self.hint.setText(hint)
+        self.number.setText(number)
+        self.number.setAccessibleName(
+            " ".join(number.replace(" ", "")) or i18n.text(lang, "kiosk.phone_title")
+        )
         self.privacy.setText(i18n.text(lang, "kiosk.phone_privacy"))
-        self.problem.setText(i18n.text(lang, "kiosk.phone_saving") if busy else "")
+        self.problem.setText(i18n.text(lang, "kiosk.phone_saving") if busy else warning)
         if key_px != self._key_px:  # restyling eleven keys costs: only when the size changes
             self._key_px = key_px
             for widget in self.keys.values():
                 # Large keys for any finger: at least key_px tall, growing into the room there is.
                 widget.setMinimumSize(key_px * 2, key_px)
                 widget.setStyleSheet(f"font-size: {key_px // 2}px; font-weight: 700;")
-        for key, widget in self.keys.items():
-            widget.setEnabled(not busy)
-            name = i18n.text(lang, "kiosk.phone_erase") if key == "erase" else key
-            widget.setAccessibleName(name)
-        self.send_button.setEnabled(complete and not busy)
-        self.cancel_button.setEnabled(not busy)
-        for widget, key in (
-            (self.send_button, "kiosk.phone_send"),
-            (self.cancel_button, "kiosk.phone_cancel"),
-        ):
-            widget.setText(i18n.text(lang, key))
-            widget.setAccessibleName(i18n.text(lang, key))
-            widget.setMinimumHeight(key_px)
+        render_keys(
+            self.keys,
+            [
+                (self.send_button, "kiosk.phone_send", complete),
+                (self.cancel_button, "kiosk.phone_cancel", True),
+            ],
+            lang,
+            busy=busy,
+            key_px=key_px,
+        )
 
     def choices(self) -> list[QAbstractButton]:
         buttons: list[QAbstractButton] = [self.keys[key] for key in KEYS]

@@ -9,15 +9,17 @@ from kiosk.screens.base import KioskScreen
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.views import LineView
 from nowserving.system import i18n
-from nowserving_qt.widgets import CardButton, clear, label
+from nowserving_qt.widgets import CardButton, button, clear, label
 
 
 class WelcomeScreen(KioskScreen):
     """Signals:
     language_chosen: a language code, from its button.
+    check_in: "I have an appointment" was tapped.
     """
 
     language_chosen = Signal(str)
+    check_in = Signal()
 
     def __init__(self, config: OfficeConfig) -> None:
         super().__init__()
@@ -31,6 +33,9 @@ class WelcomeScreen(KioskScreen):
         self.space(layout, above=True)
         self.buttons = QGridLayout()
         layout.addLayout(self.buttons)
+        self.appointment = button("", "")
+        self.appointment.clicked.connect(self.check_in.emit)
+        layout.addWidget(self.appointment)
         self.space(layout)
         self.glance = QHBoxLayout()
         layout.addLayout(self.glance)
@@ -54,6 +59,11 @@ class WelcomeScreen(KioskScreen):
             )
             choice.clicked.connect(lambda _=False, code=lang: self.language_chosen.emit(code))
             self.buttons.addWidget(choice, n // columns, n % columns)
+        said = "  ·  ".join(i18n.text(lang, "checkin.button") for lang in languages)
+        self.appointment.setText(said)
+        self.appointment.setAccessibleName(said)
+        # Only where residents can book (booking.takes_bookings needs a calendar too).
+        self.appointment.setVisible(bool(self.config.booking.lines and self.config.calendar))
 
     def render_view(self, lines: list[LineView]) -> None:
         languages = self.config.office.languages

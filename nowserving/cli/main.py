@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--displays", type=int, default=1)
     init.add_argument("--desks", type=int, default=2)
     init.add_argument("--staff", default="Supervisor", help="names, comma separated")
+    init.add_argument(
+        "--country-code",
+        default="",
+        help="the office's calling code (1, 34): numbers typed without + are national ones",
+    )
     init.add_argument("--yes", action="store_true", help="take the options as given, ask nothing")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
@@ -263,6 +268,13 @@ def _check_config(args: argparse.Namespace) -> int:
         f"{len(config.counters)} counters, {len(config.devices)} devices, "
         f"{len(config.staff)} staff, languages {', '.join(config.office.languages)}."
     )
+    if "sms" in config.notify.channels and not config.notify.country_code:
+        print(
+            f"{args.path}: hint: [notify] country_code is not set, so residents must type "
+            'phone numbers with "+" or "00" and their country code; set it (e.g. "1") to '
+            "take the office's national numbers as typed.",
+            file=sys.stderr,
+        )
     missing = config.missing_texts()
     if not missing:
         return 0
@@ -300,6 +312,7 @@ def _init(args: argparse.Namespace) -> int:
         args.displays,
         args.desks,
         split(args.staff),
+        args.country_code.lstrip("+"),
     )
     if not args.yes and sys.stdin.isatty():
         answers = ask(answers, input)

@@ -58,6 +58,10 @@ class Estimate:
 @dataclass
 class DayResult:
     estimates: list[Estimate] = field(default_factory=list)
+    # Appointments: minutes from their slot's start to their call (negative: called early),
+    # and from when they could first be called (the slot's start, or checking in late).
+    appointment_delays: list[float] = field(default_factory=list)
+    appointment_ready_delays: list[float] = field(default_factory=list)
 
     def measured(self) -> list[Outcome]:
         """Residents shown a known wait and called the same day."""
@@ -84,11 +88,23 @@ def simulate_office(
     seed: int,
     arrivals: int = 330,
     until: int | None = None,
+    booked: float = 0.0,
 ) -> DayResult:
     """A simulated day on `store` (up to `until` ms), with a clock of its own."""
     clock = SimClock(office_ms(day, 7.9, config.zone))
     service = LocalService(store, config, f"simulator-{seed}", now=clock)
-    return simulate_day(service, clock, day, seed, arrivals, until)
+    return simulate_day(service, clock, day, seed, arrivals, until, booked)
+
+
+def _book_slot(service: LocalService, line: str, day: date, at_ms: int, n: int) -> str | None:
+    """Book the slot of `line` holding `at_ms` for resident `n`: its code (None if full)."""
+    if line not in service.config.booking.lines:
+        return None
+    for slot in service.slots(line, day):
+        if slot.start <= at_ms < slot.end and slot.free:
+            made, _ = service.book(line, slot.start, f"+1555{n:07d}")
+            return made.code
+    return None
 
 
 def simulate_day(
@@ -98,8 +114,12 @@ def simulate_day(
     seed: int,
     arrivals: int = 330,
     until: int | None = None,
+    booked: float = 0.0,
 ) -> DayResult:
-    """Play one office day on `service` (whose clock is `clock`); return the estimates shown."""
+    """Play one office day on `service` (whose clock is `clock`); return the estimates shown.
+
+    `booked`: the share of residents who book their time beforehand (the office needs a
+    [booking]) and check in around it, mostly a few minutes early, some late."""
     rng = random.Random(seed)
     config = service.config
     zone = config.zone
@@ -115,11 +135,17 @@ def simulate_day(
 
     for hour, share in enumerate(HOURLY):
         for _ in range(round(arrivals * share * rng.uniform(0.8, 1.2))):
-            at(
-                office_ms(day, 8 + hour + rng.random(), zone),
-                "arrive",
-                rng.choices(lines, weights)[0],
-            )
+            arrives = office_ms(day, 8 + hour + rng.random(), zone)
+            line = rng.choices(lines, weights)[0]
+            code = None
+            if booked and rng.random() < booked:
+                code = _book_slot(service, line, day, arrives, order)
+            if code is None:
+                at(arrives, "arrive", line)
+            else:  # around the slot's start: a few minutes early, sometimes late
+                slot = service.list_appointments(day, line)
+                start = next(a.start for a in slot if a.code == code)
+                at(start + int(rng.gauss(-5, 6) * 60_000), "check_in", code)
     for n, counter in enumerate(config.counters):
         opens = 8 + (1.5 if n == len(config.counters) - 1 else 0)  # one counter opens late
         at(office_ms(day, opens, zone), "open", counter.id)
@@ -148,6 +174,10 @@ def simulate_day(
         if ticket is None:
             return
         busy[counter] = True
+        if ticket.appointment is not None:
+            result.appointment_delays.append((clock.ms - ticket.appointment) / 60_000)
+            ready = max(ticket.appointment, ticket.issued_at)
+            result.appointment_ready_delays.append((clock.ms - ready) / 60_000)
         estimate = shown.get(ticket.id)
         if estimate is not None and estimate.waited is None:
             estimate.waited = (clock.ms - ticket.issued_at) / 60_000
@@ -161,20 +191,25 @@ def simulate_day(
     while queue and (until is None or queue[0][0] <= until):
         clock.ms, _, what, args = heapq.heappop(queue)
         try:
-            if what == "arrive":
-                ticket = service.issue(args[0], source="remote" if rng.random() < 0.2 else "kiosk")
-                wait = ticket.wait
-                plain = plain_wait_for(service.state, config, ticket.line, ticket.ahead)
-                shown[ticket.id] = Estimate(
-                    ticket.id,
-                    ticket.line,
-                    ticket.ahead,
-                    wait.low,
-                    wait.high,
-                    wait.known,
-                    wait.point,
-                    plain,
-                )
+            if what in ("arrive", "check_in"):
+                if what == "arrive":
+                    source = "remote" if rng.random() < 0.2 else "kiosk"
+                    ticket, walk_in = service.issue(args[0], source=source), True
+                else:  # placed by its slot unless late: measured by its call, not an estimate
+                    ticket, walk_in = service.check_in(args[0])
+                if walk_in:
+                    wait = ticket.wait
+                    plain = plain_wait_for(service.state, config, ticket.line, ticket.ahead)
+                    shown[ticket.id] = Estimate(
+                        ticket.id,
+                        ticket.line,
+                        ticket.ahead,
+                        wait.low,
+                        wait.high,
+                        wait.known,
+                        wait.point,
+                        plain,
+                    )
             elif what in ("done", "no_show"):
                 at_counter, ticket_id = args
                 busy[at_counter] = False  # free again, whatever the rules say next

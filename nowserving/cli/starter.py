@@ -46,6 +46,7 @@ class Answers:
     displays: int = 1
     desks: int = 2
     staff: list[str] = field(default_factory=lambda: ["Supervisor"])
+    country_code: str = ""  # the office's calling code ("1", "34"): numbers typed without "+"
 
 
 def ask(answers: Answers, prompt: Callable[[str], str]) -> Answers:
@@ -81,7 +82,18 @@ def ask(answers: Answers, prompt: Callable[[str], str]) -> Answers:
     answers.displays = number("Lobby displays", answers.displays)
     answers.desks = number("Desk PCs", answers.desks)
     answers.staff = listed("Staff names (the first may pause and reroute lines)", answers.staff)
-    return answers
+    while True:
+        answers.country_code = text(
+            "The office's country calling code, for phone numbers (1, 34, 44; - for none)",
+            answers.country_code or "-",
+        ).lstrip("+")
+        answers.country_code = "" if answers.country_code == "-" else answers.country_code
+        if COUNTRY_CODE.fullmatch(answers.country_code):
+            return answers
+        print("Please give 1 to 3 digits, like 1 or 34, or - for none.")
+
+
+COUNTRY_CODE = re.compile(r"([1-9][0-9]{0,2})?")
 
 
 def _toml(value: str) -> str:
@@ -182,6 +194,11 @@ def render(answers: Answers) -> tuple[str, dict[str, str]]:
         f'tls_cert = "{TLS_FILES.hub_cert}"',
         f'tls_key = "{TLS_FILES.hub_key}"',
         f'ca_file = "{TLS_FILES.ca_cert}"',
+        "",
+        "[notify]",
+        "# Numbers typed without + or 00 are read as national numbers of this country code",
+        '# (docs/config.md); "" takes international numbers only.',
+        f"country_code = {_toml(answers.country_code)}",
         "",
         "[notify.push]",
         "# Push notifications to residents' phone pages (they need the page on HTTPS). This",

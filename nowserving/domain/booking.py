@@ -17,6 +17,7 @@ from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.opening import local_date, local_instant
 from nowserving.domain.rules import SHORT_ALPHABET
 
+MINUTE = 60_000
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 
@@ -37,6 +38,8 @@ class Appointment:
     lang: str
     status: str  # booked, cancelled
     contact: str = ""  # for staff and reminders only; never on a public page
+    ticket: str = ""  # the token of the ticket it checked in for (secret, like the link)
+    booked_by: str = ""  # the staff member who booked it for the resident; "" if they did
 
 
 def takes_bookings(config: OfficeConfig, line: str) -> bool:
@@ -105,6 +108,29 @@ def check_room(config: OfficeConfig, line: str, taken: int, held: int, from_addr
         raise Rejected("Too many bookings from here today.", code="too_many_bookings")
 
 
+def check_in_late(config: OfficeConfig, appointment: Appointment, now: int) -> bool:
+    """Whether a booking checking in at `now` (ms) is late beyond the grace minutes (then it
+    gets a walk-in ticket); Rejected outside the check-in window or if it was cancelled."""
+    if appointment.status != "booked":
+        raise Rejected("This booking was cancelled.", code="booking_unknown")
+    settings = config.booking
+    if now < appointment.start - settings.checkin_before * MINUTE:
+        raise Rejected("It is too early to check in for this booking.", code="checkin_early")
+    if now > appointment.start + settings.checkin_after * MINUTE:
+        raise Rejected(
+            "This booking's time has passed; please take a ticket.", code="checkin_missed"
+        )
+    return now > appointment.start + settings.grace_minutes * MINUTE
+
+
+def clean_code(text: str) -> str:
+    """A check-in code as typed or scanned (spaces, dashes, lower case), or Rejected."""
+    code = re.sub(r"[\s-]", "", text).upper()
+    if len(code) != 8 or any(c not in SHORT_ALPHABET for c in code):
+        raise unknown_code()
+    return code
+
+
 def contact_key(text: str) -> str:
     """A phone number or e-mail address as kept and compared ("+1 510-555 0147" and
     "15105550147" are one number); Rejected if it is neither."""
@@ -118,8 +144,11 @@ def contact_key(text: str) -> str:
 
 
 def new_code() -> str:
-    """An 8-character check-in code (40 random bits), easy to type: no 0/O, 1/I."""
-    return "".join(secrets.choice(SHORT_ALPHABET) for _ in range(8))
+    """An 8-character check-in code (39.6 random bits), easy to type: no 0/O, 1/I. It starts
+    with a letter: the kiosk tells a barcode scanner typing it from its tactile keypad's
+    digits by that first key (kiosk/window.py)."""
+    letters = [c for c in SHORT_ALPHABET if c.isalpha()]
+    return secrets.choice(letters) + "".join(secrets.choice(SHORT_ALPHABET) for _ in range(7))
 
 
 def token_hash(token: str) -> str:
@@ -129,3 +158,7 @@ def token_hash(token: str) -> str:
 
 def unknown() -> NotFound:
     return NotFound("No booking has that link.", code="booking_unknown")
+
+
+def unknown_code() -> NotFound:
+    return NotFound("No booking has that code.", code="booking_unknown")

@@ -297,6 +297,22 @@ class Booking(_Strict):
     days_ahead: int = Field(default=14, ge=1, le=365)  # how far ahead a slot may be booked
     max_per_contact: int = Field(default=2, ge=1, le=50)  # open bookings per phone or e-mail
     max_per_address: int = Field(default=6, ge=1, le=10_000)  # bookings a day per client address
+    # Hours before a slot that its resident is reminded (by the [notify] channels).
+    remind_hours: list[Annotated[int, Field(ge=1, le=168)]] = Field(
+        default_factory=lambda: [24, 1], max_length=5
+    )
+    # The check-in window around a slot's start, and how late one still counts as on time.
+    checkin_before: int = Field(default=30, ge=0, le=240)  # minutes before the slot
+    checkin_after: int = Field(default=60, ge=0, le=240)  # minutes after: then a missed slot
+    grace_minutes: int = Field(default=10, ge=0, le=240)  # later than this: a walk-in ticket
+    # Appointments called in a row at one counter while walk-ins wait (fairness).
+    max_in_a_row: int = Field(default=2, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _grace_within_window(self) -> Booking:
+        if self.grace_minutes > self.checkin_after:
+            raise ValueError("booking.grace_minutes must not exceed booking.checkin_after")
+        return self
 
 
 PublicAction = Literal["read", "stream", "leave", "join", "subscribe", "book"]
@@ -444,6 +460,11 @@ class Notify(_Strict):
     late_places: int = Field(default=3, ge=1, le=MAX_LATE_PLACES)  # LATE moves back this far
     # Tickets one number or address may be given for in a day (text-to-join, kiosk, pages).
     tickets_per_address: int = Field(default=3, ge=1, le=100)
+    # The office's country calling code ("1", "34"): numbers typed without "+" or "00" are
+    # national (domain/notify.normalize_phone); "" takes international numbers only.
+    country_code: str = Field(default="", pattern=r"^([1-9][0-9]{0,2})?$")
+    # Text messages the hub may queue in a day before it refuses new "joined" ones.
+    sms_per_day: int = Field(default=2000, ge=1, le=1_000_000)
     sms: NotifySms = Field(default_factory=NotifySms)
     email: NotifyEmail = Field(default_factory=NotifyEmail)
     push: NotifyPush = Field(default_factory=NotifyPush)
@@ -639,7 +660,7 @@ def public_office(config: OfficeConfig, role: str) -> OfficeConfig:
     # No gateway, no password: devices send nothing. A kiosk learns only that text messages
     # are offered (it asks for a number), from a placeholder address nobody sends to.
     sms = NotifySms(url=OFFERED) if "sms" in config.notify.channels else NotifySms()
-    notify = Notify(near=config.notify.near, sms=sms)
+    notify = Notify(near=config.notify.near, country_code=config.notify.country_code, sms=sms)
     update = {"devices": [], "staff": staff, "hub": hub, "notify": notify, "city": City()}
     return config.model_copy(update=update)
 

@@ -45,6 +45,10 @@ class NotFound(Rejected):
     """An unknown line, counter, ticket or token."""
 
 
+class OverBudget(Rejected):
+    """The office spent what it may on something today (text messages): try tomorrow."""
+
+
 # The codes of refusals a resident can meet (each has `error.<code>` in every catalog).
 RESIDENT_ERRORS = (
     "line_paused",
@@ -66,4 +70,5 @@ RESIDENT_ERRORS = (
     "ticket_finished",
     "bad_phone",
     "address_cap",
+    "sms_budget",
 )

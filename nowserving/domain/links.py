@@ -16,6 +16,11 @@ def ticket_url(config: OfficeConfig, token: str, lang: str = "") -> str:
     return f"{page}?lang={lang}" if lang else page
 
 
+def booking_url(config: OfficeConfig, token: str, lang: str) -> str:
+    """A booking's page: its code and QR, cancel and move (the token is its secret)."""
+    return f"{config.office.public_base_url}/a/{token}?lang={lang}"
+
+
 def short_url(config: OfficeConfig, token: str) -> str:
     """The same page, short enough to type: host/c/CODE (no scheme)."""
     host = config.office.public_base_url.split("://", 1)[-1]

@@ -27,6 +27,13 @@ Asked = Literal["leave", "status", "late", "help"]  # what a resident's text mes
 MAX_EMAIL = 254  # RFC 5321's limit on a path
 MAX_ENDPOINT = 1000  # a push service's address for one phone (FCM's are ~200 characters)
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+# What the hub will post to: printable ASCII, and a plain name (push services use no IDN).
+_ENDPOINT = re.compile(r"[!-~]+")
+_HOST = re.compile(
+    r"(?!.*xn--)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+"
+)
+# A last label of digits or hex: the resolver reads "127.1" or "0x7f.1" as an IPv4 address.
+_NUMERIC_LABEL = re.compile(r"(0x[0-9a-f]*|[0-9]+)", re.IGNORECASE)
 _PHONE = re.compile(r"\+[1-9][0-9]{6,14}")  # E.164: a country code and at most 15 digits
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
 _EMAIL = re.compile(
@@ -77,14 +84,42 @@ class Notice:
         return f"{self.ticket}:{self.kind}:{self.event}:{channel}"
 
 
-def normalize_phone(text: str) -> str:
-    """`text` as an E.164 number ("+49 30 1234-5678" -> "+493012345678"); ValueError if not."""
+# The national trunk prefix dropped before a country code ("030 1234" in Germany is
+# +49 30 1234): "0" in most countries; the exceptions kept here are the common ones.
+_TRUNK = {"1": "1", "7": "8", "39": "", "378": ""}  # NANP, Russia/Kazakhstan, Italy, San Marino
+INTERNATIONAL = "a phone number in international form, like +49 30 1234 5678"
+
+
+def normalize_phone(text: str, country: str = "") -> str:
+    """`text` as an E.164 number ("+49 30 1234-5678" -> "+493012345678"); ValueError if not.
+
+    A number typed without "+" or "00" is national: with the office's `country` code its
+    trunk prefix (`_TRUNK`, one "0" in most countries) goes and the code comes first
+    ("030 1234 5678" with "49" -> "+493012345678"); without one it is refused."""
     number = _PHONE_SEPARATORS.sub("", text.strip())
     if number.startswith("00"):
         number = "+" + number[2:]
+    elif country and number[:1].isdigit():
+        trunk = _TRUNK.get(country, "0")
+        if trunk and number.startswith(trunk):
+            number = number[len(trunk) :]
+        number = f"+{country}{number}"
     if len(text) > 40 or not _PHONE.fullmatch(number):
-        raise ValueError("a phone number in international form, like +49 30 1234 5678")
+        raise ValueError(INTERNATIONAL)
     return number
+
+
+def show_phone(number: str, country: str = "") -> str:
+    """An E.164 number as a resident reads it: the office's country code apart and the
+    rest in threes, the last group four when one digit would stand alone
+    ("+15105550147" -> "+1 510 555 0147"); another country's number in one piece."""
+    if not country or not number.startswith(f"+{country}"):
+        return number
+    rest = number[len(country) + 1 :]
+    groups = [rest[i : i + 3] for i in range(0, len(rest), 3)]
+    if len(groups) > 1 and len(groups[-1]) == 1:
+        groups[-2:] = [groups[-2] + groups[-1]]
+    return " ".join([f"+{country}", *groups])
 
 
 def normalize_email(text: str) -> str:
@@ -102,13 +137,23 @@ def normalize_push(endpoint: str, p256dh: str, auth: str, *, loopback_http: bool
     only) also takes http(s)://127.0.0.1 or localhost."""
     parts = urlsplit(endpoint)
     host = parts.hostname or ""
-    public = parts.scheme == "https" and "." in host and not _is_ip(host)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    public = (
+        parts.scheme == "https"
+        and bool(_HOST.fullmatch(host))
+        and not _is_ip(host)
+        and port in (None, 443)
+    )
     test = loopback_http and parts.scheme in ("http", "https") and host in _LOOPBACK
-    if len(endpoint) > MAX_ENDPOINT or not (public or test) or parts.username:
+    printable = _ENDPOINT.fullmatch(endpoint)
+    if len(endpoint) > MAX_ENDPOINT or not (public or test) or parts.username or not printable:
         raise ValueError("a push service's https:// address")
     key, secret = _b64url(p256dh), _b64url(auth)
-    if len(key) != 65 or key[0] != 4:  # an uncompressed P-256 point
-        raise ValueError("the subscription's p256dh key (65 bytes, base64url)")
+    if not _on_curve(key):  # else encrypting for it fails in the sender, every try
+        raise ValueError("the subscription's p256dh key (a P-256 point, 65 bytes, base64url)")
     if len(secret) != 16:
         raise ValueError("the subscription's auth secret (16 bytes, base64url)")
     keys = {"p256dh": p256dh, "auth": auth}
@@ -116,8 +161,24 @@ def normalize_push(endpoint: str, p256dh: str, auth: str, *, loopback_http: bool
 
 
 def _is_ip(host: str) -> bool:
+    """An address, also in the short or hex forms the resolver takes ("10.1", "0x7f.1")."""
+    if _NUMERIC_LABEL.fullmatch(host.rstrip(".").rpartition(".")[2]):
+        return True
     try:
         ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _on_curve(key: bytes) -> bool:
+    """`key` is an uncompressed P-256 point (a browser's p256dh)."""
+    if len(key) != 65 or key[0] != 4:
+        return False
+    from cryptography.hazmat.primitives.asymmetric import ec  # slow to import; rarely needed
+
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), key)
     except ValueError:
         return False
     return True

@@ -54,6 +54,8 @@ class Issued(_Payload):
         default=None, min_length=2, max_length=2
     )
     point: Annotated[int, Field(ge=0, le=10_000)] | None = None  # "about N min" shown
+    # A checked-in booking's slot start (ms): the hub alone issues these (permissions).
+    appointment: int | None = Field(default=None, ge=0, le=10**14)
 
 
 class AtCounter(_Payload):
@@ -62,6 +64,7 @@ class AtCounter(_Payload):
 
 class Called(AtCounter):
     reason: Reason | None = None
+    passed_walk_ins: StrictBool = False  # an appointment called before waiting walk-ins
 
 
 class Transferred(_Payload):

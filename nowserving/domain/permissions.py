@@ -216,6 +216,8 @@ def _issue_problem(device: Device, event: Event, config: OfficeConfig, facts: Fa
         return problem
     if event.ticket != ticket_id(data["token"]):
         return "its ticket id does not match its token"
+    if data.get("appointment") is not None:  # bookings live at the hub: it checks them in
+        return "only the hub checks appointments in"
     number = int(data["number"])
     if data["label"] != ticket_label(config.line(event.line).prefix, number):
         return f"label {data['label']} does not match line {event.line} and number {number}"

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from nowserving.domain.clock import Stamp
 from nowserving.domain.config import MAX_LATE_PLACES, OfficeConfig
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.estimate import WaitRange
@@ -21,6 +22,10 @@ from nowserving.domain.opening import Hours
 from nowserving.domain.state import OfficeState, Status, Ticket
 
 PRIORITY_STREAK_LIMIT = 2  # priority calls in a row before an ordinary resident gets a turn
+BOOKED_IN_A_ROW = 2  # appointments called in a row at a counter while walk-ins wait
+# A checked-in appointment counts as due this long before its slot: a counter that frees up
+# a little early takes it rather than a walk-in whose service would make it start late.
+DUE_EARLY_MS = 5 * 60_000
 TOKEN_BYTES = 16  # 128 bits: unguessable
 MAX_PAUSE_REASON = 200  # characters per language, as payloads.Reason
 
@@ -55,27 +60,63 @@ def ticket_id(token: str) -> str:
 
 
 def next_for_counter(
-    state: OfficeState, lines: Sequence[str], streak_limit: int = PRIORITY_STREAK_LIMIT
+    state: OfficeState,
+    lines: Sequence[str],
+    streak_limit: int = PRIORITY_STREAK_LIMIT,
+    *,
+    counter: str | None = None,
+    now: int | None = None,
+    max_in_a_row: int = BOOKED_IN_A_ROW,
 ) -> Ticket | None:
     """The resident a counter serving `lines` should call next, or None.
 
     Within a line, priority residents go first, but after `streak_limit`
     priority calls in a row an ordinary resident gets a turn. Across lines the
     longest-waiting candidate wins, so no line starves. Paused and rerouted
-    lines are skipped.
+    lines are skipped. An appointment whose slot has come, or comes within
+    DUE_EARLY_MS (`now`, ms; None: the latest clock seen), goes before them all,
+    unless `counter` has called `max_in_a_row` appointments in a row while walk-ins
+    waited: then a walk-in's turn.
     """
-    candidates = []
+    return _next_for_counter(state, lines, streak_limit, counter, now, max_in_a_row)[0]
+
+
+def _next_for_counter(
+    state: OfficeState,
+    lines: Sequence[str],
+    streak_limit: int,
+    counter: str | None,
+    now: int | None,
+    max_in_a_row: int,
+) -> tuple[Ticket | None, bool]:
+    """(next_for_counter's choice, whether it is an appointment passing waiting walk-ins)."""
+    if now is None:
+        now = Stamp.decode(state.last_hlc).wall if state.last_hlc else 0
+    candidates, due, early = [], [], []
     for line_id in dict.fromkeys(lines):
         line = state.line(line_id)
         if line.paused or line.reroute_to is not None:
             continue
         priority = state.first_waiting(line_id, priority=True)
         ordinary = state.first_waiting(line_id, priority=False)
+        booked = state.first_booked(line_id)
+        if booked is not None and booked.slot is not None and booked.slot <= now + DUE_EARLY_MS:
+            due.append(booked)
+        elif booked is not None and priority is None and ordinary is None:
+            early.append(booked)  # before its slot, but nobody else waits in this line
         if priority and (ordinary is None or line.priority_streak < streak_limit):
             candidates.append(priority)
         elif ordinary:
             candidates.append(ordinary)
-    return min(candidates, key=lambda t: t.queue_key, default=None)
+    walk_in = min(candidates, key=lambda t: t.queue_key, default=None)
+    first_due = min(due, key=lambda t: t.queue_key, default=None)
+    found = state.counters.get(counter or "")
+    streak = found.booked_streak if found is not None else 0
+    if first_due is not None and (walk_in is None or streak < max_in_a_row):
+        return first_due, walk_in is not None
+    if walk_in is not None:
+        return walk_in, False
+    return min(due or early, key=lambda t: t.queue_key, default=None), False
 
 
 def _line(config: OfficeConfig, line_id: str) -> None:
@@ -143,10 +184,12 @@ def decide_issue(
     lang: str = "",
     source: str = "kiosk",
     shown: WaitRange | None = None,
+    appointment: int | None = None,
 ) -> Draft:
     """A ticket for `line_id` with an already allocated `number` in its target line.
 
-    `shown` is the wait the resident was shown, kept so reports can check it.
+    `shown` is the wait the resident was shown, kept so reports can check it;
+    `appointment` the slot start (ms) of a booking checking in: its place in line.
     """
     target = issue_target(state, config, line_id)
     data = {
@@ -159,6 +202,8 @@ def decide_issue(
     }
     if target != line_id:
         data["requested_line"] = line_id
+    if appointment is not None:
+        data["appointment"] = appointment
     if shown is not None:  # what the resident saw, checked in the reports
         data["shown"] = [shown.low, shown.high]
         data["point"] = shown.point
@@ -166,13 +211,27 @@ def decide_issue(
 
 
 def decide_call_next(
-    state: OfficeState, config: OfficeConfig, counter_id: str, staff: str | None = None
+    state: OfficeState,
+    config: OfficeConfig,
+    counter_id: str,
+    staff: str | None = None,
+    now: int | None = None,
 ) -> Draft | None:
     """Call the next resident to a counter; None when nobody is waiting for it."""
-    chosen = next_for_counter(state, _counter_lines(config, counter_id))
+    chosen, passed = _next_for_counter(
+        state,
+        _counter_lines(config, counter_id),
+        PRIORITY_STREAK_LIMIT,
+        counter_id,
+        now,
+        config.booking.max_in_a_row,
+    )
     if chosen is None:
         return None
-    return _call(state, chosen, counter_id, staff, reason=None)
+    draft = _call(state, chosen, counter_id, staff, reason=None)
+    if passed:  # counts toward the counter's appointments in a row (fairness)
+        draft.data["passed_walk_ins"] = True
+    return draft
 
 
 def decide_call_ticket(

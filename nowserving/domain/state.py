@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from sortedcontainers import SortedList
 
 from nowserving import __version__
+from nowserving.domain.clock import Stamp
 from nowserving.domain.events import Event, Kind
 
 RECENT_SERVICE_SAMPLES = 20
@@ -61,6 +62,7 @@ class Ticket:
     returned: bool = False
     out_of_order_reason: str | None = None
     moved_back: bool = False  # the resident said LATE: moved back once already
+    slot: int | None = None  # an appointment's slot start (ms): its place is by this time
 
 
 @dataclass(slots=True)
@@ -82,6 +84,7 @@ class CounterState:
     open: bool = False
     staff: str | None = None
     current: str | None = None  # ticket id being served
+    booked_streak: int = 0  # appointments called in a row here while walk-ins waited
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +120,25 @@ Place = tuple[str, str]  # (queue key, ticket id): a waiting ticket's place, uni
 
 @dataclass(slots=True)
 class LineQueue:
-    """The waiting tickets of one line, kept sorted by place: ordinary and priority apart."""
+    """The waiting tickets of one line, kept sorted by place: ordinary, priority and
+    appointments (placed by their slot's time) apart."""
 
     ordinary: SortedList = field(default_factory=SortedList)  # of Place
     priority: SortedList = field(default_factory=SortedList)  # of Place
+    booked: SortedList = field(default_factory=SortedList)  # of Place, keyed by slot time
 
     def __len__(self) -> int:
-        return len(self.ordinary) + len(self.priority)
+        return len(self.ordinary) + len(self.priority) + len(self.booked)
 
     def places(self) -> Iterator[Place]:
-        """Every waiting place of the line, oldest first (a merge of the two sorted lists)."""
-        return heapq.merge(self.ordinary, self.priority)
+        """Every waiting place of the line, oldest first (a merge of the sorted lists)."""
+        return heapq.merge(self.ordinary, self.priority, self.booked)
+
+    def lane(self, ticket: Ticket) -> SortedList:
+        """The sorted list a waiting ticket sits in."""
+        if ticket.priority:
+            return self.priority
+        return self.ordinary if ticket.slot is None else self.booked
 
 
 _NO_QUEUE = LineQueue()  # what a line nobody has joined reads as (never written to)
@@ -154,8 +165,8 @@ class OfficeState:
     # Waiting tickets per line in order, kept up to date event by event (see `reindex`),
     # so no read or action scans the day: a place in line is a bisection.
     _queues: dict[str, LineQueue] = field(default_factory=dict, repr=False, compare=False)
-    # Where each waiting ticket sits in `_queues`: (line, place, priority).
-    _indexed: dict[str, tuple[str, Place, bool]] = field(
+    # Where each waiting ticket sits in `_queues`: (place, the sorted list holding it).
+    _indexed: dict[str, tuple[Place, SortedList]] = field(
         default_factory=dict, repr=False, compare=False
     )
     # Read-side results (what the wait estimates need) by their type, dropped on every event.
@@ -198,16 +209,16 @@ class OfficeState:
             found = self._queues.get(ticket.line)
             if found is None:
                 found = self._queues[ticket.line] = LineQueue()
-            (found.priority if ticket.priority else found.ordinary).add(place)
-            self._indexed[ticket.id] = (ticket.line, place, ticket.priority)
+            lane = found.lane(ticket)
+            lane.add(place)
+            self._indexed[ticket.id] = (place, lane)
 
     def unindex(self, ticket_id: str) -> None:
         """Take a ticket out of the waiting index (it moves, or leaves the day's tickets)."""
         old = self._indexed.pop(ticket_id, None)
         if old is not None:
-            line, place, priority = old
-            queue = self._queues[line]
-            (queue.priority if priority else queue.ordinary).remove(place)
+            place, lane = old
+            lane.remove(place)
 
     def _queue(self, line_id: str) -> LineQueue:
         return self._queues.get(line_id, _NO_QUEUE)
@@ -233,20 +244,45 @@ class OfficeState:
         return (self.tickets[ticket] for _, ticket in merged)
 
     def ahead(self, ticket: Ticket) -> int:
-        """Residents who will be called before `ticket` in its line (priority goes first)."""
+        """Residents who will be called before `ticket` in its line: priority goes first,
+        then appointments whose slot has come (by the latest clock seen), then walk-ins
+        by place (see rules.next_for_counter)."""
         if ticket.status is not Status.WAITING:
             return 0
         queue = self._queue(ticket.line)
         place = (ticket.queue_key, ticket.id)
         if ticket.priority:
             return int(queue.priority.bisect_left(place))
-        return int(queue.ordinary.bisect_left(place)) + len(queue.priority)
+        if ticket.slot is not None:
+            return int(queue.booked.bisect_left(place)) + len(queue.priority)
+        return (
+            int(queue.ordinary.bisect_left(place))
+            + len(queue.priority)
+            + self.booked_due(ticket.line, max(ticket.queue_key, self.last_hlc))
+        )
+
+    def booked_due(self, line_id: str, queue_key: str) -> int:
+        """Appointments waiting in a line whose slot began before `queue_key` (O(log n))."""
+        return int(self._queue(line_id).booked.bisect_left((queue_key, "")))
+
+    def newcomer_ahead(self, line_id: str, *, priority: bool) -> int:
+        """Residents ahead of someone joining a line now (appointments: those due)."""
+        queue = self._queue(line_id)
+        if priority:
+            return len(queue.priority)
+        return len(queue.ordinary) + len(queue.priority) + self.booked_due(line_id, self.last_hlc)
+
+    def first_booked(self, line_id: str) -> Ticket | None:
+        """The waiting appointment of a line with the earliest slot."""
+        booked = self._queue(line_id).booked
+        return self.tickets[booked[0][1]] if booked else None
 
     def waiting_before(self, line_id: str, queue_key: str) -> int:
         """How many wait in a line with a place older than `queue_key` (O(log n))."""
         queue = self._queue(line_id)
         place = (queue_key, "")
-        return int(queue.ordinary.bisect_left(place)) + int(queue.priority.bisect_left(place))
+        lanes = (queue.ordinary, queue.priority, queue.booked)
+        return sum(int(lane.bisect_left(place)) for lane in lanes)
 
 
 def _fingerprint() -> str:
@@ -363,6 +399,7 @@ def _issued(state: OfficeState, event: Event) -> str | None:
 def _new_ticket(state: OfficeState, event: Event) -> Ticket:
     assert event.ticket is not None and event.line is not None
     data = event.data
+    slot = int(data["appointment"]) if data.get("appointment") is not None else None
     return Ticket(
         id=event.ticket,
         token=str(data.get("token", "")),  # gone once purged
@@ -374,9 +411,16 @@ def _new_ticket(state: OfficeState, event: Event) -> Ticket:
         lang=str(data.get("lang", "")),
         source=str(data.get("source", "kiosk")),
         issued_at=event.wall,
-        queue_key=event.hlc,
+        queue_key=event.hlc if slot is None else appointment_key(slot, event.ticket),
         status=Status.EXPIRED if state.ended else Status.WAITING,
+        slot=slot,
     )
+
+
+def appointment_key(slot: int, ticket: str) -> str:
+    """An appointment's place: a clock stamp at its slot's start, so it sorts among walk-ins
+    by that time wherever it was checked in (the ticket id keeps two apart)."""
+    return Stamp(slot, 0, ticket).encode()
 
 
 def _issued_by_device(event: Event, request: str) -> bool:
@@ -446,6 +490,9 @@ def _called(state: OfficeState, event: Event) -> str | None:
     line = state.line(ticket.line)
     passes = _passes_ordinary(state, ticket)
     line.priority_streak = line.priority_streak + 1 if passes else 0
+    # Decided by rules.next_for_counter, which knows the counter's lines.
+    passed = ticket.slot is not None and bool(event.data.get("passed_walk_ins"))
+    counter.booked_streak = counter.booked_streak + 1 if passed else 0
     ticket.out_of_order_reason = event.data.get("reason") or None
     _count_call(line, ticket, passes)
     ticket.status, ticket.counter, ticket.called_at = Status.CALLED, counter.id, event.wall
@@ -551,8 +598,7 @@ def _late(state: OfficeState, event: Event) -> str | None:
         return ticket
     if ticket.moved_back:
         return f"{ticket.label} has already moved back once"
-    queue = state._queue(ticket.line)
-    lane = queue.priority if ticket.priority else queue.ordinary
+    lane = state._queue(ticket.line).lane(ticket)
     here = lane.bisect_left((ticket.queue_key, ticket.id))
     passed = lane[here + 1 : here + 1 + int(event.data.get("places", 0))]
     if passed:

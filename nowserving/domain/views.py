@@ -49,6 +49,7 @@ class TicketView:
     recalls: int = 0
     transferred_from: str | None = None
     returned: bool = False
+    appointment: int | None = None  # a checked-in booking's slot start (ms)
     token: str = field(default="", repr=False)  # only for the resident's own receipt
 
 
@@ -270,7 +271,7 @@ def wait_for(
     own = known.services[line_id]
     line = state.line(line_id)
     if ticket is None:  # a newcomer: behind everyone (a priority one: behind priority only)
-        ahead = state.waiting_count(line_id, priority_only=priority)
+        ahead = state.newcomer_ahead(line_id, priority=priority)
     elif ahead is None:
         ahead = state.ahead(ticket)
 
@@ -290,7 +291,17 @@ def wait_for(
         for c in known.serving[line_id]
     ]
     passing = out_of_order_share(line.calls, line.out_of_order)
-    return estimate(ahead_work(ahead, own, passing), counters, own)
+    shown = estimate(ahead_work(ahead, own, passing), counters, own)
+    walk_in = not priority if ticket is None else not (ticket.priority or ticket.slot is not None)
+    if walk_in and shown.known and state.waiting_count(line_id):
+        # Appointments whose slot comes while this walk-in waits will go first too.
+        start = max(ticket.queue_key if ticket else "", state.last_hlc)  # counted in `ahead`
+        since = now if now is not None else (Stamp.decode(start).wall if start else 0)
+        until = f"{since + shown.point * 60_000:015d}"
+        later = state.booked_due(line_id, until) - state.booked_due(line_id, start)
+        if later > 0:
+            shown = estimate(ahead_work(ahead + later, own, passing), counters, own)
+    return shown
 
 
 def plain_wait_for(
@@ -329,6 +340,7 @@ def ticket_view(
         recalls=ticket.recalls,
         transferred_from=ticket.transferred_from,
         returned=ticket.returned,
+        appointment=ticket.slot,
         token=ticket.token if with_token else "",
     )
 

@@ -21,7 +21,13 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
-from nowserving.domain.errors import NotFound, Rejected, StoreError, StoreFullError
+from nowserving.domain.errors import (
+    NotFound,
+    OverBudget,
+    Rejected,
+    StoreError,
+    StoreFullError,
+)
 from nowserving.hub import admin_page, api, booking_api, devices_api, notify_api, pages, sync_api
 from nowserving.hub.auth import AuthError
 from nowserving.hub.city_stream import CityStream
@@ -31,6 +37,7 @@ from nowserving.hub.notify_worker import deliver
 from nowserving.hub.office_admin import InvalidOffice
 from nowserving.hub.problems import (
     RETRY_AFTER_503_S,
+    RETRY_AFTER_BUDGET_S,
     describe,
     document_problems,
     field_errors,
@@ -135,6 +142,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     statuses: list[tuple[type[Exception], int]] = [
         (Expired, 410),
         (NotFound, 404),
+        (OverBudget, 429),
         (OutdatedDevice, 426),
         (InvalidOffice, 422),
         (Rejected, 409),
@@ -182,7 +190,8 @@ _SENTENCES = {
 
 def _handler(status: int) -> Any:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        headers = retry_after(RETRY_AFTER_503_S) if status == 503 else None
+        waits = {503: RETRY_AFTER_503_S, 429: RETRY_AFTER_BUDGET_S}
+        headers = retry_after(waits[status]) if status in waits else None
         return problem(status, str(exc), headers=headers, code=getattr(exc, "code", ""))
 
     return handle

@@ -14,17 +14,20 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from nowserving.domain.booking import Appointment, bookable_days, takes_bookings
+from nowserving.domain.booking import Appointment, bookable_days, check_in_late, takes_bookings
 from nowserving.domain.config import IDENT, Ident
 from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.events import Kind
+from nowserving.domain.links import booking_url
 from nowserving.domain.notify import mask
 from nowserving.domain.opening import local_date
+from nowserving.domain.permissions import rest_roles
 from nowserving.hub.admin_page import _qr_data_uri as qr_data_uri
-from nowserving.hub.api import HubDep, Staff
-from nowserving.hub.context import Hub, hub_of, in_thread
+from nowserving.hub.api import Credentials, HubDep, RequestId, Staff, _without_token
+from nowserving.hub.context import Hub, allowed, hub_of, in_thread
 from nowserving.hub.pages import SECURITY_HEADERS, _language, _page
 from nowserving.hub.problems import ERRORS
-from nowserving.hub.schemas import TOKEN, Lang
+from nowserving.hub.schemas import TOKEN, IssuedTicket, Lang
 from nowserving.system import i18n
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -63,16 +66,13 @@ class Booked(AppointmentOut):
 
 class StaffAppointment(AppointmentOut):
     contact: str  # masked: "•••• 0147"
+    booked_by: str  # the staff member who booked it on the phone; "" if the resident did
 
 
 def _out(found: Appointment) -> AppointmentOut:
     return AppointmentOut(
         code=found.code, line=found.line, start=found.start, end=found.end, status=found.status
     )
-
-
-def _link(hub: Hub, token: str, lang: str) -> str:
-    return f"{hub.config.office.public_base_url}/a/{token}?lang={lang}"
 
 
 @router.get("/booking/{line}/slots", operation_id="list_slots", tags=["resident"])
@@ -93,7 +93,9 @@ def book_appointment(body: BookRequest, hub: HubDep, request: Request) -> Booked
     made, token = hub.service.book(
         body.line, body.start, body.contact, lang=body.lang, client=hub.client(request)
     )
-    return Booked(**_out(made).model_dump(), token=token, url=_link(hub, token, made.lang))
+    return Booked(
+        **_out(made).model_dump(), token=token, url=booking_url(hub.config, token, made.lang)
+    )
 
 
 @router.delete("/appointments/{token}", operation_id="cancel_appointment", tags=["resident"])
@@ -118,6 +120,57 @@ def move_appointment(
     return _out(hub.service.move_booking(token, body.start))
 
 
+class CheckInRequest(BaseModel):
+    """One of the two: the code (a kiosk: typed, or read from the QR) or the link's token."""
+
+    code: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+    token: Annotated[str, StringConstraints(pattern=TOKEN)] | None = None
+
+
+class CheckedIn(IssuedTicket):
+    late: bool  # came later than the grace minutes: a walk-in ticket
+    message: str  # what to tell the resident, in the booking's language
+
+
+@router.post("/appointments/check-in", operation_id="check_in", tags=["resident", "kiosk"])
+@in_thread
+def check_in(
+    body: CheckInRequest,
+    hub: HubDep,
+    request: Request,
+    credentials: Credentials,
+    key: RequestId = None,
+) -> CheckedIn:
+    """Check a booking in, inside its window: a ticket placed by the slot's time (late
+    beyond the grace minutes: a walk-in ticket, and `late`). By `token` (the booking's
+    link, on the resident's phone) or by `code` (kiosks only: a code is short to type).
+    Checking in again answers with the same ticket."""
+    hub.check_rate(request, "book")
+    if (body.code is None) == (body.token is None):
+        raise Rejected("Give the booking's code or its link's token.", code="booking_unknown")
+    device = "resident"
+    if body.code is not None:
+        device = allowed(request, credentials, *rest_roles(Kind.TICKET_ISSUED)).device_id
+    with hub.service.request(device, key if body.code is not None else None):
+        view, late = hub.service.check_in(
+            body.code or "",
+            token=body.token or "",
+            source="kiosk" if body.code is not None else "remote",
+        )
+    message = (
+        i18n.text(view.lang, "checkin.late", minutes=hub.config.booking.grace_minutes)
+        if late
+        else i18n.text(view.lang, "checkin.done")
+    )
+    return CheckedIn(
+        ticket=_without_token(view),
+        token=view.token,
+        url=hub.ticket_url(view.token, view.lang),
+        late=late,
+        message=message,
+    )
+
+
 @router.get("/staff/appointments", operation_id="list_appointments", tags=["desk"])
 @in_thread
 def list_appointments(
@@ -129,9 +182,38 @@ def list_appointments(
     """A day's bookings, by slot (contacts masked)."""
     day = day or local_date(hub.service.clock_now(), hub.config.zone)
     return [
-        StaffAppointment(**_out(a).model_dump(), contact=mask(a.contact))
+        StaffAppointment(
+            **_out(a).model_dump(),
+            contact=mask(a.contact) if a.contact else "",
+            booked_by=a.booked_by,
+        )
         for a in hub.service.list_appointments(day, line)
     ]
+
+
+class StaffBookRequest(BaseModel):
+    line: Ident
+    start: int = Field(ge=0, le=10**14)
+    # The resident's phone or e-mail, for reminders; "" if they gave none.
+    contact: Annotated[str, StringConstraints(max_length=254)] = ""
+    lang: Lang = ""
+
+
+@router.post(
+    "/staff/appointments", operation_id="staff_book_appointment", tags=["desk"], status_code=201
+)
+@in_thread
+def staff_book_appointment(body: StaffBookRequest, hub: HubDep, caller: Staff) -> Booked:
+    """Book a slot for a resident on the phone, as the signed-in staff member (kept with
+    the booking); the same capacity and caps as a resident's own booking (409 `slot_full`)."""
+    if caller.session is None:
+        raise Rejected("Only a signed-in staff member can book for a resident.", code="no_staff")
+    made, token = hub.service.book(
+        body.line, body.start, body.contact, lang=body.lang, staff=caller.session.staff.id
+    )
+    return Booked(
+        **_out(made).model_dump(), token=token, url=booking_url(hub.config, token, made.lang)
+    )
 
 
 # -- the residents' pages -----------------------------------------------------------------
@@ -207,6 +289,11 @@ def appointment_page(token: TokenParam, request: Request, lang: str | None = Non
         return _page(request, "gone.html", hub, chosen, 404, message_key="book.unknown")
     chosen = _language(hub, lang, found.lang)
     when = datetime.fromtimestamp(found.start / 1000, UTC).astimezone(hub.config.zone)
+    try:  # "I'm here" only inside the check-in window
+        check_in_late(hub.config, found, hub.service.clock_now())
+        can_check_in = True
+    except Rejected:
+        can_check_in = False
     return _page(
         request,
         "appointment.html",
@@ -218,6 +305,8 @@ def appointment_page(token: TokenParam, request: Request, lang: str | None = Non
         when=i18n.text(chosen, f"weekday.{when.weekday()}")
         + f" {when.date().isoformat()} {_clock(found.start, hub)}",
         qr=qr_data_uri(found.code),
+        can_check_in=can_check_in,
+        ticket_url=hub.ticket_url(found.ticket, chosen) if found.ticket else "",
     )
 
 

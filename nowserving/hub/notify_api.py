@@ -60,12 +60,13 @@ class SubscribeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     phone: Annotated[str, Field(min_length=1, max_length=40)] | None = Field(
-        default=None, description="International form, e.g. +1 510 555 0147"
+        default=None,
+        description="+1 510 555 0147, or a national number where the office set "
+        "[notify] country_code",
     )
     email: Annotated[str, Field(min_length=3, max_length=MAX_EMAIL)] | None = None
     push: PushSubscription | None = None
 
-    _phone = field_validator("phone")(lambda value: value and normalize_phone(value))
     _email = field_validator("email")(lambda value: value and normalize_email(value))
 
     @model_validator(mode="after")
@@ -111,7 +112,12 @@ def subscribe_ticket(
     """
     hub.check_rate(request, "subscribe")
     if body.phone is not None:
-        return _shown(hub.service.subscribe(token, "sms", body.phone))
+        try:
+            number = normalize_phone(body.phone, hub.config.notify.country_code)
+        except ValueError as exc:
+            error = {"loc": ("body", "phone"), "msg": str(exc), "type": "value_error"}
+            raise RequestValidationError([error]) from None
+        return _shown(hub.service.subscribe(token, "sms", number))
     if body.email is not None:
         return _shown(hub.service.subscribe(token, "email", body.email))
     assert body.push is not None

@@ -18,7 +18,6 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from hashlib import sha256
@@ -43,7 +42,6 @@ POLL_S = 0.2  # how often the outbox is looked at: a call's message leaves withi
 FIRST_RETRY_S = 1.0
 REFUSED_RETRY_S = 30.0  # a refused message is tried again after this × its tries (capped)
 BATCH = 100
-PUSH_AT_ONCE = 8  # push services waited on at a time (each its own host, mostly)
 GONE = "the push subscription is gone"  # the resident's browser dropped it: forget it
 
 
@@ -90,46 +88,62 @@ class SmsGateway:
 class PushServices:
     """Web Push: each message goes to the push service of the phone that subscribed.
 
-    There are as many services as browsers, so one that cannot be reached (or a made-up
-    address that never answers) costs its own message a try, never the others their
-    turn: PUSH_AT_ONCE are sent at a time, and each is done as soon as it is answered. A
-    service that says the subscription is gone (404, 410) gets `done(message, GONE)`.
+    There are as many services as browsers, and a resident names theirs, so one that
+    cannot be reached, answers slowly or endlessly (or a made-up address) costs its own
+    message a try within `timeout` in all, never the others their turn: a batch's posts
+    go out together, and no answer's body is read. A service that says the subscription
+    is gone (404, 410) gets `done(message, GONE)`.
     """
 
     config: NotifyPush
 
     def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
-        assert self.config.vapid_private_key is not None
-        import httpx
+        push.load()  # before the posts start: they would each import it at once
+        anyio.run(self._send, messages, done)  # in the worker's thread: a loop of its own
 
-        push.load()
-        with (
-            httpx.Client(timeout=self.config.timeout) as client,
-            ThreadPoolExecutor(PUSH_AT_ONCE, thread_name_prefix="push") as pool,
-        ):
-            sent = {pool.submit(self._one, client, message): message for message in messages}
-            for answered in as_completed(sent):  # `done` runs here, in the caller's thread
-                done(sent[answered], answered.result())
+    async def _send(
+        self, messages: Sequence[Message], done: Callable[[Message, str], None]
+    ) -> None:
+        import httpx  # only when there are pushes to send: it is slow to import
 
-    def _one(self, client: httpx.Client, message: Message) -> str:
-        """Send one message; "" when the push service took it, else why not."""
+        timeout = self.config.timeout
+        async with httpx.AsyncClient(timeout=timeout) as client, anyio.create_task_group() as group:
+            for message in messages:
+                group.start_soon(self._post, client, message, done)
+
+    async def _post(
+        self, client: httpx.AsyncClient, message: Message, done: Callable[[Message, str], None]
+    ) -> None:
         config = self.config
         assert config.vapid_private_key is not None
         endpoint = json.loads(message.address)["endpoint"]
+        loopback = config.loopback_http
+        if not await anyio.to_thread.run_sync(
+            lambda: push.public_host(endpoint, loopback=loopback)
+        ):
+            done(message, GONE)  # a name that leads into the office: never posted to
+            return
         headers = push.headers(
             config.vapid_private_key, config.subject, endpoint, config.ttl, message.key
         )
-        body = push.encrypt(message.address, message.text.encode())
-        import httpx
-
         try:
-            answer = client.post(endpoint, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return f"the push service cannot be reached: {type(exc).__name__}"
-        status = answer.status_code  # redirects are not followed: refused too
+            body = push.encrypt(message.address, message.text.encode())
+        except ValueError:  # keys no phone made: sending can never succeed
+            done(message, GONE)
+            return
+        try:
+            with anyio.fail_after(config.timeout):
+                async with client.stream("POST", endpoint, content=body, headers=headers) as answer:
+                    status = answer.status_code  # redirects are not followed: refused too
+        except Exception as exc:  # a URL only httpx refuses, a timeout: a try, never a crash
+            done(message, f"the push service cannot be reached: {type(exc).__name__}")
+            return
         if status in (404, 410):
-            return GONE
-        return "" if answer.is_success else f"the push service answered {status}"
+            done(message, GONE)
+        elif answer.is_success:
+            done(message, "")
+        else:
+            done(message, f"the push service answered {status}")
 
 
 @dataclass
@@ -215,6 +229,7 @@ class Worker:
     service: LocalService
     supervisor: Supervisor
     _channels: list[_Channel] = field(default_factory=list)
+    _spent_day: str = ""  # the day whose text-message budget the desk was told is spent
 
     def __post_init__(self) -> None:
         notify = self.service.config.notify
@@ -288,14 +303,34 @@ class Worker:
             if channel.down:
                 channel.down = ""
                 await self._alert(channel.name, "")
+        if channel.name == "sms":
+            await self._check_budget()
         if refused:
             failed = await anyio.to_thread.run_sync(outbox.failed, store, self.service.today())
             text = f"{len(failed)} message(s) to residents could not be delivered today; the last: "
             await self._alert("failed", (text + refused[-1])[:200])
 
+    async def _check_budget(self) -> None:
+        """Tell the desk, once a day, that the texts reached `[notify] sms_per_day` (new
+        residents are refused texts; those subscribed are still told); a new day clears it."""
+        day = self.service.today()
+        if self._spent_day and self._spent_day != day:
+            self._spent_day = ""
+            await self._alert("budget", "")
+        if self._spent_day:
+            return
+        count = await anyio.to_thread.run_sync(outbox.texts_of_day, self.service.store, day)
+        if count >= self.service.config.notify.sms_per_day:
+            self._spent_day = day
+            await self._alert(
+                "budget",
+                f"Today's text message budget is reached ({count} of [notify] sms_per_day): "
+                "new residents cannot ask for texts until tomorrow; those waiting are still told.",
+            )
+
     @staticmethod
     def _down_text(channel: str, why: str) -> str:
-        what = "Text messages" if channel == "sms" else "E-mails"
+        what = {"sms": "Text messages", "email": "E-mails"}.get(channel, "Push notifications")
         return f"{what} to residents are waiting: {why}."[:200]
 
     async def _alert(self, name: str, message: str) -> None:

@@ -15,7 +15,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.errors import NotFound, OverBudget, Rejected
 from nowserving.domain.notify import Channel, mask, normalize_email, normalize_phone
 from nowserving.domain.views import pause_text
 from nowserving.hub import push
@@ -86,6 +86,7 @@ def _page(
             "t": lambda key, **values: i18n.text(lang, key, **values),
             "languages": [(code, i18n.language_name(code)) for code in languages],
             "catalogs": i18n.bundle(languages),
+            "country": hub.config.notify.country_code,  # numbers typed without "+" (contact.js)
             **context,
         },
         status_code=status,
@@ -171,7 +172,8 @@ def _save_contact(hub: Hub, token: str, given: dict[str, str], lang: str) -> str
         return i18n.text(lang, "contact.empty")
     checked: list[tuple[Channel, str]] = []
     try:
-        checked += [("sms", normalize_phone(phone))] if phone else []
+        country = hub.config.notify.country_code
+        checked += [("sms", normalize_phone(phone, country))] if phone else []
     except ValueError:
         return i18n.text(lang, "contact.bad_phone")
     try:
@@ -183,6 +185,8 @@ def _save_contact(hub: Hub, token: str, given: dict[str, str], lang: str) -> str
             hub.service.subscribe(token, channel, address)
     except NotFound:
         return None  # the page itself says the ticket is gone
+    except OverBudget as refused:
+        return i18n.refusal(lang, refused.code)
     except Rejected:
         return i18n.text(lang, "contact.failed")
     return None

@@ -19,6 +19,7 @@ MEDIA_TYPE = "application/problem+json"
 # Statuses every operation may answer with, documented in OpenAPI with the Problem model.
 ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 410, 413, 422, 429, 500, 503, 507)
 RETRY_AFTER_503_S = 30  # a locked or damaged store: no point in asking again at once
+RETRY_AFTER_BUDGET_S = 3600  # the day's text messages are spent: not before an hour
 
 
 class FieldError(BaseModel):

@@ -8,7 +8,9 @@ They (and cryptography) are imported where they are used: not in the hub's start
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
+import socket
 import time
 from functools import cache
 from hashlib import sha256
@@ -57,6 +59,22 @@ def public_key(private_key: str) -> str:
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     return b64url(point)
+
+
+def public_host(endpoint: str, *, loopback: bool = False) -> bool:
+    """Every address `endpoint`'s name resolves to is a public one (or loopback, when
+    `loopback`, for tests): the hub posts to no name that leads into the office's network.
+    A name that does not resolve passes; the post then fails like any unreachable one."""
+    parts = urlsplit(endpoint)
+    try:
+        found = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, ValueError):  # includes UnicodeError; the post fails with the reason
+        return True
+    for *_, address in found:
+        ip = ipaddress.ip_address(str(address[0]).partition("%")[0])
+        if not (ip.is_global or (loopback and ip.is_loopback)):
+            return False
+    return True
 
 
 def headers(private_key: str, subject: str, endpoint: str, ttl: int, key: str) -> dict[str, str]:

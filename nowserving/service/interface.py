@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
+from nowserving.domain.booking import Appointment, Slot
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound
 from nowserving.domain.state import Conflict
@@ -84,6 +86,14 @@ class Service(BoardSource, Protocol):
         self, ticket: str, to_line: str, *, keep_place: bool = True, staff: str | None = None
     ) -> TicketView: ...
     def cancel(self, token: str) -> TicketView: ...
+    def check_in(
+        self, code: str = "", *, token: str = "", source: str = "kiosk"
+    ) -> tuple[TicketView, bool]:
+        """Check a booking in by its code or its link's token: its ticket (with token) and
+        whether it came late (then a walk-in ticket). Only at the hub: HubUnavailable while
+        it is away."""
+        ...
+
     def subscribe_issued(self, token: str, phone: str) -> str:
         """A kiosk leaves a resident's phone number for the ticket it just issued; the number
         as staff see it ("•••• 0147"). Only at the hub: HubUnavailable while it is away."""
@@ -112,6 +122,24 @@ class Service(BoardSource, Protocol):
     def ticket(self, ticket: str) -> TicketView: ...
     def ticket_status(self, token: str) -> TicketView: ...
     def token_for_code(self, code: str) -> str: ...
+
+    # -- appointments (kept at the hub only) -------------------------------------------
+
+    def slots(self, line: str, day: date) -> list[Slot]:
+        """A line's slots on an office-local date still to come, with their free places."""
+        ...
+
+    def list_appointments(
+        self, day: date, line: str | None = None, *, staff: str | None = None
+    ) -> list[Appointment]:
+        """A day's bookings, by slot (on a paired PC, contacts come masked)."""
+        ...
+
+    def staff_book(
+        self, line: str, start: int, contact: str = "", *, lang: str = "", staff: str
+    ) -> Appointment:
+        """Book a slot for a resident on the phone (contact optional), as `staff`."""
+        ...
 
     # -- what the staff screens show besides the board ---------------------------------
 

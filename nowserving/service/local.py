@@ -25,6 +25,7 @@ from nowserving.domain.clock import HybridClock, wall_ms
 from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
+from nowserving.domain.links import booking_url
 from nowserving.domain.notify import Asked, Channel, Contact, command, mask, normalize_phone
 from nowserving.domain.notify import before as tickets_before
 from nowserving.domain.opening import hours_at, local_date
@@ -483,7 +484,7 @@ class LocalService:
         """A kiosk (`device`, else this one) leaves a resident's phone number for a ticket it
         issued a moment ago (rules.check_kiosk_contact); the number, masked."""
         try:
-            number = normalize_phone(phone)
+            number = normalize_phone(phone, self.config.notify.country_code)
         except ValueError as exc:
             raise Rejected(f"Not a phone number: {exc}.", code="bad_phone") from None
         found = self._find_by_token(token)
@@ -533,12 +534,17 @@ class LocalService:
                 return asked if moved else "unknown"
             except Rejected as refused:
                 reply = "late_again" if refused.code == "already_late" else "late_called"
+        now = self._now() / 1000
+        # One answer of a kind per ticket a minute (STATUS) or an hour (the others), whatever
+        # the message's id: a spoofed sender cannot flood a waiting resident with answers.
+        since = now - (60 if reply == "status" else 3600)
         with self._lock, self.store.write():
             state = self._catch_up()
             ticket = self._texting(state, sender)
             if ticket is None:
                 return "unknown"
-            self.notifier.tell(state, ticket, reply, ref, self._now() / 1000)
+            if not outbox.answered(self.store, ticket.id, f"{ticket.id}:{reply}:%", since):
+                self.notifier.tell(state, ticket, reply, ref, now)
         return asked
 
     def _texting(self, state: OfficeState, sender: str) -> Ticket | None:
@@ -563,13 +569,23 @@ class LocalService:
             cap = self.config.notify.tickets_per_address
             if outbox.address_uses(self.store, "sms", sender, self.today()) >= cap:
                 raise Rejected("Too many tickets for this number today.", code="address_cap")
+            if not self.notifier.texts_left(self.today()):
+                return "refused"  # no ticket without its link, and no answer: it is a text too
             ticket = self.issue(line, lang=self.config.default_language, source="remote")
             self.subscribe(ticket.token, "sms", sender)
             return "joined"
         except Rejected as refused:
             kind = _JOIN_REFUSALS.get(refused.code or "", "join_closed")
+        now = self._now() / 1000
         with self._lock, self.store.write():
-            self.notifier.answer(self._catch_up(), sender, kind, ref, line, self._now() / 1000)
+            # One refusal of a kind per number a day (the cap's) or an hour (the others),
+            # whatever the message's id: a number typed by a stranger, or a gateway's
+            # spoofed sender, is not flooded past the cap with refusals.
+            digest = outbox.address_digest(self.store, "sms", sender)
+            since = now - (86400 if kind == "join_cap" else 3600)
+            if not outbox.answered(self.store, "", f":{kind}:%/{digest}:sms", since):
+                state = self._catch_up()
+                self.notifier.answer(state, sender, kind, f"{ref}/{digest}", line, now)
         return "refused"
 
     def _keywords(self) -> dict[str, set[str]]:
@@ -598,13 +614,21 @@ class LocalService:
         return [booking.Slot(a, b, max(0, room - held.get(a, 0))) for a, b in found]
 
     def book(
-        self, line: str, start: int, contact: str, *, lang: str = "", client: str = ""
+        self,
+        line: str,
+        start: int,
+        contact: str,
+        *,
+        lang: str = "",
+        client: str = "",
+        staff: str = "",
     ) -> tuple[booking.Appointment, str]:
         """Book the slot of `line` starting at `start` (ms) for a phone or e-mail: the
         appointment and the token of its link (kept only as a hash). Under the write lock,
-        so the slot's last place goes to one resident only (Rejected "slot_full")."""
+        so the slot's last place goes to one resident only (Rejected "slot_full"). Booked by
+        `staff` for a resident on the phone, the contact may be left out (no reminders)."""
         lang = lang if lang in self.config.office.languages else self.config.default_language
-        key = booking.contact_key(contact)
+        key = booking.contact_key(contact) if contact.strip() or not staff else ""
         now = self._now()
         token = rules.new_token()
         with self._lock, self.store.write():
@@ -613,12 +637,15 @@ class LocalService:
                 self.config,
                 line,
                 appointments.taken(self.store, line, [start]).get(start, 0),
-                appointments.held_by(self.store, key, now),
+                appointments.held_by(self.store, key, now) if key else 0,
                 appointments.booked_from(self.store, client, now - 86_400_000) if client else 0,
             )
-            made = booking.Appointment(booking.new_code(), line, *slot, lang, "booked", key)
+            made = booking.Appointment(
+                booking.new_code(), line, *slot, lang, "booked", key, booked_by=staff
+            )
             day = local_date(start, self.config.zone).isoformat()
             appointments.insert(self.store, made, booking.token_hash(token), day, client, now)
+            self.notifier.remind(made, booking_url(self.config, token, lang), now / 1000)
         return made, token
 
     def move_booking(self, token: str, start: int) -> booking.Appointment:
@@ -635,6 +662,10 @@ class LocalService:
                 booking.check_room(self.config, found.line, taken, 0, 0)
                 day = local_date(start, self.config.zone).isoformat()
                 appointments.move(self.store, found.code, *slot, day)
+                # The old time's reminders go; the new time's come (their keys name it).
+                self.notifier.forget_booking(found.code)
+                moved = replace(found, start=slot[0], end=slot[1])
+                self.notifier.remind(moved, booking_url(self.config, token, moved.lang), now / 1000)
         return self.find_booking(token)
 
     def find_booking(self, token: str) -> booking.Appointment:
@@ -650,11 +681,69 @@ class LocalService:
             found = self.find_booking(token)
             if found.status == "booked":
                 appointments.cancel(self.store, found.code)
+                self.notifier.forget_booking(found.code)
         return self.find_booking(token)
 
-    def list_appointments(self, day: date, line: str | None = None) -> list[booking.Appointment]:
-        """A day's bookings for staff, by slot."""
+    def check_in(
+        self, code: str = "", *, token: str = "", source: str = "kiosk"
+    ) -> tuple[TicketView, bool]:
+        """Check a booking in by its code (kiosk) or its link's token (phone): its ticket
+        (with token) and whether it came late beyond the grace minutes, so got a walk-in
+        ticket. Once per booking: checking in again answers with the same ticket."""
+        found = (
+            appointments.by_code(self.store, booking.clean_code(code))
+            if code
+            else appointments.by_token(self.store, booking.token_hash(token))
+        )
+        if found is None:
+            raise booking.unknown_code() if code else booking.unknown()
+        new_token = rules.new_token()
+
+        def decide(state: OfficeState) -> list[Draft]:
+            fresh = appointments.by_code(self.store, found.code)  # under the write lock
+            if fresh is None:
+                raise booking.unknown()
+            if fresh.ticket:
+                return []  # checked in already (another kiosk, or the phone): that ticket
+            now = self._now()
+            late = booking.check_in_late(self.config, fresh, now)  # moved or cancelled too
+            target = rules.issue_target(state, self.config, fresh.line)
+            if late:  # a walk-in like any other: the day's hours apply
+                shown = wait_for(state, self.config, target, now=now)
+                waited = shown.point if shown.known else None
+                rules.check_hours(hours_at(self.config, target, now, waited))
+            draft = rules.decide_issue(
+                state,
+                self.config,
+                fresh.line,
+                self._take_number(state.day, target),
+                new_token,
+                lang=fresh.lang,
+                source=source,
+                appointment=None if late else fresh.start,
+            )
+            appointments.checked_in(self.store, fresh.code, new_token)
+            return [draft]
+
+        self._write(decide)
+        held = appointments.by_code(self.store, found.code)
+        assert held is not None and held.ticket
+        view = self._ticket_view(self._find_by_token(held.ticket), with_token=True)
+        return view, view.appointment is None
+
+    def list_appointments(
+        self, day: date, line: str | None = None, *, staff: str | None = None
+    ) -> list[booking.Appointment]:
+        """A day's bookings for staff, by slot (`staff`: who asks; a paired desk's hub
+        wants their session)."""
         return appointments.for_day(self.store, day.isoformat(), line)
+
+    def staff_book(
+        self, line: str, start: int, contact: str = "", *, lang: str = "", staff: str
+    ) -> booking.Appointment:
+        """A booking `staff` makes for a resident on the phone: as theirs (same capacity,
+        same caps on a contact), kept with who booked it."""
+        return self.book(line, start, contact, lang=lang, staff=staff)[0]
 
     # -- staff at a counter ------------------------------------------------------------
 
@@ -662,7 +751,7 @@ class LocalService:
         """Call the next resident to `counter`; None when nobody is waiting for it."""
 
         def decide(state: OfficeState) -> list[Draft]:
-            draft = rules.decide_call_next(state, self.config, counter, staff)
+            draft = rules.decide_call_next(state, self.config, counter, staff, self._now())
             return [draft] if draft else []
 
         events = self._write(decide)
@@ -854,7 +943,7 @@ class LocalService:
     def day_figures(self) -> DayFigures:
         """Today's report from the store (a day's log replays in milliseconds)."""
         day = date.fromisoformat(self.today())
-        tables = reports.build(self.store, self.config, day, day)
+        tables = reports.build(self.store, self.config, day, day, now=self._now())
         chart = reports.chart_png(tables, self.config, "volume") if tables.get("lines") else b""
         return DayFigures(tables, chart)
 

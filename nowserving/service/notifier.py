@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from nowserving.domain.booking import Appointment
 from nowserving.domain.config import OfficeConfig
-from nowserving.domain.errors import Rejected
+from nowserving.domain.errors import OverBudget, Rejected
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.links import ticket_url
 from nowserving.domain.notify import (
@@ -42,6 +44,11 @@ QUIET_KINDS = frozenset(
 _IN_LINE = (Status.WAITING, Status.CALLED)
 _ENDED = (Status.SERVED, Status.LEFT, Status.EXPIRED)  # a no-show may still come back
 URGENT = frozenset({"called", "recalled"})  # a push of these rings and vibrates the phone
+
+
+def booking_ref(code: str) -> str:
+    """What the outbox's `ticket` column holds for a booking's reminders."""
+    return f"booking:{code}"
 
 
 @dataclass
@@ -87,7 +94,13 @@ class Notifier:
         """Keep a resident's contact and queue their "joined" message. Inside `write()`.
 
         Rejected when the address was given for `[notify] tickets_per_address` other
-        tickets today: nobody floods a stranger's phone with a day of tickets."""
+        tickets today: nobody floods a stranger's phone with a day of tickets; OverBudget
+        for a number once the office's texts of the day reach `[notify] sms_per_day`
+        (the residents already subscribed are still told)."""
+        if contact.channel == "sms" and not self.texts_left(ticket.day):
+            raise OverBudget(
+                "The office has sent as many text messages as it may today.", code="sms_budget"
+            )
         if not outbox.use_address(
             self.store, contact, ticket.day, self.config.notify.tickets_per_address
         ):
@@ -99,12 +112,19 @@ class Notifier:
         if contact.channel == "push":
             return  # they are on their page, which says all "joined" would
         values = {**place(state, self.config, ticket), "url": self._url(ticket)}
-        joined = Notice(ticket.id, "joined", "", values)
+        # Keyed by the address too (a keyed digest, never the number): a replaced number
+        # gets its own "joined", the same one given again does not.
+        tag = outbox.address_tag(self.store, contact)
+        joined = Notice(ticket.id, "joined", tag, values)
         self._queue(state, [joined], now, only=[contact])
         if state.ahead(ticket) <= self.config.notify.near:
             # "joined" says how many are ahead already: no "near the front" after it.
             near = Notice(ticket.id, "near")
             self._rows(state, [near], [contact], now, state_name=outbox.SKIPPED)
+
+    def texts_left(self, day: str) -> bool:
+        """Whether `[notify] sms_per_day` leaves room for a new resident's texts on `day`."""
+        return outbox.texts_of_day(self.store, day) < self.config.notify.sms_per_day
 
     def tell(self, state: OfficeState, ticket: Ticket, kind: str, ref: str, now: float) -> None:
         """Queue a reply by text message about `ticket`'s place now. Inside `write()`."""
@@ -120,6 +140,44 @@ class Notifier:
         `write()`."""
         contact = Contact("", "sms", address, self.config.default_language)
         self._rows(state, [Notice("", kind, ref, {"line": line})], [contact], now)
+
+    def remind(self, appointment: Appointment, link: str, now: float) -> int:
+        """Queue a booking's reminders, `[booking] remind_hours` before its slot, on the
+        channel of its contact if the office has it configured, in its language, with its
+        link. Once each: the key names the booking, the hours and the slot, so a moved
+        booking gets its new time's. A time already past gets none. Inside `write()`."""
+        channel = "email" if "@" in appointment.contact else "sms"
+        if not appointment.contact or channel not in self.config.notify.channels:
+            return 0
+        config = self.config
+        lang = appointment.lang
+        if lang not in config.office.languages:
+            lang = config.default_language
+        start = appointment.start / 1000
+        when = datetime.fromtimestamp(start, UTC).astimezone(config.zone)
+        values = {
+            "line": config.text(config.line(appointment.line).name, lang),
+            "day": f"{self.translate(lang, f'weekday.{when.weekday()}')} {when.date().isoformat()}",
+            "time": i18n.clock_time(appointment.start, config.zone),
+            "code": appointment.code,
+            "url": link,
+        }
+        body = self.translate(lang, "notify.remind", **values)
+        if channel == "email":
+            body = f"{self.translate(lang, 'notify.remind_subject', **values)}\n{body}"
+        total = 0
+        for hours in sorted(set(config.booking.remind_hours)):
+            due = start - hours * 3600
+            if due <= now:
+                continue
+            key = f"{booking_ref(appointment.code)}:remind{hours}:{appointment.start}:{channel}"
+            row = (key, booking_ref(appointment.code), when.date().isoformat(), channel)
+            total += outbox.queue(self.store, [(*row, appointment.contact, body)], now, due=due)
+        return total
+
+    def forget_booking(self, code: str) -> None:
+        """Drop a booking's reminders still to go (cancelled, or moved). Inside `write()`."""
+        outbox.drop_pending(self.store, booking_ref(code))
 
     def _url(self, ticket: Ticket) -> str:
         return ticket_url(self.config, ticket.token, ticket.lang)

@@ -8,16 +8,19 @@ cannot both get it.
 from __future__ import annotations
 
 import sqlite3
+import statistics
+from collections.abc import Mapping
+from typing import Any
 
 from nowserving.domain.booking import Appointment
 from nowserving.store.eventstore import EventStore
 
 BOOKED, CANCELLED = "booked", "cancelled"
-_FIELDS = 'code, line, start, "end", lang, status, contact'
+_FIELDS = 'code, line, start, "end", lang, status, contact, ticket, booked_by'
 
 
 def _appointment(row: sqlite3.Row) -> Appointment:
-    return Appointment(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6])
+    return Appointment(row[0], row[1], row[2], row[3], row[4] or "", row[5], row[6], row[7], row[8])
 
 
 def taken(store: EventStore, line: str, starts: list[int]) -> dict[int, int]:
@@ -61,7 +64,7 @@ def insert(
     """Keep a new booking. Inside `write()`."""
     store.db.conn.execute(
         'INSERT INTO appointments (code, token_hash, line, day, start, "end", contact, '
-        "client, lang, created, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "client, lang, created, status, booked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             appointment.code,
             token_hash,
@@ -74,6 +77,7 @@ def insert(
             appointment.lang,
             created,
             BOOKED,
+            appointment.booked_by,
         ),
     )
 
@@ -81,6 +85,16 @@ def insert(
 def by_token(store: EventStore, token_hash: str) -> Appointment | None:
     rows = store.read(f"SELECT {_FIELDS} FROM appointments WHERE token_hash = ?", (token_hash,))
     return _appointment(rows[0]) if rows else None
+
+
+def by_code(store: EventStore, code: str) -> Appointment | None:
+    rows = store.read(f"SELECT {_FIELDS} FROM appointments WHERE code = ?", (code,))
+    return _appointment(rows[0]) if rows else None
+
+
+def checked_in(store: EventStore, code: str, ticket_token: str) -> None:
+    """Keep the ticket a booking checked in for. Inside `write()`."""
+    store.db.conn.execute("UPDATE appointments SET ticket = ? WHERE code = ?", (ticket_token, code))
 
 
 def cancel(store: EventStore, code: str) -> None:
@@ -114,3 +128,44 @@ def purge(store: EventStore, today: str) -> int:
         (today,),
     )
     return cursor.rowcount
+
+
+def report_rows(
+    store: EventStore,
+    start: str,
+    end: str,
+    now: int,
+    grace_ms: int,
+    issued_at: Mapping[str, int],
+    line: str | None = None,
+) -> list[dict[str, Any]]:
+    """Bookings per day and line from `start` to `end` (ISO dates): booked (still), cancelled,
+    booked by staff, checked in, no-shows (no check-in by `grace_ms` after the slot's start,
+    that moment past at `now`) and the median minutes from the slot's start to the check-in
+    (`issued_at`: when each ticket was issued, by token; early check-ins count negative)."""
+    only = " AND line = ?" if line else ""
+    rows = store.read(
+        "SELECT day, line, start, status, booked_by, ticket "
+        f"FROM appointments WHERE day BETWEEN ? AND ?{only} ORDER BY day, line",
+        (start, end, line) if line else (start, end),
+    )
+    groups: dict[tuple[str, str], list[sqlite3.Row]] = {}
+    for row in rows:
+        groups.setdefault((row[0], row[1]), []).append(row)
+    found = []
+    for (day, line_id), group in groups.items():
+        kept = [r for r in group if r[3] == BOOKED]
+        counts: dict[str, Any] = {
+            "day": day,
+            "line": line_id,
+            "booked": len(kept),
+            "cancelled": len(group) - len(kept),
+            "by_staff": sum(1 for r in group if r[4]),
+        }
+        came = [r for r in kept if r[5]]
+        late = [(issued_at[r[5]] - r[2]) / 60_000 for r in came if r[5] in issued_at]
+        counts["checked_in"] = len(came)
+        counts["no_shows"] = sum(1 for r in kept if not r[5] and r[2] + grace_ms < now)
+        counts["late_median"] = round(statistics.median(late), 1) if late else ""
+        found.append(counts)
+    return found

@@ -237,6 +237,18 @@ def _add_appointments(db: sqlite_utils.Database) -> None:
     db.table("appointments").create_index(["client", "created"])
 
 
+def _add_booked_by(db: sqlite_utils.Database) -> None:
+    # The staff member who booked for a resident (on the phone, at the desk); "" when the
+    # resident booked on `/book`.
+    db.table("appointments").add_column("booked_by", str, not_null_default="")
+
+
+def _add_check_in(db: sqlite_utils.Database) -> None:
+    # The token of the ticket a booking checked in for (store/appointments.py): a booking
+    # checks in once, and checking in again finds the same ticket.
+    db.execute("ALTER TABLE appointments ADD COLUMN ticket TEXT NOT NULL DEFAULT ''")
+
+
 # Migrations run in order, each in the same transaction as raising user_version.
 # Never edit or reorder one that has shipped: append a new one.
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
@@ -250,6 +262,8 @@ MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _add_notify,
     _add_address_uses,
     _add_appointments,
+    _add_booked_by,
+    _add_check_in,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -54,12 +54,7 @@ def use_address(store: EventStore, contact: Contact, day: str, cap: int) -> bool
     (`purge`), so the table names nobody.
     """
     conn = store.db.conn
-    conn.execute(
-        "INSERT OR IGNORE INTO sync_state (key, value) VALUES (?, ?)",
-        (_SALT_KEY, secrets.token_hex(32)),
-    )
-    digest = _digest(store, contact.channel, contact.address)
-    assert digest is not None
+    digest = address_digest(store, contact.channel, contact.address)
     others = conn.execute(
         "SELECT COUNT(*) FROM address_uses WHERE day = ? AND digest = ? AND ticket != ?",
         (day, digest, contact.ticket),
@@ -71,6 +66,33 @@ def use_address(store: EventStore, contact: Contact, day: str, cap: int) -> bool
         (day, digest, contact.ticket),
     )
     return True
+
+
+def address_tag(store: EventStore, contact: Contact) -> str:
+    """A short tag of `contact`'s address that names nobody. Inside `write()`."""
+    return address_digest(store, contact.channel, contact.address)[:12]
+
+
+def address_digest(store: EventStore, channel: str, address: str) -> str:
+    """A digest that names `address` only to this store (keyed by its random secret, made
+    on first use). Inside `write()`."""
+    store.db.conn.execute(
+        "INSERT OR IGNORE INTO sync_state (key, value) VALUES (?, ?)",
+        (_SALT_KEY, secrets.token_hex(32)),
+    )
+    digest = _digest(store, channel, address)
+    assert digest is not None
+    return digest
+
+
+def answered(store: EventStore, ticket: str, pattern: str, since: float) -> bool:
+    """Whether a message of `ticket` ("" for a number with none) whose key is LIKE
+    `pattern` was queued after `since`: how replies by text are bounded."""
+    rows = store._read(
+        "SELECT 1 FROM outbox WHERE ticket = ? AND key LIKE ? AND created > ? LIMIT 1",
+        (ticket, pattern, since),
+    )
+    return bool(rows)
 
 
 def address_uses(store: EventStore, channel: str, address: str, day: str) -> int:
@@ -88,8 +110,22 @@ def _digest(store: EventStore, channel: str, address: str) -> str | None:
     salt = store._read("SELECT value FROM sync_state WHERE key = ?", (_SALT_KEY,))
     if not salt:
         return None
+    if channel == "email":  # ana+1@, ana+2@…: one inbox, one count (plus-addressing)
+        local, _, domain = address.rpartition("@")
+        address = f"{local.partition('+')[0]}@{domain}"
     said = f"{channel}:{address.casefold()}".encode()
     return hmac.new(bytes.fromhex(salt[0][0]), said, hashlib.sha256).hexdigest()
+
+
+def texts_of_day(store: EventStore, day: str) -> int:
+    """How many text messages the outbox took for `day` (sent, waiting or failed)."""
+    with store._lock:
+        row = store.db.conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE day = ? AND channel = 'sms' "
+            f"AND state != '{SKIPPED}'",
+            (day,),
+        ).fetchone()
+    return int(row[0])
 
 
 def contacts_for(store: EventStore, tickets: Sequence[str]) -> list[Contact]:
@@ -149,9 +185,11 @@ def queue(
     now: float,
     *,
     state: str = PENDING,
+    due: float | None = None,
 ) -> int:
-    """Add messages (key, ticket, day, channel, address, text); a key already there is
-    left as it is, so each message goes out once. Inside `write()`."""
+    """Add messages (key, ticket, day, channel, address, text), to go at `due` (s; default
+    now); a key already there is left as it is, so each message goes out once. Inside
+    `write()`."""
     conn = store.db.conn
     before = conn.total_changes
     keep = state == PENDING  # a skipped message keeps no address or text
@@ -168,13 +206,19 @@ def queue(
                 mask(address),
                 text if keep else None,
                 now,
-                now,
+                now if due is None else due,
                 state,
             )
             for key, ticket, day, channel, address, text in rows
         ],
     )
     return conn.total_changes - before
+
+
+def drop_pending(store: EventStore, ticket: str) -> None:
+    """Delete what is still to go about `ticket` (a booking's reminders, when it is cancelled
+    or moved: moved back, its time's reminders are queued again). Inside `write()`."""
+    store.db.conn.execute(f"DELETE FROM outbox WHERE state = '{PENDING}' AND ticket = ?", (ticket,))
 
 
 def due(store: EventStore, now: float, channel: str, limit: int = 100) -> list[Message]:

@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.estimate import Accuracy, Outcome
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.service_level import Level, assess
 from nowserving.domain.state import OfficeState, Status, apply
 from nowserving.domain.views import plain_wait_for
+from nowserving.store import appointments
 from nowserving.store.eventstore import EventStore
 from nowserving.system.files import private_folder, private_opener
 
@@ -59,6 +61,7 @@ class DayFacts:
     open_ms: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     busy_ms: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     audit: list[dict[str, Any]] = field(default_factory=list)
+    issued_at: dict[str, int] = field(default_factory=dict)  # by ticket token (check-ins)
 
 
 # What the audit lists: staff actions someone may ask about later.
@@ -98,6 +101,8 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
             continue
         ticket = state.tickets.get(event.ticket or "")
         if event.kind is Kind.TICKET_ISSUED and ticket is not None:
+            if ticket.token:
+                facts.issued_at[ticket.token] = ticket.issued_at
             shown, point = event.data.get("shown"), event.data.get("point")
             ahead = state.ahead(ticket)
             facts.tickets[ticket.id] = TicketFacts(
@@ -153,16 +158,24 @@ def _days(start: date, end: date) -> list[str]:
 
 
 def build(
-    store: EventStore, config: OfficeConfig, start: date, end: date, line: str | None = None
+    store: EventStore,
+    config: OfficeConfig,
+    start: date,
+    end: date,
+    line: str | None = None,
+    now: int | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every table of the report, as lists of rows (dicts)."""
+    """Every table of the report, as lists of rows (dicts); `now` (ms, default the clock)
+    decides which bookings' check-in time is over."""
     zone = ZoneInfo(config.office.timezone)
     tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    issued_at: dict[str, int] = {}  # when each ticket was issued, by token: check-in times
     for day in _days(start, end):
         events = store.events_for_day(day)
         if not any(e.day == day for e in events):
             continue
         facts = collect_day(day, events, config)
+        issued_at |= facts.issued_at
         tickets = [t for t in facts.tickets.values() if line is None or t.line == line]
         for line_id in sorted({t.line for t in tickets}):
             tables["lines"].append(
@@ -200,6 +213,14 @@ def build(
             tables["staff_actions"].append({**entry, "time": moment.strftime("%Y-%m-%d %H:%M:%S")})
         for ticket in tickets:
             tables["open_data"].append(_anonymous(ticket, zone))
+    # Kept in the hub's store only (a device's replica has none): not events, so not per
+    # replayed day. No-shows count once check-in exists (see appointments.report_rows).
+    grace = config.booking.grace_minutes * 60_000
+    booked = appointments.report_rows(
+        store, start.isoformat(), end.isoformat(), now or wall_ms(), grace, issued_at, line
+    )
+    if booked:
+        tables["bookings"] = booked
     return tables
 
 

@@ -17,12 +17,14 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import TypeAdapter
 
+from nowserving.domain.booking import Appointment, Slot
 from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import Device, OfficeConfig, Staff
 from nowserving.domain.errors import (
@@ -439,6 +441,43 @@ class ReplicaService(LocalService):
         local = super().end_day
         self._act(lambda: local(staff=staff), _nothing, staff, "POST", "/api/day/end")
 
+    # -- appointments: kept at the hub only (they hold residents' contacts) --------------
+
+    def _from_hub(self, staff: str | None, method: str, path: str, body: Any = None) -> Any:
+        """A request about bookings (as `staff`, else as this device): answered by the hub,
+        or Rejected while it is away."""
+        self._refuse_if_removed()
+        away = "Bookings are kept at the office server, which cannot be reached now."
+        if self._hub_away():
+            raise Rejected(away)
+        try:
+            if staff is None:
+                return self.actions.call(method, path, json=body)
+            return self._ask_hub(staff, secrets.token_hex(16), method, path, body)
+        except HubUnavailable as exc:
+            self._away(str(exc))
+            raise Rejected(away) from None
+        except HubRefused as refused:
+            raise Rejected(refused.reason, code=refused.code) from None
+
+    def slots(self, line: str, day: date) -> list[Slot]:
+        answer = self._from_hub(None, "GET", f"/api/booking/{_q(line)}/slots?day={day}")
+        return [Slot(int(s["start"]), int(s["end"]), int(s["free"])) for s in answer]
+
+    def list_appointments(
+        self, day: date, line: str | None = None, *, staff: str | None = None
+    ) -> list[Appointment]:
+        """As the hub lists them: contacts masked."""
+        query = f"?day={day}" + (f"&line={_q(line)}" if line else "")
+        answer = self._from_hub(staff, "GET", f"/api/staff/appointments{query}")
+        return [_appointment(a) for a in answer]
+
+    def staff_book(
+        self, line: str, start: int, contact: str = "", *, lang: str = "", staff: str
+    ) -> Appointment:
+        body = {"line": line, "start": start, "contact": contact, "lang": lang}
+        return _appointment(self._from_hub(staff, "POST", "/api/staff/appointments", body))
+
     # -- residents ---------------------------------------------------------------------
 
     def issue(
@@ -472,6 +511,31 @@ class ReplicaService(LocalService):
                     return replace(ticket, token=answer["token"])
         with self.request(self.device.id, key):
             return super().issue(line, priority=priority, lang=lang, source=source)
+
+    def check_in(
+        self, code: str = "", *, token: str = "", source: str = "kiosk"
+    ) -> tuple[TicketView, bool]:
+        """Through the hub only: bookings live nowhere else (HubUnavailable while it is away;
+        the resident can take a ticket)."""
+        self._refuse_if_removed()
+        if self._hub_away():
+            raise HubUnavailable("The office server cannot be reached.")
+        body = {"code": code} if code else {"token": token}
+        try:
+            answer = self.actions.call(
+                "POST",
+                "/api/appointments/check-in",
+                json=body,
+                headers={"Idempotency-Key": secrets.token_hex(16)},
+            )
+        except HubUnavailable as exc:
+            self._away(str(exc))
+            raise
+        except HubRefused as refused:
+            raise Rejected(refused.reason, code=refused.code) from None
+        ticket: TicketView = _TICKET.validate_python(answer["ticket"])
+        self.sync.now()  # bring it into the replica too
+        return replace(ticket, token=answer["token"]), bool(answer["late"])
 
     def subscribe_issued(self, token: str, phone: str, *, device: str | None = None) -> str:
         """Through the hub only: residents' numbers live nowhere else. HubUnavailable while
@@ -514,6 +578,19 @@ def _bearer(token: str) -> dict[str, str]:
 
 def _q(part: str) -> str:
     return quote(part, safe="")
+
+
+def _appointment(answer: dict[str, Any]) -> Appointment:
+    return Appointment(
+        str(answer["code"]),
+        str(answer["line"]),
+        int(answer["start"]),
+        int(answer["end"]),
+        "",
+        str(answer["status"]),
+        str(answer.get("contact", "")),
+        booked_by=str(answer.get("booked_by", "")),
+    )
 
 
 def _maybe_ticket(answer: Any) -> TicketView | None:

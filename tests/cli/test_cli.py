@@ -111,6 +111,8 @@ def test_init_asks_a_person_at_a_terminal() -> None:
             "1",
             "1",
             "Chloé",
+            "0033",  # not a country calling code: asked again
+            "+33",
         ]
     )
     answers = ask(Answers(), lambda _question: next(replies))
@@ -123,6 +125,7 @@ def test_init_asks_a_person_at_a_terminal() -> None:
     text, pins = render(answers)
     assert 'name = { fr = "Passeports", en = "[todo] Passeports" }' in text
     assert list(pins) == ["Chloé"]
+    assert 'country_code = "33"' in text
 
 
 def test_init_writes_every_language_and_check_config_names_each_missing_text(
@@ -289,3 +292,10 @@ def test_the_demo_console_says_what_the_parts_share_once() -> None:
     assert not console.fresh("kiosk", f"2026-12-01 09:00:02,250 {no_sound}")  # same PC, same news
     assert console.fresh("display", f"2026-12-01 09:10:00,000 {no_sound}")  # its own repeat
     assert console.fresh("kiosk", "2026-12-01 09:00:03,000 kiosk: printer out of paper")
+
+
+def test_check_config_hints_at_the_country_code_where_texts_are_offered(tmp_path: Path) -> None:
+    path = tmp_path / "texts.toml"
+    path.write_text(sample_config().read_text() + '\n[notify.sms]\nurl = "http://127.0.0.1:9/"\n')
+    checked = _run("check-config", str(path))
+    assert checked.returncode == 0 and "[notify] country_code is not set" in checked.stderr

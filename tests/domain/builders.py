@@ -51,9 +51,11 @@ class Log:
         apply(self.state, event)
         return event
 
-    def issue(self, line: str, *, priority: bool = False) -> str:
+    def issue(self, line: str, *, priority: bool = False, appointment: int | None = None) -> str:
+        """A ticket (`appointment`: a checked-in booking's slot start, ms)."""
         number = self.numbers[line] = self.numbers.get(line, 0) + 1
         ticket = f"{line}-{number}"
+        extra: dict[str, Any] = {} if appointment is None else {"appointment": appointment}
         self.add(
             Kind.TICKET_ISSUED,
             ticket=ticket,
@@ -62,6 +64,7 @@ class Log:
             label=ticket_label(PREFIX[line], number),
             token=f"tok-{ticket}",
             priority=priority,
+            **extra,
         )
         return ticket
 

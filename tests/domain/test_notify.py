@@ -22,6 +22,7 @@ from nowserving.domain.notify import (
     normalize_push,
     notices,
     render,
+    show_phone,
 )
 from nowserving.system import i18n
 from tests.domain.builders import Log
@@ -43,6 +44,34 @@ def test_phone_numbers_are_kept_in_international_form(typed: str, kept: str) -> 
 def test_what_is_not_a_phone_number_is_refused(typed: str) -> None:
     with pytest.raises(ValueError, match="international form"):
         normalize_phone(typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "country", "kept"),
+    [
+        ("510 555-0147", "1", "+15105550147"),
+        ("1 510 555 0147", "1", "+15105550147"),  # NANP's trunk "1"
+        ("030 1234 5678", "49", "+493012345678"),  # one trunk "0" goes
+        ("06 1234 5678", "39", "+390612345678"),  # Italy keeps its "0"
+        ("0034 612 345 678", "1", "+34612345678"),  # "00": another country, as typed
+        ("+44 20 7946 0958", "34", "+442079460958"),
+    ],
+)
+def test_a_number_without_plus_is_national_to_the_offices_country(
+    typed: str, country: str, kept: str
+) -> None:
+    assert normalize_phone(typed, country) == kept
+
+
+def test_without_a_country_code_a_number_without_plus_is_refused() -> None:
+    with pytest.raises(ValueError, match="international form"):
+        normalize_phone("510 555 0147")
+
+
+def test_numbers_are_shown_as_residents_read_them() -> None:
+    assert show_phone("+15105550147", "1") == "+1 510 555 0147"
+    assert show_phone("+34612345678", "34") == "+34 612 345 678"
+    assert show_phone("+34612345678", "1") == "+34612345678"  # another country: one piece
 
 
 def test_e_mail_addresses_are_bounded_and_checked() -> None:
@@ -179,7 +208,8 @@ def test_a_text_naming_a_line_keyword_finds_that_line() -> None:
     assert command("status", keywords, "") == ""
 
 
-P256DH = "B" + "A" * 86  # 65 bytes: 0x04 and a point (the check is on the form, not the curve)
+# A browser's p256dh: 0x04 and a point on P-256 (65 bytes).
+P256DH = "BOlal34iRLFlFQ80CWXYqt2Lr6PZeKho9-WOrVpNNEcuwmhonWL_UtUp4oDH1LjMWqw4fVMSIFto7bEA0WOtuyk"
 AUTH = "A" * 22  # 16 bytes
 
 
@@ -190,6 +220,14 @@ AUTH = "A" * 22  # 16 bytes
         ("https://192.168.1.20/push", False),  # the office LAN, by address
         ("https://[::1]/push", False),
         ("https://router/push", False),  # a single-label LAN name
+        ("https://127.1/push", False),  # short and hex forms the resolver reads as addresses
+        ("https://10.1/push", False),
+        ("https://0x7f.0.0.1/push", False),
+        ("https://push.example.org:22/x", False),  # push services listen on 443 only
+        ("https://push.example.org/a\x01b", False),  # what the HTTP client would refuse
+        ("https://push.example.org/a b", False),
+        ("https://xn--zz.example.org/x", False),
+        ("https://push..example.org/x", False),
         ("https://user:pw@push.example.org/x", False),
         ("https://push.example.org/" + "x" * 1000, False),
         ("http://127.0.0.1:8000/push", False),  # loopback only with the tests' flag
@@ -209,6 +247,8 @@ def test_a_push_subscription_is_kept_whole_and_shown_by_its_service_only() -> No
     assert normalize_push("http://127.0.0.1:9/p", P256DH, AUTH, loopback_http=True)
     with pytest.raises(ValueError, match="p256dh"):
         normalize_push(endpoint, "C" + "A" * 86, AUTH)  # not an uncompressed point
+    with pytest.raises(ValueError, match="p256dh"):
+        normalize_push(endpoint, "B" + "A" * 86, AUTH)  # 0x04 and 64 bytes, not on the curve
     with pytest.raises(ValueError, match="auth"):
         normalize_push(endpoint, P256DH, AUTH * 2)
 

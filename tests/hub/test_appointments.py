@@ -38,6 +38,7 @@ remote_join_closes_before = 0
 [booking]
 lines = ["permits", "licenses"]
 slot_minutes = 60
+checkin_before = 120
 days_ahead = 2
 max_per_address = 1000
 
@@ -67,6 +68,35 @@ def _slots(hub: RunningHub, line: str, day: str) -> list[dict[str, int]]:
 def _book(hub: RunningHub, start: int, contact: str, line: str = "permits") -> requests.Response:
     body = {"line": line, "start": start, "contact": contact, "lang": "es"}
     return requests.post(f"{hub.public_url}/api/appointments", json=body, timeout=30)
+
+
+def _next_slot(hub: RunningHub, line: str) -> dict[str, int]:
+    """The line's next slot (within the hour: slots are an hour long, open all day)."""
+    today = datetime.now(ZoneInfo("America/Los_Angeles")).date().isoformat()
+    return (_slots(hub, line, today) or _slots(hub, line, _tomorrow()))[0]
+
+
+def test_check_in_by_link_and_again_by_code_gives_one_appointment_ticket(
+    hub: RunningHub,
+) -> None:
+    slot = _next_slot(hub, "licenses")
+    booked = _book(hub, slot["start"], "+15105550111", line="licenses")
+    token, code = booked.json()["token"], booked.json()["code"]
+    here = requests.post(
+        f"{hub.public_url}/api/appointments/check-in", json={"token": token}, timeout=10
+    )
+    assert here.status_code == 200, here.text
+    answer = here.json()
+    assert answer["late"] is False and answer["message"].startswith("Ya está registrado")
+    assert answer["ticket"]["appointment"] == slot["start"] and answer["ticket"]["lang"] == "es"
+    by_code = requests.post(
+        f"{hub.public_url}/api/appointments/check-in", json={"code": code}, timeout=10
+    )
+    assert by_code.status_code == 401  # a code is short: kiosks only
+    again = hub.post("/api/appointments/check-in", KIOSK, json={"code": code.lower()})
+    assert again.status_code == 200 and again.json()["ticket"]["id"] == answer["ticket"]["id"]
+    unknown = hub.post("/api/appointments/check-in", KIOSK, json={"code": "ZZZZ2222"})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "booking_unknown"
 
 
 def test_twenty_residents_race_for_the_last_place(hub: RunningHub) -> None:
@@ -152,6 +182,24 @@ def test_booking_in_a_browser_at_phone_size_passes_axe(hub: RunningHub, browser:
         context.close()
 
 
+def test_im_here_on_the_booking_page_checks_in(hub: RunningHub, browser: Browser) -> None:
+    booked = _book(hub, _next_slot(hub, "licenses")["start"], "lin@example.org", "licenses")
+    token = booked.json()["token"]
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{hub.public_url}/a/{token}?lang=en")
+        results = Axe().run(page)
+        assert results.violations_count == 0, results.generate_report()
+        page.get_by_role("button", name="I'm here").click()
+        page.wait_for_url("**/t/**")  # the ticket's own page, placed by the slot
+        page.goto(f"{hub.public_url}/a/{token}?lang=en")  # checked in: a link to that ticket
+        expect(page.get_by_role("link", name="Your ticket")).to_be_visible()
+        expect(page.get_by_role("button", name="I'm here")).to_have_count(0)
+    finally:
+        context.close()
+
+
 def test_a_closed_line_is_shown_closed_and_refused(hub: RunningHub) -> None:
     page = requests.get(f"{hub.public_url}/join?lang=es", timeout=10)
     assert page.status_code == 200
@@ -169,3 +217,19 @@ def test_a_closed_line_is_shown_closed_and_refused(hub: RunningHub) -> None:
     assert lines["payments"]["hours"]["status"] == "closed"
     assert lines["payments"]["hours"]["opens_at"] is None
     assert lines["permits"]["hours"]["status"] == "open"
+
+
+def test_staff_book_for_a_resident_on_the_phone_under_the_same_rules(hub: RunningHub) -> None:
+    clerk = hub.sign_in("tom")
+    start = _slots(hub, "permits", _tomorrow())[12]["start"]
+    body = {"line": "permits", "start": start}  # the caller gave no contact: no reminders
+    made = hub.post("/api/staff/appointments", clerk, json=body)
+    assert made.status_code == 201, made.text
+    again = hub.post("/api/staff/appointments", clerk, json=body)
+    assert again.status_code == 409 and again.json()["code"] == "slot_full"
+    assert hub.post("/api/staff/appointments", json=body).status_code == 401
+    public = requests.post(f"{hub.public_url}/api/staff/appointments", json=body, timeout=10)
+    assert public.status_code == 404  # staff operations are not on the residents' listener
+    listed = hub.get(f"/api/staff/appointments?day={_tomorrow()}&line=permits", clerk).json()
+    mine = next(a for a in listed if a["code"] == made.json()["code"])
+    assert (mine["booked_by"], mine["contact"], mine["start"]) == ("tom", "", start)

@@ -1,9 +1,10 @@
 """The e-mail sender against a real SMTP server on loopback (aiosmtpd): login, a refused
-recipient, a server that is not there, STARTTLS with a trusted and an untrusted certificate."""
+recipient, a server that is not there, STARTTLS with a trusted and an untrusted certificate.
+The push sender refuses what it must not post to, and one slow push service holds no other."""
 
 from __future__ import annotations
 
-import os
+import json
 import ssl
 import threading
 from collections.abc import Iterator
@@ -18,14 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from nowserving.domain.config import NotifyEmail, NotifyPush
-from nowserving.domain.notify import normalize_push
-from nowserving.hub.notify_worker import PUSH_AT_ONCE, PushServices, SmtpServer, Unreachable
+from nowserving.hub.notify_worker import GONE, PushServices, SmtpServer, Unreachable, Worker
 from nowserving.hub.push import b64url, new_private_key
 from nowserving.store.outbox import Message
 from nowserving.system.certs import make_ca, make_server_cert
 from tests.hub.conftest import free_port
-
-WAIT_S = 30.0  # how long the slow push service keeps a request (the test releases it)
 
 # Login over plain SMTP, on loopback: the server warns, rightly, about a real office.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -150,16 +148,14 @@ def test_starttls_upgrades_before_login_and_an_untrusted_certificate_sends_nothi
     assert len(inbox.received) == 1
 
 
-@pytest.fixture
-def push_service() -> Iterator[tuple[int, threading.Event]]:
-    """A push service on loopback: /slow never answers until released, others take it."""
-    release = threading.Event()
+def test_a_push_is_never_posted_into_the_office_nor_crashes_on_a_subscription_no_phone_made() -> (
+    None
+):
+    posted: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            if self.path == "/slow":
-                release.wait(WAIT_S)
+            posted.append(self.path)
             self.send_response(201)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -169,32 +165,92 @@ def push_service() -> Iterator[tuple[int, threading.Event]]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], release
-    release.set()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}/push"
+        # 0x04 and 64 bytes: the form of a p256dh, but no point on the curve.
+        keys = {"p256dh": "B" + "A" * 86, "auth": "A" * 22}
+        address = json.dumps({"endpoint": endpoint, "keys": keys})
+        message = Message("k4", "t1", "push", address, '{"title": "A-001"}', 0, "")
+        outcomes: list[str] = []
+        key = new_private_key()
+        # A hub that is not the tests' one: a name (here an address) inside is never posted to.
+        PushServices(NotifyPush(vapid_private_key=key)).send(
+            [message], lambda m, why: outcomes.append(why)
+        )
+        # Loopback allowed, the keys cannot be encrypted for: the subscription is dropped.
+        tests = NotifyPush(vapid_private_key=key, loopback_http=True)
+        PushServices(tests).send([message], lambda m, why: outcomes.append(why))
+        # A URL that only the HTTP client finds wrong costs a try, never the sender's life.
+        unsendable = _subscription(f"{endpoint}/a\x01b")
+        message = Message("k5", "t1", "push", unsendable, '{"title": "A-001"}', 0, "")
+        PushServices(tests).send([message], lambda m, why: outcomes.append(why))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert outcomes[:2] == [GONE, GONE] and posted == []
+    assert outcomes[2] == "the push service cannot be reached: InvalidURL"
+
+
+def test_a_push_service_that_trickles_costs_its_message_a_try_never_the_others_their_turn() -> None:
+    """A resident may name any https host as their push service: one that answers a byte
+    at a time, or endlessly, must not hold the sender (nor fill its memory)."""
+    posted: list[str] = []
+    stop = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            posted.append(self.path)
+            if self.path == "/slow":  # headers a byte at a time, never finished
+                self.wfile.write(b"HTTP/1.1 201 Created\r\nX-Slow: ")
+                while not stop.wait(0.05):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                return
+            self.send_response(201)
+            endless = self.path == "/endless"  # then a body that never ends
+            self.send_header("Content-Length", str(10**12 if endless else 0))
+            self.end_headers()
+            while endless and not stop.wait(0.01):
+                self.wfile.write(b"x" * 65536)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    messages = [
+        Message(key, "t1", "push", _subscription(f"{base}/{key}"), '{"title": "A-001"}', 0, "")
+        for key in ("slow", "endless", "fast")
+    ]
+    config = NotifyPush(vapid_private_key=new_private_key(), timeout=1, loopback_http=True)
+    outcomes: dict[str, str] = {}
+    sending = threading.Thread(
+        target=PushServices(config).send,
+        args=(messages, lambda m, why: outcomes.__setitem__(m.key, why)),
+        daemon=True,
+    )
+    sending.start()
+    sending.join(timeout=15)  # generous for a loaded machine; the budget is 1 s a message
+    stop.set()
     server.shutdown()
     server.server_close()
+    assert not sending.is_alive(), "a trickling push service held the sender"
+    assert sorted(posted) == ["/endless", "/fast", "/slow"]
+    assert outcomes["fast"] == outcomes["endless"] == ""  # taken: what follows is not read
+    assert "cannot be reached" in outcomes["slow"]
 
 
-def test_a_push_service_that_never_answers_does_not_hold_up_the_others(
-    push_service: tuple[int, threading.Event],
-) -> None:
-    port, release = push_service
+def _subscription(endpoint: str) -> str:
     point = ec.generate_private_key(ec.SECP256R1()).public_key()
-    p256dh = b64url(point.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
-    auth = b64url(os.urandom(16))
+    raw = point.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    keys = {"p256dh": b64url(raw), "auth": b64url(bytes(16))}
+    return json.dumps({"endpoint": endpoint, "keys": keys})
 
-    def message(path: str) -> Message:
-        address = normalize_push(
-            f"http://127.0.0.1:{port}/{path}", p256dh, auth, loopback_http=True
-        )
-        return Message(path, "t1", "push", address, '{"title": "A-001"}', 0, "")
 
-    config = NotifyPush(vapid_private_key=new_private_key(), timeout=1)
-    outcomes: list[tuple[str, str]] = []
-    # The slow one first: one at a time, everyone would wait for it to time out.
-    batch = [message("slow"), *(message(f"fast-{n}") for n in range(PUSH_AT_ONCE + 1))]
-    PushServices(config).send(batch, lambda m, why: outcomes.append((m.key, why)))
-    assert not release.is_set()  # it never answered: the batch ended on the timeout
-    fast = [(f"fast-{n}", "") for n in range(PUSH_AT_ONCE + 1)]
-    assert sorted(outcomes[:-1]) == fast  # all taken, each told as soon as it was
-    assert outcomes[-1] == ("slow", "the push service cannot be reached: ReadTimeout")
+def test_the_desks_waiting_alert_names_the_channel_that_waits() -> None:
+    assert Worker._down_text("push", "no answer").startswith("Push notifications to residents")
+    assert Worker._down_text("email", "no answer").startswith("E-mails to residents")
+    assert Worker._down_text("sms", "no answer").startswith("Text messages to residents")

@@ -80,3 +80,19 @@ def test_unknown_language_is_ignored() -> None:
     flow = KioskFlow(["en"])
     flow.choose_language("xx")
     assert flow.screen is Screen.WELCOME
+
+
+def _typing(country: str, digits: str) -> KioskFlow:
+    flow = KioskFlow(["en"], country=country, screen=Screen.PHONE, ticket=_ticket())
+    for key in digits:
+        flow.press(key)
+    return flow
+
+
+def test_the_keypad_reads_a_number_as_national_only_with_the_offices_country_code() -> None:
+    assert _typing("1", "5105550147").send_phone() == "+15105550147"
+    assert _typing("1", "0034612345678").send_phone() == "+34612345678"  # 00: as typed
+    national = _typing("", "5105550147")
+    assert national.needs_country and national.send_phone() is None  # the screen says why
+    assert not _typing("", "0").needs_country  # the start of "00"
+    assert _typing("", "0015105550147").send_phone() == "+15105550147"

@@ -22,7 +22,7 @@ from tests.kiosk.conftest import language_button, tap
 pytestmark = pytest.mark.gui
 
 # A gateway nobody listens at: this test is about keeping the number, not sending to it.
-OFFERING_SMS = '\n[notify.sms]\nurl = "http://127.0.0.1:9/sms"\n'
+OFFERING_SMS = '\n[notify]\ncountry_code = "1"\n[notify.sms]\nurl = "http://127.0.0.1:9/sms"\n'
 
 
 def take_ticket(qtbot: QtBot, kiosk: KioskWindow, lang: str) -> None:
@@ -32,12 +32,13 @@ def take_ticket(qtbot: QtBot, kiosk: KioskWindow, lang: str) -> None:
         tap(qtbot, kiosk.priority.no)
 
 
-def type_number(qtbot: QtBot, kiosk: KioskWindow, digits: str) -> None:
+def type_number(qtbot: QtBot, kiosk: KioskWindow, digits: str, shown: str) -> None:
+    """Type `digits`; the screen shows the number as it will be used before Send."""
     tap(qtbot, kiosk.ticket.text_me_button)
     assert kiosk.flow.screen is Screen.PHONE
     for key in digits:
         tap(qtbot, kiosk.phone.keys[key])
-    assert kiosk.phone.number.text() == f"+{digits}"
+    assert kiosk.phone.number.text() == shown
     tap(qtbot, kiosk.phone.send_button)
 
 
@@ -56,21 +57,22 @@ def test_a_number_typed_on_the_keypad_reaches_the_hub_and_an_away_hub_keeps_the_
         take_ticket(qtbot, kiosk, "es")
         ticket = kiosk.flow.ticket
         assert ticket is not None
-        type_number(qtbot, kiosk, "5215512345678")
+        # A local number, as residents type it here: the office's code comes first.
+        type_number(qtbot, kiosk, "5105550147", "+1 510 555 0147")
         qtbot.waitUntil(lambda: kiosk.flow.phone_note != "", timeout=10_000)
-        saved = i18n.text("es", "kiosk.phone_saved", number="•••• 5678")
+        saved = i18n.text("es", "kiosk.phone_saved", number="•••• 0147")
         assert kiosk.ticket.phone_note.text() == saved
         assert not kiosk.ticket.text_me_button.isVisible()  # once per ticket
         # The hub holds it for this ticket (asked as the resident: forget only an e-mail).
         url = f"{hub.public_url}/api/tickets/{ticket.token}/contacts?channel=email"
         kept = requests.delete(url, timeout=10).json()["contacts"]
-        assert kept == [{"channel": "sms", "shown": "•••• 5678"}]
+        assert kept == [{"channel": "sms", "shown": "•••• 0147"}]
 
         tap(qtbot, kiosk.ticket.done_button)
         take_ticket(qtbot, kiosk, "ar")
         second = kiosk.flow.ticket
         stop_hub(hub)  # the hub's PC goes away while the resident types
-        type_number(qtbot, kiosk, "966501234567")
+        type_number(qtbot, kiosk, "00966501234567", "+966501234567")  # 00: another country
         qtbot.waitUntil(lambda: kiosk.flow.phone_note != "", timeout=20_000)
         assert kiosk.ticket.phone_note.text() == i18n.text("ar", "kiosk.phone_offline")
         assert kiosk.flow.screen is Screen.TICKET and kiosk.flow.ticket == second

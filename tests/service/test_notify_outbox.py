@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from nowserving.domain.config import OfficeConfig
-from nowserving.domain.errors import Rejected, StoreError
+from nowserving.domain.errors import OverBudget, Rejected, StoreError
 from nowserving.service.interface import Expired
 from nowserving.service.local import LocalService
 from nowserving.store import outbox
@@ -122,6 +122,19 @@ def test_a_pause_and_leaving_are_told_and_the_contact_goes_with_the_ticket(
     assert desk.contacts(ticket.token) == []  # gone with the ticket; its last message stays
     with pytest.raises(Rejected, match="no longer in line"):
         desk.subscribe(ticket.token, "sms", PHONE)
+
+
+def test_answers_by_text_are_bounded_whatever_the_message_ids(
+    desk: LocalService, store: EventStore, clock: FakeClock
+) -> None:
+    ticket = desk.issue("licenses")
+    desk.subscribe(ticket.token, "sms", PHONE)
+    for n in range(3):  # a spoofed sender, again and again
+        assert desk.text_reply(PHONE, "STATUS", f"gw-s-{n}") == "status"
+        assert desk.text_reply(PHONE, "hello?", f"gw-h-{n}") == "help"
+    clock.advance(minutes=1)
+    assert desk.text_reply(PHONE, "STATUS", "gw-s-3") == "status"
+    assert kinds(store, ticket.id) == ["joined", "status", "help", "status"]
 
 
 def test_serving_forgets_the_contact_and_unsubscribing_drops_what_is_unsent(
@@ -275,6 +288,28 @@ def test_text_to_join_follows_the_join_pages_rules_and_the_numbers_daily_cap(
     assert desk.text_reply("+15105559999", "hello", "gw-join-6") == "unknown"
 
 
+def test_a_number_is_refused_by_text_once_a_day_past_its_cap_and_once_an_hour_otherwise(
+    store: EventStore, office: OfficeConfig, clock: FakeClock
+) -> None:
+    data = office.model_dump()
+    data["notify"]["tickets_per_address"] = 1
+    desk = LocalService(store, OfficeConfig.model_validate(data), "hub", now=clock)
+    assert desk.text_reply(PHONE, "permits", "gw-cap-1") == "joined"
+    for n in range(2, 5):  # a spoofed sender, or a stranger's number, again and again
+        assert desk.text_reply(PHONE, "permits", f"gw-cap-{n}") == "refused"
+    desk.pause_line("permits", "lunch")
+    for n in range(5, 8):
+        assert desk.text_reply("+15105550199", "permits", f"gw-cap-{n}") == "refused"
+    clock.advance(minutes=60)
+    assert desk.text_reply("+15105550199", "permits", "gw-cap-8") == "refused"
+    answers = [r["text"] for r in rows(store) if r["ticket"] == ""]
+    assert answers == [
+        "This number has taken as many tickets as it may today.",
+        "Building permits is paused for now. Please try again later.",
+        "Building permits is paused for now. Please try again later.",  # an hour later
+    ]
+
+
 def test_one_address_is_kept_for_a_few_tickets_a_day_at_most(
     desk: LocalService, office: OfficeConfig
 ) -> None:
@@ -285,6 +320,8 @@ def test_one_address_is_kept_for_a_few_tickets_a_day_at_most(
     with pytest.raises(Rejected, match="as many tickets as it may today") as refused:
         desk.subscribe(tickets[-1].token, "email", "ana@example.org")
     assert refused.value.code == "address_cap"
+    with pytest.raises(Rejected, match="as many tickets"):  # the same inbox, tagged
+        desk.subscribe(tickets[-1].token, "email", "ana+queue7@example.org")
     assert desk.contacts(tickets[-1].token) == []
 
 
@@ -307,3 +344,35 @@ def test_a_kiosk_leaves_a_number_only_for_its_own_ticket_and_only_for_a_few_minu
     with pytest.raises(Rejected) as refused:
         kiosk.subscribe_issued(late.token, PHONE)
     assert refused.value.code == "kiosk_too_late"
+
+
+def test_past_the_days_sms_budget_new_numbers_are_refused_and_subscribed_ones_still_told(
+    store: EventStore, office: OfficeConfig, clock: FakeClock
+) -> None:
+    data = office.model_dump()
+    data["notify"]["sms_per_day"] = 2  # two "joined" texts spend it
+    desk = LocalService(store, OfficeConfig.model_validate(data), "hub", now=clock)
+    first, second, third = (desk.issue("permits") for _ in range(3))
+    desk.subscribe(first.token, "sms", "+15105550001")
+    desk.subscribe(second.token, "sms", "+15105550002")
+    with pytest.raises(OverBudget) as refused:
+        desk.subscribe(third.token, "sms", "+15105550003")
+    assert refused.value.code == "sms_budget" and desk.contacts(third.token) == []
+    desk.subscribe(third.token, "email", "ana@example.org")  # e-mail is not counted
+    assert desk.text_reply("+15105550004", "PERMITS", "gw-budget-1") == "refused"
+    assert len(desk.queue_for_line("permits")) == 3  # no ticket without its link
+    desk.open_counter("c1")
+    desk.call_next("c1")
+    assert "called" in kinds(store, first.id)  # a called resident is never left untold
+
+
+def test_a_replaced_number_gets_its_own_joined_and_the_same_number_again_does_not(
+    desk: LocalService, store: EventStore
+) -> None:
+    ticket = desk.issue("permits")
+    desk.subscribe(ticket.token, "sms", PHONE)
+    desk.subscribe(ticket.token, "sms", PHONE)  # a retry
+    desk.subscribe(ticket.token, "sms", "+15105550148")  # a typo, corrected
+    joined = [r for r in rows(store, ticket.id) if ":joined:" in r["key"]]
+    assert [r["masked"] for r in joined] == ["•••• 0147", "•••• 0148"]
+    assert "5550147" not in joined[0]["key"]  # the key names no number

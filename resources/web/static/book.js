@@ -35,6 +35,35 @@
       button.disabled = false;
     });
   }
+  // "I'm here": check in through the link; a late resident reads why the ticket is a walk-in's.
+  const here = document.getElementById("here");
+  if (here) {
+    here.addEventListener("click", async () => {
+      here.disabled = true;
+      const response = await fetch("/api/appointments/check-in", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ token: here.dataset.token }),
+      });
+      if (!response.ok) {
+        await refused(response);
+        here.disabled = false;
+        return;
+      }
+      const answer = await response.json();
+      if (!answer.late) {
+        window.location.assign(answer.url);
+        return;
+      }
+      const late = document.getElementById("here-late");
+      late.textContent = answer.message;
+      late.hidden = false;
+      const ticket = document.getElementById("here-ticket");
+      ticket.href = answer.url;
+      ticket.hidden = false;
+      here.hidden = true;
+    });
+  }
   const cancel = document.getElementById("cancel");
   if (cancel) {
     cancel.addEventListener("click", async () => {

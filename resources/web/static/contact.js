@@ -13,7 +13,9 @@ window.nowservingContact = (() => {
     const email = value("email");
     let number = phone.replace(/[\s().-]/g, "");
     if (number.startsWith("00")) number = `+${number.slice(2)}`;
-    if (phone && (phone.length > 40 || !PHONE.test(number))) return { error: "contact.bad_phone" };
+    // Without "+", a national number of the office's country (the hub adds its code).
+    const national = Boolean(form.elements.phone?.dataset.country) && /^[0-9]{4,15}$/.test(number);
+    if (phone && (phone.length > 40 || !(PHONE.test(number) || national))) return { error: "contact.bad_phone" };
     if (email && (email.length > 254 || !EMAIL.test(email))) return { error: "contact.bad_email" };
     const bodies = [];
     if (phone) bodies.push({ phone });
@@ -39,7 +41,8 @@ window.nowservingContact = (() => {
       }
       answer = await response.json().catch(() => ({}));
       if (response.status === 422) return { error: body.phone ? "contact.bad_phone" : "contact.bad_email" };
-      if (!response.ok) return { error: answer.code === "ticket_ended" ? "error.ticket_finished" : "contact.failed" };
+      const known = { ticket_ended: "error.ticket_finished", sms_budget: "error.sms_budget" };
+      if (!response.ok) return { error: known[answer.code] || "contact.failed" };
     }
     return answer;
   }
