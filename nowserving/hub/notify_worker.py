@@ -23,11 +23,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from hashlib import sha256
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
 import anyio.to_thread
-import httpx
 
 from nowserving.domain.config import NotifyEmail, NotifyPush, NotifySms
 from nowserving.hub import push
@@ -37,6 +36,9 @@ from nowserving.service.local import LocalService
 from nowserving.store import outbox
 from nowserving.store.outbox import Message
 from nowserving.sync.backoff import Backoff
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("nowserving.hub")
 POLL_S = 0.2  # how often the outbox is looked at: a call's message leaves within this
@@ -64,6 +66,8 @@ class SmsGateway:
 
     def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
         assert self.config.url is not None
+        import httpx  # here: with rich installed, httpx costs the hub's start 0.2 s
+
         headers = {}
         if self.config.auth_value:
             headers[self.config.auth_header] = self.config.auth_value
@@ -126,11 +130,14 @@ class PushServices:
     config: NotifyPush
 
     def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
+        push.load()  # before the posts start: they would each import it at once
         anyio.run(self._send, messages, done)  # in the worker's thread: a loop of its own
 
     async def _send(
         self, messages: Sequence[Message], done: Callable[[Message, str], None]
     ) -> None:
+        import httpx  # only when there are pushes to send: it is slow to import
+
         timeout = self.config.timeout
         async with httpx.AsyncClient(timeout=timeout) as client, anyio.create_task_group() as group:
             for message in messages:
