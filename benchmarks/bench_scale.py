@@ -20,6 +20,7 @@ wait for it), a few starts, each figure printed.
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import statistics
 import subprocess
@@ -203,15 +204,23 @@ def restart(size: int, starts: int, folder: Path) -> None:
                 ),
                 began,
             )
+            cpu = _cpu_seconds(process.pid)  # the process's, until its first real answers
         finally:
             process.terminate()  # it keeps its snapshot for the next start
             process.wait(timeout=30)
         print(
             f"{size:,}-ticket day with a snapshot: process start -> first 200 of "
             f"GET /api/health {health:.2f} s, of POST /api/tickets {issued:.2f} s, "
-            f"of GET /api/board {board:.2f} s",
+            f"of GET /api/board {board:.2f} s; CPU until then {cpu:.2f} s "
+            f"(load average {os.getloadavg()[0]:.1f})",
             flush=True,
         )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a running process has used (Linux, /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _first_ok(request: Callable[[], requests.Response], began: float) -> float:

@@ -8,6 +8,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
+    QListWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -15,7 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from nowserving.domain.config import OfficeConfig
-from nowserving.service.interface import Service
+from nowserving.domain.errors import NowservingError
+from nowserving.service.interface import FailedDelivery, Service
 
 COLUMNS = [
     "line",
@@ -29,6 +31,7 @@ COLUMNS = [
     "estimate_held",
 ]
 REFRESH_S = 30
+CHANNELS = {"sms": "Text", "email": "E-mail", "push": "Push"}
 
 
 class DashboardPanel(QWidget):
@@ -61,6 +64,13 @@ class DashboardPanel(QWidget):
         self.staff_table.verticalHeader().hide()
         self.staff_table.hide()
         layout.addWidget(self.staff_table)
+        # Today's messages to residents that could not be delivered: staff may tell them.
+        self.failed_title = QLabel("Messages to residents not delivered today")
+        self.failed = QListWidget()
+        self.failed.setMaximumHeight(120)
+        for widget in (self.failed_title, self.failed):
+            widget.hide()
+            layout.addWidget(widget)
         self.chart = QLabel()
         layout.addWidget(self.chart, 1)
 
@@ -70,11 +80,18 @@ class DashboardPanel(QWidget):
         if not allowed:
             self.staff_table.setRowCount(0)
 
-    def render_view(self, service: Service, *, force: bool = False) -> None:
-        """Ask for today's figures at most every REFRESH_S seconds."""
+    def render_view(
+        self, service: Service, *, staff: str | None = None, force: bool = False
+    ) -> None:
+        """Ask for today's figures (and failed deliveries, as `staff`) at most every
+        REFRESH_S seconds."""
         if not force and time.monotonic() - self._last < REFRESH_S:
             return
         self._last = time.monotonic()
+        try:
+            self.show_failed(service.failed_deliveries(staff=staff))
+        except NowservingError as exc:  # a desk whose hub is away cannot know
+            self.show_failed([], trouble=str(exc))
         figures = service.day_figures()
         rows = figures.tables.get("lines", [])
         names = {line.id: self.config.text(line.name, "en") for line in self.config.lines}
@@ -99,3 +116,14 @@ class DashboardPanel(QWidget):
             image = QPixmap()
             image.loadFromData(figures.chart_png)
             self.chart.setPixmap(image)
+
+    def show_failed(self, failed: list[FailedDelivery], trouble: str = "") -> None:
+        """One row per message: ticket, kind, masked contact and why; hidden when none."""
+        self.failed.clear()
+        for f in failed:
+            kind = CHANNELS.get(f.channel, f.channel)
+            self.failed.addItem(f"{f.label or f.ticket}: {kind} to {f.shown}: {f.error}")
+        if trouble:
+            self.failed.addItem(f"Not known now: {trouble}")
+        for widget in (self.failed_title, self.failed):
+            widget.setVisible(self.failed.count() > 0)

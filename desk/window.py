@@ -436,7 +436,7 @@ class DeskWindow(QWidget):
 
     def _render_dashboard(self, force: bool = False) -> None:
         if self.staff is not None and self.tabs.currentWidget() is self.dashboard:
-            self.dashboard.render_view(self.service, force=force)
+            self.dashboard.render_view(self.service, staff=self.staff.id, force=force)
 
     def _ask_devices(self) -> None:
         """While the Devices tab is open: ask the hub how each device is, off the UI thread."""

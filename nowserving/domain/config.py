@@ -400,16 +400,33 @@ Secret = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 OFFERED = "https://offered.invalid/"  # what devices see of a gateway (public_office)
 
 
+# An apprise URL naming the resident's number `{to}` once: "twilio://SID:TOKEN@+1555.../{to}".
+AppriseUrl = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[a-z][a-z0-9+.-]{0,31}://[^\s{}]*\{to\}[^\s{}]*$", max_length=1000
+    ),
+]
+
+
 class NotifySms(_Strict):
-    """A generic HTTP SMS gateway: POST {"to": "+4930...", "text": "..."} as JSON."""
+    """A generic HTTP SMS gateway: POST {"to": "+4930...", "text": "..."} as JSON; or, with
+    `apprise`, one of the providers the apprise library speaks (a secret, like the URL's key)."""
 
     url: Url | None = None
+    apprise: AppriseUrl | None = None  # used instead of `url`; holds the provider's password
     auth_header: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")] = (
         "Authorization"
     )
     auth_value: Secret | None = None  # e.g. "Bearer ..."; never logged
     inbound_secret: Annotated[str, StringConstraints(min_length=16, max_length=200)] | None = None
     timeout: float = Field(default=10, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _one_gateway(self) -> NotifySms:
+        if self.url is not None and self.apprise is not None:
+            raise ValueError("give url (a generic gateway) or apprise (a provider), not both")
+        return self
 
 
 class NotifyEmail(_Strict):
@@ -472,7 +489,7 @@ class Notify(_Strict):
     @property
     def channels(self) -> frozenset[str]:
         """The channels configured: "sms", "email", "push"."""
-        found = {"sms"} if self.sms.url else set()
+        found = {"sms"} if self.sms.url or self.sms.apprise else set()
         found |= {"email"} if self.email.host else set()
         return frozenset(found | ({"push"} if self.push.vapid_private_key else set()))
 

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.state import OfficeState, Status, Ticket
@@ -177,6 +175,8 @@ def _on_curve(key: bytes) -> bool:
     """`key` is an uncompressed P-256 point (a browser's p256dh)."""
     if len(key) != 65 or key[0] != 4:
         return False
+    from cryptography.hazmat.primitives.asymmetric import ec  # slow to import; rarely needed
+
     try:
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), key)
     except ValueError:

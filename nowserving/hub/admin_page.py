@@ -17,8 +17,6 @@ from datetime import datetime
 from typing import Any, Literal, get_args, get_origin
 from urllib.parse import parse_qsl, urlsplit
 
-import qrcode
-import qrcode.image.svg
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +29,6 @@ from nowserving.hub.context import PLAIN_HTTP, Hub, hub_of
 from nowserving.hub.devices_api import office_ca
 from nowserving.hub.pages import SECURITY_HEADERS, templates
 from nowserving.system import i18n
-from nowserving.system.certs import fingerprint
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 COOKIE = "nowserving_admin"
@@ -171,6 +168,8 @@ def _settings(hub: Hub, form: Form, by: str) -> dict[str, Any]:
 
 
 def _pair(hub: Hub, form: Form, by: str) -> dict[str, Any]:
+    from nowserving.system.certs import fingerprint  # here: cryptography, 0.1 s of the start
+
     role = form.get("role", "")
     if role not in ROLES:
         raise ValueError("Pick what the new PC is: kiosk, display or desk.")
@@ -306,6 +305,10 @@ def _status(exc: Exception) -> int:
 
 
 def _qr_data_uri(text: str) -> str:
+    # Imported here: qrcode (and PIL, which it brings) cost the hub's start 0.2-0.6 s.
+    import qrcode
+    import qrcode.image.svg
+
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage)
     buffer = io.BytesIO()
     image.save(buffer)

@@ -20,7 +20,6 @@ from datetime import date, timedelta
 import anyio.to_thread
 
 from nowserving.service.local import LocalService
-from nowserving.store.city import CityWriter, Unreachable, reason
 from nowserving.sync.backoff import Backoff
 
 log = logging.getLogger("nowserving.hub")
@@ -39,6 +38,9 @@ class CityStream:
     def __init__(self, service: LocalService) -> None:
         city = service.config.city
         assert city.database is not None and city.office_id is not None
+        # Imported here: psycopg and yoyo (0.25 s) only for a hub that streams to the city.
+        from nowserving.store.city import CityWriter
+
         self.service = service
         self.writer = CityWriter(city.database, city.office_id, staff_names=city.staff_names)
         self.key = cursor_key(city.office_id)
@@ -69,6 +71,8 @@ class CityStream:
 
     async def run(self) -> None:
         """Stream for good; the database away is waited out, not raised."""
+        from nowserving.store.city import Unreachable, reason
+
         city = self.service.config.city
         backoff = Backoff(FIRST_RETRY_S, city.retry_max_seconds)
         away_since: float | None = None

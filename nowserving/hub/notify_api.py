@@ -31,7 +31,6 @@ from nowserving.hub.auth import AuthError
 from nowserving.hub.context import hub_of, in_thread
 from nowserving.hub.problems import ERRORS
 from nowserving.service.local import Handled
-from nowserving.store import outbox
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 
@@ -222,6 +221,6 @@ def sms_inbound(
 def failed_deliveries(hub: HubDep, caller: Staff) -> list[FailedDelivery]:
     """Today's messages to residents that could not be delivered (addresses masked)."""
     return [
-        FailedDelivery(ticket=ticket, channel=channel, shown=shown, error=error)
-        for ticket, channel, shown, error in outbox.failed(hub.service.store, hub.service.today())
+        FailedDelivery(ticket=f.ticket, channel=f.channel, shown=f.shown, error=f.error)
+        for f in hub.service.failed_deliveries()
     ]

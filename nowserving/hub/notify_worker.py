@@ -1,5 +1,6 @@
 """The hub's sender: delivers the outbox's messages, text messages through an HTTP
-gateway, e-mails through SMTP and push notifications through each phone's push service.
+gateway or a provider apprise speaks, e-mails through SMTP and push notifications through
+each phone's push service.
 
 A request only ever inserts outbox rows (service/notifier.py); this task reads them,
 so a call or an issue never waits for a gateway. Each channel has its own Backoff:
@@ -8,7 +9,8 @@ lasts, without counting against them) and the desk sees a `notify.<channel>`
 alert. A message the gateway refuses is tried `[notify] max_tries` times, then
 marked failed and counted in the `notify.failed` alert. A message is marked sent
 right after the gateway took it; it carries an idempotency key, so the rare crash
-in between cannot make a well-behaved gateway send it twice.
+in between cannot make a well-behaved gateway send it twice (apprise's providers
+take no key: there, that crash may send a text twice).
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from hashlib import sha256
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import quote
 
 import anyio.to_thread
-import httpx
 
 from nowserving.domain.config import NotifyEmail, NotifyPush, NotifySms
 from nowserving.hub import push
@@ -34,6 +36,9 @@ from nowserving.service.local import LocalService
 from nowserving.store import outbox
 from nowserving.store.outbox import Message
 from nowserving.sync.backoff import Backoff
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("nowserving.hub")
 POLL_S = 0.2  # how often the outbox is looked at: a call's message leaves within this
@@ -61,6 +66,8 @@ class SmsGateway:
 
     def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
         assert self.config.url is not None
+        import httpx  # here: with rich installed, httpx costs the hub's start 0.2 s
+
         headers = {}
         if self.config.auth_value:
             headers[self.config.auth_header] = self.config.auth_value
@@ -81,6 +88,35 @@ class SmsGateway:
 
 
 @dataclass
+class AppriseProvider:
+    """A provider that apprise speaks (Twilio, Vonage, ...): `[notify.sms] apprise` with
+    the resident's number put in for `{to}`, one notification per message.
+
+    apprise answers only yes or no: a no is a refused try (`max_tries`, then failed), an
+    exception a provider out of reach. It sends no idempotency key, so a crash between
+    the provider taking a text and the outbox marking it sent may send it twice.
+    """
+
+    config: NotifySms
+
+    def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
+        import apprise  # only hubs that use it pay for its import
+
+        assert self.config.apprise is not None
+        for message in messages:
+            url = self.config.apprise.replace("{to}", quote(message.address, safe="+"))
+            plugin = apprise.Apprise.instantiate(url)
+            if plugin is None:  # the config checks only the shape: apprise knows no such provider
+                raise Unreachable("apprise does not understand [notify.sms] apprise")
+            plugin.socket_connect_timeout = plugin.socket_read_timeout = self.config.timeout
+            try:
+                taken = plugin.notify(body=message.text)
+            except Exception as exc:
+                raise Unreachable(f"the SMS provider cannot be reached: {exc}") from None
+            done(message, "" if taken else "the SMS provider did not take it (apprise)")
+
+
+@dataclass
 class PushServices:
     """Web Push: each message goes to the push service of the phone that subscribed.
 
@@ -94,11 +130,14 @@ class PushServices:
     config: NotifyPush
 
     def send(self, messages: Sequence[Message], done: Callable[[Message, str], None]) -> None:
+        push.load()  # before the posts start: they would each import it at once
         anyio.run(self._send, messages, done)  # in the worker's thread: a loop of its own
 
     async def _send(
         self, messages: Sequence[Message], done: Callable[[Message, str], None]
     ) -> None:
+        import httpx  # only when there are pushes to send: it is slow to import
+
         timeout = self.config.timeout
         async with httpx.AsyncClient(timeout=timeout) as client, anyio.create_task_group() as group:
             for message in messages:
@@ -229,6 +268,8 @@ class Worker:
         senders: dict[str, Sender] = {}
         if notify.sms.url:
             senders["sms"] = SmsGateway(notify.sms)
+        elif notify.sms.apprise:
+            senders["sms"] = AppriseProvider(notify.sms)
         if notify.email.host:
             senders["email"] = SmtpServer(notify.email)
         if notify.push.vapid_private_key:

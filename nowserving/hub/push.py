@@ -2,6 +2,7 @@
 
 py-vapid signs the hub's claim to each push service; http-ece encrypts each message
 for the one phone that subscribed, so the push service carries it without reading it.
+They (and cryptography) are imported where they are used: not in the hub's start.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from hashlib import sha256
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-import http_ece
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid02
-
 CLAIM_S = 12 * 3600  # how long a signed claim is good for (push services allow up to 24 h)
+
+
+def load() -> None:
+    """Import what sending takes, once, before the sends that need it start at once."""
+    import http_ece  # noqa: F401
+    import py_vapid  # noqa: F401
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: F401
 
 
 def b64url(data: bytes) -> str:
@@ -34,18 +37,24 @@ def unb64url(text: str) -> bytes:
 
 def new_private_key() -> str:
     """A new VAPID private key, raw and base64url, as `[notify.push] vapid_private_key`."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     key = ec.generate_private_key(ec.SECP256R1())
     return b64url(key.private_numbers().private_value.to_bytes(32, "big"))
 
 
 @cache
 def _vapid(private_key: str) -> Any:
+    from py_vapid import Vapid02
+
     return Vapid02.from_raw(private_key.encode())
 
 
 @cache
 def public_key(private_key: str) -> str:
     """The public half, as a page's `applicationServerKey` (an uncompressed point, base64url)."""
+    from cryptography.hazmat.primitives import serialization
+
     point = _vapid(private_key).public_key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
@@ -88,6 +97,9 @@ def headers(private_key: str, subject: str, endpoint: str, ttl: int, key: str) -
 
 def encrypt(subscription: str, payload: bytes) -> bytes:
     """`payload` for the phone that made `subscription` (its JSON as the hub keeps it)."""
+    import http_ece
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     keys = json.loads(subscription)["keys"]
     body: bytes = http_ece.encrypt(
         payload,

@@ -128,6 +128,8 @@ _SECRET_SHAPES = [
         rf"\g<1>{HIDDEN}",
     ),
     (re.compile(r"(?i)(bearer\s+)\S+"), rf"\g<1>{HIDDEN}"),
+    # A login in a URL: an apprise provider's "twilio://SID:TOKEN@...", a database's.
+    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^\s/@]+@"), rf"\g<1>{HIDDEN}@"),
     # Anything shaped like a random token (16+ URL-safe base64 characters with a digit
     # or a capital in it); lowercase hex ids (tickets, events) stay readable.
     (re.compile(r"(?<![\w-])(?=[\w-]*[A-Z0-9])(?![0-9a-f-]+(?![\w-]))[\w-]{16,}"), HIDDEN),

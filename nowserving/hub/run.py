@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import signal
 import ssl
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +41,9 @@ def main(args: argparse.Namespace) -> int:
     store = EventStore(folder / "office.sqlite")
     config = _office(store, args.config)
     redact.hide(device.secret for device in config.devices if device.secret)
+    # An apprise URL carries the provider's keys anywhere in it (login, path, query).
+    sms = config.notify.sms
+    redact.hide(s for s in (sms.auth_value, *(sms.apprise or "").split("{to}")) if s and len(s) > 7)
     config = _with_overrides(config, args)
     check_listeners(config, Registry(store))
     settings = config.hub
@@ -76,14 +80,48 @@ def main(args: argparse.Namespace) -> int:
 
 def _build(store: EventStore, config: OfficeConfig) -> Built:
     """The hub's application over `store`, with today restored (in a worker thread)."""
-    from nowserving.hub.app import create_app, public_only
-    from nowserving.hub.context import PLAIN_HTTP
-    from nowserving.service.local import LocalService
+    with _without_pydantic_v1():
+        from nowserving.hub.app import create_app, public_only
+        from nowserving.hub.context import PLAIN_HTTP
+        from nowserving.service.local import LocalService
 
-    if not config.hub.tls:
-        log.warning(PLAIN_HTTP)
-    app = create_app(LocalService(store, config, device="hub"))
+        if not config.hub.tls:
+            log.warning(PLAIN_HTTP)
+        app = create_app(LocalService(store, config, device="hub"))
+        _build_included_routes(app.router.routes)
     return app, public_only(app), lambda: app.router.lifespan_context(app)
+
+
+def _build_included_routes(routes: list[Any]) -> None:
+    """Build the routes of every included router now, in the build's thread.
+
+    FastAPI (0.165) builds an included router's routes (their validators, again) the first
+    time a request goes through it: 0.2 s for `api` on the event loop at the first issue,
+    and the import of `pydantic.v1` with it. Private API: skipped if FastAPI changes it.
+    """
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)
+        if callable(candidates):
+            _build_included_routes(candidates())
+            route.effective_low_priority_routes()
+
+
+@contextlib.contextmanager
+def _without_pydantic_v1() -> Iterator[None]:
+    """Build the routes without importing `pydantic.v1` (0.1-0.2 s of the hub's start).
+
+    FastAPI imports it only to refuse pydantic 1 models, which the hub has none of; when
+    it cannot be imported FastAPI takes every model for a pydantic 2 one (`_compat.shared`).
+    Whoever needs it later imports it as usual (FastAPI, for a route it builds then).
+    """
+    blocked = "pydantic.v1" not in sys.modules
+    if blocked:
+        sys.modules["pydantic.v1"] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        yield
+    finally:
+        if blocked:
+            del sys.modules["pydantic.v1"]
 
 
 def _office(store: EventStore, path: str | None) -> OfficeConfig:

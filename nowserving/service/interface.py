@@ -48,6 +48,23 @@ class DayFigures:
     chart_png: bytes
 
 
+@dataclass(frozen=True)
+class FailedDelivery:
+    """A message to a resident that could not be delivered today.
+
+    Args:
+        ticket: the ticket's id; label: its number as shown ("A-012"; "" once gone).
+        channel: "sms", "email" or "push"; shown: the contact, masked ("•••• 0147").
+        error: why (the gateway's or server's answer, without addresses).
+    """
+
+    ticket: str
+    label: str
+    channel: str
+    shown: str
+    error: str
+
+
 class Refreshable(Protocol):
     """What a screen's watcher polls."""
 
@@ -153,6 +170,11 @@ class Service(BoardSource, Protocol):
 
     def day_figures(self) -> DayFigures:
         """Today's report (what the office manager's dashboard shows)."""
+        ...
+
+    def failed_deliveries(self, *, staff: str | None = None) -> list[FailedDelivery]:
+        """Today's messages to residents that could not be delivered (the hub's outbox;
+        a desk on another PC asks the hub, as `staff`)."""
         ...
 
     def store_path(self) -> str:

@@ -13,7 +13,7 @@ import itertools
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -55,7 +55,7 @@ from nowserving.domain.views import (
     ticket_view,
     wait_for,
 )
-from nowserving.service.interface import DayFigures, Expired, HubLink, Service
+from nowserving.service.interface import DayFigures, Expired, FailedDelivery, HubLink, Service
 from nowserving.service.notifier import Notifier
 from nowserving.store import appointments, outbox, reports
 from nowserving.store.eventstore import EventStore
@@ -946,6 +946,20 @@ class LocalService:
         tables = reports.build(self.store, self.config, day, day, now=self._now())
         chart = reports.chart_png(tables, self.config, "volume") if tables.get("lines") else b""
         return DayFigures(tables, chart)
+
+    def failed_deliveries(self, *, staff: str | None = None) -> list[FailedDelivery]:
+        """Today's messages to residents given up, from this store's outbox."""
+        return self._labelled(outbox.failed(self.store, self.today()))
+
+    def _labelled(self, rows: Iterable[tuple[str, str, str, str]]) -> list[FailedDelivery]:
+        """(ticket, channel, masked address, error) rows, with each ticket's label."""
+        with self._lock:
+            tickets = self._catch_up().tickets
+        return [
+            FailedDelivery(ticket, found.label if found else "", channel, shown, error)
+            for ticket, channel, shown, error in rows
+            for found in [tickets.get(ticket)]
+        ]
 
     def store_path(self) -> str:
         return str(self.store.path)

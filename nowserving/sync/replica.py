@@ -38,7 +38,7 @@ from nowserving.domain.pairing import REMOVED
 from nowserving.domain.security import check_new_pin
 from nowserving.domain.signin import SignInRefused
 from nowserving.domain.views import CounterView, LineView, TicketView
-from nowserving.service.interface import HubLink, Service
+from nowserving.service.interface import FailedDelivery, HubLink, Service
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.backoff import Backoff
@@ -555,6 +555,21 @@ class ReplicaService(LocalService):
 
     def report_alert(self, alert: str, message: str, *, device: str | None = None) -> None:
         super().report_alert(alert, message, device=device or self.device.id)
+
+    def failed_deliveries(self, *, staff: str | None = None) -> list[FailedDelivery]:
+        """Asked of the hub as `staff` (only the hub sends messages and keeps the outbox);
+        HubUnavailable while it is away."""
+        self._refuse_if_removed()
+        if staff is None:
+            raise HubRefused("Sign in to see the messages that could not be delivered.", 401)
+        if self._hub_away():
+            raise HubUnavailable("The office server cannot be reached.")
+        try:
+            rows = self._ask_hub(staff, secrets.token_hex(16), "GET", "/api/notify/failed")
+        except HubUnavailable as exc:
+            self._away(str(exc))
+            raise
+        return self._labelled((r["ticket"], r["channel"], r["shown"], r["error"]) for r in rows)
 
     def _take_number(self, day: str, line: str) -> int:
         number = self.store.next_leased_number(day, line)

@@ -142,6 +142,14 @@ def test_a_device_receives_none_of_the_hubs_secrets(config: OfficeConfig) -> Non
         # Only that text messages are offered (a kiosk asks for a number), not where to.
         assert public_office(full, role).notify.channels == {"sms"}
     assert public_office(full, "kiosk").staff == [] and public_office(full, "desk").staff
+    # A provider through apprise: its URL (with its key) stays on the hub too.
+    sms = notify.sms.model_copy(
+        update={"url": None, "apprise": f"twilio://AC1:{secret}@+1555/{{to}}"}
+    )
+    full = full.model_copy(update={"notify": notify.model_copy(update={"sms": sms})})
+    for role in ("kiosk", "display", "desk"):
+        assert secret not in public_office(full, role).model_dump_json(), role
+        assert public_office(full, role).notify.channels == {"sms"}
 
 
 def test_a_missing_office_ca_is_named_not_a_tls_error(config: OfficeConfig, tmp_path: Path) -> None:

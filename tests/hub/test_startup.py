@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 # Each was measured in the hub's start-up (see docs/performance.md) and is imported
 # where it is used: reports' charts, the residents' page templates, the rate limiter.
@@ -30,3 +31,37 @@ def test_the_hubs_import_leaves_out_what_the_first_request_does_not_need() -> No
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.split() == [], f"imported when the hub starts: {result.stdout}"
+
+
+# What building the application leaves for when it is used: the pairing QR code (and PIL),
+# the city database's driver, the notification senders' HTTP and push libraries, the
+# office CA's cryptography, and pydantic 1 (FastAPI imports it only to refuse its models).
+NOT_IN_BUILD = (
+    "qrcode",
+    "PIL",
+    "psycopg",
+    "yoyo",
+    "httpx",
+    "http_ece",
+    "py_vapid",
+    "cryptography",
+    "pydantic.v1",
+)
+
+
+def test_building_the_hub_leaves_out_what_the_first_request_does_not_need(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import sys\n"
+        "from nowserving.domain.config import load_config\n"
+        "from nowserving.hub.run import _build\n"
+        "from nowserving.store.eventstore import EventStore\n"
+        "from nowserving.system.paths import sample_config\n"
+        f"_build(EventStore({str(tmp_path / 'office.sqlite')!r}), load_config(sample_config()))\n"
+        f"print(' '.join(m for m in {NOT_IN_BUILD!r} if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.split() == [], f"imported to build the hub: {result.stdout}"
