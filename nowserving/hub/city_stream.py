@@ -78,6 +78,8 @@ class CityStream:
         away_since: float | None = None
         try:
             while True:
+                # Read before the round: what is written during it wakes the next one.
+                seen = await anyio.to_thread.run_sync(self.service.store.version)
                 try:
                     sent = await anyio.to_thread.run_sync(self.round)
                 except Unreachable as exc:
@@ -94,14 +96,13 @@ class CityStream:
                     away_since = None
                 backoff.reset()
                 if sent < city.batch:  # caught up: wait for something new
-                    await self._changed()
+                    await self._changed(seen)
         finally:
             await anyio.to_thread.run_sync(self.writer.close)
 
-    async def _changed(self) -> None:
-        """Return once the store changed, or after HEARTBEAT_S."""
+    async def _changed(self, seen: tuple[int, int]) -> None:
+        """Return once the store's version is no longer `seen`, or after HEARTBEAT_S."""
         store = self.service.store
-        seen = await anyio.to_thread.run_sync(store.version)
         deadline = time.monotonic() + HEARTBEAT_S
         while time.monotonic() < deadline:
             await anyio.sleep(POLL_S)
