@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListWidget,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -39,7 +40,14 @@ class DashboardPanel(QWidget):
         super().__init__()
         self.config = config
         self._last = 0.0
-        layout = QVBoxLayout(self)
+        # The figures, the staff's, the undelivered messages and the chart scroll together:
+        # on a small laptop screen they need not all fit at once.
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        QVBoxLayout(self).addWidget(scroll)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(
             [

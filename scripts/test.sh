@@ -8,4 +8,6 @@ export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache
-.venv/bin/pytest "$@"
+# One worker per core (at most 2 by default), each module whole on one worker: its hub
+# or browser is shared by its tests. NOWSERVING_TEST_WORKERS=0 runs in this process.
+.venv/bin/pytest -n "${NOWSERVING_TEST_WORKERS:-2}" --dist loadfile "$@"
