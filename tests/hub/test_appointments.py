@@ -146,7 +146,8 @@ def test_the_link_shows_the_code_gives_an_ics_and_cancels(hub: RunningHub) -> No
     )
     assert moved.status_code == 200 and moved.json()["start"] == later
     assert _slots(hub, "permits", _tomorrow())[7]["free"] == 1  # the old time is free again
-    taken = _slots(hub, "permits", _tomorrow())[5]["start"]  # the race's winner holds it
+    taken = _slots(hub, "permits", _tomorrow())[11]["start"]
+    assert _book(hub, taken, "+15105550198").status_code == 201  # someone else holds it
     refused = requests.post(
         f"{hub.public_url}/api/appointments/{token}/move", json={"start": taken}, timeout=10
     )
