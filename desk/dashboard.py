@@ -120,6 +120,8 @@ class DashboardPanel(QWidget):
                 cells = (names.get(row["staff"], row["staff"]), row["served"], row["handling_mean"])
                 for c, value in enumerate(cells):
                     self.staff_table.setItem(r, c, QTableWidgetItem(str(value)))
+        _show_rows(self.table)
+        _show_rows(self.staff_table)
         if rows:
             image = QPixmap()
             image.loadFromData(figures.chart_png)
@@ -135,3 +137,14 @@ class DashboardPanel(QWidget):
             self.failed.addItem(f"Not known now: {trouble}")
         for widget in (self.failed_title, self.failed):
             widget.setVisible(self.failed.count() > 0)
+
+
+def _show_rows(table: QTableWidget, most: int = 12) -> None:
+    """Tall enough for its rows (up to `most`, then it scrolls): the page scrolls, not it."""
+    rows = min(table.rowCount(), most)
+    height = table.horizontalHeader().height() + 2 * table.frameWidth()
+    height += (
+        sum(table.rowHeight(r) for r in range(rows)) or table.verticalHeader().defaultSectionSize()
+    )
+    table.setMinimumHeight(height)
+    table.setMaximumHeight(height)
