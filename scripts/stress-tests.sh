@@ -34,7 +34,7 @@ for run in $(seq "$runs"); do
   status=0
   # pytest-randomly shuffles modules, classes and tests; the seed replays an order.
   .venv/bin/pytest -q -p no:cacheprovider --randomly-seed="$seed" \
-    -n "${NOWSERVING_TEST_WORKERS:-2}" --dist loadfile \
+    -n "${NOWSERVING_TEST_WORKERS:-2}" --dist loadfile --max-worker-restart=0 \
     --junitxml="$out/run-$run.xml" "$@" >"$out/run-$run.log" 2>&1 || status=$?
   echo "run $run: seed $seed, exit $status, $(( $(date +%s) - began )) s: $(tail -n 1 "$out/run-$run.log")"
 done
