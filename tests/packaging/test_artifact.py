@@ -275,11 +275,11 @@ def test_the_installed_hub_serves(installed: Installed) -> None:
             deadline = time.monotonic() + 30
             while True:
                 assert hub.poll() is None, f"the hub exited {hub.returncode}:\n{hub.stdout.read()}"
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as reply:
+                try:  # the hub listens first and holds a request until it is built
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as reply:
                         page = reply.read().decode()
                     break
-                except (urllib.error.URLError, ConnectionError):
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
                     assert time.monotonic() < deadline, "the hub did not answer within 30 s"
                     time.sleep(0.3)
             assert "<html" in page.lower()
