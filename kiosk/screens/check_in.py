@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.phone import key_grid, render_keys
+from kiosk.screens.phone import key_grid, render_keys, size_keys
 from nowserving.domain.rules import SHORT_ALPHABET
 from nowserving.system import i18n
 from nowserving_qt.widgets import button, label
@@ -63,9 +63,7 @@ class CheckInScreen(KioskScreen):
         self.problem.setText(error)
         if key_px != self._key_px:  # restyling 33 keys costs: only when the size changes
             self._key_px = key_px
-            for widget in self.keys.values():
-                widget.setMinimumSize(key_px, key_px)
-                widget.setStyleSheet(f"font-size: {key_px // 2}px; font-weight: 700;")
+            size_keys(self.keys, key_px, key_px)
         render_keys(
             self.keys,
             [

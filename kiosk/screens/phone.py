@@ -62,6 +62,13 @@ def render_keys(
         widget.setMinimumHeight(key_px)
 
 
+def size_keys(keys: dict[str, QPushButton], key_px: int, width: int) -> None:
+    """Large keys for any finger: at least `width` x `key_px`, growing into the room there is."""
+    for widget in keys.values():
+        widget.setMinimumSize(width, key_px)
+        widget.setStyleSheet(f"font-size: {key_px // 2}px; font-weight: 700;")
+
+
 class PhoneScreen(KioskScreen):
     """Signals:
     pressed: a key, "0".."9" or "erase".
@@ -135,10 +142,7 @@ class PhoneScreen(KioskScreen):
         self.problem.setText(i18n.text(lang, "kiosk.phone_saving") if busy else warning)
         if key_px != self._key_px:  # restyling eleven keys costs: only when the size changes
             self._key_px = key_px
-            for widget in self.keys.values():
-                # Large keys for any finger: at least key_px tall, growing into the room there is.
-                widget.setMinimumSize(key_px * 2, key_px)
-                widget.setStyleSheet(f"font-size: {key_px // 2}px; font-weight: 700;")
+            size_keys(self.keys, key_px, key_px * 2)
         render_keys(
             self.keys,
             [
