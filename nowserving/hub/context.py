@@ -250,7 +250,7 @@ def in_thread(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     answer in *another* hop to a worker thread; each hop costs more than the validation
     itself (0.4 ms on a loaded 2-core PC). An async endpoint's answer is validated in
     place. FastAPI reads the parameters and the response model from `endpoint` itself.
-    The thread is one of the hub's own (`workers`), a quarter of anyio's hop.
+    The thread is one of the hub's own (`workers`): half the cost of anyio's hop.
     """
 
     @functools.wraps(endpoint)

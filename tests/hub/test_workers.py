@@ -42,3 +42,28 @@ def test_slow_jobs_run_side_by_side_up_to_the_most_and_the_rest_wait_their_turn(
 
     assert sorted(asyncio.run(main(Workers(), together.wait))) == [0, 1, 2]  # each its turn
     assert asyncio.run(main(Workers(most=1), lambda: 7)) == [7, 7, 7]
+
+
+def test_a_request_that_goes_away_ends_only_once_its_job_has() -> None:
+    """The hub closes its store when every request has ended: not while a job writes."""
+    started, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def job() -> None:
+        started.set()
+        release.wait(30)
+        finished.append("job")
+
+    async def main() -> None:
+        request = asyncio.create_task(Workers().run(job))
+        await asyncio.to_thread(started.wait, 30)
+        request.cancel()
+        for _ in range(5):  # enough turns of the loop for a plain await to be cancelled
+            await asyncio.sleep(0)
+        assert not request.done()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+        assert finished == ["job"]
+
+    asyncio.run(main())
