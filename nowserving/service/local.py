@@ -96,7 +96,7 @@ def _collector_paused() -> Iterator[None]:
 
     The snapshot's lists and tickets hold no cycles, yet each 700 new objects start a
     collection that walks them, and every object the process holds (FastAPI's, in the
-    hub) now and then: half the time of restoring a 50,000-ticket day.
+    hub) now and then: a third of the time of restoring a 50,000-ticket day.
     """
     was_on = gc.isenabled()
     gc.disable()
