@@ -148,14 +148,15 @@ def check_in(
     hub.check_rate(request, "book")
     if (body.code is None) == (body.token is None):
         raise Rejected("Give the booking's code or its link's token.", code="booking_unknown")
-    device = "resident"
+    kiosk = None
     if body.code is not None:
-        device = allowed(request, credentials, *rest_roles(Kind.TICKET_ISSUED)).device_id
-    with hub.service.request(device, key if body.code is not None else None):
+        kiosk = allowed(request, credentials, *rest_roles(Kind.TICKET_ISSUED))
+    with hub.service.request(kiosk.device_id if kiosk else "resident", key if kiosk else None):
         view, late = hub.service.check_in(
             body.code or "",
             token=body.token or "",
-            source="kiosk" if body.code is not None else "remote",
+            source="kiosk" if kiosk else "remote",
+            kiosk=kiosk.device if kiosk else None,
         )
     message = (
         i18n.text(view.lang, "checkin.late", minutes=hub.config.booking.grace_minutes)

@@ -20,9 +20,9 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
-from nowserving.domain import booking, rules
+from nowserving.domain import booking, permissions, rules
 from nowserving.domain.clock import HybridClock, wall_ms
-from nowserving.domain.config import OfficeConfig, Staff
+from nowserving.domain.config import Device, OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
 from nowserving.domain.links import booking_url
@@ -628,7 +628,11 @@ class LocalService:
         so the slot's last place goes to one resident only (Rejected "slot_full"). Booked by
         `staff` for a resident on the phone, the contact may be left out (no reminders)."""
         lang = lang if lang in self.config.office.languages else self.config.default_language
-        key = booking.contact_key(contact) if contact.strip() or not staff else ""
+        key = (
+            booking.contact_key(contact, self.config.notify.country_code)
+            if contact.strip() or not staff
+            else ""
+        )
         now = self._now()
         token = rules.new_token()
         with self._lock, self.store.write():
@@ -640,9 +644,8 @@ class LocalService:
                 appointments.held_by(self.store, key, now) if key else 0,
                 appointments.booked_from(self.store, client, now - 86_400_000) if client else 0,
             )
-            made = booking.Appointment(
-                booking.new_code(), line, *slot, lang, "booked", key, booked_by=staff
-            )
+            code = booking.unused_code(lambda c: appointments.by_code(self.store, c) is not None)
+            made = booking.Appointment(code, line, *slot, lang, "booked", key, booked_by=staff)
             day = local_date(start, self.config.zone).isoformat()
             appointments.insert(self.store, made, booking.token_hash(token), day, client, now)
             self.notifier.remind(made, booking_url(self.config, token, lang), now / 1000)
@@ -656,6 +659,7 @@ class LocalService:
             found = self.find_booking(token)
             if found.status != "booked":
                 raise Rejected("This booking was cancelled.", code="booking_unknown")
+            booking.check_unused(found)
             slot = booking.find_slot(self.config, found.line, start, now)
             if slot[0] != found.start:
                 taken = appointments.taken(self.store, found.line, [start]).get(start, 0)
@@ -679,17 +683,24 @@ class LocalService:
         """Cancel through the link: the place is free again for someone else."""
         with self._lock, self.store.write():
             found = self.find_booking(token)
+            booking.check_unused(found)
             if found.status == "booked":
                 appointments.cancel(self.store, found.code)
                 self.notifier.forget_booking(found.code)
         return self.find_booking(token)
 
     def check_in(
-        self, code: str = "", *, token: str = "", source: str = "kiosk"
+        self,
+        code: str = "",
+        *,
+        token: str = "",
+        source: str = "kiosk",
+        kiosk: Device | None = None,
     ) -> tuple[TicketView, bool]:
         """Check a booking in by its code (kiosk) or its link's token (phone): its ticket
         (with token) and whether it came late beyond the grace minutes, so got a walk-in
-        ticket. Once per booking: checking in again answers with the same ticket."""
+        ticket. Once per booking: checking in again answers with the same ticket. A
+        `kiosk` checks in only bookings of the lines it issues tickets for."""
         found = (
             appointments.by_code(self.store, booking.clean_code(code))
             if code
@@ -703,6 +714,9 @@ class LocalService:
             fresh = appointments.by_code(self.store, found.code)  # under the write lock
             if fresh is None:
                 raise booking.unknown()
+            refused = permissions.line_refusal(kiosk, fresh.line) if kiosk else None
+            if refused:
+                raise Rejected(f"{refused}.", code="checkin_elsewhere")
             if fresh.ticket:
                 return []  # checked in already (another kiosk, or the phone): that ticket
             now = self._now()
