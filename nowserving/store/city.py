@@ -6,11 +6,11 @@ do not race. (Alembic would need SQLAlchemy for a schema of three tables; yoyo s
 psycopg 3 itself, `postgresql+psycopg://`.) Never edit a shipped migration: add one.
 
 An office writes the anonymised form of its events: no `PERSONAL_KEYS` (tokens, names,
-phone numbers, e-mail addresses), and no staff ids unless the city asks for them
-(`[city] staff_names`). Writes are idempotent by (office, event id): a batch sent twice,
-because the office stopped between the database's commit and saving its cursor, adds
-nothing. A trigger keeps one row per ticket (`tickets`, migration 0002) from the events
-inserted, in the same transaction, for the dashboard and the reports.
+phone numbers, e-mail addresses), no clerk's notes about a ticket, and no staff ids unless
+the city asks for them (`[city] staff_names`). Writes are idempotent by (office, event
+id): a batch sent twice, because the office stopped between the database's commit and
+saving its cursor, adds nothing. A trigger keeps one row per ticket (`tickets`, migration
+0002) from the events inserted, in the same transaction, for the dashboard and the reports.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ CONNECT_TIMEOUT_S = 5
 # What may name a person beyond PERSONAL_KEYS: an admin change's sentence ("PIN of Maria
 # changed") and a staff id in the data; kept only with `staff_names`.
 STAFF_KEYS = ("staff", "what")
+# A clerk's own words about one resident (why they were called out of order: "in a
+# wheelchair", a name): they may be health data or name them, and no city figure uses them.
+TICKET_NOTES = ("reason",)
 # The database cannot be reached or went away mid-round: wait and try again.
 Unreachable = (psycopg.OperationalError, psycopg.InterfaceError)
 
@@ -69,6 +72,8 @@ def anonymised(position: int, event: Event, *, staff_names: bool) -> tuple[Any, 
     """An event as the city stores it: (position, id, device, seq, hlc, at, kind, day,
     ticket, line, staff, data), without what points to a person."""
     hidden = PERSONAL_KEYS if staff_names else (*PERSONAL_KEYS, *STAFF_KEYS)
+    if event.ticket is not None:
+        hidden = (*hidden, *TICKET_NOTES)
     data = {key: value for key, value in event.data.items() if key not in hidden}
     at = datetime.fromtimestamp(Stamp.decode(event.hlc).wall / 1000, UTC)
     return (
