@@ -202,7 +202,8 @@ class Hub:
             )
 
     def client(self, request: Request) -> str:
-        """The client's address (see `clients.client_address`): what per-address limits key on."""
+        """The client's address (see `clients.client_address`; an IPv6 one by its /64):
+        what per-address limits key on."""
         return scope_client(request.scope, self.config.hub.trusted_proxies)
 
     def remote_join_target(self, line: str) -> str:
