@@ -16,12 +16,14 @@ saving its cursor, adds nothing. A trigger keeps one row per ticket (`tickets`, 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from yoyo import get_backend, read_migrations
 
 from nowserving.domain.clock import Stamp
@@ -32,6 +34,7 @@ from nowserving.domain.views import LineView
 
 MIGRATIONS = Path(__file__).with_name("city_migrations")
 CONNECT_TIMEOUT_S = 5
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 # What may name a person beyond PERSONAL_KEYS: an admin change's sentence ("PIN of Maria
 # changed") and a staff id in the data; kept only with `staff_names`.
 STAFF_KEYS = ("staff", "what")
@@ -61,6 +64,18 @@ def migrate(url: str) -> None:
                 backend.apply_migrations(backend.to_apply(migrations))
     finally:
         backend.connection.close()
+
+
+def unverified_hosts(url: str) -> list[str]:
+    """The hosts of `url` over the network whose certificate would go unchecked: libpq's
+    default (`sslmode=prefer`) trusts whoever answers, and an impostor on the way may then
+    read the stream and ask for the password in clear. Empty with `sslmode=verify-full`
+    (in the address or `PGSSLMODE`) or a database on this machine."""
+    params = conninfo_to_dict(url)
+    if (params.get("sslmode") or os.environ.get("PGSSLMODE")) == "verify-full":
+        return []
+    hosts = str(params.get("host") or "").split(",")
+    return [h for h in hosts if h and not h.startswith("/") and h not in LOCAL_HOSTS]
 
 
 def yoyo_url(url: str) -> str:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import psycopg
+import pytest
 from yoyo import get_backend, read_migrations
 
 from nowserving.domain.clock import Stamp
@@ -19,6 +20,7 @@ from nowserving.store.city import (
     anonymised,
     migrate,
     office_row,
+    unverified_hosts,
     yoyo_url,
 )
 from nowserving.store.eventstore import EventStore
@@ -140,3 +142,21 @@ def test_a_clerks_note_about_a_resident_stays_at_the_office() -> None:
         assert json.loads(anonymised(1, called, staff_names=staff_names)[-1]) == {"counter": "c1"}
     # A line's pause reason is the office's notice to everyone: it goes.
     assert json.loads(anonymised(2, paused, staff_names=False)[-1]) == {"reason": "Lunch break"}
+
+
+def test_a_city_database_across_the_network_is_reached_with_its_certificate_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PGSSLMODE", raising=False)
+    assert unverified_hosts("postgresql://office:pw@db.city.example:5432/city") == [
+        "db.city.example"
+    ]
+    assert unverified_hosts("postgresql://office:pw@db1,db2/city?sslmode=require") == [
+        "db1",
+        "db2",
+    ]
+    assert unverified_hosts("postgresql://office:pw@db/city?sslmode=verify-full") == []
+    assert unverified_hosts("postgresql://office@localhost/city") == []
+    assert unverified_hosts("postgresql:///city?host=/run/postgresql") == []
+    monkeypatch.setenv("PGSSLMODE", "verify-full")
+    assert unverified_hosts("postgresql://office:pw@db.city.example/city") == []
