@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from nowserving.domain import booking, rules
@@ -565,7 +565,7 @@ class LocalService:
         """Text-to-join: the same rules as the join page, plus the number's daily cap; the
         "joined" message brings the link, a refusal says why."""
         try:
-            rules.check_remote_join(self.config, line, self.waiting_count(line, source="remote"))
+            rules.check_remote_join(self.config, line, self.remote_joins_waiting(line))
             cap = self.config.notify.tickets_per_address
             if outbox.address_uses(self.store, "sms", sender, self.today()) >= cap:
                 raise Rejected("Too many tickets for this number today.", code="address_cap")
@@ -889,16 +889,25 @@ class LocalService:
         """Waiting residents of one line, in their order."""
         return self._waiting([line])
 
-    def waiting_count(self, line: str, *, source: str | None = None) -> int:
-        """How many wait in `line` (only those who joined from `source`, if given).
+    def waiting_count(self, line: str) -> int:
+        """How many wait in `line`. Cheaper than `queue_for_line`: no view, no wait estimate
+        per resident."""
+        with self._lock:
+            return self._catch_up().waiting_count(line)
 
-        Cheaper than `queue_for_line`: no view, no wait estimate per resident.
-        """
+    def remote_joins_waiting(self, line: str) -> int:
+        """How many who joined `line` from afar wait in it: what its remote-join cap counts.
+        A booking checked in on its phone ("I'm here") is no remote join: the resident is
+        at the office, in the place their booking gave them (a day's check-ins, by token)."""
         with self._lock:
             state = self._catch_up()
-            if source is None:
-                return state.waiting_count(line)
-            return sum(1 for t in state.waiting(line) if t.source == source)
+            remote = [t.token for t in state.waiting(line) if t.source == "remote"]
+        if not remote:
+            return 0
+        # From the day before: a check-in window may open before midnight.
+        since = (date.fromisoformat(state.day) - timedelta(days=1)).isoformat()
+        booked = appointments.checked_in_tickets(self.store, since)
+        return sum(1 for token in remote if token not in booked)
 
     def _waiting(self, lines: list[str]) -> list[TicketView]:
         with self._lock:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from nowserving.domain import rules
 from nowserving.domain.config import parse_config
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.service.local import LocalService
@@ -108,3 +109,29 @@ def test_the_report_counts_bookings_cancellations_and_once_checked_in_no_shows(
     assert (row["checked_in"], row["no_shows"], row["late_median"]) == (1, 1, 3.0)
     (row,) = reports.build(service.store, config, monday, monday, now=starts[2] - 1)["bookings"]
     assert row["no_shows"] == 0  # the phone booking's slot has not come yet
+
+
+def test_phone_check_ins_do_not_count_toward_the_remote_join_cap(tmp_path: Path) -> None:
+    config = parse_config(sample_config().read_text(encoding="utf-8") + OFFICE)
+    lines = [
+        line.model_copy(update={"remote_cap": 1}) if line.id == "permits" else line
+        for line in config.lines
+    ]
+    config = config.model_copy(update={"lines": lines})
+    clock = FakeClock(office_time("2026-11-27 12:00"))
+    service = LocalService(EventStore(tmp_path / "office.sqlite"), config, "hub", now=clock)
+    nine, half_past = (s.start for s in service.slots("permits", date(2026, 11, 30))[2:4])
+    on_time = service.book("permits", nine, "+1 510 555 0147")[1]
+    late = service.book("permits", half_past, "ana@example.org")[1]
+
+    clock.ms = office_time("2026-11-30 08:45")
+    assert not service.check_in(token=on_time, source="remote")[1]
+    clock.ms = office_time("2026-11-30 09:41")  # beyond the grace: a walk-in ticket
+    assert service.check_in(token=late, source="remote")[1]
+    # Both are in line from their phones, yet the one remote place is still free.
+    assert service.remote_joins_waiting("permits") == 0
+    rules.check_remote_join(config, "permits", service.remote_joins_waiting("permits"))
+    service.issue("permits", source="remote")  # a resident joining from afar takes it
+    with pytest.raises(Rejected) as full:
+        rules.check_remote_join(config, "permits", service.remote_joins_waiting("permits"))
+    assert full.value.code == "remote_full"
