@@ -675,6 +675,13 @@ class LocalService:
             raise booking.unknown()
         return found
 
+    def find_booking_by_code(self, code: str) -> booking.Appointment:
+        """A booking by its check-in code, as typed or scanned (NotFound "booking_unknown")."""
+        found = appointments.by_code(self.store, booking.clean_code(code))
+        if found is None:
+            raise booking.unknown_code()
+        return found
+
     def cancel_booking(self, token: str) -> booking.Appointment:
         """Cancel through the link: the place is free again for someone else."""
         with self._lock, self.store.write():
@@ -690,13 +697,7 @@ class LocalService:
         """Check a booking in by its code (kiosk) or its link's token (phone): its ticket
         (with token) and whether it came late beyond the grace minutes, so got a walk-in
         ticket. Once per booking: checking in again answers with the same ticket."""
-        found = (
-            appointments.by_code(self.store, booking.clean_code(code))
-            if code
-            else appointments.by_token(self.store, booking.token_hash(token))
-        )
-        if found is None:
-            raise booking.unknown_code() if code else booking.unknown()
+        found = self.find_booking_by_code(code) if code else self.find_booking(token)
         new_token = rules.new_token()
 
         def decide(state: OfficeState) -> list[Draft]:
