@@ -99,6 +99,13 @@ def test_the_report_counts_bookings_cancellations_and_once_checked_in_no_shows(
         "checked_in": 0,
         "no_shows": 0,
         "late_median": "",
+        "appointments": 0,  # no ticket yet that day: nothing to compare
+        "appointment_wait_median": "",
+        "appointment_wait_p90": "",
+        "punctual_percent": "",
+        "walk_ins": 0,
+        "walk_in_wait_median": "",
+        "walk_in_wait_p90": "",
     }
 
     # Check-ins, no-shows and minutes after the slot count too.
@@ -135,3 +142,62 @@ def test_phone_check_ins_do_not_count_toward_the_remote_join_cap(tmp_path: Path)
     with pytest.raises(Rejected) as full:
         rules.check_remote_join(config, "permits", service.remote_joins_waiting("permits"))
     assert full.value.code == "remote_full"
+
+
+def test_the_report_compares_the_waits_of_appointments_and_walk_ins(tmp_path: Path) -> None:
+    config = parse_config(sample_config().read_text(encoding="utf-8") + OFFICE)
+    clock = FakeClock(office_time("2026-11-27 12:00"))
+    service = LocalService(EventStore(tmp_path / "office.sqlite"), config, "hub", now=clock)
+    monday = date(2026, 11, 30)
+
+    def at(moment: str) -> None:
+        clock.ms = office_time(f"2026-11-30 {moment}")
+
+    def serve_next() -> None:  # one resident waits each time: no order rule decides
+        called = service.call_next("c1")  # c1 serves permits only
+        assert called is not None
+        service.complete(called.id)
+
+    nine, half_past, ten = (office_time(f"2026-11-30 {t}") for t in ("09:00", "09:30", "10:00"))
+    early = service.book("permits", nine, "+15105550101")[0]
+    late = service.book("permits", half_past, "+15105550102")[0]
+    service.book("permits", ten, "+15105550103")  # never comes: a no-show
+    at("08:40")
+    service.issue("permits")
+    at("08:50")
+    service.open_counter("c1")
+    serve_next()  # a walk-in waited 10 minutes
+    at("08:52")
+    service.check_in(early.code)
+    at("09:02")
+    serve_next()  # checked in early: waited 2 minutes from the slot, on time
+    at("09:35")
+    service.check_in(late.code)  # five minutes late, within the grace: still an appointment
+    at("09:50")
+    serve_next()  # waited 15 minutes from the check-in: called 20 after the slot
+    at("09:51")
+    service.issue("permits")
+    at("10:27")
+    serve_next()  # a walk-in waited 36 minutes
+
+    tables = reports.build(
+        service.store, config, monday, monday, now=office_time("2026-11-30 12:00")
+    )
+    (row,) = tables["bookings"]
+    assert row == {
+        "day": "2026-11-30",
+        "line": "permits",
+        "booked": 3,
+        "cancelled": 0,
+        "by_staff": 0,
+        "checked_in": 2,
+        "no_shows": 1,
+        "late_median": -1.5,  # 8 minutes early, 5 late
+        "appointments": 2,
+        "appointment_wait_median": 8.5,
+        "appointment_wait_p90": 15.0,
+        "punctual_percent": 50.0,
+        "walk_ins": 2,
+        "walk_in_wait_median": 23.0,
+        "walk_in_wait_p90": 36.0,
+    }
