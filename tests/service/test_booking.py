@@ -201,3 +201,25 @@ def test_the_report_compares_the_waits_of_appointments_and_walk_ins(tmp_path: Pa
         "walk_in_wait_median": 23.0,
         "walk_in_wait_p90": 36.0,
     }
+
+
+def test_the_receipt_and_the_phone_page_count_an_appointment_due_while_one_waits(
+    tmp_path: Path,
+) -> None:
+    config = parse_config(sample_config().read_text(encoding="utf-8") + OFFICE)
+    clock = FakeClock(office_time("2026-11-27 12:00"))
+    booked, walk_ins_only = (
+        LocalService(EventStore(tmp_path / f"{name}.sqlite"), config, "hub", now=clock)
+        for name in ("booked", "walk-ins-only")
+    )
+    nine = booked.book("permits", office_time("2026-11-30 09:00"), "+15105550101")[0]
+    clock.ms = office_time("2026-11-30 08:30")
+    for office in (booked, walk_ins_only):
+        office.open_counter("c1")
+        for _ in range(4):  # about 45 minutes of work: past nine
+            office.issue("permits")
+    booked.check_in(nine.code)
+    receipt, plain = (office.issue("permits") for office in (booked, walk_ins_only))
+    assert receipt.ahead == plain.ahead == 4  # the 9:00 booking is not due yet
+    assert receipt.wait.point > plain.wait.point  # but it will go first when it is
+    assert booked.ticket_status(receipt.token).wait == receipt.wait  # the phone page's
