@@ -16,17 +16,9 @@ from nowserving.system.paths import sample_config
 from tests.conftest import FakeClock, office_time
 from tests.desk.test_desk import sign_in, wait_done
 from tests.kiosk.conftest import tap
+from tests.service.test_booking import OFFICE  # Mondays 8 to 12, half-hour slots
 
 pytestmark = pytest.mark.gui
-
-OFFICE = """
-[calendar.hours]
-mon = "08:00-12:00"
-
-[booking]
-lines = ["permits"]
-slot_minutes = 30
-"""
 
 
 def test_a_checked_in_booking_is_marked_in_the_queue_and_at_the_counter(
