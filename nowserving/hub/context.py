@@ -208,9 +208,7 @@ class Hub:
 
     def remote_join_target(self, line: str) -> str:
         """The line a remote join goes to, if remote joining it is allowed and not full."""
-        rules.check_remote_join(
-            self.config, line, self.service.waiting_count(line, source="remote")
-        )
+        rules.check_remote_join(self.config, line, self.service.remote_joins_waiting(line))
         return line
 
 

@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from nowserving.domain import booking, permissions, rules
+from nowserving.domain import booking, rules
 from nowserving.domain.clock import HybridClock, wall_ms
-from nowserving.domain.config import Device, OfficeConfig, Staff
+from nowserving.domain.config import OfficeConfig, Staff
 from nowserving.domain.errors import NotFound, Rejected, StoreError
 from nowserving.domain.events import Draft, Event, Kind
 from nowserving.domain.links import booking_url
@@ -565,7 +565,7 @@ class LocalService:
         """Text-to-join: the same rules as the join page, plus the number's daily cap; the
         "joined" message brings the link, a refusal says why."""
         try:
-            rules.check_remote_join(self.config, line, self.waiting_count(line, source="remote"))
+            rules.check_remote_join(self.config, line, self.remote_joins_waiting(line))
             cap = self.config.notify.tickets_per_address
             if outbox.address_uses(self.store, "sms", sender, self.today()) >= cap:
                 raise Rejected("Too many tickets for this number today.", code="address_cap")
@@ -679,6 +679,13 @@ class LocalService:
             raise booking.unknown()
         return found
 
+    def find_booking_by_code(self, code: str) -> booking.Appointment:
+        """A booking by its check-in code, as typed or scanned (NotFound "booking_unknown")."""
+        found = appointments.by_code(self.store, booking.clean_code(code))
+        if found is None:
+            raise booking.unknown_code()
+        return found
+
     def cancel_booking(self, token: str) -> booking.Appointment:
         """Cancel through the link: the place is free again for someone else."""
         with self._lock, self.store.write():
@@ -690,33 +697,18 @@ class LocalService:
         return self.find_booking(token)
 
     def check_in(
-        self,
-        code: str = "",
-        *,
-        token: str = "",
-        source: str = "kiosk",
-        kiosk: Device | None = None,
+        self, code: str = "", *, token: str = "", source: str = "kiosk"
     ) -> tuple[TicketView, bool]:
         """Check a booking in by its code (kiosk) or its link's token (phone): its ticket
         (with token) and whether it came late beyond the grace minutes, so got a walk-in
-        ticket. Once per booking: checking in again answers with the same ticket. A
-        `kiosk` checks in only bookings of the lines it issues tickets for."""
-        found = (
-            appointments.by_code(self.store, booking.clean_code(code))
-            if code
-            else appointments.by_token(self.store, booking.token_hash(token))
-        )
-        if found is None:
-            raise booking.unknown_code() if code else booking.unknown()
+        ticket. Once per booking: checking in again answers with the same ticket."""
+        found = self.find_booking_by_code(code) if code else self.find_booking(token)
         new_token = rules.new_token()
 
         def decide(state: OfficeState) -> list[Draft]:
             fresh = appointments.by_code(self.store, found.code)  # under the write lock
             if fresh is None:
                 raise booking.unknown()
-            refused = permissions.line_refusal(kiosk, fresh.line) if kiosk else None
-            if refused:
-                raise Rejected(f"{refused}.", code="checkin_elsewhere")
             if fresh.ticket:
                 return []  # checked in already (another kiosk, or the phone): that ticket
             now = self._now()
@@ -903,16 +895,25 @@ class LocalService:
         """Waiting residents of one line, in their order."""
         return self._waiting([line])
 
-    def waiting_count(self, line: str, *, source: str | None = None) -> int:
-        """How many wait in `line` (only those who joined from `source`, if given).
+    def waiting_count(self, line: str) -> int:
+        """How many wait in `line`. Cheaper than `queue_for_line`: no view, no wait estimate
+        per resident."""
+        with self._lock:
+            return self._catch_up().waiting_count(line)
 
-        Cheaper than `queue_for_line`: no view, no wait estimate per resident.
-        """
+    def remote_joins_waiting(self, line: str) -> int:
+        """How many who joined `line` from afar wait in it: what its remote-join cap counts.
+        A booking checked in on its phone ("I'm here") is no remote join: the resident is
+        at the office, in the place their booking gave them (a day's check-ins, by token)."""
         with self._lock:
             state = self._catch_up()
-            if source is None:
-                return state.waiting_count(line)
-            return sum(1 for t in state.waiting(line) if t.source == source)
+            remote = [t.token for t in state.waiting(line) if t.source == "remote"]
+        if not remote:
+            return 0
+        # From the day before: a check-in window may open before midnight.
+        since = (date.fromisoformat(state.day) - timedelta(days=1)).isoformat()
+        booked = appointments.checked_in_tickets(self.store, since)
+        return sum(1 for token in remote if token not in booked)
 
     def _waiting(self, lines: list[str]) -> list[TicketView]:
         with self._lock:

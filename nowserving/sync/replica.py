@@ -513,16 +513,10 @@ class ReplicaService(LocalService):
             return super().issue(line, priority=priority, lang=lang, source=source)
 
     def check_in(
-        self,
-        code: str = "",
-        *,
-        token: str = "",
-        source: str = "kiosk",
-        kiosk: Device | None = None,
+        self, code: str = "", *, token: str = "", source: str = "kiosk"
     ) -> tuple[TicketView, bool]:
         """Through the hub only: bookings live nowhere else (HubUnavailable while it is away;
-        the resident can take a ticket). The hub knows this kiosk by its secret (`kiosk`
-        is for the hub's own service)."""
+        the resident can take a ticket)."""
         self._refuse_if_removed()
         if self._hub_away():
             raise HubUnavailable("The office server cannot be reached.")

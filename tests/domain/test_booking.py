@@ -14,8 +14,9 @@ from nowserving.domain.booking import (
     slot_starts,
     unused_code,
 )
-from nowserving.domain.config import parse_config
+from nowserving.domain.config import Device, parse_config
 from nowserving.domain.errors import Rejected
+from nowserving.domain.permissions import check_in_refusal
 from nowserving.system.paths import sample_config
 from tests.conftest import office_time
 
@@ -100,3 +101,17 @@ def test_a_new_check_in_code_is_one_no_booking_holds() -> None:
         return len(drawn) <= 3
 
     assert unused_code(taken) == drawn[-1] and len(drawn) == 4
+
+
+def test_a_kiosk_sends_a_booking_of_a_line_it_does_not_issue_to_one_that_does() -> None:
+    def kiosk(name: str, *lines: str) -> Device:
+        return Device(id=name, role="kiosk", lines=list(lines))
+
+    entrance, upstairs, everything = kiosk("k1", "permits"), kiosk("k2", "ids"), kiosk("k3")
+    desk = Device(id="d1", role="desk")
+    assert check_in_refusal(entrance, [entrance, upstairs], "permits") is None
+    assert check_in_refusal(everything, [everything], "ids") is None  # no lines: all
+    assert check_in_refusal(entrance, [entrance, upstairs], "ids") == "checkin.other_kiosk"
+    assert check_in_refusal(entrance, [entrance, everything], "ids") == "checkin.other_kiosk"
+    # No other kiosk issues it (a desk is no kiosk, and this one does not count itself).
+    assert check_in_refusal(entrance, [entrance, upstairs, desk], "records") == "checkin.ask_desk"
