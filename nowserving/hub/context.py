@@ -203,14 +203,13 @@ class Hub:
             )
 
     def client(self, request: Request) -> str:
-        """The client's address (see `clients.client_address`): what per-address limits key on."""
+        """The client's address (see `clients.client_address`; an IPv6 one by its /64):
+        what per-address limits key on."""
         return scope_client(request.scope, self.config.hub.trusted_proxies)
 
     def remote_join_target(self, line: str) -> str:
         """The line a remote join goes to, if remote joining it is allowed and not full."""
-        rules.check_remote_join(
-            self.config, line, self.service.waiting_count(line, source="remote")
-        )
+        rules.check_remote_join(self.config, line, self.service.remote_joins_waiting(line))
         return line
 
 
