@@ -1,6 +1,7 @@
 """The hub over HTTP: issue latency, and how many phones can follow their tickets live.
 
     .venv/bin/python benchmarks/bench_hub.py [--issues 500] [--phones 100 500 1000 2000]
+        [--core 0]
 
 Starts a real hub process on loopback. First the HTTP path: `--issues` rounds of
 `POST /api/tickets`, `GET /api/board`, `GET /api/health`, the same POST to an empty
@@ -13,7 +14,9 @@ runs, not the milliseconds. `--phones` with no number skips the phones.
 
 Then the phones: each "phone" is an SSE connection following its own ticket;
 after one call at a desk every phone's place in line changes, and the script
-measures how long until the last phone has heard.
+measures how long until the last phone has heard, and the CPU time the hub process
+spent meanwhile (the machine's load moves the milliseconds, much less the CPU time).
+`--core` pins the hub's threads to that core, as in bench_surge.py.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import argparse
 import asyncio
 import http.client
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -36,6 +40,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_scale import Bare
+from bench_surge import pin
 from starlette.types import Receive, Scope, Send
 
 from tests.hub.conftest import DESK, DISPLAY, KIOSK, PINS, free_port, start_hub, stop_hub
@@ -152,7 +157,15 @@ async def follow(
                     return
 
 
-async def bench_phones(url: str, phones: int, clerk: str) -> tuple[float, float, int]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def bench_phones(
+    url: str, phones: int, clerk: str, hub_pid: int
+) -> tuple[float, float, int, float]:
     tokens = []
     async with httpx.AsyncClient(timeout=30) as client:
         for _ in range(phones):
@@ -177,28 +190,33 @@ async def bench_phones(url: str, phones: int, clerk: str) -> tuple[float, float,
         while len(started) < phones and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)
+        cpu_before = cpu_seconds(hub_pid)
         called_at = time.perf_counter()
         await client.post(
             url + "/api/counters/c5/call-next", headers={"Authorization": f"Bearer {clerk}"}
         )
         await asyncio.wait(tasks, timeout=30)
+        cpu = cpu_seconds(hub_pid) - cpu_before
         for task in tasks:
             task.cancel()
     delays = sorted(moment - called_at for moment in heard)
     if not delays:
-        return float("nan"), float("nan"), 0
-    return statistics.median(delays), delays[-1], len(delays)
+        return float("nan"), float("nan"), 0, cpu
+    return statistics.median(delays), delays[-1], len(delays), cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=500)
     parser.add_argument("--phones", type=int, nargs="*", default=[100, 500, 1000, 2000])
+    parser.add_argument("--core", type=int, help="pin the hub to this CPU core")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     with tempfile.TemporaryDirectory() as folder:
         hub = start_hub(Path(folder), extra_config=UNLIMITED)
+        if args.core is not None:
+            pin(hub.process.pid, args.core)
         floor, floor_url = start_floor()
         try:
             timings = bench_paths(hub.url, floor_url, args.issues, Path(folder))
@@ -212,10 +230,13 @@ def main() -> None:
                 timeout=10,
             ).json()["token"]
             for phones in args.phones:
-                median, last, count = asyncio.run(bench_phones(hub.url, phones, clerk))
+                median, last, count, cpu = asyncio.run(
+                    bench_phones(hub.url, phones, clerk, hub.process.pid)
+                )
                 print(
                     f"{phones:5d} phones following live: {count} heard the call's effect; "
-                    f"median {median * 1000:.0f} ms, last {last * 1000:.0f} ms"
+                    f"median {median * 1000:.0f} ms, last {last * 1000:.0f} ms; "
+                    f"hub CPU {cpu * 1000:.0f} ms; load {os.getloadavg()[0]:.1f}"
                 )
         finally:
             floor.kill()

@@ -75,7 +75,7 @@ class Hub:
         self.live = LiveHub(
             self.service,
             self.service.ticket_statuses,
-            lambda view: self.resident_view(view).model_dump(),
+            lambda view: self.resident_view(view).model_dump_json(),
             self.service.lines_changed,
         )
 

@@ -2,10 +2,11 @@
 
 A single task polls the service (cheap: SQLite's data_version) every
 `interval` seconds, so changes made by any process on this PC, by a desk over
-the API, or by sync are all seen the same way. Each subscriber has a queue of
+the API, or by sync are all seen the same way. Each subscriber has a mailbox of
 one: a slow phone only ever gets the latest snapshot, never a backlog.
-Snapshots are serialised once, in the worker thread, not once per subscriber
-on the event loop.
+Snapshots are rendered once, in the worker thread, straight to the bytes of their
+Server-Sent Event: on the event loop, a change costs one send per phone whose view
+changed, and nothing else.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -27,33 +27,60 @@ Snapshot = dict[str, Any]
 # Followers of lines no change touched get fresh views at least this often: every wait
 # counts from the latest event's time, wherever it happened (see views.lines_touched).
 FULL_EVERY_S = 5.0
+# A stream silent this long gets a comment line, so that proxies keep it open; a stream
+# that was just sent a snapshot needs none (so no keep-alive competes with a fan-out).
+PING_S = 15.0
+PING = b": ping\r\n\r\n"
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A snapshot as sent: its JSON, and its version for the event id (the board's)."""
-
-    data: str
-    id: str | None = None
-
-    @classmethod
-    def of(cls, snapshot: Snapshot) -> Message:
-        return cls(json.dumps(snapshot, ensure_ascii=False), snapshot.get("version") or None)
+def frame(data: str, event: str, event_id: str | None = None) -> bytes:
+    """One Server-Sent Event as written to the socket (the JSON holds no line breaks)."""
+    head = f"id: {event_id}\r\n" if event_id else ""
+    return f"{head}event: {event}\r\ndata: {data}\r\n\r\n".encode()
 
 
 class _Mailbox:
-    """Holds only the newest message for one subscriber."""
+    """Holds only the newest frame for one subscriber."""
+
+    __slots__ = ("_frame", "_waiter")
 
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=1)
+        self._frame: bytes | None = None
+        self._waiter: asyncio.Future[None] | None = None
 
-    def post(self, message: Message) -> None:
-        if self._queue.full():
-            self._queue.get_nowait()
-        self._queue.put_nowait(message)
+    def post(self, message: bytes) -> None:
+        self._frame = message
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
-    async def next(self) -> Message:
-        return await self._queue.get()
+    async def next(self, ping_after: float = PING_S) -> bytes:
+        """The newest frame, waiting for one; PING if none came for `ping_after` s."""
+        if self._frame is None:
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            quiet = loop.call_later(ping_after, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                quiet.cancel()
+                self._waiter = None
+            if self._frame is None:
+                return PING
+        message, self._frame = self._frame, None
+        return message
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def urgency(old: TicketView | None, new: TicketView) -> tuple[bool, int]:
+    """Sort key: who hears a change first. A changed status (the resident called) first,
+    then those who moved most in line; phones that had no view yet last."""
+    if old is None:
+        return True, 0
+    return old.status == new.status, -abs(old.ahead - new.ahead)
 
 
 class LiveHub:
@@ -61,13 +88,13 @@ class LiveHub:
 
     After a change, the views of followed tickets in the lines it touched come from one
     batch read of the projection's index (all followed tickets at least every
-    `full_every` seconds); only views that changed are rendered, and only phones whose
-    snapshot changed get a message.
+    `full_every` seconds); only views that changed are rendered, only phones whose
+    event's bytes changed get it, and the phone called and those who moved most first.
 
     Args:
         service: where the state comes from.
         ticket_views: today's views of many tickets at once, by token (unknown ones left out).
-        render: what a resident may see of their ticket, from its view.
+        render: what a resident may see of their ticket, from its view, as JSON.
         lines_changed: the lines whose views may have changed since it was last asked
             (None: any).
         interval: seconds between checks for changes.
@@ -78,7 +105,7 @@ class LiveHub:
         self,
         service: Service,
         ticket_views: Callable[[list[str]], dict[str, TicketView]],
-        render: Callable[[TicketView], Snapshot],
+        render: Callable[[TicketView], str],
         lines_changed: Callable[[], frozenset[str] | None],
         interval: float = 0.05,
         full_every: float = FULL_EVERY_S,
@@ -92,10 +119,10 @@ class LiveHub:
         self._full_at = 0.0  # monotonic time of the last read of every followed ticket
         self._boards: set[_Mailbox] = set()
         self._tickets: dict[str, set[_Mailbox]] = {}
-        self._last_ticket: dict[str, Snapshot] = {}
+        self._last_frame: dict[str, bytes] = {}
         self._last_view: dict[str, TicketView] = {}
         self.board: Snapshot = {}
-        self._board_message = Message("{}")
+        self._board_frame = frame("{}", "board")
 
     @property
     def followers(self) -> int:
@@ -115,15 +142,20 @@ class LiveHub:
     async def _publish(self) -> None:
         tokens = list(self._tickets)
         board, tickets = await anyio.to_thread.run_sync(self._snapshots, tokens)
-        self.board, self._board_message = board, Message.of(board)
+        self.board = board
+        self._board_frame = frame(
+            json.dumps(board, ensure_ascii=False), "board", board.get("version") or None
+        )
         for box in self._boards:
-            box.post(self._board_message)
-        for token, message in tickets.items():
+            box.post(self._board_frame)
+        # Posted in order: each phone's stream wakes, and writes, in this order.
+        for token, message in tickets:
             for box in self._tickets.get(token, ()):
                 box.post(message)
 
-    def _snapshots(self, tokens: list[str]) -> tuple[Snapshot, dict[str, Message]]:
-        """The board, and the messages for followed tickets whose snapshot changed."""
+    def _snapshots(self, tokens: list[str]) -> tuple[Snapshot, list[tuple[str, bytes]]]:
+        """The board, and the frames for followed tickets whose event changed, most
+        urgent first."""
         board: Snapshot = jsonable_encoder(self.service.board())
         lines = self._lines_changed()
         if lines is None or time.monotonic() - self._full_at >= self.full_every:
@@ -134,18 +166,20 @@ class LiveHub:
                 for token in tokens
                 if (view := self._last_view.get(token)) is None or view.line in lines
             ]
-        tickets = {}
+        changed = []
         for token, view in self._ticket_views(tokens).items():
-            if view == self._last_view.get(token):  # unchanged views are not rendered again
+            old = self._last_view.get(token)
+            if view == old:  # unchanged views are not rendered again
                 continue
             self._last_view[token] = view
-            snapshot = self._render(view)
-            if snapshot != self._last_ticket.get(token):
-                self._last_ticket[token] = snapshot
-                tickets[token] = Message.of(snapshot)
-        return board, tickets
+            message = frame(self._render(view), "ticket")
+            if message != self._last_frame.get(token):
+                self._last_frame[token] = message
+                changed.append((urgency(old, view), token, message))
+        changed.sort(key=lambda item: item[0])
+        return board, [(token, message) for _, token, message in changed]
 
-    async def board_stream(self, last_seen: str | None) -> AsyncIterator[Message]:
+    async def board_stream(self, last_seen: str | None) -> AsyncIterator[bytes]:
         """The board now (unless `last_seen` is current), then after every change."""
         box = _Mailbox()
         self._boards.add(box)
@@ -153,19 +187,21 @@ class LiveHub:
             if not self.board:
                 await self._publish()
             if self.board.get("version") != last_seen:
-                yield self._board_message
+                yield self._board_frame
             while True:
                 yield await box.next()
         finally:
             self._boards.discard(box)
 
-    async def ticket_stream(self, token: str, first: Snapshot) -> AsyncIterator[Message]:
-        """One resident's ticket now, then whenever what they see changes."""
+    async def ticket_stream(self, token: str, first: str) -> AsyncIterator[bytes]:
+        """One resident's ticket (`first`: its JSON now), then whenever what they see
+        changes."""
         box = _Mailbox()
         self._tickets.setdefault(token, set()).add(box)
         try:
-            self._last_ticket.setdefault(token, first)
-            yield Message.of(first)
+            message = frame(first, "ticket")
+            self._last_frame.setdefault(token, message)
+            yield message
             while True:
                 yield await box.next()
         finally:
@@ -173,5 +209,5 @@ class LiveHub:
             boxes.discard(box)
             if not boxes:
                 self._tickets.pop(token, None)
-                self._last_ticket.pop(token, None)
+                self._last_frame.pop(token, None)
                 self._last_view.pop(token, None)
