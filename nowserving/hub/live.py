@@ -53,7 +53,7 @@ class _Mailbox:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    async def next(self, ping_after: float = PING_S) -> bytes:
+    async def next(self, ping_after: float) -> bytes:
         """The newest frame, waiting for one; PING if none came for `ping_after` s."""
         if self._frame is None:
             loop = asyncio.get_running_loop()
@@ -99,6 +99,7 @@ class LiveHub:
             (None: any).
         interval: seconds between checks for changes.
         full_every: seconds between reads of every followed ticket, touched or not.
+        keep_alive: seconds of silence after which a stream gets a comment line.
     """
 
     def __init__(
@@ -109,6 +110,7 @@ class LiveHub:
         lines_changed: Callable[[], frozenset[str] | None],
         interval: float = 0.05,
         full_every: float = FULL_EVERY_S,
+        keep_alive: float = PING_S,
     ) -> None:
         self.service = service
         self._ticket_views = ticket_views
@@ -116,6 +118,7 @@ class LiveHub:
         self._lines_changed = lines_changed
         self.interval = interval
         self.full_every = full_every
+        self.keep_alive = keep_alive
         self._full_at = 0.0  # monotonic time of the last read of every followed ticket
         self._boards: set[_Mailbox] = set()
         self._tickets: dict[str, set[_Mailbox]] = {}
@@ -189,7 +192,7 @@ class LiveHub:
             if self.board.get("version") != last_seen:
                 yield self._board_frame
             while True:
-                yield await box.next()
+                yield await box.next(self.keep_alive)
         finally:
             self._boards.discard(box)
 
@@ -203,7 +206,7 @@ class LiveHub:
             self._last_frame.setdefault(token, message)
             yield message
             while True:
-                yield await box.next()
+                yield await box.next(self.keep_alive)
         finally:
             boxes = self._tickets.get(token, set())
             boxes.discard(box)
