@@ -40,12 +40,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_scale import Bare
-from bench_surge import pin
+from bench_surge import SURGE_CONFIG, pin
 from starlette.types import Receive, Scope, Send
 
 from tests.hub.conftest import DESK, DISPLAY, KIOSK, PINS, free_port, start_hub, stop_hub
-
-UNLIMITED = "[hub.rate_limits]\nread = 100000\nstream = 100000\nleave = 100000\njoin = 100000\n"
 
 
 async def empty_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -214,7 +212,8 @@ def main() -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     with tempfile.TemporaryDirectory() as folder:
-        hub = start_hub(Path(folder), extra_config=UNLIMITED)
+        # The caps raised: all the phones come from one address.
+        hub = start_hub(Path(folder), extra_config=SURGE_CONFIG)
         if args.core is not None:
             pin(hub.process.pid, args.core)
         floor, floor_url = start_floor()
