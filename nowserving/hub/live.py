@@ -144,11 +144,8 @@ class LiveHub:
 
     async def _publish(self) -> None:
         tokens = list(self._tickets)
-        board, tickets = await anyio.to_thread.run_sync(self._snapshots, tokens)
+        board, self._board_frame, tickets = await anyio.to_thread.run_sync(self._snapshots, tokens)
         self.board = board
-        self._board_frame = frame(
-            json.dumps(board, ensure_ascii=False), "board", board.get("version") or None
-        )
         for box in self._boards:
             box.post(self._board_frame)
         # Posted in order: each phone's stream wakes, and writes, in this order.
@@ -156,10 +153,13 @@ class LiveHub:
             for box in self._tickets.get(token, ()):
                 box.post(message)
 
-    def _snapshots(self, tokens: list[str]) -> tuple[Snapshot, list[tuple[str, bytes]]]:
-        """The board, and the frames for followed tickets whose event changed, most
-        urgent first."""
+    def _snapshots(self, tokens: list[str]) -> tuple[Snapshot, bytes, list[tuple[str, bytes]]]:
+        """The board and its frame, and the frames for followed tickets whose event
+        changed, most urgent first."""
         board: Snapshot = jsonable_encoder(self.service.board())
+        board_frame = frame(
+            json.dumps(board, ensure_ascii=False), "board", board.get("version") or None
+        )
         lines = self._lines_changed()
         if lines is None or time.monotonic() - self._full_at >= self.full_every:
             self._full_at = time.monotonic()
@@ -180,7 +180,7 @@ class LiveHub:
                 self._last_frame[token] = message
                 changed.append((urgency(old, view), token, message))
         changed.sort(key=lambda item: item[0])
-        return board, [(token, message) for _, token, message in changed]
+        return board, board_frame, [(token, message) for _, token, message in changed]
 
     async def board_stream(self, last_seen: str | None) -> AsyncIterator[bytes]:
         """The board now (unless `last_seen` is current), then after every change."""
