@@ -26,7 +26,15 @@ def test_the_called_phone_hears_first_and_a_phone_whose_view_did_not_change_only
     first = service.issue("permits").token
     second = service.issue("permits").token
     elsewhere = service.issue("ids").token  # c1 serves only permits: its call leaves ids alone
-    live = LiveHub(service, service.ticket_statuses, _render, service.lines_changed, keep_alive=0.5)
+    # Every follower is read only at the start (full_every): after it, only touched lines.
+    live = LiveHub(
+        service,
+        service.ticket_statuses,
+        _render,
+        service.lines_changed,
+        full_every=3600,
+        keep_alive=0.5,
+    )
     heard: list[tuple[str, bytes]] = []
 
     async def follow(token: str) -> None:
