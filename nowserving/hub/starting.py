@@ -22,10 +22,15 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, NamedTuple
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("nowserving.hub")
 WAIT_S = 30.0  # a request that came before the application waits this long at most
+# The rest of a two-phase application is built once the first requests leave the hub this
+# long (each answered or streaming), or one waits for the rest, or after LULL_MAX_S: it
+# holds the GIL as they do, and would slow them by half.
+LULL_S = 0.1
+LULL_MAX_S = 2.0
 HEALTH = "/api/health"
 
 
@@ -58,6 +63,9 @@ class Starting:
         self._built: Built | None = None
         self._whole = asyncio.Event()  # the rest is built too (or the hub stops)
         self._rest_built = False
+        self._busy = 0  # requests answered meanwhile by the first part, not answered yet
+        self._stirred = asyncio.Event()  # one came, was answered, or waits for the rest
+        self._wanted = False  # a request waits for the rest
         self.failed: BaseException | None = None  # the build's error: the hub stops
         self.stop: Callable[[], None] = lambda: None  # set by whoever runs the servers
 
@@ -82,12 +90,35 @@ class Starting:
         built = self._built
         now = built is not None and (self._rest_built or built.early(scope))
         if built is not None and not now:  # a route still to be built may take it
+            self._wanted = True
+            self._stirred.set()
             await _until(self._whole, deadline)
         if built is None or not (now or self._rest_built):
             if scope["type"] == "http":  # still building, or stopping
                 await _json(send, 503, _STARTING, {"retry-after": "5"})
             return
-        await (built.public if public else built.app)(scope, receive, send)
+        app = built.public if public else built.app
+        if self._rest_built:
+            await app(scope, receive, send)
+            return
+        self._busy += 1
+        self._stirred.set()
+        answered = False
+
+        async def answering(message: Message) -> None:
+            nonlocal answered
+            if not answered and message["type"] == "http.response.start":
+                answered = True
+                self._busy -= 1
+                self._stirred.set()
+            await send(message)
+
+        try:
+            await app(scope, receive, answering)
+        finally:
+            if not answered:
+                self._busy -= 1
+                self._stirred.set()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         await receive()  # lifespan.startup: listen at once, build meanwhile
@@ -95,6 +126,7 @@ class Starting:
         running = asyncio.create_task(self._run())
         await receive()  # lifespan.shutdown
         self._stopping.set()
+        self._stirred.set()
         if self._built is None:
             running.cancel()  # the thread finishes its build; nothing uses it
         await asyncio.gather(running, return_exceptions=True)
@@ -110,6 +142,7 @@ class Starting:
                 self._built = built
                 self._ready.set()
                 if built.rest is not None:
+                    await self._lull()
                     (await asyncio.to_thread(built.rest))()  # in place between two requests
                 self._rest_built = True
                 self._whole.set()
@@ -120,6 +153,21 @@ class Starting:
         except BaseException as exc:  # the hub cannot serve: it stops and says why
             self.failed = exc
             self.stop()
+
+    async def _lull(self) -> None:
+        """Until the first requests leave the hub a moment (see LULL_S)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LULL_MAX_S
+        while not (self._wanted or self._stopping.is_set()):
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            self._stirred.clear()
+            try:
+                await asyncio.wait_for(self._stirred.wait(), min(LULL_S, left))
+            except TimeoutError:
+                if not self._busy:
+                    return
 
 
 _STARTING = {

@@ -126,3 +126,23 @@ async def _two_phases() -> None:
         release.set()
         assert (await lines).text == "/api/lines ['rest']"  # served once the rest is in place
     assert await life.say("shutdown") == "lifespan.shutdown.complete"
+
+
+def test_the_rest_is_built_when_no_request_comes() -> None:
+    asyncio.run(asyncio.wait_for(_rest_unasked(), 60))
+
+
+async def _rest_unasked() -> None:
+    placed = asyncio.Event()
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        yield
+
+    def build() -> Built:
+        return Built(_answer, _answer, lifespan, rest=lambda: placed.set)
+
+    life = _Lifespan(Starting(build, "Test office").staff)
+    assert await life.say("startup") == "lifespan.startup.complete"
+    await placed.wait()  # after a lull of LULL_S with nothing to answer
+    assert await life.say("shutdown") == "lifespan.shutdown.complete"
