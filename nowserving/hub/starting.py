@@ -143,10 +143,12 @@ class Starting:
                 self._ready.set()
                 if built.rest is not None:
                     await self._lull()
-                    (await asyncio.to_thread(built.rest))()  # in place between two requests
-                self._rest_built = True
-                self._whole.set()
-                log.info("the hub is ready")
+                if not self._stopping.is_set():
+                    if built.rest is not None:  # put in place between two requests
+                        (await asyncio.to_thread(built.rest))()
+                    self._rest_built = True
+                    self._whole.set()
+                    log.info("the hub is ready")
                 await self._stopping.wait()  # its tasks stop, its snapshot is kept
         except asyncio.CancelledError:
             pass
