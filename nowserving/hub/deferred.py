@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
@@ -27,7 +27,7 @@ class Declared:
     operation_id: str
     path: re.Pattern[str]  # the full path (prefix included), to match before it is built
     build: Callable[[], APIRoute]
-    route: APIRoute | None = field(default=None)
+    route: APIRoute | None = None
 
 
 class Router(APIRouter):
@@ -58,7 +58,9 @@ class Router(APIRouter):
 
 def answers_now(routes: Iterable[BaseRoute], unbuilt: Iterable[Declared], scope: Scope) -> bool:
     """Whether an application built in part routes `scope` as the whole one will: the first
-    route that takes it is a built one of ours, and no route still to be built has its path."""
+    route that takes it is one of the routers' (FastAPI's own pages and the static files are
+    not: `/openapi.json` would leave out the rest), and no route still to be built has its
+    path (it might take it, or answer another method on it)."""
     if scope["type"] != "http":
         return False
     for route in routes:

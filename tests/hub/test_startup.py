@@ -65,8 +65,10 @@ def test_building_the_hub_builds_each_route_once_and_leaves_out_what_no_request_
         "from nowserving.hub.run import _build\n"
         "from nowserving.store.eventstore import EventStore\n"
         "from nowserving.system.paths import sample_config\n"
-        f"app = _build(EventStore({str(tmp_path / 'office.sqlite')!r}), "
-        "load_config(sample_config()))[0]\n"
+        f"built = _build(EventStore({str(tmp_path / 'office.sqlite')!r}), "
+        "load_config(sample_config()))\n"
+        "built.rest()()  # both phases\n"
+        "app = built.app\n"
         f"print(' '.join(m for m in {NOT_IN_BUILD!r} if m in sys.modules))\n"
         # A router's routes are built with it; the application must serve those very
         # routes, not build them again (as FastAPI does for an included router).
