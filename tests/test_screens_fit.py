@@ -132,21 +132,21 @@ def test_every_kiosk_screen_fits(
     if mode == "large_text":  # the longest note, in the largest text
         kiosk.flow.phone_done(i18n.text(lang, "kiosk.phone_offline"), saved=False)
         check("ticket, the number not saved")
-    # I have an appointment: the code keypad, what it says of an unknown code, and the
-    # ticket of a resident who came late (the longest check-in note).
+    # I have an appointment: the code keypad with a whole code and what it says of an
+    # unknown one (the keys' least room), and the ticket of a resident who came late
+    # (the longest check-in note).
     ticket = kiosk.flow.ticket
     assert ticket is not None
     kiosk.flow.reset()
     kiosk.flow.lang = lang
     kiosk.flow.ask_check_in()
-    for key in "K7M2Q9XA":  # a whole code: Check in is enabled
+    for key in "K7M2Q9XA":
         kiosk.flow.press_code(key)
-    check("check-in")
+    kiosk.flow.check_in_failed(i18n.refusal(lang, "booking_unknown"))
+    check("check-in, unknown code")
     finger = 15 * kiosk.logicalDpiX() / 25.4  # the kiosk's touch target: 15 mm each way
     keys = kiosk.check_in_screen.keys.values()
     assert min(min(key.width(), key.height()) for key in keys) >= finger, "keys too small"
-    kiosk.flow.check_in_failed(i18n.refusal(lang, "booking_unknown"))
-    check("check-in, unknown code")
     if mode == "large_text":
         late = i18n.text(lang, "checkin.late", minutes=kiosk.config.booking.grace_minutes)
         kiosk.flow.checked_in(ticket, late)
