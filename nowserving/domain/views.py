@@ -7,6 +7,7 @@ projection themselves.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nowserving.domain.clock import Stamp
@@ -26,6 +27,7 @@ from nowserving.domain.estimate import (
 )
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.opening import ALWAYS, Hours, hours_at
+from nowserving.domain.rules import DUE_EARLY_MS
 from nowserving.domain.state import Call, OfficeState, Status, Ticket
 
 RECENT_ON_BOARD = 8
@@ -259,9 +261,12 @@ def wait_for(
     priority: bool = False,
     now: int | None = None,
     ahead: int | None = None,
+    booked: Sequence[int] = (),
 ) -> WaitRange:
     """The wait for `ticket` of `line_id` (None: someone joining the line now); `ahead`:
-    `state.ahead(ticket)` if the caller has it already.
+    `state.ahead(ticket)` if the caller has it already; `booked`: the slot starts (ms, one
+    per booking) of the line's bookings not checked in yet, where the caller knows them
+    (the hub's store): those whose slot comes while a walk-in waits go first too.
 
     O(counters × lines) per call, each count a bisection in the projection's indexes.
     """
@@ -299,6 +304,7 @@ def wait_for(
         since = now if now is not None else (Stamp.decode(start).wall if start else 0)
         until = f"{since + shown.point * 60_000:015d}"
         later = state.booked_due(line_id, until) - state.booked_due(line_id, start)
+        later += sum(1 for slot in booked if slot - DUE_EARLY_MS < since + shown.point * 60_000)
         if later > 0:
             shown = estimate(ahead_work(ahead + later, own, passing), counters, own)
     return shown
@@ -320,8 +326,14 @@ def ahead_of(state: OfficeState, ticket: Ticket) -> int:
 
 
 def ticket_view(
-    state: OfficeState, config: OfficeConfig, ticket: Ticket, *, with_token: bool = False
+    state: OfficeState,
+    config: OfficeConfig,
+    ticket: Ticket,
+    *,
+    with_token: bool = False,
+    booked: Sequence[int] = (),
 ) -> TicketView:
+    """A resident's view of their ticket (`booked`: as wait_for takes it)."""
     ahead = ahead_of(state, ticket)
     return TicketView(
         id=ticket.id,
@@ -329,7 +341,7 @@ def ticket_view(
         line=ticket.line,
         status=ticket.status,
         ahead=ahead,
-        wait=wait_for(state, config, ticket.line, ticket, ahead=ahead),
+        wait=wait_for(state, config, ticket.line, ticket, ahead=ahead, booked=booked),
         priority=ticket.priority,
         lang=ticket.lang,
         source=ticket.source,
