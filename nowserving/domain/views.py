@@ -7,7 +7,7 @@ projection themselves.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nowserving.domain.clock import Stamp
@@ -302,9 +302,9 @@ def wait_for(
         # Appointments whose slot comes while this walk-in waits will go first too.
         start = max(ticket.queue_key if ticket else "", state.last_hlc)  # counted in `ahead`
         since = now if now is not None else (Stamp.decode(start).wall if start else 0)
-        until = f"{since + shown.point * 60_000:015d}"
-        later = state.booked_due(line_id, until) - state.booked_due(line_id, start)
-        later += sum(1 for slot in booked if slot - DUE_EARLY_MS < since + shown.point * 60_000)
+        horizon = since + shown.point * 60_000 + DUE_EARLY_MS  # due that long before the slot
+        later = state.booked_due(line_id, f"{horizon:015d}") - state.booked_due(line_id, start)
+        later += sum(1 for slot in booked if slot < horizon)
         if later > 0:
             shown = estimate(ahead_work(ahead + later, own, passing), counters, own)
     return shown
@@ -358,16 +358,21 @@ def ticket_view(
 
 
 def line_view(
-    state: OfficeState, config: OfficeConfig, line_id: str, now: int | None = None
+    state: OfficeState,
+    config: OfficeConfig,
+    line_id: str,
+    now: int | None = None,
+    booked: Sequence[int] = (),
 ) -> LineView:
-    """A line as screens show it; with `now` (wall ms), also whether it is open then."""
+    """A line as screens show it; with `now` (wall ms), also whether it is open then
+    (`booked`: as wait_for takes it)."""
     line = state.line(line_id)
     waiting = state.waiting_count(line_id)
     configured = config.line(line_id)
     open_counters = sum(
         1 for c in config.counters if line_id in c.lines and state.counter(c.id).open
     )
-    wait = wait_for(state, config, line_id)
+    wait = wait_for(state, config, line_id, booked=booked)
     hours = ALWAYS
     if now is not None:
         hours = hours_at(config, line_id, now, wait.point if wait.known else None)
@@ -401,13 +406,22 @@ def counter_view(state: OfficeState, config: OfficeConfig, counter_id: str) -> C
     )
 
 
-def board_view(state: OfficeState, config: OfficeConfig, now: int | None = None) -> BoardView:
+def board_view(
+    state: OfficeState,
+    config: OfficeConfig,
+    now: int | None = None,
+    booked: Mapping[str, Sequence[int]] | None = None,
+) -> BoardView:
+    """The lobby board (`booked`: per line, as wait_for takes it)."""
     calls = list(reversed(state.calls[-RECENT_ON_BOARD:]))
+    booked = booked or {}
     return BoardView(
         day=state.day,
         version=state.last_hlc,
         calls=calls,
-        lines=[line_view(state, config, line.id, now) for line in config.lines],
+        lines=[
+            line_view(state, config, line.id, now, booked.get(line.id, ())) for line in config.lines
+        ],
         counters=[counter_view(state, config, c.id) for c in config.counters],
         announcement=dict(state.announcement),
         alerts=[AlertView(d, a, m) for (d, a), m in sorted(state.alerts.items())],

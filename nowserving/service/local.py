@@ -839,7 +839,8 @@ class LocalService:
     def _on_line(self, line: str, decide: Callable[[OfficeState], Draft]) -> LineView:
         self._write(lambda state: [decide(state)])
         with self._lock:
-            return line_view(self._catch_up(), self.config, line, self._now())
+            state = self._catch_up()
+            return line_view(state, self.config, line, self._now(), self._expected(state, line))
 
     def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None:
         self._write(lambda s: [rules.decide_announcement(self.config, texts, staff)])
@@ -874,13 +875,18 @@ class LocalService:
 
     def board(self) -> BoardView:
         with self._lock:
-            return board_view(self._catch_up(), self.config, self._now())
+            state = self._catch_up()
+            booked = {line.id: self._expected(state, line.id) for line in self.config.lines}
+            return board_view(state, self.config, self._now(), booked)
 
     def lines(self) -> list[LineView]:
         with self._lock:
             state = self._catch_up()
             now = self._now()
-            return [line_view(state, self.config, line.id, now) for line in self.config.lines]
+            return [
+                line_view(state, self.config, line.id, now, self._expected(state, line.id))
+                for line in self.config.lines
+            ]
 
     def counter(self, counter: str) -> CounterView:
         try:
@@ -914,7 +920,8 @@ class LocalService:
             state = self._catch_up()
             waiting = [t for line in lines for t in state.waiting(line)]
             waiting.sort(key=lambda t: t.queue_key)
-            return [ticket_view(state, self.config, t) for t in waiting]
+            booked = {line: self._expected(state, line) for line in set(lines)}
+            return [ticket_view(state, self.config, t, booked=booked[t.line]) for t in waiting]
 
     def ticket(self, ticket: str) -> TicketView:
         return self._ticket_view(ticket)
