@@ -23,7 +23,7 @@ from nowserving.domain.state import OfficeState, Status, Ticket
 
 PRIORITY_STREAK_LIMIT = 2  # priority calls in a row before an ordinary resident gets a turn
 BOOKED_IN_A_ROW = 2  # appointments called in a row at a counter while walk-ins wait
-FAIR_AFTER_MS = 0  # ... counted once the longest-waiting walk-in has waited this long
+FAIR_AFTER_MS = 0  # ... once the walk-in passed has waited this long (the config: 30 min)
 # A checked-in appointment counts as due this long before its slot: a counter that frees up
 # a little early takes it rather than a walk-in whose service would make it start late.
 DUE_EARLY_MS = 5 * 60_000
@@ -92,7 +92,7 @@ def _next_for_counter(
     counter: str | None,
     now: int | None,
     max_in_a_row: int,
-    fair_after: int = FAIR_AFTER_MS,
+    fair_after: int,
 ) -> tuple[Ticket | None, bool]:
     """(next_for_counter's choice, whether it is an appointment passing waiting walk-ins)."""
     if now is None:
