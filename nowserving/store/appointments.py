@@ -108,6 +108,14 @@ def checked_in(store: EventStore, code: str, ticket_token: str) -> None:
     store.db.conn.execute("UPDATE appointments SET ticket = ? WHERE code = ?", (ticket_token, code))
 
 
+def checked_in_tickets(store: EventStore, since_day: str) -> set[str]:
+    """The tokens of the tickets bookings of `since_day` (ISO) and later checked in for."""
+    rows = store.read(
+        "SELECT ticket FROM appointments WHERE day >= ? AND ticket != ''", (since_day,)
+    )
+    return {str(r[0]) for r in rows}
+
+
 def cancel(store: EventStore, code: str) -> None:
     """Free a booking's place. Inside `write()`."""
     store.db.conn.execute("UPDATE appointments SET status = ? WHERE code = ?", (CANCELLED, code))
