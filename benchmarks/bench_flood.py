@@ -10,16 +10,30 @@ closes them), and prints the median and p99 of each, and the size of the hub's l
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_hub import bench_issue  # this script's folder is on the path
+from bench_hub import Keepalive  # this script's folder is on the path
 
-from tests.hub.conftest import start_hub, stop_hub
+from tests.hub.conftest import KIOSK, start_hub, stop_hub
 from tests.hub.flood import flooding, percentile, raise_open_files
+
+
+def bench_issue(url: str, count: int) -> list[float]:
+    """Seconds per `POST /api/tickets` from a kiosk, `count` times on one connection."""
+    kiosk, body = Keepalive(url, KIOSK), json.dumps({"line": "payments"}).encode()
+    timings = []
+    for _ in range(count):
+        began = time.perf_counter()
+        if kiosk("POST", "/api/tickets", body) != 201:
+            raise RuntimeError("the hub refused an issue")
+        timings.append(time.perf_counter() - began)
+    return timings
 
 
 def summary(name: str, timings: list[float]) -> str:

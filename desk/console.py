@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.views import CounterView, TicketView
+from nowserving.system import i18n
 
 # action -> (button text, shortcut)
 ACTIONS = {
@@ -39,12 +40,27 @@ def minutes_since(start_ms: int, now_ms: int) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
+def waiting_since(ticket: TicketView) -> int:
+    """When a resident's wait began (ms): at issue, or for a booking at its slot's start if
+    they checked in early (the reports count appointments' waits the same way)."""
+    return max(ticket.issued_at, ticket.appointment or 0)
+
+
+def appointment_mark(ticket: TicketView, config: OfficeConfig) -> str:
+    """ "Appt 10:30" for a checked-in booking (its slot's office time), else "": a word
+    staff read, not a colour. The desk is in English, as its other markers."""
+    if ticket.appointment is None:
+        return ""
+    return f"Appt {i18n.clock_time(ticket.appointment, config.zone)}"
+
+
 def flags(ticket: TicketView, config: OfficeConfig) -> str:
     """Short markers staff read at a glance."""
-    marks = []
+    mark = appointment_mark(ticket, config)
+    marks = [mark] if mark else []
     if ticket.priority:
         marks.append("Priority")
-    if ticket.source == "remote":
+    if ticket.source == "remote" and ticket.appointment is None:  # not a phone check-in
         marks.append("Joined by phone")
     if ticket.returned:
         marks.append("Came back (no-show)")
@@ -150,7 +166,7 @@ class CounterPanel(QWidget):
             self.details.setText("Nobody at the counter. Press Call next (F1).")
         else:
             service = self.config.text(self.config.line(ticket.line).name, "en")
-            waited = minutes_since(ticket.issued_at, ticket.called_at or now_ms)
+            waited = minutes_since(waiting_since(ticket), ticket.called_at or now_ms)
             lines = [f"<b>{service}</b>", f"Waited {waited}", flags(ticket, self.config)]
             if ticket.recalls:
                 lines.append(f"Recalled {ticket.recalls}×")
@@ -165,7 +181,7 @@ class CounterPanel(QWidget):
             cells = [
                 waiting.label,
                 self.config.text(self.config.line(waiting.line).name, "en"),
-                minutes_since(waiting.issued_at, now_ms),
+                minutes_since(waiting_since(waiting), now_ms),
                 flags(waiting, self.config),
             ]
             for column, text in enumerate(cells):

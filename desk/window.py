@@ -344,7 +344,8 @@ class DeskWindow(QWidget):
 
     def _load_bookings(self) -> None:
         """While the Bookings tab is open: the chosen day's bookings and free slots, asked
-        off the UI thread (on a paired PC they are at the hub)."""
+        off the UI thread (on a paired PC they are at the hub). Answers can arrive out of
+        order; only the one for what is chosen now is shown."""
         if self.staff is None or self.tabs.currentWidget() is not self.bookings:
             return
         staff, service = self.staff.id, self.service
@@ -358,7 +359,11 @@ class DeskWindow(QWidget):
                 log.error("listing bookings failed", exc_info=error)
             self.bookings.show_trouble(f"The bookings cannot be shown: {error}")
 
-        run_in_background(ask, lambda found: self.bookings.render_view(*found), failed)
+        def answered(found: Any) -> None:
+            if self.bookings.choice() == (line, day):  # not an answer for an earlier choice
+                self.bookings.render_view(*found)
+
+        run_in_background(ask, answered, failed)
 
     def _run(self, name: str, work: Callable[[], Any]) -> None:
         def succeeded(result: Any) -> None:

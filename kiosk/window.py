@@ -288,7 +288,12 @@ class KioskWindow(QWidget):
         else:
             if not isinstance(error, NowservingError):
                 log.error("checking in failed", exc_info=error)
-            message = i18n.refusal(self.flow.lang, getattr(error, "code", ""))
+            code = getattr(error, "code", "")
+            message = (
+                str(error)  # where to go instead: the hub says it in the booking's language
+                if code == "checkin_elsewhere"
+                else i18n.refusal(self.flow.lang, code)
+            )
         self.errors.append(str(error))
         self.flow.check_in_failed(message)
         self.render_view()

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 CACHE_S = 5.0  # lobby displays and the city's website all ask: the database answers once
 REFRESH_S = 30  # the pages reload themselves this often
 COOKIE = "city_dashboard"
+SESSION_S = 12 * 3600  # a signed-in browser's dashboard cookie lasts a shift
 MAX_FORM_BYTES = 4096
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -105,9 +106,20 @@ class _Cached:
             return self._value
 
 
-def session_value(token: str) -> str:
-    """The dashboard cookie for `token`: proves the token was given, cannot be turned back."""
-    return hmac.new(token.encode(), b"nowserving city dashboard", hashlib.sha256).hexdigest()
+def session_value(token: str, expires: int) -> str:
+    """The dashboard cookie for `token`, good until `expires` (Unix seconds): proves the
+    token was given, cannot be turned back, and a copy of it ends with the shift (one
+    without an end would sign its holder in until the token changes)."""
+    signed = f"nowserving city dashboard until {expires}".encode()
+    return f"{expires}.{hmac.new(token.encode(), signed, hashlib.sha256).hexdigest()}"
+
+
+def session_valid(token: str, cookie: str, now: float) -> bool:
+    """Whether `cookie` is a dashboard cookie for `token` that has not expired at `now`."""
+    expires, _, _ = cookie.partition(".")
+    if not expires.isdigit() or len(expires) > 12 or int(expires) <= now:
+        return False
+    return hmac.compare_digest(cookie.encode(), session_value(token, int(expires)).encode())
 
 
 def create_app(reader: CityReader, *, admin_token: str | None, city: str = "City") -> FastAPI:
@@ -135,8 +147,7 @@ def create_app(reader: CityReader, *, admin_token: str | None, city: str = "City
             bearer[7:].encode(), admin_token.encode()
         ):
             return True
-        cookie = request.cookies.get(COOKIE, "")
-        return hmac.compare_digest(cookie.encode(), session_value(admin_token).encode())
+        return session_valid(admin_token, request.cookies.get(COOKIE, ""), time.time())
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
         context = {"city": city, "refresh": REFRESH_S, **context}
@@ -202,11 +213,11 @@ def create_app(reader: CityReader, *, admin_token: str | None, city: str = "City
         response = RedirectResponse("/dashboard", status_code=303)
         response.set_cookie(
             COOKIE,
-            session_value(admin_token),
+            session_value(admin_token, int(time.time()) + SESSION_S),
             httponly=True,
             samesite="strict",
             secure=request.url.scheme == "https",  # behind the city's HTTPS proxy
-            max_age=12 * 3600,
+            max_age=SESSION_S,
         )
         return response
 

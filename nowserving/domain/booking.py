@@ -9,11 +9,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from fractions import Fraction
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NotFound, Rejected
+from nowserving.domain.notify import normalize_phone
 from nowserving.domain.opening import local_date, local_instant
 from nowserving.domain.rules import SHORT_ALPHABET
 
@@ -47,13 +50,15 @@ def takes_bookings(config: OfficeConfig, line: str) -> bool:
 
 
 def capacity(config: OfficeConfig, line: str) -> int:
-    """Bookings per slot: the configured number, else counters × slot ÷ typical minutes."""
+    """Bookings per slot: the configured number, else counters × slot ÷ typical minutes,
+    where a counter serving several lines counts as its share for each (one of two lines:
+    half a counter), so lines sharing a counter do not book its time twice over."""
     fixed = config.booking.per_slot.get(line)
     if fixed is not None:
         return fixed
-    counters = sum(1 for c in config.counters if line in c.lines)
-    typical = config.line(line).typical_minutes
-    return max(1, int(counters * config.booking.slot_minutes // typical))
+    counters = sum(Fraction(1, len(c.lines)) for c in config.counters if line in c.lines)
+    typical = Fraction(config.line(line).typical_minutes)
+    return max(1, int(counters * config.booking.slot_minutes / typical))
 
 
 def slot_starts(config: OfficeConfig, line: str, day: date) -> list[tuple[int, int]]:
@@ -108,6 +113,17 @@ def check_room(config: OfficeConfig, line: str, taken: int, held: int, from_addr
         raise Rejected("Too many bookings from here today.", code="too_many_bookings")
 
 
+def check_unused(appointment: Appointment) -> None:
+    """Rejected once a booking has checked in: its ticket holds the slot's place in line,
+    so moving or cancelling it would free that place for one more booking (past the
+    slot's capacity) while the ticket keeps it."""
+    if appointment.ticket:
+        raise Rejected(
+            "This booking has checked in already; it can no longer be moved or cancelled.",
+            code="booking_checked_in",
+        )
+
+
 def check_in_late(config: OfficeConfig, appointment: Appointment, now: int) -> bool:
     """Whether a booking checking in at `now` (ms) is late beyond the grace minutes (then it
     gets a walk-in ticket); Rejected outside the check-in window or if it was cancelled."""
@@ -131,16 +147,26 @@ def clean_code(text: str) -> str:
     return code
 
 
-def contact_key(text: str) -> str:
-    """A phone number or e-mail address as kept and compared ("+1 510-555 0147" and
-    "15105550147" are one number); Rejected if it is neither."""
+def contact_key(text: str, country: str = "") -> str:
+    """A phone number or e-mail address as kept and compared, so that one number in any
+    spelling counts once against `max_per_contact` ("+1 510-555 0147", "0015105550147" and
+    "15105550147" are one; with the office's `country` code a number without "+" or "00"
+    is national, as for text messages); Rejected if it is neither."""
     value = text.strip()
     phone = re.sub(r"[\s().-]", "", value)
     if _PHONE.fullmatch(phone):
-        return "+" + phone.lstrip("+")
+        if not country and not phone.startswith(("+", "00")):
+            phone = "+" + phone  # no office country: a number without "+" is international
+        try:
+            return normalize_phone(phone, country)
+        except ValueError:
+            pass  # "+0…": no country code starts with 0
     if len(value) <= 254 and _EMAIL.fullmatch(value):
         return value.lower()
-    raise Rejected("Give a phone number or an e-mail address.", code="bad_contact")
+    raise Rejected(
+        "Give a phone number with its country code (+…) or an e-mail address.",
+        code="bad_contact",
+    )
 
 
 def new_code() -> str:
@@ -149,6 +175,14 @@ def new_code() -> str:
     digits by that first key (kiosk/window.py)."""
     letters = [c for c in SHORT_ALPHABET if c.isalpha()]
     return secrets.choice(letters) + "".join(secrets.choice(SHORT_ALPHABET) for _ in range(7))
+
+
+def unused_code(taken: Callable[[str], bool]) -> str:
+    """A new check-in code that no booking holds yet (`taken`): codes stay in the store
+    for the reports, and 40 bits meet again after about a million bookings."""
+    while taken(code := new_code()):
+        pass
+    return code
 
 
 def token_hash(token: str) -> str:

@@ -26,6 +26,7 @@ Everything here is pure: the store-backed facts come in through `Facts`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal, Protocol
 
@@ -108,6 +109,17 @@ def line_refusal(device: Device, line: str) -> str | None:
     if device.lines and line not in device.lines:
         return f"{device.id} does not issue tickets for {line}"
     return None
+
+
+def check_in_refusal(kiosk: Device, kiosks: Iterable[Device], line: str) -> str | None:
+    """Where a booking of `line` must check in when `kiosk` does not issue that line (its
+    `lines`), as the catalog key telling the resident: another of the office's `kiosks`
+    that does, else the front desk. None when it may check in at `kiosk`."""
+    if line_refusal(kiosk, line) is None:
+        return None
+    if any(k.role == "kiosk" and k.id != kiosk.id and not line_refusal(k, line) for k in kiosks):
+        return "checkin.other_kiosk"
+    return "checkin.ask_desk"
 
 
 def counter_refusal(device: Device, counter: str) -> str | None:

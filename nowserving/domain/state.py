@@ -294,12 +294,24 @@ def _fingerprint() -> str:
 
 
 SNAPSHOT_FORMAT = _fingerprint()
+TICKET_FIELDS = [f.name for f in fields(Ticket)]
+_STATUS = {status.value: status for status in Status}
+_STATUS_COLUMN = TICKET_FIELDS.index("status")
 
 
 def _rows(items: Iterable[Any], kind: type) -> list[tuple[Any, ...]]:
     """Each dataclass as a tuple of its fields, in order (shallow: JSON copies them anyway)."""
     get = operator.attrgetter(*(f.name for f in fields(kind)))
     return [get(item) for item in items]
+
+
+def _columns(tickets: Iterable[Ticket]) -> list[list[Any]]:
+    """The tickets as one list per field (in `TICKET_FIELDS` order): a restart decodes no
+    list per ticket and builds them in one `map`, with the few waiting ones indexed."""
+    rows = _rows(tickets, Ticket)
+    if not rows:
+        return [[] for _ in TICKET_FIELDS]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def to_snapshot(state: OfficeState) -> dict[str, Any]:
@@ -310,9 +322,9 @@ def to_snapshot(state: OfficeState) -> dict[str, Any]:
     """
     return {
         "format": SNAPSHOT_FORMAT,
-        "fields": [f.name for f in fields(Ticket)],
+        "fields": TICKET_FIELDS,
         "day": state.day,
-        "tickets": _rows(state.tickets.values(), Ticket),
+        "tickets": _columns(state.tickets.values()),
         "lines": copy.deepcopy(_rows(state.lines.values(), LineState)),
         "counters": _rows(state.counters.values(), CounterState),
         "calls": _rows(state.calls, Call),
@@ -331,15 +343,19 @@ def from_snapshot(data: dict[str, Any]) -> OfficeState | None:
     """The state a snapshot holds, or None if other projection code made it."""
     if data.get("format") != SNAPSHOT_FORMAT:
         return None
-    if data.get("fields") != [f.name for f in fields(Ticket)]:
+    columns = list(data["tickets"])
+    if data.get("fields") != TICKET_FIELDS or len(columns) != len(TICKET_FIELDS):
         return None
+    if len({len(column) for column in columns}) > 1:
+        return None  # damaged: the log still has it all
     state = OfficeState(str(data["day"]), last_hlc=str(data["last_hlc"]))
     state.ended = bool(data["ended"])
-    for row in data["tickets"]:
-        ticket = Ticket(*row)
-        ticket.status = Status(ticket.status)
-        state.tickets[ticket.id] = ticket
-        state.reindex(ticket)
+    statuses = columns[_STATUS_COLUMN] = [_STATUS[status] for status in columns[_STATUS_COLUMN]]
+    tickets = list(map(Ticket, *columns))  # one call per ticket, no per-row list
+    state.tickets = {ticket.id: ticket for ticket in tickets}
+    for ticket, status in zip(tickets, statuses, strict=True):
+        if status is Status.WAITING:  # only they are in the index (few, even on a big day)
+            state.reindex(ticket)
     state.lines = {row[0]: LineState(*row) for row in data["lines"]}
     state.counters = {row[0]: CounterState(*row) for row in data["counters"]}
     state.calls = [Call(*row) for row in data["calls"]]
@@ -411,16 +427,17 @@ def _new_ticket(state: OfficeState, event: Event) -> Ticket:
         lang=str(data.get("lang", "")),
         source=str(data.get("source", "kiosk")),
         issued_at=event.wall,
-        queue_key=event.hlc if slot is None else appointment_key(slot, event.ticket),
+        queue_key=event.hlc if slot is None else appointment_key(slot, event.hlc),
         status=Status.EXPIRED if state.ended else Status.WAITING,
         slot=slot,
     )
 
 
-def appointment_key(slot: int, ticket: str) -> str:
+def appointment_key(slot: int, checked_in: str) -> str:
     """An appointment's place: a clock stamp at its slot's start, so it sorts among walk-ins
-    by that time wherever it was checked in (the ticket id keeps two apart)."""
-    return Stamp(slot, 0, ticket).encode()
+    by that time wherever it was checked in; of one slot's, the one checked in first (by
+    `checked_in`, its issue event's stamp) goes first."""
+    return Stamp(slot, 0, checked_in).encode()
 
 
 def _issued_by_device(event: Event, request: str) -> bool:

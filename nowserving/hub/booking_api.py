@@ -15,13 +15,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from nowserving.domain.booking import Appointment, bookable_days, check_in_late, takes_bookings
-from nowserving.domain.config import IDENT, Ident
+from nowserving.domain.config import IDENT, Device, Ident
 from nowserving.domain.errors import NotFound, Rejected
 from nowserving.domain.events import Kind
 from nowserving.domain.links import booking_url
 from nowserving.domain.notify import mask
 from nowserving.domain.opening import local_date
-from nowserving.domain.permissions import rest_roles
+from nowserving.domain.permissions import check_in_refusal, rest_roles
 from nowserving.hub.admin_page import _qr_data_uri as qr_data_uri
 from nowserving.hub.api import Credentials, HubDep, RequestId, Staff, _without_token
 from nowserving.hub.context import Hub, allowed, hub_of, in_thread
@@ -150,7 +150,10 @@ def check_in(
         raise Rejected("Give the booking's code or its link's token.", code="booking_unknown")
     device = "resident"
     if body.code is not None:
-        device = allowed(request, credentials, *rest_roles(Kind.TICKET_ISSUED)).device_id
+        kiosk = allowed(request, credentials, *rest_roles(Kind.TICKET_ISSUED))
+        device = kiosk.device_id
+        if kiosk.device is not None:
+            _check_in_here(hub, kiosk.device, hub.service.find_booking_by_code(body.code))
     with hub.service.request(device, key if body.code is not None else None):
         view, late = hub.service.check_in(
             body.code or "",
@@ -169,6 +172,16 @@ def check_in(
         late=late,
         message=message,
     )
+
+
+def _check_in_here(hub: Hub, kiosk: Device, found: Appointment) -> None:
+    """Rejected "checkin_elsewhere" when `kiosk` does not issue the booking's line (its
+    `lines`, as for tickets): `detail` tells the resident, in the booking's language, to use
+    another kiosk that does or to ask at the front desk (the kiosk shows it as it is)."""
+    key = check_in_refusal(kiosk, hub.active_devices(), found.line)
+    if key is not None:
+        service = _line_name(hub, found.line, found.lang)
+        raise Rejected(i18n.text(found.lang, key, service=service), code="checkin_elsewhere")
 
 
 @router.get("/staff/appointments", operation_id="list_appointments", tags=["desk"])

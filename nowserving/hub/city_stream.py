@@ -39,8 +39,15 @@ class CityStream:
         city = service.config.city
         assert city.database is not None and city.office_id is not None
         # Imported here: psycopg and yoyo (0.25 s) only for a hub that streams to the city.
-        from nowserving.store.city import CityWriter
+        from nowserving.store.city import CityWriter, unverified_hosts
 
+        unchecked = unverified_hosts(city.database)
+        if unchecked:
+            log.warning(
+                "the city database (%s) is reached without checking its certificate: "
+                "add ?sslmode=verify-full (and sslrootcert=…) to [city] database",
+                ", ".join(unchecked),
+            )
         self.service = service
         self.writer = CityWriter(city.database, city.office_id, staff_names=city.staff_names)
         self.key = cursor_key(city.office_id)

@@ -10,7 +10,7 @@ whatever the client wrote further left is ignored.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from starlette.types import Scope
 
@@ -39,8 +39,23 @@ def client_address(peer: str, forwarded_for: str | None, trusted: Sequence[Netwo
     return hops[0][:_LONGEST_ADDRESS] if hops else peer  # every hop is a proxy of ours
 
 
+def limit_key(address: str) -> str:
+    """What per-address limits count `address` as: an IPv6 address by its /64, the
+    network a phone or a home line is given (it may use any address in it, so one each
+    would slip every cap); an IPv4 address (also one written as IPv6) as it is."""
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ip_network(f"{parsed}/64", strict=False))
+    return address
+
+
 def scope_client(scope: Scope, trusted: Sequence[Network]) -> str:
-    """`client_address` for an ASGI request scope."""
+    """`client_address` for an ASGI request scope, as per-address limits count it."""
     peer = scope["client"][0] if scope.get("client") else UNKNOWN
     forwarded = b",".join(v for k, v in scope.get("headers", ()) if k == b"x-forwarded-for")
-    return client_address(peer, forwarded.decode("latin-1") or None, trusted)
+    return limit_key(client_address(peer, forwarded.decode("latin-1") or None, trusted))

@@ -31,14 +31,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from nowserving.domain.config import Hub as HubSettings
-from nowserving.hub.clients import Network, is_trusted, scope_client
+from nowserving.hub.clients import Network, is_trusted, limit_key, scope_client
 
 log = logging.getLogger("nowserving.hub.guard")
 
 
 @dataclass
 class ConnectionGuard:
-    """Counts open connections per peer address and in total; says who may connect."""
+    """Counts open connections per peer address (an IPv6 one by its /64: `limit_key`) and
+    in total; says who may connect."""
 
     settings: HubSettings
     open: Counter[str] = field(default_factory=Counter)
@@ -49,25 +50,27 @@ class ConnectionGuard:
         """Count a new connection from `peer` if the caps allow it (then `release` it)."""
         # A trusted proxy carries many clients: only the total cap applies to it.
         per_address = not is_trusted(peer, self.settings.trusted_proxies)
+        key = limit_key(peer)
         with self._lock:
             if self.total >= self.settings.max_connections or (
-                per_address and self.open[peer] >= self.settings.max_connections_per_address
+                per_address and self.open[key] >= self.settings.max_connections_per_address
             ):
                 refused = True
             else:
                 refused = False
-                self.open[peer] += 1
+                self.open[key] += 1
                 self.total += 1
         if refused:  # one line per kind and minute: see nowserving.hub.quietlog
             log.warning("refused a connection from %s: too many open connections", peer)
         return not refused
 
     def release(self, peer: str) -> None:
+        key = limit_key(peer)
         with self._lock:
             self.total -= 1
-            self.open[peer] -= 1
-            if self.open[peer] <= 0:
-                del self.open[peer]  # the table holds only addresses with open connections
+            self.open[key] -= 1
+            if self.open[key] <= 0:
+                del self.open[key]  # the table holds only addresses with open connections
 
 
 def guarded_protocol(guard: ConnectionGuard) -> type[HttpToolsProtocol]:

@@ -88,22 +88,7 @@ def _build(store: EventStore, config: OfficeConfig) -> Built:
         if not config.hub.tls:
             log.warning(PLAIN_HTTP)
         app = create_app(LocalService(store, config, device="hub"))
-        _build_included_routes(app.router.routes)
     return app, public_only(app), lambda: app.router.lifespan_context(app)
-
-
-def _build_included_routes(routes: list[Any]) -> None:
-    """Build the routes of every included router now, in the build's thread.
-
-    FastAPI (0.165) builds an included router's routes (their validators, again) the first
-    time a request goes through it: 0.2 s for `api` on the event loop at the first issue,
-    and the import of `pydantic.v1` with it. Private API: skipped if FastAPI changes it.
-    """
-    for route in routes:
-        candidates = getattr(route, "effective_candidates", None)
-        if callable(candidates):
-            _build_included_routes(candidates())
-            route.effective_low_priority_routes()
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ so the apps never know which one they hold.
 
 from __future__ import annotations
 
+import gc
 import hmac
 import itertools
 import json
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from nowserving.domain import booking, rules
@@ -52,6 +53,7 @@ from nowserving.domain.views import (
     line_view,
     lines_touched,
     linked_lines,
+    office_now,
     ticket_view,
     wait_for,
 )
@@ -61,6 +63,8 @@ from nowserving.store import appointments, outbox, reports
 from nowserving.store.eventstore import EventStore
 from nowserving.store.registry import Registry
 from nowserving.system import i18n
+
+EXPECTED_AHEAD_MS = 4 * 3_600_000  # how far ahead bookings may matter to a walk-in's wait
 
 # The write request being served on this thread: (asking device, its request id).
 _REQUEST: ContextVar[tuple[str, str] | None] = ContextVar("request", default=None)
@@ -87,6 +91,23 @@ _JOIN_REFUSALS = {
     "line_paused": "join_paused",
     "address_cap": "join_cap",
 }
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a big day is decoded and built.
+
+    The snapshot's lists and tickets hold no cycles, yet each 700 new objects start a
+    collection that walks them, and every object the process holds (FastAPI's, in the
+    hub) now and then: a third of the time of restoring a 50,000-ticket day.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 class LocalService:
@@ -225,8 +246,9 @@ class LocalService:
         applying those events in clock order gives what a full replay would.
         """
         try:
-            saved = json.loads(self.store.get_state(SNAPSHOT_KEY) or "{}")
-            state = from_snapshot(saved["state"]) if saved.get("day") == day else None
+            with _collector_paused():
+                saved = json.loads(self.store.get_state(SNAPSHOT_KEY) or "{}")
+                state = from_snapshot(saved["state"]) if saved.get("day") == day else None
         except (ValueError, KeyError, TypeError, IndexError):  # damaged: the log still has it all
             state = None
         if state is None:
@@ -375,7 +397,8 @@ class LocalService:
         def decide(state: OfficeState) -> list[Draft]:
             target = rules.issue_target(state, self.config, line)
             now = self._now()
-            shown = wait_for(state, self.config, target, priority=priority, now=now)
+            booked = self._expected(state, target)
+            shown = wait_for(state, self.config, target, priority=priority, now=now, booked=booked)
             waited = shown.point if shown.known else None
             hours = hours_at(self.config, target, now, waited)
             rules.check_hours(hours, remote=source == "remote")
@@ -418,10 +441,14 @@ class LocalService:
         with self._lock:
             state = self._catch_up()
             views = {}
+            expected: dict[str, list[int]] = {}  # per line: one look in the bookings
             for token in tokens:
                 found = state.tickets.get(rules.ticket_id(token))
                 if found is not None and hmac.compare_digest(found.token, token):
-                    views[token] = ticket_view(state, self.config, found)
+                    if found.line not in expected:
+                        expected[found.line] = self._expected(state, found.line)
+                    booked = expected[found.line]
+                    views[token] = ticket_view(state, self.config, found, booked=booked)
             return views
 
     def token_for_code(self, code: str) -> str:
@@ -565,7 +592,7 @@ class LocalService:
         """Text-to-join: the same rules as the join page, plus the number's daily cap; the
         "joined" message brings the link, a refusal says why."""
         try:
-            rules.check_remote_join(self.config, line, self.waiting_count(line, source="remote"))
+            rules.check_remote_join(self.config, line, self.remote_joins_waiting(line))
             cap = self.config.notify.tickets_per_address
             if outbox.address_uses(self.store, "sms", sender, self.today()) >= cap:
                 raise Rejected("Too many tickets for this number today.", code="address_cap")
@@ -628,7 +655,11 @@ class LocalService:
         so the slot's last place goes to one resident only (Rejected "slot_full"). Booked by
         `staff` for a resident on the phone, the contact may be left out (no reminders)."""
         lang = lang if lang in self.config.office.languages else self.config.default_language
-        key = booking.contact_key(contact) if contact.strip() or not staff else ""
+        key = (
+            booking.contact_key(contact, self.config.notify.country_code)
+            if contact.strip() or not staff
+            else ""
+        )
         now = self._now()
         token = rules.new_token()
         with self._lock, self.store.write():
@@ -640,9 +671,8 @@ class LocalService:
                 appointments.held_by(self.store, key, now) if key else 0,
                 appointments.booked_from(self.store, client, now - 86_400_000) if client else 0,
             )
-            made = booking.Appointment(
-                booking.new_code(), line, *slot, lang, "booked", key, booked_by=staff
-            )
+            code = booking.unused_code(lambda c: appointments.by_code(self.store, c) is not None)
+            made = booking.Appointment(code, line, *slot, lang, "booked", key, booked_by=staff)
             day = local_date(start, self.config.zone).isoformat()
             appointments.insert(self.store, made, booking.token_hash(token), day, client, now)
             self.notifier.remind(made, booking_url(self.config, token, lang), now / 1000)
@@ -656,6 +686,7 @@ class LocalService:
             found = self.find_booking(token)
             if found.status != "booked":
                 raise Rejected("This booking was cancelled.", code="booking_unknown")
+            booking.check_unused(found)
             slot = booking.find_slot(self.config, found.line, start, now)
             if slot[0] != found.start:
                 taken = appointments.taken(self.store, found.line, [start]).get(start, 0)
@@ -675,10 +706,18 @@ class LocalService:
             raise booking.unknown()
         return found
 
+    def find_booking_by_code(self, code: str) -> booking.Appointment:
+        """A booking by its check-in code, as typed or scanned (NotFound "booking_unknown")."""
+        found = appointments.by_code(self.store, booking.clean_code(code))
+        if found is None:
+            raise booking.unknown_code()
+        return found
+
     def cancel_booking(self, token: str) -> booking.Appointment:
         """Cancel through the link: the place is free again for someone else."""
         with self._lock, self.store.write():
             found = self.find_booking(token)
+            booking.check_unused(found)
             if found.status == "booked":
                 appointments.cancel(self.store, found.code)
                 self.notifier.forget_booking(found.code)
@@ -690,13 +729,7 @@ class LocalService:
         """Check a booking in by its code (kiosk) or its link's token (phone): its ticket
         (with token) and whether it came late beyond the grace minutes, so got a walk-in
         ticket. Once per booking: checking in again answers with the same ticket."""
-        found = (
-            appointments.by_code(self.store, booking.clean_code(code))
-            if code
-            else appointments.by_token(self.store, booking.token_hash(token))
-        )
-        if found is None:
-            raise booking.unknown_code() if code else booking.unknown()
+        found = self.find_booking_by_code(code) if code else self.find_booking(token)
         new_token = rules.new_token()
 
         def decide(state: OfficeState) -> list[Draft]:
@@ -709,7 +742,8 @@ class LocalService:
             late = booking.check_in_late(self.config, fresh, now)  # moved or cancelled too
             target = rules.issue_target(state, self.config, fresh.line)
             if late:  # a walk-in like any other: the day's hours apply
-                shown = wait_for(state, self.config, target, now=now)
+                booked = self._expected(state, target)
+                shown = wait_for(state, self.config, target, now=now, booked=booked)
                 waited = shown.point if shown.known else None
                 rules.check_hours(hours_at(self.config, target, now, waited))
             draft = rules.decide_issue(
@@ -830,7 +864,8 @@ class LocalService:
     def _on_line(self, line: str, decide: Callable[[OfficeState], Draft]) -> LineView:
         self._write(lambda state: [decide(state)])
         with self._lock:
-            return line_view(self._catch_up(), self.config, line, self._now())
+            state = self._catch_up()
+            return line_view(state, self.config, line, self._now(), self._expected(state, line))
 
     def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None:
         self._write(lambda s: [rules.decide_announcement(self.config, texts, staff)])
@@ -865,13 +900,18 @@ class LocalService:
 
     def board(self) -> BoardView:
         with self._lock:
-            return board_view(self._catch_up(), self.config, self._now())
+            state = self._catch_up()
+            booked = {line.id: self._expected(state, line.id) for line in self.config.lines}
+            return board_view(state, self.config, self._now(), booked)
 
     def lines(self) -> list[LineView]:
         with self._lock:
             state = self._catch_up()
             now = self._now()
-            return [line_view(state, self.config, line.id, now) for line in self.config.lines]
+            return [
+                line_view(state, self.config, line.id, now, self._expected(state, line.id))
+                for line in self.config.lines
+            ]
 
     def counter(self, counter: str) -> CounterView:
         try:
@@ -889,23 +929,33 @@ class LocalService:
         """Waiting residents of one line, in their order."""
         return self._waiting([line])
 
-    def waiting_count(self, line: str, *, source: str | None = None) -> int:
-        """How many wait in `line` (only those who joined from `source`, if given).
+    def waiting_count(self, line: str) -> int:
+        """How many wait in `line`. Cheaper than `queue_for_line`: no view, no wait estimate
+        per resident."""
+        with self._lock:
+            return self._catch_up().waiting_count(line)
 
-        Cheaper than `queue_for_line`: no view, no wait estimate per resident.
-        """
+    def remote_joins_waiting(self, line: str) -> int:
+        """How many who joined `line` from afar wait in it: what its remote-join cap counts.
+        A booking checked in on its phone ("I'm here") is no remote join: the resident is
+        at the office, in the place their booking gave them (a day's check-ins, by token)."""
         with self._lock:
             state = self._catch_up()
-            if source is None:
-                return state.waiting_count(line)
-            return sum(1 for t in state.waiting(line) if t.source == source)
+            remote = [t.token for t in state.waiting(line) if t.source == "remote"]
+        if not remote:
+            return 0
+        # From the day before: a check-in window may open before midnight.
+        since = (date.fromisoformat(state.day) - timedelta(days=1)).isoformat()
+        booked = appointments.checked_in_tickets(self.store, since)
+        return sum(1 for token in remote if token not in booked)
 
     def _waiting(self, lines: list[str]) -> list[TicketView]:
         with self._lock:
             state = self._catch_up()
             waiting = [t for line in lines for t in state.waiting(line)]
             waiting.sort(key=lambda t: t.queue_key)
-            return [ticket_view(state, self.config, t) for t in waiting]
+            booked = {line: self._expected(state, line) for line in set(lines)}
+            return [ticket_view(state, self.config, t, booked=booked[t.line]) for t in waiting]
 
     def ticket(self, ticket: str) -> TicketView:
         return self._ticket_view(ticket)
@@ -916,7 +966,18 @@ class LocalService:
             found = state.tickets.get(ticket or "")
             if found is None:
                 raise NotFound("That ticket is not in today's lines.")
-            return ticket_view(state, self.config, found, with_token=with_token)
+            booked = self._expected(state, found.line)
+            return ticket_view(state, self.config, found, with_token=with_token, booked=booked)
+
+    def _expected(self, state: OfficeState, line: str) -> list[int]:
+        """The slot starts of `line`'s bookings still to check in, from those that may still
+        check in on time to EXPECTED_AHEAD_MS on: a walk-in's estimate counts those whose
+        slot comes while they wait (only this store holds the bookings)."""
+        if not booking.takes_bookings(self.config, line):
+            return []
+        now = office_now(state)
+        grace = self.config.booking.grace_minutes * booking.MINUTE
+        return appointments.expected(self.store, line, now - grace, now + EXPECTED_AHEAD_MS)
 
     # -- what the staff screens show besides the board ---------------------------------
 

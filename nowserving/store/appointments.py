@@ -36,6 +36,17 @@ def taken(store: EventStore, line: str, starts: list[int]) -> dict[int, int]:
     return {int(r[0]): int(r[1]) for r in rows}
 
 
+def expected(store: EventStore, line: str, since: int, until: int) -> list[int]:
+    """The slot starts (ms) of a line's bookings not checked in yet, one per booking, with
+    `since` <= start < `until`: residents still to come into the line by their slot."""
+    rows = store.read(
+        "SELECT start FROM appointments WHERE line = ? AND status = ? AND ticket = '' "
+        "AND start >= ? AND start < ? ORDER BY start",
+        (line, BOOKED, since, until),
+    )
+    return [int(r[0]) for r in rows]
+
+
 def held_by(store: EventStore, contact: str, now: int) -> int:
     """Open bookings of one phone or e-mail (those still to come)."""
     rows = store.read(
@@ -95,6 +106,14 @@ def by_code(store: EventStore, code: str) -> Appointment | None:
 def checked_in(store: EventStore, code: str, ticket_token: str) -> None:
     """Keep the ticket a booking checked in for. Inside `write()`."""
     store.db.conn.execute("UPDATE appointments SET ticket = ? WHERE code = ?", (ticket_token, code))
+
+
+def checked_in_tickets(store: EventStore, since_day: str) -> set[str]:
+    """The tokens of the tickets bookings of `since_day` (ISO) and later checked in for."""
+    rows = store.read(
+        "SELECT ticket FROM appointments WHERE day >= ? AND ticket != ''", (since_day,)
+    )
+    return {str(r[0]) for r in rows}
 
 
 def cancel(store: EventStore, code: str) -> None:

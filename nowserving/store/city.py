@@ -6,22 +6,24 @@ do not race. (Alembic would need SQLAlchemy for a schema of three tables; yoyo s
 psycopg 3 itself, `postgresql+psycopg://`.) Never edit a shipped migration: add one.
 
 An office writes the anonymised form of its events: no `PERSONAL_KEYS` (tokens, names,
-phone numbers, e-mail addresses), and no staff ids unless the city asks for them
-(`[city] staff_names`). Writes are idempotent by (office, event id): a batch sent twice,
-because the office stopped between the database's commit and saving its cursor, adds
-nothing. A trigger keeps one row per ticket (`tickets`, migration 0002) from the events
-inserted, in the same transaction, for the dashboard and the reports.
+phone numbers, e-mail addresses), no clerk's notes about a ticket, and no staff ids unless
+the city asks for them (`[city] staff_names`). Writes are idempotent by (office, event
+id): a batch sent twice, because the office stopped between the database's commit and
+saving its cursor, adds nothing. A trigger keeps one row per ticket (`tickets`, migration
+0002) from the events inserted, in the same transaction, for the dashboard and the reports.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from yoyo import get_backend, read_migrations
 
 from nowserving.domain.clock import Stamp
@@ -32,9 +34,13 @@ from nowserving.domain.views import LineView
 
 MIGRATIONS = Path(__file__).with_name("city_migrations")
 CONNECT_TIMEOUT_S = 5
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 # What may name a person beyond PERSONAL_KEYS: an admin change's sentence ("PIN of Maria
 # changed") and a staff id in the data; kept only with `staff_names`.
 STAFF_KEYS = ("staff", "what")
+# A clerk's own words about one resident (why they were called out of order: "in a
+# wheelchair", a name): they may be health data or name them, and no city figure uses them.
+TICKET_NOTES = ("reason",)
 # The database cannot be reached or went away mid-round: wait and try again.
 Unreachable = (psycopg.OperationalError, psycopg.InterfaceError)
 
@@ -60,6 +66,18 @@ def migrate(url: str) -> None:
         backend.connection.close()
 
 
+def unverified_hosts(url: str) -> list[str]:
+    """The hosts of `url` over the network whose certificate would go unchecked: libpq's
+    default (`sslmode=prefer`) trusts whoever answers, and an impostor on the way may then
+    read the stream and ask for the password in clear. Empty with `sslmode=verify-full`
+    (in the address or `PGSSLMODE`) or a database on this machine."""
+    params = conninfo_to_dict(url)
+    if (params.get("sslmode") or os.environ.get("PGSSLMODE")) == "verify-full":
+        return []
+    hosts = str(params.get("host") or "").split(",")
+    return [h for h in hosts if h and not h.startswith("/") and h not in LOCAL_HOSTS]
+
+
 def yoyo_url(url: str) -> str:
     # yoyo picks its psycopg 3 backend by this scheme; psycopg itself takes both.
     return "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -69,6 +87,8 @@ def anonymised(position: int, event: Event, *, staff_names: bool) -> tuple[Any, 
     """An event as the city stores it: (position, id, device, seq, hlc, at, kind, day,
     ticket, line, staff, data), without what points to a person."""
     hidden = PERSONAL_KEYS if staff_names else (*PERSONAL_KEYS, *STAFF_KEYS)
+    if event.ticket is not None:
+        hidden = (*hidden, *TICKET_NOTES)
     data = {key: value for key, value in event.data.items() if key not in hidden}
     at = datetime.fromtimestamp(Stamp.decode(event.hlc).wall / 1000, UTC)
     return (

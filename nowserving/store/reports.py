@@ -46,6 +46,7 @@ class TicketFacts:
     ahead: int = 0  # residents ahead at issue
     plain: float | None = None  # the plain formula's wait at issue, to compare with
     served_by: str | None = None  # the staff member who completed it (None once purged)
+    slot: int | None = None  # a checked-in booking's slot start (ms): an appointment
 
     def outcome_of_estimate(self) -> Outcome | None:
         """The estimate shown and the wait that followed (None: not shown, or never called)."""
@@ -81,6 +82,8 @@ AUDITED = frozenset(
 AUDIT_COLUMNS = ["time", "device", "staff", "action", "ticket", "line", "to_line", "reason"]
 # Every report writes these files, even on a quiet day (an empty audit is its header).
 TABLES = {"lines", "hours", "counters", "staff_actions", "open_data"}
+# An appointment called at most this long after its slot's start was called on time.
+PUNCTUAL_MS = 5 * 60_000
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -114,6 +117,7 @@ def collect_day(day: str, events: list[Event], config: OfficeConfig) -> DayFacts
                 point=int(point) if point is not None else None,
                 ahead=ahead,
                 plain=plain_wait_for(state, config, ticket.line, ahead),
+                slot=ticket.slot,
             )
         if ticket is not None and ticket.id in facts.tickets:
             record = facts.tickets[ticket.id]
@@ -170,6 +174,7 @@ def build(
     zone = ZoneInfo(config.office.timezone)
     tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
     issued_at: dict[str, int] = {}  # when each ticket was issued, by token: check-in times
+    compared: dict[tuple[str, str], dict[str, Any]] = {}  # by day and line, for bookings
     for day in _days(start, end):
         events = store.events_for_day(day)
         if not any(e.day == day for e in events):
@@ -178,9 +183,9 @@ def build(
         issued_at |= facts.issued_at
         tickets = [t for t in facts.tickets.values() if line is None or t.line == line]
         for line_id in sorted({t.line for t in tickets}):
-            tables["lines"].append(
-                _line_row(day, line_id, [t for t in tickets if t.line == line_id])
-            )
+            of_line = [t for t in tickets if t.line == line_id]
+            tables["lines"].append(_line_row(day, line_id, of_line))
+            compared[(day, line_id)] = _appointment_waits(of_line)
         by_hour: dict[tuple[int, str], list[TicketFacts]] = defaultdict(list)
         for ticket in tickets:
             hour = datetime.fromtimestamp(ticket.issued_at / 1000, zone).hour
@@ -219,9 +224,39 @@ def build(
     booked = appointments.report_rows(
         store, start.isoformat(), end.isoformat(), now or wall_ms(), grace, issued_at, line
     )
+    for row in booked:  # and how their waits compare with the walk-ins' that day
+        row.update(compared.get((row["day"], row["line"])) or _appointment_waits([]))
     if booked:
         tables["bookings"] = booked
     return tables
+
+
+def _appointment_waits(tickets: list[TicketFacts]) -> dict[str, Any]:
+    """One line's day, appointments against walk-ins: how many of each, their median and
+    90th-percentile waits in minutes (an appointment's from its slot, or its check-in if that
+    came later; a walk-in's from its ticket), and the percentage of appointments called
+    within PUNCTUAL_MS of their slot. A late check-in's ticket is a walk-in's."""
+    booked = [t for t in tickets if t.slot is not None]
+    walk_ins = [t for t in tickets if t.slot is None]
+    called = [(t.slot or 0, t.issued_at, t.first_called) for t in booked if t.first_called]
+    waits = [max(0, first - max(slot, issued)) for slot, issued, first in called]
+    walked = [t.first_called - t.issued_at for t in walk_ins if t.first_called]
+    punctual = sum(1 for slot, _, first in called if first <= slot + PUNCTUAL_MS)
+    return {
+        "appointments": len(booked),
+        **_waits("appointment", waits),
+        "punctual_percent": round(100 * punctual / len(called), 1) if called else "",
+        "walk_ins": len(walk_ins),
+        **_waits("walk_in", walked),
+    }
+
+
+def _waits(who: str, waits_ms: list[int]) -> dict[str, Any]:
+    minutes = _minutes(waits_ms)
+    return {
+        f"{who}_wait_median": round(statistics.median(minutes), 1) if minutes else "",
+        f"{who}_wait_p90": round(_percentile(minutes, 0.9), 1) if minutes else "",
+    }
 
 
 def _minutes(ms: list[int]) -> list[float]:

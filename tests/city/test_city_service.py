@@ -4,6 +4,7 @@ page (headless Chromium), the staff dashboard behind the admin token."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ import requests
 import uvicorn
 from playwright.sync_api import Browser, expect
 
-from nowserving.city.app import create_app
+from nowserving.city.app import COOKIE, create_app, session_value
 from nowserving.domain.clock import wall_ms
 from nowserving.domain.config import City, OfficeConfig, ServiceLevel
 from nowserving.hub.city_stream import CityStream
@@ -132,6 +133,28 @@ def test_the_dashboard_needs_the_admin_token_and_shows_the_breach(city: CityServ
     assert (north["within"], north["late"], north["overdue"], north["breached"]) == (0, 1, 2, True)
     assert {row["office"]: row["open"] for row in data["counters"]} == {"north": 1, "south": 2}
     assert sum(row["issued"] for row in data["load"] if row["office"] == "north") == 3
+
+
+def test_a_dashboard_cookie_ends_with_the_shift(city: CityService) -> None:
+    form = {"token": TOKEN}
+    login = requests.post(
+        city.url + "/dashboard/login", data=form, allow_redirects=False, timeout=10
+    )
+    assert login.status_code == 303
+    cookie = login.cookies[COOKIE]
+    assert TOKEN not in cookie
+    signed_in = requests.get(city.url + "/dashboard", cookies={COOKIE: cookie}, timeout=10)
+    assert signed_in.status_code == 200
+    # A copy of yesterday's cookie (a shared PC, a backup of a browser profile) is no key.
+    old = session_value(TOKEN, int(time.time()) - 60)
+    assert (
+        requests.get(city.url + "/dashboard", cookies={COOKIE: old}, timeout=10).status_code == 401
+    )
+    forged = f"{int(time.time()) + 3600}.{old.split('.')[1]}"
+    assert (
+        requests.get(city.url + "/dashboard", cookies={COOKIE: forged}, timeout=10).status_code
+        == 401
+    )
 
 
 @pytest.mark.browser

@@ -54,7 +54,11 @@ def test_a_clerk_sees_the_days_bookings_and_books_one_on_the_phone(
         assert booked.status_code == 201, booked.text
         qtbot.addWidget(window)
         window.show()
-        sign_in(qtbot, window, "maria", "1234")
+        # Signing in opens the counter; its answer must not land on the booking's line later.
+        with qtbot.waitSignal(
+            window.done, timeout=10_000, check_params_cb=lambda name, _: name == "open_counter"
+        ):
+            sign_in(qtbot, window, "maria", "1234")
 
         window.tabs.setCurrentWidget(window.bookings)
         window.bookings.day.setCurrentIndex(1)

@@ -6,9 +6,17 @@ from datetime import date
 
 import pytest
 
-from nowserving.domain.booking import capacity, check_room, contact_key, find_slot, slot_starts
-from nowserving.domain.config import parse_config
+from nowserving.domain.booking import (
+    capacity,
+    check_room,
+    contact_key,
+    find_slot,
+    slot_starts,
+    unused_code,
+)
+from nowserving.domain.config import Device, parse_config
 from nowserving.domain.errors import Rejected
+from nowserving.domain.permissions import check_in_refusal
 from nowserving.system.paths import sample_config
 from tests.conftest import office_time
 
@@ -45,7 +53,10 @@ def test_slots_follow_the_hours_also_when_the_clocks_change() -> None:
 
 def test_capacity_fixed_or_from_counters() -> None:
     assert capacity(CONFIG, "permits") == 3
-    assert capacity(CONFIG, "payments") == 2 * 30 // 4  # two counters, 4 minutes each
+    # The cashier, and half of counter 3 (it serves licenses too), 4 minutes each.
+    assert capacity(CONFIG, "payments") == int(1.5 * 30 / 4)
+    # Counter 4 serves records and ids: half of it each, so it is not booked twice over.
+    assert capacity(CONFIG, "records") == int(0.5 * 30 / 6)
 
 
 def test_what_may_be_booked() -> None:
@@ -71,3 +82,39 @@ def test_a_contact_is_a_phone_or_an_address() -> None:
     assert contact_key(" Ana@Example.org ") == "ana@example.org"
     with pytest.raises(Rejected):
         contact_key("call me")
+
+
+def test_one_number_in_any_spelling_is_one_contact_against_the_cap() -> None:
+    # "00", "+" and none: one number, so max_per_contact counts it once.
+    spellings = ("+1 510 555 0147", "0015105550147", "1 (510) 555-0147")
+    assert {contact_key(s) for s in spellings} == {"+15105550147"}
+    for no_country_code in ("+0015105550147", "+015105550147", "0612345678"):
+        with pytest.raises(Rejected) as refused:
+            contact_key(no_country_code)
+        assert refused.value.code == "bad_contact"
+    # With the office's country code a national number is that country's (as for texts).
+    assert contact_key("06 12 34 56 78", "33") == contact_key("+33 6 12 34 56 78", "33")
+
+
+def test_a_new_check_in_code_is_one_no_booking_holds() -> None:
+    drawn: list[str] = []
+
+    def taken(code: str) -> bool:  # the first three codes drawn are held already
+        drawn.append(code)
+        return len(drawn) <= 3
+
+    assert unused_code(taken) == drawn[-1] and len(drawn) == 4
+
+
+def test_a_kiosk_sends_a_booking_of_a_line_it_does_not_issue_to_one_that_does() -> None:
+    def kiosk(name: str, *lines: str) -> Device:
+        return Device(id=name, role="kiosk", lines=list(lines))
+
+    entrance, upstairs, everything = kiosk("k1", "permits"), kiosk("k2", "ids"), kiosk("k3")
+    desk = Device(id="d1", role="desk")
+    assert check_in_refusal(entrance, [entrance, upstairs], "permits") is None
+    assert check_in_refusal(everything, [everything], "ids") is None  # no lines: all
+    assert check_in_refusal(entrance, [entrance, upstairs], "ids") == "checkin.other_kiosk"
+    assert check_in_refusal(entrance, [entrance, everything], "ids") == "checkin.other_kiosk"
+    # No other kiosk issues it (a desk is no kiosk, and this one does not count itself).
+    assert check_in_refusal(entrance, [entrance, upstairs, desk], "records") == "checkin.ask_desk"

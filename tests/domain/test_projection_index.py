@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import ItemsView, Iterator, KeysView, ValuesView
 
@@ -11,7 +12,15 @@ from hypothesis import strategies as st
 from nowserving.domain.config import OfficeConfig, load_config
 from nowserving.domain.events import Kind
 from nowserving.domain.rules import next_for_counter
-from nowserving.domain.state import OfficeState, Status, Ticket
+from nowserving.domain.state import (
+    OfficeState,
+    Status,
+    Ticket,
+    apply,
+    from_snapshot,
+    replay,
+    to_snapshot,
+)
 from nowserving.domain.views import board_view, line_view, ticket_view
 from nowserving.system.paths import sample_config
 from tests.domain.builders import PREFIX, Log
@@ -88,6 +97,29 @@ def test_the_index_is_what_a_scan_of_the_day_gives(seed: int, steps: int) -> Non
     for _ in range(steps):
         _random_event(log, rng)
         _assert_index_matches_scan(log.state)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 1_000_000), st.integers(1, 120), st.floats(0, 1))
+def test_a_snapshot_restored_then_caught_up_is_the_replayed_day(
+    seed: int, steps: int, cut: float
+) -> None:
+    """What a hub restart does (restore the kept snapshot, apply what came after it) gives
+    the state, and the index, of replaying the whole log."""
+    rng = random.Random(seed)
+    log = Log()
+    for _ in range(steps):
+        _random_event(log, rng)
+    kept = int(len(log.events) * cut)
+    saved = json.loads(json.dumps(to_snapshot(replay(log.state.day, log.events[:kept]))))
+    restored = from_snapshot(saved)
+    assert restored is not None
+    for event in log.events[kept:]:
+        apply(restored, event)
+
+    assert restored == log.state
+    assert list(restored.tickets) == list(log.state.tickets)  # the order codes are found in
+    _assert_index_matches_scan(restored)
 
 
 class _CountingTickets(dict[str, Ticket]):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import resource
 import socket
-import threading
 from collections.abc import Iterator
+from multiprocessing.sharedctypes import Synchronized
+from multiprocessing.synchronize import Event as ProcessEvent
 
 SLOW_REQUEST = b"GET /api/lines HTTP/1.1\r\nHost: hub\r\n" + b"X-Slow: " + b"a" * 10_000
 
@@ -36,30 +38,49 @@ class Flood:
         self.port = port
         self.address = address
         self.count = count
-        self.opened = 0
-        self.closed_by_hub = 0
-        self.pressure = threading.Event()  # set once the hub has closed `count` connections
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="flood", daemon=True)
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding Qt
+        self._opened: Synchronized[int] = context.Value("q", 0)
+        self._closed_by_hub: Synchronized[int] = context.Value("q", 0)
+        self.pressure: ProcessEvent = context.Event()  # set once the hub closed `count`
+        self._stop = context.Event()
+        self._process = context.Process(target=self._run, name="flood", daemon=True)
         self._sockets: list[tuple[socket.socket, int]] = []  # (socket, bytes sent)
 
+    @property
+    def opened(self) -> int:
+        return self._opened.value
+
+    @property
+    def closed_by_hub(self) -> int:
+        return self._closed_by_hub.value
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_process"}  # for the child
+
     def start(self) -> Flood:
-        self._thread.start()
+        # The sockets live in a child process: thousands of descriptors, some above 1024,
+        # in a test process that holds a Qt application crashed it once (in a stress run).
+        self._process.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
 
     def _open(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
         sock.bind((self.address, 0))
         sock.connect_ex(("127.0.0.1", self.port))
-        self.opened += 1
+        with self._opened.get_lock():
+            self._opened.value += 1
         return sock
 
     def _run(self) -> None:
+        raise_open_files(self.count + 512)
         try:
             self._sockets = [(self._open(), 0) for _ in range(self.count)]
             while not self._stop.wait(1.0):
@@ -83,7 +104,8 @@ class Flood:
         except OSError:
             pass
         sock.close()
-        self.closed_by_hub += 1
+        with self._closed_by_hub.get_lock():
+            self._closed_by_hub.value += 1
         return self._open(), 0
 
 

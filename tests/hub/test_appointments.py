@@ -15,6 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from icalendar import Calendar
 from playwright.sync_api import Browser, expect
 
+from nowserving.system import i18n
 from tests.hub.conftest import KIOSK, RunningHub, start_hub, stop_hub
 
 DAYS = "\n".join(
@@ -44,7 +45,14 @@ max_per_address = 1000
 
 [booking.per_slot]
 permits = 1
+
+[[devices]]
+id = "kiosk-permits"
+role = "kiosk"
+secret = "kiosk-for-permits-only-0123456789"
+lines = ["permits"]
 """
+PERMITS_KIOSK = "kiosk-for-permits-only-0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +105,19 @@ def test_check_in_by_link_and_again_by_code_gives_one_appointment_ticket(
     assert again.status_code == 200 and again.json()["ticket"]["id"] == answer["ticket"]["id"]
     unknown = hub.post("/api/appointments/check-in", KIOSK, json={"code": "ZZZZ2222"})
     assert unknown.status_code == 404 and unknown.json()["code"] == "booking_unknown"
+
+
+def test_a_kiosk_sends_a_booking_for_a_line_it_does_not_serve_elsewhere(hub: RunningHub) -> None:
+    booked = _book(hub, _next_slot(hub, "licenses")["start"], "+15105550112", line="licenses")
+    code = booked.json()["code"]
+    here = hub.post("/api/appointments/check-in", PERMITS_KIOSK, json={"code": code})
+    assert here.status_code == 409 and here.json()["code"] == "checkin_elsewhere"
+    # In the booking's language (Spanish), naming its service: kiosk-1 issues every line.
+    assert here.json()["detail"] == i18n.text(
+        "es", "checkin.other_kiosk", service="Licencias comerciales"
+    )
+    there = hub.post("/api/appointments/check-in", KIOSK, json={"code": code})
+    assert there.status_code == 200 and there.json()["ticket"]["line"] == "licenses"
 
 
 def test_twenty_residents_race_for_the_last_place(hub: RunningHub) -> None:

@@ -101,3 +101,12 @@ def test_slow_answers_and_pipelined_requests_are_not_cut_and_idle_is_closed(port
         idle_since = time.monotonic()
         assert read_all(sock) == b""
         assert time.monotonic() - idle_since < 8  # keep-alive alone would wait 30 s
+
+
+def test_one_ipv6_network_shares_one_connection_cap() -> None:
+    guard = ConnectionGuard(HubSettings(max_connections_per_address=2, max_streams_per_address=1))
+    assert guard.admit("2001:db8:1:2::a") and guard.admit("2001:db8:1:2::b")
+    assert not guard.admit("2001:db8:1:2::c")  # the same /64: the same phone or home
+    assert guard.admit("2001:db8:1:3::a")
+    guard.release("2001:db8:1:2::a")
+    assert guard.admit("2001:db8:1:2::c")

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from nowserving.domain.rules import ticket_id
 from nowserving.hub.push import b64url, new_private_key, public_key
 from nowserving.sync.replica import ReplicaService, open_replica
 from tests.hub.conftest import DISPLAY, PINS, RunningHub, free_port, start_hub, stop_hub
+from tests.hub.loopback import posts_to
 from tests.hub.test_phone_page import OVERFLOWING, PHONE
 from tests.sync.proxy import ChaosProxy
 from tests.sync.waiting import wait_until
@@ -98,24 +98,8 @@ class Mailbox:
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[tuple[Gateway, int]]:
     recorder = Gateway()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            status = recorder.handle(body, dict(self.headers))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield recorder, server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with posts_to(lambda path, headers, body: recorder.handle(json.loads(body), headers)) as port:
+        yield recorder, port
 
 
 @dataclass
@@ -140,24 +124,14 @@ class PushRelay:
 def relay() -> Iterator[tuple[PushRelay, int]]:
     recorder = PushRelay()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            with recorder.changed:
-                recorder.taken.append((self.path, dict(self.headers), body))
-                recorder.changed.notify_all()
-            self.send_response(410 if self.path.startswith("/gone") else 201)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def take(path: str, headers: dict[str, str], body: bytes) -> int:
+        with recorder.changed:
+            recorder.taken.append((path, headers, body))
+            recorder.changed.notify_all()
+        return 410 if path.startswith("/gone") else 201
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield recorder, server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with posts_to(take) as port:
+        yield recorder, port
 
 
 @pytest.fixture(scope="module")

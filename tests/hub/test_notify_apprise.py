@@ -7,7 +7,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from nowserving.hub.quietlog import redact
 from nowserving.sync.replica import ReplicaService, open_replica
 from tests.desk.test_desk import sign_in
 from tests.hub.conftest import RunningHub, start_hub, stop_hub
+from tests.hub.loopback import posts_to
 from tests.sync.waiting import wait_until
 
 WAIT_S = 30.0  # generous: a loaded 2-core machine
@@ -43,23 +43,13 @@ class Provider:
 def provider() -> Iterator[tuple[Provider, int]]:
     recorder = Provider()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with recorder.lock:
-                recorder.posts.append((self.path, body))
-            self.send_response(500 if self.path.endswith("99") else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def take(path: str, headers: dict[str, str], body: bytes) -> int:
+        with recorder.lock:
+            recorder.posts.append((path, json.loads(body)))
+        return 500 if path.endswith("99") else 200
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield recorder, server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with posts_to(take) as port:
+        yield recorder, port
 
 
 @pytest.fixture(scope="module")

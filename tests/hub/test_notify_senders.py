@@ -24,6 +24,7 @@ from nowserving.hub.push import b64url, new_private_key
 from nowserving.store.outbox import Message
 from nowserving.system.certs import make_ca, make_server_cert
 from tests.hub.conftest import free_port
+from tests.hub.loopback import posts_to
 
 # Login over plain SMTP, on loopback: the server warns, rightly, about a real office.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -153,20 +154,12 @@ def test_a_push_is_never_posted_into_the_office_nor_crashes_on_a_subscription_no
 ):
     posted: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            posted.append(self.path)
-            self.send_response(201)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def take(path: str, headers: dict[str, str], body: bytes) -> int:
+        posted.append(path)
+        return 201
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        endpoint = f"http://127.0.0.1:{server.server_address[1]}/push"
+    with posts_to(take) as port:
+        endpoint = f"http://127.0.0.1:{port}/push"
         # 0x04 and 64 bytes: the form of a p256dh, but no point on the curve.
         keys = {"p256dh": "B" + "A" * 86, "auth": "A" * 22}
         address = json.dumps({"endpoint": endpoint, "keys": keys})
@@ -184,9 +177,6 @@ def test_a_push_is_never_posted_into_the_office_nor_crashes_on_a_subscription_no
         unsendable = _subscription(f"{endpoint}/a\x01b")
         message = Message("k5", "t1", "push", unsendable, '{"title": "A-001"}', 0, "")
         PushServices(tests).send([message], lambda m, why: outcomes.append(why))
-    finally:
-        server.shutdown()
-        server.server_close()
     assert outcomes[:2] == [GONE, GONE] and posted == []
     assert outcomes[2] == "the push service cannot be reached: InvalidURL"
 

@@ -49,7 +49,7 @@ NOT_IN_BUILD = (
 )
 
 
-def test_building_the_hub_leaves_out_what_the_first_request_does_not_need(
+def test_building_the_hub_builds_each_route_once_and_leaves_out_what_no_request_needs(
     tmp_path: Path,
 ) -> None:
     code = (
@@ -58,10 +58,17 @@ def test_building_the_hub_leaves_out_what_the_first_request_does_not_need(
         "from nowserving.hub.run import _build\n"
         "from nowserving.store.eventstore import EventStore\n"
         "from nowserving.system.paths import sample_config\n"
-        f"_build(EventStore({str(tmp_path / 'office.sqlite')!r}), load_config(sample_config()))\n"
-        f"print(' '.join(m for m in {NOT_IN_BUILD!r} if m in sys.modules))"
+        f"app = _build(EventStore({str(tmp_path / 'office.sqlite')!r}), "
+        "load_config(sample_config()))[0]\n"
+        f"print(' '.join(m for m in {NOT_IN_BUILD!r} if m in sys.modules))\n"
+        # A router's routes are built with it; the application must serve those very
+        # routes, not build them again (as FastAPI does for an included router).
+        "from nowserving.hub.app import ROUTERS\n"
+        "print(all(route in app.routes for router in ROUTERS for route in router.routes))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
-    assert result.stdout.split() == [], f"imported to build the hub: {result.stdout}"
+    imported, routes_built_once = result.stdout.splitlines()
+    assert imported.split() == [], f"imported to build the hub: {imported}"
+    assert routes_built_once == "True", "the application builds its routers' routes again"

@@ -225,7 +225,7 @@ def test_waiting_count_counts_by_source_without_building_views(service: LocalSer
     service.call_next("c1")  # the first remote one, if c1 serves payments; else nobody
 
     remote = [t for t in service.queue_for_line("payments") if t.source == "remote"]
-    assert service.waiting_count("payments", source="remote") == len(remote)
+    assert service.remote_joins_waiting("payments") == len(remote)
     assert service.waiting_count("payments") == len(service.queue_for_line("payments"))
 
 

@@ -3,12 +3,16 @@ their order, and a replayed batch adds nothing."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import psycopg
+import pytest
 from yoyo import get_backend, read_migrations
 
+from nowserving.domain.clock import Stamp
 from nowserving.domain.config import City, OfficeConfig
+from nowserving.domain.events import Event, Kind
 from nowserving.service.local import LocalService
 from nowserving.store.city import (
     MIGRATIONS,
@@ -16,6 +20,7 @@ from nowserving.store.city import (
     anonymised,
     migrate,
     office_row,
+    unverified_hosts,
     yoyo_url,
 )
 from nowserving.store.eventstore import EventStore
@@ -107,3 +112,51 @@ def test_the_migration_fills_the_summary_from_events_already_there(
     migrate(url)
     summary = _rows(url, SUMMARY)
     assert summary and summary == _rows(url, FROM_EVENTS)
+
+
+def test_a_clerks_note_about_a_resident_stays_at_the_office() -> None:
+    called = Event(
+        "e1",
+        "desk-1",
+        1,
+        Stamp(1796000000000, 0, "desk-1").encode(),
+        Kind.TICKET_CALLED,
+        "2026-12-01",
+        ticket="t1",
+        line="permits",
+        staff="maria",
+        data={"counter": "c1", "reason": "Mrs Reyes, in a wheelchair"},
+    )
+    paused = Event(
+        "e2",
+        "desk-1",
+        2,
+        Stamp(1796000000001, 0, "desk-1").encode(),
+        Kind.LINE_PAUSED,
+        None,
+        line="permits",
+        staff="maria",
+        data={"reason": "Lunch break"},
+    )
+    for staff_names in (False, True):
+        assert json.loads(anonymised(1, called, staff_names=staff_names)[-1]) == {"counter": "c1"}
+    # A line's pause reason is the office's notice to everyone: it goes.
+    assert json.loads(anonymised(2, paused, staff_names=False)[-1]) == {"reason": "Lunch break"}
+
+
+def test_a_city_database_across_the_network_is_reached_with_its_certificate_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PGSSLMODE", raising=False)
+    assert unverified_hosts("postgresql://office:pw@db.city.example:5432/city") == [
+        "db.city.example"
+    ]
+    assert unverified_hosts("postgresql://office:pw@db1,db2/city?sslmode=require") == [
+        "db1",
+        "db2",
+    ]
+    assert unverified_hosts("postgresql://office:pw@db/city?sslmode=verify-full") == []
+    assert unverified_hosts("postgresql://office@localhost/city") == []
+    assert unverified_hosts("postgresql:///city?host=/run/postgresql") == []
+    monkeypatch.setenv("PGSSLMODE", "verify-full")
+    assert unverified_hosts("postgresql://office:pw@db.city.example/city") == []
