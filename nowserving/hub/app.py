@@ -284,20 +284,26 @@ def public_only(app: FastAPI) -> ASGIApp:
         *(r for r in public_api if isinstance(r, APIRoute) and PUBLIC_TAGS & set(r.tags)),
         *(r for r in app.routes if isinstance(r, Mount) and r.path == "/static"),
     ]
-    return _PublicOnly(app, routes)
+    gateway = [r for r in public_api if isinstance(r, APIRoute) and "gateway" in r.tags]
+    return _PublicOnly(app, routes, gateway)
 
 
 class _PublicOnly(_HttpMiddleware):
-    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
+    def __init__(
+        self, app: ASGIApp, routes: Sequence[BaseRoute], own_secret: Sequence[BaseRoute]
+    ) -> None:
         super().__init__(app)
         self.routes = routes
+        self.own_secret = own_secret  # the SMS gateway's: its shared secret, as Bearer
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         # PARTIAL: the address is public but not the method; the app answers 405.
         if any(route.matches(scope)[0] is not Match.NONE for route in self.routes):
-            # No credential counts here: a device secret or staff session sent from the
-            # guest network acts as nobody (a kiosk checks a code in on the devices' side).
-            headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
-            await self.app({**scope, "headers": headers}, receive, send)
+            # No device or staff credential counts here: sent from the guest network it
+            # acts as nobody (a kiosk checks a code in on the devices' side).
+            if not any(route.matches(scope)[0] is Match.FULL for route in self.own_secret):
+                headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
+                scope = {**scope, "headers": headers}
+            await self.app(scope, receive, send)
         else:
             await problem(404, _SENTENCES[404])(scope, receive, send)
