@@ -83,6 +83,13 @@ class DayResult:
     def accuracy(self) -> Accuracy:
         return Accuracy.of(self.measured())
 
+    def appointment_share(self) -> float:
+        """The share of appointments among the residents called (what a day's "30 %
+        appointments" means: a resident whose slot was full came as a walk-in)."""
+        walk_ins = sum(1 for e in self.estimates if e.waited is not None)
+        called = len(self.appointment_delays) + walk_ins
+        return len(self.appointment_delays) / called if called else 0.0
+
     def late_p90(self) -> tuple[float, float]:
         """Appointments: the 90th percentile of minutes from their slot's start to their call,
         and from when they could first be called (their slot, or checking in if later)."""
