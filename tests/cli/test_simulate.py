@@ -54,8 +54,8 @@ def test_appointments_are_called_on_time_and_walk_in_ranges_hold(tmp_path: Path,
     about 30 % of the residents called had booked (31 % and 28 %), the 90th percentile of
     appointments called within 5 minutes of when they could be (their slot, or checking in
     if later), and the walk-ins' ranges hold for >= 80 %, without growing wide. (Seed 4
-    misses the 5 minutes: its only records counter and both payments counters are at lunch
-    together; docs/estimates.md.)"""
+    misses the 5 minutes: records' only counter goes to lunch, and both payments counters
+    at once; docs/estimates.md.)"""
     config = parse_config(sample_config().read_text(encoding="utf-8") + BOOKED_OFFICE)
     store = EventStore(tmp_path / "day.sqlite")
     day = date(2026, 11, 2) + timedelta(days=seed)
