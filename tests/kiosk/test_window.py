@@ -215,6 +215,8 @@ def test_kiosk_mode_hides_a_staff_screen_behind_a_pin(
     assert window.stack.currentWidget() is not window.pin
     tap(qtbot, window.corner)
     assert window.stack.currentWidget() is window.pin
+    window.printer_changed(window.printer_status)  # a re-render leaves staff where they are
+    assert window.stack.currentWidget() is window.pin
     for key in "9999":
         tap(qtbot, window.pin.keys[key])
     tap(qtbot, window.pin.keys["OK"])
