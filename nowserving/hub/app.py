@@ -336,6 +336,11 @@ def _public_routes(app: FastAPI) -> list[BaseRoute]:
     ]
 
 
+def _own_secret(route: BaseRoute) -> bool:
+    """The SMS gateway's route: its shared secret comes as `Authorization: Bearer`."""
+    return isinstance(route, APIRoute) and "gateway" in route.tags
+
+
 class PublicOnly(_HttpMiddleware):
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         super().__init__(app)
@@ -344,9 +349,12 @@ class PublicOnly(_HttpMiddleware):
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         # PARTIAL: the address is public but not the method; the app answers 405.
         if any(route.matches(scope)[0] is not Match.NONE for route in self.routes):
-            # No credential counts here: a device secret or staff session sent from the
-            # guest network acts as nobody (a kiosk checks a code in on the devices' side).
-            headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
-            await self.app({**scope, "headers": headers}, receive, send)
+            # No device or staff credential counts here: sent from the guest network it
+            # acts as nobody (a kiosk checks a code in on the devices' side).
+            gateway = (r for r in self.routes if _own_secret(r))
+            if not any(route.matches(scope)[0] is Match.FULL for route in gateway):
+                headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
+                scope = {**scope, "headers": headers}
+            await self.app(scope, receive, send)
         else:
             await problem(404, _SENTENCES[404])(scope, receive, send)
