@@ -14,7 +14,9 @@ on a busy, shared machine. Prints a markdown table, and draws the curve if asked
 stopping hub leaves, then a real `nowserving hub` process, timed from its start to
 the first 200 of `GET /api/health`, then of `POST /api/tickets` and `GET /api/board`
 (the first real requests: the hub listens before its application is built, and they
-wait for it), a few starts, each figure printed.
+wait for it), a few starts, each figure printed. `--against CHECKOUT` starts that
+checkout's hub and this one's in turn on the same day, the only comparison that holds on
+a busy, shared machine.
 """
 
 from __future__ import annotations
@@ -169,8 +171,9 @@ def reopen(path: Path, config: OfficeConfig, now: Callable[[], int]) -> float:
     return elapsed
 
 
-def restart(size: int, starts: int, folder: Path) -> None:
-    """Print the seconds from a hub process's start to its first answers, `starts` times."""
+def restart(size: int, starts: int, folder: Path, against: Path | None = None) -> None:
+    """Print the seconds from a hub process's start to its first answers, `starts` times;
+    with `against` (another checkout's root), that tree's hub and this one's in turn."""
     config = load_config(sample_config())
     store = EventStore(folder / "data" / "office.sqlite")
     now = int(time.time() * 1000) - 60_000  # the day ends a minute ago, on the real clock
@@ -183,38 +186,47 @@ def restart(size: int, starts: int, folder: Path) -> None:
     command = [sys.executable, "-m", "nowserving", "--data", str(folder / "data"), "hub"]
     command += ["--config", str(sample_config()), "--port", str(port)]
     command += ["--host", "127.0.0.1", "--public-port", str(free_port())]
+    here = Path(__file__).resolve().parent.parent
+    trees = [here] if against is None else [against.resolve(), here]
     for _ in range(starts):
-        began = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            health = _first_ok(lambda: requests.get(url + "/api/health", timeout=5), began)
-            # The first real requests: they wait for the application if it is not built.
-            issued = _first_ok(
-                lambda: requests.post(
-                    url + "/api/tickets",
-                    json={"line": "permits"},
-                    headers={"Authorization": f"Bearer {KIOSK}"},
-                    timeout=60,
-                ),
-                began,
+        for tree in trees:
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            began = time.perf_counter()
+            process = subprocess.Popen(  # `-m` puts the working directory first on the path
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tree
             )
-            board = _first_ok(
-                lambda: requests.get(
-                    url + "/api/board", headers={"Authorization": f"Bearer {DISPLAY}"}, timeout=60
-                ),
-                began,
+            try:
+                health = _first_ok(lambda: requests.get(url + "/api/health", timeout=5), began)
+                # The first real requests: they wait for the application if it is not built.
+                issued = _first_ok(
+                    lambda: requests.post(
+                        url + "/api/tickets",
+                        json={"line": "permits"},
+                        headers={"Authorization": f"Bearer {KIOSK}"},
+                        timeout=60,
+                    ),
+                    began,
+                )
+                board = _first_ok(
+                    lambda: requests.get(
+                        url + "/api/board",
+                        headers={"Authorization": f"Bearer {DISPLAY}"},
+                        timeout=60,
+                    ),
+                    began,
+                )
+                cpu = _cpu_seconds(process.pid)  # the process's, until its first real answers
+            finally:
+                process.terminate()  # it keeps its snapshot for the next start
+                process.wait(timeout=30)
+            print(
+                f"{'' if against is None else f'{tree.name}: '}"
+                f"{size:,}-ticket day with a snapshot: process start -> first 200 of "
+                f"GET /api/health {health:.2f} s, of POST /api/tickets {issued:.2f} s, "
+                f"of GET /api/board {board:.2f} s; CPU until then {cpu:.2f} s "
+                f"(load average {os.getloadavg()[0]:.1f})",
+                flush=True,
             )
-            cpu = _cpu_seconds(process.pid)  # the process's, until its first real answers
-        finally:
-            process.terminate()  # it keeps its snapshot for the next start
-            process.wait(timeout=30)
-        print(
-            f"{size:,}-ticket day with a snapshot: process start -> first 200 of "
-            f"GET /api/health {health:.2f} s, of POST /api/tickets {issued:.2f} s, "
-            f"of GET /api/board {board:.2f} s; CPU until then {cpu:.2f} s "
-            f"(load average {os.getloadavg()[0]:.1f})",
-            flush=True,
-        )
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -271,10 +283,13 @@ def main() -> None:
     parser.add_argument("--png", type=Path, default=None)
     parser.add_argument("--restart", type=int, metavar="TICKETS", help="time hub restarts")
     parser.add_argument("--starts", type=int, default=5, help="restarts to time")
+    parser.add_argument(
+        "--against", type=Path, metavar="CHECKOUT", help="with --restart: its hub and ours in turn"
+    )
     args = parser.parse_args()
     if args.restart is not None:
         with tempfile.TemporaryDirectory() as folder:
-            restart(args.restart, args.starts, Path(folder))
+            restart(args.restart, args.starts, Path(folder), args.against)
         return
     results = {}
     with tempfile.TemporaryDirectory() as folder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -11,7 +12,10 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 from kiosk.screens.base import KioskScreen
 from nowserving.domain.config import Staff
 from nowserving.domain.signin import SignInRefused
+from nowserving_qt.background import run_in_background
 from nowserving_qt.widgets import button, label
+
+log = logging.getLogger(__name__)
 
 TAPS_TO_OPEN = 5
 TAP_WINDOW_S = 4.0
@@ -48,6 +52,7 @@ class PinScreen(KioskScreen):
         super().__init__()
         self._check_pin = check  # the service's: at the hub on a paired kiosk
         self._pin = ""
+        self._checking = 0  # which check is the latest; cancelling forgets the others
         layout = QVBoxLayout(self)
         layout.addWidget(label("Staff PIN", "title"))
         self.dots = label("", "huge")
@@ -77,17 +82,42 @@ class PinScreen(KioskScreen):
         self.dots.setText("●" * len(self._pin))
 
     def _check(self) -> None:
-        pin, self._pin = self._pin, ""
+        # Off the UI thread: on a paired kiosk the hub tries the PIN against every staff
+        # member's hash, which can take it seconds; the screen stays alive meanwhile.
+        pin, self._pin, check = self._pin, "", self._check_pin
         self.dots.setText("")
-        try:
-            person = self._check_pin(pin)
-        except SignInRefused as refused:
-            self.message.setText(str(refused))
-            return
-        self.message.setText("")
-        self.accepted.emit(person.id)
+        self.message.setText("Checking…")
+        self._enable_keys(False)
+        self._checking += 1
+        asked = self._checking
+
+        def checked(person: Staff) -> None:
+            if asked == self._checking:  # not cancelled meanwhile
+                self._enable_keys(True)
+                self.message.setText("")
+                self.accepted.emit(person.id)
+
+        def refused(error: Exception) -> None:
+            if asked == self._checking:
+                self._refused(error)
+
+        run_in_background(lambda: check(pin), checked, refused)
+
+    def _refused(self, error: Exception) -> None:
+        self._enable_keys(True)
+        if isinstance(error, SignInRefused):
+            self.message.setText(str(error))
+        else:
+            log.error("checking a staff PIN failed", exc_info=error)
+            self.message.setText("The PIN could not be checked. Try again.")
+
+    def _enable_keys(self, enabled: bool) -> None:
+        for key in self.keys.values():
+            key.setEnabled(enabled)
 
     def _cancel(self) -> None:
+        self._checking += 1
+        self._enable_keys(True)
         self._pin = ""
         self.dots.setText("")
         self.message.setText("")

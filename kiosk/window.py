@@ -404,6 +404,7 @@ class KioskWindow(QWidget):
 
     def _resume(self) -> None:
         self.flow.reset()
+        self.stack.setCurrentWidget(self.welcome)  # leaves the staff screens (render_view won't)
         self.render_view()
 
     def _quit(self) -> None:
@@ -466,6 +467,8 @@ class KioskWindow(QWidget):
             self.stack.setCurrentWidget(self.removed)
             self.bar.hide()
             return
+        if self.stack.currentWidget() in (self.pin, self.maintenance):
+            return  # staff stay there while lines or the printer change; they leave by resume
         # Text scales with the window, but no larger than its width allows (portrait).
         flow, height = self.flow, max(min(self.height(), round(self.width() * 0.75)), 600)
         self._apply_style(height)

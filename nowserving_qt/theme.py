@@ -118,6 +118,7 @@ def stylesheet(
     QPushButton[role="back"] {{ min-width: {base * 6}px; }}
     QLabel[role="language-name"] {{ font-size: {round(u * 1.4)}px; font-weight: 700; }}
     QLabel[role="language-hint"] {{ color: {p.muted}; }}
+    QLabel[role="appointment"] {{ font-weight: 700; }}
     QLabel[role="tile-name"] {{ font-size: {round(u * 1.35)}px; font-weight: 700; }}
     QLabel[role="tile-detail"] {{ color: {p.muted}; }}
     QLabel[role="tile-status"] {{ font-weight: 600; }}

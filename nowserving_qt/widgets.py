@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import shiboken6
@@ -107,8 +108,10 @@ def tinted(name: str, size: int, color: str) -> QPixmap:
     return QPixmap.fromImage(image)
 
 
+@functools.lru_cache(maxsize=64)
 def toggle_icon(name: str, size: int, off: str, on: str) -> QIcon:
-    """An icon that stays visible on a checked (filled) toggle."""
+    """An icon that stays visible on a checked (filled) toggle (drawn once per look: the
+    kiosk's bar asks again on every tap)."""
     both = QIcon()
     both.addPixmap(tinted(name, size, off), QIcon.Mode.Normal, QIcon.State.Off)
     both.addPixmap(tinted(name, size, on), QIcon.Mode.Normal, QIcon.State.On)

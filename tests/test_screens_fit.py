@@ -21,13 +21,15 @@ from display.app import build as build_display
 from display.window import DisplayWindow
 from kiosk.app import build as build_kiosk
 from kiosk.window import KioskWindow
-from nowserving.domain.config import Notify, NotifySms, OfficeConfig
+from nowserving.domain.config import Notify, NotifySms, OfficeConfig, parse_config
 from nowserving.service.local import LocalService
 from nowserving.store.eventstore import EventStore
 from nowserving.system import i18n
+from nowserving.system.paths import sample_config
 from nowserving_qt.bootstrap import Session, pick_device
 from tests.desk.test_desk import sign_in
 from tests.fit import problems
+from tests.kiosk.test_check_in import OFFICE as BOOKING_OFFICE
 
 pytestmark = pytest.mark.gui
 
@@ -77,11 +79,11 @@ def assert_fits(window: QWidget, what: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def kiosk(
-    qapp: QApplication, config: OfficeConfig, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[KioskWindow]:
+def kiosk(qapp: QApplication, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KioskWindow]:
     folder = tmp_path_factory.mktemp("kiosk")
-    # Text messages offered: the ticket screen shows "Text me", and its phone screen.
+    # An office that takes bookings: the welcome screen shows "I have an appointment",
+    # and its check-in screen. Text messages offered: the ticket screen shows "Text me".
+    config = parse_config(sample_config().read_text(encoding="utf-8") + BOOKING_OFFICE)
     config = config.model_copy(
         update={"notify": Notify(sms=NotifySms(url="http://127.0.0.1:9/sms"))}
     )
@@ -130,6 +132,25 @@ def test_every_kiosk_screen_fits(
     if mode == "large_text":  # the longest note, in the largest text
         kiosk.flow.phone_done(i18n.text(lang, "kiosk.phone_offline"), saved=False)
         check("ticket, the number not saved")
+    # I have an appointment: the code keypad with a whole code and what it says of an
+    # unknown one (the keys' least room), and the ticket of a resident who came late
+    # (the longest check-in note).
+    ticket = kiosk.flow.ticket
+    assert ticket is not None
+    kiosk.flow.reset()
+    kiosk.flow.lang = lang
+    kiosk.flow.ask_check_in()
+    for key in "K7M2Q9XA":
+        kiosk.flow.press_code(key)
+    kiosk.flow.check_in_failed(i18n.refusal(lang, "booking_unknown"))
+    check("check-in, unknown code")
+    finger = 15 * kiosk.logicalDpiX() / 25.4  # the kiosk's touch target: 15 mm each way
+    keys = kiosk.check_in_screen.keys.values()
+    assert min(min(key.width(), key.height()) for key in keys) >= finger, "keys too small"
+    if mode == "large_text":
+        late = i18n.text(lang, "checkin.late", minutes=kiosk.config.booking.grace_minutes)
+        kiosk.flow.checked_in(ticket, late)
+        check("ticket, checked in late")
 
 
 # -- the display -----------------------------------------------------------------------

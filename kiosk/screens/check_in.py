@@ -16,8 +16,12 @@ from nowserving.domain.rules import SHORT_ALPHABET
 from nowserving.system import i18n
 from nowserving_qt.widgets import button, label
 
-KEYS = [*SHORT_ALPHABET, "erase"]
-COLUMNS = 8
+DIGITS = [c for c in SHORT_ALPHABET if c.isdigit()]
+LETTERS = [c for c in SHORT_ALPHABET if c.isalpha()]
+# Four rows, as on a keyboard: the digits and erase on top, then the letters eight a row.
+# Four rows (not five of eight keys) leave the keys room for larger text.
+ROWS = [[*DIGITS, "erase"], *(LETTERS[n : n + 8] for n in range(0, len(LETTERS), 8))]
+KEYS = [key for row in ROWS for key in row]  # in reading order
 
 
 class CheckInScreen(KioskScreen):
@@ -35,7 +39,10 @@ class CheckInScreen(KioskScreen):
         super().__init__()
         self._key_px = 0
         layout = QVBoxLayout(self)
-        self.title = label("", "title")
+        # Centred on a tall screen (the code beside its keypad), lower down in low reach.
+        self.space(layout, above=True)
+        self.space(layout)
+        self.title = label("", "subtitle")  # the code below is what the eye looks for
         # A code reads left to right in every language.
         self.code = label("", "title", wrap=False)
         self.code.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
@@ -43,7 +50,7 @@ class CheckInScreen(KioskScreen):
         self.problem = label("", "warning")
         for widget in (self.title, self.code, self.problem):
             layout.addWidget(widget)
-        self.grid_host, self.keys = key_grid(KEYS, COLUMNS, self.pressed.emit)
+        self.grid_host, self.keys = key_grid(ROWS, self.pressed.emit)
         layout.addWidget(self.grid_host, 1)
         actions = QHBoxLayout()
         self.cancel_button = button("", "")
@@ -53,6 +60,7 @@ class CheckInScreen(KioskScreen):
         actions.addWidget(self.cancel_button, 1)
         actions.addWidget(self.send_button, 1)
         layout.addLayout(actions)
+        self.space(layout)
 
     def render_view(
         self, lang: str, code: str, error: str, *, complete: bool, busy: bool, key_px: int
@@ -64,6 +72,11 @@ class CheckInScreen(KioskScreen):
         if key_px != self._key_px:  # restyling 33 keys costs: only when the size changes
             self._key_px = key_px
             size_keys(self.keys, key_px, key_px)
+            for key in self.keys.values():  # not tall slivers on a portrait screen
+                key.setMaximumHeight(key_px * 2)
+            grid = self.grid_host.layout()
+            assert grid is not None  # key_grid lays the keys out in one
+            self.grid_host.setMaximumHeight(grid.maximumSize().height())  # the rest: space
         render_keys(
             self.keys,
             [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,20 +25,21 @@ ERASE = "⌫"
 
 
 def key_grid(
-    keys: list[str], columns: int, press: Callable[[str], None]
+    rows: Sequence[Sequence[str]], press: Callable[[str], None]
 ) -> tuple[QWidget, dict[str, QPushButton]]:
-    """Large keys in a grid (an "erase" key shows ⌫); each calls `press` with its key.
-    Keypads keep 1-2-3 from the left in right-to-left languages too, as phones do."""
+    """Large keys in a grid, row by row (an "erase" key shows ⌫); each calls `press` with
+    its key. Keypads keep 1-2-3 from the left in right-to-left languages too, as phones do."""
     host = QWidget()
     host.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
     grid = QGridLayout(host)
     found: dict[str, QPushButton] = {}
-    for n, key in enumerate(keys):
-        pressed = button(ERASE if key == "erase" else key, "tile")
-        pressed.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        pressed.clicked.connect(lambda _=False, key=key: press(key))
-        grid.addWidget(pressed, n // columns, n % columns)
-        found[key] = pressed
+    for row, keys in enumerate(rows):
+        for column, key in enumerate(keys):
+            pressed = button(ERASE if key == "erase" else key, "tile")
+            pressed.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            pressed.clicked.connect(lambda _=False, key=key: press(key))
+            grid.addWidget(pressed, row, column)
+            found[key] = pressed
     return host, found
 
 
@@ -63,10 +64,11 @@ def render_keys(
 
 
 def size_keys(keys: dict[str, QPushButton], key_px: int, width: int) -> None:
-    """Large keys for any finger: at least `width` x `key_px`, growing into the room there is."""
+    """Large keys for any finger: at least `width` x `key_px` (and as tall as their text),
+    growing into the room there is."""
     for widget in keys.values():
-        widget.setMinimumSize(width, key_px)
         widget.setStyleSheet(f"font-size: {key_px // 2}px; font-weight: 700;")
+        widget.setMinimumSize(width, max(key_px, widget.sizeHint().height()))
 
 
 class PhoneScreen(KioskScreen):
@@ -100,7 +102,9 @@ class PhoneScreen(KioskScreen):
         self.space(facts)
         self.sides.addLayout(facts, 3)
         pad = QVBoxLayout()
-        self.grid_host, self.keys = key_grid(KEYS, 3, self.pressed.emit)
+        self.grid_host, self.keys = key_grid(
+            [KEYS[n : n + 3] for n in range(0, len(KEYS), 3)], self.pressed.emit
+        )
         pad.addWidget(self.grid_host, 1)
         actions = QHBoxLayout()
         self.cancel_button = button("", "")

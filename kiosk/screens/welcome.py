@@ -9,7 +9,7 @@ from kiosk.screens.base import KioskScreen
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.views import LineView
 from nowserving.system import i18n
-from nowserving_qt.widgets import CardButton, button, clear, label
+from nowserving_qt.widgets import CardButton, clear, label
 
 
 class WelcomeScreen(KioskScreen):
@@ -33,9 +33,7 @@ class WelcomeScreen(KioskScreen):
         self.space(layout, above=True)
         self.buttons = QGridLayout()
         layout.addLayout(self.buttons)
-        self.appointment = button("", "")
-        self.appointment.clicked.connect(self.check_in.emit)
-        layout.addWidget(self.appointment)
+        self.appointment: CardButton  # "I have an appointment", after the languages
         self.space(layout)
         self.glance = QHBoxLayout()
         layout.addLayout(self.glance)
@@ -59,9 +57,17 @@ class WelcomeScreen(KioskScreen):
             )
             choice.clicked.connect(lambda _=False, code=lang: self.language_chosen.emit(code))
             self.buttons.addWidget(choice, n // columns, n % columns)
+        # A card too, so its label in every language wraps (a portrait screen is narrow),
+        # in the rest of the last row: beside the languages when there is room, so the
+        # language cards keep their height in large text.
         said = "  ·  ".join(i18n.text(lang, "checkin.button") for lang in languages)
-        self.appointment.setText(said)
-        self.appointment.setAccessibleName(said)
+        self.appointment = CardButton([(said, "appointment")], "language", said)
+        self.appointment.clicked.connect(self.check_in.emit)
+        row, column = divmod(len(languages), columns)
+        self.buttons.addWidget(self.appointment, row, column, 1, columns - column)
+        # Columns as wide as each other, whatever their text (and none left from before).
+        for n in range(self.buttons.columnCount()):
+            self.buttons.setColumnStretch(n, 1 if n < columns else 0)
         # Only where residents can book (booking.takes_bookings needs a calendar too).
         self.appointment.setVisible(bool(self.config.booking.lines and self.config.calendar))
 

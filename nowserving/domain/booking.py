@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from fractions import Fraction
 
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.errors import NotFound, Rejected
@@ -49,13 +50,15 @@ def takes_bookings(config: OfficeConfig, line: str) -> bool:
 
 
 def capacity(config: OfficeConfig, line: str) -> int:
-    """Bookings per slot: the configured number, else counters × slot ÷ typical minutes."""
+    """Bookings per slot: the configured number, else counters × slot ÷ typical minutes,
+    where a counter serving several lines counts as its share for each (one of two lines:
+    half a counter), so lines sharing a counter do not book its time twice over."""
     fixed = config.booking.per_slot.get(line)
     if fixed is not None:
         return fixed
-    counters = sum(1 for c in config.counters if line in c.lines)
-    typical = config.line(line).typical_minutes
-    return max(1, int(counters * config.booking.slot_minutes // typical))
+    counters = sum(Fraction(1, len(c.lines)) for c in config.counters if line in c.lines)
+    typical = Fraction(config.line(line).typical_minutes)
+    return max(1, int(counters * config.booking.slot_minutes / typical))
 
 
 def slot_starts(config: OfficeConfig, line: str, day: date) -> list[tuple[int, int]]:

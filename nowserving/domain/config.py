@@ -307,6 +307,8 @@ class Booking(_Strict):
     grace_minutes: int = Field(default=10, ge=0, le=240)  # later than this: a walk-in ticket
     # Appointments called in a row at one counter while walk-ins wait (fairness).
     max_in_a_row: int = Field(default=2, ge=1, le=20)
+    # ... counted only once the walk-in it would pass has waited this many minutes.
+    fair_after_minutes: int = Field(default=30, ge=0, le=240)
 
     @model_validator(mode="after")
     def _grace_within_window(self) -> Booking:

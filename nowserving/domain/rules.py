@@ -23,6 +23,7 @@ from nowserving.domain.state import OfficeState, Status, Ticket
 
 PRIORITY_STREAK_LIMIT = 2  # priority calls in a row before an ordinary resident gets a turn
 BOOKED_IN_A_ROW = 2  # appointments called in a row at a counter while walk-ins wait
+FAIR_AFTER_MS = 0  # ... once the walk-in passed has waited this long (the config: 30 min)
 # A checked-in appointment counts as due this long before its slot: a counter that frees up
 # a little early takes it rather than a walk-in whose service would make it start late.
 DUE_EARLY_MS = 5 * 60_000
@@ -67,6 +68,7 @@ def next_for_counter(
     counter: str | None = None,
     now: int | None = None,
     max_in_a_row: int = BOOKED_IN_A_ROW,
+    fair_after: int = FAIR_AFTER_MS,
 ) -> Ticket | None:
     """The resident a counter serving `lines` should call next, or None.
 
@@ -76,9 +78,11 @@ def next_for_counter(
     lines are skipped. An appointment whose slot has come, or comes within
     DUE_EARLY_MS (`now`, ms; None: the latest clock seen), goes before them all,
     unless `counter` has called `max_in_a_row` appointments in a row while walk-ins
-    waited: then a walk-in's turn.
+    waited and the walk-in it would pass has waited `fair_after` ms or more: then a
+    walk-in's turn (so walk-ins are never starved, yet a walk-in who just came does not
+    make a due appointment wait for a whole service).
     """
-    return _next_for_counter(state, lines, streak_limit, counter, now, max_in_a_row)[0]
+    return _next_for_counter(state, lines, streak_limit, counter, now, max_in_a_row, fair_after)[0]
 
 
 def _next_for_counter(
@@ -88,6 +92,7 @@ def _next_for_counter(
     counter: str | None,
     now: int | None,
     max_in_a_row: int,
+    fair_after: int,
 ) -> tuple[Ticket | None, bool]:
     """(next_for_counter's choice, whether it is an appointment passing waiting walk-ins)."""
     if now is None:
@@ -112,7 +117,9 @@ def _next_for_counter(
     first_due = min(due, key=lambda t: t.queue_key, default=None)
     found = state.counters.get(counter or "")
     streak = found.booked_streak if found is not None else 0
-    if first_due is not None and (walk_in is None or streak < max_in_a_row):
+    if first_due is not None and (
+        walk_in is None or streak < max_in_a_row or now - walk_in.issued_at < fair_after
+    ):
         return first_due, walk_in is not None
     if walk_in is not None:
         return walk_in, False
@@ -225,6 +232,7 @@ def decide_call_next(
         counter_id,
         now,
         config.booking.max_in_a_row,
+        config.booking.fair_after_minutes * 60_000,
     )
     if chosen is None:
         return None

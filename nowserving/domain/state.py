@@ -427,16 +427,17 @@ def _new_ticket(state: OfficeState, event: Event) -> Ticket:
         lang=str(data.get("lang", "")),
         source=str(data.get("source", "kiosk")),
         issued_at=event.wall,
-        queue_key=event.hlc if slot is None else appointment_key(slot, event.ticket),
+        queue_key=event.hlc if slot is None else appointment_key(slot, event.hlc),
         status=Status.EXPIRED if state.ended else Status.WAITING,
         slot=slot,
     )
 
 
-def appointment_key(slot: int, ticket: str) -> str:
+def appointment_key(slot: int, checked_in: str) -> str:
     """An appointment's place: a clock stamp at its slot's start, so it sorts among walk-ins
-    by that time wherever it was checked in (the ticket id keeps two apart)."""
-    return Stamp(slot, 0, ticket).encode()
+    by that time wherever it was checked in; of one slot's, the one checked in first (by
+    `checked_in`, its issue event's stamp) goes first."""
+    return Stamp(slot, 0, checked_in).encode()
 
 
 def _issued_by_device(event: Event, request: str) -> bool:

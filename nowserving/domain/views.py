@@ -7,6 +7,7 @@ projection themselves.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nowserving.domain.clock import Stamp
@@ -26,6 +27,7 @@ from nowserving.domain.estimate import (
 )
 from nowserving.domain.events import Event, Kind
 from nowserving.domain.opening import ALWAYS, Hours, hours_at
+from nowserving.domain.rules import DUE_EARLY_MS
 from nowserving.domain.state import Call, OfficeState, Status, Ticket
 
 RECENT_ON_BOARD = 8
@@ -259,9 +261,12 @@ def wait_for(
     priority: bool = False,
     now: int | None = None,
     ahead: int | None = None,
+    booked: Sequence[int] = (),
 ) -> WaitRange:
     """The wait for `ticket` of `line_id` (None: someone joining the line now); `ahead`:
-    `state.ahead(ticket)` if the caller has it already.
+    `state.ahead(ticket)` if the caller has it already; `booked`: the slot starts (ms, one
+    per booking) of the line's bookings not checked in yet, where the caller knows them
+    (the hub's store): those whose slot comes while a walk-in waits go first too.
 
     O(counters × lines) per call, each count a bisection in the projection's indexes.
     """
@@ -297,8 +302,9 @@ def wait_for(
         # Appointments whose slot comes while this walk-in waits will go first too.
         start = max(ticket.queue_key if ticket else "", state.last_hlc)  # counted in `ahead`
         since = now if now is not None else (Stamp.decode(start).wall if start else 0)
-        until = f"{since + shown.point * 60_000:015d}"
-        later = state.booked_due(line_id, until) - state.booked_due(line_id, start)
+        horizon = since + shown.point * 60_000 + DUE_EARLY_MS  # due that long before the slot
+        later = state.booked_due(line_id, f"{horizon:015d}") - state.booked_due(line_id, start)
+        later += sum(1 for slot in booked if slot < horizon)
         if later > 0:
             shown = estimate(ahead_work(ahead + later, own, passing), counters, own)
     return shown
@@ -320,8 +326,14 @@ def ahead_of(state: OfficeState, ticket: Ticket) -> int:
 
 
 def ticket_view(
-    state: OfficeState, config: OfficeConfig, ticket: Ticket, *, with_token: bool = False
+    state: OfficeState,
+    config: OfficeConfig,
+    ticket: Ticket,
+    *,
+    with_token: bool = False,
+    booked: Sequence[int] = (),
 ) -> TicketView:
+    """A resident's view of their ticket (`booked`: as wait_for takes it)."""
     ahead = ahead_of(state, ticket)
     return TicketView(
         id=ticket.id,
@@ -329,7 +341,7 @@ def ticket_view(
         line=ticket.line,
         status=ticket.status,
         ahead=ahead,
-        wait=wait_for(state, config, ticket.line, ticket, ahead=ahead),
+        wait=wait_for(state, config, ticket.line, ticket, ahead=ahead, booked=booked),
         priority=ticket.priority,
         lang=ticket.lang,
         source=ticket.source,
@@ -346,16 +358,21 @@ def ticket_view(
 
 
 def line_view(
-    state: OfficeState, config: OfficeConfig, line_id: str, now: int | None = None
+    state: OfficeState,
+    config: OfficeConfig,
+    line_id: str,
+    now: int | None = None,
+    booked: Sequence[int] = (),
 ) -> LineView:
-    """A line as screens show it; with `now` (wall ms), also whether it is open then."""
+    """A line as screens show it; with `now` (wall ms), also whether it is open then
+    (`booked`: as wait_for takes it)."""
     line = state.line(line_id)
     waiting = state.waiting_count(line_id)
     configured = config.line(line_id)
     open_counters = sum(
         1 for c in config.counters if line_id in c.lines and state.counter(c.id).open
     )
-    wait = wait_for(state, config, line_id)
+    wait = wait_for(state, config, line_id, booked=booked)
     hours = ALWAYS
     if now is not None:
         hours = hours_at(config, line_id, now, wait.point if wait.known else None)
@@ -389,13 +406,22 @@ def counter_view(state: OfficeState, config: OfficeConfig, counter_id: str) -> C
     )
 
 
-def board_view(state: OfficeState, config: OfficeConfig, now: int | None = None) -> BoardView:
+def board_view(
+    state: OfficeState,
+    config: OfficeConfig,
+    now: int | None = None,
+    booked: Mapping[str, Sequence[int]] | None = None,
+) -> BoardView:
+    """The lobby board (`booked`: per line, as wait_for takes it)."""
     calls = list(reversed(state.calls[-RECENT_ON_BOARD:]))
+    booked = booked or {}
     return BoardView(
         day=state.day,
         version=state.last_hlc,
         calls=calls,
-        lines=[line_view(state, config, line.id, now) for line in config.lines],
+        lines=[
+            line_view(state, config, line.id, now, booked.get(line.id, ())) for line in config.lines
+        ],
         counters=[counter_view(state, config, c.id) for c in config.counters],
         announcement=dict(state.announcement),
         alerts=[AlertView(d, a, m) for (d, a), m in sorted(state.alerts.items())],

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args, get_origin
 from urllib.parse import parse_qsl, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -26,11 +26,12 @@ from nowserving.domain.pairing import ROLES, check_device_id
 from nowserving.hub import office_admin
 from nowserving.hub.auth import AuthError, Caller, require
 from nowserving.hub.context import PLAIN_HTTP, Hub, hub_of
+from nowserving.hub.deferred import Router
 from nowserving.hub.devices_api import office_ca
 from nowserving.hub.pages import SECURITY_HEADERS, templates
 from nowserving.system import i18n
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = Router(prefix="/admin", include_in_schema=False)
 COOKIE = "nowserving_admin"
 MAX_FORM_BYTES = 16 * 1024
 

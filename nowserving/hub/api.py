@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Security
+from fastapi import Depends, Header, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse
 from starlette.types import Message as ASGIMessage
@@ -23,6 +23,7 @@ from nowserving.domain.permissions import counter_refusal, line_refusal, rest_ro
 from nowserving.domain.views import BoardView, CounterView, LineView, TicketView
 from nowserving.hub.auth import AuthError, Caller, Role
 from nowserving.hub.context import Hub, allowed_now, bearer, hub_of, in_thread
+from nowserving.hub.deferred import Router
 from nowserving.hub.problems import ERRORS
 from nowserving.hub.schemas import (
     TICKET_ID,
@@ -41,7 +42,7 @@ from nowserving.hub.schemas import (
     TransferRequest,
 )
 
-router = APIRouter(prefix="/api", responses=ERRORS)
+router = Router(prefix="/api", responses=ERRORS)
 
 
 # The dependencies every request resolves are async when they need no store: a sync one

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
@@ -32,6 +32,7 @@ from nowserving.hub import admin_page, api, booking_api, devices_api, notify_api
 from nowserving.hub.auth import AuthError
 from nowserving.hub.city_stream import CityStream
 from nowserving.hub.context import PLAIN_HTTP, Hub, RateLimited
+from nowserving.hub.deferred import Declared
 from nowserving.hub.guard import StreamCount
 from nowserving.hub.notify_worker import deliver
 from nowserving.hub.office_admin import InvalidOffice
@@ -65,12 +66,31 @@ ROUTERS = (
     booking_api.pages,
     admin_page.router,
 )
+# The operations a restart's first requests need (a kiosk's issue, the board, a resident's
+# ticket, the devices' sync): a restarted hub serves them before it builds the others.
+FIRST = frozenset(
+    {
+        "health",
+        "issue_ticket",
+        "get_board",
+        "follow_board",
+        "ticket_status",
+        "follow_ticket",
+        "sync_push",
+        "sync_pull",
+        "lease_numbers",
+    }
+)
 MAX_BODY_BYTES = 64 * 1024
 SYNC_BODY_BYTES = 4 * 1024 * 1024  # a replica's batch of events after an outage
 
 
-def create_app(service: LocalService) -> FastAPI:
-    """The hub over `service` (a LocalService on the hub's own store)."""
+def create_app(service: LocalService, first: Collection[str] | None = None) -> FastAPI:
+    """The hub over `service` (a LocalService on the hub's own store).
+
+    Args:
+        first: build only these operations' routes (`FIRST`); `the_rest` builds the others.
+    """
     hub = Hub(service)
     supervisor = Supervisor(service)  # every background task: restarted, and alerts the desk
 
@@ -106,11 +126,12 @@ def create_app(service: LocalService) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hub = hub
-    for router in ROUTERS:
-        # The routes as their router built them (prefix, tags, dependencies, answers), not
-        # `include_router`: FastAPI 0.165 builds an included router's routes a second
-        # time (their validators: 0.1-0.2 s of CPU of every restart).
-        app.router.routes.extend(router.routes)
+    # The routes as their router built them (prefix, tags, dependencies, answers), not
+    # `include_router`: FastAPI 0.165 builds an included router's routes a second time
+    # (their validators: 0.1-0.2 s of CPU of every restart).
+    ours = _built(lambda route: first is None or route.operation_id in first)
+    app.state.ours = slice(len(app.routes), len(app.routes) + len(ours))  # for `the_rest`
+    app.router.routes.extend(ours)
     app.mount("/static", StaticFiles(directory=resources_dir() / "web" / "static"), "static")
     _add_error_handlers(app)
     app.add_middleware(BodyLimit)
@@ -118,6 +139,31 @@ def create_app(service: LocalService) -> FastAPI:
     app.add_middleware(CrashGuard)  # outermost of ours: it also covers BodyLimit
     _document_ids(app, service)
     return app
+
+
+def _built(wanted: Callable[[Declared], bool]) -> list[BaseRoute]:
+    """Every router's routes, in their order, once the `wanted` ones are built."""
+    for router in ROUTERS:
+        router.build(wanted)
+    return [route for router in ROUTERS for route in router.routes]
+
+
+def unbuilt() -> list[Declared]:
+    """The routes `create_app(first=...)` left out."""
+    return [d for router in ROUTERS for d in router.declared if d.route is None]
+
+
+def the_rest(app: FastAPI, public: PublicOnly) -> Callable[[], None]:
+    """Build the routes `create_app(first=...)` left out (in the build's thread); returns what
+    puts them in the application, in their places (on the event loop, between requests)."""
+    ours = _built(lambda _: True)
+
+    def place() -> None:
+        app.router.routes[app.state.ours] = ours
+        app.state.ours = slice(app.state.ours.start, app.state.ours.start + len(ours))
+        public.routes = _public_routes(app)
+
+    return place
 
 
 def _document_ids(app: FastAPI, service: LocalService) -> None:
@@ -274,20 +320,28 @@ class _TooLarge(HTTPException):
         super().__init__(413, f"The request body is too large (at most {size}).")
 
 
-def public_only(app: FastAPI) -> ASGIApp:
+def public_only(app: FastAPI) -> PublicOnly:
     """`app` as the residents' listener serves it: their pages, their API operations and
     static files; any other address is a plain 404, as if it did not exist."""
+    return PublicOnly(app, _public_routes(app))
+
+
+def _public_routes(app: FastAPI) -> list[BaseRoute]:
     public_api = [*api.router.routes, *notify_api.router.routes, *booking_api.router.routes]
-    routes = [
+    return [
         *pages.router.routes,
         *booking_api.pages.routes,
         *(r for r in public_api if isinstance(r, APIRoute) and PUBLIC_TAGS & set(r.tags)),
         *(r for r in app.routes if isinstance(r, Mount) and r.path == "/static"),
     ]
-    return _PublicOnly(app, routes)
 
 
-class _PublicOnly(_HttpMiddleware):
+def _own_secret(route: BaseRoute) -> bool:
+    """The SMS gateway's route: its shared secret comes as `Authorization: Bearer`."""
+    return isinstance(route, APIRoute) and "gateway" in route.tags
+
+
+class PublicOnly(_HttpMiddleware):
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         super().__init__(app)
         self.routes = routes
@@ -295,9 +349,12 @@ class _PublicOnly(_HttpMiddleware):
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         # PARTIAL: the address is public but not the method; the app answers 405.
         if any(route.matches(scope)[0] is not Match.NONE for route in self.routes):
-            # No credential counts here: a device secret or staff session sent from the
-            # guest network acts as nobody (a kiosk checks a code in on the devices' side).
-            headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
-            await self.app({**scope, "headers": headers}, receive, send)
+            # No device or staff credential counts here: sent from the guest network it
+            # acts as nobody (a kiosk checks a code in on the devices' side).
+            gateway = (r for r in self.routes if _own_secret(r))
+            if not any(route.matches(scope)[0] is Match.FULL for route in gateway):
+                headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
+                scope = {**scope, "headers": headers}
+            await self.app(scope, receive, send)
         else:
             await problem(404, _SENTENCES[404])(scope, receive, send)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -25,13 +25,14 @@ from nowserving.domain.permissions import check_in_refusal, rest_roles
 from nowserving.hub.admin_page import _qr_data_uri as qr_data_uri
 from nowserving.hub.api import Credentials, HubDep, RequestId, Staff, _without_token
 from nowserving.hub.context import Hub, allowed, hub_of, in_thread
+from nowserving.hub.deferred import Router
 from nowserving.hub.pages import SECURITY_HEADERS, _language, _page
 from nowserving.hub.problems import ERRORS
 from nowserving.hub.schemas import TOKEN, IssuedTicket, Lang
 from nowserving.system import i18n
 
-router = APIRouter(prefix="/api", responses=ERRORS)
-pages = APIRouter(include_in_schema=False)
+router = Router(prefix="/api", responses=ERRORS)
+pages = Router(include_in_schema=False)
 LineParam = Annotated[str, Path(pattern=IDENT, description="A line's id")]
 TokenParam = Annotated[str, Path(pattern=TOKEN, description="The token in a booking's link")]
 

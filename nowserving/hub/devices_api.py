@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -24,10 +24,11 @@ from nowserving.hub import office_admin
 from nowserving.hub.api import Device, HubDep, needs
 from nowserving.hub.auth import AuthError, Caller
 from nowserving.hub.context import Hub
+from nowserving.hub.deferred import Router
 from nowserving.hub.problems import ERRORS
 from nowserving.sync.protocol import OfficeCopy, PairedDevice, PairRequest, PairResponse
 
-router = APIRouter(prefix="/api", responses=ERRORS)
+router = Router(prefix="/api", responses=ERRORS)
 Admin = Annotated[Caller, Depends(needs("admin"))]
 StaffSession = Annotated[Caller, Depends(needs("staff"))]
 KioskDevice = Annotated[Caller, Depends(needs("kiosk"))]

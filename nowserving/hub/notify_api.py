@@ -10,7 +10,7 @@ import hmac
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -29,10 +29,11 @@ from nowserving.domain.payloads import TOKEN_PATTERN
 from nowserving.hub.api import HubDep, Kiosk, Staff, TokenParam
 from nowserving.hub.auth import AuthError
 from nowserving.hub.context import hub_of, in_thread
+from nowserving.hub.deferred import Router
 from nowserving.hub.problems import ERRORS
 from nowserving.service.local import Handled
 
-router = APIRouter(prefix="/api", responses=ERRORS)
+router = Router(prefix="/api", responses=ERRORS)
 
 
 B64URL = r"^[A-Za-z0-9_-]+={0,2}$"

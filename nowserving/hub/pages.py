@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import anyio.to_thread
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from nowserving.domain.errors import NotFound, OverBudget, Rejected
@@ -20,6 +20,7 @@ from nowserving.domain.notify import Channel, mask, normalize_email, normalize_p
 from nowserving.domain.views import pause_text
 from nowserving.hub import push
 from nowserving.hub.context import Hub, hub_of
+from nowserving.hub.deferred import Router
 from nowserving.hub.schemas import SHORT_CODE, TOKEN
 from nowserving.service.interface import Expired
 from nowserving.system import i18n
@@ -28,7 +29,7 @@ from nowserving.system.paths import resources_dir
 if TYPE_CHECKING:
     from fastapi.templating import Jinja2Templates
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 SERVICE_WORKER = resources_dir() / "web" / "static" / "sw.js"
 FORM_LIMIT = 2000  # bytes of a contact form read: a number and an address fit many times
 SECURITY_HEADERS = {

@@ -15,7 +15,7 @@ import logging
 import signal
 import ssl
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,14 +81,28 @@ def main(args: argparse.Namespace) -> int:
 def _build(store: EventStore, config: OfficeConfig) -> Built:
     """The hub's application over `store`, with today restored (in a worker thread)."""
     with _without_pydantic_v1():
-        from nowserving.hub.app import create_app, public_only
+        from nowserving.hub.app import FIRST, create_app, public_only, the_rest, unbuilt
         from nowserving.hub.context import PLAIN_HTTP
+        from nowserving.hub.deferred import answers_now
         from nowserving.service.local import LocalService
 
         if not config.hub.tls:
             log.warning(PLAIN_HTTP)
-        app = create_app(LocalService(store, config, device="hub"))
-    return app, public_only(app), lambda: app.router.lifespan_context(app)
+        # The first requests' routes only: the hub serves them while it builds the others.
+        app = create_app(LocalService(store, config, device="hub"), first=FIRST)
+    public, later = public_only(app), unbuilt()
+
+    def rest() -> Callable[[], None]:
+        with _without_pydantic_v1():
+            return the_rest(app, public)
+
+    return Built(
+        app,
+        public,
+        lambda: app.router.lifespan_context(app),
+        early=lambda scope: answers_now(app.routes, later, scope),
+        rest=rest,
+    )
 
 
 @contextlib.contextmanager

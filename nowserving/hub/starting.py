@@ -5,6 +5,11 @@ day a few tenths more. `Starting` is what uvicorn serves meanwhile: `GET /api/he
 answers at once, saying that the hub is not ready yet; every other request waits for the
 application (at most `WAIT_S`, then a 503 that says to retry), then is served by it. The
 application's lifespan (its background tasks, the snapshot at the end) runs once it exists.
+
+The application may come in two parts: the routes a restart's first requests need, then
+the rest (`Built.rest`, built in the same worker thread right after). Meanwhile it serves
+what `Built.early` says it routes as the whole one will; any other request waits for the
+rest as it waited for the application.
 """
 
 from __future__ import annotations
@@ -15,15 +20,31 @@ import json
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, NamedTuple
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("nowserving.hub")
 WAIT_S = 30.0  # a request that came before the application waits this long at most
+# The rest of a two-phase application is built once the first requests leave the hub this
+# long (each answered or streaming), or one waits for the rest, or after LULL_MAX_S: it
+# holds the GIL as they do, and would slow them by half.
+LULL_S = 0.1
+LULL_MAX_S = 2.0
 HEALTH = "/api/health"
-# The application, its residents-only view, and its lifespan (see hub.run._build).
-Built = tuple[ASGIApp, ASGIApp, Callable[[], AbstractAsyncContextManager[Any]]]
+
+
+class Built(NamedTuple):
+    """The application, its residents-only view and its lifespan (see hub.run._build)."""
+
+    app: ASGIApp
+    public: ASGIApp
+    lifespan: Callable[[], AbstractAsyncContextManager[Any]]
+    # Built in part: which requests it serves as it is (not called once `rest` is done),
+    # and what builds the rest (in the worker thread), returning what puts it in place
+    # (called on the event loop).
+    early: Callable[[Scope], bool] = lambda scope: False
+    rest: Callable[[], Callable[[], None]] | None = None
 
 
 class Starting:
@@ -40,6 +61,11 @@ class Starting:
         self._ready = asyncio.Event()
         self._stopping = asyncio.Event()
         self._built: Built | None = None
+        self._whole = asyncio.Event()  # the rest is built too (or the hub stops)
+        self._rest_built = False
+        self._busy = 0  # requests answered meanwhile by the first part, not answered yet
+        self._stirred = asyncio.Event()  # one came, was answered, or waits for the rest
+        self._wanted = False  # a request waits for the rest
         self.failed: BaseException | None = None  # the build's error: the hub stops
         self.stop: Callable[[], None] = lambda: None  # set by whoever runs the servers
 
@@ -55,18 +81,44 @@ class Starting:
             await self._serve(True, scope, receive, send)
 
     async def _serve(self, public: bool, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._built is None and scope["type"] == "http" and scope["path"] == HEALTH:
+            await _json(send, 200, {"ok": True, "office": self._office, "ready": False})
+            return
+        deadline = asyncio.get_running_loop().time() + WAIT_S
         if self._built is None:
-            if scope["type"] == "http" and scope["path"] == HEALTH:
-                await _json(send, 200, {"ok": True, "office": self._office, "ready": False})
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), WAIT_S)
-        if self._built is None:  # still building, or stopping
-            if scope["type"] == "http":
+            await _until(self._ready, deadline)
+        built = self._built
+        now = built is not None and (self._rest_built or built.early(scope))
+        if built is not None and not now:  # a route still to be built may take it
+            self._wanted = True
+            self._stirred.set()
+            await _until(self._whole, deadline)
+        if built is None or not (now or self._rest_built):
+            if scope["type"] == "http":  # still building, or stopping
                 await _json(send, 503, _STARTING, {"retry-after": "5"})
             return
-        app = self._built[1] if public else self._built[0]
-        await app(scope, receive, send)
+        app = built.public if public else built.app
+        if self._rest_built:
+            await app(scope, receive, send)
+            return
+        self._busy += 1
+        self._stirred.set()
+        answered = False
+
+        async def answering(message: Message) -> None:
+            nonlocal answered
+            if not answered and message["type"] == "http.response.start":
+                answered = True
+                self._busy -= 1
+                self._stirred.set()
+            await send(message)
+
+        try:
+            await app(scope, receive, answering)
+        finally:
+            if not answered:
+                self._busy -= 1
+                self._stirred.set()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         await receive()  # lifespan.startup: listen at once, build meanwhile
@@ -74,20 +126,29 @@ class Starting:
         running = asyncio.create_task(self._run())
         await receive()  # lifespan.shutdown
         self._stopping.set()
+        self._stirred.set()
         if self._built is None:
             running.cancel()  # the thread finishes its build; nothing uses it
         await asyncio.gather(running, return_exceptions=True)
         self._ready.set()  # nothing waits for a build that will not come
+        self._whole.set()
         await send({"type": "lifespan.shutdown.complete"})
 
     async def _run(self) -> None:
         """Build the application, then run its lifespan until the hub stops."""
         try:
             built = await asyncio.to_thread(self._build)
-            async with built[2]():
+            async with built.lifespan():
                 self._built = built
                 self._ready.set()
-                log.info("the hub is ready")
+                if built.rest is not None:
+                    await self._lull()
+                if not self._stopping.is_set():
+                    if built.rest is not None:  # put in place between two requests
+                        (await asyncio.to_thread(built.rest))()
+                    self._rest_built = True
+                    self._whole.set()
+                    log.info("the hub is ready")
                 await self._stopping.wait()  # its tasks stop, its snapshot is kept
         except asyncio.CancelledError:
             pass
@@ -95,12 +156,32 @@ class Starting:
             self.failed = exc
             self.stop()
 
+    async def _lull(self) -> None:
+        """Until the first requests leave the hub a moment (see LULL_S)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LULL_MAX_S
+        while not (self._wanted or self._stopping.is_set()):
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            self._stirred.clear()
+            try:
+                await asyncio.wait_for(self._stirred.wait(), min(LULL_S, left))
+            except TimeoutError:
+                if not self._busy:
+                    return
+
 
 _STARTING = {
     "title": "Service Unavailable",
     "status": 503,
     "detail": "The hub is starting; retry in a few seconds.",
 }
+
+
+async def _until(event: asyncio.Event, deadline: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), max(deadline - asyncio.get_running_loop().time(), 0))
 
 
 async def _json(send: Send, status: int, body: dict[str, Any], headers: Any = None) -> None:

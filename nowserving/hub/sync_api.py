@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import Depends, Header, Query
 
 from nowserving.domain import permissions, rules
 from nowserving.domain.config import Device as ConfiguredDevice
@@ -16,6 +16,7 @@ from nowserving.domain.events import Event
 from nowserving.hub.api import Device, HubDep, Kiosk
 from nowserving.hub.auth import AuthError, Caller
 from nowserving.hub.context import Hub, in_thread
+from nowserving.hub.deferred import Router
 from nowserving.hub.problems import ERROR_STATUSES, documented
 from nowserving.store.eventstore import EventStore
 from nowserving.sync.protocol import (
@@ -50,7 +51,7 @@ async def same_protocol(  # async: no worker thread for a comparison
         )
 
 
-router = APIRouter(
+router = Router(
     prefix="/api/sync",
     tags=["sync"],
     dependencies=[Depends(same_protocol)],

@@ -53,6 +53,7 @@ from nowserving.domain.views import (
     line_view,
     lines_touched,
     linked_lines,
+    office_now,
     ticket_view,
     wait_for,
 )
@@ -62,6 +63,8 @@ from nowserving.store import appointments, outbox, reports
 from nowserving.store.eventstore import EventStore
 from nowserving.store.registry import Registry
 from nowserving.system import i18n
+
+EXPECTED_AHEAD_MS = 4 * 3_600_000  # how far ahead bookings may matter to a walk-in's wait
 
 # The write request being served on this thread: (asking device, its request id).
 _REQUEST: ContextVar[tuple[str, str] | None] = ContextVar("request", default=None)
@@ -394,7 +397,8 @@ class LocalService:
         def decide(state: OfficeState) -> list[Draft]:
             target = rules.issue_target(state, self.config, line)
             now = self._now()
-            shown = wait_for(state, self.config, target, priority=priority, now=now)
+            booked = self._expected(state, target)
+            shown = wait_for(state, self.config, target, priority=priority, now=now, booked=booked)
             waited = shown.point if shown.known else None
             hours = hours_at(self.config, target, now, waited)
             rules.check_hours(hours, remote=source == "remote")
@@ -437,10 +441,14 @@ class LocalService:
         with self._lock:
             state = self._catch_up()
             views = {}
+            expected: dict[str, list[int]] = {}  # per line: one look in the bookings
             for token in tokens:
                 found = state.tickets.get(rules.ticket_id(token))
                 if found is not None and hmac.compare_digest(found.token, token):
-                    views[token] = ticket_view(state, self.config, found)
+                    if found.line not in expected:
+                        expected[found.line] = self._expected(state, found.line)
+                    booked = expected[found.line]
+                    views[token] = ticket_view(state, self.config, found, booked=booked)
             return views
 
     def token_for_code(self, code: str) -> str:
@@ -734,7 +742,8 @@ class LocalService:
             late = booking.check_in_late(self.config, fresh, now)  # moved or cancelled too
             target = rules.issue_target(state, self.config, fresh.line)
             if late:  # a walk-in like any other: the day's hours apply
-                shown = wait_for(state, self.config, target, now=now)
+                booked = self._expected(state, target)
+                shown = wait_for(state, self.config, target, now=now, booked=booked)
                 waited = shown.point if shown.known else None
                 rules.check_hours(hours_at(self.config, target, now, waited))
             draft = rules.decide_issue(
@@ -855,7 +864,8 @@ class LocalService:
     def _on_line(self, line: str, decide: Callable[[OfficeState], Draft]) -> LineView:
         self._write(lambda state: [decide(state)])
         with self._lock:
-            return line_view(self._catch_up(), self.config, line, self._now())
+            state = self._catch_up()
+            return line_view(state, self.config, line, self._now(), self._expected(state, line))
 
     def set_announcement(self, texts: dict[str, str], *, staff: str | None = None) -> None:
         self._write(lambda s: [rules.decide_announcement(self.config, texts, staff)])
@@ -890,13 +900,18 @@ class LocalService:
 
     def board(self) -> BoardView:
         with self._lock:
-            return board_view(self._catch_up(), self.config, self._now())
+            state = self._catch_up()
+            booked = {line.id: self._expected(state, line.id) for line in self.config.lines}
+            return board_view(state, self.config, self._now(), booked)
 
     def lines(self) -> list[LineView]:
         with self._lock:
             state = self._catch_up()
             now = self._now()
-            return [line_view(state, self.config, line.id, now) for line in self.config.lines]
+            return [
+                line_view(state, self.config, line.id, now, self._expected(state, line.id))
+                for line in self.config.lines
+            ]
 
     def counter(self, counter: str) -> CounterView:
         try:
@@ -939,7 +954,8 @@ class LocalService:
             state = self._catch_up()
             waiting = [t for line in lines for t in state.waiting(line)]
             waiting.sort(key=lambda t: t.queue_key)
-            return [ticket_view(state, self.config, t) for t in waiting]
+            booked = {line: self._expected(state, line) for line in set(lines)}
+            return [ticket_view(state, self.config, t, booked=booked[t.line]) for t in waiting]
 
     def ticket(self, ticket: str) -> TicketView:
         return self._ticket_view(ticket)
@@ -950,7 +966,18 @@ class LocalService:
             found = state.tickets.get(ticket or "")
             if found is None:
                 raise NotFound("That ticket is not in today's lines.")
-            return ticket_view(state, self.config, found, with_token=with_token)
+            booked = self._expected(state, found.line)
+            return ticket_view(state, self.config, found, with_token=with_token, booked=booked)
+
+    def _expected(self, state: OfficeState, line: str) -> list[int]:
+        """The slot starts of `line`'s bookings still to check in, from those that may still
+        check in on time to EXPECTED_AHEAD_MS on: a walk-in's estimate counts those whose
+        slot comes while they wait (only this store holds the bookings)."""
+        if not booking.takes_bookings(self.config, line):
+            return []
+        now = office_now(state)
+        grace = self.config.booking.grace_minutes * booking.MINUTE
+        return appointments.expected(self.store, line, now - grace, now + EXPECTED_AHEAD_MS)
 
     # -- what the staff screens show besides the board ---------------------------------
 

@@ -36,6 +36,17 @@ def taken(store: EventStore, line: str, starts: list[int]) -> dict[int, int]:
     return {int(r[0]): int(r[1]) for r in rows}
 
 
+def expected(store: EventStore, line: str, since: int, until: int) -> list[int]:
+    """The slot starts (ms) of a line's bookings not checked in yet, one per booking, with
+    `since` <= start < `until`: residents still to come into the line by their slot."""
+    rows = store.read(
+        "SELECT start FROM appointments WHERE line = ? AND status = ? AND ticket = '' "
+        "AND start >= ? AND start < ? ORDER BY start",
+        (line, BOOKED, since, until),
+    )
+    return [int(r[0]) for r in rows]
+
+
 def held_by(store: EventStore, contact: str, now: int) -> int:
     """Open bookings of one phone or e-mail (those still to come)."""
     rows = store.read(

@@ -121,12 +121,24 @@ class HubClient:
         if secret:  # none only to pair
             self.session.headers["Authorization"] = f"Bearer {secret}"
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """JSON from the hub; HubUnavailable when it cannot be reached, HubRefused on a 4xx."""
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: float | tuple[float, float] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """JSON from the hub; HubUnavailable when it cannot be reached, HubRefused on a 4xx.
+        `timeout` for a call that may take the hub longer than usual to answer."""
         try:
             # `verify` per request: a session's own would yield to REQUESTS_CA_BUNDLE.
             response = self.session.request(
-                method, self.url + path, timeout=self.timeout, verify=self.verify, **kwargs
+                method,
+                self.url + path,
+                timeout=timeout or self.timeout,
+                verify=self.verify,
+                **kwargs,
             )
         except requests.RequestException as exc:
             raise HubUnavailable(f"The hub at {self.url} cannot be reached ({exc}).") from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -48,7 +48,7 @@ async def _waits_for_the_application() -> None:
 
     def build() -> Built:
         release.wait(timeout=30)
-        return _answer, _answer, lifespan
+        return Built(_answer, _answer, lifespan)
 
     starting = Starting(build, "Test office")
     life = _Lifespan(starting.staff)
@@ -85,4 +85,64 @@ async def _fails() -> None:
     assert await life.say("startup") == "lifespan.startup.complete"
     await stopped.wait()
     assert isinstance(starting.failed, RuntimeError)
+    assert await life.say("shutdown") == "lifespan.shutdown.complete"
+
+
+def test_a_first_request_is_served_before_the_rest_is_built_and_another_waits_for_it() -> None:
+    asyncio.run(asyncio.wait_for(_two_phases(), 60))
+
+
+async def _two_phases() -> None:
+    release = threading.Event()
+    placed: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": f"{scope['path']} {placed}".encode()})
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        yield
+
+    def rest() -> Callable[[], None]:
+        release.wait(timeout=30)  # the test decides when the rest is built
+        return lambda: placed.append("rest")
+
+    def build() -> Built:
+        return Built(app, app, lifespan, early=lambda s: s["path"] == "/api/board", rest=rest)
+
+    starting = Starting(build, "Test office")
+    life = _Lifespan(starting.staff)
+    assert await life.say("startup") == "lifespan.startup.complete"
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=starting.public), base_url="http://h"
+    )
+    async with client:
+        # The first part is built: a hot request is answered while the rest is not.
+        assert (await client.get("/api/board")).text == "/api/board []"
+        lines = asyncio.create_task(client.get("/api/lines"))
+        assert (await client.get("/api/board")).text == "/api/board []"
+        assert not lines.done()  # it waits for the rest
+        release.set()
+        assert (await lines).text == "/api/lines ['rest']"  # served once the rest is in place
+    assert await life.say("shutdown") == "lifespan.shutdown.complete"
+
+
+def test_the_rest_is_built_when_no_request_comes() -> None:
+    asyncio.run(asyncio.wait_for(_rest_unasked(), 60))
+
+
+async def _rest_unasked() -> None:
+    placed = asyncio.Event()
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        yield
+
+    def build() -> Built:
+        return Built(_answer, _answer, lifespan, rest=lambda: placed.set)
+
+    life = _Lifespan(Starting(build, "Test office").staff)
+    assert await life.say("startup") == "lifespan.startup.complete"
+    await placed.wait()  # after a lull of LULL_S with nothing to answer
     assert await life.say("shutdown") == "lifespan.shutdown.complete"

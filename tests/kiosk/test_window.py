@@ -215,13 +215,16 @@ def test_kiosk_mode_hides_a_staff_screen_behind_a_pin(
     assert window.stack.currentWidget() is not window.pin
     tap(qtbot, window.corner)
     assert window.stack.currentWidget() is window.pin
+    window.printer_changed(window.printer_status)  # a re-render leaves staff where they are
+    assert window.stack.currentWidget() is window.pin
     for key in "9999":
         tap(qtbot, window.pin.keys[key])
     tap(qtbot, window.pin.keys["OK"])
-    assert window.pin.message.text() == "Wrong staff member or PIN."
+    assert not window.pin.keys["1"].isEnabled()  # checked off the UI thread
+    qtbot.waitUntil(lambda: window.pin.message.text() == "Wrong staff member or PIN.")
     for key in ["2", "4", "6", "8", "OK"]:  # Tom's PIN
         tap(qtbot, window.pin.keys[key])
-    assert window.stack.currentWidget() is window.maintenance
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.maintenance)
     assert "Printer" in window.maintenance.details.text()
     window.maintenance.quit_kiosk.emit()
     assert not window.isVisible()

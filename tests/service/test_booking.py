@@ -118,6 +118,31 @@ def test_the_report_counts_bookings_cancellations_and_once_checked_in_no_shows(
     assert row["no_shows"] == 0  # the phone booking's slot has not come yet
 
 
+def test_walk_ins_waits_count_the_bookings_still_to_check_in(tmp_path: Path) -> None:
+    """Every view of a walk-in's wait (their ticket, the line, the board) counts the bookings
+    whose slot comes while they wait, once: as bookings, then as checked-in tickets."""
+    config = parse_config(sample_config().read_text(encoding="utf-8") + OFFICE)
+    clock = FakeClock(office_time("2026-11-30 08:40"))
+    service = LocalService(EventStore(tmp_path / "office.sqlite"), config, "hub", now=clock)
+    service.open_counter("c1", staff=None)
+    walk_in = [service.issue("permits") for _ in range(3)][-1]
+
+    def waits() -> tuple[float, float, float]:
+        (board,) = [line for line in service.board().lines if line.id == "permits"]
+        (line,) = [line for line in service.lines() if line.id == "permits"]
+        return service.ticket(walk_in.id).wait.expected, line.wait.expected, board.wait.expected
+
+    before = waits()
+    nine = office_time("2026-11-30 09:00")
+    first, _ = service.book("permits", nine, "+1 510 555 0147")
+    service.book("permits", nine, "+1 510 555 0148")
+    service.book("permits", office_time("2026-11-30 11:30"), "+1 510 555 0149")  # not counted
+    booked = waits()
+    assert all(after > was + 12 for after, was in zip(booked, before, strict=True)), booked
+    service.check_in(first.code)
+    assert waits()[0] == pytest.approx(booked[0], abs=1)  # the same resident, counted once
+
+
 def test_phone_check_ins_do_not_count_toward_the_remote_join_cap(tmp_path: Path) -> None:
     config = parse_config(sample_config().read_text(encoding="utf-8") + OFFICE)
     lines = [
