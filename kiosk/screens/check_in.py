@@ -3,41 +3,27 @@ reading the booking's QR types it too, on any screen: see KioskWindow.eventFilte
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QHBoxLayout,
-    QVBoxLayout,
-)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QVBoxLayout
 
-from kiosk.screens.base import KioskScreen
-from kiosk.screens.phone import key_grid, render_keys, size_keys
+from kiosk.screens.keypad import KeypadScreen
 from nowserving.domain.rules import SHORT_ALPHABET
 from nowserving.system import i18n
-from nowserving_qt.widgets import button, label
+from nowserving_qt.widgets import label
 
 DIGITS = [c for c in SHORT_ALPHABET if c.isdigit()]
 LETTERS = [c for c in SHORT_ALPHABET if c.isalpha()]
 # Four rows, as on a keyboard: the digits and erase on top, then the letters eight a row.
 # Four rows (not five of eight keys) leave the keys room for larger text.
 ROWS = [[*DIGITS, "erase"], *(LETTERS[n : n + 8] for n in range(0, len(LETTERS), 8))]
-KEYS = [key for row in ROWS for key in row]  # in reading order
 
 
-class CheckInScreen(KioskScreen):
-    """Signals:
-    pressed: a key, one of the code's characters or "erase".
-    send: the resident tapped Check in.
-    cancel: the resident tapped Cancel.
-    """
-
-    pressed = Signal(str)
-    send = Signal()
-    cancel = Signal()
+class CheckInScreen(KeypadScreen):
+    """A booking's code on keys of its characters and "erase" (see KeypadScreen's signals);
+    the send button checks in."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self._key_px = 0
+        super().__init__(ROWS)
         layout = QVBoxLayout(self)
         # Centred on a tall screen (the code beside its keypad), lower down in low reach.
         self.space(layout, above=True)
@@ -50,16 +36,8 @@ class CheckInScreen(KioskScreen):
         self.problem = label("", "warning")
         for widget in (self.title, self.code, self.problem):
             layout.addWidget(widget)
-        self.grid_host, self.keys = key_grid(ROWS, self.pressed.emit)
         layout.addWidget(self.grid_host, 1)
-        actions = QHBoxLayout()
-        self.cancel_button = button("", "")
-        self.send_button = button("", "primary")
-        self.cancel_button.clicked.connect(self.cancel.emit)
-        self.send_button.clicked.connect(self.send.emit)
-        actions.addWidget(self.cancel_button, 1)
-        actions.addWidget(self.send_button, 1)
-        layout.addLayout(actions)
+        layout.addLayout(self.action_row)
         self.space(layout)
 
     def render_view(
@@ -69,28 +47,14 @@ class CheckInScreen(KioskScreen):
         self.code.setText(code.ljust(8, "·"))
         self.code.setAccessibleName(" ".join(code) or i18n.text(lang, "checkin.type_code"))
         self.problem.setText(error)
-        if key_px != self._key_px:  # restyling 33 keys costs: only when the size changes
-            self._key_px = key_px
-            size_keys(self.keys, key_px, key_px)
+        if self.render_keypad(
+            lang, "checkin.submit", complete=complete, busy=busy, key_px=key_px, width=key_px
+        ):
             for key in self.keys.values():  # not tall slivers on a portrait screen
                 key.setMaximumHeight(key_px * 2)
             grid = self.grid_host.layout()
             assert grid is not None  # key_grid lays the keys out in one
             self.grid_host.setMaximumHeight(grid.maximumSize().height())  # the rest: space
-        render_keys(
-            self.keys,
-            [
-                (self.send_button, "checkin.submit", complete),
-                (self.cancel_button, "kiosk.phone_cancel", True),
-            ],
-            lang,
-            busy=busy,
-            key_px=key_px,
-        )
-
-    def choices(self) -> list[QAbstractButton]:
-        buttons: list[QAbstractButton] = [self.keys[key] for key in KEYS]
-        return [b for b in (*buttons, self.send_button, self.cancel_button) if b.isEnabled()]
 
     def intro(self) -> str:
         return self.title.text()
