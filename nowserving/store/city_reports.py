@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 
 from nowserving.domain.errors import StoreError
 from nowserving.store.city import reason
+from nowserving.store.city_views import TARGETS
 from nowserving.store.reports import Labels
 
 # One row per ticket issued in the period: the tickets summary (migration 0002), which
@@ -73,15 +74,14 @@ SERVICE_LEVELS: LiteralString = (
     _TICKETS
     + """
 , targets AS (
-    SELECT o.id AS office, l->>'id' AS line,
-           (l->'service_level'->>'within_minutes')::float AS target_minutes,
-           (l->'service_level'->>'percent')::float AS target_percent
-    FROM offices o CROSS JOIN LATERAL jsonb_array_elements(o.lines) l
-    WHERE jsonb_typeof(l->'service_level') = 'object'
+"""
+    + TARGETS
+    + """
 ), counted AS (
-    SELECT m.office, m.day::text AS day, m.line, t.target_percent, t.target_minutes,
-           count(*) FILTER (WHERE m.wait <= t.target_minutes)::int AS within,
-           count(*) FILTER (WHERE m.wait > t.target_minutes)::int AS late
+    SELECT m.office, m.day::text AS day, m.line, t.percent AS target_percent,
+           t.within_minutes AS target_minutes,
+           count(*) FILTER (WHERE m.wait <= t.within_minutes)::int AS within,
+           count(*) FILTER (WHERE m.wait > t.within_minutes)::int AS late
     FROM measured m JOIN targets t USING (office, line)
     WHERE m.wait IS NOT NULL
     GROUP BY 1, 2, 3, 4, 5

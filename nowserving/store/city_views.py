@@ -7,7 +7,7 @@ is each office's own day, in its own time zone.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg.rows import dict_row
@@ -91,10 +91,20 @@ CROSS JOIN LATERAL (
 GROUP BY o.id
 """
 
+# Every office's lines with a service level: its minutes and the percent to call within them.
+TARGETS: LiteralString = """
+    SELECT o.id AS office, l->>'id' AS line,
+           (l->'service_level'->>'within_minutes')::float AS within_minutes,
+           (l->'service_level'->>'percent')::float AS percent
+    FROM offices o CROSS JOIN LATERAL jsonb_array_elements(o.lines) l
+    WHERE jsonb_typeof(l->'service_level') = 'object'
+"""
+
 # Per line with a service level: today's residents called within the target, called
 # late, and still waiting past it (those are breaches already, whenever they are called).
 # Today's rows of the tickets summary, per office on the (day, office) index.
-SERVICE_LEVELS = """
+SERVICE_LEVELS = (
+    """
 WITH per_ticket AS (
     SELECT o.id AS office, t.line, t.issued, t.called, t.left_at IS NOT NULL AS gone
     FROM offices o
@@ -103,11 +113,9 @@ WITH per_ticket AS (
         WHERE t.office = o.id AND t.day = (now() AT TIME ZONE o.timezone)::date
     ) t
 ), targets AS MATERIALIZED (  -- once, not its JSON per ticket
-    SELECT o.id AS office, l->>'id' AS line,
-           (l->'service_level'->>'within_minutes')::float AS within_minutes,
-           (l->'service_level'->>'percent')::float AS percent
-    FROM offices o CROSS JOIN LATERAL jsonb_array_elements(o.lines) l
-    WHERE jsonb_typeof(l->'service_level') = 'object'
+"""
+    + TARGETS
+    + """
 ), targeted AS (
     SELECT t.office, t.line, t.within_minutes, t.percent, p.issued, p.called, p.gone
     FROM per_ticket p JOIN targets t USING (office, line)
@@ -127,6 +135,7 @@ SELECT *, round(100.0 * within / nullif(within + late + overdue, 0), 1)::float A
        100.0 * within < percent * (within + late + overdue) AS breached
 FROM counted ORDER BY office, line
 """
+)
 
 
 class CityReader:
