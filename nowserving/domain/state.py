@@ -305,13 +305,54 @@ def _rows(items: Iterable[Any], kind: type) -> list[tuple[Any, ...]]:
     return [get(item) for item in items]
 
 
-def _columns(tickets: Iterable[Ticket]) -> list[list[Any]]:
-    """The tickets as one list per field (in `TICKET_FIELDS` order): a restart decodes no
-    list per ticket and builds them in one `map`, with the few waiting ones indexed."""
+def _columns(tickets: Iterable[Ticket]) -> list[Any]:
+    """The tickets as one column per field (in `TICKET_FIELDS` order, see `pack_column`): a
+    restart decodes no list per ticket and builds them in one `map`, with the few waiting
+    ones indexed."""
     rows = _rows(tickets, Ticket)
     if not rows:
         return [[] for _ in TICKET_FIELDS]
-    return [list(column) for column in zip(*rows, strict=True)]
+    return [pack_column(list(column)) for column in zip(*rows, strict=True)]
+
+
+# How a column is kept (`pack_column`): decoding 50,000 JSON strings costs more than the
+# rest of a restart's decoding. A column with few distinct values (line, day, status,
+# language, counter...) is those values and a string of one code character per ticket; a
+# column of other strings (ids, tokens, labels) is one string, a line per ticket.
+_CODES = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+
+
+def pack_column(column: list[Any]) -> list[Any] | dict[str, Any]:
+    """`column` as `{"values": [...], "codes": "..."}`, `{"lines": "..."}` or as it is."""
+    keys = [(type(value), value) for value in column]  # False and 0 are equal, not the same
+    code: dict[tuple[type, Any], str] = {}
+    for key in keys:
+        if key not in code:
+            if len(code) == len(_CODES):
+                break
+            code[key] = _CODES[len(code)]
+    else:
+        if len(code) * 4 <= len(column):
+            values = [value for _, value in code]
+            return {"values": values, "codes": "".join(map(code.__getitem__, keys))}
+    if column and all(type(value) is str and "\n" not in value for value in column):
+        return {"lines": "\n".join(column)}
+    return column
+
+
+def unpack_column(column: Any, convert: Callable[[Any], Any] | None = None) -> list[Any]:
+    """The list of values a `pack_column` column holds (each passed through `convert`)."""
+    if not isinstance(column, dict):
+        return column if convert is None else list(map(convert, column))
+    if "lines" in column:
+        lines: list[Any] = column["lines"].split("\n")
+        return lines if convert is None else list(map(convert, lines))
+    values = column["values"] if convert is None else list(map(convert, column["values"]))
+    codes: str = column["codes"]
+    if len(values) == 1 and codes == codes[0] * len(codes):  # most columns of a day
+        return values * len(codes)
+    value_of = dict(zip(_CODES, values, strict=False))
+    return list(map(value_of.__getitem__, codes))
 
 
 def to_snapshot(state: OfficeState) -> dict[str, Any]:
@@ -343,14 +384,18 @@ def from_snapshot(data: dict[str, Any]) -> OfficeState | None:
     """The state a snapshot holds, or None if other projection code made it."""
     if data.get("format") != SNAPSHOT_FORMAT:
         return None
-    columns = list(data["tickets"])
-    if data.get("fields") != TICKET_FIELDS or len(columns) != len(TICKET_FIELDS):
+    packed = list(data["tickets"])
+    if data.get("fields") != TICKET_FIELDS or len(packed) != len(TICKET_FIELDS):
         return None
+    statuses = unpack_column(packed[_STATUS_COLUMN], _STATUS.__getitem__)
+    columns = [
+        statuses if i == _STATUS_COLUMN else unpack_column(column)
+        for i, column in enumerate(packed)
+    ]
     if len({len(column) for column in columns}) > 1:
         return None  # damaged: the log still has it all
     state = OfficeState(str(data["day"]), last_hlc=str(data["last_hlc"]))
     state.ended = bool(data["ended"])
-    statuses = columns[_STATUS_COLUMN] = [_STATUS[status] for status in columns[_STATUS_COLUMN]]
     tickets = list(map(Ticket, *columns))  # one call per ticket, no per-row list
     state.tickets = {ticket.id: ticket for ticket in tickets}
     for ticket, status in zip(tickets, statuses, strict=True):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from nowserving.domain.clock import Stamp
 from nowserving.domain.config import OfficeConfig
 from nowserving.domain.events import Event, Kind
-from nowserving.domain.state import OfficeState, replay
+from nowserving.domain.state import OfficeState, pack_column, replay, unpack_column
 from nowserving.service.local import SNAPSHOT_KEY, LocalService
 from nowserving.store.eventstore import EventStore
 from tests.conftest import FakeClock
@@ -99,6 +101,49 @@ def test_a_snapshot_from_other_projection_code_is_ignored(
     saved = json.loads(first.store.get_state(SNAPSHOT_KEY))
     saved["state"]["format"] = "older-code"
     saved["state"]["tickets"] = []  # what a stale snapshot would wrongly restore
+    first.store.set_state(SNAPSHOT_KEY, json.dumps(saved))
+    first.store.close()
+
+    store = CountingStore(path)
+    again = LocalService(store, config, "hub", now=clock)
+
+    assert store.day_reads == 1 and len(again.state.tickets) == 30
+    store.close()
+
+
+def test_columns_are_packed_and_come_back_the_same() -> None:
+    flags = [False, 0, True, 1, None] * 40  # equal in Python, not the same value
+    ids = [f"id-{n}" for n in range(200)]  # too many distinct values for codes
+    columns = [flags, ids, ["permits"] * 3, ["a\nb", "c"], [1, 2, 3], ["day"] * 8]
+    packed = [pack_column(column) for column in columns]
+
+    assert isinstance(packed[0], dict) and len(packed[0]["codes"]) == 200
+    assert packed[1] == {"lines": "\n".join(ids)} and packed[2] == {
+        "lines": "permits\npermits\npermits"
+    }
+    assert packed[3] == ["a\nb", "c"] and packed[4] == [1, 2, 3]  # kept as they are
+    assert packed[5] == {"values": ["day"], "codes": "00000000"}
+    back = [unpack_column(json.loads(json.dumps(column))) for column in packed]
+    assert back == columns and [type(v) for v in back[0]] == [type(v) for v in flags]
+    assert unpack_column({"values": ["a", "b"], "codes": "0110"}, str.upper) == ["A", "B", "B", "A"]
+    assert unpack_column({"lines": "a\nb"}, str.upper) == ["A", "B"]
+
+
+@pytest.mark.parametrize("damage", ["a code of no value", "a ticket short"])
+def test_a_damaged_snapshot_is_replayed_instead(
+    tmp_path: Path, config: OfficeConfig, clock: FakeClock, damage: str
+) -> None:
+    path = tmp_path / "office.sqlite"
+    first = _saved_day(path, config, clock)
+    saved = json.loads(first.store.get_state(SNAPSHOT_KEY))
+    columns = saved["state"]["tickets"]
+    coded = [c for c in columns if isinstance(c, dict) and "codes" in c]
+    lines = [c for c in columns if isinstance(c, dict) and "lines" in c]
+    assert coded and lines, "a busy morning has columns of a few values, and of ids"
+    if damage == "a code of no value":
+        coded[-1]["codes"] = coded[-1]["codes"][:-1] + "~"
+    else:
+        lines[0]["lines"] = lines[0]["lines"].rpartition("\n")[0]
     first.store.set_state(SNAPSHOT_KEY, json.dumps(saved))
     first.store.close()
 
