@@ -28,6 +28,8 @@ APPS = {
     "demo": "nowserving.cli.demo:main",
     "city": "nowserving.city.run:main",
 }
+# Servers whose restart should answer at once: they build only what is used (system.startup).
+LEAN_START = {"hub"}
 # What the `gui` extra installs: a server without it runs the hub, not the apps.
 GUI_MODULES = {"PySide6", "shiboken6", "escpos", "PIL"}
 
@@ -243,6 +245,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _start_app(args: argparse.Namespace) -> int:
     module_name, _, function = APPS[args.command].partition(":")
+    if args.command in LEAN_START:
+        from nowserving.system import startup
+
+        startup.begin()
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:

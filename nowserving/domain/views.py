@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nowserving.domain.clock import Stamp
 from nowserving.domain.config import OfficeConfig
@@ -53,6 +53,10 @@ class TicketView:
     returned: bool = False
     appointment: int | None = None  # a checked-in booking's slot start (ms)
     token: str = field(default="", repr=False)  # only for the resident's own receipt
+
+    def without_token(self) -> TicketView:
+        """This view as anyone but the resident may see it."""
+        return replace(self, token="")
 
 
 @dataclass(frozen=True, slots=True)

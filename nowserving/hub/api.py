@@ -7,25 +7,26 @@ do not rename them.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette import EventSourceResponse
 from starlette.types import Message as ASGIMessage
 from starlette.types import Send
 
 from nowserving.domain.config import IDENT
-from nowserving.domain.errors import Rejected
 from nowserving.domain.events import Kind
-from nowserving.domain.permissions import counter_refusal, line_refusal, rest_roles
+from nowserving.domain.permissions import counter_refusal, rest_roles
 from nowserving.domain.views import BoardView, CounterView, LineView, TicketView
 from nowserving.hub.auth import AuthError, Caller, Role
-from nowserving.hub.context import Hub, allowed_now, bearer, hub_of, in_thread
+from nowserving.hub.context import Hub, allowed_now, hub_of, in_thread
 from nowserving.hub.deferred import Router
+from nowserving.hub.fast_issue import issued, issued_ticket
 from nowserving.hub.problems import ERRORS
 from nowserving.hub.schemas import (
+    REQUEST_ID,
+    REQUEST_ID_LENGTH,
     TICKET_ID,
     TOKEN,
     AlertRequest,
@@ -52,15 +53,16 @@ async def _hub(request: Request) -> Hub:
 
 
 HubDep = Annotated[Hub, Depends(_hub)]
+bearer = HTTPBearer(auto_error=False, description="A device secret or a staff session token")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 # The client's id for a write request: a retry with the same id gets the first answer.
 RequestId = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        min_length=8,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9_-]+$",
+        min_length=REQUEST_ID_LENGTH[0],
+        max_length=REQUEST_ID_LENGTH[1],
+        pattern=REQUEST_ID,
         description="The client's id for this write (8-64 of A-Z a-z 0-9 _ -): a retry "
         "with the same id from the same device gets the first answer, for the whole day.",
     ),
@@ -169,9 +171,7 @@ def join_remotely(
     line = hub.remote_join_target(body.line)
     with hub.service.request("phone", key):
         view = hub.service.issue(line, lang=body.lang, source="remote")
-    return IssuedTicket(
-        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token, view.lang)
-    )
+    return issued(hub, view)
 
 
 # -- devices -----------------------------------------------------------------------------
@@ -182,15 +182,11 @@ def join_remotely(
 def issue_ticket(
     body: IssueRequest, hub: HubDep, caller: Kiosk, key: RequestId = None
 ) -> IssuedTicket:
-    """Issue a ticket; it is stored before the answer is sent."""
-    problem = line_refusal(caller.device, body.line) if caller.device else None
-    if problem:
-        raise Rejected(f"{problem}.")
-    with hub.service.request(caller.device_id, key):
-        view = hub.service.issue(body.line, priority=body.priority, lang=body.lang, source="kiosk")
-    return IssuedTicket(
-        ticket=_without_token(view), token=view.token, url=hub.ticket_url(view.token, view.lang)
-    )
+    """Issue a ticket; it is stored before the answer is sent.
+
+    An ordinary request does not reach this route: `fast_issue` answers it the same way.
+    """
+    return issued_ticket(hub, caller, body, key)
 
 
 @router.get("/board", operation_id="get_board", tags=["display"])
@@ -421,10 +417,6 @@ def end_day(hub: HubDep, caller: DayControl, key: RequestId = None) -> None:
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def _without_token(view: TicketView) -> TicketView:
-    return replace(view, token="")
 
 
 async def _until_revoked(

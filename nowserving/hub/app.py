@@ -37,8 +37,11 @@ from nowserving.hub.guard import StreamCount
 from nowserving.hub.notify_worker import deliver
 from nowserving.hub.office_admin import InvalidOffice
 from nowserving.hub.problems import (
+    CRASHED,
+    MAX_BODY_BYTES,
     RETRY_AFTER_503_S,
     RETRY_AFTER_BUDGET_S,
+    SYNC_BODY_BYTES,
     describe,
     document_problems,
     field_errors,
@@ -81,17 +84,18 @@ FIRST = frozenset(
         "lease_numbers",
     }
 )
-MAX_BODY_BYTES = 64 * 1024
-SYNC_BODY_BYTES = 4 * 1024 * 1024  # a replica's batch of events after an outage
 
 
-def create_app(service: LocalService, first: Collection[str] | None = None) -> FastAPI:
+def create_app(
+    service: LocalService, first: Collection[str] | None = None, hub: Hub | None = None
+) -> FastAPI:
     """The hub over `service` (a LocalService on the hub's own store).
 
     Args:
         first: build only these operations' routes (`FIRST`); `the_rest` builds the others.
+        hub: the shared parts over `service`, if something made them already.
     """
-    hub = Hub(service)
+    hub = hub or Hub(service)
     supervisor = Supervisor(service)  # every background task: restarted, and alerts the desk
 
     @asynccontextmanager
@@ -284,8 +288,7 @@ class CrashGuard(_HttpMiddleware):
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
             if started:  # too late for an error answer: the connection is dropped
                 raise
-            detail = "Something went wrong on the hub; it has been logged. Please try again."
-            await problem(500, detail)(scope, receive, send)
+            await problem(500, CRASHED)(scope, receive, send)
 
 
 class BodyLimit(_HttpMiddleware):

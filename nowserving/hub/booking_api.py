@@ -23,7 +23,7 @@ from nowserving.domain.notify import mask
 from nowserving.domain.opening import local_date
 from nowserving.domain.permissions import check_in_refusal, rest_roles
 from nowserving.hub.admin_page import _qr_data_uri as qr_data_uri
-from nowserving.hub.api import Credentials, HubDep, RequestId, Staff, _without_token
+from nowserving.hub.api import Credentials, HubDep, RequestId, Staff
 from nowserving.hub.context import Hub, allowed, hub_of, in_thread
 from nowserving.hub.deferred import Router
 from nowserving.hub.pages import SECURITY_HEADERS, _language, _page
@@ -167,7 +167,7 @@ def check_in(
         else i18n.text(view.lang, "checkin.done")
     )
     return CheckedIn(
-        ticket=_without_token(view),
+        ticket=view.without_token(),
         token=view.token,
         url=hub.ticket_url(view.token, view.lang),
         late=late,

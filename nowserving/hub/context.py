@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
-from fastapi import Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from nowserving.domain import rules
@@ -36,7 +34,10 @@ PLAIN_HTTP = (
 PAIR_TRIES = 5  # wrong pairing codes a minute from one address
 PAIR_TRIES_ALL = 30  # and from every address together
 
+# Not FastAPI itself: a restarted hub issues tickets before it has imported it (fast_issue).
 if TYPE_CHECKING:
+    from fastapi import Request
+    from fastapi.security import HTTPAuthorizationCredentials
     from limits.strategies import MovingWindowRateLimiter
 
 P = ParamSpec("P")
@@ -211,9 +212,6 @@ class Hub:
         """The line a remote join goes to, if remote joining it is allowed and not full."""
         rules.check_remote_join(self.config, line, self.service.remote_joins_waiting(line))
         return line
-
-
-bearer = HTTPBearer(auto_error=False, description="A device secret or a staff session token")
 
 
 def hub_of(request: Request) -> Hub:

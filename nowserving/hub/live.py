@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio.to_thread
-from fastapi.encoders import jsonable_encoder
+from pydantic_core import to_jsonable_python
 
 from nowserving.domain.views import TicketView
 from nowserving.service.interface import Service
@@ -156,7 +156,7 @@ class LiveHub:
     def _snapshots(self, tokens: list[str]) -> tuple[Snapshot, bytes, list[tuple[str, bytes]]]:
         """The board and its frame, and the frames for followed tickets whose event
         changed, most urgent first."""
-        board: Snapshot = jsonable_encoder(self.service.board())
+        board: Snapshot = to_jsonable_python(self.service.board())
         board_frame = frame(
             json.dumps(board, ensure_ascii=False), "board", board.get("version") or None
         )

@@ -12,14 +12,18 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.responses import JSONResponse
 
 MEDIA_TYPE = "application/problem+json"
 # Statuses every operation may answer with, documented in OpenAPI with the Problem model.
 ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 410, 413, 422, 429, 500, 503, 507)
 RETRY_AFTER_503_S = 30  # a locked or damaged store: no point in asking again at once
 RETRY_AFTER_BUDGET_S = 3600  # the day's text messages are spent: not before an hour
+MAX_BODY_BYTES = 64 * 1024  # a request's body, but for:
+SYNC_BODY_BYTES = 4 * 1024 * 1024  # a replica's batch of events after an outage
+# What a bug answers (500): the log has the rest.
+CRASHED = "Something went wrong on the hub; it has been logged. Please try again."
 
 
 class FieldError(BaseModel):

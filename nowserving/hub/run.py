@@ -60,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
         settings.public_port,
     )
     # Listening first: the application is built (and the day restored) meanwhile.
-    starting = Starting(lambda: _build(store, config), config.office.name)
+    starting: Starting = Starting(lambda: _build(store, config, starting), config.office.name)
     servers = [
         _server(starting.staff, settings, settings.host, settings.port, lifespan="on"),
         # The same app behind a filter: one store, one live hub, one set of limits.
@@ -78,26 +78,34 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build(store: EventStore, config: OfficeConfig) -> Built:
+def _build(store: EventStore, config: OfficeConfig, starting: Starting) -> Built:
     """The hub's application over `store`, with today restored (in a worker thread)."""
+    from nowserving.hub.context import PLAIN_HTTP, Hub
+    from nowserving.hub.fast_issue import FastIssue, takes
+    from nowserving.service.local import LocalService
+
+    if not config.hub.tls:
+        log.warning(PLAIN_HTTP)
+    # Kiosks' tickets first: FastIssue needs today, not FastAPI (its import is the longest
+    # part of the rest). The residents' listener has no issue route.
+    hub = Hub(LocalService(store, config, device="hub"))
+    starting.offer(FastIssue(hub, starting.later), takes)
+    starting.answer_offered()
     with _without_pydantic_v1():
         from nowserving.hub.app import FIRST, create_app, public_only, the_rest, unbuilt
-        from nowserving.hub.context import PLAIN_HTTP
         from nowserving.hub.deferred import answers_now
-        from nowserving.service.local import LocalService
 
-        if not config.hub.tls:
-            log.warning(PLAIN_HTTP)
         # The first requests' routes only: the hub serves them while it builds the others.
-        app = create_app(LocalService(store, config, device="hub"), first=FIRST)
+        app = create_app(hub.service, first=FIRST, hub=hub)
     public, later = public_only(app), unbuilt()
+    staff = FastIssue(hub, app)
 
     def rest() -> Callable[[], None]:
         with _without_pydantic_v1():
             return the_rest(app, public)
 
     return Built(
-        app,
+        staff,
         public,
         lambda: app.router.lifespan_context(app),
         early=lambda scope: answers_now(app.routes, later, scope),

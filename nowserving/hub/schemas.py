@@ -14,6 +14,9 @@ from nowserving.domain.views import TicketView
 TICKET_ID = r"^[0-9a-f]{24}$"  # rules.ticket_id: derived from the token
 TOKEN = TOKEN_PATTERN
 SHORT_CODE = r"^[2-9A-Za-z]{8}$"  # rules.short_code, typed in by a resident (any case)
+# The Idempotency-Key header of a write: its characters and length.
+REQUEST_ID = r"^[A-Za-z0-9_-]+$"
+REQUEST_ID_LENGTH = (8, 64)
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 TicketId = Annotated[str, StringConstraints(pattern=TICKET_ID)]

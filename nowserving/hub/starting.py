@@ -10,19 +10,24 @@ The application may come in two parts: the routes a restart's first requests nee
 the rest (`Built.rest`, built in the same worker thread right after). Meanwhile it serves
 what `Built.early` says it routes as the whole one will; any other request waits for the
 rest as it waited for the application.
+
+Before any of it, the build may `offer` an app for some requests (a kiosk's issue, see
+hub.fast_issue): it serves them from then on, until the application is there.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nowserving.system import startup
 
 log = logging.getLogger("nowserving.hub")
 WAIT_S = 30.0  # a request that came before the application waits this long at most
@@ -31,6 +36,7 @@ WAIT_S = 30.0  # a request that came before the application waits this long at m
 # holds the GIL as they do, and would slow them by half.
 LULL_S = 0.1
 LULL_MAX_S = 2.0
+OFFERED_FIRST_MAX_S = 0.5  # the build waits this long at most for offered requests' answers
 HEALTH = "/api/health"
 
 
@@ -66,6 +72,10 @@ class Starting:
         self._busy = 0  # requests answered meanwhile by the first part, not answered yet
         self._stirred = asyncio.Event()  # one came, was answered, or waits for the rest
         self._wanted = False  # a request waits for the rest
+        self._offered: tuple[ASGIApp, Callable[[Scope], bool]] | None = None
+        self._offer_made = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the build's, for `offer`
+        self._offered_busy = 0  # requests in the offered app
         self.failed: BaseException | None = None  # the build's error: the hub stops
         self.stop: Callable[[], None] = lambda: None  # set by whoever runs the servers
 
@@ -80,19 +90,53 @@ class Starting:
         if scope["type"] != "lifespan":  # the staff listener's lifespan runs the tasks
             await self._serve(True, scope, receive, send)
 
+    def offer(self, app: ASGIApp, takes: Callable[[Scope], bool]) -> None:
+        """Until the application is built, the staff listener's requests that `takes` are
+        `app`'s (called from the build's thread)."""
+        self._offered = (app, takes)
+        if self._loop is not None:  # else no request can wait for it yet
+            self._loop.call_soon_threadsafe(self._offer_made.set)
+
+    def answer_offered(self) -> None:
+        """Let the offered app answer the requests it took before the build goes on (in the
+        build's thread): they would share the interpreter with the build, and wait longer."""
+        until = time.monotonic() + OFFERED_FIRST_MAX_S
+        time.sleep(0.005)  # the event loop hands it those waiting for it
+        while self._offered_busy and time.monotonic() < until:
+            time.sleep(0.005)
+
+    async def later(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The staff listener as if nothing were offered: for the offered app to pass on
+        what it does not answer."""
+        await self._serve_built(False, scope, receive, send)
+
     async def _serve(self, public: bool, scope: Scope, receive: Receive, send: Send) -> None:
         if self._built is None and scope["type"] == "http" and scope["path"] == HEALTH:
             await _json(send, 200, {"ok": True, "office": self._office, "ready": False})
             return
-        deadline = asyncio.get_running_loop().time() + WAIT_S
+        if self._built is None and not public:  # it may be offered an app before it is built
+            await _until_any((self._ready, self._offer_made), _deadline())
+            offered = self._offered
+            if self._built is None and offered is not None and offered[1](scope):
+                self._offered_busy += 1
+                try:
+                    await offered[0](scope, receive, send)
+                finally:
+                    self._offered_busy -= 1
+                return
+        await self._serve_built(public, scope, receive, send)
+
+    async def _serve_built(self, public: bool, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve `scope` with the application, once it is built (enough for it)."""
+        deadline = _deadline()
         if self._built is None:
-            await _until(self._ready, deadline)
+            await _until_any((self._ready,), deadline)
         built = self._built
         now = built is not None and (self._rest_built or built.early(scope))
         if built is not None and not now:  # a route still to be built may take it
             self._wanted = True
             self._stirred.set()
-            await _until(self._whole, deadline)
+            await _until_any((self._whole,), deadline)
         if built is None or not (now or self._rest_built):
             if scope["type"] == "http":  # still building, or stopping
                 await _json(send, 503, _STARTING, {"retry-after": "5"})
@@ -137,6 +181,7 @@ class Starting:
     async def _run(self) -> None:
         """Build the application, then run its lifespan until the hub stops."""
         try:
+            self._loop = asyncio.get_running_loop()
             built = await asyncio.to_thread(self._build)
             async with built.lifespan():
                 self._built = built
@@ -148,6 +193,7 @@ class Starting:
                         (await asyncio.to_thread(built.rest))()
                     self._rest_built = True
                     self._whole.set()
+                    startup.settled()
                     log.info("the hub is ready")
                 await self._stopping.wait()  # its tasks stop, its snapshot is kept
         except asyncio.CancelledError:
@@ -179,9 +225,20 @@ _STARTING = {
 }
 
 
-async def _until(event: asyncio.Event, deadline: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), max(deadline - asyncio.get_running_loop().time(), 0))
+def _deadline() -> float:
+    """When a request that came now stops waiting for the application (WAIT_S)."""
+    return asyncio.get_running_loop().time() + WAIT_S
+
+
+async def _until_any(events: tuple[asyncio.Event, ...], deadline: float) -> None:
+    """Until one of `events` is set, or `deadline` (the event loop's time)."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        left = max(deadline - asyncio.get_running_loop().time(), 0)
+        await asyncio.wait(waits, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 async def _json(send: Send, status: int, body: dict[str, Any], headers: Any = None) -> None:

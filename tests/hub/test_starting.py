@@ -146,3 +146,57 @@ async def _rest_unasked() -> None:
     assert await life.say("startup") == "lifespan.startup.complete"
     await placed.wait()  # after a lull of LULL_S with nothing to answer
     assert await life.say("shutdown") == "lifespan.shutdown.complete"
+
+
+def test_an_offered_app_answers_its_requests_while_the_build_goes_on() -> None:
+    asyncio.run(asyncio.wait_for(_offered_first(), 60))
+
+
+async def _offered_first() -> None:
+    offered, built = threading.Event(), threading.Event()
+
+    async def lane(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["query_string"] == b"pass":  # what it does not answer: as if not offered
+            await starting.later(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b"lane"})
+
+    def build() -> Built:
+        offered.wait(timeout=30)
+        starting.offer(lane, lambda scope: scope["path"] == "/api/tickets")
+        starting.answer_offered()
+        built.wait(timeout=30)
+        return Built(_answer, _answer, _no_tasks)
+
+    starting = Starting(build, "Test office")
+    life = _Lifespan(starting.staff)
+    assert await life.say("startup") == "lifespan.startup.complete"
+    staff, public = (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://h")
+        for app in (starting.staff, starting.public)
+    )
+    async with staff, public:
+        early = asyncio.create_task(staff.post("/api/tickets"))  # came before the offer
+        await staff.get("/api/health")
+        assert not early.done()
+        offered.set()
+        assert (await early).text == "lane"
+        assert (await staff.post("/api/tickets")).text == "lane"
+        waiting = [
+            asyncio.create_task(staff.get("/api/board")),  # not the lane's
+            asyncio.create_task(public.post("/api/tickets")),  # the residents' listener
+            asyncio.create_task(staff.post("/api/tickets?pass")),  # passed on by the lane
+        ]
+        await staff.get("/api/health")
+        assert not any(task.done() for task in waiting)
+        built.set()
+        answers = [(await task).text for task in waiting]
+        assert answers == ["app /api/board", "app /api/tickets", "app /api/tickets"]
+        assert (await staff.post("/api/tickets")).text == "app /api/tickets"  # built: the app's
+    assert await life.say("shutdown") == "lifespan.shutdown.complete"
+
+
+@asynccontextmanager
+async def _no_tasks() -> AsyncIterator[None]:
+    yield
