@@ -1,17 +1,19 @@
 """A long-running process's start: pay only for what its first requests use.
 
-Two costs of a start that nothing needs yet (measured on a hub restart, 50,000-ticket day):
+What a start pays for that nothing needs yet (measured on a hub restart, 50,000-ticket day):
 - pydantic builds each model's validator and serializer when its class is declared: FastAPI's
   own OpenAPI models alone take 0.12 s, our configuration and API models about as much,
   though a restart's first requests use a handful of them. Deferred (pydantic's
   `defer_build`), a model is built the first time it validates or serializes.
 - Python's cyclic garbage collector walks every object the imports make, again and again
   while they are made (5-8 % of the start), though modules and classes live for good.
+- pydantic looks for plugins in every installed package's metadata (17 ms).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import warnings
 
 from pydantic import BaseModel
@@ -32,6 +34,9 @@ def begin() -> None:
     # FastAPI silences this warning while it makes a route's validators, which then come
     # later, outside its silence: a body parameter's alias, harmless (see its _compat.v2).
     warnings.filterwarnings("ignore", category=UnsupportedFieldAttributeWarning)
+    # The hub uses no pydantic plugin; looking for them reads every installed package's
+    # entry points (17 ms) when the first model is built.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     gc.disable()
     _began = True
 
