@@ -21,13 +21,6 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving import __version__
-from nowserving.domain.errors import (
-    NotFound,
-    OverBudget,
-    Rejected,
-    StoreError,
-    StoreFullError,
-)
 from nowserving.hub import admin_page, api, booking_api, devices_api, notify_api, pages, sync_api
 from nowserving.hub.auth import AuthError
 from nowserving.hub.city_stream import CityStream
@@ -39,19 +32,18 @@ from nowserving.hub.office_admin import InvalidOffice
 from nowserving.hub.problems import (
     CRASHED,
     MAX_BODY_BYTES,
-    RETRY_AFTER_503_S,
-    RETRY_AFTER_BUDGET_S,
+    STATUSES,
     SYNC_BODY_BYTES,
     describe,
     document_problems,
     field_errors,
     problem,
+    refusal,
     retry_after,
 )
 from nowserving.hub.service_levels import watch_service_levels
 from nowserving.hub.sync_api import OutdatedDevice
 from nowserving.hub.tasks import Supervisor, drop_retired_daily, purge_nightly
-from nowserving.service.interface import Expired
 from nowserving.service.local import LocalService
 from nowserving.system.paths import resources_dir
 
@@ -197,17 +189,8 @@ def _document_ids(app: FastAPI, service: LocalService) -> None:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    statuses: list[tuple[type[Exception], int]] = [
-        (Expired, 410),
-        (NotFound, 404),
-        (OverBudget, 429),
-        (OutdatedDevice, 426),
-        (InvalidOffice, 422),
-        (Rejected, 409),
-        (StoreFullError, 507),
-        (StoreError, 503),
-    ]
-    for error_type, status in statuses:
+    statuses = {**STATUSES, OutdatedDevice: 426, InvalidOffice: 422}
+    for error_type, status in statuses.items():
         app.add_exception_handler(error_type, _handler(status))
 
     async def rate_limited(request: Request, exc: Exception) -> JSONResponse:
@@ -248,9 +231,7 @@ _SENTENCES = {
 
 def _handler(status: int) -> Any:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        waits = {503: RETRY_AFTER_503_S, 429: RETRY_AFTER_BUDGET_S}
-        headers = retry_after(waits[status]) if status in waits else None
-        return problem(status, str(exc), headers=headers, code=getattr(exc, "code", ""))
+        return refusal(exc, status)
 
     return handle
 

@@ -6,10 +6,11 @@ whose store work takes 1 ms, and importing FastAPI takes 0.2-0.3 s of CPU: a res
 could not issue a ticket before it had. `FastIssue` stands in front of the application and
 answers an ordinary issue request itself (a known kiosk, a JSON body and key that validate),
 with the same checks, the same service call and the same answer as the `issue_ticket` route
-(`issued_ticket`, which that route calls too). Anything else it hands to the application
-untouched, body and all: no or an unknown credential, a caller without the kiosk's rights,
-a body or key that does not validate, a line the kiosk may not serve or the service refuses
-(a refusal writes nothing, so the route, trying again, answers it as it always does).
+(`issued_ticket`, which that route calls too), an error of the rules or the store included
+(`problems.refusal`, as the application's handlers answer it). Anything else it hands to
+the application untouched, body and all, before it has tried anything: no or an unknown
+credential, a caller without the kiosk's rights, a body or key that does not validate, a
+body over the limit, a store that cannot be read.
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ import json
 import logging
 import re
 
-from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nowserving.domain.errors import NowservingError, Rejected
+from nowserving.domain.errors import Rejected
 from nowserving.domain.events import Kind
 from nowserving.domain.permissions import line_refusal, rest_roles
 from nowserving.domain.views import TicketView
-from nowserving.hub.auth import AuthError, Caller, require
+from nowserving.hub.auth import Caller, require
 from nowserving.hub.context import Hub
-from nowserving.hub.problems import CRASHED, MAX_BODY_BYTES, problem
+from nowserving.hub.problems import CRASHED, MAX_BODY_BYTES, problem, refusal, status_of
 from nowserving.hub.schemas import REQUEST_ID, REQUEST_ID_LENGTH, IssuedTicket, IssueRequest
 from nowserving.hub.workers import WORKERS
 
@@ -71,32 +71,31 @@ class FastIssue:
         if not takes(scope):
             await self.app(scope, receive, send)
             return
-        body, complete = await _read(receive, MAX_BODY_BYTES)
+        declared = _header(scope, b"content-length")
+        if declared is not None and not (declared.isdigit() and int(declared) <= MAX_BODY_BYTES):
+            await self.app(scope, receive, send)  # its BodyLimit answers
+            return
+        body, more = await _read(receive, MAX_BODY_BYTES)
         if body is None:  # the client went away
             return
-        if complete and await self.answered(scope, body, receive, send):
-            return
-        await self.app(scope, _replaying(body, complete, receive), send)
-
-    async def answered(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> bool:
-        """Answer an ordinary issue request; False (nothing done) for any other."""
-        request = _ordinary(self.hub, scope, body)
+        whole = not more and len(body) <= MAX_BODY_BYTES
+        request = _ordinary(self.hub, scope, body) if whole else None
         if request is None:
-            return False
-        caller, parsed, key = request
+            await self.app(scope, _replaying(body, more, receive), send)
+            return
         try:
-            issued = await WORKERS.run(lambda: issued_ticket(self.hub, caller, parsed, key))
-        except NowservingError:  # refused before anything was written: the route says why
-            return False
-        except Exception:  # as app.CrashGuard: the log has it, the kiosk a plain sentence
-            log.exception("unexpected error on POST %s", PATH)
-            await problem(500, CRASHED)(scope, receive, send)
-            return True
+            issued = await WORKERS.run(lambda: issued_ticket(self.hub, *request))
+        except Exception as error:  # answered here: a retry by the route could issue twice
+            status = status_of(error)
+            if status is None:  # as app.CrashGuard: the log has it, the kiosk a sentence
+                log.exception("unexpected error on POST %s", PATH)
+            answer = problem(500, CRASHED) if status is None else refusal(error, status)
+            await answer(scope, receive, send)
+            return
         data = issued.model_dump_json().encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
         await send({"type": "http.response.start", "status": 201, "headers": headers})
         await send({"type": "http.response.body", "body": data})
-        return True
 
 
 def takes(scope: Scope) -> bool:
@@ -114,15 +113,17 @@ def _ordinary(hub: Hub, scope: Scope, body: bytes) -> Ordinary | None:
         return None
     key = _header(scope, b"idempotency-key")
     shortest, longest = REQUEST_ID_LENGTH
-    if key is not None and not (_REQUEST_ID.match(key) and shortest <= len(key) <= longest):
+    if key is not None and not (_REQUEST_ID.fullmatch(key) and shortest <= len(key) <= longest):
         return None
+    # Reads only: whatever goes wrong (a refused caller, a body that does not validate or
+    # nests too deep, a store that cannot be read), the route answers it as it always does.
     try:
         caller = hub.access.identify_quick(secret.strip())  # the store's read connection
         if caller is None:
             return None
         require(caller, *ROLES)
         parsed = IssueRequest.model_validate(json.loads(body))  # as FastAPI validates a body
-    except (AuthError, ValidationError, ValueError):
+    except Exception:
         return None
     return caller, parsed, key
 
@@ -136,8 +137,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def _read(receive: Receive, limit: int) -> tuple[bytes | None, bool]:
-    """The request's body, True if it is all there; after `limit` bytes, what was read and
-    False. None if the client went away."""
+    """The request's body, or its first chunks once they are over `limit` bytes, and
+    whether more is to come (None if the client went away)."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -147,13 +148,12 @@ async def _read(receive: Receive, limit: int) -> tuple[bytes | None, bool]:
         chunk = message.get("body", b"")
         chunks.append(chunk)
         size += len(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-        if size > limit:
-            return b"".join(chunks), False
+        more = bool(message.get("more_body", False))
+        if size > limit or not more:
+            return b"".join(chunks), more
 
 
-def _replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
+def _replaying(body: bytes, more: bool, receive: Receive) -> Receive:
     """`receive` for the application: what was read first, then the rest as it comes."""
     replayed = False
 
@@ -162,6 +162,6 @@ def _replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
         if replayed:
             return await receive()
         replayed = True
-        return {"type": "http.request", "body": body, "more_body": not complete}
+        return {"type": "http.request", "body": body, "more_body": more}
 
     return replay

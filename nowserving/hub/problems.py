@@ -15,6 +15,9 @@ from typing import Any
 from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
+from nowserving.domain.errors import NotFound, OverBudget, Rejected, StoreError, StoreFullError
+from nowserving.service.interface import Expired
+
 MEDIA_TYPE = "application/problem+json"
 # Statuses every operation may answer with, documented in OpenAPI with the Problem model.
 ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 410, 413, 422, 429, 500, 503, 507)
@@ -47,6 +50,28 @@ class Problem(BaseModel):
 
 
 PROBLEM_REF = "#/components/schemas/Problem"
+# The answer to each error of the rules and the store (a subclass before its base).
+STATUSES: dict[type[Exception], int] = {
+    Expired: 410,
+    NotFound: 404,
+    OverBudget: 429,
+    Rejected: 409,
+    StoreFullError: 507,
+    StoreError: 503,
+}
+
+
+def status_of(error: Exception, statuses: Mapping[type[Exception], int] = STATUSES) -> int | None:
+    """The status `statuses` give `error`'s class or its nearest base, if any."""
+    return next((statuses[c] for c in type(error).__mro__ if c in statuses), None)
+
+
+def refusal(error: Exception, status: int) -> JSONResponse:
+    """The answer to an error of the rules or the store (`STATUSES`): its message for the
+    person, its code for programs, and when to try again for a 429 or 503."""
+    waits = {503: RETRY_AFTER_503_S, 429: RETRY_AFTER_BUDGET_S}
+    headers = retry_after(waits[status]) if status in waits else None
+    return problem(status, str(error), headers=headers, code=getattr(error, "code", ""))
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:

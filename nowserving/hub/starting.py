@@ -23,6 +23,8 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,7 +38,7 @@ WAIT_S = 30.0  # a request that came before the application waits this long at m
 # holds the GIL as they do, and would slow them by half.
 LULL_S = 0.1
 LULL_MAX_S = 2.0
-OFFERED_FIRST_MAX_S = 0.5  # the build waits this long at most for offered requests' answers
+OFFERED_FIRST_MAX_S = 0.25  # the build waits this long at most for offered requests' answers
 HEALTH = "/api/health"
 
 
@@ -107,28 +109,46 @@ class Starting:
 
     async def later(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The staff listener as if nothing were offered: for the offered app to pass on
-        what it does not answer."""
-        await self._serve_built(False, scope, receive, send)
+        what it does not answer (it waits for the application, not counted as the offered
+        app's any more, until the deadline it came with)."""
+        offered = _OFFERED.get()
+        if offered is not None and offered.counted:
+            offered.counted = False
+            self._offered_busy -= 1
+        deadline = _deadline() if offered is None else offered.deadline
+        await self._serve_built(False, scope, receive, send, deadline)
 
     async def _serve(self, public: bool, scope: Scope, receive: Receive, send: Send) -> None:
         if self._built is None and scope["type"] == "http" and scope["path"] == HEALTH:
             await _json(send, 200, {"ok": True, "office": self._office, "ready": False})
             return
-        if self._built is None and not public:  # it may be offered an app before it is built
-            await _until_any((self._ready, self._offer_made), _deadline())
-            offered = self._offered
-            if self._built is None and offered is not None and offered[1](scope):
-                self._offered_busy += 1
-                try:
-                    await offered[0](scope, receive, send)
-                finally:
-                    self._offered_busy -= 1
-                return
-        await self._serve_built(public, scope, receive, send)
-
-    async def _serve_built(self, public: bool, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve `scope` with the application, once it is built (enough for it)."""
         deadline = _deadline()
+        if self._built is None and not public:  # it may be offered an app before it is built
+            await _until_any((self._ready, self._offer_made, self._stopping), deadline)
+            offered = self._offered
+            stopping = self._stopping.is_set()  # then a 503, as before anything was offered
+            if self._built is None and offered is not None and not stopping and offered[1](scope):
+                await self._serve_offered(offered[0], deadline, scope, receive, send)
+                return
+        await self._serve_built(public, scope, receive, send, deadline)
+
+    async def _serve_offered(
+        self, app: ASGIApp, deadline: float, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        request = _Offered(deadline)
+        token = _OFFERED.set(request)
+        self._offered_busy += 1
+        try:
+            await app(scope, receive, send)
+        finally:
+            _OFFERED.reset(token)
+            if request.counted:
+                self._offered_busy -= 1
+
+    async def _serve_built(
+        self, public: bool, scope: Scope, receive: Receive, send: Send, deadline: float
+    ) -> None:
+        """Serve `scope` with the application, once it is built (enough for it)."""
         if self._built is None:
             await _until_any((self._ready,), deadline)
         built = self._built
@@ -218,6 +238,15 @@ class Starting:
                     return
 
 
+@dataclass
+class _Offered:
+    """A request in the offered app: until when it may wait, whether it counts as busy."""
+
+    deadline: float
+    counted: bool = True
+
+
+_OFFERED: ContextVar[_Offered | None] = ContextVar("offered", default=None)
 _STARTING = {
     "title": "Service Unavailable",
     "status": 503,

@@ -86,7 +86,6 @@ REFUSED = {
     "unknown field": ({}, {"line": "permits", "vip": True}),
     "not a line id": ({}, {"line": "../etc"}),
     "priority as text": ({}, {"line": "permits", "priority": "yes"}),
-    "unknown line": ({}, {"line": "nowhere"}),
     "short request id": ({"Idempotency-Key": "short"}, {"line": "permits"}),
     "empty request id": ({"Idempotency-Key": ""}, {"line": "permits"}),
     "not JSON": ({"content-type": "text/plain"}, {"line": "permits"}),
@@ -113,22 +112,29 @@ def test_a_broken_body_and_a_body_too_large_reach_the_route_whole(app: FastAPI) 
     passed = Passed(app)
     lane = FastIssue(app.state.hub, passed)
     headers = {**JSON, "Authorization": f"Bearer {KIOSK}"}
-    big = json.dumps({"line": "permits", "lang": "x" * MAX_BODY_BYTES}).encode()
+    valid_but_big = b'{"line": "permits"}' + b" " * MAX_BODY_BYTES  # JSON, over the limit
+    bodies = [b'{"line": "perm', b"[" * 5000, valid_but_big]
 
-    assert _post(lane, b'{"line": "perm', headers)[0] == 400
-    assert _post(lane, big, headers)[0] == 413
-    assert passed.bodies[0] == b'{"line": "perm'
-    assert big.startswith(passed.bodies[1])  # the app's limit stops reading past it
+    answers = [_post(lane, body, headers)[0] for body in bodies]
+
+    assert answers == [400, 400, 413]
+    assert passed.bodies[:2] == bodies[:2]
+    assert bodies[2].startswith(passed.bodies[2])  # the app's limit stops reading past it
+    assert app.state.hub.service.lines()[0].waiting == 0
 
 
-def test_a_refusal_of_the_service_is_answered_by_the_route(app: FastAPI) -> None:
+@pytest.mark.parametrize("line", ["nowhere", "permits"])
+def test_a_refusal_of_the_rules_is_answered_here_as_the_route_answers_it(
+    app: FastAPI, line: str
+) -> None:
     app.state.hub.service.pause_line("permits", "lunch")
     passed = Passed(app)
     headers = {**JSON, "Authorization": f"Bearer {KIOSK}", "Idempotency-Key": "kiosk-1-0003"}
-    body = json.dumps({"line": "permits"}).encode()
+    body = json.dumps({"line": line}).encode()
 
-    status, problem = _post(FastIssue(app.state.hub, passed), body, headers)
+    answer = _post(FastIssue(app.state.hub, passed), body, headers)
 
-    assert passed.bodies == [body]  # tried here, refused before anything was written
-    assert status == 409 and "paused" in problem["detail"].lower()
+    assert passed.bodies == []  # tried here: the route, trying again, might act twice
+    assert answer == _post(app, body, headers)
+    assert answer[0] == (404 if line == "nowhere" else 409)
     assert app.state.hub.service.lines()[0].waiting == 0

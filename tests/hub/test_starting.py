@@ -200,3 +200,31 @@ async def _offered_first() -> None:
 @asynccontextmanager
 async def _no_tasks() -> AsyncIterator[None]:
     yield
+
+
+def test_a_stopping_hub_answers_503_rather_than_the_offered_app() -> None:
+    asyncio.run(asyncio.wait_for(_stopping_with_an_offer(), 60))
+
+
+async def _stopping_with_an_offer() -> None:
+    offered, release = threading.Event(), threading.Event()
+
+    def build() -> Built:
+        starting.offer(_answer, lambda scope: True)
+        offered.set()
+        release.wait(timeout=30)
+        return Built(_answer, _answer, _no_tasks)
+
+    starting = Starting(build, "Test office")
+    life = _Lifespan(starting.staff)
+    assert await life.say("startup") == "lifespan.startup.complete"
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=starting.staff), base_url="http://h"
+    )
+    async with client:
+        await asyncio.to_thread(offered.wait, 30)
+        assert (await client.post("/api/tickets")).text == "app /api/tickets"  # offered
+        assert await life.say("shutdown") == "lifespan.shutdown.complete"
+        stopped = await client.post("/api/tickets")
+    release.set()
+    assert stopped.status_code == 503 and stopped.headers["retry-after"] == "5"
