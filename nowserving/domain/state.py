@@ -342,17 +342,22 @@ def pack_column(column: list[Any]) -> list[Any] | dict[str, Any]:
 
 def unpack_column(column: Any, convert: Callable[[Any], Any] | None = None) -> list[Any]:
     """The list of values a `pack_column` column holds (each passed through `convert`)."""
-    if not isinstance(column, dict):
+    if isinstance(column, list):
         return column if convert is None else list(map(convert, column))
-    if "lines" in column:
-        lines: list[Any] = column["lines"].split("\n")
-        return lines if convert is None else list(map(convert, lines))
-    values = column["values"] if convert is None else list(map(convert, column["values"]))
-    codes: str = column["codes"]
-    if len(values) == 1 and codes == codes[0] * len(codes):  # most columns of a day
+    if not isinstance(column, dict):
+        raise ValueError("not a column")
+    if isinstance(lines := column.get("lines"), str):
+        split: list[Any] = lines.split("\n")
+        return split if convert is None else list(map(convert, split))
+    values, codes = column.get("values"), column.get("codes")
+    if not (isinstance(values, list) and isinstance(codes, str)):
+        raise ValueError("not a column")
+    if convert is not None:
+        values = list(map(convert, values))
+    if len(values) == 1 and codes == _CODES[0] * len(codes):  # most columns of a day
         return values * len(codes)
     value_of = dict(zip(_CODES, values, strict=False))
-    return list(map(value_of.__getitem__, codes))
+    return list(map(value_of.__getitem__, codes))  # KeyError: damaged
 
 
 def to_snapshot(state: OfficeState) -> dict[str, Any]:

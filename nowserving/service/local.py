@@ -249,7 +249,13 @@ class LocalService:
             with _collector_paused():
                 saved = json.loads(self.store.get_state(SNAPSHOT_KEY) or "{}")
                 state = from_snapshot(saved["state"]) if saved.get("day") == day else None
-        except (ValueError, KeyError, TypeError, IndexError):  # damaged: the log still has it all
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            IndexError,
+            AttributeError,
+        ):  # damaged: the log has it all
             state = None
         if state is None:
             return False

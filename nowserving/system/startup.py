@@ -42,8 +42,10 @@ def begin() -> None:
 
 
 def settled() -> None:
-    """The application is built: what it holds now is kept apart from the collector's walks
-    (`gc.freeze`: it lives as long as the process), which collects from now on."""
+    """The application is built: the garbage its start left is collected, what it holds is
+    kept apart from the collector's walks (`gc.freeze`: it lives as long as the process),
+    and the collector runs from now on."""
     if _began:
+        gc.collect()
         gc.freeze()
         gc.enable()

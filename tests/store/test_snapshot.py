@@ -129,7 +129,9 @@ def test_columns_are_packed_and_come_back_the_same() -> None:
     assert unpack_column({"lines": "a\nb"}, str.upper) == ["A", "B"]
 
 
-@pytest.mark.parametrize("damage", ["a code of no value", "a ticket short"])
+@pytest.mark.parametrize(
+    "damage", ["a code of no value", "a ticket short", "lines not text", "one value, other codes"]
+)
 def test_a_damaged_snapshot_is_replayed_instead(
     tmp_path: Path, config: OfficeConfig, clock: FakeClock, damage: str
 ) -> None:
@@ -140,10 +142,15 @@ def test_a_damaged_snapshot_is_replayed_instead(
     coded = [c for c in columns if isinstance(c, dict) and "codes" in c]
     lines = [c for c in columns if isinstance(c, dict) and "lines" in c]
     assert coded and lines, "a busy morning has columns of a few values, and of ids"
+    single = next(c for c in coded if len(c["values"]) == 1)  # the day, the language
     if damage == "a code of no value":
         coded[-1]["codes"] = coded[-1]["codes"][:-1] + "~"
-    else:
+    elif damage == "a ticket short":
         lines[0]["lines"] = lines[0]["lines"].rpartition("\n")[0]
+    elif damage == "lines not text":
+        lines[0]["lines"] = 5
+    else:
+        single["codes"] = "1" * len(single["codes"])
     first.store.set_state(SNAPSHOT_KEY, json.dumps(saved))
     first.store.close()
 
