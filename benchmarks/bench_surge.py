@@ -344,6 +344,19 @@ def main() -> None:
             asyncio.run(surge(hub.url, args))
         finally:
             stop_hub(hub)
+            _print_warnings(Path(folder) / "hub.log")
+
+
+def _print_warnings(log: Path) -> None:
+    """What the hub's log says went wrong (its warnings and errors; not its routine)."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    said = [line for line in lines if any(word in line for word in _TROUBLE)]
+    print(f"hub log: {len(lines)} lines, {len(said)} of them about trouble")
+    for line in said[:20]:
+        print("    " + line[:200])
+
+
+_TROUBLE = ("refused", "closed", "Traceback", "Error", "Invalid", "too slow", "Exception", "arning")
 
 
 if __name__ == "__main__":

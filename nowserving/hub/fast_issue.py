@@ -84,7 +84,7 @@ class FastIssue:
             await self.app(scope, _replaying(body, more, receive), send)
             return
         try:
-            issued = await WORKERS.run(lambda: issued_ticket(self.hub, *request))
+            answered = await WORKERS.run(lambda: issued_ticket(self.hub, *request))
         except Exception as error:  # answered here: a retry by the route could issue twice
             status = status_of(error)
             if status is None:  # as app.CrashGuard: the log has it, the kiosk a sentence
@@ -92,7 +92,7 @@ class FastIssue:
             answer = problem(500, CRASHED) if status is None else refusal(error, status)
             await answer(scope, receive, send)
             return
-        data = issued.model_dump_json().encode()
+        data = answered.model_dump_json().encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
         await send({"type": "http.response.start", "status": 201, "headers": headers})
         await send({"type": "http.response.body", "body": data})
