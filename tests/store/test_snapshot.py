@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,12 +102,18 @@ def test_a_snapshot_from_other_projection_code_is_ignored(
     saved = json.loads(first.store.get_state(SNAPSHOT_KEY))
     saved["state"]["format"] = "older-code"
     saved["state"]["tickets"] = []  # what a stale snapshot would wrongly restore
+
+    _restart_replays(first, saved, config, clock)
+
+
+def _restart_replays(
+    first: LocalService, saved: dict[str, Any], config: OfficeConfig, clock: FakeClock
+) -> None:
+    """A restart after `first` stops with `saved` as its snapshot replays the whole day."""
     first.store.set_state(SNAPSHOT_KEY, json.dumps(saved))
     first.store.close()
-
-    store = CountingStore(path)
+    store = CountingStore(first.store.path)
     again = LocalService(store, config, "hub", now=clock)
-
     assert store.day_reads == 1 and len(again.state.tickets) == 30
     store.close()
 
@@ -118,9 +125,8 @@ def test_columns_are_packed_and_come_back_the_same() -> None:
     packed = [pack_column(column) for column in columns]
 
     assert isinstance(packed[0], dict) and len(packed[0]["codes"]) == 200
-    assert packed[1] == {"lines": "\n".join(ids)} and packed[2] == {
-        "lines": "permits\npermits\npermits"
-    }
+    assert packed[1] == {"lines": "\n".join(ids)}
+    assert packed[2] == {"lines": "permits\npermits\npermits"}
     assert packed[3] == ["a\nb", "c"] and packed[4] == [1, 2, 3]  # kept as they are
     assert packed[5] == {"values": ["day"], "codes": "00000000"}
     back = [unpack_column(json.loads(json.dumps(column))) for column in packed]
@@ -151,11 +157,5 @@ def test_a_damaged_snapshot_is_replayed_instead(
         lines[0]["lines"] = 5
     else:
         single["codes"] = "1" * len(single["codes"])
-    first.store.set_state(SNAPSHOT_KEY, json.dumps(saved))
-    first.store.close()
 
-    store = CountingStore(path)
-    again = LocalService(store, config, "hub", now=clock)
-
-    assert store.day_reads == 1 and len(again.state.tickets) == 30
-    store.close()
+    _restart_replays(first, saved, config, clock)
