@@ -34,6 +34,7 @@ from nowserving.hub.problems import (
     MAX_BODY_BYTES,
     STATUSES,
     SYNC_BODY_BYTES,
+    declared_too_large,
     describe,
     document_problems,
     field_errors,
@@ -276,11 +277,10 @@ class BodyLimit(_HttpMiddleware):
     """Refuse request bodies over MAX_BODY_BYTES (413), declared or streamed."""
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        declared = dict(scope.get("headers", [])).get(b"content-length")
         # "/api/sync/push/" is redirected to the push: its limit, and its limit in the message.
         path = str(scope.get("path", "")).rstrip("/")
         limit = SYNC_BODY_BYTES if path == "/api/sync/push" else MAX_BODY_BYTES
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        if declared_too_large(scope, limit):
             await problem(413, _TooLarge(limit).detail)(scope, receive, send)
             return
         received = 0

@@ -19,6 +19,7 @@ import json
 import logging
 import re
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nowserving.domain.errors import Rejected
@@ -27,7 +28,14 @@ from nowserving.domain.permissions import line_refusal, rest_roles
 from nowserving.domain.views import TicketView
 from nowserving.hub.auth import Caller, require
 from nowserving.hub.context import Hub
-from nowserving.hub.problems import CRASHED, MAX_BODY_BYTES, problem, refusal, status_of
+from nowserving.hub.problems import (
+    CRASHED,
+    MAX_BODY_BYTES,
+    declared_too_large,
+    problem,
+    refusal,
+    status_of,
+)
 from nowserving.hub.schemas import REQUEST_ID, REQUEST_ID_LENGTH, IssuedTicket, IssueRequest
 from nowserving.hub.workers import WORKERS
 
@@ -71,8 +79,7 @@ class FastIssue:
         if not takes(scope):
             await self.app(scope, receive, send)
             return
-        declared = _header(scope, b"content-length")
-        if declared is not None and not (declared.isdigit() and int(declared) <= MAX_BODY_BYTES):
+        if declared_too_large(scope, MAX_BODY_BYTES):
             await self.app(scope, receive, send)  # its BodyLimit answers
             return
         body, more = await _read(receive, MAX_BODY_BYTES)
@@ -108,10 +115,11 @@ Ordinary = tuple[Caller, IssueRequest, str | None]  # the caller, the body, the 
 
 def _ordinary(hub: Hub, scope: Scope, body: bytes) -> Ordinary | None:
     """What an issue request `FastIssue` answers asks for, else None."""
-    scheme, _, secret = (_header(scope, b"authorization") or "").partition(" ")  # as HTTPBearer
-    if scheme.lower() != "bearer" or not _JSON.fullmatch(_header(scope, b"content-type") or ""):
+    headers = Headers(scope=scope)  # as Starlette reads them: the first of each name
+    scheme, _, secret = headers.get("authorization", "").partition(" ")  # as HTTPBearer
+    if scheme.lower() != "bearer" or not _JSON.fullmatch(headers.get("content-type", "")):
         return None
-    key = _header(scope, b"idempotency-key")
+    key = headers.get("idempotency-key")
     shortest, longest = REQUEST_ID_LENGTH
     if key is not None and not (_REQUEST_ID.fullmatch(key) and shortest <= len(key) <= longest):
         return None
@@ -126,14 +134,6 @@ def _ordinary(hub: Hub, scope: Scope, body: bytes) -> Ordinary | None:
     except Exception:
         return None
     return caller, parsed, key
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    """The request's first `name` header, as Starlette reads it; None if it has none."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
 
 
 async def _read(receive: Receive, limit: int) -> tuple[bytes | None, bool]:

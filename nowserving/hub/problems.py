@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from starlette.responses import JSONResponse
+from starlette.types import Scope
 
 from nowserving.domain.errors import NotFound, OverBudget, Rejected, StoreError, StoreFullError
 from nowserving.service.interface import Expired
@@ -59,6 +60,12 @@ STATUSES: dict[type[Exception], int] = {
     StoreFullError: 507,
     StoreError: 503,
 }
+
+
+def declared_too_large(scope: Scope, limit: int) -> bool:
+    """Whether the request's Content-Length says more than `limit` bytes, or no number."""
+    declared = dict(scope.get("headers", [])).get(b"content-length")
+    return declared is not None and (not declared.isdigit() or int(declared) > limit)
 
 
 def status_of(error: Exception, statuses: Mapping[type[Exception], int] = STATUSES) -> int | None:
