@@ -32,6 +32,22 @@ class _Lifespan:
         return (await self.outbox.get())["type"]
 
 
+async def _started(starting: Starting) -> _Lifespan:
+    """`starting`'s staff listener, its lifespan started as uvicorn starts it."""
+    life = _Lifespan(starting.staff)
+    assert await life.say("startup") == "lifespan.startup.complete"
+    return life
+
+
+def _client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://h")
+
+
+@asynccontextmanager
+async def _no_tasks() -> AsyncIterator[None]:
+    yield
+
+
 def test_health_answers_at_once_and_a_request_waits_for_the_application() -> None:
     asyncio.run(asyncio.wait_for(_waits_for_the_application(), 60))
 
@@ -51,11 +67,8 @@ async def _waits_for_the_application() -> None:
         return Built(_answer, _answer, lifespan)
 
     starting = Starting(build, "Test office")
-    life = _Lifespan(starting.staff)
-    assert await life.say("startup") == "lifespan.startup.complete"  # before the build
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=starting.staff), base_url="http://h"
-    )
+    life = await _started(starting)  # before the build
+    client = _client(starting.staff)
     async with client:
         health = await client.get("/api/health")
         assert health.json() == {"ok": True, "office": "Test office", "ready": False}
@@ -81,8 +94,7 @@ async def _fails() -> None:
     stopped = asyncio.Event()
     starting = Starting(build, "Test office")
     starting.stop = stopped.set
-    life = _Lifespan(starting.staff)
-    assert await life.say("startup") == "lifespan.startup.complete"
+    life = await _started(starting)
     await stopped.wait()
     assert isinstance(starting.failed, RuntimeError)
     assert await life.say("shutdown") == "lifespan.shutdown.complete"
@@ -100,23 +112,16 @@ async def _two_phases() -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": f"{scope['path']} {placed}".encode()})
 
-    @asynccontextmanager
-    async def lifespan() -> AsyncIterator[None]:
-        yield
-
     def rest() -> Callable[[], None]:
         release.wait(timeout=30)  # the test decides when the rest is built
         return lambda: placed.append("rest")
 
     def build() -> Built:
-        return Built(app, app, lifespan, early=lambda s: s["path"] == "/api/board", rest=rest)
+        return Built(app, app, _no_tasks, early=lambda s: s["path"] == "/api/board", rest=rest)
 
     starting = Starting(build, "Test office")
-    life = _Lifespan(starting.staff)
-    assert await life.say("startup") == "lifespan.startup.complete"
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=starting.public), base_url="http://h"
-    )
+    life = await _started(starting)
+    client = _client(starting.public)
     async with client:
         # The first part is built: a hot request is answered while the rest is not.
         assert (await client.get("/api/board")).text == "/api/board []"
@@ -135,15 +140,10 @@ def test_the_rest_is_built_when_no_request_comes() -> None:
 async def _rest_unasked() -> None:
     placed = asyncio.Event()
 
-    @asynccontextmanager
-    async def lifespan() -> AsyncIterator[None]:
-        yield
-
     def build() -> Built:
-        return Built(_answer, _answer, lifespan, rest=lambda: placed.set)
+        return Built(_answer, _answer, _no_tasks, rest=lambda: placed.set)
 
-    life = _Lifespan(Starting(build, "Test office").staff)
-    assert await life.say("startup") == "lifespan.startup.complete"
+    life = await _started(Starting(build, "Test office"))
     await placed.wait()  # after a lull of LULL_S with nothing to answer
     assert await life.say("shutdown") == "lifespan.shutdown.complete"
 
@@ -170,12 +170,8 @@ async def _offered_first() -> None:
         return Built(_answer, _answer, _no_tasks)
 
     starting = Starting(build, "Test office")
-    life = _Lifespan(starting.staff)
-    assert await life.say("startup") == "lifespan.startup.complete"
-    staff, public = (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://h")
-        for app in (starting.staff, starting.public)
-    )
+    life = await _started(starting)
+    staff, public = _client(starting.staff), _client(starting.public)
     async with staff, public:
         early = asyncio.create_task(staff.post("/api/tickets"))  # came before the offer
         await staff.get("/api/health")
@@ -197,11 +193,6 @@ async def _offered_first() -> None:
     assert await life.say("shutdown") == "lifespan.shutdown.complete"
 
 
-@asynccontextmanager
-async def _no_tasks() -> AsyncIterator[None]:
-    yield
-
-
 def test_a_stopping_hub_answers_503_rather_than_the_offered_app() -> None:
     asyncio.run(asyncio.wait_for(_stopping_with_an_offer(), 60))
 
@@ -216,11 +207,8 @@ async def _stopping_with_an_offer() -> None:
         return Built(_answer, _answer, _no_tasks)
 
     starting = Starting(build, "Test office")
-    life = _Lifespan(starting.staff)
-    assert await life.say("startup") == "lifespan.startup.complete"
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=starting.staff), base_url="http://h"
-    )
+    life = await _started(starting)
+    client = _client(starting.staff)
     async with client:
         await asyncio.to_thread(offered.wait, 30)
         assert (await client.post("/api/tickets")).text == "app /api/tickets"  # offered
